@@ -1,0 +1,185 @@
+/**
+ * safetensors (8-byte little-endian header length, JSON header, raw little-endian data) to and
+ * from tensors. Parsing checks every offset, size and dtype; files are written atomically (temp file
+ * then rename), so a failed save never leaves a half-written file behind.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import type { DType } from "../dtype.js";
+import { FormatError } from "../errors.js";
+import { empty, shapeSize, type Tensor, type TensorOptions } from "../tensor.js";
+
+const DTYPES: Record<string, DType> = {
+  F32: "f32",
+  F16: "f16",
+  BF16: "bf16",
+  I8: "i8",
+  U8: "u8",
+  I32: "i32",
+};
+const NAMES: Record<DType, string> = { f32: "F32", f16: "F16", bf16: "BF16", i8: "I8", u8: "U8", i32: "I32" };
+const BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2, i8: 1, u8: 1, i32: 4 };
+
+export interface SafetensorsFile {
+  readonly tensors: Map<string, Tensor>;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** Parse safetensors bytes; tensors are copied into ledger storage with `options` (category...). */
+export function readSafetensors(bytes: Uint8Array, options: TensorOptions = {}): SafetensorsFile {
+  if (bytes.length < 8)
+    throw new FormatError(
+      "safetensors",
+      `file of ${bytes.length} bytes is shorter than the 8-byte header length`,
+    );
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(dv.getBigUint64(0, true));
+  if (n > bytes.length - 8 || n > 100 * 2 ** 20) {
+    throw new FormatError(
+      "safetensors",
+      `header length ${n} exceeds the file (${bytes.length} bytes) or the 100 MiB limit`,
+    );
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new FormatError("safetensors", `header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== "object" || Array.isArray(header)) {
+    throw new FormatError("safetensors", "header must be a JSON object");
+  }
+  const dataStart = 8 + n;
+  const dataLen = bytes.length - dataStart;
+  const tensors = new Map<string, Tensor>();
+  let metadata: Record<string, string> = {};
+  const spans: [number, number, string][] = [];
+  try {
+    for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+      if (name === "__metadata__") {
+        if (
+          info === null ||
+          typeof info !== "object" ||
+          Object.values(info).some((v) => typeof v !== "string")
+        ) {
+          throw new FormatError("safetensors", "__metadata__ must map strings to strings");
+        }
+        metadata = info as Record<string, string>;
+        continue;
+      }
+      const rec = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+      const dtype = typeof rec?.dtype === "string" ? DTYPES[rec.dtype] : undefined;
+      if (!dtype) {
+        throw new FormatError(
+          "safetensors",
+          `tensor '${name}': dtype ${JSON.stringify(rec?.dtype)} is not one of ${Object.keys(DTYPES).join(", ")}`,
+        );
+      }
+      const shape = rec.shape;
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+        throw new FormatError(
+          "safetensors",
+          `tensor '${name}': shape ${JSON.stringify(shape)} is not a list of non-negative integers`,
+        );
+      }
+      const off = rec.data_offsets;
+      if (
+        !Array.isArray(off) ||
+        off.length !== 2 ||
+        !off.every((d) => Number.isInteger(d) && d >= 0) ||
+        off[0] > off[1]
+      ) {
+        throw new FormatError(
+          "safetensors",
+          `tensor '${name}': data_offsets ${JSON.stringify(off)} must be [begin, end] with begin ≤ end`,
+        );
+      }
+      const [begin, end] = off as [number, number];
+      if (end > dataLen) {
+        throw new FormatError(
+          "safetensors",
+          `tensor '${name}': data_offsets [${begin}, ${end}] run past the ${dataLen}-byte data section`,
+        );
+      }
+      const need = shapeSize(shape) * BYTES[dtype];
+      if (end - begin !== need) {
+        throw new FormatError(
+          "safetensors",
+          `tensor '${name}': ${end - begin} bytes for shape [${shape}] ${String(rec.dtype)}, expected ${need}`,
+        );
+      }
+      spans.push([begin, end, name]);
+      const t = empty(shape, { ...options, dtype });
+      const v = t.values;
+      new Uint8Array(v.buffer, v.byteOffset, v.byteLength).set(
+        bytes.subarray(dataStart + begin, dataStart + end),
+      );
+      t.name = name;
+      tensors.set(name, t);
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) {
+      if (spans[i]![0] < spans[i - 1]![1]) {
+        throw new FormatError("safetensors", `tensors '${spans[i - 1]![2]}' and '${spans[i]![2]}' overlap`);
+      }
+    }
+  } catch (e) {
+    for (const t of tensors.values()) t.dispose();
+    throw e;
+  }
+  return { tensors, metadata: Object.freeze({ ...metadata }) };
+}
+
+/** Serialise named tensors (sorted by name) with optional string metadata. */
+export function writeSafetensors(
+  tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const entries: [string, Tensor][] = [
+    ...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors)),
+  ].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, t] of entries) {
+    header[name] = { dtype: NAMES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + t.bytes] };
+    offset += t.bytes;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const hb = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + hb.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  let pos = 8 + hb.length;
+  for (const [, t] of entries) {
+    const v = t.values;
+    out.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), pos);
+    pos += t.bytes;
+  }
+  return out;
+}
+
+/** Write bytes to `path` atomically: a temp file beside it, then rename. */
+export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
+  const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function saveSafetensors(
+  path: string,
+  tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+  metadata: Record<string, string> = {},
+): void {
+  writeFileAtomic(path, writeSafetensors(tensors, metadata));
+}
+
+export function loadSafetensors(path: string, options: TensorOptions = {}): SafetensorsFile {
+  return readSafetensors(new Uint8Array(readFileSync(path)), options);
+}

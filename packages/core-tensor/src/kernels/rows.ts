@@ -1,0 +1,203 @@
+/**
+ * Row-wise kernels on [rows, cols] data: softmax / log-softmax (max-subtracted, numerically stable),
+ * RMSNorm, LayerNorm, RoPE, embedding gather, cross-entropy, top-k and argmax.
+ */
+import { ValueError } from "../errors.js";
+
+export function softmax(x: Float32Array, out: Float32Array, rows: number, cols: number, log: boolean): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < cols; j++) if (x[o + j]! > m) m = x[o + j]!;
+    if (m === Number.NEGATIVE_INFINITY) m = 0; // a fully masked row: exp(-inf) = 0 everywhere
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += Math.exp(x[o + j]! - m);
+    if (log) {
+      const lse = m + Math.log(s);
+      for (let j = 0; j < cols; j++) out[o + j] = x[o + j]! - lse;
+    } else {
+      const inv = s > 0 ? 1 / s : 0;
+      for (let j = 0; j < cols; j++) out[o + j] = Math.exp(x[o + j]! - m) * inv;
+    }
+  }
+}
+
+/** y = x / rms(x) · w; writes 1/rms per row into `rstd` when given (saved for backward). */
+export function rmsNorm(
+  x: Float32Array,
+  w: Float32Array,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+  eps: number,
+  rstd?: Float32Array,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let ss = 0;
+    for (let j = 0; j < cols; j++) ss += x[o + j]! * x[o + j]!;
+    const inv = 1 / Math.sqrt(ss / cols + eps);
+    if (rstd) rstd[r] = inv;
+    for (let j = 0; j < cols; j++) out[o + j] = x[o + j]! * inv * w[j]!;
+  }
+}
+
+/** y = (x − mean) / std · w + b; writes mean and 1/std per row when given. */
+export function layerNorm(
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+  eps: number,
+  mean?: Float32Array,
+  rstd?: Float32Array,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += x[o + j]!;
+    const mu = s / cols;
+    let v = 0;
+    for (let j = 0; j < cols; j++) v += (x[o + j]! - mu) ** 2;
+    const inv = 1 / Math.sqrt(v / cols + eps);
+    if (mean) mean[r] = mu;
+    if (rstd) rstd[r] = inv;
+    for (let j = 0; j < cols; j++) out[o + j] = (x[o + j]! - mu) * inv * w[j]! + b[j]!;
+  }
+}
+
+/**
+ * Rotary position embedding (half-split pairs, as in Hugging Face Llama) on x viewed as
+ * [outer, T, D]. `positions` has T entries (shared) or (outer/group)·T entries (one row of T per
+ * group of `outer / (positions.length / T)` consecutive outer rows, e.g. per sequence over heads).
+ * `inverse` rotates by −θ (the backward pass).
+ */
+export function rope(
+  x: Float32Array,
+  out: Float32Array,
+  outer: number,
+  T: number,
+  D: number,
+  positions: ArrayLike<number>,
+  theta: number,
+  inverse: boolean,
+): void {
+  const half = D >> 1;
+  const rowsOfPos = positions.length / T;
+  const group = Math.max(1, outer / rowsOfPos);
+  const sign = inverse ? -1 : 1;
+  const invFreq = new Float64Array(half);
+  for (let i = 0; i < half; i++) invFreq[i] = theta ** (-(2 * i) / D);
+  for (let o = 0; o < outer; o++) {
+    const pr = Math.floor(o / group) * T;
+    for (let t = 0; t < T; t++) {
+      const pos = positions[pr + t]!;
+      const base = (o * T + t) * D;
+      for (let i = 0; i < half; i++) {
+        const ang = pos * invFreq[i]!;
+        const c = Math.cos(ang);
+        const s = sign * Math.sin(ang);
+        const x1 = x[base + i]!;
+        const x2 = x[base + i + half]!;
+        out[base + i] = x1 * c - x2 * s;
+        out[base + i + half] = x2 * c + x1 * s;
+      }
+    }
+  }
+}
+
+/** out[i, :] = table[ids[i], :]; ids are validated against the table's row count. */
+export function gather(
+  table: Float32Array,
+  rows: number,
+  cols: number,
+  ids: ArrayLike<number>,
+  out: Float32Array,
+): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!(id >= 0 && id < rows && Number.isInteger(id))) {
+      throw new ValueError(`embedding: id ${id} at position ${i} is outside [0, ${rows})`, {
+        id,
+        position: i,
+        rows,
+      });
+    }
+    out.set(table.subarray(id * cols, id * cols + cols), i * cols);
+  }
+}
+
+/**
+ * Per-row cross-entropy −log softmax(logits)[target]; rows whose target is `ignoreIndex` get 0.
+ * Returns the number of counted rows.
+ */
+export function crossEntropy(
+  logits: Float32Array,
+  targets: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  losses: Float32Array,
+  ignoreIndex: number,
+): number {
+  let counted = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r]!;
+    if (t === ignoreIndex) {
+      losses[r] = 0;
+      continue;
+    }
+    if (!(t >= 0 && t < cols)) {
+      throw new ValueError(`crossEntropy: target ${t} at row ${r} is outside [0, ${cols})`, {
+        target: t,
+        row: r,
+      });
+    }
+    const o = r * cols;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < cols; j++) if (logits[o + j]! > m) m = logits[o + j]!;
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += Math.exp(logits[o + j]! - m);
+    losses[r] = m + Math.log(s) - logits[o + t]!;
+    counted++;
+  }
+  return counted;
+}
+
+/** The k largest values per row (descending, ties by lower index) and their column indices. */
+export function topk(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  k: number,
+  values: Float32Array,
+  indices: Int32Array,
+): void {
+  const order = new Array<number>(cols);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let j = 0; j < cols; j++) order[j] = j;
+    if (k === 1) {
+      let best = 0;
+      for (let j = 1; j < cols; j++) if (x[o + j]! > x[o + best]!) best = j;
+      values[r] = x[o + best]!;
+      indices[r] = best;
+      continue;
+    }
+    order.sort((a, b) => x[o + b]! - x[o + a]! || a - b);
+    for (let j = 0; j < k; j++) {
+      values[r * k + j] = x[o + order[j]!]!;
+      indices[r * k + j] = order[j]!;
+    }
+  }
+}
+
+export function argmax(x: Float32Array, rows: number, cols: number, out: Int32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let best = 0;
+    for (let j = 1; j < cols; j++) if (x[o + j]! > x[o + best]!) best = j;
+    out[r] = best;
+  }
+}

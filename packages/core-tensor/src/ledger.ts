@@ -1,0 +1,292 @@
+/**
+ * The memory ledger: every tensor's storage is allocated through it under a category path
+ * (`weights/attn`, `kv`, `act`, `grad`, `optim`, `tmp`, ...). It tracks live and peak bytes per path,
+ * per top-level category and in total, frees deterministically (reference counts, never GC), and can
+ * enforce budgets. Reported memory in this project is what a ledger saw.
+ */
+import { allocArray, type DType, dtypeTraits, type TypedArray } from "./dtype.js";
+import { DisposedError, OutOfMemoryError, ValueError } from "./errors.js";
+
+/** Top-level categories; paths may refine them (`weights/attn`). The estimator uses the same keys. */
+export const CATEGORIES = ["weights", "adapters", "kv", "act", "grad", "optim", "tmp"] as const;
+export type Category = (typeof CATEGORIES)[number];
+/** A category path such as `weights/ffn` or `tmp`. */
+export type CategoryPath = Category | `${Category}/${string}`;
+
+/** The first segment of a category path. */
+export function rootCategory(path: string): string {
+  const i = path.indexOf("/");
+  return i < 0 ? path : path.slice(0, i);
+}
+
+/** Live and peak bytes at one moment. `peak` is the high-water mark since the last `resetPeak()`. */
+export interface LedgerSnapshot {
+  readonly live: Readonly<Record<string, number>>;
+  readonly peak: Readonly<Record<string, number>>;
+  readonly liveTotal: number;
+  readonly peakTotal: number;
+  /** The same, per full path (`weights/attn`). */
+  readonly livePaths: Readonly<Record<string, number>>;
+  readonly peakPaths: Readonly<Record<string, number>>;
+}
+
+/**
+ * One allocation: a typed array plus its accounting. Reference-counted: `retain()` for each extra
+ * owner, `release()` when done; the bytes leave the ledger when the count reaches zero.
+ */
+export class Storage {
+  readonly ledger: MemoryLedger;
+  readonly dtype: DType;
+  readonly bytes: number;
+  #data: TypedArray | null;
+  #category: string;
+  #refs = 1;
+  /** How many autograd nodes hold this storage as a saved tensor. */
+  savedBy = 0;
+  /** The category before the first save moved it to `act`. */
+  categoryBeforeSave: string | null = null;
+
+  /** @internal use `MemoryLedger.allocate`. */
+  constructor(ledger: MemoryLedger, dtype: DType, data: TypedArray, category: string) {
+    this.ledger = ledger;
+    this.dtype = dtype;
+    this.#data = data;
+    this.bytes = data.byteLength;
+    this.#category = category;
+  }
+
+  get data(): TypedArray {
+    if (this.#data === null) throw new DisposedError("storage");
+    return this.#data;
+  }
+  get category(): string {
+    return this.#category;
+  }
+  get refs(): number {
+    return this.#refs;
+  }
+  get disposed(): boolean {
+    return this.#data === null;
+  }
+
+  retain(): this {
+    if (this.#data === null) throw new DisposedError("storage");
+    this.#refs++;
+    return this;
+  }
+
+  release(): void {
+    if (this.#data === null) return;
+    if (--this.#refs === 0) {
+      this.ledger._free(this.#category, this.bytes);
+      this.#data = null;
+    }
+  }
+
+  /** Move the bytes to another category (e.g. `tmp` → `act` when autograd saves the tensor). */
+  recategorize(category: string): void {
+    if (this.#data === null || category === this.#category) return;
+    this.ledger._move(this.#category, category, this.bytes);
+    this.#category = category;
+  }
+}
+
+/** Bytes held outside a typed array the ledger created (e.g. WebAssembly memory). */
+export interface ExternalAllocation {
+  readonly bytes: number;
+  readonly category: string;
+  release(): void;
+}
+
+export class MemoryLedger {
+  readonly name: string;
+  #livePaths = new Map<string, number>();
+  #peakPaths = new Map<string, number>();
+  #liveRoots = new Map<string, number>();
+  #peakRoots = new Map<string, number>();
+  #liveTotal = 0;
+  #peakTotal = 0;
+  #budgets = new Map<string, number>();
+  #allocations = 0;
+
+  constructor(options: { name?: string; budget?: number } = {}) {
+    this.name = options.name ?? "ledger";
+    if (options.budget !== undefined) this.setBudget(options.budget);
+  }
+
+  /** Allocate zeroed storage for `length` elements of `dtype` under `category`. */
+  allocate(category: string, dtype: DType, length: number): Storage {
+    const bytes = length * dtypeTraits(dtype).bytesPerBlock;
+    this.#charge(category, bytes);
+    let data: TypedArray;
+    try {
+      data = allocArray(dtype, length);
+    } catch (e) {
+      this._free(category, bytes);
+      throw e;
+    }
+    this.#allocations++;
+    return new Storage(this, dtype, data, category);
+  }
+
+  /** Account for bytes that live outside (e.g. a WebAssembly memory). Release exactly once. */
+  external(category: string, bytes: number): ExternalAllocation {
+    this.#charge(category, bytes);
+    let released = false;
+    return {
+      bytes,
+      category,
+      release: () => {
+        if (released) return;
+        released = true;
+        this._free(category, bytes);
+      },
+    };
+  }
+
+  /**
+   * Limit live bytes, in total (`category` omitted or `*`) or for one top-level category.
+   * `undefined` removes the limit.
+   */
+  setBudget(bytes: number | undefined, category = "*"): void {
+    if (bytes === undefined) {
+      this.#budgets.delete(category);
+      return;
+    }
+    if (!(bytes >= 0)) throw new ValueError(`budget must be a non-negative number of bytes, got ${bytes}`);
+    this.#budgets.set(category, bytes);
+  }
+
+  budget(category = "*"): number | undefined {
+    return this.#budgets.get(category);
+  }
+
+  /** Live bytes of a top-level category, a full path, or (no argument) in total. */
+  live(category?: string): number {
+    if (category === undefined) return this.#liveTotal;
+    return category.includes("/")
+      ? (this.#livePaths.get(category) ?? 0)
+      : (this.#liveRoots.get(category) ?? 0);
+  }
+
+  /** Peak bytes since the last `resetPeak()`, as `live()`. */
+  peak(category?: string): number {
+    if (category === undefined) return this.#peakTotal;
+    return category.includes("/")
+      ? (this.#peakPaths.get(category) ?? 0)
+      : (this.#peakRoots.get(category) ?? 0);
+  }
+
+  /** Number of storages allocated so far (for tests). */
+  get allocations(): number {
+    return this.#allocations;
+  }
+
+  /** Start a new measurement window: every peak becomes the current live value. */
+  resetPeak(): void {
+    this.#peakPaths = new Map(this.#livePaths);
+    this.#peakRoots = new Map(this.#liveRoots);
+    this.#peakTotal = this.#liveTotal;
+  }
+
+  snapshot(): LedgerSnapshot {
+    const rec = (m: Map<string, number>) =>
+      Object.freeze(Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : 1))));
+    return Object.freeze({
+      live: rec(this.#liveRoots),
+      peak: rec(this.#peakRoots),
+      liveTotal: this.#liveTotal,
+      peakTotal: this.#peakTotal,
+      livePaths: rec(this.#livePaths),
+      peakPaths: rec(this.#peakPaths),
+    });
+  }
+
+  /**
+   * Run `fn` in a fresh measurement window and report peak bytes per category *above* the live
+   * bytes at the start (what `fn` itself needed), plus the absolute peaks.
+   */
+  measure<T>(fn: () => T): {
+    result: T;
+    peakAbove: Record<string, number>;
+    peakAboveTotal: number;
+    snapshot: LedgerSnapshot;
+  } {
+    const before = this.snapshot();
+    this.resetPeak();
+    const result = fn();
+    const after = this.snapshot();
+    const peakAbove: Record<string, number> = {};
+    for (const [c, p] of Object.entries(after.peak)) peakAbove[c] = p - (before.live[c] ?? 0);
+    return { result, peakAbove, peakAboveTotal: after.peakTotal - before.liveTotal, snapshot: after };
+  }
+
+  #charge(category: string, bytes: number): void {
+    if (!(Number.isFinite(bytes) && bytes >= 0)) throw new ValueError(`cannot allocate ${bytes} bytes`);
+    const root = rootCategory(category);
+    for (const [scope, limit] of this.#budgets) {
+      const current = scope === "*" ? this.#liveTotal : (this.#liveRoots.get(scope) ?? 0);
+      if ((scope === "*" || scope === root) && current + bytes > limit) {
+        throw new OutOfMemoryError({
+          requested: bytes,
+          category,
+          budget: limit,
+          budgetCategory: scope,
+          live: Object.fromEntries(this.#liveRoots),
+        });
+      }
+    }
+    this.#add(category, bytes);
+  }
+
+  #add(category: string, bytes: number): void {
+    const root = rootCategory(category);
+    const p = (this.#livePaths.get(category) ?? 0) + bytes;
+    this.#livePaths.set(category, p);
+    if (p > (this.#peakPaths.get(category) ?? 0)) this.#peakPaths.set(category, p);
+    const r = (this.#liveRoots.get(root) ?? 0) + bytes;
+    this.#liveRoots.set(root, r);
+    if (r > (this.#peakRoots.get(root) ?? 0)) this.#peakRoots.set(root, r);
+    this.#liveTotal += bytes;
+    if (this.#liveTotal > this.#peakTotal) this.#peakTotal = this.#liveTotal;
+  }
+
+  /** @internal */
+  _free(category: string, bytes: number): void {
+    const root = rootCategory(category);
+    this.#livePaths.set(category, (this.#livePaths.get(category) ?? 0) - bytes);
+    this.#liveRoots.set(root, (this.#liveRoots.get(root) ?? 0) - bytes);
+    this.#liveTotal -= bytes;
+  }
+
+  /** @internal moving bytes between categories is not an allocation: no budget check on the total. */
+  _move(from: string, to: string, bytes: number): void {
+    this._free(from, bytes);
+    this.#add(to, bytes);
+  }
+}
+
+let current = new MemoryLedger({ name: "default" });
+
+/** The ledger new tensors are allocated from. */
+export function getLedger(): MemoryLedger {
+  return current;
+}
+
+/** Make `ledger` the current one while `fn` runs (restored afterwards, even on throw). */
+export function withLedger<T>(ledger: MemoryLedger, fn: () => T): T {
+  const prev = current;
+  current = ledger;
+  try {
+    return fn();
+  } finally {
+    current = prev;
+  }
+}
+
+/** Replace the current ledger globally (returns the previous one). */
+export function setLedger(ledger: MemoryLedger): MemoryLedger {
+  const prev = current;
+  current = ledger;
+  return prev;
+}

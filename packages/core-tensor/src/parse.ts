@@ -1,0 +1,129 @@
+/**
+ * Configuration strings: `Name[key=value,...]+Name+...`. Names are case-insensitive; values are typed
+ * by the strategy's option spec (`int`, `number` with `inf`, `bool`, `bytes` with KiB/MiB/GiB,
+ * `choice`); a bare word sets the strategy's positional option (`Ckpt[sqrt]`). Every problem in the
+ * string is reported at once, unknown names with the closest known one.
+ */
+import { ConfigError, closestMatch } from "./errors.js";
+import {
+  type Composable,
+  type Configuration,
+  compose,
+  type OptionValue,
+  type StrategyFactory,
+} from "./strategy.js";
+
+/** A name that expands to several strategies (`QLoRA` = `NF4[dq=true]+LoRA`, `Baseline` = none). */
+export interface NamedComposition {
+  readonly name: string;
+  readonly description: string;
+  expand(): Composable;
+}
+
+export type RegistryEntry = StrategyFactory | NamedComposition;
+
+/** The names users type, mapped to factories (build it as a typed const map). */
+export type Registry = Readonly<Record<string, RegistryEntry>>;
+
+function isFactory(e: RegistryEntry): e is StrategyFactory {
+  return typeof e === "function";
+}
+
+/** The CLI word of a registry entry. */
+export function entryName(e: RegistryEntry): string {
+  return isFactory(e) ? e.definition.name : e.name;
+}
+
+/** Split at top-level separators (outside brackets). */
+function splitTop(s: string, sep: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of s) {
+    if (ch === "[") depth++;
+    if (ch === "]") depth--;
+    if (ch === sep && depth === 0) {
+      parts.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  parts.push(cur);
+  return parts;
+}
+
+/** Parse one configuration string against a registry; throws one `ConfigError` with every problem. */
+export function parseConfig(text: string, registry: Registry): Configuration {
+  const problems: string[] = [];
+  const items: Composable[] = [];
+  const byName = new Map<string, RegistryEntry>();
+  for (const e of Object.values(registry)) byName.set(entryName(e).toLowerCase(), e);
+  const known = [...byName.values()].map(entryName);
+  const trimmed = text.trim();
+  if (trimmed === "") {
+    throw new ConfigError([
+      `empty configuration; use 'Baseline' or names such as ${known.slice(0, 4).join(", ")}`,
+    ]);
+  }
+  for (const rawTerm of splitTop(trimmed, "+")) {
+    const term = rawTerm.trim();
+    const m = /^([A-Za-z][A-Za-z0-9_-]*)\s*(?:\[([^\]]*)\])?$/.exec(term);
+    if (!m) {
+      problems.push(`'${term}' is not of the form Name or Name[key=value,...]`);
+      continue;
+    }
+    const name = m[1]!;
+    const entry = byName.get(name.toLowerCase());
+    if (!entry) {
+      const near = closestMatch(name, known);
+      problems.push(
+        `unknown strategy '${name}'${near ? ` (did you mean '${near}'?)` : ""}; known: ${known.join(", ")}`,
+      );
+      continue;
+    }
+    if (!isFactory(entry)) {
+      if (m[2] !== undefined && m[2].trim() !== "")
+        problems.push(`'${entry.name}' takes no options, got [${m[2]}]`);
+      else items.push(entry.expand());
+      continue;
+    }
+    const def = entry.definition;
+    const given: Record<string, OptionValue> = {};
+    const body = m[2]?.trim() ?? "";
+    for (const part of body === "" ? [] : splitTop(body, ",")) {
+      const p = part.trim();
+      const eq = p.indexOf("=");
+      if (eq >= 0) {
+        const key = p.slice(0, eq).trim();
+        const canonical = Object.keys(def.options).find((k) => k.toLowerCase() === key.toLowerCase()) ?? key;
+        given[canonical] = p.slice(eq + 1).trim();
+        continue;
+      }
+      const asBool = Object.entries(def.options).find(
+        ([k, s]) => s.type === "bool" && k.toLowerCase() === p.toLowerCase(),
+      );
+      if (asBool) given[asBool[0]] = true;
+      else if (def.positional) given[def.positional] = p;
+      else {
+        const keys = Object.keys(def.options);
+        problems.push(
+          `${def.name}: '${p}' needs a key (key=value); ${keys.length ? `options: ${keys.join(", ")}` : "it takes no options"}`,
+        );
+      }
+    }
+    try {
+      items.push(entry(given));
+    } catch (e) {
+      if (e instanceof ConfigError) problems.push(...e.problems);
+      else throw e;
+    }
+  }
+  if (problems.length === 0) {
+    try {
+      return compose(...items);
+    } catch (e) {
+      if (e instanceof ConfigError) problems.push(...e.problems);
+      else throw e;
+    }
+  }
+  throw new ConfigError(problems, { input: text });
+}

@@ -1,0 +1,2 @@
+// Placeholder: the Strategy contract suite lands here.
+export {};

@@ -1,0 +1,3 @@
+import { tradeoffsProject } from "./index.js";
+
+export default tradeoffsProject(import.meta.url);
