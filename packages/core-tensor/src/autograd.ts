@@ -17,6 +17,14 @@ export interface GradNode {
   readonly saved: readonly Tensor[];
   readonly backward: (grad: Tensor, saved: readonly Tensor[]) => readonly (Tensor | null)[];
   released: boolean;
+  /** Live references: the output handle plus every downstream node that consumes the output. */
+  refs: number;
+  /**
+   * Drop one reference; at zero the saved tensors are released and the drop propagates upstream.
+   * This is how a graph that never sees backward (a forward in grad mode, then dispose) frees its
+   * activations deterministically.
+   */
+  drop(): void;
 }
 
 let gradEnabled = true;
@@ -81,8 +89,31 @@ export function record(
 ): Tensor {
   if (!gradEnabled || !(force || inputs.some((t) => t.requiresGrad))) return out;
   out.requiresGrad = true;
-  out.gradFn = { name, inputs, saved: saved.map(save), backward, released: false };
+  for (const i of inputs) if (i.gradFn) i.gradFn.refs++;
+  const node: GradNode = {
+    name,
+    inputs,
+    saved: saved.map(save),
+    backward,
+    released: false,
+    refs: 1,
+    drop: () => dropNode(node),
+  };
+  out.gradFn = node;
   return out;
+}
+
+function dropNode(start: GradNode): void {
+  const stack = [start];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (--n.refs > 0) continue;
+    if (!n.released) {
+      n.released = true;
+      for (const s of n.saved) unsave(s);
+    }
+    for (const i of n.inputs) if (i.gradFn) stack.push(i.gradFn);
+  }
 }
 
 /** Release everything the graph behind `t` saved, without running backward. */

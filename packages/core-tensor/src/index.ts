@@ -155,6 +155,7 @@ export {
   type KvCacheSpec,
   type KvDtypeExec,
   type KvMemoryExec,
+  type KvStore,
   type LinearWeight,
   type OptionSpec,
   type OptionsOf,

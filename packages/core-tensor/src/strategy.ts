@@ -113,11 +113,32 @@ export interface FfnExec {
   create(spec: FfnSpec): FfnModule;
 }
 
-/** How K/V vectors are stored. */
+/**
+ * Storage for `count` K or V vectors of `dim` elements in some KV dtype, charged to the ledger.
+ * Vectors are addressed by index; layout (contiguous or paged) is the cache's business.
+ */
+export interface KvStore {
+  readonly count: number;
+  readonly dim: number;
+  /** Bytes held in the ledger (values + scales). */
+  readonly bytes: number;
+  /** Encode one vector from `src[srcOffset .. srcOffset + dim)`. */
+  write(index: number, src: Float32Array, srcOffset: number): void;
+  /** Decode one vector into `dst[dstOffset .. dstOffset + dim)`. */
+  read(index: number, dst: Float32Array, dstOffset: number): void;
+  /** The raw f32 elements when the dtype is f32 (zero-copy reads); undefined otherwise. */
+  readonly f32: Float32Array | undefined;
+  dispose(): void;
+}
+
+/** How K/V vectors are stored (the `kv-dtype` slot). */
 export interface KvDtypeExec {
   readonly dtype: string;
+  /** Bytes per stored element. */
   readonly bytesPerElement: number;
+  /** Scale bytes per (token, head) vector (int8 absmax: 4). */
   readonly scaleBytesPerVector: number;
+  allocate(count: number, dim: number, category: string): KvStore;
 }
 
 export interface KvCacheSpec {

@@ -124,7 +124,9 @@ export class Tensor {
     this.#storage = null;
     if (this.grad && !this.grad.disposed) this.grad.dispose();
     this.grad = null;
-    this.gradFn = null;
+    // The node stays reachable from this handle (for backward from a live descendant); dropping
+    // our reference frees its saved tensors once nothing downstream needs them.
+    this.gradFn?.drop();
   }
 
   describe(): string {

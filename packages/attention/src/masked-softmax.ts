@@ -1,0 +1,65 @@
+/**
+ * Softmax over attention scores with the causal / sliding-window mask applied on the fly (no mask
+ * tensor), scaled first. Saves only its output for backward: masked entries are exact zeros there,
+ * so they receive no gradient. Shared by Standard attention; Flash never materialises these scores.
+ */
+import { empty, record, type Tensor } from "@tradeoffs/core-tensor";
+
+/** Which keys query `i` may see: [lo, hi] inclusive, for Tq queries over Tk keys (bottom-right aligned). */
+export function visibleKeys(
+  i: number,
+  tq: number,
+  tk: number,
+  causal: boolean,
+  window?: number,
+): [number, number] {
+  const pos = i + (tk - tq);
+  const hi = causal ? Math.min(pos, tk - 1) : tk - 1;
+  const lo = window !== undefined ? Math.max(0, (causal ? pos : tk - 1) - window + 1) : 0;
+  return [lo, hi];
+}
+
+/**
+ * p = softmax(scale · s) over the last axis of s [..., rows, Tk], where row r is query r mod Tq
+ * (grouped heads stack their queries along rows).
+ */
+export function maskedSoftmax(
+  s: Tensor,
+  tq: number,
+  scale: number,
+  causal: boolean,
+  window?: number,
+): Tensor {
+  const tk = s.dim(-1);
+  const rows = tk === 0 ? 0 : s.size / tk;
+  const x = s.data;
+  const out = empty(s.shape);
+  const y = out.data;
+  for (let r = 0; r < rows; r++) {
+    const [lo, hi] = visibleKeys(r % tq, tq, tk, causal, window);
+    const o = r * tk;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let j = lo; j <= hi; j++) if (x[o + j]! > m) m = x[o + j]!;
+    let sum = 0;
+    for (let j = lo; j <= hi; j++) {
+      const e = Math.exp((x[o + j]! - m) * scale);
+      y[o + j] = e;
+      sum += e;
+    }
+    const inv = sum > 0 ? 1 / sum : 0;
+    for (let j = lo; j <= hi; j++) y[o + j] = y[o + j]! * inv;
+  }
+  return record(out, "maskedSoftmax", [s], [out], (g, [sy]) => {
+    const r = empty(s.shape);
+    const gd = g.data;
+    const yd = sy!.data;
+    const rd = r.data;
+    for (let row = 0; row < rows; row++) {
+      const o = row * tk;
+      let dot = 0;
+      for (let j = 0; j < tk; j++) dot += gd[o + j]! * yd[o + j]!;
+      for (let j = 0; j < tk; j++) rd[o + j] = scale * yd[o + j]! * (gd[o + j]! - dot);
+    }
+    return [r];
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Standard attention: materialise the scores S = QKᵀ [B, H, Tq, Tk], mask and softmax them, and
+ * multiply by V. Memory O(Tq·Tk) per head (kept for backward when training). The oracle for Flash.
+ * Grouped heads (fewer K/V heads than Q heads) are handled by folding each group's queries into
+ * rows of one matmul against the shared K/V head: no K/V copies.
+ */
+import {
+  type AttendOptions,
+  defineStrategy,
+  matmul,
+  reshape,
+  ShapeError,
+  scope,
+  type Tensor,
+  ValueError,
+} from "@tradeoffs/core-tensor";
+import { maskedSoftmax } from "./masked-softmax.js";
+
+/** Validate q [B, H, Tq, D], k/v [B, Hkv, Tk, D]; returns the dimensions. */
+export function attentionDims(q: Tensor, k: Tensor, v: Tensor, op: string) {
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
+    throw new ShapeError(
+      op,
+      `q, k, v must be [batch, heads, seq, headDim]; got [${q.shape}], [${k.shape}], [${v.shape}]`,
+    );
+  }
+  const [B, H, Tq, D] = q.shape as [number, number, number, number];
+  const [Bk, Hkv, Tk, Dk] = k.shape as [number, number, number, number];
+  if (Bk !== B || Dk !== D || v.shape.join() !== k.shape.join()) {
+    throw new ShapeError(
+      op,
+      `k and v must be [${B}, Hkv, Tk, ${D}] and equal; got [${k.shape}] and [${v.shape}]`,
+    );
+  }
+  if (Hkv === 0 || H % Hkv !== 0) {
+    throw new ShapeError(op, `query heads (${H}) must be a multiple of K/V heads (${Hkv})`, {
+      heads: H,
+      kvHeads: Hkv,
+    });
+  }
+  return { B, H, Tq, D, Hkv, Tk, group: H / Hkv };
+}
+
+export function checkAttendOptions(options: AttendOptions, op: string): void {
+  if (options.window !== undefined && !(Number.isInteger(options.window) && options.window >= 1)) {
+    throw new ValueError(`${op}: window must be a positive integer, got ${options.window}`);
+  }
+  if (options.scale !== undefined && !Number.isFinite(options.scale)) {
+    throw new ValueError(`${op}: scale must be finite, got ${options.scale}`);
+  }
+}
+
+/** softmax(mask(Q·Kᵀ · scale)) · V with the full score matrix materialised. */
+export function standardAttention(q: Tensor, k: Tensor, v: Tensor, options: AttendOptions): Tensor {
+  const { B, H, Tq, D, Hkv, Tk, group } = attentionDims(q, k, v, "standardAttention");
+  checkAttendOptions(options, "standardAttention");
+  const scale = options.scale ?? 1 / Math.sqrt(D);
+  return scope(() => {
+    const qg = reshape(q, [B, Hkv, group * Tq, D]); // (B, Hkv, g·Tq, D): a view, heads of a group stacked
+    const s = matmul(qg, k, { transB: true }); // (B, Hkv, g·Tq, Tk)
+    const p = maskedSoftmax(s, Tq, scale, options.causal, options.window);
+    s.dispose();
+    const o = matmul(p, v); // (B, Hkv, g·Tq, D)
+    return reshape(o, [B, H, Tq, D]);
+  });
+}
+
+export const standard = defineStrategy({
+  name: "Standard",
+  slot: "attention",
+  description: "Materialised attention scores (O(n²) temporaries and saved activations)",
+  options: {},
+  plan: (p) => ({ ...p, attention: { kind: "standard", blockQ: 0, blockK: 0 } }),
+  exec: () => ({ attend: standardAttention }),
+});

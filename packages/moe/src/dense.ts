@@ -1,0 +1,91 @@
+/**
+ * `Dense`: the SwiGLU feed-forward block of Llama, down(silu(gate(x)) ⊙ up(x)). Its linears come from
+ * the configuration's weights (and adapters) strategies.
+ */
+import {
+  type AdaptersExec,
+  defineStrategy,
+  type FfnModule,
+  type FfnSpec,
+  type LinearWeight,
+  mul,
+  type Rng,
+  randn,
+  scope,
+  silu,
+  type Tensor,
+  type WeightsExec,
+} from "@tradeoffs/core-tensor";
+
+/** Make a linear layer [out, in] with N(0, std²) init, packed in the configured format. */
+export function makeLinear(
+  out: number,
+  inp: number,
+  std: number,
+  weights: WeightsExec,
+  adapters: AdaptersExec | null,
+  role: string,
+  rng: Rng,
+  category: string,
+): LinearWeight {
+  const w = randn([out, inp], rng, { std });
+  const packed = weights.pack(w, category);
+  w.dispose();
+  return adapters?.targets.includes(role) ? adapters.wrap(packed, role, rng) : packed;
+}
+
+export class SwiGlu implements FfnModule {
+  readonly gate: LinearWeight;
+  readonly up: LinearWeight;
+  readonly down: LinearWeight;
+
+  constructor(gate: LinearWeight, up: LinearWeight, down: LinearWeight) {
+    this.gate = gate;
+    this.up = up;
+    this.down = down;
+  }
+
+  static create(spec: FfnSpec): SwiGlu {
+    const { dModel, hidden, weights, adapters, rng, category } = spec;
+    const std = 0.02;
+    return new SwiGlu(
+      makeLinear(hidden, dModel, std, weights, adapters, "gate", rng, category),
+      makeLinear(hidden, dModel, std, weights, adapters, "up", rng, category),
+      makeLinear(dModel, hidden, std, weights, adapters, "down", rng, category),
+    );
+  }
+
+  forward(x: Tensor): Tensor {
+    return scope(() => this.down.apply(mul(silu(this.gate.apply(x)), this.up.apply(x))));
+  }
+
+  parameters(): Tensor[] {
+    return [...this.gate.parameters(), ...this.up.parameters(), ...this.down.parameters()];
+  }
+
+  namedWeights(): Map<string, LinearWeight | Tensor> {
+    return new Map<string, LinearWeight>([
+      ["gate", this.gate],
+      ["up", this.up],
+      ["down", this.down],
+    ]);
+  }
+
+  dispose(): void {
+    this.gate.dispose();
+    this.up.dispose();
+    this.down.dispose();
+  }
+}
+
+export const dense = defineStrategy({
+  name: "Dense",
+  slot: "ffn",
+  description: "Dense SwiGLU feed-forward block",
+  options: {},
+  plan: (p) => ({
+    ...p,
+    arch: { ...p.arch, experts: 1, topK: 1, sharedExperts: 0, capacity: Number.POSITIVE_INFINITY },
+  }),
+  exec: () => ({ create: (spec: FfnSpec) => SwiGlu.create(spec) }),
+});

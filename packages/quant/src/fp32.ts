@@ -1,0 +1,57 @@
+/**
+ * `FP32`: weights kept as f32 [out, in] and trained directly. The oracle for every quantised format.
+ */
+import {
+  clone,
+  defineStrategy,
+  type LinearWeight,
+  matmul,
+  ShapeError,
+  type Tensor,
+} from "@tradeoffs/core-tensor";
+
+/** An f32 linear weight (trainable). */
+export class Fp32Linear implements LinearWeight {
+  readonly format = "FP32";
+  readonly weight: Tensor;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+
+  constructor(w: Tensor, category: string) {
+    if (w.rank !== 2) throw new ShapeError("FP32.pack", `weight must be [out, in], got [${w.shape}]`);
+    this.weight = clone(w, { category });
+    this.weight.requiresGrad = true;
+    this.weight.name = w.name;
+    this.outFeatures = w.dim(0);
+    this.inFeatures = w.dim(1);
+  }
+
+  get bytes(): number {
+    return this.weight.bytes;
+  }
+
+  apply(x: Tensor): Tensor {
+    return matmul(x, this.weight, { transB: true });
+  }
+
+  parameters(): Tensor[] {
+    return [this.weight];
+  }
+
+  dequantize(): Tensor {
+    return clone(this.weight, { category: "tmp" });
+  }
+
+  dispose(): void {
+    this.weight.dispose();
+  }
+}
+
+export const fp32 = defineStrategy({
+  name: "FP32",
+  slot: "weights",
+  description: "32-bit float weights (the reference)",
+  options: {},
+  plan: (p) => ({ ...p, weights: { format: "FP32", bitsPerWeight: 32 } }),
+  exec: () => ({ pack: (w: Tensor, category: string) => new Fp32Linear(w, category) }),
+});
