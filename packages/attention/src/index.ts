@@ -1,9 +1,17 @@
 /**
  * @tradeoffs/attention: the `attention` slot. `Standard` materialises the score matrix; it is the
- * oracle every other attention strategy is tested against.
+ * oracle every other attention strategy is tested against. `Flash` computes the same result in tiles
+ * with an online softmax: O(n) temporaries and saved activations instead of O(n²).
  *
  * @packageDocumentation
  */
+export { FLASH_DEFAULT_BLOCK, FLASH_FP32_TOL, type FlashOptions, flash, flashAttention } from "./flash.js";
+export {
+  type FlashGeometry,
+  flashBackwardKernel,
+  flashForwardKernel,
+  flashScratchLength,
+} from "./flash-kernel.js";
 export { maskedSoftmax, visibleKeys } from "./masked-softmax.js";
 export { attentionStrategies } from "./registry.js";
 export { attentionDims, checkAttendOptions, standard, standardAttention } from "./standard.js";

@@ -52,7 +52,7 @@ export function checkAttendOptions(options: AttendOptions, op: string): void {
 
 /** softmax(mask(Q·Kᵀ · scale)) · V with the full score matrix materialised. */
 export function standardAttention(q: Tensor, k: Tensor, v: Tensor, options: AttendOptions): Tensor {
-  const { B, H, Tq, D, Hkv, Tk, group } = attentionDims(q, k, v, "standardAttention");
+  const { B, H, Tq, D, Hkv, group } = attentionDims(q, k, v, "standardAttention");
   checkAttendOptions(options, "standardAttention");
   const scale = options.scale ?? 1 / Math.sqrt(D);
   return scope(() => {

@@ -1,6 +1,21 @@
+import type { Registry } from "@tradeoffs/core-tensor";
 import { checkpointContract, strategyContract } from "@tradeoffs/strategy-testkit";
+import { ckpt } from "./ckpt.js";
 import { none } from "./none.js";
 import { checkpointStrategies } from "./registry.js";
 
-strategyContract([none()], checkpointStrategies, "checkpoint");
-checkpointContract(none());
+// Cast until core's `RegistryEntry` accepts factories with options (StrategyFactory<Slot, any>).
+const registry = checkpointStrategies as unknown as Registry;
+
+const all = [
+  none(),
+  ckpt(),
+  ckpt({ policy: "sqrt" }),
+  ckpt({ policy: "all" }),
+  ckpt({ every: 2 }),
+  ckpt({ every: 3 }),
+  ckpt({ budget: 4 << 20 }),
+  ckpt({ budget: 1 << 20 }),
+];
+strategyContract(all, registry, "checkpoint");
+for (const s of all) checkpointContract(s);

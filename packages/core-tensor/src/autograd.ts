@@ -164,6 +164,18 @@ function accumulateInto(target: Tensor, g: Tensor): void {
   for (let i = 0; i < a.length; i++) a[i] = a[i]! + b[i]!;
 }
 
+/**
+ * `g` as a gradient this pass may write into: backward closures may return views of their output
+ * gradient (`add`, `reshape`), so a gradient whose storage has other handles is copied before it is
+ * accumulated into or handed to a leaf (copy-on-write).
+ */
+function owned(g: Tensor, category = "tmp"): Tensor {
+  if (g.storage.refs === 1) return g;
+  const c = clone(g, { category });
+  g.dispose();
+  return c;
+}
+
 function runBackward(
   root: Tensor,
   options: BackwardOptions,
@@ -205,15 +217,16 @@ function runBackward(
       if (!g) continue;
       grads.delete(t);
       if (capture?.has(t)) {
-        captured.set(t, keep(g));
+        captured.set(t, keep(owned(g)));
         continue;
       }
       const node = t.gradFn;
       if (!node) {
         // A leaf: accumulate into .grad, charged to `grad`.
         if (t.grad === null || t.grad.disposed) {
-          g.storage.recategorize("grad");
-          t.grad = keep(g);
+          const own = owned(g, "grad");
+          own.storage.recategorize("grad");
+          t.grad = keep(own);
         } else {
           accumulateInto(t.grad, g);
           g.dispose();
@@ -226,7 +239,13 @@ function runBackward(
           `backward: the graph through '${node.name}' was already released; pass { retainGraph: true } to the first backward`,
         );
       }
-      const gs = node.backward(g, node.saved);
+      let gs: readonly (Tensor | null)[];
+      try {
+        gs = node.backward(g, node.saved);
+      } catch (e) {
+        g.dispose();
+        throw e;
+      }
       if (!options.retainGraph) {
         node.released = true;
         for (const s of node.saved) unsave(s);
@@ -250,8 +269,10 @@ function runBackward(
         }
         const existing = grads.get(input);
         if (existing) {
-          accumulateInto(existing, gi);
+          const own = owned(existing);
+          accumulateInto(own, gi);
           gi.dispose();
+          grads.set(input, own);
         } else grads.set(input, gi);
       }
       if (!fresh.has(g)) g.dispose();

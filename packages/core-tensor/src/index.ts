@@ -130,6 +130,7 @@ export {
   parseConfig,
   type Registry,
   type RegistryEntry,
+  type RegistryFactory,
 } from "./parse.js";
 export type { ArchSpec, CheckpointKind, Plan, WorkloadKind, WorkloadSpec } from "./plan.js";
 export { Rng } from "./rng.js";
@@ -193,3 +194,17 @@ export {
   toF32,
   zeros,
 } from "./tensor.js";
+export { type WasmAttentionOptions, wasmAttention } from "./wasm/attention.js";
+export {
+  type DequantFormat,
+  type DequantOptions,
+  dequantRowBytes,
+  dequantRowNaive,
+  NF4_TABLE,
+  wasmDequantRows,
+  wasmMatmulDequant,
+} from "./wasm/dequant.js";
+export { type WasmFlavor, wasmAvailable, wasmUnavailableReason } from "./wasm/loader.js";
+export { WASM_SPLIT_MIN_WORK, wasmMatmul } from "./wasm/matmul.js";
+export { disposeWasm, type KernelName, WasmRuntime, wasmRuntime } from "./wasm/runtime.js";
+export { type WasmBackend, wasm, wasmBackend } from "./wasm/wasm-backend.js";

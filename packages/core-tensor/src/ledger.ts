@@ -213,12 +213,22 @@ export class MemoryLedger {
     snapshot: LedgerSnapshot;
   } {
     const before = this.snapshot();
+    const outerPaths = this.#peakPaths;
+    const outerRoots = this.#peakRoots;
+    const outerTotal = this.#peakTotal;
     this.resetPeak();
-    const result = fn();
-    const after = this.snapshot();
-    const peakAbove: Record<string, number> = {};
-    for (const [c, p] of Object.entries(after.peak)) peakAbove[c] = p - (before.live[c] ?? 0);
-    return { result, peakAbove, peakAboveTotal: after.peakTotal - before.liveTotal, snapshot: after };
+    try {
+      const result = fn();
+      const after = this.snapshot();
+      const peakAbove: Record<string, number> = {};
+      for (const [c, p] of Object.entries(after.peak)) peakAbove[c] = p - (before.live[c] ?? 0);
+      return { result, peakAbove, peakAboveTotal: after.peakTotal - before.liveTotal, snapshot: after };
+    } finally {
+      // Nested measurement must not erase the enclosing window: peaks become max(outer, inner).
+      for (const [k, v] of outerPaths) if (v > (this.#peakPaths.get(k) ?? 0)) this.#peakPaths.set(k, v);
+      for (const [k, v] of outerRoots) if (v > (this.#peakRoots.get(k) ?? 0)) this.#peakRoots.set(k, v);
+      if (outerTotal > this.#peakTotal) this.#peakTotal = outerTotal;
+    }
   }
 
   #charge(category: string, bytes: number): void {

@@ -66,8 +66,10 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
 
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, op);
+  const ad = f32(a, op);
+  const bd = f32(b, op);
   const o = out(shape);
-  getBackend().binary(op, f32(a, op), a.shape, f32(b, op), b.shape, o.data);
+  getBackend().binary(op, ad, a.shape, bd, b.shape, o.data);
   return o;
 }
 
@@ -121,8 +123,8 @@ function reduced(t: Tensor, shape: Shape): Tensor {
 }
 
 function scaleRaw(x: Tensor, s: number): Tensor {
+  const xd = f32(x, "scale");
   const o = out(x.shape);
-  const xd = x.data;
   const od = o.data;
   for (let i = 0; i < xd.length; i++) od[i] = xd[i]! * s;
   return o;
@@ -142,8 +144,8 @@ export function scale(x: Tensor, s: number): Tensor {
 
 /** x + s for a constant s. */
 export function addScalar(x: Tensor, s: number): Tensor {
-  const o = out(x.shape);
   const xd = f32(x, "addScalar");
+  const o = out(x.shape);
   const od = o.data;
   for (let i = 0; i < xd.length; i++) od[i] = xd[i]! + s;
   return record(o, "addScalar", [x], [], (g) => [alias(g)]);
@@ -182,8 +184,9 @@ const unaryGrad: Record<UnaryOp, { saves: "x" | "y"; d: (x: number, y: number) =
 };
 
 function unaryOp(op: UnaryOp, x: Tensor): Tensor {
+  const xd = f32(x, op);
   const o = out(x.shape);
-  getBackend().unary(op, f32(x, op), o.data);
+  getBackend().unary(op, xd, o.data);
   const spec = unaryGrad[op];
   return record(o, op, [x], [spec.saves === "x" ? x : o], (g, [s]) => {
     const r = out(x.shape);
@@ -481,8 +484,9 @@ function fullLike(shape: Shape, v: number): Tensor {
 /** Maximum over `axis`; the gradient goes to the first maximal element. */
 export function max(x: Tensor, axis: number, keepDims = false): Tensor {
   const { a, outer, n, inner } = reduceDims(x, axis);
+  const xd = f32(x, "max");
   const o = out(reducedShape(x, a, keepDims));
-  getBackend().reduce("max", f32(x, "max"), outer, n, inner, o.data);
+  getBackend().reduce("max", xd, outer, n, inner, o.data);
   return record(o, "max", [x], [x, o], (g, [sx, so]) => {
     const r = out(x.shape);
     const rd = r.data;
@@ -513,8 +517,9 @@ function rowsCols(x: Tensor): [number, number] {
 /** Softmax over the last axis (max-subtracted). */
 export function softmax(x: Tensor): Tensor {
   const [rows, cols] = rowsCols(x);
+  const xd = f32(x, "softmax");
   const o = out(x.shape);
-  getBackend().softmax(f32(x, "softmax"), o.data, rows, cols, false);
+  getBackend().softmax(xd, o.data, rows, cols, false);
   return record(o, "softmax", [x], [o], (g, [sy]) => {
     const r = out(x.shape);
     const y = sy!.data;
@@ -533,8 +538,9 @@ export function softmax(x: Tensor): Tensor {
 /** log(softmax(x)) over the last axis, computed as x − logsumexp(x). */
 export function logSoftmax(x: Tensor): Tensor {
   const [rows, cols] = rowsCols(x);
+  const xd = f32(x, "logSoftmax");
   const o = out(x.shape);
-  getBackend().softmax(f32(x, "logSoftmax"), o.data, rows, cols, true);
+  getBackend().softmax(xd, o.data, rows, cols, true);
   return record(o, "logSoftmax", [x], [o], (g, [sy]) => {
     const r = out(x.shape);
     const y = sy!.data;
@@ -556,9 +562,11 @@ export function rmsNorm(x: Tensor, w: Tensor, eps = 1e-5): Tensor {
   if (w.rank !== 1 || w.dim(0) !== cols) {
     throw new ShapeError("rmsNorm", `weight must be [${cols}] for input [${x.shape}], got [${w.shape}]`);
   }
+  const xd = f32(x, "rmsNorm");
+  const wd = f32(w, "rmsNorm");
   const o = out(x.shape);
   const rstd = out([rows]);
-  getBackend().rmsNorm(f32(x, "rmsNorm"), f32(w, "rmsNorm"), o.data, rows, cols, eps, rstd.data);
+  getBackend().rmsNorm(xd, wd, o.data, rows, cols, eps, rstd.data);
   const res = record(o, "rmsNorm", [x, w], [x, w, rstd], (g, [sx, sw, sr]) => {
     const xd = sx!.data;
     const wd = sw!.data;
@@ -593,20 +601,13 @@ export function layerNorm(x: Tensor, w: Tensor, b: Tensor, eps = 1e-5): Tensor {
   if (w.size !== cols || b.size !== cols) {
     throw new ShapeError("layerNorm", `weight and bias must be [${cols}], got [${w.shape}] and [${b.shape}]`);
   }
+  const xd = f32(x, "layerNorm");
+  const wd = f32(w, "layerNorm");
+  const bd = f32(b, "layerNorm");
   const o = out(x.shape);
   const mu = out([rows]);
   const rstd = out([rows]);
-  getBackend().layerNorm(
-    f32(x, "layerNorm"),
-    f32(w, "layerNorm"),
-    f32(b, "layerNorm"),
-    o.data,
-    rows,
-    cols,
-    eps,
-    mu.data,
-    rstd.data,
-  );
+  getBackend().layerNorm(xd, wd, bd, o.data, rows, cols, eps, mu.data, rstd.data);
   const res = record(o, "layerNorm", [x, w, b], [x, w, mu, rstd], (g, [sx, sw, sm, sr]) => {
     const xd = sx!.data;
     const wd = sw!.data;
@@ -659,8 +660,9 @@ export function rope(x: Tensor, positions: ArrayLike<number>, theta = 10000): Te
     });
   }
   const pos = Array.from(positions);
+  const xd = f32(x, "rope");
   const o = out(x.shape);
-  getBackend().rope(f32(x, "rope"), o.data, outer, T, D, pos, theta, false);
+  getBackend().rope(xd, o.data, outer, T, D, pos, theta, false);
   return record(o, "rope", [x], [], (g) => {
     const r = out(x.shape);
     getBackend().rope(g.data, r.data, outer, T, D, pos, theta, true);
@@ -673,8 +675,14 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   if (ids.dtype !== "i32") throw new DTypeError(`embedding: ids must be i32, got ${ids.describe()}`);
   if (table.rank !== 2) throw new ShapeError("embedding", `table must be [rows, dim], got [${table.shape}]`);
   const [V, D] = table.shape as [number, number];
+  const td = f32(table, "embedding");
   const o = out([...ids.shape, D]);
-  getBackend().gather(f32(table, "embedding"), V, D, ids.int32, o.data);
+  try {
+    getBackend().gather(td, V, D, ids.int32, o.data);
+  } catch (e) {
+    o.dispose();
+    throw e;
+  }
   return record(o, "embedding", [table], [ids], (g, [sids]) => {
     const r = out(table.shape);
     const rd = r.data;
@@ -691,7 +699,8 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
 /** Rows of x (axis 0) picked by i32 `ids` → [ids.length, ...x.shape.slice(1)]. */
 export function gatherRows(x: Tensor, ids: Tensor): Tensor {
   const rowSize = x.rank === 0 ? 1 : x.size / (x.dim(0) || 1);
-  const flat = alias(x, [x.dim(0), rowSize]);
+  // reshape (not alias) so the gradient flows back to x.
+  const flat = reshape(x, [x.dim(0), rowSize]);
   const o = embedding(flat, ids);
   flat.dispose();
   const res = reshape(o, [...ids.shape, ...x.shape.slice(1)]);
@@ -707,14 +716,24 @@ export function scatterAddRows(base: Tensor, ids: Tensor, src: Tensor): Tensor {
   if (src.size !== ids.size * rowSize) {
     throw new ShapeError("scatterAddRows", `src [${src.shape}] must hold ${ids.size} rows of ${rowSize}`);
   }
-  const o = out(base.shape);
-  const od = o.data;
-  od.set(f32(base, "scatterAddRows"));
+  const bd = f32(base, "scatterAddRows");
   const sd = f32(src, "scatterAddRows");
   const idv = ids.int32;
   for (let i = 0; i < idv.length; i++) {
     const r = idv[i]!;
-    if (!(r >= 0 && r < N)) throw new ValueError(`scatterAddRows: id ${r} at ${i} is outside [0, ${N})`);
+    if (!(r >= 0 && r < N)) {
+      throw new ValueError(`scatterAddRows: id ${r} at ${i} is outside [0, ${N}); ids index rows of base`, {
+        id: r,
+        position: i,
+        rows: N,
+      });
+    }
+  }
+  const o = out(base.shape);
+  const od = o.data;
+  od.set(bd);
+  for (let i = 0; i < idv.length; i++) {
+    const r = idv[i]!;
     for (let j = 0; j < rowSize; j++) od[r * rowSize + j] = od[r * rowSize + j]! + sd[i * rowSize + j]!;
   }
   return record(o, "scatterAddRows", [base, src], [ids], (g, [sids]) => {
@@ -726,8 +745,14 @@ export function scatterAddRows(base: Tensor, ids: Tensor, src: Tensor): Tensor {
 function gatherRowsRaw(x: Tensor, ids: Tensor, shape: Shape): Tensor {
   const N = x.dim(0);
   const rowSize = N === 0 ? 0 : x.size / N;
+  const xd = f32(x, "gatherRows");
   const o = out(shape);
-  getBackend().gather(x.data, N, rowSize, ids.int32, o.data);
+  try {
+    getBackend().gather(xd, N, rowSize, ids.int32, o.data);
+  } catch (e) {
+    o.dispose();
+    throw e;
+  }
   return o;
 }
 
@@ -783,10 +808,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
 /** Fill positions where `mask` (u8, broadcastable to x) is non-zero with `value`. */
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   if (mask.dtype !== "u8") throw new DTypeError(`maskedFill: mask must be u8, got ${mask.describe()}`);
-  const m = alias(mask);
-  const mf = out(mask.shape);
-  mf.data.set(m.values);
-  m.dispose();
+  const xd = f32(x, "maskedFill");
   const shape = broadcastShapes(x.shape, mask.shape, "maskedFill");
   if (shape.join() !== x.shape.join()) {
     throw new ShapeError(
@@ -794,15 +816,19 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
       `mask [${mask.shape}] must broadcast to x [${x.shape}] without growing it`,
     );
   }
-  const keepMask = out(x.shape);
-  getBackend().binary("mul", fullLike(x.shape, 1).data, x.shape, mf.data, mf.shape, keepMask.data);
+  // The mask broadcast to x's shape as f32 0/1 (saved for backward).
+  const mf = out(mask.shape);
+  mf.data.set(mask.values);
+  const ones = fullLike(x.shape, 1);
+  const fillMask = out(x.shape);
+  getBackend().binary("mul", ones.data, x.shape, mf.data, mf.shape, fillMask.data);
+  ones.dispose();
+  mf.dispose();
   const o = out(x.shape);
   const od = o.data;
-  const xd = f32(x, "maskedFill");
-  const km = keepMask.data;
+  const km = fillMask.data;
   for (let i = 0; i < od.length; i++) od[i] = km[i]! !== 0 ? value : xd[i]!;
-  mf.dispose();
-  const res = record(o, "maskedFill", [x], [keepMask], (g, [sk]) => {
+  const res = record(o, "maskedFill", [x], [fillMask], (g, [sk]) => {
     const r = out(x.shape);
     const rd = r.data;
     const gd = g.data;
@@ -810,7 +836,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
     for (let i = 0; i < rd.length; i++) rd[i] = k[i]! !== 0 ? 0 : gd[i]!;
     return [r];
   });
-  keepMask.dispose();
+  fillMask.dispose();
   return res;
 }
 
@@ -867,8 +893,8 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 function permuteRaw(x: Tensor, p: readonly number[]): Tensor {
   const rank = x.rank;
   const shape = p.map((a) => x.shape[a]!);
-  const o = out(shape);
   const src = f32(x, "transpose");
+  const o = out(shape);
   const dst = o.data;
   const inStrides = new Array<number>(rank);
   let acc = 1;
@@ -907,6 +933,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
     if (t.rank !== first.rank || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
       throw new ShapeError("concat", `shapes [${first.shape}] and [${t.shape}] differ outside axis ${a}`);
     }
+    f32(t, "concat");
   }
   const outer = shapeSize(first.shape.slice(0, a));
   const inner = shapeSize(first.shape.slice(a + 1));
@@ -924,7 +951,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   }
   return record(o, "concat", xs, [], (g) => {
     let start = 0;
-    return xs.map((t, k) => {
+    return xs.map((_t, k) => {
       const r = sliceRaw(g, a, start, start + sizes[k]!);
       start += sizes[k]!;
       return r;
@@ -957,12 +984,12 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
 
 function sliceRaw(x: Tensor, a: number, start: number, end: number): Tensor {
   const shape = x.shape.map((d, i) => (i === a ? end - start : d));
+  const xd = f32(x, "slice");
   const o = out(shape);
   const outer = shapeSize(x.shape.slice(0, a));
   const inner = shapeSize(x.shape.slice(a + 1));
   const n = x.shape[a]!;
   const w = (end - start) * inner;
-  const xd = f32(x, "slice");
   const od = o.data;
   for (let i = 0; i < outer; i++)
     od.set(xd.subarray(i * n * inner + start * inner, i * n * inner + start * inner + w), i * w);
@@ -979,16 +1006,18 @@ export function topk(x: Tensor, k: number): { values: Tensor; indices: Tensor } 
     throw new ValueError(`topk: k must be an integer in [1, ${cols}], got ${k}`, { k, cols });
   }
   const shape = [...x.shape.slice(0, -1), k];
+  const xd = f32(x, "topk");
   const values = out(shape);
   const indices = empty(shape, { dtype: "i32" });
-  getBackend().topk(f32(x, "topk"), rows, cols, k, values.data, indices.int32);
+  getBackend().topk(xd, rows, cols, k, values.data, indices.int32);
   return { values, indices };
 }
 
 /** Index of the largest entry of each row of the last axis (i32). */
 export function argmax(x: Tensor): Tensor {
   const [rows, cols] = rowsCols(x);
+  const xd = f32(x, "argmax");
   const o = empty(x.shape.slice(0, -1), { dtype: "i32" });
-  getBackend().argmax(f32(x, "argmax"), rows, cols, o.int32);
+  getBackend().argmax(xd, rows, cols, o.int32);
   return o;
 }

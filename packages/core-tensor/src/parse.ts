@@ -9,8 +9,10 @@ import {
   type Composable,
   type Configuration,
   compose,
+  type OptionsSpec,
   type OptionValue,
-  type StrategyFactory,
+  type Slot,
+  type Strategy,
 } from "./strategy.js";
 
 /** A name that expands to several strategies (`QLoRA` = `NF4[dq=true]+LoRA`, `Baseline` = none). */
@@ -20,12 +22,24 @@ export interface NamedComposition {
   expand(): Composable;
 }
 
-export type RegistryEntry = StrategyFactory | NamedComposition;
+/** What the parser needs of a factory (every `StrategyFactory` is one). */
+export interface RegistryFactory {
+  (options?: Partial<Record<string, OptionValue>>): Strategy;
+  readonly definition: {
+    readonly name: string;
+    readonly slot: Slot;
+    readonly description: string;
+    readonly options: OptionsSpec;
+    readonly positional?: string | undefined;
+  };
+}
+
+export type RegistryEntry = RegistryFactory | NamedComposition;
 
 /** The names users type, mapped to factories (build it as a typed const map). */
 export type Registry = Readonly<Record<string, RegistryEntry>>;
 
-function isFactory(e: RegistryEntry): e is StrategyFactory {
+function isFactory(e: RegistryEntry): e is RegistryFactory {
   return typeof e === "function";
 }
 

@@ -58,7 +58,12 @@ export interface Plan {
   readonly workload: WorkloadSpec;
   readonly backend: string;
   /** Linear-layer weight format; embeddings and norms stay at `baseBytes`. */
-  readonly weights: { readonly format: string; readonly bitsPerWeight: number };
+  readonly weights: {
+    readonly format: string;
+    readonly bitsPerWeight: number;
+    /** Exact bytes of one packed [out, in] matrix (data + scales), when the format knows it. */
+    readonly bytesFor?: ((out: number, inp: number) => number) | undefined;
+  };
   /** Bytes per element of unquantised tensors: weights outside linears, activations. */
   readonly baseBytes: number;
   readonly adapters: { readonly rank: number; readonly targets: readonly string[] } | null;

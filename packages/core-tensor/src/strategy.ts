@@ -107,6 +107,11 @@ export interface FfnSpec {
   readonly rng: Rng;
   /** Ledger category for the weights; default `weights/ffn`. */
   readonly category: string;
+  /**
+   * Initial f32 weight for a named matrix (`gate`, `up`, `down`, `router`, `experts.3.up`, ...):
+   * trained or converted weights. `null`/absent means random initialisation from `rng`.
+   */
+  readonly init?: ((name: string, shape: readonly [number, number]) => Tensor | null) | undefined;
 }
 
 export interface FfnExec {

@@ -3,6 +3,7 @@
  */
 import { defineStrategy } from "@tradeoffs/core-tensor";
 
+/** `mha()` → `MHA` (slot `heads`, the baseline): kvHeads = heads. */
 export const mha = defineStrategy({
   name: "MHA",
   slot: "heads",

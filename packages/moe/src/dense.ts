@@ -34,6 +34,22 @@ export function makeLinear(
   return adapters?.targets.includes(role) ? adapters.wrap(packed, role, rng) : packed;
 }
 
+/** Like `makeLinear`, but takes the initial weight from `spec.init(name)` when it provides one. */
+export function initLinear(
+  spec: FfnSpec,
+  name: string,
+  role: string,
+  out: number,
+  inp: number,
+  std: number,
+): LinearWeight {
+  const given = spec.init?.(name, [out, inp]) ?? null;
+  if (given === null)
+    return makeLinear(out, inp, std, spec.weights, spec.adapters, role, spec.rng, spec.category);
+  const packed = spec.weights.pack(given, spec.category);
+  return spec.adapters?.targets.includes(role) ? spec.adapters.wrap(packed, role, spec.rng) : packed;
+}
+
 export class SwiGlu implements FfnModule {
   readonly gate: LinearWeight;
   readonly up: LinearWeight;
@@ -45,13 +61,14 @@ export class SwiGlu implements FfnModule {
     this.down = down;
   }
 
-  static create(spec: FfnSpec): SwiGlu {
-    const { dModel, hidden, weights, adapters, rng, category } = spec;
+  /** `prefix` names the matrices for `spec.init` (`experts.3.` inside an MoE). */
+  static create(spec: FfnSpec, prefix = ""): SwiGlu {
+    const { dModel, hidden } = spec;
     const std = 0.02;
     return new SwiGlu(
-      makeLinear(hidden, dModel, std, weights, adapters, "gate", rng, category),
-      makeLinear(hidden, dModel, std, weights, adapters, "up", rng, category),
-      makeLinear(dModel, hidden, std, weights, adapters, "down", rng, category),
+      initLinear(spec, `${prefix}gate`, "gate", hidden, dModel, std),
+      initLinear(spec, `${prefix}up`, "up", hidden, dModel, std),
+      initLinear(spec, `${prefix}down`, "down", dModel, hidden, std / Math.sqrt(2)),
     );
   }
 

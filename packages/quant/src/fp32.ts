@@ -52,6 +52,9 @@ export const fp32 = defineStrategy({
   slot: "weights",
   description: "32-bit float weights (the reference)",
   options: {},
-  plan: (p) => ({ ...p, weights: { format: "FP32", bitsPerWeight: 32 } }),
+  plan: (p) => ({
+    ...p,
+    weights: { format: "FP32", bitsPerWeight: 32, bytesFor: (o: number, i: number) => 4 * o * i },
+  }),
   exec: () => ({ pack: (w: Tensor, category: string) => new Fp32Linear(w, category) }),
 });

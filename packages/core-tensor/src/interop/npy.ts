@@ -2,7 +2,7 @@
  * NumPy `.npy` (format versions 1.0–3.0, C order, little-endian) to and from tensors. Parsing is
  * bounds-checked; malformed input raises a `FormatError` naming the offending part.
  */
-import type { DType } from "../dtype.js";
+import { type DType, dtypeTraits } from "../dtype.js";
 import { FormatError } from "../errors.js";
 import { empty, shapeSize, type Tensor, type TensorOptions } from "../tensor.js";
 
@@ -68,15 +68,16 @@ export function readNpy(bytes: Uint8Array, options: TensorOptions = {}): Tensor 
       return n;
     });
   const dataStart = headerStart + headerLen;
-  const t = empty(shape, { ...options, dtype });
-  const need = t.bytes;
+  // Check the size before allocating: a corrupt shape must not become a huge allocation.
+  const need = shapeSize(shape) * dtypeTraits(dtype).bytesPerBlock;
   if (bytes.length - dataStart < need) {
-    t.dispose();
     throw new FormatError(
       "npy",
       `data holds ${bytes.length - dataStart} bytes, shape [${shape}] ${descr} needs ${need}`,
+      { have: bytes.length - dataStart, need },
     );
   }
+  const t = empty(shape, { ...options, dtype });
   const v = t.values;
   new Uint8Array(v.buffer, v.byteOffset, v.byteLength).set(bytes.subarray(dataStart, dataStart + need));
   return t;
@@ -89,7 +90,7 @@ export function writeNpy(t: Tensor): Uint8Array {
   const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(", ")})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = 10 + header.length + 1;
-  header += " ".repeat((64 - (total % 64)) % 64) + "\n";
+  header += `${" ".repeat((64 - (total % 64)) % 64)}\n`;
   const out = new Uint8Array(10 + header.length + t.bytes);
   out.set(MAGIC, 0);
   out[6] = 1;

@@ -117,7 +117,6 @@ function gemmSmall(
       const ci = co + i * n;
       for (let q = 0; q < k; q++) {
         const av = a[ai + q * csA]!;
-        if (av === 0) continue;
         const bq = bo + q * rsB;
         if (csB === 1) for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + av * b[bq + j]!;
         else for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + av * b[bq + j * csB]!;

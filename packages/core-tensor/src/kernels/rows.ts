@@ -88,17 +88,24 @@ export function rope(
   const rowsOfPos = positions.length / T;
   const group = Math.max(1, outer / rowsOfPos);
   const sign = inverse ? -1 : 1;
-  const invFreq = new Float64Array(half);
-  for (let i = 0; i < half; i++) invFreq[i] = theta ** (-(2 * i) / D);
+  // cos/sin per (position row, frequency), computed once and reused across the outer rows.
+  const cos = new Float64Array(positions.length * half);
+  const sin = new Float64Array(positions.length * half);
+  for (let p = 0; p < positions.length; p++) {
+    for (let i = 0; i < half; i++) {
+      const ang = positions[p]! * theta ** (-(2 * i) / D);
+      cos[p * half + i] = Math.cos(ang);
+      sin[p * half + i] = sign * Math.sin(ang);
+    }
+  }
   for (let o = 0; o < outer; o++) {
     const pr = Math.floor(o / group) * T;
     for (let t = 0; t < T; t++) {
-      const pos = positions[pr + t]!;
       const base = (o * T + t) * D;
+      const cb = (pr + t) * half;
       for (let i = 0; i < half; i++) {
-        const ang = pos * invFreq[i]!;
-        const c = Math.cos(ang);
-        const s = sign * Math.sin(ang);
+        const c = cos[cb + i]!;
+        const s = sin[cb + i]!;
         const x1 = x[base + i]!;
         const x2 = x[base + i + half]!;
         out[base + i] = x1 * c - x2 * s;

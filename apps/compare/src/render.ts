@@ -1,0 +1,108 @@
+/**
+ * Turn compare rows and estimates into tables (text, Markdown, CSV) and JSON.
+ */
+import type { Category } from "@tradeoffs/core-tensor";
+import type { Estimate } from "@tradeoffs/model";
+import { bytes, count, ms, pair, percent } from "./format.js";
+import type { CompareRow } from "./run.js";
+import type { Table } from "./table.js";
+
+const MEM: readonly Category[] = ["weights", "adapters", "kv", "act", "grad", "optim", "tmp"];
+
+/** Peak bytes per category: the workload that uses each category most. */
+function peaks(row: CompareRow): { m: Record<string, number>; e: Record<string, number> } | null {
+  const runs = [row.infer, row.train].filter((r) => r !== undefined);
+  if (runs.length === 0) return null;
+  const m: Record<string, number> = {};
+  const e: Record<string, number> = {};
+  for (const c of MEM) {
+    const best = runs.reduce((a, b) => (b.peak[c] > a.peak[c] ? b : a));
+    m[c] = best.peak[c];
+    e[c] = best.estimate.bytes[c];
+  }
+  return { m, e };
+}
+
+export function compareTable(rows: readonly CompareRow[], model: string): Table {
+  const used = MEM.filter((c) => rows.some((r) => (peaks(r)?.m[c] ?? 0) > 0 || (peaks(r)?.e[c] ?? 0) > 0));
+  const headers = [
+    "configuration",
+    ...used.map((c) => `${c} (meas / est)`),
+    "prefill tok/s",
+    "decode ms/tok",
+    "train ms/step",
+    "loss Δ (nats/B)",
+    "top-1 agree",
+    "KL (nats)",
+  ];
+  const body = rows.map((r) => {
+    if (r.error) return [r.config, `error: ${r.error}`];
+    const p = peaks(r);
+    return [
+      r.config,
+      ...used.map((c) => (p ? pair(p.m[c]!, p.e[c]!) : "—")),
+      r.infer ? r.infer.prefillTokensPerSec.toFixed(0) : "—",
+      r.infer ? ms(r.infer.decodeMsPerStep / r.infer.batch) : "—",
+      r.train ? ms(r.train.stepMs) : "—",
+      r.quality ? (r.quality.loss - r.quality.referenceLoss).toFixed(4) : "—",
+      r.quality ? percent(r.quality.top1Agreement) : "—",
+      r.quality ? r.quality.klDivergence.toExponential(2) : "—",
+    ];
+  });
+  const first = rows.find((r) => r.infer || r.train);
+  const w = [
+    first?.infer ? `infer B=${first.infer.batch} prompt=${first.infer.prompt} generate=${first.infer.generate}` : "",
+    first?.train ? `train B=${first.train.batch} seq=${first.train.seq} steps=${first.train.steps}` : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
+  return {
+    title: `Measured on ${model} (${w}); memory = peak bytes in the ledger / the estimator's prediction ('=' when equal)`,
+    headers,
+    rows: body,
+    notes: ["quality: against the FP32 Baseline on the same weights and held-out text; loss Δ > 0 is worse"],
+  };
+}
+
+export function estimateTable(estimates: readonly Estimate[]): Table {
+  const e0 = estimates[0];
+  const w = e0?.workload;
+  return {
+    title: e0
+      ? `Estimate for ${e0.model}: ${w?.kind} batch=${w?.batch} seq=${w?.seq}${w?.kind === "infer" ? ` generate=${w?.generate}` : ""}`
+      : "Estimate",
+    headers: ["configuration", "params", "active", ...MEM, "total"],
+    rows: estimates.map((e) => [e.config, count(e.params.total), count(e.params.active), ...MEM.map((c) => bytes(e.bytes[c])), bytes(e.totalBytes)]),
+    notes: e0 ? [...new Set(estimates.flatMap((e) => e.notes))] : [],
+  };
+}
+
+/** The JSON for `estimate --json`: stable field names (documented in the README). */
+export function estimateJson(estimates: readonly Estimate[]) {
+  return {
+    model: estimates[0]?.model,
+    workload: estimates[0]?.workload,
+    rows: estimates.map((e) => ({
+      config: e.config,
+      estimate: {
+        params: e.params,
+        bytes: e.bytes,
+        totalBytes: e.totalBytes,
+        flops: e.flops,
+        bytesMoved: e.bytesMoved,
+        exact: e.exact,
+        notes: e.notes,
+      },
+    })),
+  };
+}
+
+/** The JSON for measured runs (estimates included beside each measurement). */
+export function compareJson(rows: readonly CompareRow[], model: string) {
+  const strip = <T extends { estimate: Estimate }>(r: T | undefined) =>
+    r ? { ...r, estimate: { params: r.estimate.params, bytes: r.estimate.bytes, flops: r.estimate.flops, notes: r.estimate.notes } } : undefined;
+  return {
+    model,
+    rows: rows.map((r) => ({ config: r.config, error: r.error, infer: strip(r.infer), train: strip(r.train), quality: strip(r.quality) })),
+  };
+}

@@ -1,0 +1,178 @@
+// Dequantising matmul inner loops for the quant package's weight formats (AssemblyScript, SIMD):
+// y[i, j] = Σ_q x[i, q] · W[j, q] with W stored row by row as GGUF Q8_0 / Q4_0 blocks or as NF4
+// nibbles with one f32 absmax per block. Each weight row is decoded once into an f32 scratch row and
+// dotted with every row of x. Not here: quantising (the quant package does it) or autograd.
+
+// NF4 code book: the 16 quantiles of N(0, 1) scaled to [-1, 1] (Dettmers et al. 2023, QLoRA,
+// Appendix E; the same values as bitsandbytes' `nf4` table).
+const NF4: usize = memory.data<f32>([
+  -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
+  -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
+  0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
+]);
+
+/** IEEE binary16 bits → f32 (exact; subnormals, ±Inf and NaN kept). */
+function halfToFloat(h: u32): f32 {
+  const sign = (h & 0x8000) << 16;
+  const e = (h >> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (e === 0) {
+    const v = <f32>mant * 5.9604644775390625e-8; // mant · 2^-24
+    return sign !== 0 ? -v : v;
+  }
+  if (e === 31) return reinterpret<f32>(sign | 0x7f800000 | (mant << 13));
+  return reinterpret<f32>(sign | ((e + 112) << 23) | (mant << 13));
+}
+
+/** Q8_0 row (k/32 blocks of [f16 d, 32 × i8 q], 34 B): out[t] = d · q[t]. k must be a multiple of 32. */
+export function dequantRowQ8_0(w: usize, k: i32, out: usize): void {
+  for (let blk = 0; blk < k; blk += 32) {
+    const d = f32x4.splat(halfToFloat(<u32>load<u16>(w)));
+    const qs = w + 2;
+    const o = out + <usize>(blk * 4);
+    for (let t = 0; t < 32; t += 8) {
+      const q16 = v128.load8x8_s(qs + <usize>t);
+      v128.store(o + <usize>(t * 4), f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(q16))));
+      v128.store(o + <usize>(t * 4), f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q16))), 16);
+    }
+    w += 34;
+  }
+}
+
+/**
+ * Q4_0 row (k/32 blocks of [f16 d, 16 B nibbles], 18 B): byte t holds element t in its low nibble and
+ * element t+16 in its high nibble; value = d · (nibble − 8) (ggml's block_q4_0). k a multiple of 32.
+ */
+export function dequantRowQ4_0(w: usize, k: i32, out: usize): void {
+  const mask = i8x16.splat(0x0f);
+  const eight = i8x16.splat(8);
+  for (let blk = 0; blk < k; blk += 32) {
+    const d = f32x4.splat(halfToFloat(<u32>load<u16>(w)));
+    const bytes = v128.load(w + 2);
+    const lo = i8x16.sub(v128.and(bytes, mask), eight); // elements 0..15
+    const hi = i8x16.sub(i8x16.shr_u(bytes, 4), eight); // elements 16..31
+    const o = out + <usize>(blk * 4);
+    store16(o, lo, d);
+    store16(o + 64, hi, d);
+    w += 18;
+  }
+}
+
+/** 16 signed bytes → 16 f32 scaled by d, stored at o. */
+function store16(o: usize, q8: v128, d: v128): void {
+  const a = i16x8.extend_low_i8x16_s(q8);
+  const b = i16x8.extend_high_i8x16_s(q8);
+  v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(a))));
+  v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(a))), 16);
+  v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(b))), 32);
+  v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(b))), 48);
+}
+
+/**
+ * NF4 row: k/2 bytes, byte t holds element 2t in its HIGH nibble and 2t+1 in its low nibble
+ * (bitsandbytes' order); value = NF4[code] · absmax[t·2 / block]. `absmax` is this row's f32 block
+ * scales (k / block of them); block must be even and divide k.
+ */
+export function dequantRowNf4(w: usize, absmax: usize, block: i32, k: i32, out: usize): void {
+  for (let b0 = 0; b0 < k; b0 += block) {
+    const s = load<f32>(absmax);
+    absmax += 4;
+    for (let t = b0; t < b0 + block; t += 2) {
+      const byte = <u32>load<u8>(w + <usize>(t >> 1));
+      store<f32>(out + <usize>(t * 4), load<f32>(NF4 + <usize>((byte >> 4) << 2)) * s);
+      store<f32>(out + <usize>(t * 4), load<f32>(NF4 + <usize>((byte & 15) << 2)) * s, 4);
+    }
+  }
+}
+
+/** Sum of the four lanes. */
+function hsum(v: v128): f32 {
+  return (
+    f32x4.extract_lane(v, 0) +
+    f32x4.extract_lane(v, 1) +
+    (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3))
+  );
+}
+
+/** Σ x[q]·y[q] over k contiguous f32, four SIMD accumulators. */
+export function dot(x: usize, y: usize, k: i32): f32 {
+  let s0 = f32x4.splat(0);
+  let s1 = f32x4.splat(0);
+  let s2 = f32x4.splat(0);
+  let s3 = f32x4.splat(0);
+  let q = 0;
+  for (; q + 15 < k; q += 16) {
+    const o = <usize>(q * 4);
+    s0 = f32x4.add(s0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+    s1 = f32x4.add(s1, f32x4.mul(v128.load(x + o, 16), v128.load(y + o, 16)));
+    s2 = f32x4.add(s2, f32x4.mul(v128.load(x + o, 32), v128.load(y + o, 32)));
+    s3 = f32x4.add(s3, f32x4.mul(v128.load(x + o, 48), v128.load(y + o, 48)));
+  }
+  for (; q + 3 < k; q += 4) {
+    const o = <usize>(q * 4);
+    s0 = f32x4.add(s0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+  }
+  let t = hsum(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)));
+  for (; q < k; q++) t += load<f32>(x + <usize>(q * 4)) * load<f32>(y + <usize>(q * 4));
+  return t;
+}
+
+/** Format codes of `matmulDequant`. */
+const Q8_0: i32 = 0;
+const Q4_0: i32 = 1;
+const NF4_FMT: i32 = 2;
+
+/**
+ * y[i, j] = Σ_q x[i, q] · W[j, q] for i < m, j0 ≤ j < j1 (overwrites y; row stride ldy). x is m×k f32
+ * (row-major), W holds `rowBytes` bytes per row in `format` (0 Q8_0, 1 Q4_0, 2 NF4 with `absmax`
+ * k/block f32 per row). `scratch` holds k f32.
+ */
+export function matmulDequant(
+  format: i32,
+  m: i32,
+  k: i32,
+  j0: i32,
+  j1: i32,
+  x: usize,
+  w: usize,
+  rowBytes: i32,
+  absmax: usize,
+  block: i32,
+  y: usize,
+  ldy: i32,
+  scratch: usize,
+): void {
+  for (let j = j0; j < j1; j++) {
+    const row = w + <usize>(j * rowBytes);
+    if (format === Q8_0) dequantRowQ8_0(row, k, scratch);
+    else if (format === Q4_0) dequantRowQ4_0(row, k, scratch);
+    else if (format === NF4_FMT)
+      dequantRowNf4(row, absmax + <usize>((j * (k / block)) << 2), block, k, scratch);
+    else unreachable();
+    for (let i = 0; i < m; i++) {
+      store<f32>(y + <usize>((i * ldy + j) * 4), dot(x + <usize>(i * k * 4), scratch, k));
+    }
+  }
+}
+
+/** Decode rows j0..j1 of W into f32 out [(j1 − j0), k] (row-major). Same layouts as matmulDequant. */
+export function dequantRows(
+  format: i32,
+  k: i32,
+  j0: i32,
+  j1: i32,
+  w: usize,
+  rowBytes: i32,
+  absmax: usize,
+  block: i32,
+  out: usize,
+): void {
+  for (let j = j0; j < j1; j++) {
+    const row = w + <usize>(j * rowBytes);
+    const o = out + <usize>((j - j0) * k * 4);
+    if (format === Q8_0) dequantRowQ8_0(row, k, o);
+    else if (format === Q4_0) dequantRowQ4_0(row, k, o);
+    else if (format === NF4_FMT) dequantRowNf4(row, absmax + <usize>((j * (k / block)) << 2), block, k, o);
+    else unreachable();
+  }
+}

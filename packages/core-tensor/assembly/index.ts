@@ -1,0 +1,12 @@
+// Entry of the WASM kernels module (compiled by `asc` during `pnpm build` into dist/wasm/kernels.wasm).
+// Exports are plain functions over byte addresses in one imported shared memory; the JS side
+// (src/wasm/) owns the memory layout, the worker threads and the ledger accounting.
+
+export { attentionBlocked, attentionFinish, attentionTile } from "./attention-tile";
+export { dequantRows, matmulDequant } from "./dequant";
+export { gemm, gemmBatched, gemmScratchBytes } from "./gemm";
+
+/** First free byte after the module's static data: the JS arena starts here. */
+export function heapBase(): usize {
+  return (__heap_base + 63) & ~63;
+}

@@ -1,0 +1,98 @@
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { getLedger } from "../ledger.js";
+import { Rng } from "../rng.js";
+import { wasmAttention } from "./attention.js";
+import { disposeWasm } from "./runtime.js";
+
+/** Online softmax in f32 tiles vs the naive f64 softmax over the full score row. */
+const WASM_ATTENTION_TOL = { atol: 2e-5, rtol: 1e-4 } as const;
+
+afterAll(() => disposeWasm());
+
+/** The oracle: the full score row per query, masked, softmax in f64, weighted sum. */
+function naiveAttention(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  o: { heads: number; kvHeads: number; tq: number; tk: number; d: number; causal: boolean; window: number },
+): Float64Array {
+  const { heads, kvHeads, tq, tk, d } = o;
+  const out = new Float64Array(heads * tq * d);
+  const scale = 1 / Math.sqrt(d);
+  for (let h = 0; h < heads; h++) {
+    const kh = Math.floor(h / (heads / kvHeads));
+    for (let i = 0; i < tq; i++) {
+      const qp = i + tk - tq;
+      const s = new Float64Array(tk).fill(Number.NEGATIVE_INFINITY);
+      for (let j = 0; j < tk; j++) {
+        if (o.causal && j > qp) continue;
+        if (o.window > 0 && qp - j >= o.window) continue;
+        let dot = 0;
+        for (let c = 0; c < d; c++) dot += q[(h * tq + i) * d + c]! * k[(kh * tk + j) * d + c]!;
+        s[j] = dot * scale;
+      }
+      const mx = Math.max(...s);
+      if (mx === Number.NEGATIVE_INFINITY) continue;
+      let sum = 0;
+      for (let j = 0; j < tk; j++) sum += Math.exp(s[j]! - mx);
+      for (let j = 0; j < tk; j++) {
+        const p = Math.exp(s[j]! - mx) / sum;
+        if (p === 0) continue;
+        for (let c = 0; c < d; c++) out[(h * tq + i) * d + c]! += p * v[(kh * tk + j) * d + c]!;
+      }
+    }
+  }
+  return out;
+}
+
+describe("wasm blocked attention vs the naive oracle (WASM_ATTENTION_TOL)", () => {
+  it("causal / windowed / GQA / decode (tq < tk), odd sizes and blocks, 1 and 2 threads", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          kvHeads: fc.integer({ min: 1, max: 2 }),
+          group: fc.integer({ min: 1, max: 3 }),
+          tq: fc.integer({ min: 1, max: 40 }),
+          extra: fc.integer({ min: 0, max: 30 }),
+          d: fc.integer({ min: 1, max: 19 }),
+          causal: fc.boolean(),
+          window: fc.constantFrom(0, 1, 5, 17),
+          blockQ: fc.constantFrom(1, 7, 16, 64),
+          blockK: fc.constantFrom(1, 5, 16, 64),
+          threads: fc.constantFrom(1, 2),
+          seed: fc.integer({ min: 1, max: 1 << 30 }),
+        }),
+        (c) => {
+          const rng = new Rng(c.seed);
+          const heads = c.kvHeads * c.group;
+          const tk = c.tq + c.extra;
+          const rnd = (n: number) => new Float32Array(n).map(() => rng.uniform() * 4 - 2);
+          const q = rnd(heads * c.tq * c.d);
+          const k = rnd(c.kvHeads * tk * c.d);
+          const v = rnd(c.kvHeads * tk * c.d);
+          const out = new Float32Array(heads * c.tq * c.d);
+          const o = { heads, kvHeads: c.kvHeads, tq: c.tq, tk, d: c.d, causal: c.causal, window: c.window };
+          wasmAttention(q, k, v, out, { ...o, blockQ: c.blockQ, blockK: c.blockK, threads: c.threads });
+          const want = naiveAttention(q, k, v, o);
+          for (let i = 0; i < want.length; i++) {
+            if (Math.abs(out[i]! - want[i]!) > WASM_ATTENTION_TOL.atol + WASM_ATTENTION_TOL.rtol * Math.abs(want[i]!))
+              return false;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  it("rejects heads not divisible by kvHeads, and leaks nothing", () => {
+    const before = getLedger().live();
+    const x = new Float32Array(48);
+    expect(() =>
+      wasmAttention(x, x, x, x, { heads: 3, kvHeads: 2, tq: 2, tk: 2, d: 4, causal: true }),
+    ).toThrow(/multiple of kvHeads/);
+    wasmAttention(x, x, x, x, { heads: 2, kvHeads: 1, tq: 3, tk: 3, d: 4, causal: true });
+    expect(getLedger().live()).toBe(before);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Blocked (flash-style) attention forward on the WASM kernels: tiles of Bq queries × Bk keys, online
+ * softmax, no Tq×Tk score matrix (assembly/attention-tile.ts), heads split across threads. Raw arrays
+ * in, raw array out, for the attention package to wrap. Not here: autograd or the naive oracle (the
+ * attention package's `standard`; the test here has its own naive loop).
+ */
+import { ShapeError } from "../errors.js";
+import { getLedger } from "../ledger.js";
+import { Arena, type WasmRuntime, wasmRuntime } from "./runtime.js";
+
+export interface WasmAttentionOptions {
+  /** Query heads H and K/V heads Hkv (H % Hkv = 0; query head h reads K/V head h / (H / Hkv)). */
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly tq: number;
+  readonly tk: number;
+  readonly d: number;
+  /** Causal mask aligned bottom-right: query i sees keys ≤ i + tk − tq. */
+  readonly causal: boolean;
+  /** Each query sees at most the last `window` keys (0 or undefined: no window). */
+  readonly window?: number | undefined;
+  /** Default 1/√d. */
+  readonly scale?: number | undefined;
+  readonly blockQ?: number;
+  readonly blockK?: number;
+  /** 1 or 2 (heads split); default 2. */
+  readonly threads?: number;
+}
+
+/** out [H, tq, d] = softmax(scale·q·kᵀ + mask)·v for q [H, tq, d], k and v [Hkv, tk, d]. */
+export function wasmAttention(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  out: Float32Array,
+  o: WasmAttentionOptions,
+  rt: WasmRuntime = wasmRuntime(),
+): void {
+  const { heads, kvHeads, tq, tk, d } = o;
+  if (kvHeads <= 0 || heads % kvHeads !== 0) {
+    throw new ShapeError("wasmAttention", `heads=${heads} must be a multiple of kvHeads=${kvHeads}`, {
+      heads,
+      kvHeads,
+    });
+  }
+  if (
+    q.length < heads * tq * d ||
+    out.length < heads * tq * d ||
+    k.length < kvHeads * tk * d ||
+    v.length < kvHeads * tk * d
+  ) {
+    throw new ShapeError(
+      "wasmAttention",
+      `attention needs q/out of ${heads * tq * d} and k/v of ${kvHeads * tk * d} elements ([H, T, d])`,
+      { heads, kvHeads, tq, tk, d },
+    );
+  }
+  const bq = o.blockQ ?? 64;
+  const bk = o.blockK ?? 64;
+  const nt = (o.threads ?? 2) > 1 && heads >= 2 && heads * tq * tk * d >= 1 << 16 ? 2 : 1;
+  const arena = new Arena(rt.heapBase);
+  const qAt = arena.take(heads * tq * d * 4);
+  const kAt = arena.take(kvHeads * tk * d * 4);
+  const vAt = arena.take(kvHeads * tk * d * 4);
+  const oAt = arena.take(heads * tq * d * 4);
+  const scratch = [arena.take((2 * bq + bk) * 4), arena.take((2 * bq + bk) * 4)];
+  const charge = getLedger().external("tmp/wasm", arena.end - rt.heapBase);
+  try {
+    const { f32 } = rt.ensure(arena.end);
+    f32.set(q.subarray(0, heads * tq * d), qAt >> 2);
+    f32.set(k.subarray(0, kvHeads * tk * d), kAt >> 2);
+    f32.set(v.subarray(0, kvHeads * tk * d), vAt >> 2);
+    const scale = o.scale ?? 1 / Math.sqrt(d);
+    const job = (h0: number, h1: number, t: number) => [
+      h0,
+      h1,
+      heads,
+      kvHeads,
+      tq,
+      tk,
+      d,
+      qAt,
+      kAt,
+      vAt,
+      oAt,
+      scale,
+      o.causal ? 1 : 0,
+      o.window ?? 0,
+      bq,
+      bk,
+      scratch[t]!,
+    ];
+    const cut = Math.ceil(heads / 2);
+    rt.run("attentionBlocked", nt === 2 ? [job(0, cut, 0), job(cut, heads, 1)] : [job(0, heads, 0)]);
+    out.set(f32.subarray(oAt >> 2, (oAt >> 2) + heads * tq * d));
+  } finally {
+    charge.release();
+  }
+}

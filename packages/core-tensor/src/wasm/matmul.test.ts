@@ -1,0 +1,218 @@
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import type { MatmulArgs } from "../kernels/matmul.js";
+import { matmulBlocked, matmulNaive } from "../kernels/matmul.js";
+import { OutOfMemoryError } from "../errors.js";
+import { getLedger } from "../ledger.js";
+import { Rng } from "../rng.js";
+import { wasmMatmul } from "./matmul.js";
+import { disposeWasm, wasmRuntime } from "./runtime.js";
+
+/** WASM (f32 SIMD, blocked summation order) vs the f64-accumulating naive oracle, for K up to 1024. */
+const WASM_MATMUL_TOL = { atol: 1e-4, rtol: 1e-4 } as const;
+
+afterAll(() => disposeWasm());
+
+function fill(n: number, rng: Rng): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = rng.uniform() * 2 - 1;
+  return x;
+}
+
+function maxViolation(got: Float32Array, want: Float32Array, tol: { atol: number; rtol: number }): number {
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i]! - want[i]!) - (tol.atol + tol.rtol * Math.abs(want[i]!));
+    worst = Math.max(worst, err);
+  }
+  return worst;
+}
+
+interface Case {
+  m: number;
+  n: number;
+  k: number;
+  batch: number;
+  transA: boolean;
+  transB: boolean;
+  broadcastA: boolean;
+  broadcastB: boolean;
+  accumulate: boolean;
+  threads: number;
+  seed: number;
+}
+
+/** Runs one case through the oracle and the WASM kernel; returns the worst tolerance violation. */
+function check(c: Case): number {
+  const rng = new Rng(c.seed);
+  const offA = 3; // non-zero offsets exercise the span copies
+  const aBS = c.broadcastA ? 0 : c.m * c.k;
+  const bBS = c.broadcastB ? 0 : c.k * c.n;
+  const a = fill(offA + (c.broadcastA ? 1 : c.batch) * c.m * c.k, rng);
+  const b = fill((c.broadcastB ? 1 : c.batch) * c.k * c.n, rng);
+  const c0 = fill(2 + c.batch * c.m * c.n, rng);
+  const args = (out: Float32Array): MatmulArgs => ({
+    m: c.m,
+    n: c.n,
+    k: c.k,
+    batch: c.batch,
+    a,
+    aOffset: offA,
+    aBatchStride: aBS,
+    transA: c.transA,
+    b,
+    bOffset: 0,
+    bBatchStride: bBS,
+    transB: c.transB,
+    c: out,
+    cOffset: 2,
+    cBatchStride: c.m * c.n,
+    accumulate: c.accumulate,
+  });
+  const want = c0.slice();
+  const got = c0.slice();
+  matmulNaive(args(want));
+  wasmMatmul(wasmRuntime(), args(got), c.threads);
+  expect(got[0]).toBe(c0[0]); // nothing written before cOffset
+  return maxViolation(got, want, WASM_MATMUL_TOL);
+}
+
+const base: Case = {
+  m: 1,
+  n: 1,
+  k: 1,
+  batch: 1,
+  transA: false,
+  transB: false,
+  broadcastA: false,
+  broadcastB: false,
+  accumulate: false,
+  threads: 1,
+  seed: 1,
+};
+
+describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
+  it("random shapes, transposes, batches, broadcast batch, accumulate, 1 and 2 threads", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          m: fc.integer({ min: 1, max: 37 }),
+          n: fc.integer({ min: 1, max: 41 }),
+          k: fc.integer({ min: 1, max: 70 }),
+          batch: fc.integer({ min: 1, max: 3 }),
+          transA: fc.boolean(),
+          transB: fc.boolean(),
+          broadcastA: fc.boolean(),
+          broadcastB: fc.boolean(),
+          accumulate: fc.boolean(),
+          threads: fc.constantFrom(1, 2),
+          seed: fc.integer({ min: 1, max: 1 << 30 }),
+        }),
+        (c) => check(c) <= 0,
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  // Sizes that cross the packing blocks (KC 256, MC 128, 8-wide panels) and the 2-thread split paths.
+  const big: [string, Partial<Case>][] = [
+    ["odd 131×77×300, 2 threads (column split)", { m: 131, n: 77, k: 300, threads: 2 }],
+    ["K = 1024, 67×45", { m: 67, n: 45, k: 1024, threads: 2, transB: true }],
+    ["A and B transposed, 129×130×257", { m: 129, n: 130, k: 257, transA: true, transB: true, threads: 2 }],
+    ["decode GEMV 1×300×513 (xWᵀ), 2 threads", { m: 1, n: 300, k: 513, transB: true, threads: 2 }],
+    ["decode 2×299×200 (xW), 2 threads", { m: 2, n: 299, k: 200, threads: 2 }],
+    [
+      "8 heads 33×17×40 (batch split), broadcast B",
+      { m: 33, n: 17, k: 40, batch: 8, threads: 2, broadcastB: true },
+    ],
+    [
+      "batch 3 of 70×90×80, accumulate, 2 threads",
+      { m: 70, n: 90, k: 80, batch: 3, threads: 2, accumulate: true },
+    ],
+  ];
+  for (const [name, over] of big) {
+    it(name, () => {
+      expect(check({ ...base, ...over })).toBeLessThanOrEqual(0);
+    });
+  }
+
+  it("agrees with the JS blocked kernel on a 256³ product, 1 and 2 threads", () => {
+    const rng = new Rng(7);
+    const n = 256;
+    const a = fill(n * n, rng);
+    const b = fill(n * n, rng);
+    const args = (c: Float32Array): MatmulArgs => ({
+      m: n,
+      n,
+      k: n,
+      batch: 1,
+      a,
+      aOffset: 0,
+      aBatchStride: 0,
+      transA: false,
+      b,
+      bOffset: 0,
+      bBatchStride: 0,
+      transB: false,
+      c,
+      cOffset: 0,
+      cBatchStride: 0,
+    });
+    const js = new Float32Array(n * n);
+    matmulBlocked(args(js));
+    for (const threads of [1, 2]) {
+      const w = new Float32Array(n * n);
+      wasmMatmul(wasmRuntime(), args(w), threads);
+      expect(maxViolation(w, js, WASM_MATMUL_TOL)).toBeLessThanOrEqual(0);
+    }
+  });
+
+  it("k = 0 zeroes C, and empty products are no-ops", () => {
+    const c = new Float32Array([5, 5, 5, 5]);
+    const z = new Float32Array(0);
+    const p: MatmulArgs = {
+      m: 2,
+      n: 2,
+      k: 0,
+      batch: 1,
+      a: z,
+      aOffset: 0,
+      aBatchStride: 0,
+      transA: false,
+      b: z,
+      bOffset: 0,
+      bBatchStride: 0,
+      transB: false,
+      c,
+      cOffset: 0,
+      cBatchStride: 0,
+    };
+    wasmMatmul(wasmRuntime(), p, 2);
+    expect([...c]).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe("wasm matmul memory accounting", () => {
+  it("charges its workspace to tmp/wasm during the call and releases it after", () => {
+    const ledger = getLedger();
+    const before = ledger.live();
+    ledger.resetPeak();
+    check({ ...base, m: 64, n: 64, k: 64, threads: 2 });
+    expect(ledger.live()).toBe(before);
+    // A, B, C copies (3 × 16 KiB) plus two packing scratch areas are visible in the peak.
+    expect(ledger.peak("tmp")).toBeGreaterThanOrEqual(3 * 64 * 64 * 4 + 2 * wasmRuntime().gemmScratchBytes);
+    expect(wasmRuntime().reservedBytes).toBeGreaterThanOrEqual(ledger.peak("tmp"));
+  });
+
+  it("a budget that the workspace exceeds throws OutOfMemoryError and leaks nothing", () => {
+    const ledger = getLedger();
+    const before = ledger.live();
+    ledger.setBudget(before + 1024, "*");
+    try {
+      expect(() => check({ ...base, m: 64, n: 64, k: 64 })).toThrow(OutOfMemoryError);
+    } finally {
+      ledger.setBudget(undefined, "*");
+    }
+    expect(ledger.live()).toBe(before);
+  });
+});

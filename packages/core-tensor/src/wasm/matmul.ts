@@ -1,0 +1,103 @@
+/**
+ * `Backend.matmul` on the WASM kernels: copies the operands' spans into the shared linear memory, runs
+ * the blocked SIMD GEMM (assembly/gemm.ts) on 1 or 2 threads, copies C back. Same `MatmulArgs`
+ * contract as the JS kernels (transposes, batch strides, broadcast batch, accumulate). Not here: the
+ * kernels themselves or thread management (runtime.ts).
+ *
+ * Ledger: the bytes a call lays out in linear memory (A, B, C spans and packing scratch) are charged
+ * to `tmp/wasm` for the duration of the call — transient workspace, like attention scores. The linear
+ * memory itself only grows (wasm cannot shrink it); `WasmRuntime.reservedBytes` reports that reserve.
+ */
+import type { MatmulArgs } from "../kernels/matmul.js";
+import { getLedger } from "../ledger.js";
+import { Arena, type WasmRuntime } from "./runtime.js";
+
+/** Below this many multiply-adds a product runs on one thread (the hand-off costs ~10–50 µs). */
+export const WASM_SPLIT_MIN_WORK = 1 << 18;
+/** Column splits are rounded to the micro-kernel width. */
+const NR = 8;
+
+/** Elements an operand occupies across the batch (a 0 stride broadcasts one matrix). */
+function span(batch: number, stride: number, size: number): number {
+  return (batch - 1) * Math.max(stride, 0) + size;
+}
+
+/** C = op(A)·op(B) (batched) on `rt`, using up to `threads` threads. */
+export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): void {
+  const { m, n, k, batch } = p;
+  if (batch <= 0 || m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!p.accumulate)
+      for (let t = 0; t < batch; t++)
+        p.c.fill(0, p.cOffset + t * p.cBatchStride, p.cOffset + t * p.cBatchStride + m * n);
+    return;
+  }
+  const aLen = span(batch, p.aBatchStride, m * k);
+  const bLen = span(batch, p.bBatchStride, k * n);
+  const cLen = span(batch, p.cBatchStride, m * n);
+  const work = m * n * k;
+  const nt = threads > 1 && work * batch >= WASM_SPLIT_MIN_WORK ? threads : 1;
+  const arena = new Arena(rt.heapBase);
+  const aAt = arena.take(aLen * 4);
+  const bAt = arena.take(bLen * 4);
+  const cAt = arena.take(cLen * 4);
+  const scratch: number[] = [];
+  for (let t = 0; t < nt; t++) scratch.push(arena.take(rt.gemmScratchBytes));
+  const used = arena.end - rt.heapBase;
+  const charge = getLedger().external("tmp/wasm", used);
+  try {
+    const { f32 } = rt.ensure(arena.end);
+    f32.set(p.a.subarray(p.aOffset, p.aOffset + aLen), aAt >> 2);
+    f32.set(p.b.subarray(p.bOffset, p.bOffset + bLen), bAt >> 2);
+    if (p.accumulate) f32.set(p.c.subarray(p.cOffset, p.cOffset + cLen), cAt >> 2);
+    else f32.fill(0, cAt >> 2, (cAt >> 2) + cLen);
+    // A(i, q) = a[i·rsA + q·csA]; B(q, j) = b[q·rsB + j·csB]
+    const rsA = p.transA ? 1 : k;
+    const csA = p.transA ? m : 1;
+    const rsB = p.transB ? 1 : n;
+    const csB = p.transB ? k : 1;
+    const job = (b0: number, b1: number, j0: number, j1: number, t: number): number[] => [
+      b0,
+      b1,
+      m,
+      k,
+      j0,
+      j1,
+      aAt,
+      p.aBatchStride,
+      rsA,
+      csA,
+      bAt,
+      p.bBatchStride,
+      rsB,
+      csB,
+      cAt,
+      p.cBatchStride,
+      n,
+      scratch[t]!,
+    ];
+    const jobs: number[][] = [];
+    if (nt === 1) jobs.push(job(0, batch, 0, n, 0));
+    else if (batch >= nt && (work < WASM_SPLIT_MIN_WORK * 4 || n < 2 * NR)) {
+      // Many small products (attention heads): split the batch.
+      const half = Math.ceil(batch / 2);
+      jobs.push(job(0, half, 0, n, 0), job(half, batch, 0, n, 1));
+    } else if (n >= 2 * NR || m <= 2) {
+      // One big product (or a decode GEMV): split the columns.
+      const cut = Math.min(n, m <= 2 ? Math.ceil(n / 8) * 4 : Math.ceil(n / (2 * NR)) * NR);
+      jobs.push(job(0, batch, 0, cut, 0), job(0, batch, cut, n, 1));
+    } else jobs.push(job(0, batch, 0, n, 0));
+    rt.run("gemmBatched", jobs);
+    // Copy C back (one block when the batch is contiguous).
+    if (batch === 1 || p.cBatchStride === m * n)
+      p.c.set(f32.subarray(cAt >> 2, (cAt >> 2) + cLen), p.cOffset);
+    else {
+      for (let t = 0; t < batch; t++) {
+        const from = (cAt >> 2) + t * p.cBatchStride;
+        p.c.set(f32.subarray(from, from + m * n), p.cOffset + t * p.cBatchStride);
+      }
+    }
+  } finally {
+    charge.release();
+  }
+}

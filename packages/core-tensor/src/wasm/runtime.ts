@@ -1,0 +1,247 @@
+/**
+ * The WASM runtime: one shared `WebAssembly.Memory`, the kernels instance on the calling thread, and
+ * up to one helper worker (`worker_threads`) running the same module on the same memory. `run()` hands
+ * each thread its argument list and returns when all are done (synchronous: the caller computes its
+ * share, then blocks in `Atomics.wait` — allowed on Node's main thread). Not here: operand layout or
+ * how work is split (matmul.ts, dequant.ts, attention-tile.ts), nor ledger accounting (callers charge
+ * the bytes they use per call; see `Arena`).
+ */
+import { Worker } from "node:worker_threads";
+import { ValueError } from "../errors.js";
+import { type WasmFlavor, wasmModule } from "./loader.js";
+import { type WasmMemory, webAssembly } from "./wasm-api.js";
+
+/** Kernel exports callable by name from the JS side (the AssemblyScript entry's functions). */
+export const KERNELS = [
+  "gemmBatched",
+  "matmulDequant",
+  "dequantRows",
+  "attentionTile",
+  "attentionFinish",
+  "attentionBlocked",
+] as const;
+export type KernelName = (typeof KERNELS)[number];
+
+type KernelFn = (...args: number[]) => void;
+interface KernelExports {
+  readonly heapBase: () => number;
+  readonly gemmScratchBytes: () => number;
+}
+
+// Control block of one worker (Int32 slots; then f64 arguments from byte 64).
+const SEQ = 0; // job counter, bumped by the caller
+const DONE = 1; // last finished job
+const OP = 2; // kernel index into KERNELS, or −1 to exit
+const NARGS = 3;
+const STATE = 4; // 0 starting, 1 ready, −1 failed
+const ARGS_BYTE = 64;
+const MAX_ARGS = 32;
+const PAGE = 65536;
+const MAX_PAGES = 65536; // 4 GiB: the wasm32 limit; virtual reservation only until grown
+
+// The worker is a small CommonJS script (no file to resolve from sources or dist).
+const WORKER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const { module, memory, ctrl, names } = workerData;
+const i32 = new Int32Array(ctrl);
+const f64 = new Float64Array(ctrl, ${ARGS_BYTE}, ${MAX_ARGS});
+let fns;
+try {
+  const inst = new WebAssembly.Instance(module, { env: { memory } });
+  fns = names.map((n) => inst.exports[n]);
+  Atomics.store(i32, ${STATE}, 1);
+} catch (e) {
+  process.stderr.write("WASM helper: " + String(e) + String.fromCharCode(10));
+  Atomics.store(i32, ${STATE}, -1);
+}
+Atomics.notify(i32, ${DONE});
+let seen = 0;
+while (fns) {
+  Atomics.wait(i32, ${SEQ}, seen);
+  const seq = Atomics.load(i32, ${SEQ});
+  if (seq === seen) continue;
+  seen = seq;
+  const op = i32[${OP}];
+  if (op < 0) break;
+  try {
+    fns[op](...f64.subarray(0, i32[${NARGS}]));
+  } catch (e) {
+    Atomics.store(i32, ${STATE}, -1);
+  }
+  Atomics.store(i32, ${DONE}, seq);
+  Atomics.notify(i32, ${DONE});
+}
+`;
+
+interface Helper {
+  readonly worker: Worker;
+  readonly ctrl: Int32Array;
+  readonly args: Float64Array;
+  seq: number;
+}
+
+export class WasmRuntime {
+  readonly flavor: WasmFlavor;
+  readonly memory: WasmMemory;
+  readonly heapBase: number;
+  readonly gemmScratchBytes: number;
+  readonly #fns: KernelFn[];
+  #helpers: Helper[] = [];
+  #f32: Float32Array;
+  #u8: Uint8Array;
+  #disposed = false;
+
+  constructor(flavor: WasmFlavor = "simd") {
+    this.flavor = flavor;
+    const module = wasmModule(flavor);
+    const wa = webAssembly!; // wasmModule() succeeded, so the API exists
+    this.memory = new wa.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+    const inst = new wa.Instance(module, { env: { memory: this.memory } });
+    const ex = inst.exports as unknown as KernelExports & Record<KernelName, KernelFn>;
+    this.#fns = KERNELS.map((n) => ex[n]);
+    this.heapBase = ex.heapBase();
+    this.gemmScratchBytes = ex.gemmScratchBytes();
+    this.#f32 = new Float32Array(this.memory.buffer);
+    this.#u8 = new Uint8Array(this.memory.buffer);
+  }
+
+  /** Bytes of linear memory reserved now (it only grows; released when the runtime is dropped). */
+  get reservedBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Helper threads started so far. */
+  get helperCount(): number {
+    return this.#helpers.length;
+  }
+
+  /** Make at least `end` bytes addressable; returns f32/u8 views of the whole memory. */
+  ensure(end: number): { f32: Float32Array; u8: Uint8Array } {
+    this.#check();
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) {
+        throw new ValueError(
+          `WASM workspace of ${end} bytes exceeds the 4 GiB wasm32 limit; split the product or use the JS backend`,
+          { bytes: end },
+        );
+      }
+      this.memory.grow(pages);
+    }
+    if (this.#f32.buffer.byteLength !== this.memory.buffer.byteLength) {
+      this.#f32 = new Float32Array(this.memory.buffer);
+      this.#u8 = new Uint8Array(this.memory.buffer);
+    }
+    return { f32: this.#f32, u8: this.#u8 };
+  }
+
+  /**
+   * Run kernel `name` once per entry of `jobs` (each an argument list): jobs[0] on this thread, the
+   * others on helper workers (started on first use). Returns when every job has finished.
+   */
+  run(name: KernelName, jobs: readonly (readonly number[])[]): void {
+    this.#check();
+    const op = KERNELS.indexOf(name);
+    const fn = this.#fns[op]!;
+    if (jobs.length === 0) return;
+    while (this.#helpers.length < jobs.length - 1) this.#startHelper();
+    for (let t = 1; t < jobs.length; t++) {
+      const h = this.#helpers[t - 1]!;
+      const a = jobs[t]!;
+      h.args.set(a);
+      h.ctrl[OP] = op;
+      h.ctrl[NARGS] = a.length;
+      h.seq++;
+      Atomics.store(h.ctrl, SEQ, h.seq);
+      Atomics.notify(h.ctrl, SEQ);
+    }
+    fn(...jobs[0]!);
+    for (let t = 1; t < jobs.length; t++) this.#await(this.#helpers[t - 1]!);
+  }
+
+  /** Stop helper threads (the memory is freed when the runtime is garbage). Idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const h of this.#helpers) {
+      h.ctrl[OP] = -1;
+      Atomics.store(h.ctrl, SEQ, h.seq + 1);
+      Atomics.notify(h.ctrl, SEQ);
+      void h.worker.terminate();
+    }
+    this.#helpers = [];
+  }
+
+  #check(): void {
+    if (this.#disposed) throw new ValueError("this WASM runtime was disposed; create a new one", {});
+  }
+
+  #startHelper(): void {
+    const sab = new SharedArrayBuffer(ARGS_BYTE + MAX_ARGS * 8);
+    const ctrl = new Int32Array(sab);
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module: wasmModule(this.flavor), memory: this.memory, ctrl: sab, names: KERNELS },
+    });
+    // Never keep the process alive for an idle helper.
+    worker.unref();
+    const h: Helper = { worker, ctrl, args: new Float64Array(sab, ARGS_BYTE, MAX_ARGS), seq: 0 };
+    // Wait (bounded) for the worker to instantiate, so a broken worker fails loudly here.
+    const deadline = Date.now() + 30_000;
+    while (Atomics.load(ctrl, STATE) === 0) {
+      if (Date.now() > deadline) {
+        void worker.terminate();
+        throw new ValueError("the WASM helper thread did not start within 30 s; use threads: 1", {});
+      }
+      Atomics.wait(ctrl, DONE, 0, 50);
+    }
+    if (Atomics.load(ctrl, STATE) < 0) {
+      void worker.terminate();
+      throw new ValueError("the WASM helper thread failed to instantiate the kernels; use threads: 1", {});
+    }
+    this.#helpers.push(h);
+  }
+
+  #await(h: Helper): void {
+    for (;;) {
+      const done = Atomics.load(h.ctrl, DONE);
+      if (done === h.seq) break;
+      Atomics.wait(h.ctrl, DONE, done, 1000);
+    }
+    if (Atomics.load(h.ctrl, STATE) < 0) {
+      throw new ValueError("a WASM kernel failed on the helper thread (out-of-bounds access?)", {});
+    }
+  }
+}
+
+let shared: WasmRuntime | undefined;
+
+/** The process-wide runtime (created on first use; the module is compiled once and cached). */
+export function wasmRuntime(): WasmRuntime {
+  shared ??= new WasmRuntime();
+  return shared;
+}
+
+/** Stop the shared runtime's helper thread and drop its memory (a later call starts afresh). */
+export function disposeWasm(): void {
+  shared?.dispose();
+  shared = undefined;
+}
+
+/** Bump allocator over the linear memory for one call: 64-byte aligned offsets from the heap base. */
+export class Arena {
+  #end: number;
+  constructor(start: number) {
+    this.#end = start;
+  }
+  /** Reserve `bytes`; returns the byte address. */
+  take(bytes: number): number {
+    const at = this.#end;
+    this.#end = at + Math.ceil(bytes / 64) * 64;
+    return at;
+  }
+  get end(): number {
+    return this.#end;
+  }
+}

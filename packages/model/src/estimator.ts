@@ -1,0 +1,268 @@
+/**
+ * The analytic estimator: for an architecture, a configuration's plan and a workload, parameter
+ * counts (total and active), bytes per ledger category, FLOPs and bytes moved. The formulas mirror
+ * what `Transformer` allocates, so for executable presets they are checked against the ledger;
+ * for published presets they are the same formulas at that scale (activations at `baseBytes`).
+ */
+import { type ArchSpec, CATEGORIES, type Category, type Configuration, type Plan, type WorkloadSpec } from "@tradeoffs/core-tensor";
+import { type PlanOptions, basePlan } from "./plan.js";
+import { type PresetName, getPreset } from "./presets.js";
+import { filled } from "./registry.js";
+
+export interface ParamCounts {
+  readonly total: number;
+  /** Parameters touched per token (top-k experts + shared + everything else). */
+  readonly active: number;
+  /** Parameters that receive gradients in training (adapters only with LoRA). */
+  readonly trainable: number;
+  /** Of which: embeddings + head + norms (+ positions). */
+  readonly embedding: number;
+  readonly attention: number;
+  readonly ffn: number;
+  readonly adapters: number;
+}
+
+export interface Estimate {
+  readonly model: string;
+  readonly config: string;
+  readonly workload: WorkloadSpec;
+  readonly params: ParamCounts;
+  /** Peak bytes per ledger category over the workload (estimate). */
+  readonly bytes: Readonly<Record<Category, number>>;
+  /** Sum of the category peaks (an upper bound on the total peak). */
+  readonly totalBytes: number;
+  readonly flops: { readonly prefill: number; readonly decodePerToken: number; readonly trainStep: number };
+  /** Bytes read from memory: weights once per pass plus the KV cache per decode step. */
+  readonly bytesMoved: { readonly prefill: number; readonly decodePerToken: number; readonly trainStep: number };
+  /** Per category: does the formula follow the implementation exactly? */
+  readonly exact: Readonly<Record<Category, boolean>>;
+  readonly notes: readonly string[];
+  readonly plan: Plan;
+}
+
+/** Linear matrices [out, in] of one layer: attention and FFN (per expert; routed experts separately). */
+function linears(arch: ArchSpec) {
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F } = arch;
+  const attn: [number, number][] = [
+    [H * D, d],
+    [Hkv * D, d],
+    [Hkv * D, d],
+    [d, H * D],
+  ];
+  const ffn: [number, number][] =
+    arch.ffnKind === "swiglu"
+      ? [
+          [F, d],
+          [F, d],
+          [d, F],
+        ]
+      : [
+          [F, d],
+          [d, F],
+        ];
+  return { attn, ffn };
+}
+
+const ROLE_OF: Record<number, string> = {};
+const ATTN_ROLES = ["q", "k", "v", "o"] as const;
+const FFN_ROLES = ["gate", "up", "down"] as const;
+void ROLE_OF;
+
+/** Parameter counts derived from the architecture (and adapters from the plan). */
+export function countParams(plan: Plan): ParamCounts {
+  const arch = plan.arch;
+  const { dModel: d, vocab: V, layers: L, experts: E, topK: k, sharedExperts: S } = arch;
+  const { attn, ffn } = linears(arch);
+  const normSize = arch.norm === "layernorm" ? 2 * d : d;
+  const mat = (ms: [number, number][]) => ms.reduce((s, [o, i]) => s + o * i, 0);
+  const bias = (ms: [number, number][]) => (arch.biases ? ms.reduce((s, [o]) => s + o, 0) : 0);
+  const attnPer = mat(attn) + bias(attn);
+  const expertPer = mat(ffn) + bias(ffn);
+  const router = E > 1 ? d * E : 0;
+  const embedding = V * d + (arch.tiedEmbeddings ? 0 : V * d) + (arch.positional === "learned" ? arch.maxSeq * d : 0) + normSize * (2 * L + 1);
+  const ffnTotal = L * (E * expertPer + S * expertPer + router);
+  const ffnActive = L * (Math.min(k, E) * expertPer + S * expertPer + router);
+  let adapters = 0;
+  if (plan.adapters) {
+    const r = plan.adapters.rank;
+    const t = plan.adapters.targets;
+    attn.forEach(([o, i], j) => {
+      if (t.includes(ATTN_ROLES[j]!)) adapters += L * r * (o + i);
+    });
+    ffn.forEach(([o, i], j) => {
+      const role = arch.ffnKind === "swiglu" ? FFN_ROLES[j]! : j === 0 ? "up" : "down";
+      if (t.includes(role)) adapters += L * (E + S) * r * (o + i);
+    });
+  }
+  const total = embedding + L * attnPer + ffnTotal;
+  return {
+    total,
+    active: embedding + L * attnPer + ffnActive,
+    trainable: plan.adapters ? adapters : total,
+    embedding,
+    attention: L * attnPer,
+    ffn: ffnTotal,
+    adapters,
+  };
+}
+
+/** Bytes of the linear weights in blocks under the plan's weight format. */
+function linearWeightBytes(plan: Plan): number {
+  const arch = plan.arch;
+  const { attn, ffn } = linears(arch);
+  const one = ([o, i]: [number, number]) => plan.weights.bytesFor?.(o, i) ?? Math.ceil((o * i * plan.weights.bitsPerWeight) / 8);
+  const perLayer = attn.reduce((s, m) => s + one(m), 0) + (arch.experts + arch.sharedExperts) * ffn.reduce((s, m) => s + one(m), 0);
+  return arch.layers * perLayer;
+}
+
+/**
+ * Elements one layer saves for backward in `Transformer`, for batch × seq tokens: attention-norm
+ * input and rstd, normed h, rotated q, k and v, the attention's own saves (Standard: probabilities
+ * B·H·T²; Flash: output and log-sum-exp), merged heads, FFN-norm input and rstd, normed h2, and the
+ * FFN's saves.
+ */
+export function layerActElements(plan: Plan, batch: number, seq: number): number {
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D } = plan.arch;
+  const N = batch * seq;
+  const attention = plan.attention.kind === "flash" ? N * H * D + batch * H * seq : batch * H * seq * seq;
+  return N * (d + 1) + N * d + N * H * D + 2 * N * Hkv * D + attention + N * H * D + N * (d + 1) + N * d + ffnActElements(plan, N);
+}
+
+/** FFN activations saved per layer: SwiGLU gate, silu(gate), up and their product (4·N·F) per token routed. */
+export function ffnActElements(plan: Plan, N: number): number {
+  const { ffnHidden: F, experts: E, topK: k, sharedExperts: S, dModel: d } = plan.arch;
+  if (E <= 1) return (plan.arch.ffnKind === "swiglu" ? 4 : 2) * N * F;
+  // Routed: router logits and probabilities (2·N·E), per routed token the gathered input, the four
+  // SwiGLU tensors and the gate-scaled output; shared experts as dense.
+  return 2 * N * E + N * Math.min(k, E) * (4 * F + 2 * d) + S * 4 * N * F;
+}
+
+/** Head activations saved in training: final-norm input + rstd, normed h, logits, plus i32 ids and targets. */
+function headActBytes(plan: Plan, N: number): number {
+  const { dModel: d, vocab: V } = plan.arch;
+  return (N * (d + 1) + N * d + N * V) * plan.baseBytes + 2 * N * 4;
+}
+
+/** Largest set of simultaneously live temporaries in one layer's forward (elements). */
+export function layerTmpElements(plan: Plan, batch: number, tq: number, tk: number): number {
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F, experts: E, topK: k } = plan.arch;
+  const N = batch * tq;
+  const cacheRead = tk > tq ? 2 * batch * Hkv * tk * D : 0; // a contiguous cache read gathers K and V
+  const qkv = N * H * D + 2 * N * Hkv * D;
+  const scores =
+    plan.attention.kind === "flash"
+      ? N * H * D + batch * H * tq + plan.attention.blockQ * plan.attention.blockK
+      : 2 * batch * H * tq * tk;
+  const attention = N * d + qkv + cacheRead + scores;
+  const ffnWidth = E > 1 ? Math.min(k, E) : 1;
+  const ffn = Math.max(3 * N * d + 2 * N * F * ffnWidth, 2 * N * d + 3 * N * F * ffnWidth);
+  return Math.max(attention, ffn);
+}
+
+export interface EstimateOptions extends PlanOptions {
+  /** Fill empty slots with the executable baselines (true for tiny/small, false for published). */
+  readonly fillBaselines?: boolean;
+}
+
+/** Estimate a configuration on a preset (by name) or an architecture for a workload. */
+export function estimate(
+  model: PresetName | ArchSpec,
+  configuration: Configuration,
+  workload: WorkloadSpec,
+  options: EstimateOptions = {},
+): Estimate {
+  const preset = typeof model === "string" ? getPreset(model) : null;
+  const arch = preset ? preset.arch : (model as ArchSpec);
+  const executable = preset?.executable ?? false;
+  const fill = options.fillBaselines ?? executable;
+  const config = fill ? filled(configuration) : configuration;
+  const plan = config.plan(
+    basePlan(arch, workload, { baseBytes: options.baseBytes ?? (executable ? 4 : 2), ...options }),
+  );
+  return estimatePlan(plan, config.label);
+}
+
+/** The estimate for a fully formed plan. */
+export function estimatePlan(plan: Plan, label: string): Estimate {
+  const arch = plan.arch;
+  const w = plan.workload;
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, layers: L, vocab: V } = arch;
+  const bb = plan.baseBytes;
+  const params = countParams(plan);
+  const notes = [...plan.notes];
+  const { attn, ffn } = linears(arch);
+  const linearParams = L * (attn.reduce((s, [o, i]) => s + o * i, 0) + (arch.experts + arch.sharedExperts) * ffn.reduce((s, [o, i]) => s + o * i, 0));
+  const weights = linearWeightBytes(plan) + (params.total - linearParams) * bb;
+  const adapters = params.adapters * bb;
+  const train = w.kind === "train";
+  const B = w.batch;
+  const T = w.seq;
+  const N = B * T;
+  const exact: Record<Category, boolean> = { weights: true, adapters: true, kv: true, act: true, grad: true, optim: true, tmp: false };
+
+  // KV cache: contiguous reserves prompt + generate per sequence; paged rounds up to blocks.
+  let kv = 0;
+  if (!train) {
+    const tokens = w.seq + w.generate;
+    const reserved = plan.kv.memory === "paged" && plan.kv.block > 0 ? Math.ceil(tokens / plan.kv.block) * plan.kv.block : tokens;
+    kv = B * reserved * L * Hkv * 2 * (D * plan.kv.bytesPerElement + plan.kv.scaleBytesPerVector);
+  }
+
+  // Activations saved for backward.
+  let act = 0;
+  if (train) {
+    const perLayer = layerActElements(plan, B, T) * bb;
+    const inputBytes = N * d * bb;
+    const segments = plan.checkpoint.segments?.(L, perLayer, inputBytes) ?? [];
+    const inSeg = new Set(segments.flat());
+    const kept = (L - inSeg.size) * perLayer + segments.length * inputBytes;
+    const largestSegment = segments.reduce((m, s) => Math.max(m, s.length), 0) * perLayer;
+    act = kept + headActBytes(plan, N) + (segments.length > 0 ? largestSegment : 0);
+    if (segments.length > 0) {
+      exact.act = false;
+      notes.push("act with checkpointing: kept segment inputs + head + one recomputed segment (peak during backward)");
+    }
+  }
+  const gradBytes = train ? params.trainable * (bb === 2 ? 2 : 4) : 0;
+  const optim = train ? params.trainable * (bb === 2 ? 12 : 8) : 0;
+  if (train && bb === 2) notes.push("mixed precision: fp16 grads; fp32 master weights and Adam moments counted in optim (12 B/param)");
+
+  // Temporaries: the largest layer working set, or the head's logits.
+  const tq = train ? T : w.seq;
+  const tmpLayer = layerTmpElements(plan, B, tq, tq) * bb;
+  const tmpDecode = w.generate > 0 ? layerTmpElements(plan, B, 1, w.seq + w.generate) * bb : 0;
+  const tmpHead = (2 * N * d + N * V) * bb;
+  let tmp = Math.max(tmpLayer, tmpDecode, tmpHead);
+  if (train) tmp += N * V * bb; // logits gradient during backward
+  notes.push("tmp: largest set of live intermediates in one layer (or the head); backward workspace approximated");
+
+  // FLOPs: 2 per multiply-add over active linear weights, attention scores and values, the head.
+  const activeLinear = params.active - params.embedding + (arch.tiedEmbeddings ? 0 : 0);
+  const perTokenLinear = 2 * activeLinear + 2 * d * V;
+  const attnFlops = (tq2: number, tk: number) => L * 4 * B * H * D * tq2 * (plan.attention.kind === "flash" ? Math.min(tk, (tk + 1) / 2 + plan.attention.blockK) : tk);
+  const prefill = N * perTokenLinear + attnFlops(T, T);
+  const ctx = w.seq + Math.max(1, w.generate);
+  const decodePerToken = B * perTokenLinear + attnFlops(1, ctx);
+  const recompute = (() => {
+    const segs = plan.checkpoint.segments?.(L, 1, 1) ?? [];
+    return segs.flat().length / L;
+  })();
+  const trainStep = prefill * (3 + recompute);
+  const weightRead = weights + adapters;
+  const kvPerToken = B * ctx * L * Hkv * 2 * (D * plan.kv.bytesPerElement + plan.kv.scaleBytesPerVector);
+
+  const bytes = { weights, adapters, kv, act, grad: gradBytes, optim, tmp } as Record<Category, number>;
+  return {
+    model: arch.name,
+    config: label,
+    workload: w,
+    params,
+    bytes,
+    totalBytes: CATEGORIES.reduce((s, c) => s + bytes[c], 0),
+    flops: { prefill, decodePerToken, trainStep },
+    bytesMoved: { prefill: weightRead + N * L * Hkv * 2 * D * plan.kv.bytesPerElement, decodePerToken: weightRead + kvPerToken, trainStep: 3 * weightRead },
+    exact,
+    notes,
+    plan,
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Every strategy users can name, merged from the strategy packages into one typed const map, plus
+ * the baselines that fill empty slots when a model is built. `Baseline` names the empty configuration.
+ */
+import { attentionStrategies, standard } from "@tradeoffs/attention";
+import { checkpointStrategies, none } from "@tradeoffs/checkpoint";
+import { type Configuration, type NamedComposition, type Strategy, js, parseConfig, withDefaults } from "@tradeoffs/core-tensor";
+import { kvCacheStrategies, kvDtype, mha } from "@tradeoffs/kv-cache";
+import { dense, moeStrategies } from "@tradeoffs/moe";
+import { contiguous, pagingStrategies } from "@tradeoffs/paging";
+import { fp32, quantStrategies } from "@tradeoffs/quant";
+
+export const baselineComposition: NamedComposition = {
+  name: "Baseline",
+  description: "No strategy set: the model as built (baselines in every slot for tiny/small)",
+  expand: () => [],
+};
+
+export const registry = {
+  Baseline: baselineComposition,
+  JS: js,
+  ...attentionStrategies,
+  ...kvCacheStrategies,
+  ...quantStrategies,
+  ...checkpointStrategies,
+  ...moeStrategies,
+  ...pagingStrategies,
+} as const;
+
+/** The baseline strategy of every slot except `adapters` (none by default). */
+export function baselines(): Strategy[] {
+  return [js(), standard(), mha(), fp32(), none(), dense(), kvDtype(), contiguous()];
+}
+
+/** Parse a configuration string against the full registry. */
+export function parse(text: string): Configuration {
+  return parseConfig(text, registry);
+}
+
+/** `config` with empty slots filled by the baselines (label unchanged). */
+export function filled(config: Configuration): Configuration {
+  return withDefaults(config, baselines());
+}

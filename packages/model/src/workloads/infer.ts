@@ -1,0 +1,85 @@
+/**
+ * `infer`: batch B, prompt P, generate G tokens greedily — prefill, then decode with the KV cache.
+ * Measures time per phase and peak bytes per category.
+ */
+import { noGrad, tensor } from "@tradeoffs/core-tensor";
+import { loadCorpus } from "../corpus.js";
+import { type Measured, type RunSpec, measured } from "./common.js";
+
+export interface InferOptions {
+  readonly batch?: number;
+  readonly prompt?: number;
+  readonly generate?: number;
+}
+
+export interface InferResult extends Measured {
+  readonly kind: "infer";
+  readonly batch: number;
+  readonly prompt: number;
+  readonly generate: number;
+  readonly prefillMs: number;
+  /** Mean time of one decode step (one token for each of the B sequences). */
+  readonly decodeMsPerStep: number;
+  readonly prefillTokensPerSec: number;
+  readonly decodeTokensPerSec: number;
+  /** Greedy tokens of the first sequence (for equality checks across configurations). */
+  readonly tokens: readonly number[];
+}
+
+/** Prompts: the first B·P bytes of evenly spaced held-out windows. */
+export function prompts(batch: number, length: number): number[][] {
+  const text = loadCorpus().validation;
+  const stride = Math.floor((text.length - length) / batch);
+  return Array.from({ length: batch }, (_, b) => Array.from(text.subarray(b * stride, b * stride + length)));
+}
+
+export function runInfer(spec: RunSpec, options: InferOptions = {}): InferResult {
+  const B = options.batch ?? 1;
+  const P = options.prompt ?? 64;
+  const G = options.generate ?? 32;
+  const workload = { kind: "infer", batch: B, seq: P, generate: G } as const;
+  return measured(spec, workload, (model) =>
+    noGrad(() => {
+      const cache = model.createCache(B, P + G);
+      const out: number[] = [];
+      try {
+        let ids = tensor(prompts(B, P).flat(), [B, P], { dtype: "i32" });
+        const t0 = performance.now();
+        let prefillMs = 0;
+        for (let step = 0; step < G; step++) {
+          const logits = model.forward(ids, cache);
+          ids.dispose();
+          if (step === 0) prefillMs = performance.now() - t0;
+          const [, T, V] = logits.shape as [number, number, number];
+          const ld = logits.data;
+          const next: number[] = [];
+          for (let b = 0; b < B; b++) {
+            let best = 0;
+            const base = (b * T + T - 1) * V;
+            for (let j = 1; j < V; j++) if (ld[base + j]! > ld[base + best]!) best = j;
+            next.push(best);
+          }
+          out.push(next[0]!);
+          logits.dispose();
+          ids = tensor(next, [B, 1], { dtype: "i32" });
+        }
+        ids.dispose();
+        const decodeSteps = Math.max(1, G - 1);
+        const decodeMs = performance.now() - t0 - prefillMs;
+        return {
+          kind: "infer" as const,
+          batch: B,
+          prompt: P,
+          generate: G,
+          prefillMs,
+          decodeMsPerStep: G > 1 ? decodeMs / decodeSteps : Number.NaN,
+          prefillTokensPerSec: (B * P) / (prefillMs / 1000),
+          decodeTokensPerSec: G > 1 ? (B * decodeSteps) / (decodeMs / 1000) : Number.NaN,
+          tokens: out,
+        };
+      } finally {
+        cache.dispose();
+      }
+    }),
+  );
+}

@@ -1,0 +1,118 @@
+/**
+ * `quality`: the configuration against the FP32 reference (the Baseline configuration on the same
+ * weights) on the same held-out windows: max/mean logit error, KL(reference ‖ configuration), top-1
+ * agreement, and validation loss / perplexity of both.
+ */
+import { crossEntropy, noGrad, reshape, scope } from "@tradeoffs/core-tensor";
+import { loadCorpus } from "../corpus.js";
+import { parse } from "../registry.js";
+import { Transformer } from "../transformer.js";
+import { fixedBatches } from "../training.js";
+import { type Measured, type RunSpec, measured } from "./common.js";
+
+export interface QualityOptions {
+  readonly batches?: number;
+  readonly batch?: number;
+  readonly seq?: number;
+}
+
+export interface QualityResult extends Measured {
+  readonly kind: "quality";
+  readonly tokens: number;
+  readonly maxAbsLogitError: number;
+  readonly meanAbsLogitError: number;
+  /** Mean over tokens of KL(p_ref ‖ p_config), nats. */
+  readonly klDivergence: number;
+  /** Fraction of tokens whose argmax equals the reference's. */
+  readonly top1Agreement: number;
+  /** Validation cross-entropy, nats per byte. */
+  readonly loss: number;
+  readonly referenceLoss: number;
+  readonly perplexity: number;
+  readonly referencePerplexity: number;
+}
+
+export function runQuality(spec: RunSpec, options: QualityOptions = {}): QualityResult {
+  const nb = options.batches ?? 2;
+  const B = options.batch ?? 4;
+  const T = options.seq ?? 128;
+  const workload = { kind: "quality", batch: B, seq: T, generate: 0 } as const;
+  return measured(spec, workload, (model) =>
+    noGrad(() => {
+      const reference = Transformer.create(spec.model, parse("Baseline"), {
+        seed: spec.seed ?? 0,
+        ...(spec.weights ? { weights: spec.weights } : {}),
+      });
+      let maxErr = 0;
+      let sumErr = 0;
+      let kl = 0;
+      let agree = 0;
+      let loss = 0;
+      let refLoss = 0;
+      let count = 0;
+      try {
+        for (const { ids, targets } of fixedBatches(loadCorpus().validation, nb, B, T)) {
+          const a = model.forward(ids);
+          const r = reference.forward(ids);
+          const V = a.dim(-1);
+          const ad = a.data;
+          const rd = r.data;
+          for (let row = 0; row < B * T; row++) {
+            const o = row * V;
+            let ma = Number.NEGATIVE_INFINITY;
+            let mr = Number.NEGATIVE_INFINITY;
+            let ia = 0;
+            let ir = 0;
+            for (let j = 0; j < V; j++) {
+              const e = Math.abs(ad[o + j]! - rd[o + j]!);
+              if (e > maxErr) maxErr = e;
+              sumErr += e;
+              if (ad[o + j]! > ma) {
+                ma = ad[o + j]!;
+                ia = j;
+              }
+              if (rd[o + j]! > mr) {
+                mr = rd[o + j]!;
+                ir = j;
+              }
+            }
+            if (ia === ir) agree++;
+            let sa = 0;
+            let sr = 0;
+            for (let j = 0; j < V; j++) {
+              sa += Math.exp(ad[o + j]! - ma);
+              sr += Math.exp(rd[o + j]! - mr);
+            }
+            const lsa = ma + Math.log(sa);
+            const lsr = mr + Math.log(sr);
+            for (let j = 0; j < V; j++) {
+              const lpr = rd[o + j]! - lsr;
+              kl += Math.exp(lpr) * (lpr - (ad[o + j]! - lsa));
+            }
+          }
+          scope(() => {
+            loss += crossEntropy(reshape(a, [B * T, V]), reshape(targets, [B * T])).item();
+            refLoss += crossEntropy(reshape(r, [B * T, V]), reshape(targets, [B * T])).item();
+          });
+          count += B * T;
+          for (const t of [a, r, ids, targets]) t.dispose();
+        }
+      } finally {
+        reference.dispose();
+      }
+      const V = model.arch.vocab;
+      return {
+        kind: "quality" as const,
+        tokens: count,
+        maxAbsLogitError: maxErr,
+        meanAbsLogitError: sumErr / (count * V),
+        klDivergence: kl / count,
+        top1Agreement: agree / count,
+        loss: loss / nb,
+        referenceLoss: refLoss / nb,
+        perplexity: Math.exp(loss / nb),
+        referencePerplexity: Math.exp(refLoss / nb),
+      };
+    }),
+  );
+}

@@ -1,0 +1,443 @@
+/**
+ * `PagedKvCache`: per-sequence block tables over a `BlockPool`, blocks allocated as tokens arrive,
+ * copy-on-write for forked sequences, prefix-cache reuse of full blocks, and swap to a host pool.
+ * It is both core's lockstep `KvCache` (a drop-in for `Contiguous`) and the scheduler's `SequenceCache`.
+ */
+import {
+  type AttendOptions,
+  empty,
+  type KvCache,
+  type KvCacheSpec,
+  type KvDtypeExec,
+  ShapeError,
+  type Tensor,
+  ValueError,
+} from "@tradeoffs/core-tensor";
+import { BlockPool } from "./block-pool.js";
+import { PoolExhaustedError } from "./errors.js";
+import { type BlockView, type PagedSource, pagedAttention } from "./paged-attention.js";
+import type { KvUsage, SequenceCache } from "./sequence-cache.js";
+
+export interface PagedCacheOptions {
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly dtype: KvDtypeExec;
+  /** Tokens per block. */
+  readonly block: number;
+  /** Device pool size in blocks, or the KV budget in bytes (`budgetBytes`). */
+  readonly blocks?: number | undefined;
+  readonly budgetBytes?: number | undefined;
+  /** Reuse full blocks of earlier sequences with the same token prefix; default true. */
+  readonly prefixCaching?: boolean | undefined;
+  /** Host swap pool size in blocks (ledger category `kv/host`); default 0 (no swapping). */
+  readonly hostBlocks?: number | undefined;
+  /** Lockstep use as core's `KvCache`: sequences 0..batch-1 are added up front. */
+  readonly batch?: number | undefined;
+}
+
+interface Seq {
+  /** Device block ids, position p lives in table[⌊p / block⌋]. */
+  table: number[];
+  /** Prefix-cache key of each full block (null: not keyed). */
+  keys: (string | null)[];
+  length: number;
+  /** Positions appended per layer and not yet committed. */
+  pending: Int32Array;
+  /** Committed token ids, or null once a commit came without ids (no prefix caching then). */
+  tokens: number[] | null;
+  /** Host block ids while swapped out. */
+  host: number[] | null;
+}
+
+export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
+  readonly kind = "paged";
+  readonly pool: BlockPool;
+  readonly host: BlockPool | null;
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly block: number;
+  readonly tokenBytes: number;
+  readonly prefixCaching: boolean;
+  readonly #dtype: KvDtypeExec;
+  readonly #seqs = new Map<number, Seq>();
+  readonly #batch: number;
+
+  constructor(o: PagedCacheOptions) {
+    this.pool = new BlockPool({ ...o, name: "device KV pool" });
+    this.host =
+      o.hostBlocks && o.hostBlocks > 0
+        ? new BlockPool({ ...o, blocks: o.hostBlocks, category: "kv/host", name: "host KV pool" })
+        : null;
+    this.layers = o.layers;
+    this.kvHeads = o.kvHeads;
+    this.headDim = o.headDim;
+    this.block = o.block;
+    this.#dtype = o.dtype;
+    this.tokenBytes = this.pool.blockBytes / o.block;
+    this.prefixCaching = o.prefixCaching ?? true;
+    this.#batch = o.batch ?? 0;
+    for (let b = 0; b < this.#batch; b++) this.addSequence(b, { maxTokens: 0 });
+  }
+
+  /** A lockstep cache for core's `KvCache` contract: pool of batch × ⌈maxSeq / block⌉ blocks, filled on demand. */
+  static forBatch(spec: KvCacheSpec, block: number): PagedKvCache {
+    return new PagedKvCache({
+      layers: spec.layers,
+      kvHeads: spec.kvHeads,
+      headDim: spec.headDim,
+      dtype: spec.dtype,
+      block,
+      blocks: spec.batch * Math.ceil(spec.maxSeq / block),
+      batch: spec.batch,
+    });
+  }
+
+  get capacityTokens(): number {
+    return this.pool.capacity * this.block;
+  }
+  get canSwap(): boolean {
+    return this.host !== null;
+  }
+
+  // ---- core KvCache (lockstep) --------------------------------------------------------------
+
+  get spec(): KvCacheSpec {
+    return {
+      batch: this.#batch,
+      layers: this.layers,
+      kvHeads: this.kvHeads,
+      headDim: this.headDim,
+      maxSeq: this.capacityTokens,
+      dtype: this.#dtype,
+    };
+  }
+
+  /** Tokens cached per sequence in lockstep use (sequence 0's length). */
+  get length(): number {
+    return this.#seqs.get(0)?.length ?? 0;
+  }
+
+  /** k, v [B, Hkv, T, D] for the lockstep sequences 0..B-1. */
+  append(layer: number, k: Tensor, v: Tensor): void {
+    const B = this.#batch;
+    const T = k.rank === 4 ? k.dim(2) : -1;
+    const want = [B, this.kvHeads, T, this.headDim].join();
+    if (k.shape.join() !== want || v.shape.join() !== want) {
+      throw new ShapeError("PagedKvCache.append", `k, v must be [${B}, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`);
+    }
+    const per = this.kvHeads * T * this.headDim;
+    for (let b = 0; b < B; b++) {
+      this.#write(this.#seq(b), layer, k.data.subarray(b * per, (b + 1) * per), v.data.subarray(b * per, (b + 1) * per), T);
+    }
+  }
+
+  /** Gathers every lockstep sequence into f32 [B, Hkv, T, D] `tmp` tensors (the generic path). */
+  read(layer: number): { k: Tensor; v: Tensor } {
+    const B = this.#batch;
+    const T = B ? this.#seq(0).length + this.#seq(0).pending[layer]! : 0;
+    const k = empty([B, this.kvHeads, T, this.headDim]);
+    const v = empty([B, this.kvHeads, T, this.headDim]);
+    for (let b = 0; b < B; b++) this.#gather(this.#seq(b), layer, T, k.data, v.data, b * this.kvHeads * T * this.headDim);
+    return { k, v };
+  }
+
+  advance(tokens: number): void {
+    for (let b = 0; b < this.#batch; b++) this.commit(b, tokens);
+  }
+
+  // ---- per-sequence API ---------------------------------------------------------------------
+
+  canAdmit(promptTokens: number, _maxTokens: number): boolean {
+    // Headroom (1% of the pool, at least one block, as vLLM's watermark) so running sequences can grow.
+    const watermark = Math.max(1, Math.ceil(this.pool.capacity / 100));
+    return this.pool.available >= Math.ceil(promptTokens / this.block) + watermark;
+  }
+
+  footprintTokens(tokens: number, _maxTokens: number): number {
+    return Math.ceil(tokens / this.block) * this.block;
+  }
+
+  addSequence(seqId: number, options: { readonly tokens?: readonly number[]; readonly maxTokens: number }): number {
+    if (this.#seqs.has(seqId)) throw new ValueError(`PagedKvCache: sequence ${seqId} already exists; free it first`);
+    const s: Seq = {
+      table: [],
+      keys: [],
+      length: 0,
+      pending: new Int32Array(this.layers),
+      tokens: [],
+      host: null,
+    };
+    this.#seqs.set(seqId, s);
+    const prompt = options.tokens;
+    if (prompt && this.prefixCaching) {
+      // Keep at least one prompt token to compute: the model needs logits for the last position.
+      const full = Math.floor((prompt.length - 1) / this.block);
+      let parent = "";
+      for (let j = 0; j < full; j++) {
+        const toks = prompt.slice(j * this.block, (j + 1) * this.block);
+        const hit = this.pool.lookup(parent, toks);
+        if (!hit) break;
+        s.table.push(hit.block);
+        s.keys.push(hit.key);
+        s.tokens!.push(...toks);
+        s.length += this.block;
+        parent = hit.key;
+      }
+    }
+    return s.length;
+  }
+
+  ensureCapacity(seqId: number, tokens: number): boolean {
+    const s = this.#seq(seqId);
+    const start = s.length + Math.max(0, ...s.pending);
+    const end = start + tokens;
+    const needNew = Math.max(0, Math.ceil(end / this.block) - s.table.length);
+    const j = Math.floor(start / this.block);
+    const cow = tokens > 0 && j < s.table.length && this.pool.refs(s.table[j]!) > 1 ? 1 : 0;
+    if (this.pool.available < needNew + cow) return false;
+    if (cow) this.#writable(s, j);
+    for (let i = 0; i < needNew; i++) this.#writable(s, s.table.length);
+    return true;
+  }
+
+  /** k, v [1, Hkv, T, D]. */
+  appendTokens(seqId: number, layer: number, k: Tensor, v: Tensor): void {
+    const T = k.rank === 4 ? k.dim(2) : -1;
+    const want = [1, this.kvHeads, T, this.headDim].join();
+    if (k.shape.join() !== want || v.shape.join() !== want) {
+      throw new ShapeError("PagedKvCache.appendTokens", `k, v must be [1, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`);
+    }
+    this.#write(this.#seq(seqId), layer, k.data, v.data, T);
+  }
+
+  commit(seqId: number, tokens: readonly number[] | number): void {
+    const s = this.#seq(seqId);
+    const n = typeof tokens === "number" ? tokens : tokens.length;
+    for (let l = 0; l < this.layers; l++) {
+      if (s.pending[l] !== n) {
+        throw new ValueError(`PagedKvCache: commit(${n}) for sequence ${seqId} but layers appended [${s.pending}]; append every layer first`);
+      }
+    }
+    const before = s.length;
+    s.length += n;
+    s.pending.fill(0);
+    if (typeof tokens === "number") s.tokens = null;
+    else s.tokens?.push(...tokens);
+    const bs = this.block;
+    for (let j = Math.floor(before / bs); j * bs < s.length; j++) {
+      const id = s.table[j]!;
+      const filled = Math.min(bs, s.length - j * bs);
+      this.pool.setFilled(id, filled);
+      if (filled === bs && this.prefixCaching && s.tokens && (s.keys[j] ?? null) === null) {
+        const parent = j === 0 ? "" : s.keys[j - 1];
+        if (parent !== null && parent !== undefined) {
+          s.keys[j] = this.pool.register(id, parent, s.tokens.slice(j * bs, (j + 1) * bs));
+        }
+      }
+    }
+  }
+
+  attend(q: Tensor, seqId: number, layer: number, options: AttendOptions): Tensor {
+    return pagedAttention(q, this, seqId, layer, options);
+  }
+
+  blockView(seqId: number, layer: number): { view: BlockView; tokens: number } {
+    const s = this.#seq(seqId);
+    if (s.host) throw new ValueError(`PagedKvCache: sequence ${seqId} is swapped out; swapIn() it first`);
+    return {
+      view: {
+        stores: s.table.map((id) => this.pool.store(id)),
+        block: this.block,
+        kvHeads: this.kvHeads,
+        headDim: this.headDim,
+      },
+      tokens: s.length + s.pending[layer]!,
+    };
+  }
+
+  /** The device block ids of a sequence (position p in entry ⌊p / block⌋). */
+  blockTable(seqId: number): readonly number[] {
+    return [...this.#seq(seqId).table];
+  }
+
+  sequenceLength(seqId: number): number {
+    return this.#seq(seqId).length;
+  }
+
+  has(seqId: number): boolean {
+    return this.#seqs.has(seqId);
+  }
+
+  /** Gather one sequence's cached K/V for `layer` into f32 [1, Hkv, T, D] `tmp` tensors (tests, generic path). */
+  readSequence(seqId: number, layer: number): { k: Tensor; v: Tensor } {
+    const s = this.#seq(seqId);
+    const T = s.length + s.pending[layer]!;
+    const k = empty([1, this.kvHeads, T, this.headDim]);
+    const v = empty([1, this.kvHeads, T, this.headDim]);
+    this.#gather(s, layer, T, k.data, v.data, 0);
+    return { k, v };
+  }
+
+  fork(parent: number, child: number): boolean {
+    const p = this.#seq(parent);
+    if (p.pending.some((x) => x !== 0)) throw new ValueError(`PagedKvCache: fork(${parent}) with uncommitted positions; commit first`);
+    if (p.host) throw new ValueError(`PagedKvCache: sequence ${parent} is swapped out; swapIn() it before forking`);
+    if (this.#seqs.has(child)) throw new ValueError(`PagedKvCache: sequence ${child} already exists; free it first`);
+    for (const id of p.table) this.pool.retain(id);
+    this.#seqs.set(child, {
+      table: [...p.table],
+      keys: [...p.keys],
+      length: p.length,
+      pending: new Int32Array(this.layers),
+      tokens: p.tokens ? [...p.tokens] : null,
+      host: null,
+    });
+    return true;
+  }
+
+  free(seqId: number): void {
+    const s = this.#seq(seqId);
+    for (const id of s.table) this.pool.release(id);
+    if (s.host) for (const id of s.host) this.host!.release(id);
+    this.#seqs.delete(seqId);
+  }
+
+  swapOut(seqId: number): boolean {
+    const s = this.#seq(seqId);
+    if (!this.host || s.host) return false;
+    if (s.pending.some((x) => x !== 0)) throw new ValueError(`PagedKvCache: swapOut(${seqId}) with uncommitted positions`);
+    if (this.host.available < s.table.length) return false;
+    s.host = s.table.map((id) => {
+      const h = this.host!.allocate();
+      this.host!.copyBlock(this.pool, id, h, this.pool.filled(id));
+      this.pool.release(id);
+      return h;
+    });
+    s.table = [];
+    return true;
+  }
+
+  swapIn(seqId: number): boolean {
+    const s = this.#seq(seqId);
+    if (!s.host) return true;
+    if (this.pool.available < s.host.length) return false;
+    s.table = s.host.map((h) => {
+      const id = this.pool.allocate();
+      this.pool.copyBlock(this.host!, h, id, this.host!.filled(h));
+      this.host!.release(h);
+      return id;
+    });
+    s.host = null;
+    return true;
+  }
+
+  isSwapped(seqId: number): boolean {
+    return this.#seq(seqId).host !== null;
+  }
+
+  usage(): KvUsage {
+    const seen = new Set<number>();
+    let usedTokens = 0;
+    let onDevice = 0;
+    let hostBlocks = 0;
+    for (const s of this.#seqs.values()) {
+      if (s.host) hostBlocks += s.host.length;
+      else onDevice++;
+      for (const id of s.table) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        usedTokens += this.pool.filled(id);
+      }
+    }
+    return {
+      reservedBytes: seen.size * this.pool.blockBytes,
+      usedBytes: usedTokens * this.tokenBytes,
+      cachedBytes: this.pool.cachedIdle * this.pool.blockBytes,
+      hostBytes: hostBlocks * (this.host?.blockBytes ?? 0),
+      sequences: onDevice,
+    };
+  }
+
+  dispose(): void {
+    this.#seqs.clear();
+    this.pool.dispose();
+    this.host?.dispose();
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  #seq(seqId: number): Seq {
+    const s = this.#seqs.get(seqId);
+    if (!s) {
+      throw new ValueError(`PagedKvCache: no sequence ${seqId}; known: [${[...this.#seqs.keys()].slice(0, 16)}]`, { seqId });
+    }
+    return s;
+  }
+
+  /** Make table entry j exist and be exclusively owned (allocate, or copy a shared block). */
+  #writable(s: Seq, j: number): number {
+    if (j === s.table.length) {
+      const id = this.pool.allocate();
+      s.table.push(id);
+      s.keys.push(null);
+      return id;
+    }
+    const old = s.table[j]!;
+    if (this.pool.refs(old) === 1) return old;
+    const id = this.pool.allocate();
+    this.pool.copyBlock(this.pool, old, id, this.pool.filled(old));
+    this.pool.release(old);
+    s.table[j] = id;
+    return id;
+  }
+
+  /** k, v: [Hkv, T, D] flat for one sequence. */
+  #write(s: Seq, layer: number, k: Float32Array, v: Float32Array, T: number): void {
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < this.layers)) {
+      throw new ValueError(`PagedKvCache: layer ${layer} is outside [0, ${this.layers})`);
+    }
+    if (s.host) throw new ValueError("PagedKvCache: cannot append to a swapped-out sequence; swapIn() it first");
+    const { block: bs, kvHeads: H, headDim: D } = this;
+    const start = s.length + s.pending[layer]!;
+    const needed = Math.max(0, Math.ceil((start + T) / bs) - s.table.length);
+    const first = Math.floor(start / bs);
+    const shared = T > 0 && first < s.table.length && this.pool.refs(s.table[first]!) > 1 ? 1 : 0;
+    if (needed + shared > this.pool.available) {
+      throw new PoolExhaustedError({
+        pool: this.pool.name,
+        requested: needed + shared,
+        free: this.pool.available,
+        capacity: this.pool.capacity,
+        blockBytes: this.pool.blockBytes,
+      });
+    }
+    for (let i = 0; i < T; i++) {
+      const p = start + i;
+      const id = this.#writable(s, Math.floor(p / bs));
+      const store = this.pool.store(id);
+      const slot = p % bs;
+      for (let h = 0; h < H; h++) {
+        const src = (h * T + i) * D;
+        store.write(this.pool.vectorIndex(layer, 0, h, slot), k, src);
+        store.write(this.pool.vectorIndex(layer, 1, h, slot), v, src);
+      }
+    }
+    s.pending[layer] = s.pending[layer]! + T;
+  }
+
+  /** Decode positions [0, T) of `layer` into k/v laid out [Hkv, T, D] at `offset`. */
+  #gather(s: Seq, layer: number, T: number, k: Float32Array, v: Float32Array, offset: number): void {
+    const { block: bs, kvHeads: H, headDim: D } = this;
+    for (let p = 0; p < T; p++) {
+      const id = s.table[Math.floor(p / bs)]!;
+      const store = this.pool.store(id);
+      for (let h = 0; h < H; h++) {
+        const dst = offset + (h * T + p) * D;
+        store.read(this.pool.vectorIndex(layer, 0, h, p % bs), k, dst);
+        store.read(this.pool.vectorIndex(layer, 1, h, p % bs), v, dst);
+      }
+    }
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Packed matmul against its oracle x·dequantize(W)ᵀ on every path (fused GEMV, word and byte INT8
+ * kernels, several decoded tiles), its gradient against the f32 matmul's, frozen weights, and the
+ * ledger's proof that no full f32 copy of W is ever made.
+ */
+import {
+  backward,
+  getLedger,
+  matmul,
+  mul,
+  noGrad,
+  Rng,
+  randn,
+  scope,
+  sum,
+  type Tensor,
+} from "@tradeoffs/core-tensor";
+import { expectClose, expectNoLeak } from "@tradeoffs/strategy-testkit";
+import { describe, expect, it } from "vitest";
+import { bf16Format, fp16Format } from "./half.js";
+import { int4Format } from "./int4.js";
+import { int8Format } from "./int8.js";
+import { nf4Format } from "./nf4.js";
+import type { WeightFormat } from "./packed.js";
+import { GEMV_MAX_ROWS, PackedLinear, TILE_ELEMENTS, tileRows } from "./packed-linear.js";
+import { q4_0Format } from "./q4-0.js";
+import { q8_0Format } from "./q8-0.js";
+
+/**
+ * fp32 tolerance for sums of up to a few thousand products of O(1) terms computed in different
+ * orders (the oracle is the backend GEMM on the decoded weight).
+ */
+const FP32_MATMUL_TOL = { atol: 2e-5, rtol: 1e-5 };
+
+const FORMATS: WeightFormat[] = [
+  fp16Format,
+  bf16Format,
+  int8Format(),
+  int8Format({ group: 32 }),
+  int8Format({ group: 6 }),
+  int4Format(),
+  nf4Format(),
+  nf4Format({ dq: false, block: 32 }),
+  q8_0Format,
+  q4_0Format,
+];
+
+/** x [..., K] · dequantize(W)ᵀ with the core f32 matmul (the oracle). */
+function oracle(layer: PackedLinear, x: Tensor): Tensor {
+  return matmul(x, layer.dequantize(), { transB: true });
+}
+
+describe("packed apply equals x·dequantize(W)ᵀ", () => {
+  // [rows, cols, M]: rows not a multiple of 4 (GEMV tails), cols 96 (word path) and 2048 (several
+  // tiles of 32 rows: 70 = 32 + 32 + 6), M = 1 and GEMV_MAX_ROWS (fused) and 9 (decoded tiles).
+  const shapes: [number, number, number][] = [
+    [7, 96, 1],
+    [7, 96, GEMV_MAX_ROWS],
+    [13, 96, 9],
+    [70, 2048, 1],
+    [70, 2048, 9],
+  ];
+  for (const f of FORMATS) {
+    for (const [rows, cols, M] of shapes) {
+      it(`${f.name}: W [${rows}, ${cols}], x [${M}, ${cols}]`, () => {
+        expectNoLeak(() =>
+          scope(() => {
+            const rng = new Rng(rows * cols + M);
+            const layer = new PackedLinear(f, randn([rows, cols], rng, { std: 0.05 }), "weights/test");
+            const x = randn([M, cols], rng);
+            expectClose(layer.apply(x), oracle(layer, x), FP32_MATMUL_TOL, `${f.name} apply`);
+            layer.dispose();
+          }),
+        );
+      });
+    }
+  }
+  it("INT8's byte kernel (width not a multiple of 4) agrees too", () => {
+    scope(() => {
+      const rng = new Rng(9);
+      for (const f of [int8Format(), int8Format({ group: 10 })]) {
+        const layer = new PackedLinear(f, randn([5, 38], rng), "weights/test");
+        const x = randn([1, 38], rng);
+        expectClose(layer.apply(x), oracle(layer, x), FP32_MATMUL_TOL, f.name);
+        layer.dispose();
+      }
+    });
+  });
+  it("keeps leading axes: x [2, 3, K] → [2, 3, N]", () => {
+    scope(() => {
+      const rng = new Rng(4);
+      const layer = new PackedLinear(nf4Format(), randn([8, 64], rng), "weights/test");
+      const x = randn([2, 3, 64], rng);
+      const y = layer.apply(x);
+      expect(y.shape).toEqual([2, 3, 8]);
+      expectClose(y, oracle(layer, x), FP32_MATMUL_TOL);
+      layer.dispose();
+    });
+  });
+});
+
+describe("gradient in x: dX = dY·W, decoded on the fly", () => {
+  for (const f of [int8Format(), nf4Format(), q4_0Format, bf16Format]) {
+    it(`${f.name}: matches the f32 matmul's gradient; the packed weight stays frozen`, () => {
+      expectNoLeak(() =>
+        scope(() => {
+          const rng = new Rng(11);
+          const layer = new PackedLinear(f, randn([40, 64], rng, { std: 0.1 }), "weights/test");
+          expect(layer.parameters()).toEqual([]);
+          const r = randn([6, 40], rng);
+          const x1 = randn([6, 64], rng, { requiresGrad: true });
+          backward(sum(mul(layer.apply(x1), r)));
+          const x2 = randn([6, 64], new Rng(0));
+          x2.data.set(x1.data);
+          x2.requiresGrad = true;
+          backward(sum(mul(oracle(layer, x2), r)));
+          expectClose(x1.grad!, x2.grad!, FP32_MATMUL_TOL, "dX");
+          layer.dispose();
+        }),
+      );
+    });
+  }
+});
+
+describe("no full f32 copy of W (the ledger's tmp peak)", () => {
+  for (const f of [int8Format(), nf4Format(), q4_0Format]) {
+    it(`${f.name}: apply and backward stay within one decoded tile`, () => {
+      expectNoLeak(() =>
+        scope(() => {
+          const rows = 512;
+          const cols = 1024;
+          const M = 8;
+          const rng = new Rng(2);
+          const layer = new PackedLinear(f, randn([rows, cols], rng), "weights/test");
+          const x = randn([M, cols], rng, { requiresGrad: true });
+          const T = tileRows(rows, cols);
+          const tileBytes = 4 * (T * cols + M * T);
+          const ledger = getLedger();
+          const fwd = ledger.measure(() => layer.apply(x));
+          const y = fwd.result;
+          // output [M, rows] + one decoded tile + one [M, T] panel; a full copy would be 2 MiB
+          expect(T * cols).toBeLessThanOrEqual(TILE_ELEMENTS);
+          expect(fwd.peakAbove.tmp ?? 0).toBeLessThanOrEqual(4 * M * rows + tileBytes);
+          expect(fwd.peakAbove.tmp ?? 0).toBeLessThan((4 * rows * cols) / 4);
+          const bwd = ledger.measure(() => backward(sum(y)));
+          expect(bwd.peakAbove.tmp ?? 0).toBeLessThan((4 * rows * cols) / 4);
+          const dec = ledger.measure(() => noGrad(() => layer.apply(randn([1, cols], rng))));
+          expect(dec.peakAbove.tmp ?? 0).toBeLessThanOrEqual(4 * (cols + rows)); // GEMV: x and y only
+          layer.dispose();
+        }),
+      );
+    });
+  }
+});

@@ -1,0 +1,166 @@
+/**
+ * `PackedLinear`: a frozen `LinearWeight` over a `PackedWeight`. y = x·Wᵀ dequantises on the fly:
+ * decode (M ≤ GEMV_MAX_ROWS) runs the format's fused GEMV with no scratch; larger M decodes a tile of
+ * rows into a bounded `tmp` tensor and runs the backend GEMM on it. Never a full f32 copy of W.
+ * Differentiable in x only (dX = dY·W, decoded the same way); the packed weight gets no gradient.
+ */
+import {
+  empty,
+  getBackend,
+  type LinearWeight,
+  record,
+  ShapeError,
+  type Tensor,
+} from "@tradeoffs/core-tensor";
+import type { PackedWeight, WeightFormat } from "./packed.js";
+
+/** Rows of x up to which apply() calls the fused GEMV once per row instead of decoding tiles. */
+export const GEMV_MAX_ROWS = 4;
+/** f32 elements of one decoded tile of W (256 KiB): the bound on apply()'s decode scratch. */
+export const TILE_ELEMENTS = 1 << 16;
+
+/** Rows of W per decoded tile for an input width `cols`. */
+export function tileRows(rows: number, cols: number): number {
+  return Math.max(1, Math.min(rows, Math.floor(TILE_ELEMENTS / Math.max(1, cols))));
+}
+
+export class PackedLinear implements LinearWeight {
+  readonly format: string;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly packed: PackedWeight;
+  readonly codec: WeightFormat;
+
+  /** Quantise `w` [out, in] with `codec` under `category` (the caller keeps `w`). */
+  constructor(codec: WeightFormat, w: Tensor, category: string) {
+    this.codec = codec;
+    this.packed = codec.quantize(w, category);
+    this.format = codec.name;
+    this.outFeatures = this.packed.rows;
+    this.inFeatures = this.packed.cols;
+  }
+
+  get bytes(): number {
+    return this.packed.bytes;
+  }
+
+  /** x [..., in] → [..., out]. */
+  apply(x: Tensor): Tensor {
+    const K = this.inFeatures;
+    const N = this.outFeatures;
+    if (x.rank < 1 || x.dim(-1) !== K) {
+      throw new ShapeError(`${this.format}.apply`, `x must be [..., ${K}], got [${x.shape}]`, {
+        x: x.shape,
+        inFeatures: K,
+      });
+    }
+    const M = x.size / K;
+    const y = empty([...x.shape.slice(0, -1), N]);
+    forward(this.codec, this.packed, x.data, M, y.data);
+    return record(y, `${this.format}.apply`, [x], [], (g) => {
+      const gx = empty(x.shape);
+      backwardInput(this.codec, this.packed, g.data, M, gx.data);
+      return [gx];
+    });
+  }
+
+  /** Quantised weights are frozen. */
+  parameters(): Tensor[] {
+    return [];
+  }
+
+  dequantize(): Tensor {
+    return this.codec.dequantize(this.packed, "tmp");
+  }
+
+  dispose(): void {
+    this.packed.dispose();
+  }
+}
+
+/** y [M, N] = x [M, K] · Wᵀ. */
+function forward(codec: WeightFormat, p: PackedWeight, x: Float32Array, M: number, y: Float32Array): void {
+  const K = p.cols;
+  const N = p.rows;
+  if (M <= GEMV_MAX_ROWS) {
+    for (let i = 0; i < M; i++) codec.gemv(p, x, i * K, y, i * N);
+    return;
+  }
+  const T = tileRows(N, K);
+  const tile = empty([T, K]); // decoded rows of W [T, K]
+  const part = empty([M, T]); // x · tileᵀ [M, T]
+  try {
+    const w = tile.data;
+    const c = part.data;
+    for (let r0 = 0; r0 < N; r0 += T) {
+      const t = Math.min(T, N - r0);
+      codec.decodeRows(p, r0, r0 + t, w);
+      getBackend().matmul({
+        m: M,
+        n: t,
+        k: K,
+        batch: 1,
+        a: x,
+        aOffset: 0,
+        aBatchStride: 0,
+        transA: false,
+        b: w,
+        bOffset: 0,
+        bBatchStride: 0,
+        transB: true,
+        c,
+        cOffset: 0,
+        cBatchStride: 0,
+      });
+      for (let i = 0; i < M; i++) y.set(c.subarray(i * t, i * t + t), i * N + r0);
+    }
+  } finally {
+    tile.dispose();
+    part.dispose();
+  }
+}
+
+/** gx [M, K] = g [M, N] · W, decoding W a tile of rows at a time. */
+function backwardInput(
+  codec: WeightFormat,
+  p: PackedWeight,
+  g: Float32Array,
+  M: number,
+  gx: Float32Array,
+): void {
+  const K = p.cols;
+  const N = p.rows;
+  const T = tileRows(N, K);
+  const tile = empty([T, K]); // decoded rows of W [T, K]
+  const gpart = empty([M, T]); // g[:, r0:r0+t] [M, T]
+  try {
+    const w = tile.data;
+    const gp = gpart.data;
+    for (let r0 = 0; r0 < N; r0 += T) {
+      const t = Math.min(T, N - r0);
+      codec.decodeRows(p, r0, r0 + t, w);
+      for (let i = 0; i < M; i++) gp.set(g.subarray(i * N + r0, i * N + r0 + t), i * t);
+      getBackend().matmul({
+        m: M,
+        n: K,
+        k: t,
+        batch: 1,
+        a: gp,
+        aOffset: 0,
+        aBatchStride: 0,
+        transA: false,
+        b: w,
+        bOffset: 0,
+        bBatchStride: 0,
+        transB: false,
+        c: gx,
+        cOffset: 0,
+        cBatchStride: 0,
+        accumulate: r0 > 0,
+      });
+    }
+  } finally {
+    tile.dispose();
+    gpart.dispose();
+  }
+}

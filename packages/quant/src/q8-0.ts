@@ -1,0 +1,113 @@
+/**
+ * `Q8_0`: llama.cpp/GGUF's 8-bit block format, byte-identical to ggml: each block of 32 weights is an
+ * fp16 scale d (little-endian) followed by 32 int8 codes, 34 bytes, blocks laid out row by row.
+ * Rounding follows ggml's `quantize_row_q8_0_ref`: d = absmax/127, q = roundf(x·(1/d)) in f32.
+ * Bits per weight: 34·8/32 = 8.5. Not here: Q8_1 or the K-quants.
+ */
+import { defineStrategy, f32ToF16, ShapeError, type Tensor, ValueError } from "@tradeoffs/core-tensor";
+import { f16Lut, makeFormat, planWeights, type WeightFormat } from "./packed.js";
+import { PackedLinear } from "./packed-linear.js";
+
+/** Weights per block (ggml `QK8_0`). */
+export const QK8_0 = 32;
+/** Bytes per block: fp16 d + 32 int8. */
+export const Q8_0_BLOCK_BYTES = 2 + QK8_0;
+/** Largest finite fp16 value. */
+const F16_MAX = 65504;
+
+/** C's roundf: half away from zero. */
+export function roundf(v: number): number {
+  return v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5);
+}
+
+export function checkGgufShape(name: string, rows: number, cols: number, qk: number): void {
+  if (cols % qk !== 0) {
+    throw new ShapeError(
+      `${name}.quantize`,
+      `the input width ${cols} is not a multiple of the ${qk}-weight block; use a width divisible by ${qk} or another format`,
+      { rows, cols, block: qk },
+    );
+  }
+}
+
+export const q8_0Format: WeightFormat = makeFormat({
+  name: "Q8_0",
+  bitsPerWeight: (8 * Q8_0_BLOCK_BYTES) / QK8_0,
+  checkShape: (rows, cols) => checkGgufShape("Q8_0", rows, cols, QK8_0),
+  layout: (rows, cols) => ({ dataBytes: (rows * cols * Q8_0_BLOCK_BYTES) / QK8_0, scales: 0, extraBytes: 0 }),
+  encode(w, p) {
+    const out = p.data;
+    const qs = new Int8Array(out.buffer, out.byteOffset, out.length);
+    const nb = w.length / QK8_0;
+    for (let i = 0; i < nb; i++) {
+      const x = i * QK8_0;
+      let amax = 0;
+      for (let j = 0; j < QK8_0; j++) amax = Math.max(amax, Math.abs(w[x + j]!));
+      const d = Math.fround(amax / 127);
+      if (d > F16_MAX) {
+        const row = Math.floor(x / p.cols);
+        throw new ValueError(
+          `Q8_0.quantize: block at weight[${row}, ${x - row * p.cols}] has absmax ${amax}, whose scale ${d} overflows fp16 (max ${F16_MAX}); rescale the weight`,
+          { row, col: x - row * p.cols, absmax: amax },
+        );
+      }
+      const id = d !== 0 ? Math.fround(1 / d) : 0;
+      const o = i * Q8_0_BLOCK_BYTES;
+      const h = f32ToF16(d);
+      out[o] = h & 0xff;
+      out[o + 1] = h >>> 8;
+      for (let j = 0; j < QK8_0; j++) qs[o + 2 + j] = roundf(Math.fround(w[x + j]! * id));
+    }
+  },
+  decodeRows(p, r0, r1, out) {
+    const src = p.data;
+    const qs = new Int8Array(src.buffer, src.byteOffset, src.length);
+    const lut = f16Lut();
+    const b0 = (r0 * p.cols) / QK8_0;
+    const b1 = (r1 * p.cols) / QK8_0;
+    for (let i = b0; i < b1; i++) {
+      const o = i * Q8_0_BLOCK_BYTES;
+      const d = lut[src[o]! | (src[o + 1]! << 8)]!;
+      const y = (i - b0) * QK8_0;
+      for (let j = 0; j < QK8_0; j++) out[y + j] = qs[o + 2 + j]! * d;
+    }
+  },
+  gemv(p, x, xOff, y, yOff) {
+    const src = p.data;
+    const qs = new Int8Array(src.buffer, src.byteOffset, src.length);
+    const lut = f16Lut();
+    const nb = p.cols / QK8_0;
+    for (let r = 0; r < p.rows; r++) {
+      let acc = 0;
+      for (let b = 0; b < nb; b++) {
+        const o = (r * nb + b) * Q8_0_BLOCK_BYTES;
+        const q = o + 2;
+        const k = xOff + b * QK8_0;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let j = 0; j < QK8_0; j += 4) {
+          s0 += qs[q + j]! * x[k + j]!;
+          s1 += qs[q + j + 1]! * x[k + j + 1]!;
+          s2 += qs[q + j + 2]! * x[k + j + 2]!;
+          s3 += qs[q + j + 3]! * x[k + j + 3]!;
+        }
+        acc += (s0 + s1 + s2 + s3) * lut[src[o]! | (src[o + 1]! << 8)]!;
+      }
+      y[yOff + r] = acc;
+    }
+  },
+});
+
+export const q8_0 = defineStrategy({
+  name: "Q8_0",
+  slot: "weights",
+  description: "llama.cpp/GGUF Q8_0 blocks: 32 int8 weights + fp16 scale (8.5 bits)",
+  options: {},
+  plan: (p) => planWeights(p, "Q8_0", q8_0Format.bitsPerWeight, q8_0Format),
+  exec: () => ({
+    format: q8_0Format,
+    pack: (w: Tensor, category: string) => new PackedLinear(q8_0Format, w, category),
+  }),
+});
