@@ -8,8 +8,10 @@ import {
   coerceOption,
   defineStrategy,
   empty,
+  type OptionsSpec,
   type OptionValue,
   record,
+  type StrategyFactory,
   type Tensor,
   ValueError,
 } from "@tradeoffs/core-tensor";
@@ -112,15 +114,18 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
   return o;
 }
 
+/** The options of `Flash[...]`: `block` sets both tile edges unless `blockQ` / `blockK` are given. */
+export const FLASH_OPTIONS = {
+  block: { type: "int", default: FLASH_DEFAULT_BLOCK, min: 1, doc: "tile edge (query rows and keys)" },
+  blockQ: { type: "int", default: 0, min: 0, doc: "query rows per tile (0 = block)" },
+  blockK: { type: "int", default: 0, min: 0, doc: "keys per tile (0 = block)" },
+} satisfies OptionsSpec;
+
 const base = defineStrategy({
   name: "Flash",
   slot: "attention",
   description: "Tiled exact attention with online softmax (O(n) temporaries and saved activations)",
-  options: {
-    block: { type: "int", default: FLASH_DEFAULT_BLOCK, min: 1, doc: "tile edge (query rows and keys)" },
-    blockQ: { type: "int", default: 0, min: 0, doc: "query rows per tile (0 = block)" },
-    blockK: { type: "int", default: 0, min: 0, doc: "keys per tile (0 = block)" },
-  },
+  options: FLASH_OPTIONS,
   labelOptions: ["block"],
   plan: (p, o) => ({
     ...p,
@@ -142,7 +147,7 @@ const base = defineStrategy({
  * untouched so the strategy reports them.
  */
 function canonicalBlocks(given: Partial<Record<string, OptionValue>>): Partial<Record<string, OptionValue>> {
-  const spec = base.definition.options;
+  const spec = FLASH_OPTIONS;
   let block: number;
   let bq: number;
   let bk: number;
@@ -160,7 +165,7 @@ function canonicalBlocks(given: Partial<Record<string, OptionValue>>): Partial<R
 }
 
 /** `Flash[block=64]`: tiled attention; `flash({ block: 32 })`, or `blockQ` / `blockK` separately. */
-export const flash: typeof base = Object.assign(
+export const flash: StrategyFactory<"attention", typeof FLASH_OPTIONS> = Object.assign(
   (given: Partial<Record<string, OptionValue>> = {}) => base(canonicalBlocks(given)),
   { definition: base.definition },
 );

@@ -5,7 +5,14 @@
  *
  * @packageDocumentation
  */
-export { FLASH_DEFAULT_BLOCK, FLASH_FP32_TOL, type FlashOptions, flash, flashAttention } from "./flash.js";
+export {
+  FLASH_DEFAULT_BLOCK,
+  FLASH_FP32_TOL,
+  FLASH_OPTIONS,
+  type FlashOptions,
+  flash,
+  flashAttention,
+} from "./flash.js";
 export {
   type FlashGeometry,
   flashBackwardKernel,

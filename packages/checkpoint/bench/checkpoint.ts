@@ -1,7 +1,8 @@
 /**
  * `pnpm bench checkpoint [--json] [--quick] [--reps N]`: for L = 4, 8, 16, 32 residual blocks of the
  * small model's width (d=256, hidden 768) on batch 4 × seq 32 tokens, the ledger's peak `act` bytes and
- * the train-step time (forward + backward, median of N interleaved runs) per checkpoint policy,
+ * the train-step time (forward + backward, median of N interleaved runs; CPU time of this process,
+ * which other load on the machine disturbs less than wall time, and wall time) per checkpoint policy,
  * relative to `None`, beside the memory model's prediction. Not a test: nothing is asserted.
  */
 import { getLedger, Rng, randn, type Strategy } from "@tradeoffs/core-tensor";
@@ -16,7 +17,7 @@ const REPS = repsAt >= 0 ? Number(argv[repsAt + 1]) : 3;
 const WIDTH = 256;
 const HIDDEN = 768;
 const BATCH = 4;
-// seq 64 took ~4.5 min for all four depths at 3 runs each on the 2-core machine; 32 keeps it near 2.
+// Adjusted down from the small model's seq 64: at 32 one full run is ~100 s of CPU on the 2-core machine.
 const SEQ = 32;
 const DEPTHS = quick ? [4, 8] : [4, 8, 16, 32];
 
@@ -28,7 +29,11 @@ interface Row {
   measuredPeakAct: number;
   peakVsNone: number;
   extraForward: number;
-  stepMs: number;
+  /** Median process CPU ms (user + system) of one step. */
+  stepCpuMs: number;
+  /** Median wall-clock ms of one step. */
+  stepWallMs: number;
+  /** stepCpuMs / None's. */
   timeVsNone: number;
   /** sqrt only: the issue's bound 2√L/L · None + one layer's saved bytes. */
   sqrtBound?: number;
@@ -59,31 +64,35 @@ for (const L of DEPTHS) {
     ckpt({ budget: Math.floor(nonePeak / 2 / 1024) * 1024 }),
   ];
   const schedules = policies.map((p) => p.exec.segments(L, act, input));
-  const times: number[][] = policies.map(() => []);
+  const cpu: number[][] = policies.map(() => []);
+  const wall: number[][] = policies.map(() => []);
   const peaks: number[] = policies.map(() => 0);
-  const run = (segs: Segments): { ms: number; peak: number } => {
+  const run = (segs: Segments): { cpuMs: number; wallMs: number; peak: number } => {
     const base = ledger.live("act");
     ledger.resetPeak();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     stack.step(x, dy, segs);
-    const ms = performance.now() - t0;
+    const wallMs = performance.now() - t0;
+    const c = process.cpuUsage(c0);
     stack.zeroGrad();
-    return { ms, peak: ledger.peak("act") - base };
+    return { cpuMs: (c.user + c.system) / 1000, wallMs, peak: ledger.peak("act") - base };
   };
   run(schedules[0]!); // warm-up (JIT)
   for (let r = 0; r < REPS; r++) {
     // Interleaved so that drift (GC, thermal) hits every policy alike.
     for (let i = 0; i < policies.length; i++) {
-      const { ms, peak } = run(schedules[i]!);
-      times[i]!.push(ms);
+      const { cpuMs, wallMs, peak } = run(schedules[i]!);
+      cpu[i]!.push(cpuMs);
+      wall[i]!.push(wallMs);
       peaks[i] = Math.max(peaks[i]!, peak);
     }
   }
-  const noneMs = median(times[0]!);
+  const noneMs = median(cpu[0]!);
   const noneMeasured = peaks[0]!;
   for (let i = 0; i < policies.length; i++) {
     const segs = schedules[i]!;
-    const stepMs = median(times[i]!);
+    const stepCpuMs = median(cpu[i]!);
     const row: Row = {
       layers: L,
       policy: policies[i]!.label,
@@ -92,8 +101,9 @@ for (const L of DEPTHS) {
       measuredPeakAct: peaks[i]!,
       peakVsNone: peaks[i]! / noneMeasured,
       extraForward: recomputeFactor(L, segs),
-      stepMs,
-      timeVsNone: stepMs / noneMs,
+      stepCpuMs,
+      stepWallMs: median(wall[i]!),
+      timeVsNone: stepCpuMs / noneMs,
     };
     if (policies[i]!.options.policy === "sqrt") row.sqrtBound = ((2 * Math.sqrt(L)) / L) * noneMeasured + act;
     rows.push(row);
@@ -117,8 +127,9 @@ if (json) {
     "meas act MiB",
     "act/None",
     "extra fwd",
-    "step ms",
-    "time/None",
+    "cpu ms",
+    "wall ms",
+    "cpu/None",
   ];
   const body = rows.map((r) => [
     String(r.layers),
@@ -128,7 +139,8 @@ if (json) {
     mib(r.measuredPeakAct),
     `${r.peakVsNone.toFixed(3)}${r.sqrtBound !== undefined ? (r.measuredPeakAct <= r.sqrtBound ? " ✓" : " ✗") : ""}`,
     `+${(r.extraForward * 100).toFixed(0)}%`,
-    r.stepMs.toFixed(0),
+    r.stepCpuMs.toFixed(0),
+    r.stepWallMs.toFixed(0),
     `${r.timeVsNone.toFixed(2)}×`,
   ]);
   const w = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));

@@ -4,7 +4,15 @@
  * backend on 1 and 2 threads and the reference libraries of `tooling/bench-reference`.
  * Not a test: nothing is asserted; figures depend on the machine.
  */
-import { type MatmulArgs, matmulBlocked, matmulNaive } from "../src/index.js";
+import { loadavg } from "node:os";
+import {
+  type MatmulArgs,
+  matmulBlocked,
+  matmulNaive,
+  wasmAvailable,
+  wasmBackend,
+  wasmUnavailableReason,
+} from "../src/index.js";
 
 interface Shape {
   readonly name: string;
@@ -13,17 +21,22 @@ interface Shape {
   readonly n: number;
 }
 
+type Run = { run: () => void | Promise<void>; dispose?: () => void };
+
 /** A contender multiplies row-major A [m,k] by B [k,n] into C [m,n]; `prepare` may copy operands in. */
 interface Contender {
   readonly name: string;
   /** Skip shapes whose m·k·n exceeds this (the naive loop is far too slow at 2048³). */
   readonly maxWork?: number;
-  prepare(a: Float32Array, b: Float32Array, s: Shape): Promise<() => void> | (() => void);
+  /** Threads it computes on (CPU time is divided by this for the per-core figure). */
+  readonly threads: number;
+  prepare(a: Float32Array, b: Float32Array, s: Shape): Promise<Run> | Run;
   release?(): void;
 }
 
 const json = process.argv.includes("--json");
 const quick = process.argv.includes("--quick");
+const noRef = process.argv.includes("--no-ref");
 
 const SHAPES: Shape[] = [
   { name: "256³", m: 256, k: 256, n: 256 },
@@ -54,41 +67,88 @@ function args(a: Float32Array, b: Float32Array, c: Float32Array, s: Shape): Matm
   };
 }
 
-function jsContender(name: string, fn: (p: MatmulArgs) => void, maxWork?: number): Contender {
+function kernelContender(
+  name: string,
+  fn: (p: MatmulArgs) => void,
+  threads = 1,
+  maxWork?: number,
+): Contender {
   return {
     name,
+    threads,
     ...(maxWork !== undefined ? { maxWork } : {}),
     prepare: (a, b, s) => {
       const c = new Float32Array(s.m * s.n);
       const p = args(a, b, c, s);
-      return () => fn(p);
+      return { run: () => fn(p) };
     },
   };
 }
 
-/** Median seconds of `fn` over repeats within a ~`budget` s time budget (at least `min` runs). */
-function time(fn: () => void, budget: number, min = 3): number {
-  fn(); // warm-up (JIT, packing buffers, worker start)
+interface Timing {
+  /** Median wall seconds per run. */
+  readonly wall: number;
+  /** Process CPU seconds per run (all threads), over the timed runs. */
+  readonly cpu: number;
+}
+
+/** Median wall seconds of `run` over repeats within ~`budget` s (at least `min` runs), and CPU time. */
+async function time(run: () => void | Promise<void>, budget: number, min = 3): Promise<Timing> {
+  await run(); // warm-up (JIT and wasm tier-up, packing buffers, worker start)
   const times: number[] = [];
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   while (times.length < min || (performance.now() - start < budget * 1000 && times.length < 50)) {
     const t0 = performance.now();
-    fn();
+    await run();
     times.push((performance.now() - t0) / 1000);
     // One slow run is enough for a slow contender.
-    if (times.length >= 1 && times[0]! > budget) break;
+    if (times[0]! > budget) break;
   }
+  const cpu = process.cpuUsage(cpu0);
   times.sort((x, y) => x - y);
-  return times[Math.floor(times.length / 2)]!;
+  return { wall: times[Math.floor(times.length / 2)]!, cpu: (cpu.user + cpu.system) / 1e6 / times.length };
 }
 
 async function loadContenders(): Promise<{ contenders: Contender[]; notes: string[] }> {
   const notes: string[] = [];
   const contenders: Contender[] = [
     // The naive loop: 1024³ is timed once (~5 s); 2048³ and the 4096² decode shapes are skipped.
-    jsContender("naive", matmulNaive, 1024 ** 3),
-    jsContender("JS", matmulBlocked),
+    kernelContender("naive", matmulNaive, 1, 1024 ** 3),
+    kernelContender("JS", matmulBlocked),
   ];
+  if (wasmAvailable()) {
+    contenders.push(kernelContender("WASM-1t", wasmBackend(1).matmul, 1));
+    contenders.push(kernelContender("WASM-2t", wasmBackend(2).matmul, 2));
+  } else notes.push(`WASM skipped: ${wasmUnavailableReason()}`);
+  if (!noRef) {
+    // Reference libraries from the private bench package; the bench degrades gracefully without them.
+    try {
+      const ref = await import("../../../tooling/bench-reference/src/index.js");
+      for (const [make, threads] of [
+        [() => ref.tfjsWasm(), 1],
+        [() => ref.onnxRuntime(1), 1],
+        [() => ref.onnxRuntime(2), 2],
+      ] as const) {
+        try {
+          const r = await make();
+          notes.push(`${r.name}: ${r.kernel}`);
+          contenders.push({
+            name: r.name,
+            threads,
+            prepare: (a, b, s) => r.prepare(a, b, s.m, s.k, s.n),
+            release: () => r.dispose(),
+          });
+        } catch (e) {
+          notes.push(`reference skipped: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+        }
+      }
+    } catch (e) {
+      notes.push(
+        `reference libraries unavailable (tooling/bench-reference not installed): ${String(e).split("\n")[0]}`,
+      );
+    }
+  }
   return { contenders, notes };
 }
 
@@ -104,28 +164,38 @@ const rng = (() => {
   };
 })();
 
-type Row = { shape: string; gflops: Record<string, number | null> };
+type Row = {
+  shape: string;
+  gflops: Record<string, number | null>;
+  gflopsPerCore: Record<string, number | null>;
+};
 const rows: Row[] = [];
+const load0 = loadavg()[0]!;
 for (const s of shapes) {
   const a = new Float32Array(s.m * s.k).map(rng);
   const b = new Float32Array(s.k * s.n).map(rng);
   const flops = 2 * s.m * s.n * s.k;
-  const row: Row = { shape: s.name, gflops: {} };
+  const row: Row = { shape: s.name, gflops: {}, gflopsPerCore: {} };
   for (const c of contenders) {
     if (c.maxWork !== undefined && s.m * s.k * s.n > c.maxWork) {
       row.gflops[c.name] = null;
+      row.gflopsPerCore[c.name] = null;
       continue;
     }
-    const run = await c.prepare(a, b, s);
-    const budget = s.m * s.k * s.n >= 1024 ** 3 ? 3 : 1;
-    const sec = time(run, budget, c.name === "naive" && s.m * s.k * s.n >= 1024 ** 3 ? 1 : 3);
-    row.gflops[c.name] = flops / sec / 1e9;
-    c.release?.();
+    const prepared = await c.prepare(a, b, s);
+    const big = s.m * s.k * s.n >= 1024 ** 3;
+    const t = await time(prepared.run, big ? 3 : 1, c.name === "naive" && big ? 1 : 3);
+    prepared.dispose?.();
+    row.gflops[c.name] = flops / t.wall / 1e9;
+    // GFLOP per CPU-second per thread used: the kernel's speed on a core it actually got (robust to a
+    // busy machine; ≈ the wall figure on an idle one).
+    row.gflopsPerCore[c.name] = flops / (t.cpu / c.threads) / 1e9;
   }
   rows.push(row);
   if (!json) process.stderr.write(`  measured ${s.name}\n`);
 }
 for (const c of contenders) c.release?.();
+const load1 = loadavg()[0]!;
 
 /** Ratios of each contender against JS and against the naive loop, per shape. */
 function ratio(row: Row, num: string, den: string): number | null {
@@ -148,27 +218,43 @@ if (json) {
     node: process.version,
     contenders: names,
     notes,
+    loadAverage: { start: load0, end: load1 },
     results: rows.map((r) => ({
       shape: r.shape,
       gflops: r.gflops,
+      gflopsPerCore: r.gflopsPerCore,
       ratios: Object.fromEntries(ratioPairs.map(([x, y]) => [`${x}/${y}`, ratio(r, x, y)])),
     })),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else {
   const fmt = (v: number | null, d = 2) => (v == null ? "—" : v.toFixed(d));
-  const header = ["shape", ...names, ...ratioPairs.map(([x, y]) => `${x}/${y}`)];
-  const table = rows.map((r) => [
-    r.shape,
-    ...names.map((n) => fmt(r.gflops[n] ?? null)),
-    ...ratioPairs.map(([x, y]) => `${fmt(ratio(r, x, y))}×`),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
-  console.log(`matmul GFLOP/s (f32, C = A·B, median of runs; node ${process.version})`);
-  console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const t of table) console.log(line(t));
-  console.log("— = skipped (naive is timed up to 1024³ once; 2048³ and 4096² would take minutes)");
+  const print = (title: string, pick: (r: Row) => Record<string, number | null>, withRatios: boolean) => {
+    const pairs = withRatios ? ratioPairs : [];
+    const header = ["shape", ...names, ...pairs.map(([x, y]) => `${x}/${y}`)];
+    const table = rows.map((r) => [
+      r.shape,
+      ...names.map((n) => fmt(pick(r)[n] ?? null)),
+      ...pairs.map(([x, y]) => {
+        const v = ratio({ ...r, gflops: pick(r) }, x, y);
+        return v == null ? "—" : `${fmt(v)}×`;
+      }),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
+    console.log(title);
+    console.log(line(header));
+    console.log(widths.map((w) => "-".repeat(w)).join("  "));
+    for (const t of table) console.log(line(t));
+  };
+  print(`matmul GFLOP/s, wall clock (f32, C = A·B, median; node ${process.version})`, (r) => r.gflops, true);
+  console.log("");
+  print(
+    "GFLOP per CPU-second per thread used (kernel speed on the cores it got)",
+    (r) => r.gflopsPerCore,
+    false,
+  );
+  console.log(`load average (1 min): ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end`);
+  console.log("— = skipped (naive is timed up to 1024³ once; 2048³ would take minutes)");
   for (const n of notes) console.log(`note: ${n}`);
 }

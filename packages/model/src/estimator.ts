@@ -143,20 +143,31 @@ function headActBytes(plan: Plan, N: number): number {
   return (N * (d + 1) + N * d + N * V) * plan.baseBytes + 2 * N * 4;
 }
 
-/** Largest set of simultaneously live temporaries in one layer's forward (elements). */
+/**
+ * Largest set of simultaneously live temporaries in one layer's inference forward (elements),
+ * following `Transformer`'s order of allocation and disposal: projections, head split and RoPE,
+ * the cache read (decode), attention (Standard: scores and probabilities; Flash: output, log-sum-exp
+ * and one tile), the output projection, and the FFN (x, x2, normed input, silu(gate), up, product).
+ */
 export function layerTmpElements(plan: Plan, batch: number, tq: number, tk: number): number {
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F, experts: E, topK: k } = plan.arch;
   const N = batch * tq;
-  const cacheRead = tk > tq ? 2 * batch * Hkv * tk * D : 0; // a contiguous cache read gathers K and V
-  const qkv = N * H * D + 2 * N * Hkv * D;
-  const scores =
+  const A = N * H * D;
+  const K = N * Hkv * D;
+  const kvAll = tk > tq ? batch * Hkv * tk * D : K; // decode attends over the gathered cache
+  const inner =
     plan.attention.kind === "flash"
-      ? N * H * D + batch * H * tq + plan.attention.blockQ * plan.attention.blockK
+      ? A + batch * H * tq + plan.attention.blockQ * plan.attention.blockK
       : 2 * batch * H * tq * tk;
-  const attention = N * d + qkv + cacheRead + scores;
-  const ffnWidth = E > 1 ? Math.min(k, E) : 1;
-  const ffn = Math.max(3 * N * d + 2 * N * F * ffnWidth, 2 * N * d + 3 * N * F * ffnWidth);
-  return Math.max(attention, ffn);
+  const width = E > 1 ? Math.min(k, E) : 1;
+  return Math.max(
+    2 * N * d + A + 2 * K, // normed h with the three projections
+    N * d + 2 * A + 2 * K, // q split into heads before RoPE
+    N * d + A + 3 * K, // k split and rotated
+    N * d + A + 2 * kvAll + inner, // attention
+    3 * N * d + 3 * N * F * width, // FFN: x, x2, h2, silu(gate), up, product
+    4 * N * d + N * F * width, // FFN output beside the residuals
+  );
 }
 
 export interface EstimateOptions extends PlanOptions {
@@ -198,7 +209,7 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   const B = w.batch;
   const T = w.seq;
   const N = B * T;
-  const exact: Record<Category, boolean> = { weights: true, adapters: true, kv: true, act: true, grad: true, optim: true, tmp: false };
+  const exact: Record<Category, boolean> = { weights: true, adapters: true, kv: true, act: true, grad: true, optim: true, tmp: true };
 
   // KV cache: contiguous reserves prompt + generate per sequence; paged rounds up to blocks.
   let kv = 0;
@@ -227,14 +238,22 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   const optim = train ? params.trainable * (bb === 2 ? 12 : 8) : 0;
   if (train && bb === 2) notes.push("mixed precision: fp16 grads; fp32 master weights and Adam moments counted in optim (12 B/param)");
 
-  // Temporaries: the largest layer working set, or the head's logits.
-  const tq = train ? T : w.seq;
-  const tmpLayer = layerTmpElements(plan, B, tq, tq) * bb;
-  const tmpDecode = w.generate > 0 ? layerTmpElements(plan, B, 1, w.seq + w.generate) * bb : 0;
-  const tmpHead = (2 * N * d + N * V) * bb;
+  // Temporaries: the largest layer working set, or the head (normed h and logits).
+  const tmpLayer = layerTmpElements(plan, B, T, T) * bb;
+  const tmpDecode = w.generate > 1 ? layerTmpElements(plan, B, 1, w.seq + w.generate) * bb : 0;
+  const tmpHead = (N * d + N * V) * bb;
   let tmp = Math.max(tmpLayer, tmpDecode, tmpHead);
-  if (train) tmp += N * V * bb; // logits gradient during backward
-  notes.push("tmp: largest set of live intermediates in one layer (or the head); backward workspace approximated");
+  if (train) {
+    // Backward: the largest weight gradient is born in tmp before it moves to grad, beside the
+    // logits gradient and a few activation gradients.
+    const largest = Math.max(V * d, ...linears(arch).ffn.map(([o, i]) => o * i), ...linears(arch).attn.map(([o, i]) => o * i)) * 4;
+    tmp = Math.max(tmp, largest + (N * V + 2 * N * Math.max(d, arch.ffnHidden)) * bb);
+    exact.tmp = false;
+    notes.push("tmp in training: forward working set, or backward's largest weight gradient + logits and activation gradients (approximate)");
+  } else {
+    exact.tmp = plan.attention.kind === "standard" && arch.experts <= 1;
+    if (!exact.tmp) notes.push("tmp: the attention kernel's or the experts' workspace is modelled, not traced");
+  }
 
   // FLOPs: 2 per multiply-add over active linear weights, attention scores and values, the head.
   const activeLinear = params.active - params.embedding + (arch.tiedEmbeddings ? 0 : 0);

@@ -109,7 +109,9 @@ class Layer {
       const [B, T] = x.shape as [number, number, number];
       const { heads: H, kvHeads: Hkv, headDim: D } = arch;
       const heads = (lin: Tensor, n: number, rotate: boolean): Tensor => {
-        const t = transpose(reshape(lin, [B, T, n, D]), [0, 2, 1, 3]); // (B, n, T, D)
+        const split = reshape(lin, [B, T, n, D]); // a view: dispose it too, or it keeps lin alive
+        const t = transpose(split, [0, 2, 1, 3]); // (B, n, T, D)
+        split.dispose();
         lin.dispose();
         if (!rotate) return t;
         const r = rope(t, positions, arch.ropeTheta);
@@ -139,7 +141,9 @@ class Layer {
       v.dispose();
       const merged = transpose(o, [0, 2, 1, 3]); // (B, T, H, D)
       o.dispose();
-      const ao = this.o.apply(reshape(merged, [B, T, H * D])); // (B, T, d)
+      const flat = reshape(merged, [B, T, H * D]);
+      const ao = this.o.apply(flat); // (B, T, d)
+      flat.dispose();
       merged.dispose();
       const x2 = add(x, ao);
       ao.dispose();

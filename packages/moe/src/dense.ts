@@ -72,8 +72,20 @@ export class SwiGlu implements FfnModule {
     );
   }
 
+  /** Intermediates are freed as soon as they are dead: peak tmp is x + silu(gate) + up + their product. */
   forward(x: Tensor): Tensor {
-    return scope(() => this.down.apply(mul(silu(this.gate.apply(x)), this.up.apply(x))));
+    return scope(() => {
+      const g = this.gate.apply(x);
+      const sg = silu(g);
+      g.dispose();
+      const u = this.up.apply(x);
+      const m = mul(sg, u);
+      sg.dispose();
+      u.dispose();
+      const out = this.down.apply(m);
+      m.dispose();
+      return out;
+    });
   }
 
   parameters(): Tensor[] {

@@ -24,7 +24,11 @@ type Op =
 const token = fc.integer({ min: 0, max: 2 }); // a tiny alphabet so prefixes repeat
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("add" as const), prompt: fc.array(token, { minLength: 1, maxLength: 14 }) }),
-  fc.record({ kind: fc.constant("append" as const), seq: fc.nat(), tokens: fc.array(token, { minLength: 1, maxLength: 6 }) }),
+  fc.record({
+    kind: fc.constant("append" as const),
+    seq: fc.nat(),
+    tokens: fc.array(token, { minLength: 1, maxLength: 6 }),
+  }),
   fc.record({ kind: fc.constant("fork" as const), seq: fc.nat() }),
   fc.record({ kind: fc.constant("free" as const), seq: fc.nat() }),
   fc.record({ kind: fc.constant("swap" as const), seq: fc.nat() }),
@@ -34,7 +38,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 function append(cache: PagedKvCache, id: number, tokens: readonly number[], start: number): boolean {
   if (!cache.ensureCapacity(id, tokens.length)) return false;
   scope(() => {
-    for (let l = 0; l < L; l++) cache.appendTokens(id, l, kvFor(tokens, start, l, 0, H, D), kvFor(tokens, start, l, 1, H, D));
+    for (let l = 0; l < L; l++)
+      cache.appendTokens(id, l, kvFor(tokens, start, l, 0, H, D), kvFor(tokens, start, l, 1, H, D));
   });
   cache.commit(id, tokens);
   return true;
@@ -62,7 +67,14 @@ function expectContent(cache: PagedKvCache, id: number, tokens: readonly number[
 describe("BlockPool", () => {
   it("sizes the pool from the KV budget: bytes per block from the kv-dtype", () => {
     expect(blockBytes(2, 2, 4, 4, fp32)).toBe(2 * 2 * 2 * 4 * 4 * 4);
-    const pool = new BlockPool({ layers: L, kvHeads: H, headDim: D, block: BS, dtype: fp32, budgetBytes: 5000 });
+    const pool = new BlockPool({
+      layers: L,
+      kvHeads: H,
+      headDim: D,
+      block: BS,
+      dtype: fp32,
+      budgetBytes: 5000,
+    });
     expect(pool.capacity).toBe(Math.floor(5000 / pool.blockBytes));
     pool.dispose();
   });
@@ -131,7 +143,15 @@ describe("PagedKvCache allocator properties (fast-check)", () => {
       fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), fc.boolean(), (ops, withHost) => {
         const kvBefore = getLedger().live("kv");
         const before = getLedger().live();
-        const cache = new PagedKvCache({ layers: L, kvHeads: H, headDim: D, dtype: fp32, block: BS, blocks: 10, hostBlocks: withHost ? 6 : 0 });
+        const cache = new PagedKvCache({
+          layers: L,
+          kvHeads: H,
+          headDim: D,
+          dtype: fp32,
+          block: BS,
+          blocks: 10,
+          hostBlocks: withHost ? 6 : 0,
+        });
         const seqs = new Map<number, number[]>(); // id → tokens (the shadow model)
         let next = 0;
         const pick = (i: number) => [...seqs.keys()][i % Math.max(1, seqs.size)];
@@ -162,7 +182,8 @@ describe("PagedKvCache allocator properties (fast-check)", () => {
           // Invariants after every operation.
           expect(cache.pool.audit()).toEqual([]);
           const owners = new Map<number, number>();
-          for (const id of seqs.keys()) for (const b of cache.blockTable(id)) owners.set(b, (owners.get(b) ?? 0) + 1);
+          for (const id of seqs.keys())
+            for (const b of cache.blockTable(id)) owners.set(b, (owners.get(b) ?? 0) + 1);
           for (let b = 0; b < cache.pool.capacity; b++) {
             if (cache.pool.refs(b) !== (owners.get(b) ?? 0)) {
               expect.fail(`block ${b}: refs ${cache.pool.refs(b)} but ${owners.get(b) ?? 0} tables hold it`);

@@ -189,7 +189,8 @@ export class BlockPool {
   retain(id: number): void {
     this.#check(id);
     if (this.#refs[id] === 0) {
-      if (!this.#evictable.delete(id)) throw new ValueError(`${this.name}: block ${id} is free; allocate it first`);
+      if (!this.#evictable.delete(id))
+        throw new ValueError(`${this.name}: block ${id} is free; allocate it first`);
     }
     this.#refs[id] = this.#refs[id]! + 1;
   }
@@ -197,7 +198,8 @@ export class BlockPool {
   /** Drop a reference; at zero a cached block becomes evictable, others return to the free list. */
   release(id: number): void {
     this.#check(id);
-    if (this.#refs[id]! <= 0) throw new ValueError(`${this.name}: block ${id} released more often than retained`);
+    if (this.#refs[id]! <= 0)
+      throw new ValueError(`${this.name}: block ${id} released more often than retained`);
     this.#refs[id] = this.#refs[id]! - 1;
     if (this.#refs[id] === 0) {
       if (this.#keyOf.has(id)) this.#evictable.set(id, true);
@@ -276,7 +278,12 @@ export class BlockPool {
 
   get prefixStats(): PrefixCacheStats {
     const n = this.#hits + this.#misses;
-    return { hits: this.#hits, misses: this.#misses, evictions: this.#evictions, hitRate: n ? this.#hits / n : 0 };
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+      hitRate: n ? this.#hits / n : 0,
+    };
   }
 
   /** Forget every idle cached block (their storage returns to the ledger). */
@@ -296,7 +303,8 @@ export class BlockPool {
     for (let id = 0; id < this.capacity; id++) {
       const r = this.#refs[id]!;
       const states = [free.has(id), this.#evictable.has(id), r > 0].filter(Boolean).length;
-      if (states !== 1) problems.push(`block ${id}: free=${free.has(id)} idle=${this.#evictable.has(id)} refs=${r}`);
+      if (states !== 1)
+        problems.push(`block ${id}: free=${free.has(id)} idle=${this.#evictable.has(id)} refs=${r}`);
       if (free.has(id) && this.#stores[id] !== null) problems.push(`free block ${id} still holds storage`);
       if (this.#evictable.has(id) && !this.#keyOf.has(id)) problems.push(`idle block ${id} is not cached`);
     }

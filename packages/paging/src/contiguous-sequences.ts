@@ -3,7 +3,14 @@
  * K/V storage for its maximum length (`maxTokens`) when it is admitted, inside a KV byte budget; the
  * reservation is one block of `maxTokens` slots, so attention reads it with the same block kernel.
  */
-import { type AttendOptions, type KvDtypeExec, type KvStore, type Tensor, ShapeError, ValueError } from "@tradeoffs/core-tensor";
+import {
+  type AttendOptions,
+  type KvDtypeExec,
+  type KvStore,
+  ShapeError,
+  type Tensor,
+  ValueError,
+} from "@tradeoffs/core-tensor";
 import { blockBytes } from "./block-pool.js";
 import { PoolExhaustedError } from "./errors.js";
 import { attendBlocks } from "./paged-attention.js";
@@ -40,7 +47,8 @@ export class ContiguousSequenceCache implements SequenceCache {
 
   constructor(o: ContiguousCacheOptions) {
     for (const [k, v] of Object.entries({ layers: o.layers, kvHeads: o.kvHeads, headDim: o.headDim })) {
-      if (!(Number.isInteger(v) && v >= 1)) throw new ValueError(`ContiguousSequenceCache: ${k} must be a positive integer, got ${v}`);
+      if (!(Number.isInteger(v) && v >= 1))
+        throw new ValueError(`ContiguousSequenceCache: ${k} must be a positive integer, got ${v}`);
     }
     this.layers = o.layers;
     this.kvHeads = o.kvHeads;
@@ -59,8 +67,12 @@ export class ContiguousSequenceCache implements SequenceCache {
     return maxTokens;
   }
 
-  addSequence(seqId: number, options: { readonly tokens?: readonly number[]; readonly maxTokens: number }): number {
-    if (this.#seqs.has(seqId)) throw new ValueError(`ContiguousSequenceCache: sequence ${seqId} already exists; free it first`);
+  addSequence(
+    seqId: number,
+    options: { readonly tokens?: readonly number[]; readonly maxTokens: number },
+  ): number {
+    if (this.#seqs.has(seqId))
+      throw new ValueError(`ContiguousSequenceCache: sequence ${seqId} already exists; free it first`);
     this.#seqs.set(seqId, this.#reserve(options.maxTokens));
     return 0;
   }
@@ -75,11 +87,16 @@ export class ContiguousSequenceCache implements SequenceCache {
     const T = k.rank === 4 ? k.dim(2) : -1;
     const want = [1, this.kvHeads, T, this.headDim].join();
     if (k.shape.join() !== want || v.shape.join() !== want) {
-      throw new ShapeError("ContiguousSequenceCache.appendTokens", `k, v must be [1, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`);
+      throw new ShapeError(
+        "ContiguousSequenceCache.appendTokens",
+        `k, v must be [1, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`,
+      );
     }
     const start = r.length + r.pending[layer]!;
     if (start + T > r.maxTokens) {
-      throw new ValueError(`ContiguousSequenceCache: sequence ${seqId} would hold ${start + T} tokens, beyond its reservation of ${r.maxTokens}; reserve a larger maxTokens`);
+      throw new ValueError(
+        `ContiguousSequenceCache: sequence ${seqId} would hold ${start + T} tokens, beyond its reservation of ${r.maxTokens}; reserve a larger maxTokens`,
+      );
     }
     const { kvHeads: H, headDim: D } = this;
     for (let h = 0; h < H; h++)
@@ -95,7 +112,9 @@ export class ContiguousSequenceCache implements SequenceCache {
     const r = this.#seq(seqId);
     const n = typeof tokens === "number" ? tokens : tokens.length;
     if (r.pending.some((p) => p !== n)) {
-      throw new ValueError(`ContiguousSequenceCache: commit(${n}) for sequence ${seqId} but layers appended [${r.pending}]`);
+      throw new ValueError(
+        `ContiguousSequenceCache: commit(${n}) for sequence ${seqId} but layers appended [${r.pending}]`,
+      );
     }
     r.length += n;
     r.pending.fill(0);
@@ -113,7 +132,8 @@ export class ContiguousSequenceCache implements SequenceCache {
 
   fork(parent: number, child: number): boolean {
     const p = this.#seq(parent);
-    if (this.#seqs.has(child)) throw new ValueError(`ContiguousSequenceCache: sequence ${child} already exists`);
+    if (this.#seqs.has(child))
+      throw new ValueError(`ContiguousSequenceCache: sequence ${child} already exists`);
     if (this.#reserved + p.store.bytes > this.budgetBytes) return false;
     const c = this.#reserve(p.maxTokens);
     const tmp = new Float32Array(this.headDim); // one vector of scratch

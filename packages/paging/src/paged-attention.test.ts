@@ -28,7 +28,14 @@ function run(c: Case) {
   const D = 8;
   const layers = 2;
   const rng = new Rng(c.prompt * 31 + c.block);
-  const cache = new PagedKvCache({ layers, kvHeads: c.kvHeads, headDim: D, dtype: c.dtype, block: c.block, blocks: 64 });
+  const cache = new PagedKvCache({
+    layers,
+    kvHeads: c.kvHeads,
+    headDim: D,
+    dtype: c.dtype,
+    block: c.block,
+    blocks: 64,
+  });
   cache.addSequence(3, { maxTokens: 0 });
   // Prefill (Tq = prompt), then decode steps (Tq = 1): compare every call with standard attention.
   for (const T of [c.prompt, ...Array<number>(c.decode).fill(1)]) {
@@ -42,7 +49,12 @@ function run(c: Case) {
         const got = pagedAttention(q, cache, 3, l, opts);
         const all = cache.readSequence(3, l);
         const want = standardAttention(q, all.k, all.v, opts);
-        expectClose(got, want, { atol: PAGED_VS_STANDARD_ATOL, rtol: PAGED_VS_STANDARD_RTOL }, "paged vs standard");
+        expectClose(
+          got,
+          want,
+          { atol: PAGED_VS_STANDARD_ATOL, rtol: PAGED_VS_STANDARD_RTOL },
+          "paged vs standard",
+        );
       });
     }
     cache.commit(3, T);
@@ -69,14 +81,23 @@ describe("pagedAttention equals standard attention on the same K/V", () => {
     expectNoLeak(() =>
       scope(() => {
         const rng = new Rng(2);
-        const c = new ContiguousSequenceCache({ layers: 1, kvHeads: 2, headDim: 8, dtype: fp32, budgetBytes: 1 << 20 });
+        const c = new ContiguousSequenceCache({
+          layers: 1,
+          kvHeads: 2,
+          headDim: 8,
+          dtype: fp32,
+          budgetBytes: 1 << 20,
+        });
         c.addSequence(0, { maxTokens: 50 });
         const k = randn([1, 2, 30, 8], rng);
         const v = randn([1, 2, 30, 8], rng);
         const q = randn([1, 4, 30, 8], rng);
         c.appendTokens(0, 0, k, v);
         const got = c.attend(q, 0, 0, { causal: true });
-        expectClose(got, standardAttention(q, k, v, { causal: true }), { atol: PAGED_VS_STANDARD_ATOL, rtol: PAGED_VS_STANDARD_RTOL });
+        expectClose(got, standardAttention(q, k, v, { causal: true }), {
+          atol: PAGED_VS_STANDARD_ATOL,
+          rtol: PAGED_VS_STANDARD_RTOL,
+        });
         c.dispose();
       }),
     );
@@ -86,12 +107,21 @@ describe("pagedAttention equals standard attention on the same K/V", () => {
     expectNoLeak(() =>
       scope(() => {
         const rng = new Rng(9);
-        const cache = new PagedKvCache({ layers: 1, kvHeads: 2, headDim: 16, dtype: fp32, block: 16, blocks: 64 });
+        const cache = new PagedKvCache({
+          layers: 1,
+          kvHeads: 2,
+          headDim: 16,
+          dtype: fp32,
+          block: 16,
+          blocks: 64,
+        });
         cache.addSequence(0, { maxTokens: 0 });
         cache.appendTokens(0, 0, randn([1, 2, 500, 16], rng), randn([1, 2, 500, 16], rng));
         cache.commit(0, 500);
         const q = randn([1, 4, 1, 16], rng);
-        const { peakAbove, result } = getLedger().measure(() => pagedAttention(q, cache, 0, 0, { causal: true }));
+        const { peakAbove, result } = getLedger().measure(() =>
+          pagedAttention(q, cache, 0, 0, { causal: true }),
+        );
         // out [1,4,1,16] f32 + stats [2, 4] f32; a gathered K/V would be 2·2·500·16·4 = 128000 bytes.
         expect(peakAbove.tmp).toBe(4 * 16 * 4 + 2 * 4 * 4);
         result.dispose();

@@ -3,7 +3,14 @@
  * grouped heads sharing one decoded K/V tile), never gathering the sequence into one tensor.
  * Inference only: no autograd. The oracle is standard attention over the gathered K/V.
  */
-import { type AttendOptions, empty, type KvStore, ShapeError, type Tensor, ValueError } from "@tradeoffs/core-tensor";
+import {
+  type AttendOptions,
+  empty,
+  type KvStore,
+  ShapeError,
+  type Tensor,
+  ValueError,
+} from "@tradeoffs/core-tensor";
 
 /**
  * Where a sequence's K/V vectors are: `stores[j]` holds token positions [j·block, (j+1)·block), and
@@ -40,14 +47,17 @@ export function attendBlocks(
   if (H % Hkv !== 0) {
     throw new ShapeError("pagedAttention", `query heads (${H}) must be a multiple of K/V heads (${Hkv})`);
   }
-  if (tk < Tq) throw new ValueError(`pagedAttention: ${Tq} queries but only ${tk} cached positions; append K/V first`);
+  if (tk < Tq)
+    throw new ValueError(`pagedAttention: ${Tq} queries but only ${tk} cached positions; append K/V first`);
   if (options.window !== undefined && !(Number.isInteger(options.window) && options.window >= 1)) {
     throw new ValueError(`pagedAttention: window must be a positive integer, got ${options.window}`);
   }
   const bs = view.block;
   const nBlocks = Math.ceil(tk / bs);
   if (view.stores.length < nBlocks) {
-    throw new ValueError(`pagedAttention: ${tk} positions need ${nBlocks} blocks, the table has ${view.stores.length}`);
+    throw new ValueError(
+      `pagedAttention: ${tk} positions need ${nBlocks} blocks, the table has ${view.stores.length}`,
+    );
   }
   const g = H / Hkv;
   const scale = options.scale ?? 1 / Math.sqrt(D);
@@ -102,7 +112,8 @@ export function attendBlocks(
           for (let i = 0; i < Tq; i++) {
             const pos = i + shift;
             const hi = options.causal ? pos : tk - 1;
-            const lo = options.window !== undefined ? (options.causal ? pos : tk - 1) - options.window + 1 : 0;
+            const lo =
+              options.window !== undefined ? (options.causal ? pos : tk - 1) - options.window + 1 : 0;
             const a = Math.max(lo, p0);
             const b = Math.min(hi, p0 + cnt - 1);
             if (a > b) continue;
@@ -118,7 +129,7 @@ export function attendBlocks(
               if (s > tileMax) tileMax = s;
             }
             const mOld = m[row]!;
-            const mNew = mOld > tileMax ? mOld : tileMax;
+            const mNew = Math.max(mOld, tileMax);
             const corr = Math.exp(mOld - mNew); // 0 when mOld = −∞
             let sum = l[row]! * corr;
             if (corr !== 1) for (let d = 0; d < D; d++) o[qo + d] = o[qo + d]! * corr;

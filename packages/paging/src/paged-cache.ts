@@ -125,11 +125,20 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     const T = k.rank === 4 ? k.dim(2) : -1;
     const want = [B, this.kvHeads, T, this.headDim].join();
     if (k.shape.join() !== want || v.shape.join() !== want) {
-      throw new ShapeError("PagedKvCache.append", `k, v must be [${B}, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`);
+      throw new ShapeError(
+        "PagedKvCache.append",
+        `k, v must be [${B}, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`,
+      );
     }
     const per = this.kvHeads * T * this.headDim;
     for (let b = 0; b < B; b++) {
-      this.#write(this.#seq(b), layer, k.data.subarray(b * per, (b + 1) * per), v.data.subarray(b * per, (b + 1) * per), T);
+      this.#write(
+        this.#seq(b),
+        layer,
+        k.data.subarray(b * per, (b + 1) * per),
+        v.data.subarray(b * per, (b + 1) * per),
+        T,
+      );
     }
   }
 
@@ -139,7 +148,8 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     const T = B ? this.#seq(0).length + this.#seq(0).pending[layer]! : 0;
     const k = empty([B, this.kvHeads, T, this.headDim]);
     const v = empty([B, this.kvHeads, T, this.headDim]);
-    for (let b = 0; b < B; b++) this.#gather(this.#seq(b), layer, T, k.data, v.data, b * this.kvHeads * T * this.headDim);
+    for (let b = 0; b < B; b++)
+      this.#gather(this.#seq(b), layer, T, k.data, v.data, b * this.kvHeads * T * this.headDim);
     return { k, v };
   }
 
@@ -159,8 +169,12 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return Math.ceil(tokens / this.block) * this.block;
   }
 
-  addSequence(seqId: number, options: { readonly tokens?: readonly number[]; readonly maxTokens: number }): number {
-    if (this.#seqs.has(seqId)) throw new ValueError(`PagedKvCache: sequence ${seqId} already exists; free it first`);
+  addSequence(
+    seqId: number,
+    options: { readonly tokens?: readonly number[]; readonly maxTokens: number },
+  ): number {
+    if (this.#seqs.has(seqId))
+      throw new ValueError(`PagedKvCache: sequence ${seqId} already exists; free it first`);
     const s: Seq = {
       table: [],
       keys: [],
@@ -207,7 +221,10 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     const T = k.rank === 4 ? k.dim(2) : -1;
     const want = [1, this.kvHeads, T, this.headDim].join();
     if (k.shape.join() !== want || v.shape.join() !== want) {
-      throw new ShapeError("PagedKvCache.appendTokens", `k, v must be [1, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`);
+      throw new ShapeError(
+        "PagedKvCache.appendTokens",
+        `k, v must be [1, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`,
+      );
     }
     this.#write(this.#seq(seqId), layer, k.data, v.data, T);
   }
@@ -217,7 +234,9 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     const n = typeof tokens === "number" ? tokens : tokens.length;
     for (let l = 0; l < this.layers; l++) {
       if (s.pending[l] !== n) {
-        throw new ValueError(`PagedKvCache: commit(${n}) for sequence ${seqId} but layers appended [${s.pending}]; append every layer first`);
+        throw new ValueError(
+          `PagedKvCache: commit(${n}) for sequence ${seqId} but layers appended [${s.pending}]; append every layer first`,
+        );
       }
     }
     const before = s.length;
@@ -282,9 +301,12 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
 
   fork(parent: number, child: number): boolean {
     const p = this.#seq(parent);
-    if (p.pending.some((x) => x !== 0)) throw new ValueError(`PagedKvCache: fork(${parent}) with uncommitted positions; commit first`);
-    if (p.host) throw new ValueError(`PagedKvCache: sequence ${parent} is swapped out; swapIn() it before forking`);
-    if (this.#seqs.has(child)) throw new ValueError(`PagedKvCache: sequence ${child} already exists; free it first`);
+    if (p.pending.some((x) => x !== 0))
+      throw new ValueError(`PagedKvCache: fork(${parent}) with uncommitted positions; commit first`);
+    if (p.host)
+      throw new ValueError(`PagedKvCache: sequence ${parent} is swapped out; swapIn() it before forking`);
+    if (this.#seqs.has(child))
+      throw new ValueError(`PagedKvCache: sequence ${child} already exists; free it first`);
     for (const id of p.table) this.pool.retain(id);
     this.#seqs.set(child, {
       table: [...p.table],
@@ -307,7 +329,8 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
   swapOut(seqId: number): boolean {
     const s = this.#seq(seqId);
     if (!this.host || s.host) return false;
-    if (s.pending.some((x) => x !== 0)) throw new ValueError(`PagedKvCache: swapOut(${seqId}) with uncommitted positions`);
+    if (s.pending.some((x) => x !== 0))
+      throw new ValueError(`PagedKvCache: swapOut(${seqId}) with uncommitted positions`);
     if (this.host.available < s.table.length) return false;
     s.host = s.table.map((id) => {
       const h = this.host!.allocate();
@@ -371,7 +394,10 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
   #seq(seqId: number): Seq {
     const s = this.#seqs.get(seqId);
     if (!s) {
-      throw new ValueError(`PagedKvCache: no sequence ${seqId}; known: [${[...this.#seqs.keys()].slice(0, 16)}]`, { seqId });
+      throw new ValueError(
+        `PagedKvCache: no sequence ${seqId}; known: [${[...this.#seqs.keys()].slice(0, 16)}]`,
+        { seqId },
+      );
     }
     return s;
   }
@@ -398,7 +424,8 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     if (!(Number.isInteger(layer) && layer >= 0 && layer < this.layers)) {
       throw new ValueError(`PagedKvCache: layer ${layer} is outside [0, ${this.layers})`);
     }
-    if (s.host) throw new ValueError("PagedKvCache: cannot append to a swapped-out sequence; swapIn() it first");
+    if (s.host)
+      throw new ValueError("PagedKvCache: cannot append to a swapped-out sequence; swapIn() it first");
     const { block: bs, kvHeads: H, headDim: D } = this;
     const start = s.length + s.pending[layer]!;
     const needed = Math.max(0, Math.ceil((start + T) / bs) - s.table.length);

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ContiguousSequenceCache } from "./contiguous-sequences.js";
 import { RequestTooLargeError } from "./errors.js";
 import { PagedKvCache } from "./paged-cache.js";
-import { schedule, type ServeRequest } from "./scheduler.js";
+import { type ServeRequest, schedule } from "./scheduler.js";
 import type { SequenceCache } from "./sequence-cache.js";
 import { syntheticTrace } from "./serve.js";
 import { ToyAttentionModel } from "./toy-model.js";
@@ -19,10 +19,28 @@ function pagedCache(blocks: number, hostBlocks = 0, prefixCaching = true) {
 }
 
 /** The request under test, and a crowd of others that keep the batch busy. */
-const target: ServeRequest = { id: 0, arrival: 0.5, prompt: [5, 9, 1, 33, 2, 7, 7, 12, 40, 3, 8], outputTokens: 20 };
-const crowd = syntheticTrace({ requests: 12, rate: 50, seed: 3, vocab: 64, prompt: { median: 10, max: 24 }, output: { median: 12, max: 30 }, maxSeq: 64 }).map((r) => ({ ...r, id: r.id + 1 }));
+const target: ServeRequest = {
+  id: 0,
+  arrival: 0.5,
+  prompt: [5, 9, 1, 33, 2, 7, 7, 12, 40, 3, 8],
+  outputTokens: 20,
+};
+const crowd = syntheticTrace({
+  requests: 12,
+  rate: 50,
+  seed: 3,
+  vocab: 64,
+  prompt: { median: 10, max: 24 },
+  output: { median: 12, max: 30 },
+  maxSeq: 64,
+}).map((r) => ({ ...r, id: r.id + 1 }));
 
-function outputsOf(cache: SequenceCache, requests: readonly ServeRequest[], model: ToyAttentionModel, preemption: "recompute" | "swap" = "recompute") {
+function outputsOf(
+  cache: SequenceCache,
+  requests: readonly ServeRequest[],
+  model: ToyAttentionModel,
+  preemption: "recompute" | "swap" = "recompute",
+) {
   let out: readonly (readonly number[])[] = [];
   let preemptions = { recompute: 0, swap: 0 };
   expectNoLeak(() => {
@@ -72,7 +90,8 @@ describe("scheduler: greedy generation of a request does not depend on its compa
     const cache = pagedCache(64);
     const appendTokens = (seqId: number, layer: number, k: Tensor, v: Tensor) => {
       // Shift the key of position 3 (head 0) in the prefill: one wrong vector per layer.
-      if (cache.sequenceLength(seqId) === 0) for (let d = 0; d < 8; d++) k.data[3 * 8 + d] = k.data[3 * 8 + d]! + 2;
+      if (cache.sequenceLength(seqId) === 0)
+        for (let d = 0; d < 8; d++) k.data[3 * 8 + d] = k.data[3 * 8 + d]! + 2;
       cache.appendTokens(seqId, layer, k, v);
     };
     const corrupt = new Proxy(cache, {
@@ -93,7 +112,9 @@ describe("scheduler: memory", () => {
     const big: ServeRequest = { id: 7, arrival: 0, prompt: Array(30).fill(1), outputTokens: 20 };
     expect(() => schedule([big], { cache: pagedCache(8), model, maxSeq: 64 })).toThrow(RequestTooLargeError);
     const contiguous = new ContiguousSequenceCache({ ...shape, dtype: fp32, budgetBytes: 32 * tokenBytes });
-    expect(() => schedule([target], { cache: contiguous, model, maxSeq: 64 })).toThrow(/exceed the KV budget/);
+    expect(() => schedule([target], { cache: contiguous, model, maxSeq: 64 })).toThrow(
+      /exceed the KV budget/,
+    );
     expect(getLedger().live("kv")).toBe(0);
   });
 
@@ -104,10 +125,15 @@ describe("scheduler: memory", () => {
       const cache = pagedCache(128, 0, false);
       const r = schedule(reqs, { cache, model, maxSeq: 64, clock: () => 0.01 });
       cache.dispose();
-      return { blocks: r.peakReservedBytes / (4 * tokenBytes), outputs: r.requests.flatMap((q) => q.outputs) };
+      return {
+        blocks: r.peakReservedBytes / (4 * tokenBytes),
+        outputs: r.requests.flatMap((q) => q.outputs),
+      };
     };
     const shared = peak([{ id: 0, arrival: 0, prompt, outputTokens: 8, n: 4, temperature: 10 }]);
-    const separate = peak([0, 1, 2, 3].map((i) => ({ id: i, arrival: 0, prompt, outputTokens: 8, temperature: 10, seed: i })));
+    const separate = peak(
+      [0, 1, 2, 3].map((i) => ({ id: i, arrival: 0, prompt, outputTokens: 8, temperature: 10, seed: i })),
+    );
     expect(shared.outputs).toHaveLength(4);
     expect(new Set(shared.outputs.map((o) => o.join())).size).toBeGreaterThan(1); // samples diverge
     expect(shared.blocks).toBeLessThan(separate.blocks);

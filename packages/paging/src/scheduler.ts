@@ -127,7 +127,9 @@ interface ReqRun {
   preemptions: number;
 }
 
-type Waiting = { readonly kind: "new"; readonly req: ReqRun } | { readonly kind: "resume"; readonly seq: SeqRun };
+type Waiting =
+  | { readonly kind: "new"; readonly req: ReqRun }
+  | { readonly kind: "resume"; readonly seq: SeqRun };
 
 /** Greedy (temperature 0) or seeded softmax sampling over logits [vocab]. */
 export function sampleToken(logits: Float32Array, temperature: number, rng: Rng): number {
@@ -166,19 +168,33 @@ export function schedule(requests: readonly ServeRequest[], options: SchedulerOp
     .sort((a, b) => a.arrival - b.arrival || a.id - b.id)
     .map((r) => {
       const n = r.n ?? 1;
-      if (!(Number.isInteger(n) && n >= 1)) throw new ValueError(`request ${r.id}: n must be a positive integer, got ${n}`);
+      if (!(Number.isInteger(n) && n >= 1))
+        throw new ValueError(`request ${r.id}: n must be a positive integer, got ${n}`);
       if (!(Number.isInteger(r.outputTokens) && r.outputTokens >= 1)) {
-        throw new ValueError(`request ${r.id}: outputTokens must be a positive integer, got ${r.outputTokens}`);
+        throw new ValueError(
+          `request ${r.id}: outputTokens must be a positive integer, got ${r.outputTokens}`,
+        );
       }
-      if (r.prompt.length < 1) throw new ValueError(`request ${r.id}: the prompt is empty; give at least one token`);
+      if (r.prompt.length < 1)
+        throw new ValueError(`request ${r.id}: the prompt is empty; give at least one token`);
       const need = r.prompt.length + r.outputTokens;
       if (need > maxSeq) {
-        throw new RequestTooLargeError({ request: r.id, tokens: need, capacityTokens: maxSeq, what: "beyond the context length maxSeq" });
+        throw new RequestTooLargeError({
+          request: r.id,
+          tokens: need,
+          capacityTokens: maxSeq,
+          what: "beyond the context length maxSeq",
+        });
       }
       const maxTokens = Math.max(need, Math.min(maxSeq, r.prompt.length + (r.maxNewTokens ?? maxSeq)));
       const footprint = cache.footprintTokens(need - 1, maxTokens);
       if (footprint > cache.capacityTokens) {
-        throw new RequestTooLargeError({ request: r.id, tokens: footprint, capacityTokens: cache.capacityTokens, what: `${cache.kind} footprint` });
+        throw new RequestTooLargeError({
+          request: r.id,
+          tokens: footprint,
+          capacityTokens: cache.capacityTokens,
+          what: `${cache.kind} footprint`,
+        });
       }
       return { r, maxTokens, firstTokenAt: -1, doneAt: -1, outputs: [], remaining: n, preemptions: 0 };
     });
@@ -230,7 +246,8 @@ export function schedule(requests: readonly ServeRequest[], options: SchedulerOp
 
   while (done.length < pending.length) {
     const t0 = performance.now();
-    while (arrived < pending.length && pending[arrived]!.r.arrival <= now) waiting.push({ kind: "new", req: pending[arrived++]! });
+    while (arrived < pending.length && pending[arrived]!.r.arrival <= now)
+      waiting.push({ kind: "new", req: pending[arrived++]! });
     if (running.length === 0 && waiting.length === 0 && swapped.length === 0) {
       now = pending[arrived]!.r.arrival; // idle: jump to the next arrival
       continue;
@@ -257,7 +274,13 @@ export function schedule(requests: readonly ServeRequest[], options: SchedulerOp
       if (!cache.ensureCapacity(seqId, tokens.length - cached)) {
         cache.free(seqId);
         if (running.length > 0) break;
-        throw new PoolExhaustedError({ pool: `${cache.kind} KV cache`, requested: tokens.length - cached, free: 0, capacity: cache.capacityTokens, blockBytes: cache.tokenBytes });
+        throw new PoolExhaustedError({
+          pool: `${cache.kind} KV cache`,
+          requested: tokens.length - cached,
+          free: 0,
+          capacity: cache.capacityTokens,
+          blockBytes: cache.tokenBytes,
+        });
       }
       waiting.shift();
       const logits = model.prefill(cache, seqId, tokens, cached);
@@ -335,7 +358,13 @@ export function schedule(requests: readonly ServeRequest[], options: SchedulerOp
       });
     }
     if (prefillTokens === 0 && batch.length === 0 && swapped.length > 0 && running.length === 0) {
-      throw new PoolExhaustedError({ pool: `${cache.kind} KV cache`, requested: 1, free: 0, capacity: cache.capacityTokens, blockBytes: cache.tokenBytes });
+      throw new PoolExhaustedError({
+        pool: `${cache.kind} KV cache`,
+        requested: 1,
+        free: 0,
+        capacity: cache.capacityTokens,
+        blockBytes: cache.tokenBytes,
+      });
     }
 
     // 4. Account the step, then let finished sequences leave.

@@ -42,7 +42,10 @@ export interface SequenceCache {
    * Add a sequence. `tokens`: its prompt, for prefix-cache lookup; returns how many leading tokens
    * were found cached (the model prefills from there).
    */
-  addSequence(seqId: number, options: { readonly tokens?: readonly number[]; readonly maxTokens: number }): number;
+  addSequence(
+    seqId: number,
+    options: { readonly tokens?: readonly number[]; readonly maxTokens: number },
+  ): number;
   /** Make room for `tokens` more positions (allocating, copying on write); false if memory is short. */
   ensureCapacity(seqId: number, tokens: number): boolean;
   /** Write K/V of new positions for one layer: k, v [1, Hkv, T, D] (f32). */
@@ -62,4 +65,3 @@ export interface SequenceCache {
   usage(): KvUsage;
   dispose(): void;
 }
-

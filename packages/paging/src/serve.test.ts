@@ -31,8 +31,23 @@ describe("syntheticTrace", () => {
 describe("serve", () => {
   it("Paged wastes less KV memory and runs more sequences than Contiguous on the same budget", () => {
     expectNoLeak(() => {
-      const model = new ToyAttentionModel({ layers: 1, heads: 2, kvHeads: 1, headDim: 4, vocab: 32, seed: 2 });
-      const trace = syntheticTrace({ requests: 24, rate: 200, seed: 1, vocab: 32, maxSeq: 256, prompt: { median: 24, max: 96 }, output: { median: 24, max: 96 } });
+      const model = new ToyAttentionModel({
+        layers: 1,
+        heads: 2,
+        kvHeads: 1,
+        headDim: 4,
+        vocab: 32,
+        seed: 2,
+      });
+      const trace = syntheticTrace({
+        requests: 24,
+        rate: 200,
+        seed: 1,
+        vocab: 32,
+        maxSeq: 256,
+        prompt: { median: 24, max: 96 },
+        output: { median: 24, max: 96 },
+      });
       const shape = { layers: 1, kvHeads: 1, headDim: 4, dtype: fp32 };
       const budgetBytes = 4 * 256 * 32; // room for 4 contiguous reservations of 256 tokens
       const p = new PagedKvCache({ ...shape, block: 8, budgetBytes });

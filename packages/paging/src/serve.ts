@@ -4,7 +4,13 @@
  * serving metrics. The clock is simulated by default (`simulatedClock`); pass `wallClock` for real time.
  */
 import { Rng, ValueError } from "@tradeoffs/core-tensor";
-import { type SchedulerOptions, type ScheduleResult, type ServeRequest, type StepClock, schedule } from "./scheduler.js";
+import {
+  type ScheduleResult,
+  type SchedulerOptions,
+  type ServeRequest,
+  type StepClock,
+  schedule,
+} from "./scheduler.js";
 
 /** A clipped log-normal length: exp(ln(median) + sigma · N(0,1)) rounded, in [min, max]. */
 export interface LengthDistribution {
@@ -55,7 +61,8 @@ export function syntheticTrace(o: TraceOptions = {}): ServeRequest[] {
   const n = o.n ?? 1;
   const shared = o.sharedPrefix ?? 0;
   if (!(rate > 0)) throw new ValueError(`syntheticTrace: rate must be > 0 requests/s, got ${rate}`);
-  if (!(Number.isInteger(count) && count >= 0)) throw new ValueError(`syntheticTrace: requests must be a non-negative integer, got ${count}`);
+  if (!(Number.isInteger(count) && count >= 0))
+    throw new ValueError(`syntheticTrace: requests must be a non-negative integer, got ${count}`);
   const pd = { ...DEFAULT_PROMPT, ...o.prompt };
   const od = { ...DEFAULT_OUTPUT, ...o.output };
   const rng = new Rng(o.seed ?? 0);
@@ -105,7 +112,10 @@ export const DEFAULT_STEP_COST: StepCost = {
 /** A clock that charges each step by `cost`, independent of this machine's speed. */
 export function simulatedClock(cost: StepCost = DEFAULT_STEP_COST): StepClock {
   return (w) =>
-    cost.base + cost.perPrefillToken * w.prefillTokens + cost.perContextToken * w.contextTokens + cost.perSequence * w.decodeSequences;
+    cost.base +
+    cost.perPrefillToken * w.prefillTokens +
+    cost.perContextToken * w.contextTokens +
+    cost.perSequence * w.decodeSequences;
 }
 
 /** The measured wall time of each step. */
@@ -143,7 +153,8 @@ export interface Percentiles {
 /** Nearest-rank percentiles. */
 export function percentiles(xs: readonly number[]): Percentiles {
   const s = [...xs].sort((a, b) => a - b);
-  const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : 0);
+  const at = (q: number) =>
+    s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : 0;
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99) };
 }
 
@@ -162,7 +173,8 @@ export function serveMetrics(r: ScheduleResult): ServeMetrics {
     tokensPerSecond: seconds > 0 ? generated / seconds : 0,
     requestsPerSecond: seconds > 0 ? r.requests.length / seconds : 0,
     wastePercent: r.reservedByteSeconds > 0 ? 100 * (1 - r.usedByteSeconds / r.reservedByteSeconds) : 0,
-    internalFragmentationPercent: r.finalSlots > 0 ? (100 * (r.finalSlots - r.finalTokens)) / r.finalSlots : 0,
+    internalFragmentationPercent:
+      r.finalSlots > 0 ? (100 * (r.finalSlots - r.finalTokens)) / r.finalSlots : 0,
     peakReservedBytes: r.peakReservedBytes,
     peakSequences: r.peakSequences,
     meanSequences: seconds > 0 ? r.sequenceSeconds / seconds : 0,

@@ -30,7 +30,14 @@ export function kvValue(tok: number, pos: number, layer: number, kv: number, h: 
 }
 
 /** k or v [1, Hkv, T, D] for tokens at positions start.. */
-export function kvFor(tokens: readonly number[], start: number, layer: number, kv: number, Hkv: number, D: number): Tensor {
+export function kvFor(
+  tokens: readonly number[],
+  start: number,
+  layer: number,
+  kv: number,
+  Hkv: number,
+  D: number,
+): Tensor {
   const T = tokens.length;
   const out = new Float32Array(Hkv * T * D);
   for (let h = 0; h < Hkv; h++)

@@ -42,8 +42,7 @@ function toHeads(x: Float32Array, T: number, n: number, D: number): Tensor {
   const out = empty([1, n, T, D]);
   const o = out.data;
   for (let t = 0; t < T; t++)
-    for (let h = 0; h < n; h++)
-      for (let d = 0; d < D; d++) o[(h * T + t) * D + d] = x[(t * n + h) * D + d]!;
+    for (let h = 0; h < n; h++) for (let d = 0; d < D; d++) o[(h * T + t) * D + d] = x[(t * n + h) * D + d]!;
   return out;
 }
 
@@ -65,7 +64,9 @@ export class ToyAttentionModel implements StepModel {
     this.kvHeads = o.kvHeads ?? 2;
     this.headDim = o.headDim ?? 8;
     if (this.heads % this.kvHeads !== 0) {
-      throw new ValueError(`ToyAttentionModel: heads (${this.heads}) must be a multiple of kvHeads (${this.kvHeads})`);
+      throw new ValueError(
+        `ToyAttentionModel: heads (${this.heads}) must be a multiple of kvHeads (${this.kvHeads})`,
+      );
     }
     this.dModel = this.heads * this.headDim;
     const rng = new Rng(o.seed ?? 7);

@@ -16,6 +16,9 @@ export const QK4_0 = 32;
 export const Q4_0_BLOCK_BYTES = 2 + QK4_0 / 2;
 const F16_MAX = 65504;
 
+// x widened to f64 once per GEMV (one row of scratch, reused; never model state).
+let xWide = new Float64Array(0);
+
 export const q4_0Format: WeightFormat = makeFormat({
   name: "Q4_0",
   bitsPerWeight: (8 * Q4_0_BLOCK_BYTES) / QK4_0,
@@ -76,21 +79,82 @@ export const q4_0Format: WeightFormat = makeFormat({
   },
   gemv(p, x, xOff, y, yOff) {
     const src = p.data;
+    const h = new Uint16Array(src.buffer, src.byteOffset, src.length >> 1); // 9 u16 per block
     const lut = f16Lut();
     const nb = p.cols / QK4_0;
-    for (let r = 0; r < p.rows; r++) {
+    if (xWide.length < p.cols) xWide = new Float64Array(p.cols);
+    const xs = xWide;
+    for (let k = 0; k < p.cols; k++) xs[k] = x[xOff + k]!;
+    const rowHalves = nb * 9;
+    let r = 0;
+    // Four rows at a time share each x load; each u16 brings four codes (j, j+1 and j+16, j+17).
+    for (; r + 3 < p.rows; r += 4) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let b = 0; b < nb; b++) {
+        const o0 = r * rowHalves + b * 9;
+        const o1 = o0 + rowHalves;
+        const o2 = o1 + rowHalves;
+        const o3 = o2 + rowHalves;
+        const k = b * QK4_0;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let j = 0; j < 8; j++) {
+          const kj = k + 2 * j;
+          const xa = xs[kj]!;
+          const xb = xs[kj + 16]!;
+          const xc = xs[kj + 1]!;
+          const xd = xs[kj + 17]!;
+          let v = h[o0 + 1 + j]!;
+          s0 +=
+            ((v & 15) - 8) * xa +
+            (((v >> 4) & 15) - 8) * xb +
+            (((v >> 8) & 15) - 8) * xc +
+            ((v >> 12) - 8) * xd;
+          v = h[o1 + 1 + j]!;
+          s1 +=
+            ((v & 15) - 8) * xa +
+            (((v >> 4) & 15) - 8) * xb +
+            (((v >> 8) & 15) - 8) * xc +
+            ((v >> 12) - 8) * xd;
+          v = h[o2 + 1 + j]!;
+          s2 +=
+            ((v & 15) - 8) * xa +
+            (((v >> 4) & 15) - 8) * xb +
+            (((v >> 8) & 15) - 8) * xc +
+            ((v >> 12) - 8) * xd;
+          v = h[o3 + 1 + j]!;
+          s3 +=
+            ((v & 15) - 8) * xa +
+            (((v >> 4) & 15) - 8) * xb +
+            (((v >> 8) & 15) - 8) * xc +
+            ((v >> 12) - 8) * xd;
+        }
+        a0 += s0 * lut[h[o0]!]!;
+        a1 += s1 * lut[h[o1]!]!;
+        a2 += s2 * lut[h[o2]!]!;
+        a3 += s3 * lut[h[o3]!]!;
+      }
+      y[yOff + r] = a0;
+      y[yOff + r + 1] = a1;
+      y[yOff + r + 2] = a2;
+      y[yOff + r + 3] = a3;
+    }
+    for (; r < p.rows; r++) {
       let acc = 0;
       for (let b = 0; b < nb; b++) {
         const o = (r * nb + b) * Q4_0_BLOCK_BYTES;
-        const k = xOff + b * QK4_0;
+        const k = b * QK4_0;
         let s0 = 0;
-        let s1 = 0;
         for (let j = 0; j < QK4_0 / 2; j++) {
           const c = src[o + 2 + j]!;
-          s0 += ((c & 15) - 8) * x[k + j]!;
-          s1 += ((c >> 4) - 8) * x[k + j + 16]!;
+          s0 += ((c & 15) - 8) * xs[k + j]! + ((c >> 4) - 8) * xs[k + j + 16]!;
         }
-        acc += (s0 + s1) * lut[src[o]! | (src[o + 1]! << 8)]!;
+        acc += s0 * lut[src[o]! | (src[o + 1]! << 8)]!;
       }
       y[yOff + r] = acc;
     }

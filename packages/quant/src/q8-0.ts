@@ -15,6 +15,9 @@ export const Q8_0_BLOCK_BYTES = 2 + QK8_0;
 /** Largest finite fp16 value. */
 const F16_MAX = 65504;
 
+// x widened to f64 once per GEMV (one row of scratch, reused; never model state).
+let xWide = new Float64Array(0);
+
 /** C's roundf: half away from zero. */
 export function roundf(v: number): number {
   return v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5);
@@ -74,26 +77,61 @@ export const q8_0Format: WeightFormat = makeFormat({
   },
   gemv(p, x, xOff, y, yOff) {
     const src = p.data;
-    const qs = new Int8Array(src.buffer, src.byteOffset, src.length);
+    const h = new Int16Array(src.buffer, src.byteOffset, src.length >> 1); // 17 i16 per block
     const lut = f16Lut();
     const nb = p.cols / QK8_0;
-    for (let r = 0; r < p.rows; r++) {
-      let acc = 0;
+    if (xWide.length < p.cols) xWide = new Float64Array(p.cols);
+    const xs = xWide;
+    for (let k = 0; k < p.cols; k++) xs[k] = x[xOff + k]!;
+    const rowHalves = nb * 17;
+    let r = 0;
+    // Four rows at a time share each x load; each i16 brings two int8 codes (low byte first).
+    for (; r + 3 < p.rows; r += 4) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
       for (let b = 0; b < nb; b++) {
-        const o = (r * nb + b) * Q8_0_BLOCK_BYTES;
-        const q = o + 2;
-        const k = xOff + b * QK8_0;
+        const o0 = r * rowHalves + b * 17;
+        const o1 = o0 + rowHalves;
+        const o2 = o1 + rowHalves;
+        const o3 = o2 + rowHalves;
+        const k = b * QK8_0;
         let s0 = 0;
         let s1 = 0;
         let s2 = 0;
         let s3 = 0;
-        for (let j = 0; j < QK8_0; j += 4) {
-          s0 += qs[q + j]! * x[k + j]!;
-          s1 += qs[q + j + 1]! * x[k + j + 1]!;
-          s2 += qs[q + j + 2]! * x[k + j + 2]!;
-          s3 += qs[q + j + 3]! * x[k + j + 3]!;
+        for (let j = 0; j < 16; j++) {
+          const xa = xs[k + 2 * j]!;
+          const xb = xs[k + 2 * j + 1]!;
+          let v = h[o0 + 1 + j]!;
+          s0 += ((v << 24) >> 24) * xa + (v >> 8) * xb;
+          v = h[o1 + 1 + j]!;
+          s1 += ((v << 24) >> 24) * xa + (v >> 8) * xb;
+          v = h[o2 + 1 + j]!;
+          s2 += ((v << 24) >> 24) * xa + (v >> 8) * xb;
+          v = h[o3 + 1 + j]!;
+          s3 += ((v << 24) >> 24) * xa + (v >> 8) * xb;
         }
-        acc += (s0 + s1 + s2 + s3) * lut[src[o]! | (src[o + 1]! << 8)]!;
+        a0 += s0 * lut[h[o0]! & 0xffff]!;
+        a1 += s1 * lut[h[o1]! & 0xffff]!;
+        a2 += s2 * lut[h[o2]! & 0xffff]!;
+        a3 += s3 * lut[h[o3]! & 0xffff]!;
+      }
+      y[yOff + r] = a0;
+      y[yOff + r + 1] = a1;
+      y[yOff + r + 2] = a2;
+      y[yOff + r + 3] = a3;
+    }
+    const qs = new Int8Array(src.buffer, src.byteOffset, src.length);
+    for (; r < p.rows; r++) {
+      let acc = 0;
+      for (let b = 0; b < nb; b++) {
+        const o = (r * nb + b) * Q8_0_BLOCK_BYTES;
+        const k = b * QK8_0;
+        let s0 = 0;
+        for (let j = 0; j < QK8_0; j++) s0 += qs[o + 2 + j]! * xs[k + j]!;
+        acc += s0 * lut[src[o]! | (src[o + 1]! << 8)]!;
       }
       y[yOff + r] = acc;
     }

@@ -165,7 +165,7 @@ export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): void {
       for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!);
       return;
     case "relu":
-      for (let i = 0; i < n; i++) out[i] = x[i]! > 0 ? x[i]! : 0;
+      for (let i = 0; i < n; i++) out[i] = Math.max(x[i]!, 0); // NaN propagates
       return;
     case "sigmoid":
       for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i]!));

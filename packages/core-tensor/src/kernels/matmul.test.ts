@@ -6,6 +6,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { MatmulArgs } from "../backend.js";
+import { getBackend, jsBackend, listBackends, setBackend, withBackend } from "../backend.js";
+import { ValueError } from "../errors.js";
 import { matmulBlocked, matmulNaive } from "../kernels/matmul.js";
 import { Rng } from "../rng.js";
 
@@ -156,5 +158,16 @@ describe("matmulBlocked vs matmulNaive", () => {
       });
       expect(c.every(Number.isNaN)).toBe(true); // 0 · ∞ = NaN
     }
+  });
+});
+
+describe("backend selection", () => {
+  it("JS is the default, selectable by name; unknown names list the available backends", () => {
+    expect(getBackend().name).toBe("JS");
+    expect(withBackend("js", () => getBackend())).toBe(jsBackend);
+    expect(listBackends().map((b) => b.name)).toContain("JS");
+    expect(() => setBackend("cuda")).toThrow(ValueError);
+    expect(() => setBackend("cuda")).toThrow(/unknown backend 'cuda'; available: JS/);
+    expect(getBackend()).toBe(jsBackend);
   });
 });

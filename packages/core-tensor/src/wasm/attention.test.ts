@@ -76,7 +76,10 @@ describe("wasm blocked attention vs the naive oracle (WASM_ATTENTION_TOL)", () =
           wasmAttention(q, k, v, out, { ...o, blockQ: c.blockQ, blockK: c.blockK, threads: c.threads });
           const want = naiveAttention(q, k, v, o);
           for (let i = 0; i < want.length; i++) {
-            if (Math.abs(out[i]! - want[i]!) > WASM_ATTENTION_TOL.atol + WASM_ATTENTION_TOL.rtol * Math.abs(want[i]!))
+            if (
+              Math.abs(out[i]! - want[i]!) >
+              WASM_ATTENTION_TOL.atol + WASM_ATTENTION_TOL.rtol * Math.abs(want[i]!)
+            )
               return false;
           }
           return true;

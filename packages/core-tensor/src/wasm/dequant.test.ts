@@ -4,7 +4,13 @@ import { f32ToF16 } from "../dtype.js";
 import { ShapeError } from "../errors.js";
 import { getLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
-import { type DequantFormat, dequantRowBytes, dequantRowNaive, wasmDequantRows, wasmMatmulDequant } from "./dequant.js";
+import {
+  type DequantFormat,
+  dequantRowBytes,
+  dequantRowNaive,
+  wasmDequantRows,
+  wasmMatmulDequant,
+} from "./dequant.js";
 import { disposeWasm } from "./runtime.js";
 
 /** Decoding is exact up to one f32 rounding of code·scale. */
@@ -87,7 +93,9 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
       const row = dequantRowNaive("q4_0", w, j, k);
       let s = 0;
       for (let c = 0; c < k; c++) s += x[c]! * row[c]!;
-      expect(Math.abs(y[j]! - s)).toBeLessThanOrEqual(DEQUANT_MATMUL_TOL.atol + DEQUANT_MATMUL_TOL.rtol * Math.abs(s));
+      expect(Math.abs(y[j]! - s)).toBeLessThanOrEqual(
+        DEQUANT_MATMUL_TOL.atol + DEQUANT_MATMUL_TOL.rtol * Math.abs(s),
+      );
     }
   });
 
@@ -97,7 +105,9 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
     expect(() => wasmMatmulDequant("q8_0", new Float32Array(40), 1, 40, new Uint8Array(100), 1, y)).toThrow(
       /multiple of 32/,
     );
-    expect(() => wasmMatmulDequant("nf4", new Float32Array(64), 1, 64, new Uint8Array(32), 1, y)).toThrow(ShapeError);
+    expect(() => wasmMatmulDequant("nf4", new Float32Array(64), 1, 64, new Uint8Array(32), 1, y)).toThrow(
+      ShapeError,
+    );
     expect(() =>
       wasmMatmulDequant("q4_0", new Float32Array(64), 1, 64, new Uint8Array(10), 1, y, { threads: 1 }),
     ).toThrow(/needs 36 bytes/);

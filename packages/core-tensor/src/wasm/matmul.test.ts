@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { OutOfMemoryError } from "../errors.js";
 import type { MatmulArgs } from "../kernels/matmul.js";
 import { matmulBlocked, matmulNaive } from "../kernels/matmul.js";
-import { OutOfMemoryError } from "../errors.js";
 import { getLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
 import { wasmMatmul } from "./matmul.js";
