@@ -1,25 +1,31 @@
 #!/usr/bin/env node
+import {
+  ConfigError,
+  type Configuration,
+  setBackend,
+  TradeoffsError,
+  ValueError,
+} from "@tradeoffs/core-tensor";
 /**
  * The compare CLI. `tradeoffs-compare [configs…]` measures configurations on the small model;
  * `estimate` prints the estimator's figures for any preset; `list` shows every strategy.
  * Exit codes: 0 ok, 2 bad input, 1 failure.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ConfigError, type Configuration, TradeoffsError, ValueError, setBackend } from "@tradeoffs/core-tensor";
 import {
-  PRESET_NAMES,
-  type PresetName,
-  type WorkloadSpec,
   entryNameOf,
   estimate,
   getPreset,
+  PRESET_NAMES,
+  type PresetName,
   parse,
   registry,
+  type WorkloadSpec,
 } from "./deps.js";
 import { createProgress } from "./progress.js";
 import { compareJson, compareTable, estimateJson, estimateTable } from "./render.js";
-import { WORKLOADS, type WorkloadName, runConfigs } from "./run.js";
-import { type Table, renderCsv, renderMarkdown, renderText } from "./table.js";
+import { runConfigs, WORKLOADS, type WorkloadName } from "./run.js";
+import { renderCsv, renderMarkdown, renderText, type Table } from "./table.js";
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -34,7 +40,8 @@ function parseConfigs(texts: readonly string[]): Configuration[] {
     try {
       out.push(parse(t));
     } catch (e) {
-      if (e instanceof ConfigError) problems.push(...e.problems.map((p) => (texts.length > 1 ? `${t}: ${p}` : p)));
+      if (e instanceof ConfigError)
+        problems.push(...e.problems.map((p) => (texts.length > 1 ? `${t}: ${p}` : p)));
       else throw e;
     }
   }
@@ -43,12 +50,16 @@ function parseConfigs(texts: readonly string[]): Configuration[] {
 }
 
 function emit(table: Table, format: { markdown?: boolean; csv?: boolean }): void {
-  process.stdout.write(`${format.markdown ? renderMarkdown(table) : format.csv ? renderCsv(table) : renderText(table)}\n`);
+  process.stdout.write(
+    `${format.markdown ? renderMarkdown(table) : format.csv ? renderCsv(table) : renderText(table)}\n`,
+  );
 }
 
 export function buildProgram(): Command {
   const program = new Command("tradeoffs-compare")
-    .description("Compare LLM space-time strategies: measured on a model that runs here, estimated for published models")
+    .description(
+      "Compare LLM space-time strategies: measured on a model that runs here, estimated for published models",
+    )
     .showSuggestionAfterError(true)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .exitOverride();
@@ -56,9 +67,11 @@ export function buildProgram(): Command {
   program
     .command("run", { isDefault: true })
     .description("measure configurations on an executable model (default: Baseline on small)")
-    .argument("[configs...]", "configuration strings such as Baseline, Flash, \"GQA[kvHeads=2]+KV[int8]\"")
+    .argument("[configs...]", 'configuration strings such as Baseline, Flash, "GQA[kvHeads=2]+KV[int8]"')
     .addOption(new Option("--model <preset>", "executable preset to measure").default("small"))
-    .addOption(new Option("--workload <name>", "which workloads to run").choices([...WORKLOADS, "all"]).default("all"))
+    .addOption(
+      new Option("--workload <name>", "which workloads to run").choices([...WORKLOADS, "all"]).default("all"),
+    )
     .option("--batch <n>", "batch size (default: 1 for infer, 4 for train)", positiveInt("--batch"))
     .option("--seq <n>", "training / quality sequence length", positiveInt("--seq"), 64)
     .option("--prompt <n>", "prompt length for infer", positiveInt("--prompt"), 64)
@@ -83,14 +96,25 @@ Examples:
     .action((configs: string[], o) => {
       const preset = getPreset(o.model);
       if (!preset.executable) {
-        throw new ValueError(`--model ${o.model} is estimate-only; measure tiny or small, or run: compare estimate --model ${o.model}`);
+        throw new ValueError(
+          `--model ${o.model} is estimate-only; measure tiny or small, or run: compare estimate --model ${o.model}`,
+        );
       }
       setBackend(o.backend);
       const parsed = parseConfigs(configs.length > 0 ? configs : ["Baseline"]);
       const workloads: WorkloadName[] = o.workload === "all" ? [...WORKLOADS] : [o.workload];
       const rows = runConfigs(
         parsed,
-        { model: preset.name, workloads, batch: o.batch, seq: o.seq, prompt: o.prompt, generate: o.generate, steps: o.steps, seed: o.seed },
+        {
+          model: preset.name,
+          workloads,
+          batch: o.batch,
+          seq: o.seq,
+          prompt: o.prompt,
+          generate: o.generate,
+          steps: o.steps,
+          seed: o.seed,
+        },
         createProgress({ quiet: Boolean(o.quiet) }),
       );
       if (o.json) process.stdout.write(`${JSON.stringify(compareJson(rows, preset.name), null, 2)}\n`);
@@ -106,7 +130,9 @@ Examples:
     .option("--seq <n>", "prompt (infer) or sequence (train) length", positiveInt("--seq"), 2048)
     .option("--generate <n>", "tokens generated after the prompt (infer)", (v) => Number(v), 0)
     .option("--batch <n>", "batch size", positiveInt("--batch"), 1)
-    .addOption(new Option("--kv-dtype <dtype>", "KV cache element type before strategies").choices(["fp16", "fp32"]))
+    .addOption(
+      new Option("--kv-dtype <dtype>", "KV cache element type before strategies").choices(["fp16", "fp32"]),
+    )
     .addOption(new Option("--workload <name>", "workload").choices(["infer", "train"]).default("infer"))
     .option("--json", "print one JSON object (rows[i].config, rows[i].estimate.params.total, ...)")
     .option("--csv", "print the table as CSV")
@@ -117,7 +143,8 @@ Examples:
       const configs = parseConfigs(o.config);
       const estimates = configs.map((c) => {
         const problems = c.check({ arch: preset.arch });
-        if (problems.length > 0) throw new ConfigError(problems.map((p) => `${c.label} on ${preset.name}: ${p}`));
+        if (problems.length > 0)
+          throw new ConfigError(problems.map((p) => `${c.label} on ${preset.name}: ${p}`));
         return estimate(preset.name as PresetName, c, workload, o.kvDtype ? { kvDtype: o.kvDtype } : {});
       });
       if (o.json) process.stdout.write(`${JSON.stringify(estimateJson(estimates), null, 2)}\n`);
@@ -139,13 +166,29 @@ Examples:
         }
         return [name, "(composition)", "", e.description];
       });
-      emit({ title: "Strategies", headers: ["name", "slot", "options (defaults)", "description"], rows, align: ["left", "left", "left", "left"] }, {});
+      emit(
+        {
+          title: "Strategies",
+          headers: ["name", "slot", "options (defaults)", "description"],
+          rows,
+          align: ["left", "left", "left", "left"],
+        },
+        {},
+      );
       const presetRows = PRESET_NAMES.map((n) => {
         const p = getPreset(n);
         return [n, p.executable ? "measured" : "estimate", p.description];
       });
       process.stdout.write("\n");
-      emit({ title: "Presets", headers: ["name", "kind", "description"], rows: presetRows, align: ["left", "left", "left"] }, {});
+      emit(
+        {
+          title: "Presets",
+          headers: ["name", "kind", "description"],
+          rows: presetRows,
+          align: ["left", "left", "left"],
+        },
+        {},
+      );
     });
   return program;
 }
@@ -157,7 +200,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
+      if (
+        e.code === "commander.helpDisplayed" ||
+        e.code === "commander.version" ||
+        e.code === "commander.help"
+      )
+        return 0;
       return 2; // commander already printed the one-line error
     }
     if (e instanceof ConfigError || e instanceof ValueError) {
@@ -168,7 +216,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`error: ${e.message}\n`);
       return 1;
     }
-    process.stderr.write(`error: ${e instanceof Error ? (process.env.DEBUG ? e.stack : e.message) : String(e)}\n`);
+    process.stderr.write(
+      `error: ${e instanceof Error ? (process.env.DEBUG ? e.stack : e.message) : String(e)}\n`,
+    );
     return 1;
   }
 }

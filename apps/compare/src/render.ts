@@ -51,7 +51,9 @@ export function compareTable(rows: readonly CompareRow[], model: string): Table 
   });
   const first = rows.find((r) => r.infer || r.train);
   const w = [
-    first?.infer ? `infer B=${first.infer.batch} prompt=${first.infer.prompt} generate=${first.infer.generate}` : "",
+    first?.infer
+      ? `infer B=${first.infer.batch} prompt=${first.infer.prompt} generate=${first.infer.generate}`
+      : "",
     first?.train ? `train B=${first.train.batch} seq=${first.train.seq} steps=${first.train.steps}` : "",
   ]
     .filter(Boolean)
@@ -72,7 +74,13 @@ export function estimateTable(estimates: readonly Estimate[]): Table {
       ? `Estimate for ${e0.model}: ${w?.kind} batch=${w?.batch} seq=${w?.seq}${w?.kind === "infer" ? ` generate=${w?.generate}` : ""}`
       : "Estimate",
     headers: ["configuration", "params", "active", ...MEM, "total"],
-    rows: estimates.map((e) => [e.config, count(e.params.total), count(e.params.active), ...MEM.map((c) => bytes(e.bytes[c])), bytes(e.totalBytes)]),
+    rows: estimates.map((e) => [
+      e.config,
+      count(e.params.total),
+      count(e.params.active),
+      ...MEM.map((c) => bytes(e.bytes[c])),
+      bytes(e.totalBytes),
+    ]),
     notes: e0 ? [...new Set(estimates.flatMap((e) => e.notes))] : [],
   };
 }
@@ -100,9 +108,25 @@ export function estimateJson(estimates: readonly Estimate[]) {
 /** The JSON for measured runs (estimates included beside each measurement). */
 export function compareJson(rows: readonly CompareRow[], model: string) {
   const strip = <T extends { estimate: Estimate }>(r: T | undefined) =>
-    r ? { ...r, estimate: { params: r.estimate.params, bytes: r.estimate.bytes, flops: r.estimate.flops, notes: r.estimate.notes } } : undefined;
+    r
+      ? {
+          ...r,
+          estimate: {
+            params: r.estimate.params,
+            bytes: r.estimate.bytes,
+            flops: r.estimate.flops,
+            notes: r.estimate.notes,
+          },
+        }
+      : undefined;
   return {
     model,
-    rows: rows.map((r) => ({ config: r.config, error: r.error, infer: strip(r.infer), train: strip(r.train), quality: strip(r.quality) })),
+    rows: rows.map((r) => ({
+      config: r.config,
+      error: r.error,
+      infer: strip(r.infer),
+      train: strip(r.train),
+      quality: strip(r.quality),
+    })),
   };
 }

@@ -4,15 +4,15 @@
  */
 import type { Configuration } from "@tradeoffs/core-tensor";
 import {
+  hasSmallWeights,
   type InferResult,
+  loadSmallWeights,
   type PresetName,
   type QualityResult,
-  type TrainResult,
-  hasSmallWeights,
-  loadSmallWeights,
   runInfer,
   runQuality,
   runTrain,
+  type TrainResult,
 } from "@tradeoffs/model";
 import type { Progress } from "./progress.js";
 
@@ -43,7 +43,11 @@ export function weightsFor(model: PresetName) {
   return model === "small" && hasSmallWeights() ? loadSmallWeights() : undefined;
 }
 
-export function runConfigs(configs: readonly Configuration[], o: RunOptions, progress: Progress): CompareRow[] {
+export function runConfigs(
+  configs: readonly Configuration[],
+  o: RunOptions,
+  progress: Progress,
+): CompareRow[] {
   const weights = weightsFor(o.model);
   const spec = (config: Configuration) => ({ model: o.model, config, weights, seed: o.seed });
   progress.start(configs.length * o.workloads.length);
@@ -53,8 +57,15 @@ export function runConfigs(configs: readonly Configuration[], o: RunOptions, pro
     try {
       for (const w of o.workloads) {
         progress.step(`${config.label}: ${w}`);
-        if (w === "infer") row.infer = runInfer(spec(config), { batch: o.batch ?? 1, prompt: o.prompt, generate: o.generate });
-        if (w === "train") row.train = runTrain(spec(config), { batch: o.batch ?? 4, seq: o.seq, steps: o.steps, seed: o.seed });
+        if (w === "infer")
+          row.infer = runInfer(spec(config), { batch: o.batch ?? 1, prompt: o.prompt, generate: o.generate });
+        if (w === "train")
+          row.train = runTrain(spec(config), {
+            batch: o.batch ?? 4,
+            seq: o.seq,
+            steps: o.steps,
+            seed: o.seed,
+          });
         if (w === "quality") row.quality = runQuality(spec(config), { seq: Math.min(o.seq, 256) });
       }
     } catch (e) {

@@ -19,8 +19,12 @@ export function renderText(t: Table): string {
   const cols = t.headers.length;
   const w = t.headers.map((h, i) => Math.max(width(h), ...t.rows.map((r) => width(r[i] ?? ""))));
   const align = (i: number) => t.align?.[i] ?? (i === 0 ? "left" : "right");
-  const cell = (s: string, i: number) => (align(i) === "left" ? s + " ".repeat(w[i]! - width(s)) : " ".repeat(w[i]! - width(s)) + s);
-  const line = (r: readonly string[]) => Array.from({ length: cols }, (_, i) => cell(r[i] ?? "", i)).join("  ").trimEnd();
+  const cell = (s: string, i: number) =>
+    align(i) === "left" ? s + " ".repeat(w[i]! - width(s)) : " ".repeat(w[i]! - width(s)) + s;
+  const line = (r: readonly string[]) =>
+    Array.from({ length: cols }, (_, i) => cell(r[i] ?? "", i))
+      .join("  ")
+      .trimEnd();
   const out: string[] = [];
   if (t.title) out.push(t.title);
   out.push(line(t.headers), w.map((x) => "─".repeat(x)).join("  "));

@@ -6,7 +6,14 @@
  * relative to `None`, beside the memory model's prediction. Not a test: nothing is asserted.
  */
 import { getLedger, Rng, randn, type Strategy } from "@tradeoffs/core-tensor";
-import { ckpt, describeSegments, none, predictPeakAct, recomputeFactor, type Segments } from "../src/index.js";
+import {
+  ckpt,
+  describeSegments,
+  none,
+  predictPeakAct,
+  recomputeFactor,
+  type Segments,
+} from "../src/index.js";
 import { measureLayerBytes, ResidualStack } from "../src/testing.js";
 
 const argv = process.argv.slice(2);

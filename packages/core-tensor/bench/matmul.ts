@@ -167,7 +167,7 @@ const rng = (() => {
 type Row = {
   shape: string;
   gflops: Record<string, number | null>;
-  gflopsPerCore: Record<string, number | null>;
+  gflopsCpu: Record<string, number | null>;
 };
 const rows: Row[] = [];
 const load0 = loadavg()[0]!;
@@ -175,11 +175,11 @@ for (const s of shapes) {
   const a = new Float32Array(s.m * s.k).map(rng);
   const b = new Float32Array(s.k * s.n).map(rng);
   const flops = 2 * s.m * s.n * s.k;
-  const row: Row = { shape: s.name, gflops: {}, gflopsPerCore: {} };
+  const row: Row = { shape: s.name, gflops: {}, gflopsCpu: {} };
   for (const c of contenders) {
     if (c.maxWork !== undefined && s.m * s.k * s.n > c.maxWork) {
       row.gflops[c.name] = null;
-      row.gflopsPerCore[c.name] = null;
+      row.gflopsCpu[c.name] = null;
       continue;
     }
     const prepared = await c.prepare(a, b, s);
@@ -187,9 +187,9 @@ for (const s of shapes) {
     const t = await time(prepared.run, big ? 3 : 1, c.name === "naive" && big ? 1 : 3);
     prepared.dispose?.();
     row.gflops[c.name] = flops / t.wall / 1e9;
-    // GFLOP per CPU-second per thread used: the kernel's speed on a core it actually got (robust to a
-    // busy machine; ≈ the wall figure on an idle one).
-    row.gflopsPerCore[c.name] = flops / (t.cpu / c.threads) / 1e9;
+    // Projected on idle cores: flops / (CPU seconds / threads). What the wall figure would be if each
+    // thread had a core to itself (robust to a busy machine; waits are not CPU time).
+    row.gflopsCpu[c.name] = flops / (t.cpu / c.threads) / 1e9;
   }
   rows.push(row);
   if (!json) process.stderr.write(`  measured ${s.name}\n`);
@@ -222,7 +222,7 @@ if (json) {
     results: rows.map((r) => ({
       shape: r.shape,
       gflops: r.gflops,
-      gflopsPerCore: r.gflopsPerCore,
+      gflopsCpu: r.gflopsCpu,
       ratios: Object.fromEntries(ratioPairs.map(([x, y]) => [`${x}/${y}`, ratio(r, x, y)])),
     })),
   };
@@ -249,11 +249,7 @@ if (json) {
   };
   print(`matmul GFLOP/s, wall clock (f32, C = A·B, median; node ${process.version})`, (r) => r.gflops, true);
   console.log("");
-  print(
-    "GFLOP per CPU-second per thread used (kernel speed on the cores it got)",
-    (r) => r.gflopsPerCore,
-    false,
-  );
+  print("GFLOP per CPU-second per thread used (kernel speed on the cores it got)", (r) => r.gflopsCpu, false);
   console.log(`load average (1 min): ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end`);
   console.log("— = skipped (naive is timed up to 1024³ once; 2048³ would take minutes)");
   for (const n of notes) console.log(`note: ${n}`);

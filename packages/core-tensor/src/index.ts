@@ -206,5 +206,6 @@ export {
 } from "./wasm/dequant.js";
 export { type WasmFlavor, wasmAvailable, wasmUnavailableReason } from "./wasm/loader.js";
 export { WASM_SPLIT_MIN_WORK, wasmMatmul } from "./wasm/matmul.js";
-export { disposeWasm, type KernelName, WasmRuntime, wasmRuntime } from "./wasm/runtime.js";
+export { Arena, disposeWasm, KERNELS, type KernelName, WasmRuntime, wasmRuntime } from "./wasm/runtime.js";
+export type { WasmMemory, WasmModule } from "./wasm/wasm-api.js";
 export { type WasmBackend, wasm, wasmBackend } from "./wasm/wasm-backend.js";

@@ -1,4 +1,3 @@
-import type { Registry } from "@tradeoffs/core-tensor";
 import { headsContract, kvDtypeContract, strategyContract } from "@tradeoffs/strategy-testkit";
 import { gqa } from "./gqa.js";
 import { KV_DTYPE_NAMES, kvDtype } from "./kv-dtype.js";
@@ -6,8 +5,7 @@ import { mha } from "./mha.js";
 import { mqa } from "./mqa.js";
 import { kvCacheStrategies } from "./registry.js";
 
-// Cast until core's `RegistryEntry` accepts factories with options (StrategyFactory<Slot, any>).
-const registry = kvCacheStrategies as unknown as Registry;
+const registry = kvCacheStrategies;
 
 /** Round-trip tolerance of the contract's vector (|x| ≤ 3): fp16 half-ulp at 2..4, int8 absmax/127/2. */
 const CONTRACT_TOL = { fp32: 0, fp16: 2 ** -10, int8: 3 / 127 / 2 } as const;

@@ -4,7 +4,6 @@ import {
   compose,
   matmul,
   parseConfig,
-  type Registry,
   Rng,
   randn,
   reshape,
@@ -23,7 +22,7 @@ import { mha } from "./mha.js";
 import { mqa } from "./mqa.js";
 import { kvCacheStrategies } from "./registry.js";
 
-const registry = kvCacheStrategies as unknown as Registry;
+const registry = kvCacheStrategies;
 
 /** x [B, T, dModel] · Wᵀ with W [H·D, dModel] → heads [B, H, T, D]. */
 function project(x: Tensor, w: Tensor, heads: number, headDim: number): Tensor {

@@ -1,11 +1,11 @@
-import { ConfigError, getLedger, parseConfig, type Registry } from "@tradeoffs/core-tensor";
+import { ConfigError, getLedger, parseConfig } from "@tradeoffs/core-tensor";
 import { expectNoLeak, samplePlan } from "@tradeoffs/strategy-testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KV_DTYPE_NAMES, KV_DTYPES, kvBytesPerToken, kvDtype } from "./kv-dtype.js";
 import { kvCacheStrategies } from "./registry.js";
 
-const registry = kvCacheStrategies as unknown as Registry;
+const registry = kvCacheStrategies;
 
 describe("KV[dtype] grammar", () => {
   it("parses the positional and the keyed form to the same canonical label", () => {

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { Rng, saveSafetensors, setBackend, writeFileAtomic } from "@tradeoffs/core-tensor";
 import { loadCorpus, unigramLoss } from "../src/corpus.js";
-import { Transformer, parse } from "../src/index.js";
+import { parse, Transformer } from "../src/index.js";
 import { evaluate, train } from "../src/training.js";
 
 const args = process.argv.slice(2);
@@ -34,7 +34,8 @@ const { losses } = train(model, corpus.train, rng, {
   lr: LR,
   warmup: 30,
   onStep: (step, loss, ms) => {
-    if (step % 25 === 0 || step === steps - 1) process.stderr.write(`step ${step} loss ${loss.toFixed(4)} (${ms.toFixed(0)} ms)\n`);
+    if (step % 25 === 0 || step === steps - 1)
+      process.stderr.write(`step ${step} loss ${loss.toFixed(4)} (${ms.toFixed(0)} ms)\n`);
   },
 });
 const seconds = (performance.now() - t0) / 1000;
@@ -58,7 +59,11 @@ const meta = {
   finalTrainLoss: losses[losses.length - 1],
   units: "nats per byte (validation: 8 batches × 8 × 128 bytes of held-out Brown files)",
 };
-saveSafetensors(join(dir, "small.safetensors"), model.namedTensors(), { format: "pt", preset: "small", seed: String(SEED) });
+saveSafetensors(join(dir, "small.safetensors"), model.namedTensors(), {
+  format: "pt",
+  preset: "small",
+  seed: String(SEED),
+});
 writeFileAtomic(join(dir, "small.json"), `${JSON.stringify(meta, null, 2)}\n`);
 console.log(JSON.stringify(meta, null, 2));
 model.dispose();

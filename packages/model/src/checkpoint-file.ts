@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MemoryLedger, TradeoffsError, loadSafetensors, withLedger } from "@tradeoffs/core-tensor";
+import { loadSafetensors, MemoryLedger, TradeoffsError, withLedger } from "@tradeoffs/core-tensor";
 import type { WeightMap } from "./transformer.js";
 
 const WEIGHTS_DIR = join(import.meta.dirname, "..", "weights");
@@ -32,7 +32,10 @@ export function loadSmallWeights(): WeightMap {
   if (cached) return cached;
   const path = join(WEIGHTS_DIR, "small.safetensors");
   if (!existsSync(path)) {
-    throw new TradeoffsError("E_NO_WEIGHTS", `trained weights not found at ${path}; run \`pnpm train-small\` to create them`);
+    throw new TradeoffsError(
+      "E_NO_WEIGHTS",
+      `trained weights not found at ${path}; run \`pnpm train-small\` to create them`,
+    );
   }
   cached = withLedger(checkpointLedger, () => loadSafetensors(path, { category: "weights" }).tensors);
   return cached;

@@ -4,7 +4,7 @@
  * Its part-of-speech tags are stripped and tokens re-joined into plain text. Split by file: every
  * 20th file (sorted by name) is held out for validation.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { byteTokenizer } from "./tokenizer.js";
@@ -77,4 +77,21 @@ export function unigramLoss(train: Uint8Array, text: Uint8Array): number {
   let nll = 0;
   for (const b of text) nll -= Math.log(counts[b]! / total);
   return nll / text.length;
+}
+
+const folded = new Map<number, { train: Uint8Array; validation: Uint8Array }>();
+
+/**
+ * The corpus for a model's vocabulary: bytes as they are for a 256-token vocabulary; for smaller
+ * test vocabularies (`tiny`: 64) each byte is folded to `byte mod vocab`.
+ */
+export function corpusFor(vocab: number): { train: Uint8Array; validation: Uint8Array } {
+  const c = loadCorpus();
+  if (vocab >= 256) return c;
+  let f = folded.get(vocab);
+  if (!f) {
+    f = { train: c.train.map((b) => b % vocab), validation: c.validation.map((b) => b % vocab) };
+    folded.set(vocab, f);
+  }
+  return f;
 }

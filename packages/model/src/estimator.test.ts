@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { PRESET_NAMES, PUBLISHED_ACTIVE, getPreset } from "./presets.js";
 import { countParams, estimate } from "./estimator.js";
 import { basePlan } from "./plan.js";
+import { getPreset, PRESET_NAMES, PUBLISHED_ACTIVE } from "./presets.js";
 import { parse } from "./registry.js";
 
 describe("estimator: parameter counts of published presets", () => {
@@ -10,7 +10,9 @@ describe("estimator: parameter counts of published presets", () => {
     if (!p.published) continue;
     const published = p.published;
     it(`${name}: derived from the architecture = published ${published.params.toLocaleString("en")}`, () => {
-      const counts = countParams(basePlan(p.arch, { kind: "infer", batch: 1, seq: 1, generate: 0 }, { baseBytes: 2 }));
+      const counts = countParams(
+        basePlan(p.arch, { kind: "infer", batch: 1, seq: 1, generate: 0 }, { baseBytes: 2 }),
+      );
       if (published.exact) expect(counts.total).toBe(published.params);
       // GPT-3's paper gives 175.0B; the architecture in its Table 2.1 gives 174.6B.
       else expect(Math.abs(counts.total - published.params) / published.params).toBeLessThan(0.005);

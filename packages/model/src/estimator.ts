@@ -4,9 +4,16 @@
  * what `Transformer` allocates, so for executable presets they are checked against the ledger;
  * for published presets they are the same formulas at that scale (activations at `baseBytes`).
  */
-import { type ArchSpec, CATEGORIES, type Category, type Configuration, type Plan, type WorkloadSpec } from "@tradeoffs/core-tensor";
-import { type PlanOptions, basePlan } from "./plan.js";
-import { type PresetName, getPreset } from "./presets.js";
+import {
+  type ArchSpec,
+  CATEGORIES,
+  type Category,
+  type Configuration,
+  type Plan,
+  type WorkloadSpec,
+} from "@tradeoffs/core-tensor";
+import { basePlan, type PlanOptions } from "./plan.js";
+import { getPreset, type PresetName } from "./presets.js";
 import { filled } from "./registry.js";
 
 export interface ParamCounts {
@@ -33,7 +40,11 @@ export interface Estimate {
   readonly totalBytes: number;
   readonly flops: { readonly prefill: number; readonly decodePerToken: number; readonly trainStep: number };
   /** Bytes read from memory: weights once per pass plus the KV cache per decode step. */
-  readonly bytesMoved: { readonly prefill: number; readonly decodePerToken: number; readonly trainStep: number };
+  readonly bytesMoved: {
+    readonly prefill: number;
+    readonly decodePerToken: number;
+    readonly trainStep: number;
+  };
   /** Per category: does the formula follow the implementation exactly? */
   readonly exact: Readonly<Record<Category, boolean>>;
   readonly notes: readonly string[];
@@ -79,7 +90,11 @@ export function countParams(plan: Plan): ParamCounts {
   const attnPer = mat(attn) + bias(attn);
   const expertPer = mat(ffn) + bias(ffn);
   const router = E > 1 ? d * E : 0;
-  const embedding = V * d + (arch.tiedEmbeddings ? 0 : V * d) + (arch.positional === "learned" ? arch.maxSeq * d : 0) + normSize * (2 * L + 1);
+  const embedding =
+    V * d +
+    (arch.tiedEmbeddings ? 0 : V * d) +
+    (arch.positional === "learned" ? arch.maxSeq * d : 0) +
+    normSize * (2 * L + 1);
   const ffnTotal = L * (E * expertPer + S * expertPer + router);
   const ffnActive = L * (Math.min(k, E) * expertPer + S * expertPer + router);
   let adapters = 0;
@@ -110,8 +125,11 @@ export function countParams(plan: Plan): ParamCounts {
 function linearWeightBytes(plan: Plan): number {
   const arch = plan.arch;
   const { attn, ffn } = linears(arch);
-  const one = ([o, i]: [number, number]) => plan.weights.bytesFor?.(o, i) ?? Math.ceil((o * i * plan.weights.bitsPerWeight) / 8);
-  const perLayer = attn.reduce((s, m) => s + one(m), 0) + (arch.experts + arch.sharedExperts) * ffn.reduce((s, m) => s + one(m), 0);
+  const one = ([o, i]: [number, number]) =>
+    plan.weights.bytesFor?.(o, i) ?? Math.ceil((o * i * plan.weights.bitsPerWeight) / 8);
+  const perLayer =
+    attn.reduce((s, m) => s + one(m), 0) +
+    (arch.experts + arch.sharedExperts) * ffn.reduce((s, m) => s + one(m), 0);
   return arch.layers * perLayer;
 }
 
@@ -125,7 +143,17 @@ export function layerActElements(plan: Plan, batch: number, seq: number): number
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: D } = plan.arch;
   const N = batch * seq;
   const attention = plan.attention.kind === "flash" ? N * H * D + batch * H * seq : batch * H * seq * seq;
-  return N * (d + 1) + N * d + N * H * D + 2 * N * Hkv * D + attention + N * H * D + N * (d + 1) + N * d + ffnActElements(plan, N);
+  return (
+    N * (d + 1) +
+    N * d +
+    N * H * D +
+    2 * N * Hkv * D +
+    attention +
+    N * H * D +
+    N * (d + 1) +
+    N * d +
+    ffnActElements(plan, N)
+  );
 }
 
 /** FFN activations saved per layer: SwiGLU gate, silu(gate), up and their product (4·N·F) per token routed. */
@@ -202,20 +230,34 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   const params = countParams(plan);
   const notes = [...plan.notes];
   const { attn, ffn } = linears(arch);
-  const linearParams = L * (attn.reduce((s, [o, i]) => s + o * i, 0) + (arch.experts + arch.sharedExperts) * ffn.reduce((s, [o, i]) => s + o * i, 0));
+  const linearParams =
+    L *
+    (attn.reduce((s, [o, i]) => s + o * i, 0) +
+      (arch.experts + arch.sharedExperts) * ffn.reduce((s, [o, i]) => s + o * i, 0));
   const weights = linearWeightBytes(plan) + (params.total - linearParams) * bb;
   const adapters = params.adapters * bb;
   const train = w.kind === "train";
   const B = w.batch;
   const T = w.seq;
   const N = B * T;
-  const exact: Record<Category, boolean> = { weights: true, adapters: true, kv: true, act: true, grad: true, optim: true, tmp: true };
+  const exact: Record<Category, boolean> = {
+    weights: true,
+    adapters: true,
+    kv: true,
+    act: true,
+    grad: true,
+    optim: true,
+    tmp: true,
+  };
 
   // KV cache: contiguous reserves prompt + generate per sequence; paged rounds up to blocks.
   let kv = 0;
   if (!train) {
     const tokens = w.seq + w.generate;
-    const reserved = plan.kv.memory === "paged" && plan.kv.block > 0 ? Math.ceil(tokens / plan.kv.block) * plan.kv.block : tokens;
+    const reserved =
+      plan.kv.memory === "paged" && plan.kv.block > 0
+        ? Math.ceil(tokens / plan.kv.block) * plan.kv.block
+        : tokens;
     kv = B * reserved * L * Hkv * 2 * (D * plan.kv.bytesPerElement + plan.kv.scaleBytesPerVector);
   }
 
@@ -231,12 +273,17 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     act = kept + headActBytes(plan, N) + (segments.length > 0 ? largestSegment : 0);
     if (segments.length > 0) {
       exact.act = false;
-      notes.push("act with checkpointing: kept segment inputs + head + one recomputed segment (peak during backward)");
+      notes.push(
+        "act with checkpointing: kept segment inputs + head + one recomputed segment (peak during backward)",
+      );
     }
   }
   const gradBytes = train ? params.trainable * (bb === 2 ? 2 : 4) : 0;
   const optim = train ? params.trainable * (bb === 2 ? 12 : 8) : 0;
-  if (train && bb === 2) notes.push("mixed precision: fp16 grads; fp32 master weights and Adam moments counted in optim (12 B/param)");
+  if (train && bb === 2)
+    notes.push(
+      "mixed precision: fp16 grads; fp32 master weights and Adam moments counted in optim (12 B/param)",
+    );
 
   // Temporaries: the largest layer working set, or the head (normed h and logits).
   const tmpLayer = layerTmpElements(plan, B, T, T) * bb;
@@ -246,19 +293,34 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   if (train) {
     // Backward: the largest weight gradient is born in tmp before it moves to grad, beside the
     // logits gradient and a few activation gradients.
-    const largest = Math.max(V * d, ...linears(arch).ffn.map(([o, i]) => o * i), ...linears(arch).attn.map(([o, i]) => o * i)) * 4;
+    const largest =
+      Math.max(
+        V * d,
+        ...linears(arch).ffn.map(([o, i]) => o * i),
+        ...linears(arch).attn.map(([o, i]) => o * i),
+      ) * 4;
     tmp = Math.max(tmp, largest + (N * V + 2 * N * Math.max(d, arch.ffnHidden)) * bb);
     exact.tmp = false;
-    notes.push("tmp in training: forward working set, or backward's largest weight gradient + logits and activation gradients (approximate)");
+    notes.push(
+      "tmp in training: forward working set, or backward's largest weight gradient + logits and activation gradients (approximate)",
+    );
   } else {
     exact.tmp = plan.attention.kind === "standard" && arch.experts <= 1;
-    if (!exact.tmp) notes.push("tmp: the attention kernel's or the experts' workspace is modelled, not traced");
+    if (!exact.tmp)
+      notes.push("tmp: the attention kernel's or the experts' workspace is modelled, not traced");
   }
 
   // FLOPs: 2 per multiply-add over active linear weights, attention scores and values, the head.
   const activeLinear = params.active - params.embedding + (arch.tiedEmbeddings ? 0 : 0);
   const perTokenLinear = 2 * activeLinear + 2 * d * V;
-  const attnFlops = (tq2: number, tk: number) => L * 4 * B * H * D * tq2 * (plan.attention.kind === "flash" ? Math.min(tk, (tk + 1) / 2 + plan.attention.blockK) : tk);
+  const attnFlops = (tq2: number, tk: number) =>
+    L *
+    4 *
+    B *
+    H *
+    D *
+    tq2 *
+    (plan.attention.kind === "flash" ? Math.min(tk, (tk + 1) / 2 + plan.attention.blockK) : tk);
   const prefill = N * perTokenLinear + attnFlops(T, T);
   const ctx = w.seq + Math.max(1, w.generate);
   const decodePerToken = B * perTokenLinear + attnFlops(1, ctx);
@@ -279,7 +341,11 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     bytes,
     totalBytes: CATEGORIES.reduce((s, c) => s + bytes[c], 0),
     flops: { prefill, decodePerToken, trainStep },
-    bytesMoved: { prefill: weightRead + N * L * Hkv * 2 * D * plan.kv.bytesPerElement, decodePerToken: weightRead + kvPerToken, trainStep: 3 * weightRead },
+    bytesMoved: {
+      prefill: weightRead + N * L * Hkv * 2 * D * plan.kv.bytesPerElement,
+      decodePerToken: weightRead + kvPerToken,
+      trainStep: 3 * weightRead,
+    },
     exact,
     notes,
     plan,

@@ -4,27 +4,47 @@
  *
  * @packageDocumentation
  */
+
+export {
+  checkpointLedger,
+  hasSmallWeights,
+  loadSmallWeights,
+  type SmallMeta,
+  smallMeta,
+} from "./checkpoint-file.js";
+export { type Corpus, corpusFor, detokenizeBrown, loadCorpus, unigramLoss } from "./corpus.js";
 export {
   countParams,
+  type Estimate,
+  type EstimateOptions,
   estimate,
   estimatePlan,
   ffnActElements,
   layerActElements,
   layerTmpElements,
-  type Estimate,
-  type EstimateOptions,
   type ParamCounts,
 } from "./estimator.js";
-export { basePlan, type PlanOptions } from "./plan.js";
-export { PRESET_NAMES, PUBLISHED_ACTIVE, getPreset, presets, type Preset, type PresetName } from "./presets.js";
-export { baselineComposition, baselines, filled, parse, registry } from "./registry.js";
-export { Transformer, convertKvHeads, weightName, type TransformerOptions, type WeightMap } from "./transformer.js";
-export { checkpointLedger, hasSmallWeights, loadSmallWeights, smallMeta, type SmallMeta } from "./checkpoint-file.js";
-export { byteTokenizer } from "./tokenizer.js";
-export { detokenizeBrown, loadCorpus, unigramLoss, type Corpus } from "./corpus.js";
 export { AdamW, type AdamWOptions } from "./optimizer.js";
-export { evaluate, fixedBatches, sampleBatch, train, type TrainOptions } from "./training.js";
-export { measured, median, type Measured, type RunSpec } from "./workloads/common.js";
-export { prompts, runInfer, type InferOptions, type InferResult } from "./workloads/infer.js";
-export { runQuality, type QualityOptions, type QualityResult } from "./workloads/quality.js";
+export { basePlan, type PlanOptions } from "./plan.js";
+export {
+  getPreset,
+  PRESET_NAMES,
+  type Preset,
+  type PresetName,
+  PUBLISHED_ACTIVE,
+  presets,
+} from "./presets.js";
+export { baselineComposition, baselines, filled, parse, registry } from "./registry.js";
+export { byteTokenizer } from "./tokenizer.js";
+export { evaluate, fixedBatches, sampleBatch, type TrainOptions, train } from "./training.js";
+export {
+  convertKvHeads,
+  Transformer,
+  type TransformerOptions,
+  type WeightMap,
+  weightName,
+} from "./transformer.js";
+export { type Measured, measured, median, type RunSpec } from "./workloads/common.js";
+export { type InferOptions, type InferResult, prompts, runInfer } from "./workloads/infer.js";
+export { type QualityOptions, type QualityResult, runQuality } from "./workloads/quality.js";
 export { runTrain, type TrainResult, type TrainWorkloadOptions } from "./workloads/train.js";

@@ -4,7 +4,14 @@
  */
 import { attentionStrategies, standard } from "@tradeoffs/attention";
 import { checkpointStrategies, none } from "@tradeoffs/checkpoint";
-import { type Configuration, type NamedComposition, type Strategy, js, parseConfig, withDefaults } from "@tradeoffs/core-tensor";
+import {
+  type Configuration,
+  js,
+  type NamedComposition,
+  parseConfig,
+  type Strategy,
+  withDefaults,
+} from "@tradeoffs/core-tensor";
 import { kvCacheStrategies, kvDtype, mha } from "@tradeoffs/kv-cache";
 import { dense, moeStrategies } from "@tradeoffs/moe";
 import { contiguous, pagingStrategies } from "@tradeoffs/paging";

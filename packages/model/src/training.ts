@@ -2,12 +2,17 @@
  * Training and evaluation on byte text: seeded random windows for training batches, fixed evenly
  * spaced windows for validation, a warmup + cosine learning-rate schedule.
  */
-import { type Rng, type Tensor, backward, noGrad, tensor } from "@tradeoffs/core-tensor";
+import { backward, noGrad, type Rng, type Tensor, tensor } from "@tradeoffs/core-tensor";
 import { AdamW, type AdamWOptions } from "./optimizer.js";
 import type { Transformer } from "./transformer.js";
 
 /** B windows of T+1 bytes at random offsets: ids are the first T, targets the last T. */
-export function sampleBatch(data: Uint8Array, batch: number, seq: number, rng: Rng): { ids: Tensor; targets: Tensor } {
+export function sampleBatch(
+  data: Uint8Array,
+  batch: number,
+  seq: number,
+  rng: Rng,
+): { ids: Tensor; targets: Tensor } {
   const ids = new Int32Array(batch * seq);
   const targets = new Int32Array(batch * seq);
   for (let b = 0; b < batch; b++) {
@@ -17,11 +22,19 @@ export function sampleBatch(data: Uint8Array, batch: number, seq: number, rng: R
       targets[b * seq + t] = data[start + t + 1]!;
     }
   }
-  return { ids: tensor(ids, [batch, seq], { dtype: "i32" }), targets: tensor(targets, [batch, seq], { dtype: "i32" }) };
+  return {
+    ids: tensor(ids, [batch, seq], { dtype: "i32" }),
+    targets: tensor(targets, [batch, seq], { dtype: "i32" }),
+  };
 }
 
 /** Windows k·stride for k = 0..count−1 (deterministic), batched. */
-export function fixedBatches(data: Uint8Array, count: number, batch: number, seq: number): { ids: Tensor; targets: Tensor }[] {
+export function fixedBatches(
+  data: Uint8Array,
+  count: number,
+  batch: number,
+  seq: number,
+): { ids: Tensor; targets: Tensor }[] {
   const out: { ids: Tensor; targets: Tensor }[] = [];
   const stride = Math.floor((data.length - seq - 1) / (count * batch));
   for (let c = 0; c < count; c++) {
@@ -34,13 +47,20 @@ export function fixedBatches(data: Uint8Array, count: number, batch: number, seq
         targets[b * seq + t] = data[start + t + 1]!;
       }
     }
-    out.push({ ids: tensor(ids, [batch, seq], { dtype: "i32" }), targets: tensor(targets, [batch, seq], { dtype: "i32" }) });
+    out.push({
+      ids: tensor(ids, [batch, seq], { dtype: "i32" }),
+      targets: tensor(targets, [batch, seq], { dtype: "i32" }),
+    });
   }
   return out;
 }
 
 /** Mean cross-entropy (nats per byte) over `batches` fixed validation windows. */
-export function evaluate(model: Transformer, data: Uint8Array, options: { batches?: number; batch?: number; seq?: number } = {}): number {
+export function evaluate(
+  model: Transformer,
+  data: Uint8Array,
+  options: { batches?: number; batch?: number; seq?: number } = {},
+): number {
   const batches = fixedBatches(data, options.batches ?? 8, options.batch ?? 8, options.seq ?? 128);
   let total = 0;
   for (const { ids, targets } of batches) {
@@ -64,7 +84,12 @@ export interface TrainOptions extends AdamWOptions {
 }
 
 /** Train `model` on random windows of `data`; returns per-step losses and times. */
-export function train(model: Transformer, data: Uint8Array, rng: Rng, options: TrainOptions): { losses: number[]; stepMs: number[] } {
+export function train(
+  model: Transformer,
+  data: Uint8Array,
+  rng: Rng,
+  options: TrainOptions,
+): { losses: number[]; stepMs: number[] } {
   const opt = new AdamW(model.parameters(), options);
   const losses: number[] = [];
   const stepMs: number[] = [];
@@ -82,7 +107,10 @@ export function train(model: Transformer, data: Uint8Array, rng: Rng, options: T
       ids.dispose();
       targets.dispose();
       const progress = Math.max(0, step - warmup) / Math.max(1, options.steps - warmup);
-      const lr = step < warmup ? (peak * (step + 1)) / warmup : peak * (minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+      const lr =
+        step < warmup
+          ? (peak * (step + 1)) / warmup
+          : peak * (minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
       noGrad(() => opt.step(lr));
       opt.zeroGrad();
       stepMs.push(performance.now() - t0);

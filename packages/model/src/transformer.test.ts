@@ -1,12 +1,4 @@
-import {
-  MemoryLedger,
-  Rng,
-  backward,
-  getLedger,
-  noGrad,
-  tensor,
-  withLedger,
-} from "@tradeoffs/core-tensor";
+import { backward, getLedger, MemoryLedger, noGrad, Rng, tensor, withLedger } from "@tradeoffs/core-tensor";
 import { describe, expect, it } from "vitest";
 import { estimate } from "./estimator.js";
 import { parse } from "./registry.js";
@@ -36,12 +28,13 @@ describe("Transformer on tiny", () => {
       backward(loss);
       loss.dispose();
       const params = model.parameters();
-      const lossAt = () => noGrad(() => {
-        const l = model.loss(x, y);
-        const v = l.item();
-        l.dispose();
-        return v;
-      });
+      const lossAt = () =>
+        noGrad(() => {
+          const l = model.loss(x, y);
+          const v = l.item();
+          l.dispose();
+          return v;
+        });
       let checked = 0;
       for (const p of params) {
         const d = p.data;
@@ -91,7 +84,9 @@ describe("Transformer on tiny", () => {
           const pt = t < 6 ? t : 0;
           const T = part.dim(1);
           for (let j = 0; j < V; j++) {
-            expect(Math.abs(part.data[(b * T + pt) * V + j]! - fd[(b * 10 + t) * V + j]!)).toBeLessThan(DECODE_TOL);
+            expect(Math.abs(part.data[(b * T + pt) * V + j]! - fd[(b * 10 + t) * V + j]!)).toBeLessThan(
+              DECODE_TOL,
+            );
           }
         }
       }

@@ -8,36 +8,36 @@
 import {
   type ArchSpec,
   type AttentionExec,
-  type Configuration,
-  type FfnModule,
-  type KvCache,
-  type LinearWeight,
-  type Plan,
-  Rng,
-  ShapeError,
-  type SlotExec,
-  type Tensor,
-  ValueError,
   add,
+  type Configuration,
   checkpoint,
   clone,
   crossEntropy,
   embedding,
+  type FfnModule,
+  type KvCache,
+  type LinearWeight,
   matmul,
   ones,
+  type Plan,
+  Rng,
   randn,
   reshape,
   rmsNorm,
   rope,
+  ShapeError,
+  type SlotExec,
   scope,
+  type Tensor,
   tensor,
   transpose,
+  ValueError,
   withBackend,
 } from "@tradeoffs/core-tensor";
-import { type PresetName, getPreset } from "./presets.js";
 import { meanPoolKvHeads } from "@tradeoffs/kv-cache";
 import { layerActElements } from "./estimator.js";
 import { basePlan } from "./plan.js";
+import { getPreset, type PresetName } from "./presets.js";
 import { filled } from "./registry.js";
 
 /** Initial or trained weights by Hugging Face Llama names (`model.layers.0.self_attn.q_proj.weight`). */
@@ -53,11 +53,21 @@ export interface TransformerOptions {
    * paper). Returns a new tensor or null. Experts missing from `weights` are upcycled from the dense
    * FFN's matrices of the same layer.
    */
-  readonly convert?: (name: string, stored: Tensor, shape: readonly [number, number], arch: ArchSpec) => Tensor | null;
+  readonly convert?: (
+    name: string,
+    stored: Tensor,
+    shape: readonly [number, number],
+    arch: ArchSpec,
+  ) => Tensor | null;
 }
 
 /** The default conversion: MHA K/V projection rows mean-pooled into fewer K/V heads. */
-export function convertKvHeads(name: string, stored: Tensor, shape: readonly [number, number], arch: ArchSpec): Tensor | null {
+export function convertKvHeads(
+  name: string,
+  stored: Tensor,
+  shape: readonly [number, number],
+  arch: ArchSpec,
+): Tensor | null {
   if (!/self_attn\.[kv]_proj\.weight$/.test(name) || stored.dim(1) !== shape[1]) return null;
   const fromHeads = stored.dim(0) / arch.headDim;
   if (!Number.isInteger(fromHeads) || fromHeads % arch.kvHeads !== 0) return null;
@@ -76,7 +86,9 @@ export const weightName = {
   attn: (i: number, p: "q" | "k" | "v" | "o") => `model.layers.${i}.self_attn.${p}_proj.weight`,
   ffn: (i: number, name: string) => {
     const m = /^(?:(.*)\.)?(gate|up|down)$/.exec(name);
-    return m ? `model.layers.${i}.mlp.${m[1] ? `${m[1]}.` : ""}${m[2]}_proj.weight` : `model.layers.${i}.mlp.${name}.weight`;
+    return m
+      ? `model.layers.${i}.mlp.${m[1] ? `${m[1]}.` : ""}${m[2]}_proj.weight`
+      : `model.layers.${i}.mlp.${name}.weight`;
   },
 };
 
@@ -89,7 +101,15 @@ class Layer {
   readonly o: LinearWeight;
   readonly ffn: FfnModule;
 
-  constructor(parts: { attnNorm: Tensor; ffnNorm: Tensor; q: LinearWeight; k: LinearWeight; v: LinearWeight; o: LinearWeight; ffn: FfnModule }) {
+  constructor(parts: {
+    attnNorm: Tensor;
+    ffnNorm: Tensor;
+    q: LinearWeight;
+    k: LinearWeight;
+    v: LinearWeight;
+    o: LinearWeight;
+    ffn: FfnModule;
+  }) {
     this.attnNorm = parts.attnNorm;
     this.ffnNorm = parts.ffnNorm;
     this.q = parts.q;
@@ -104,7 +124,14 @@ class Layer {
    * Intermediates are disposed as soon as they are dead, so `tmp` holds what the estimator models
    * (see `tmpElements` in estimator.ts); under autograd the saved ones live on as `act`.
    */
-  forward(x: Tensor, arch: ArchSpec, attn: AttentionExec, positions: readonly number[], cache: KvCache | null, index: number): Tensor {
+  forward(
+    x: Tensor,
+    arch: ArchSpec,
+    attn: AttentionExec,
+    positions: readonly number[],
+    cache: KvCache | null,
+    index: number,
+  ): Tensor {
     return scope(() => {
       const [B, T] = x.shape as [number, number, number];
       const { heads: H, kvHeads: Hkv, headDim: D } = arch;
@@ -212,10 +239,15 @@ export class Transformer {
   }
 
   /** Build a model for an executable preset (or an architecture) with a configuration. */
-  static create(model: PresetName | ArchSpec, configuration: Configuration, options: TransformerOptions = {}): Transformer {
+  static create(
+    model: PresetName | ArchSpec,
+    configuration: Configuration,
+    options: TransformerOptions = {},
+  ): Transformer {
     const base = typeof model === "string" ? getPreset(model).arch : model;
     const problems = configuration.check({ arch: base });
-    if (problems.length > 0) throw new ValueError(`${configuration.label} on ${base.name}: ${problems.join("; ")}`, { problems });
+    if (problems.length > 0)
+      throw new ValueError(`${configuration.label} on ${base.name}: ${problems.join("; ")}`, { problems });
     const config = filled(configuration);
     const plan = config.plan(basePlan(base, { kind: "infer", batch: 1, seq: 1, generate: 0 }));
     const arch = plan.arch;
@@ -248,11 +280,20 @@ export class Transformer {
       const convert = options.convert ?? convertKvHeads;
       const converted = shape.length === 2 ? convert(name, t, shape as [number, number], arch) : null;
       if (converted) return converted;
-      throw new ShapeError("Transformer.create", `weight '${name}' is [${t.shape}], the configuration needs [${shape}]`, {
-        name,
-      });
+      throw new ShapeError(
+        "Transformer.create",
+        `weight '${name}' is [${t.shape}], the configuration needs [${shape}]`,
+        {
+          name,
+        },
+      );
     };
-    const f32Param = (name: string, shape: readonly number[], init: () => Tensor, category: string): Tensor => {
+    const f32Param = (
+      name: string,
+      shape: readonly number[],
+      init: () => Tensor,
+      category: string,
+    ): Tensor => {
       const g = given(name, shape);
       const t = g ? clone(g, { category }) : init();
       if (!g) t.storage.recategorize(category);
@@ -261,7 +302,14 @@ export class Transformer {
       created.push(t);
       return t;
     };
-    const linear = (name: string, role: string, out: number, inp: number, std: number, category: string): LinearWeight => {
+    const linear = (
+      name: string,
+      role: string,
+      out: number,
+      inp: number,
+      std: number,
+      category: string,
+    ): LinearWeight => {
       const g = given(name, [out, inp]);
       const w = g ?? randn([out, inp], rng, { std });
       let packed = exec.weights.pack(w, category);
@@ -325,7 +373,14 @@ export class Transformer {
   /** A KV cache for `batch` sequences of up to `maxSeq` tokens, from the configured kv slots. */
   createCache(batch: number, maxSeq: number): KvCache {
     const { layers, kvHeads, headDim } = this.arch;
-    return this.#exec["kv-memory"].createCache({ batch, layers, kvHeads, headDim, maxSeq, dtype: this.#exec["kv-dtype"] });
+    return this.#exec["kv-memory"].createCache({
+      batch,
+      layers,
+      kvHeads,
+      headDim,
+      maxSeq,
+      dtype: this.#exec["kv-dtype"],
+    });
   }
 
   /**
@@ -335,34 +390,47 @@ export class Transformer {
    */
   forward(ids: Tensor, cache: KvCache | null = null): Tensor {
     if (this.#disposed) throw new ValueError("Transformer.forward: the model was disposed");
-    if (ids.rank !== 2 || ids.dtype !== "i32") throw new ShapeError("forward", `ids must be i32 [batch, seq], got ${ids.describe()}`);
+    if (ids.rank !== 2 || ids.dtype !== "i32")
+      throw new ShapeError("forward", `ids must be i32 [batch, seq], got ${ids.describe()}`);
     const [B, T] = ids.shape as [number, number];
     const offset = cache?.length ?? 0;
-    if (cache && cache.spec.batch !== B) throw new ShapeError("forward", `cache holds ${cache.spec.batch} sequences, ids has ${B}`);
+    if (cache && cache.spec.batch !== B)
+      throw new ShapeError("forward", `cache holds ${cache.spec.batch} sequences, ids has ${B}`);
     if (offset + T > this.arch.maxSeq) {
-      throw new ValueError(`forward: position ${offset + T} exceeds the model's maximum of ${this.arch.maxSeq}`);
+      throw new ValueError(
+        `forward: position ${offset + T} exceeds the model's maximum of ${this.arch.maxSeq}`,
+      );
     }
     const positions = Array.from({ length: T }, (_, i) => offset + i);
     return this.run(() =>
       scope(() => {
         let x = embedding(this.embed, ids); // (B, T, d)
         const attn = this.#exec.attention;
-        const segments = cache ? [] : this.#exec.checkpoint.segments(this.layers.length, this.layerActBytes(B, T), B * T * this.arch.dModel * 4);
+        const segments = cache
+          ? []
+          : this.#exec.checkpoint.segments(
+              this.layers.length,
+              this.layerActBytes(B, T),
+              B * T * this.arch.dModel * 4,
+            );
         const inSegment = new Map<number, readonly number[]>();
         for (const seg of segments) inSegment.set(seg[0]!, seg);
         for (let i = 0; i < this.layers.length; ) {
           const seg = inSegment.get(i);
           let next: Tensor;
           if (seg && seg.length > 0) {
-            next = checkpoint((xin) => {
-              let y = xin;
-              for (const j of seg) {
-                const z = this.layers[j]!.forward(y, this.arch, attn, positions, null, j);
-                if (y !== xin) y.dispose();
-                y = z;
-              }
-              return y;
-            }, [x]);
+            next = checkpoint(
+              (xin) => {
+                let y = xin;
+                for (const j of seg) {
+                  const z = this.layers[j]!.forward(y, this.arch, attn, positions, null, j);
+                  if (y !== xin) y.dispose();
+                  y = z;
+                }
+                return y;
+              },
+              [x],
+            );
             i += seg.length;
           } else {
             next = this.layers[i]!.forward(x, this.arch, attn, positions, cache, i);
@@ -402,7 +470,12 @@ export class Transformer {
 
   /** Trainable tensors (adapters only when the base weights are frozen). */
   parameters(): Tensor[] {
-    const all = [this.embed, ...this.layers.flatMap((l) => l.parameters()), this.norm, ...(this.head ? [this.head] : [])];
+    const all = [
+      this.embed,
+      ...this.layers.flatMap((l) => l.parameters()),
+      this.norm,
+      ...(this.head ? [this.head] : []),
+    ];
     return all.filter((t) => t.requiresGrad);
   }
 
@@ -443,17 +516,26 @@ export class Transformer {
 
   /** f32 tensors by name for saving (FP32 weights only; quantised formats are dequantised). */
   namedTensors(): Map<string, Tensor> {
-    const out = new Map<string, Tensor>([[weightName.embed, this.embed], [weightName.norm, this.norm]]);
+    const out = new Map<string, Tensor>([
+      [weightName.embed, this.embed],
+      [weightName.norm, this.norm],
+    ]);
     if (this.head) out.set(weightName.head, this.head);
     this.layers.forEach((l, i) => {
       out.set(weightName.attnNorm(i), l.attnNorm);
       out.set(weightName.ffnNorm(i), l.ffnNorm);
       for (const p of ["q", "k", "v", "o"] as const) {
         const w = l[p];
-        out.set(weightName.attn(i, p), w.format === "FP32" && "weight" in w ? (w as unknown as { weight: Tensor }).weight : w.dequantize());
+        out.set(
+          weightName.attn(i, p),
+          w.format === "FP32" && "weight" in w ? (w as unknown as { weight: Tensor }).weight : w.dequantize(),
+        );
       }
       for (const [name, w] of l.ffn.namedWeights()) {
-        out.set(weightName.ffn(i, name), "apply" in w ? ((w as { weight?: Tensor }).weight ?? w.dequantize()) : w);
+        out.set(
+          weightName.ffn(i, name),
+          "apply" in w ? ((w as { weight?: Tensor }).weight ?? w.dequantize()) : w,
+        );
       }
     });
     return out;

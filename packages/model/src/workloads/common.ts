@@ -12,7 +12,7 @@ import {
   withLedger,
 } from "@tradeoffs/core-tensor";
 import { type Estimate, estimate } from "../estimator.js";
-import { type PresetName, getPreset } from "../presets.js";
+import { getPreset, type PresetName } from "../presets.js";
 import { Transformer, type WeightMap } from "../transformer.js";
 
 export interface RunSpec {
@@ -33,14 +33,24 @@ export interface Measured {
 }
 
 /** Build the model in a fresh ledger, run `fn`, dispose, and verify zero live bytes remain. */
-export function measured<T>(spec: RunSpec, workload: WorkloadSpec, fn: (model: Transformer, ledger: MemoryLedger) => T): T & Measured {
+export function measured<T>(
+  spec: RunSpec,
+  workload: WorkloadSpec,
+  fn: (model: Transformer, ledger: MemoryLedger) => T,
+): T & Measured {
   const preset = getPreset(spec.model);
   if (!preset.executable) {
-    throw new TradeoffsError("E_NOT_EXECUTABLE", `'${spec.model}' is estimate-only; measured runs need tiny or small (use estimate())`);
+    throw new TradeoffsError(
+      "E_NOT_EXECUTABLE",
+      `'${spec.model}' is estimate-only; measured runs need tiny or small (use estimate())`,
+    );
   }
   const ledger = new MemoryLedger({ name: `${spec.config.label}/${workload.kind}` });
   const result = withLedger(ledger, () => {
-    const model = Transformer.create(spec.model, spec.config, { seed: spec.seed ?? 0, ...(spec.weights ? { weights: spec.weights } : {}) });
+    const model = Transformer.create(spec.model, spec.config, {
+      seed: spec.seed ?? 0,
+      ...(spec.weights ? { weights: spec.weights } : {}),
+    });
     try {
       ledger.resetPeak();
       return fn(model, ledger);
@@ -50,10 +60,18 @@ export function measured<T>(spec: RunSpec, workload: WorkloadSpec, fn: (model: T
   });
   const snap = ledger.snapshot();
   if (ledger.live() !== 0) {
-    throw new TradeoffsError("E_LEAK", `workload ${workload.kind} left ${ledger.live()} live bytes: ${JSON.stringify(snap.live)}`);
+    throw new TradeoffsError(
+      "E_LEAK",
+      `workload ${workload.kind} left ${ledger.live()} live bytes: ${JSON.stringify(snap.live)}`,
+    );
   }
   const peak = Object.fromEntries(CATEGORIES.map((c) => [c, snap.peak[c] ?? 0])) as Record<Category, number>;
-  return { ...result, peak, peakTotal: snap.peakTotal, estimate: estimate(spec.model, spec.config, workload) };
+  return {
+    ...result,
+    peak,
+    peakTotal: snap.peakTotal,
+    estimate: estimate(spec.model, spec.config, workload),
+  };
 }
 
 export function median(xs: readonly number[]): number {

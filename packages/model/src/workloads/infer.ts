@@ -3,8 +3,8 @@
  * Measures time per phase and peak bytes per category.
  */
 import { noGrad, tensor } from "@tradeoffs/core-tensor";
-import { loadCorpus } from "../corpus.js";
-import { type Measured, type RunSpec, measured } from "./common.js";
+import { corpusFor } from "../corpus.js";
+import { type Measured, measured, type RunSpec } from "./common.js";
 
 export interface InferOptions {
   readonly batch?: number;
@@ -26,9 +26,9 @@ export interface InferResult extends Measured {
   readonly tokens: readonly number[];
 }
 
-/** Prompts: the first B·P bytes of evenly spaced held-out windows. */
-export function prompts(batch: number, length: number): number[][] {
-  const text = loadCorpus().validation;
+/** Prompts: the first B·P bytes of evenly spaced held-out windows (folded into small vocabularies). */
+export function prompts(batch: number, length: number, vocab = 256): number[][] {
+  const text = corpusFor(vocab).validation;
   const stride = Math.floor((text.length - length) / batch);
   return Array.from({ length: batch }, (_, b) => Array.from(text.subarray(b * stride, b * stride + length)));
 }
@@ -43,7 +43,7 @@ export function runInfer(spec: RunSpec, options: InferOptions = {}): InferResult
       const cache = model.createCache(B, P + G);
       const out: number[] = [];
       try {
-        let ids = tensor(prompts(B, P).flat(), [B, P], { dtype: "i32" });
+        let ids = tensor(prompts(B, P, model.arch.vocab).flat(), [B, P], { dtype: "i32" });
         const t0 = performance.now();
         let prefillMs = 0;
         for (let step = 0; step < G; step++) {

@@ -4,11 +4,11 @@
  * agreement, and validation loss / perplexity of both.
  */
 import { crossEntropy, noGrad, reshape, scope } from "@tradeoffs/core-tensor";
-import { loadCorpus } from "../corpus.js";
+import { corpusFor } from "../corpus.js";
 import { parse } from "../registry.js";
-import { Transformer } from "../transformer.js";
 import { fixedBatches } from "../training.js";
-import { type Measured, type RunSpec, measured } from "./common.js";
+import { Transformer } from "../transformer.js";
+import { type Measured, measured, type RunSpec } from "./common.js";
 
 export interface QualityOptions {
   readonly batches?: number;
@@ -51,7 +51,7 @@ export function runQuality(spec: RunSpec, options: QualityOptions = {}): Quality
       let refLoss = 0;
       let count = 0;
       try {
-        for (const { ids, targets } of fixedBatches(loadCorpus().validation, nb, B, T)) {
+        for (const { ids, targets } of fixedBatches(corpusFor(model.arch.vocab).validation, nb, B, T)) {
           const a = model.forward(ids);
           const r = reference.forward(ids);
           const V = a.dim(-1);

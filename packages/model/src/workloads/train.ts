@@ -2,11 +2,11 @@
  * `train`: AdamW steps on B×T windows of the training text. Measures time per step and peak bytes
  * per category (weights, act, grad, optim, tmp) over the steps.
  */
-import { Rng, backward, noGrad } from "@tradeoffs/core-tensor";
-import { loadCorpus } from "../corpus.js";
+import { backward, noGrad, Rng } from "@tradeoffs/core-tensor";
+import { corpusFor } from "../corpus.js";
 import { AdamW } from "../optimizer.js";
 import { sampleBatch } from "../training.js";
-import { type Measured, type RunSpec, measured, median } from "./common.js";
+import { type Measured, measured, median, type RunSpec } from "./common.js";
 
 export interface TrainWorkloadOptions {
   readonly batch?: number;
@@ -36,7 +36,7 @@ export function runTrain(spec: RunSpec, options: TrainWorkloadOptions = {}): Tra
     const params = model.parameters();
     const opt = new AdamW(params, { lr: options.lr ?? 1e-3 });
     const rng = new Rng(options.seed ?? 7);
-    const data = loadCorpus().train;
+    const data = corpusFor(model.arch.vocab).train;
     const losses: number[] = [];
     const times: number[] = [];
     try {
