@@ -11,7 +11,8 @@ export const INT8_QMAX = 127;
 
 /**
  * Quantise `src[srcOffset .. srcOffset + dim)` into `q[qOffset ..)`; returns the f32 scale (0 for an
- * all-zero vector). `index` only names the vector in errors. Throws a `ValueError` on NaN or ±Inf, which no scale can represent.
+ * all-zero vector). `index` only names the vector in errors. Throws a `ValueError` on NaN or ±Inf,
+ * which no scale can represent.
  */
 export function quantizeAbsmaxInt8(
   src: Float32Array,

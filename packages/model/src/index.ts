@@ -48,3 +48,4 @@ export { type Measured, measured, median, type RunSpec } from "./workloads/commo
 export { type InferOptions, type InferResult, prompts, runInfer } from "./workloads/infer.js";
 export { type QualityOptions, type QualityResult, runQuality } from "./workloads/quality.js";
 export { runTrain, type TrainResult, type TrainWorkloadOptions } from "./workloads/train.js";
+export { HARDWARE, calibrateLocal, getHardware, project, type Hardware, type PhaseTime, type Projection } from "./roofline.js";

@@ -1,0 +1,56 @@
+/**
+ * The data an HTML report is drawn from: plain JSON (numbers and strings), assembled by the CLI
+ * from measured runs and estimates. Every number here came from code; the report only draws it.
+ */
+
+/** Bytes per ledger category. */
+export type CategoryBytes = Readonly<Record<"weights" | "adapters" | "kv" | "act" | "grad" | "optim" | "tmp", number>>;
+
+export interface ReportRow {
+  readonly config: string;
+  /** Peak bytes measured in the ledger (per workload that ran) and the estimator's prediction. */
+  readonly infer?: { readonly measured: CategoryBytes; readonly estimated: CategoryBytes; readonly prefillTokensPerSec: number; readonly decodeMsPerToken: number };
+  readonly train?: { readonly measured: CategoryBytes; readonly estimated: CategoryBytes; readonly stepMs: number };
+  readonly quality?: { readonly lossDelta: number; readonly top1Agreement: number; readonly klDivergence: number; readonly perplexity: number; readonly referencePerplexity: number };
+  /** The same configuration projected to the scale model. */
+  readonly scale?: { readonly model: string; readonly estimated: CategoryBytes; readonly totalBytes: number };
+}
+
+/** One point of a sweep over sequence length (estimated, and measured where it ran here). */
+export interface SweepPoint {
+  readonly series: string;
+  readonly seq: number;
+  readonly bytes: number;
+  readonly source: "measured" | "estimated";
+  readonly timeMs?: number;
+}
+
+export interface CheckpointSchedule {
+  readonly policy: string;
+  readonly layers: number;
+  /** Layers whose activations are kept (true) or recomputed (false). */
+  readonly keep: readonly boolean[];
+  readonly predictedActBytes: number;
+  readonly measuredActBytes?: number;
+  readonly extraForward: number;
+}
+
+/** KV blocks in use and running sequences over scheduler steps, per configuration. */
+export interface ServeTimeline {
+  readonly config: string;
+  readonly steps: readonly { readonly step: number; readonly kvBytesUsed: number; readonly kvBytesReserved: number; readonly running: number }[];
+}
+
+export interface ReportData {
+  readonly title: string;
+  readonly generatedAt: string;
+  /** The executable model measured, e.g. `small`. */
+  readonly model: string;
+  readonly rows: readonly ReportRow[];
+  /** Attention memory vs sequence length (Standard vs Flash) and KV bytes (MHA vs GQA vs MQA). */
+  readonly attentionSweep: readonly SweepPoint[];
+  readonly kvSweep: readonly SweepPoint[];
+  readonly checkpoint: readonly CheckpointSchedule[];
+  readonly serve: readonly ServeTimeline[];
+  readonly notes: readonly string[];
+}
