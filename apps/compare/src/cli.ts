@@ -12,6 +12,7 @@ import {
  * Exit codes: 0 ok, 2 bad input, 1 failure.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { checkClaims } from "./claims.js";
 import {
   entryNameOf,
   estimate,
@@ -149,6 +150,30 @@ Examples:
       });
       if (o.json) process.stdout.write(`${JSON.stringify(estimateJson(estimates), null, 2)}\n`);
       else emit(estimateTable(estimates), o);
+    });
+
+  program
+    .command("claims")
+    .description("check popular rules of thumb against this project's estimator and measurements")
+    .option("--no-measure", "skip the claims that need a measurement on this machine")
+    .option("--json", "print one JSON object")
+    .option("--markdown", "print the table as GitHub Markdown")
+    .option("--csv", "print the table as CSV")
+    .action((o) => {
+      const results = checkClaims({ measure: o.measure !== false });
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ claims: results }, null, 2)}\n`);
+        return;
+      }
+      emit(
+        {
+          title: "Claims check: claim → verdict → the number we get → how it was computed",
+          headers: ["#", "claim", "verdict", "what we get", "how"],
+          rows: results.map((r) => [String(r.id), r.claim, r.verdict, r.value, r.how]),
+          align: ["right", "left", "left", "left", "left"],
+        },
+        o,
+      );
     });
 
   program

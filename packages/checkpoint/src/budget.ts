@@ -23,7 +23,7 @@ export class CheckpointBudgetError extends TradeoffsError {
     const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
     super(
       "E_CKPT_BUDGET",
-      `Ckpt[budget=${args.budgetBytes}]: no checkpointing schedule of ${args.layers} layers keeps peak activations within ${args.budgetBytes} bytes (${formatBytes(args.budgetBytes)}); the smallest feasible budget is ${args.minimumBytes} bytes (${mib(args.minimumBytes)}): raise the budget to at least that, or shrink the batch or sequence`,
+      `no checkpointing schedule of ${args.layers} layers keeps peak activations within ${args.budgetBytes} bytes (${formatBytes(args.budgetBytes)}); the smallest feasible budget is ${args.minimumBytes} bytes (${mib(args.minimumBytes)}): raise the budget to at least that, or shrink the batch or sequence`,
       { ...args },
     );
     this.budgetBytes = args.budgetBytes;

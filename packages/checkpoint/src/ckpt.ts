@@ -20,7 +20,8 @@ const options = {
   budget: { type: "bytes", default: 0, doc: "peak activation budget (Ckpt[budget=64MiB]); 0 = unset" },
 } as const;
 
-type CkptOptions = OptionsOf<typeof options>;
+/** Typed options of `Ckpt`. */
+export type CkptOptions = OptionsOf<typeof options>;
 
 /** The concrete policy an option set means. */
 export function ckptPolicy(o: CkptOptions): "sqrt" | "all" | "every" | "budget" {

@@ -249,7 +249,11 @@ if (json) {
   };
   print(`matmul GFLOP/s, wall clock (f32, C = A·B, median; node ${process.version})`, (r) => r.gflops, true);
   console.log("");
-  print("GFLOP per CPU-second per thread used (kernel speed on the cores it got)", (r) => r.gflopsCpu, false);
+  print(
+    "GFLOP/s projected on idle cores = flops / (CPU-seconds / threads): robust to a busy machine",
+    (r) => r.gflopsCpu,
+    true,
+  );
   console.log(`load average (1 min): ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end`);
   console.log("— = skipped (naive is timed up to 1024³ once; 2048³ would take minutes)");
   for (const n of notes) console.log(`note: ${n}`);

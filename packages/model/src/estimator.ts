@@ -38,7 +38,13 @@ export interface Estimate {
   readonly bytes: Readonly<Record<Category, number>>;
   /** Sum of the category peaks (an upper bound on the total peak). */
   readonly totalBytes: number;
-  readonly flops: { readonly prefill: number; readonly decodePerToken: number; readonly trainStep: number };
+  readonly flops: {
+    readonly prefill: number;
+    readonly decodePerToken: number;
+    readonly trainStep: number;
+    /** Of the prefill: attention scores and weighted values (QKᵀ and PV). */
+    readonly attentionPrefill: number;
+  };
   /** Bytes read from memory: weights once per pass plus the KV cache per decode step. */
   readonly bytesMoved: {
     readonly prefill: number;
@@ -311,17 +317,14 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   }
 
   // FLOPs: 2 per multiply-add over active linear weights, attention scores and values, the head.
-  const activeLinear = params.active - params.embedding + (arch.tiedEmbeddings ? 0 : 0);
+  const activeLinear = params.active - params.embedding;
   const perTokenLinear = 2 * activeLinear + 2 * d * V;
-  const attnFlops = (tq2: number, tk: number) =>
-    L *
-    4 *
-    B *
-    H *
-    D *
-    tq2 *
-    (plan.attention.kind === "flash" ? Math.min(tk, (tk + 1) / 2 + plan.attention.blockK) : tk);
-  const prefill = N * perTokenLinear + attnFlops(T, T);
+  // Standard computes every score; Flash skips key blocks entirely above the causal diagonal.
+  const keysPerQuery = (tq: number, tk: number) =>
+    plan.attention.kind === "flash" && tq > 1 ? Math.min(tk, (tk + 1) / 2 + plan.attention.blockK / 2) : tk;
+  const attnFlops = (tq: number, tk: number) => L * 4 * B * H * D * tq * keysPerQuery(tq, tk);
+  const attentionPrefill = attnFlops(T, T);
+  const prefill = N * perTokenLinear + attentionPrefill;
   const ctx = w.seq + Math.max(1, w.generate);
   const decodePerToken = B * perTokenLinear + attnFlops(1, ctx);
   const recompute = (() => {
@@ -340,7 +343,7 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     params,
     bytes,
     totalBytes: CATEGORIES.reduce((s, c) => s + bytes[c], 0),
-    flops: { prefill, decodePerToken, trainStep },
+    flops: { prefill, decodePerToken, trainStep, attentionPrefill },
     bytesMoved: {
       prefill: weightRead + N * L * Hkv * 2 * D * plan.kv.bytesPerElement,
       decodePerToken: weightRead + kvPerToken,

@@ -35,6 +35,15 @@ export {
   presets,
 } from "./presets.js";
 export { baselineComposition, baselines, filled, parse, registry } from "./registry.js";
+export {
+  calibrateLocal,
+  getHardware,
+  HARDWARE,
+  type Hardware,
+  type PhaseTime,
+  type Projection,
+  project,
+} from "./roofline.js";
 export { byteTokenizer } from "./tokenizer.js";
 export { evaluate, fixedBatches, sampleBatch, type TrainOptions, train } from "./training.js";
 export {
@@ -48,4 +57,3 @@ export { type Measured, measured, median, type RunSpec } from "./workloads/commo
 export { type InferOptions, type InferResult, prompts, runInfer } from "./workloads/infer.js";
 export { type QualityOptions, type QualityResult, runQuality } from "./workloads/quality.js";
 export { runTrain, type TrainResult, type TrainWorkloadOptions } from "./workloads/train.js";
-export { HARDWARE, calibrateLocal, getHardware, project, type Hardware, type PhaseTime, type Projection } from "./roofline.js";

@@ -4,7 +4,7 @@
  * the device memory. Device figures are vendor datasheet peaks (dense, no sparsity); `local` is
  * calibrated by measuring this machine's matmul and memory bandwidth.
  */
-import { ValueError, closestMatch, getBackend } from "@tradeoffs/core-tensor";
+import { closestMatch, getBackend, ValueError } from "@tradeoffs/core-tensor";
 import type { Estimate } from "./estimator.js";
 
 export interface Hardware {
@@ -20,9 +20,21 @@ export interface Hardware {
 
 export const HARDWARE: Readonly<Record<string, Hardware>> = {
   // NVIDIA A100 datasheet (SXM4 80GB): 312 TFLOPS BF16 dense, 2,039 GB/s HBM2e.
-  "a100-80gb": { name: "a100-80gb", flops: 312e12, bandwidth: 2.039e12, memory: 80e9, source: "NVIDIA A100 datasheet" },
+  "a100-80gb": {
+    name: "a100-80gb",
+    flops: 312e12,
+    bandwidth: 2.039e12,
+    memory: 80e9,
+    source: "NVIDIA A100 datasheet",
+  },
   // NVIDIA H100 SXM5 80GB: 989 TFLOPS BF16 dense, 3.35 TB/s HBM3.
-  "h100-80gb": { name: "h100-80gb", flops: 989e12, bandwidth: 3.35e12, memory: 80e9, source: "NVIDIA H100 datasheet" },
+  "h100-80gb": {
+    name: "h100-80gb",
+    flops: 989e12,
+    bandwidth: 3.35e12,
+    memory: 80e9,
+    source: "NVIDIA H100 datasheet",
+  },
 };
 
 /** Measure this machine: f32 matmul FLOP/s on the current backend and streaming read bandwidth. */
@@ -32,10 +44,21 @@ export function calibrateLocal(memoryBytes = 24 * 2 ** 30): Hardware {
   const b = new Float32Array(n * n).fill(0.25);
   const c = new Float32Array(n * n);
   const args = {
-    m: n, n, k: n, batch: 1,
-    a, aOffset: 0, aBatchStride: 0, transA: false,
-    b, bOffset: 0, bBatchStride: 0, transB: false,
-    c, cOffset: 0, cBatchStride: 0,
+    m: n,
+    n,
+    k: n,
+    batch: 1,
+    a,
+    aOffset: 0,
+    aBatchStride: 0,
+    transA: false,
+    b,
+    bOffset: 0,
+    bBatchStride: 0,
+    transB: false,
+    c,
+    cOffset: 0,
+    cBatchStride: 0,
   };
   const backend = getBackend();
   backend.matmul(args);
@@ -57,7 +80,13 @@ export function calibrateLocal(memoryBytes = 24 * 2 ** 30): Hardware {
   }
   const bandwidth = (big.byteLength * passes) / ((performance.now() - t1) / 1000);
   if (sum < 0) throw new Error("unreachable");
-  return { name: "local", flops, bandwidth, memory: memoryBytes, source: `measured here (${backend.name} matmul 256³, f32 streaming read)` };
+  return {
+    name: "local",
+    flops,
+    bandwidth,
+    memory: memoryBytes,
+    source: `measured here (${backend.name} matmul 256³, f32 streaming read)`,
+  };
 }
 
 export function getHardware(name: string): Hardware {
@@ -66,7 +95,9 @@ export function getHardware(name: string): Hardware {
   if (!hw) {
     const known = [...Object.keys(HARDWARE), "local"];
     const near = closestMatch(name, known);
-    throw new ValueError(`unknown hardware '${name}'${near ? ` (did you mean '${near}'?)` : ""}; choose ${known.join(", ")}`);
+    throw new ValueError(
+      `unknown hardware '${name}'${near ? ` (did you mean '${near}'?)` : ""}; choose ${known.join(", ")}`,
+    );
   }
   return hw;
 }

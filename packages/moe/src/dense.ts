@@ -107,6 +107,7 @@ export class SwiGlu implements FfnModule {
   }
 }
 
+/** `Dense`: the baseline SwiGLU feed-forward block (the oracle for `MoE[experts=1,topK=1]`). */
 export const dense = defineStrategy({
   name: "Dense",
   slot: "ffn",

@@ -23,8 +23,11 @@ export function expertCapacity(
 
 /** Assignments grouped by expert; expert e owns entries [offsets[e], offsets[e+1]). */
 export interface Dispatch {
+  /** Tokens N routed. */
   readonly tokens: number;
+  /** Choices per token k. */
   readonly topK: number;
+  /** Routed experts E. */
   readonly experts: number;
   /** Per-expert limit (Infinity = dropless). */
   readonly capacity: number;

@@ -33,7 +33,7 @@ import {
 } from "@tradeoffs/core-tensor";
 import { loadBalancingLoss, routerZLoss } from "./aux-loss.js";
 import { SwiGlu } from "./dense.js";
-import { coefficientOfVariation, type Dispatch, dispatchTokens } from "./dispatch.js";
+import { coefficientOfVariation, dispatchTokens } from "./dispatch.js";
 import { routeTopK } from "./router.js";
 
 /** Std of the router's N(0, σ²) init: the same as the block's other linears. */
@@ -80,13 +80,18 @@ export type MoeStats = {
 
 /** A mixture-of-experts feed-forward block. */
 export class MoeFfn implements FfnModule {
+  /** Router weight [E, dModel], f32, trainable. */
   readonly router: Tensor;
+  /** The E routed experts. */
   readonly experts: readonly FfnModule[];
+  /** The shared experts (every token). */
   readonly shared: readonly FfnModule[];
   readonly options: MoeOptions;
+  /** Model width d. */
   readonly dModel: number;
   #aux: Tensor | null = null;
-  #last: Dispatch | null = null;
+  /** Statistics of the last forward (per-expert counts only; the index lists are not kept). */
+  #last: MoeStats | null = null;
 
   constructor(parts: MoeParts, options: MoeOptions) {
     const { router, experts, shared } = parts;
@@ -153,7 +158,14 @@ export class MoeFfn implements FfnModule {
       const logits = matmul(x2, this.router, { transB: true }); // [N, E]
       const { indices, gates } = routeTopK(logits, k); // [N, k] each
       const plan = dispatchTokens(indices.int32, N, k, E, capacity);
-      this.#last = plan;
+      this.#last = {
+        tokens: N,
+        capacity: plan.capacity,
+        routedPerExpert: Array.from(plan.routed),
+        tokensPerExpert: Array.from(plan.kept),
+        dropped: plan.dropped,
+        cv: coefficientOfVariation(plan.routed),
+      };
       const M = plan.tokenIds.length;
       let out: Tensor;
       if (M > 0) {
@@ -195,22 +207,12 @@ export class MoeFfn implements FfnModule {
   }
 
   stats(): MoeStats {
-    const p = this.#last;
-    const E = this.options.experts;
-    if (!p) {
-      const z = new Array<number>(E).fill(0);
-      return { tokens: 0, capacity: 0, routedPerExpert: z, tokensPerExpert: z, dropped: 0, cv: 0 };
-    }
-    return {
-      tokens: p.tokens,
-      capacity: p.capacity,
-      routedPerExpert: Array.from(p.routed),
-      tokensPerExpert: Array.from(p.kept),
-      dropped: p.dropped,
-      cv: coefficientOfVariation(p.routed),
-    };
+    if (this.#last) return this.#last;
+    const z = new Array<number>(this.options.experts).fill(0);
+    return { tokens: 0, capacity: 0, routedPerExpert: z, tokensPerExpert: z, dropped: 0, cv: 0 };
   }
 
+  /** Trainable tensors: experts, shared experts, then the router. */
   parameters(): Tensor[] {
     return [
       ...this.experts.flatMap((e) => e.parameters()),
@@ -219,6 +221,7 @@ export class MoeFfn implements FfnModule {
     ];
   }
 
+  /** `experts.<i>.<gate|up|down>`, `shared.<i>.<...>`, `router`. */
   namedWeights(): Map<string, LinearWeight | Tensor> {
     const m = new Map<string, LinearWeight | Tensor>();
     this.experts.forEach((e, i) => {
@@ -231,6 +234,7 @@ export class MoeFfn implements FfnModule {
     return m;
   }
 
+  /** Free the weights and the held auxiliary loss. */
   dispose(): void {
     this.#aux?.dispose();
     this.#aux = null;
@@ -252,6 +256,10 @@ export function moeProblems(o: MoeOptions): string[] {
   return problems;
 }
 
+/**
+ * `MoE[experts=8,topK=2,capacity=inf]` (also `aux=0.01`, `zloss=0`, `shared=0`): the mixture-of-experts
+ * `ffn` strategy; `moe({ experts: 8, topK: 2, capacity: 1.25 })`.
+ */
 export const moe = defineStrategy({
   name: "MoE",
   slot: "ffn",

@@ -4,14 +4,31 @@
  */
 
 /** Bytes per ledger category. */
-export type CategoryBytes = Readonly<Record<"weights" | "adapters" | "kv" | "act" | "grad" | "optim" | "tmp", number>>;
+export type CategoryBytes = Readonly<
+  Record<"weights" | "adapters" | "kv" | "act" | "grad" | "optim" | "tmp", number>
+>;
 
 export interface ReportRow {
   readonly config: string;
   /** Peak bytes measured in the ledger (per workload that ran) and the estimator's prediction. */
-  readonly infer?: { readonly measured: CategoryBytes; readonly estimated: CategoryBytes; readonly prefillTokensPerSec: number; readonly decodeMsPerToken: number };
-  readonly train?: { readonly measured: CategoryBytes; readonly estimated: CategoryBytes; readonly stepMs: number };
-  readonly quality?: { readonly lossDelta: number; readonly top1Agreement: number; readonly klDivergence: number; readonly perplexity: number; readonly referencePerplexity: number };
+  readonly infer?: {
+    readonly measured: CategoryBytes;
+    readonly estimated: CategoryBytes;
+    readonly prefillTokensPerSec: number;
+    readonly decodeMsPerToken: number;
+  };
+  readonly train?: {
+    readonly measured: CategoryBytes;
+    readonly estimated: CategoryBytes;
+    readonly stepMs: number;
+  };
+  readonly quality?: {
+    readonly lossDelta: number;
+    readonly top1Agreement: number;
+    readonly klDivergence: number;
+    readonly perplexity: number;
+    readonly referencePerplexity: number;
+  };
   /** The same configuration projected to the scale model. */
   readonly scale?: { readonly model: string; readonly estimated: CategoryBytes; readonly totalBytes: number };
 }
@@ -38,7 +55,12 @@ export interface CheckpointSchedule {
 /** KV blocks in use and running sequences over scheduler steps, per configuration. */
 export interface ServeTimeline {
   readonly config: string;
-  readonly steps: readonly { readonly step: number; readonly kvBytesUsed: number; readonly kvBytesReserved: number; readonly running: number }[];
+  readonly steps: readonly {
+    readonly step: number;
+    readonly kvBytesUsed: number;
+    readonly kvBytesReserved: number;
+    readonly running: number;
+  }[];
 }
 
 export interface ReportData {
