@@ -194,7 +194,8 @@ if (json) {
     `${r.cpuRatio.toFixed(2)}×`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(" | ")} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
   console.log(`attention: causal, headDim ${D}, batch 1, Flash block ${BLOCK}; median wall time`);
   console.log(line(head));
   console.log(`| ${widths.map((w, i) => (i < 3 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`);

@@ -188,7 +188,7 @@ export function layerTmpElements(plan: Plan, batch: number, tq: number, tk: numb
   const N = batch * tq;
   const A = N * H * D;
   const K = N * Hkv * D;
-  const kvAll = tk > tq ? batch * Hkv * tk * D : K; // decode attends over the gathered cache
+  const cacheRead = tk > tq ? 2 * batch * Hkv * tk * D : 0; // decode gathers K and V from the cache
   const inner =
     plan.attention.kind === "flash"
       ? A + batch * H * tq + plan.attention.blockQ * plan.attention.blockK
@@ -198,7 +198,7 @@ export function layerTmpElements(plan: Plan, batch: number, tq: number, tk: numb
     2 * N * d + A + 2 * K, // normed h with the three projections
     N * d + 2 * A + 2 * K, // q split into heads before RoPE
     N * d + A + 3 * K, // k split and rotated
-    N * d + A + 2 * kvAll + inner, // attention
+    N * d + A + 2 * K + cacheRead + inner, // attention
     3 * N * d + 3 * N * F * width, // FFN: x, x2, h2, silu(gate), up, product
     4 * N * d + N * F * width, // FFN output beside the residuals
   );

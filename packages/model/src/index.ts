@@ -57,3 +57,4 @@ export { type Measured, measured, median, type RunSpec } from "./workloads/commo
 export { type InferOptions, type InferResult, prompts, runInfer } from "./workloads/infer.js";
 export { type QualityOptions, type QualityResult, runQuality } from "./workloads/quality.js";
 export { runTrain, type TrainResult, type TrainWorkloadOptions } from "./workloads/train.js";
+export { SMALL_TRACE, runServe, transformerStepModel, type ServeOptions, type ServeResult } from "./workloads/serve.js";

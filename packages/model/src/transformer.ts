@@ -7,7 +7,6 @@
  */
 import {
   type ArchSpec,
-  type AttentionExec,
   add,
   type Configuration,
   checkpoint,
@@ -60,6 +59,12 @@ export interface TransformerOptions {
     arch: ArchSpec,
   ) => Tensor | null;
 }
+
+/**
+ * Attention for one layer given this step's q [B, H, T, D] and k, v [B, Hkv, T, D]: store K/V where
+ * the caller keeps them (a KV cache) and attend over everything cached. Must not dispose q, k, v.
+ */
+export type KvAttend = (layer: number, q: Tensor, k: Tensor, v: Tensor) => Tensor;
 
 /** The default conversion: MHA K/V projection rows mean-pooled into fewer K/V heads. */
 export function convertKvHeads(
@@ -120,18 +125,11 @@ class Layer {
   }
 
   /**
-   * x [B, T, d] → [B, T, d]. With a cache, K/V of these positions are appended to it first.
-   * Intermediates are disposed as soon as they are dead, so `tmp` holds what the estimator models
-   * (see `tmpElements` in estimator.ts); under autograd the saved ones live on as `act`.
+   * x [B, T, d] → [B, T, d]; attention through `kvAttend` (which stores K/V where the caller
+   * keeps them). Intermediates are disposed as soon as they are dead, so `tmp` holds what the
+   * estimator models (`layerTmpElements`); under autograd the saved ones live on as `act`.
    */
-  forward(
-    x: Tensor,
-    arch: ArchSpec,
-    attn: AttentionExec,
-    positions: readonly number[],
-    cache: KvCache | null,
-    index: number,
-  ): Tensor {
+  forward(x: Tensor, arch: ArchSpec, positions: readonly number[], kvAttend: KvAttend, index: number): Tensor {
     return scope(() => {
       const [B, T] = x.shape as [number, number, number];
       const { heads: H, kvHeads: Hkv, headDim: D } = arch;
@@ -151,18 +149,9 @@ class Layer {
       const vl = this.v.apply(h);
       h.dispose();
       const q = heads(ql, H, true); // (B, H, T, D)
-      let k = heads(kl, Hkv, true); // (B, Hkv, T, D)
-      let v = heads(vl, Hkv, false); // (B, Hkv, T, D)
-      if (cache) {
-        const prior = cache.length;
-        cache.append(index, k, v);
-        if (prior > 0) {
-          k.dispose();
-          v.dispose();
-          ({ k, v } = cache.read(index)); // (B, Hkv, prior + T, D)
-        }
-      }
-      const o = attn.attend(q, k, v, { causal: true, window: arch.window }); // (B, H, T, D)
+      const k = heads(kl, Hkv, true); // (B, Hkv, T, D)
+      const v = heads(vl, Hkv, false); // (B, Hkv, T, D)
+      const o = kvAttend(index, q, k, v); // (B, H, T, D)
       q.dispose();
       k.dispose();
       v.dispose();
@@ -389,57 +378,69 @@ export class Transformer {
    * segments.
    */
   forward(ids: Tensor, cache: KvCache | null = null): Tensor {
-    if (this.#disposed) throw new ValueError("Transformer.forward: the model was disposed");
-    if (ids.rank !== 2 || ids.dtype !== "i32")
-      throw new ShapeError("forward", `ids must be i32 [batch, seq], got ${ids.describe()}`);
-    const [B, T] = ids.shape as [number, number];
-    const offset = cache?.length ?? 0;
-    if (cache && cache.spec.batch !== B)
-      throw new ShapeError("forward", `cache holds ${cache.spec.batch} sequences, ids has ${B}`);
-    if (offset + T > this.arch.maxSeq) {
-      throw new ValueError(
-        `forward: position ${offset + T} exceeds the model's maximum of ${this.arch.maxSeq}`,
-      );
+    if (cache && cache.spec.batch !== ids.dim(0)) {
+      throw new ShapeError("forward", `cache holds ${cache.spec.batch} sequences, ids has ${ids.dim(0)}`);
     }
+    const offset = cache?.length ?? 0;
+    const T = ids.rank === 2 ? ids.dim(1) : 0;
     const positions = Array.from({ length: T }, (_, i) => offset + i);
+    const attn = this.#exec.attention;
+    const options = { causal: true, window: this.arch.window };
+    const kvAttend: KvAttend = (layer, q, k, v) => {
+      if (!cache) return attn.attend(q, k, v, options);
+      cache.append(layer, k, v);
+      if (offset === 0) return attn.attend(q, k, v, options);
+      const all = cache.read(layer); // (B, Hkv, offset + T, D)
+      const o = attn.attend(q, all.k, all.v, options);
+      all.k.dispose();
+      all.v.dispose();
+      return o;
+    };
+    const logits = this.forwardWith(ids, positions, kvAttend, cache === null);
+    if (cache) cache.advance(T);
+    return logits;
+  }
+
+  /**
+   * The general forward: ids [B, T] at `positions` (T shared positions, or B·T, one row per
+   * sequence), attention through `kvAttend`. `segments`: run the checkpoint strategy's segments
+   * (training without a cache).
+   */
+  forwardWith(ids: Tensor, positions: readonly number[], kvAttend: KvAttend, segments = false): Tensor {
+    if (this.#disposed) throw new ValueError("Transformer.forward: the model was disposed");
+    if (ids.rank !== 2 || ids.dtype !== "i32") throw new ShapeError("forward", `ids must be i32 [batch, seq], got ${ids.describe()}`);
+    const [B, T] = ids.shape as [number, number];
+    const last = positions.reduce((m, p) => Math.max(m, p), -1);
+    if (last >= this.arch.maxSeq) {
+      throw new ValueError(`forward: position ${last + 1} exceeds the model's maximum of ${this.arch.maxSeq}`);
+    }
     return this.run(() =>
       scope(() => {
         let x = embedding(this.embed, ids); // (B, T, d)
-        const attn = this.#exec.attention;
-        const segments = cache
-          ? []
-          : this.#exec.checkpoint.segments(
-              this.layers.length,
-              this.layerActBytes(B, T),
-              B * T * this.arch.dModel * 4,
-            );
+        const plan = segments ? this.#exec.checkpoint.segments(this.layers.length, this.layerActBytes(B, T), B * T * this.arch.dModel * 4) : [];
         const inSegment = new Map<number, readonly number[]>();
-        for (const seg of segments) inSegment.set(seg[0]!, seg);
+        for (const seg of plan) inSegment.set(seg[0]!, seg);
         for (let i = 0; i < this.layers.length; ) {
           const seg = inSegment.get(i);
           let next: Tensor;
           if (seg && seg.length > 0) {
-            next = checkpoint(
-              (xin) => {
-                let y = xin;
-                for (const j of seg) {
-                  const z = this.layers[j]!.forward(y, this.arch, attn, positions, null, j);
-                  if (y !== xin) y.dispose();
-                  y = z;
-                }
-                return y;
-              },
-              [x],
-            );
+            next = checkpoint((xin) => {
+              let y = xin;
+              for (const j of seg) {
+                const z = this.layers[j]!.forward(y, this.arch, positions, kvAttend, j);
+                if (y !== xin) y.dispose();
+                y = z;
+              }
+              return y;
+            }, [x]);
             i += seg.length;
           } else {
-            next = this.layers[i]!.forward(x, this.arch, attn, positions, cache, i);
+            next = this.layers[i]!.forward(x, this.arch, positions, kvAttend, i);
             i++;
           }
           x.dispose(); // under autograd its storage lives on as a saved activation
           x = next;
         }
-        if (cache) cache.advance(T);
         const h = rmsNorm(x, this.norm, this.arch.normEps);
         x.dispose();
         return matmul(h, this.head ?? this.embed, { transB: true }); // (B, T, V)

@@ -1,0 +1,135 @@
+/**
+ * `serve`: a seeded synthetic request trace through the continuous-batching scheduler of
+ * `@tradeoffs/paging`, driven by the real transformer. `Contiguous` reserves each request's maximum
+ * length up front; `Paged[block]` allocates blocks on demand. Same trace, same KV budget.
+ */
+import { type AttendOptions, type Tensor, ValueError, concat, narrow, noGrad, tensor } from "@tradeoffs/core-tensor";
+import {
+  ContiguousSequenceCache,
+  PagedKvCache,
+  type ServeMetrics,
+  type SequenceCache,
+  type StepModel,
+  type StepRecord,
+  type TraceOptions,
+  serve,
+  syntheticTrace,
+} from "@tradeoffs/paging";
+import type { KvAttend, Transformer } from "../transformer.js";
+import { type Measured, type RunSpec, measured } from "./common.js";
+
+/** Adapt a transformer to the scheduler's `StepModel`: per-sequence K/V through a `SequenceCache`. */
+export function transformerStepModel(model: Transformer): StepModel {
+  const options: AttendOptions = { causal: true, window: model.arch.window };
+  const lastRows = (logits: Tensor): Float32Array[] => {
+    const [B, T, V] = logits.shape as [number, number, number];
+    const d = logits.data;
+    return Array.from({ length: B }, (_, b) => d.slice((b * T + T - 1) * V, (b * T + T) * V));
+  };
+  return {
+    vocab: model.arch.vocab,
+    prefill(cache, seqId, tokens, start) {
+      const fresh = tokens.slice(start);
+      if (fresh.length === 0) throw new ValueError(`prefill of sequence ${seqId}: nothing to compute after ${start} cached tokens`);
+      const positions = fresh.map((_, i) => start + i);
+      const kvAttend: KvAttend = (layer, q, k, v) => {
+        cache.appendTokens(seqId, layer, k, v);
+        return cache.attend(q, seqId, layer, options);
+      };
+      return noGrad(() => {
+        const ids = tensor(fresh, [1, fresh.length], { dtype: "i32" });
+        const logits = model.forwardWith(ids, positions, kvAttend);
+        const row = lastRows(logits)[0]!;
+        logits.dispose();
+        ids.dispose();
+        return row;
+      });
+    },
+    decode(cache, seqIds, tokens) {
+      const B = seqIds.length;
+      const positions = seqIds.map((id) => cache.sequenceLength(id));
+      const kvAttend: KvAttend = (layer, q, k, v) => {
+        const outs: Tensor[] = [];
+        for (let b = 0; b < B; b++) {
+          const kb = narrow(k, b, b + 1);
+          const vb = narrow(v, b, b + 1);
+          cache.appendTokens(seqIds[b]!, layer, kb, vb);
+          kb.dispose();
+          vb.dispose();
+          const qb = narrow(q, b, b + 1);
+          outs.push(cache.attend(qb, seqIds[b]!, layer, options));
+          qb.dispose();
+        }
+        const o = concat(outs, 0); // (B, H, 1, D)
+        for (const t of outs) t.dispose();
+        return o;
+      };
+      return noGrad(() => {
+        const ids = tensor(tokens, [B, 1], { dtype: "i32" });
+        const logits = model.forwardWith(ids, positions, kvAttend);
+        const rows = lastRows(logits);
+        logits.dispose();
+        ids.dispose();
+        return rows;
+      });
+    },
+  };
+}
+
+export interface ServeOptions {
+  /** KV memory budget in bytes (the same for every configuration). Default 2 MiB (341 tokens of small). */
+  readonly budgetBytes?: number;
+  readonly trace?: TraceOptions;
+  readonly preemption?: "recompute" | "swap";
+  readonly maxBatch?: number;
+}
+
+export interface ServeResult extends Measured {
+  readonly kind: "serve";
+  readonly memory: "contiguous" | "paged";
+  readonly metrics: ServeMetrics;
+  readonly budgetBytes: number;
+  /** KV bytes reserved and used, and running sequences, after each scheduler step. */
+  readonly timeline: readonly { readonly step: number; readonly reserved: number; readonly used: number; readonly running: number }[];
+}
+
+/** Default trace for the small model: 24 requests, short prompts and outputs, seeded. */
+export const SMALL_TRACE: TraceOptions = {
+  requests: 24,
+  seed: 7,
+  rate: 50,
+  vocab: 256,
+  prompt: { median: 24, sigma: 0.6, min: 4, max: 96 },
+  output: { median: 16, sigma: 0.8, min: 2, max: 96 },
+  maxNewTokens: 96,
+};
+
+export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult {
+  const budgetBytes = options.budgetBytes ?? 2 * 2 ** 20;
+  const trace = syntheticTrace({ ...SMALL_TRACE, ...options.trace });
+  const workload = { kind: "serve", batch: options.maxBatch ?? 16, seq: 0, generate: 0 } as const;
+  return measured(spec, workload, (model) => {
+    const kvMemory = model.config.get("kv-memory");
+    const memory = kvMemory?.name === "Paged" ? ("paged" as const) : ("contiguous" as const);
+    const { layers, kvHeads, headDim } = model.arch;
+    const dtype = model.exec["kv-dtype"];
+    const cache: SequenceCache =
+      memory === "paged"
+        ? new PagedKvCache({ layers, kvHeads, headDim, dtype, block: Number(kvMemory?.options.block ?? 16), budgetBytes, hostBlocks: options.preemption === "swap" ? 64 : 0 })
+        : new ContiguousSequenceCache({ layers, kvHeads, headDim, dtype, budgetBytes });
+    const timeline: { step: number; reserved: number; used: number; running: number }[] = [];
+    try {
+      const { metrics } = serve(trace, {
+        cache,
+        model: transformerStepModel(model),
+        preemption: options.preemption ?? "recompute",
+        maxBatch: options.maxBatch ?? 16,
+        maxSeq: model.arch.maxSeq,
+        onStep: (s: StepRecord) => timeline.push({ step: s.step, reserved: s.usage.reservedBytes, used: s.usage.usedBytes, running: s.running }),
+      });
+      return { kind: "serve" as const, memory, metrics, budgetBytes, timeline };
+    } finally {
+      cache.dispose();
+    }
+  });
+}
