@@ -1,22 +1,26 @@
 #!/usr/bin/env node
+/**
+ * The compare CLI. `tradeoffs-compare [configs…]` measures configurations on the small model and
+ * projects them to a published one; `estimate` prints the estimator's figures for any preset;
+ * `claims` checks rules of thumb; `list` shows every strategy. Exit codes: 0 ok, 2 bad input, 1 failure.
+ */
 import {
   ConfigError,
   type Configuration,
+  parseBytes,
   setBackend,
   TradeoffsError,
   ValueError,
+  writeFileAtomic,
 } from "@tradeoffs/core-tensor";
-/**
- * The compare CLI. `tradeoffs-compare [configs…]` measures configurations on the small model;
- * `estimate` prints the estimator's figures for any preset; `list` shows every strategy.
- * Exit codes: 0 ok, 2 bad input, 1 failure.
- */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { checkClaims } from "./claims.js";
 import {
   entryNameOf,
   estimate,
+  getHardware,
   getPreset,
+  HARDWARE,
   PRESET_NAMES,
   type PresetName,
   parse,
@@ -24,9 +28,17 @@ import {
   type WorkloadSpec,
 } from "./deps.js";
 import { createProgress } from "./progress.js";
-import { compareJson, compareTable, estimateJson, estimateTable } from "./render.js";
-import { runConfigs, WORKLOADS, type WorkloadName } from "./run.js";
+import { compareJson, compareTable, estimateJson, estimateTable, scaleTable, serveTable } from "./render.js";
+import { renderHtmlReport } from "./report/html.js";
+import { DEFAULT_WORKLOADS, runConfigs, WORKLOADS, type WorkloadName } from "./run.js";
+import { defaultBackend, defaultSuite, projectRows, reportData, scaleJson } from "./suite.js";
 import { renderCsv, renderMarkdown, renderText, type Table } from "./table.js";
+
+function parseBudget(v: string): number {
+  const n = parseBytes(v);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError("must be a byte size such as 2097152, 512KiB or 2MiB");
+  return n;
+}
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -71,7 +83,10 @@ export function buildProgram(): Command {
     .argument("[configs...]", 'configuration strings such as Baseline, Flash, "GQA[kvHeads=2]+KV[int8]"')
     .addOption(new Option("--model <preset>", "executable preset to measure").default("small"))
     .addOption(
-      new Option("--workload <name>", "which workloads to run").choices([...WORKLOADS, "all"]).default("all"),
+      new Option("--workload <name>", "which workloads to run (default: infer, train, quality)").choices([
+        ...WORKLOADS,
+        "all",
+      ]),
     )
     .option("--batch <n>", "batch size (default: 1 for infer, 4 for train)", positiveInt("--batch"))
     .option("--seq <n>", "training / quality sequence length", positiveInt("--seq"), 64)
@@ -79,7 +94,12 @@ export function buildProgram(): Command {
     .option("--generate <n>", "tokens to generate for infer", positiveInt("--generate"), 16)
     .option("--steps <n>", "training steps to time", positiveInt("--steps"), 2)
     .option("--seed <n>", "seed for initialisation and batches", positiveInt("--seed"), 1)
-    .addOption(new Option("--backend <name>", "kernel backend").default("JS"))
+    .option("--budget <bytes>", "KV memory budget for serve (e.g. 2MiB)", parseBudget)
+    .addOption(new Option("--scale <preset>", "published model to project each configuration to ('none' to skip)").default("llama2-70b"))
+    .option("--scale-seq <n>", "sequence length for the projection", positiveInt("--scale-seq"), 4096)
+    .addOption(new Option("--hardware <name>", "device for the roofline projection").choices([...Object.keys(HARDWARE), "local"]).default("a100-80gb"))
+    .addOption(new Option("--backend <name>", "kernel backend (JS, or WASM where available)").default(defaultBackend()))
+    .option("--html <file>", "also write a self-contained HTML report with plots")
     .option("--json", "print one JSON object instead of a table")
     .option("--csv", "print the table as CSV")
     .option("--markdown", "print the table as GitHub Markdown")
@@ -102,8 +122,10 @@ Examples:
         );
       }
       setBackend(o.backend);
-      const parsed = parseConfigs(configs.length > 0 ? configs : ["Baseline"]);
-      const workloads: WorkloadName[] = o.workload === "all" ? [...WORKLOADS] : [o.workload];
+      const parsed = parseConfigs(configs.length > 0 ? configs : defaultSuite());
+      const workloads: WorkloadName[] =
+        o.workload === undefined ? [...DEFAULT_WORKLOADS] : o.workload === "all" ? [...WORKLOADS] : [o.workload];
+      const scale = o.scale === "none" ? null : getPreset(o.scale);
       const rows = runConfigs(
         parsed,
         {
@@ -115,11 +137,25 @@ Examples:
           generate: o.generate,
           steps: o.steps,
           seed: o.seed,
+          budget: o.budget,
         },
         createProgress({ quiet: Boolean(o.quiet) }),
       );
-      if (o.json) process.stdout.write(`${JSON.stringify(compareJson(rows, preset.name), null, 2)}\n`);
-      else emit(compareTable(rows, preset.name), o);
+      const scaled = scale ? projectRows(parsed, scale.name, o.scaleSeq, getHardware(o.hardware)) : [];
+      if (o.html) writeFileAtomic(o.html, renderHtmlReport(reportData(rows, preset.name, scaled)));
+      if (o.json) {
+        const json = { ...compareJson(rows, preset.name), scale: scaled.length ? scaleJson(scaled) : undefined };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      } else {
+        const tables: Table[] = [];
+        if (workloads.some((w) => w !== "serve")) tables.push(compareTable(rows, preset.name));
+        if (workloads.includes("serve")) tables.push(serveTable(rows));
+        if (scale) tables.push(scaleTable(scaled, scale.name, o.scaleSeq));
+        tables.forEach((t, i) => {
+          if (i > 0) process.stdout.write("\n");
+          emit(t, o);
+        });
+      }
       if (rows.some((r) => r.error)) process.exitCode = 2;
     });
 

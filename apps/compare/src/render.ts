@@ -127,6 +127,76 @@ export function compareJson(rows: readonly CompareRow[], model: string) {
       infer: strip(r.infer),
       train: strip(r.train),
       quality: strip(r.quality),
+      serve: r.serve ? { ...strip(r.serve), timeline: undefined } : undefined,
     })),
+  };
+}
+
+/** The serve comparison: same trace, same KV budget. */
+export function serveTable(rows: readonly CompareRow[]): Table {
+  const runs = rows.filter((r) => r.serve);
+  const first = runs[0]?.serve;
+  return {
+    title: first
+      ? `serve on ${first.estimate.model}: ${first.metrics.requests} requests, KV budget ${bytes(first.budgetBytes)}, same seeded trace (measured)`
+      : "serve",
+    headers: ["configuration", "KV memory", "waste", "int. frag.", "peak seqs", "mean seqs", "tok/s", "req/s", "TTFT p50/p99 ms", "TPOT p50/p99 ms", "preemptions"],
+    rows: rows.map((r) => {
+      if (r.error) return [r.config, `error: ${r.error}`];
+      const s = r.serve;
+      if (!s) return [r.config, "—"];
+      const m = s.metrics;
+      return [
+        r.config,
+        s.memory,
+        `${m.wastePercent.toFixed(1)}%`,
+        `${m.internalFragmentationPercent.toFixed(1)}%`,
+        String(m.peakSequences),
+        m.meanSequences.toFixed(1),
+        m.tokensPerSecond.toFixed(0),
+        m.requestsPerSecond.toFixed(2),
+        `${ms(m.ttft.p50 * 1000)} / ${ms(m.ttft.p99 * 1000)}`,
+        `${ms(m.tpot.p50 * 1000)} / ${ms(m.tpot.p99 * 1000)}`,
+        String(m.preemptions.recompute + m.preemptions.swap),
+      ];
+    }),
+    notes: [
+      "waste = 1 − bytes holding real tokens / bytes reserved for running sequences (time-weighted); times on the scheduler's clock (the real model's step times here)",
+    ],
+  };
+}
+
+export interface ScaleRow {
+  readonly config: string;
+  readonly infer: Estimate;
+  readonly train: Estimate;
+  readonly decode: { readonly ms: number; readonly bound: string };
+  readonly devices: { readonly infer: number; readonly train: number };
+  readonly hardware: string;
+  readonly error?: string;
+}
+
+/** Each configuration projected to a published model by the estimator and a roofline. */
+export function scaleTable(rows: readonly ScaleRow[], model: string, seq: number): Table {
+  return {
+    title: `Projected to ${model} (estimate): inference batch 1 × ${seq} tokens, training batch 1 × ${seq}; roofline on ${rows[0]?.hardware ?? "—"}`,
+    headers: ["configuration", "params", "active", "weights", "kv", "infer total", "train total", "decode ms/tok", "bound", "fits (infer / train)"],
+    rows: rows.map((r) =>
+      r.error
+        ? [r.config, `n/a: ${r.error}`]
+        : [
+            r.config,
+            count(r.infer.params.total),
+            count(r.infer.params.active),
+            bytes(r.infer.bytes.weights),
+            bytes(r.infer.bytes.kv),
+            bytes(r.infer.totalBytes),
+            bytes(r.train.totalBytes),
+            ms(r.decode.ms),
+            r.decode.bound,
+            `${r.devices.infer} / ${r.devices.train} × ${r.hardware}`,
+          ],
+    ),
+    notes: ["estimates use fp16 activations and KV, and the published architecture in every slot the configuration leaves empty"],
   };
 }

@@ -11,13 +11,17 @@ import {
   type QualityResult,
   runInfer,
   runQuality,
+  runServe,
   runTrain,
+  type ServeResult,
   type TrainResult,
 } from "@tradeoffs/model";
 import type { Progress } from "./progress.js";
 
-export type WorkloadName = "infer" | "train" | "quality";
-export const WORKLOADS: readonly WorkloadName[] = ["infer", "train", "quality"];
+export type WorkloadName = "infer" | "train" | "quality" | "serve";
+export const WORKLOADS: readonly WorkloadName[] = ["infer", "train", "quality", "serve"];
+/** What `--workload all` runs (serve is its own comparison: `--workload serve`). */
+export const DEFAULT_WORKLOADS: readonly WorkloadName[] = ["infer", "train", "quality"];
 
 export interface RunOptions {
   readonly model: PresetName;
@@ -28,6 +32,8 @@ export interface RunOptions {
   readonly generate: number;
   readonly steps: number;
   readonly seed: number;
+  /** KV budget for serve, bytes. */
+  readonly budget?: number | undefined;
 }
 
 export interface CompareRow {
@@ -35,6 +41,7 @@ export interface CompareRow {
   readonly infer?: InferResult;
   readonly train?: TrainResult;
   readonly quality?: QualityResult;
+  readonly serve?: ServeResult;
   /** Why a configuration could not run (bad combination for the model), one line. */
   readonly error?: string;
 }
@@ -67,6 +74,7 @@ export function runConfigs(
             seed: o.seed,
           });
         if (w === "quality") row.quality = runQuality(spec(config), { seq: Math.min(o.seq, 256) });
+        if (w === "serve") row.serve = runServe(spec(config), o.budget ? { budgetBytes: o.budget } : {});
       }
     } catch (e) {
       if (!(e instanceof Error) || !("code" in e)) throw e;

@@ -9,7 +9,8 @@ import { budgetSegments } from "./budget.js";
 import { allSegments, everySegments, sqrtEvery, sqrtSegments } from "./fixed-segments.js";
 import type { Segments } from "./memory-model.js";
 
-const options = {
+/** The option spec of `Ckpt` (policy, every, budget). */
+export const ckptOptions = {
   policy: {
     type: "choice",
     default: "auto",
@@ -21,7 +22,7 @@ const options = {
 } as const;
 
 /** Typed options of `Ckpt`. */
-export type CkptOptions = OptionsOf<typeof options>;
+export type CkptOptions = OptionsOf<typeof ckptOptions>;
 
 /** The concrete policy an option set means. */
 export function ckptPolicy(o: CkptOptions): "sqrt" | "all" | "every" | "budget" {
@@ -69,7 +70,7 @@ export const ckpt = defineStrategy({
   name: "Ckpt",
   slot: "checkpoint",
   description: "Gradient checkpointing: keep segment inputs, recompute each segment in backward",
-  options,
+  options: ckptOptions,
   positional: "policy",
   labelOptions: [],
   rules,

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { budgetSegments, CheckpointBudgetError, minimumBudget } from "./budget.js";
-export { type CkptOptions, ckpt, ckptPolicy } from "./ckpt.js";
+export { type CkptOptions, ckpt, ckptOptions, ckptPolicy } from "./ckpt.js";
 export {
   describeSegments,
   type ExploreOptions,

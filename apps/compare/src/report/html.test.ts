@@ -35,7 +35,8 @@ describe("renderHtmlReport (static)", () => {
     expect(html).not.toMatch(/url\(\s*['"]?(https?:)?\/\//i);
     expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'none';/);
     // The three libraries are inlined.
-    for (const lib of ["vega", "vega-lite", "vega-embed"]) expect(html).toContain(`<script data-library="${lib}">`);
+    for (const lib of ["vega", "vega-lite", "vega-embed"])
+      expect(html).toContain(`<script data-library="${lib}">`);
     expect(html.length).toBeGreaterThan(500_000);
   });
 
@@ -92,8 +93,18 @@ describe("renderHtmlReport (static)", () => {
   it("shows a short note, not an error, for charts without data", () => {
     const out = renderHtmlReport(SPARSE_REPORT_DATA);
     for (const id of CHART_IDS) expect(out).toContain(`data-chart="${id}"`);
-    for (const id of ["memory-train", "memory-scale", "attention-memory", "kv-memory", "quality", "checkpoint", "serve"]) {
-      expect(out).toMatch(new RegExp(`data-chart="${id}" data-empty="true">[\\s\\S]*?No data for this run\\.`));
+    for (const id of [
+      "memory-train",
+      "memory-scale",
+      "attention-memory",
+      "kv-memory",
+      "quality",
+      "checkpoint",
+      "serve",
+    ]) {
+      expect(out).toMatch(
+        new RegExp(`data-chart="${id}" data-empty="true">[\\s\\S]*?No data for this run\\.`),
+      );
     }
     expect(out).toContain('data-chart="memory-infer">');
     const empty: ReportData = { ...SPARSE_REPORT_DATA, rows: [], notes: [] };
@@ -170,7 +181,8 @@ describe("renderHtmlReport in headless Chromium", () => {
               error: el.dataset.error ?? null,
               width: box?.width ?? 0,
               height: box?.height ?? 0,
-              marks: el.querySelectorAll("svg .mark-rect path, svg .mark-symbol path, svg .mark-line path").length,
+              marks: el.querySelectorAll("svg .mark-rect path, svg .mark-symbol path, svg .mark-line path")
+                .length,
             };
           }),
         );

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { bytes, ms, percent } from "../format.js";
-import type { CategoryBytes, ReportData, ReportRow, SweepPoint } from "./data.js";
+import type { CategoryBytes, CheckpointSchedule, ReportData, ReportRow, SweepPoint } from "./data.js";
 
 /** A vega-lite spec, kept loosely typed: it is plain JSON handed to vega-embed in the page. */
 export type VegaLiteSpec = Record<string, unknown>;
@@ -107,6 +107,33 @@ function autoScale(values: readonly number[], ratio = 50): Record<string, unknow
   return { zero: true };
 }
 
+/** Vega expression labelling a byte count in binary units: 512 B, 32 KiB, 1 GiB. */
+const BYTES_LABEL_EXPR = [
+  ...BYTE_UNITS.slice(1)
+    .reverse()
+    .map((u) => `datum.value >= ${u.divisor} ? format(datum.value / ${u.divisor}, '~g') + ' ${u.name}' : `),
+  "format(datum.value, '~g') + ' B'",
+].join("");
+
+/**
+ * A log₂ byte scale and axis for positive byte counts: ticks at powers of two spaced so that at most
+ * eight show (1 KiB, 32 KiB, 1 MiB, …), each labelled in binary units.
+ */
+function logBytesChannel(field: string, title: string, values: readonly number[]): Record<string, unknown> {
+  const lo = Math.floor(Math.log2(Math.min(...values)));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log2(Math.max(...values))));
+  const step = [1, 2, 5, 10, 20].find((k) => (hi - lo) / k <= 8) ?? 40;
+  const ticks: number[] = [];
+  for (let e = Math.ceil(lo / step) * step; e <= hi; e += step) ticks.push(2 ** e);
+  return {
+    field,
+    type: "quantitative",
+    title: `${title} (log scale)`,
+    scale: { type: "log", base: 2, domain: [2 ** lo, 2 ** hi], nice: false },
+    axis: { values: ticks, labelExpr: BYTES_LABEL_EXPR },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shared spec pieces
 
@@ -171,7 +198,12 @@ function memorySpec(rows: readonly ReportRow[], workload: Workload): VegaLiteSpe
     height: { step: 34 },
     encoding: {
       y: { field: "config", type: "nominal", sort: null, title: "Configuration", axis: { labelLimit: 200 } },
-      yOffset: { field: "source", type: "nominal", sort: ["measured", "estimated"], scale: { paddingInner: 0.1 } },
+      yOffset: {
+        field: "source",
+        type: "nominal",
+        sort: ["measured", "estimated"],
+        scale: { paddingInner: 0.1 },
+      },
       x: { field: "value", type: "quantitative", stack: "zero", title: `Peak memory (${unit.name})` },
       color: { field: "category", type: "nominal", scale: categoryScale(used), title: "Category" },
       order: { field: "order", type: "quantitative" },
@@ -196,7 +228,9 @@ function memorySpec(rows: readonly ReportRow[], workload: Workload): VegaLiteSpe
 function scaleSpec(rows: readonly ReportRow[]): VegaLiteSpec | null {
   const withScale = rows.filter((r) => r.scale !== undefined);
   if (withScale.length === 0) return null;
-  const unit = byteUnit(Math.max(...withScale.map((r) => Math.max(r.scale!.totalBytes, total(r.scale!.estimated)))));
+  const unit = byteUnit(
+    Math.max(...withScale.map((r) => Math.max(r.scale!.totalBytes, total(r.scale!.estimated)))),
+  );
   const used = CATEGORIES.filter((c) => withScale.some((r) => (r.scale!.estimated[c] ?? 0) > 0));
   const models = distinct(withScale.map((r) => r.scale!.model));
   const values = withScale.flatMap((r) =>
@@ -255,8 +289,8 @@ function measuredVsEstimatedSpec(rows: readonly ReportRow[]): VegaLiteSpec | nul
   const unit = byteUnit(Math.max(...all));
   const scale = autoScale(all, 20);
   const log = scale.type === "log";
-  const lo = log ? Math.min(...all.filter(finitePositive)) / 1.25 : 0;
-  const hi = Math.max(...all) * 1.05;
+  const lo = log ? Math.min(...all.filter(finitePositive)) / 1.3 : 0;
+  const hi = Math.max(...all) * (log ? 1.3 : 1.06);
   const values = points.map((p) => ({
     config: p.config,
     workload: p.workload,
@@ -288,7 +322,15 @@ function measuredVsEstimatedSpec(rows: readonly ReportRow[]): VegaLiteSpec | nul
             },
           },
           {
-            mark: { type: "text", align: "right", dx: -6, dy: -8, color: "#888", fontSize: 11 },
+            mark: {
+              type: "text",
+              align: "right",
+              baseline: "top",
+              dx: -4,
+              dy: 10,
+              color: "#888",
+              fontSize: 11,
+            },
             encoding: {
               x: { field: "x", type: "quantitative" },
               y: { field: "y", type: "quantitative" },
@@ -313,7 +355,13 @@ function measuredVsEstimatedSpec(rows: readonly ReportRow[]): VegaLiteSpec | nul
             scale: axisScale,
             title: `Measured peak (${unit.name}${log ? ", log" : ""})`,
           },
-          color: { field: "config", type: "nominal", sort: null, scale: { scheme: "tableau20" }, title: "Configuration" },
+          color: {
+            field: "config",
+            type: "nominal",
+            sort: null,
+            scale: { scheme: "tableau20" },
+            title: "Configuration",
+          },
           shape: {
             field: "workload",
             type: "nominal",
@@ -348,42 +396,88 @@ function seqAxis(points: readonly SweepPoint[]): Record<string, unknown> {
   };
 }
 
-function sweepSpec(points: readonly SweepPoint[], what: string, seriesOrder: readonly string[]): VegaLiteSpec | null {
+/** Measured (solid) vs estimated (dashed) lines per series, with dots at the data points. */
+function seriesLines(
+  x: Record<string, unknown>,
+  y: Record<string, unknown>,
+  series: readonly string[],
+  tooltip: readonly Record<string, unknown>[],
+): VegaLiteSpec[] {
+  const color = {
+    field: "series",
+    type: "nominal",
+    sort: series,
+    scale: { domain: series },
+    title: "Series",
+  };
+  return [
+    {
+      mark: { type: "line", strokeWidth: 2 },
+      encoding: {
+        x,
+        y,
+        color,
+        strokeDash: {
+          field: "source",
+          type: "nominal",
+          sort: ["measured", "estimated"],
+          scale: {
+            domain: ["measured", "estimated"],
+            range: [
+              [1, 0],
+              [5, 4],
+            ],
+          },
+          title: "Source",
+          legend: { symbolType: "stroke", symbolStrokeColor: "#888", symbolStrokeWidth: 2 },
+        },
+      },
+    },
+    {
+      mark: { type: "point", filled: true, size: 45, opacity: 1, tooltip: true },
+      encoding: { x, y, color, tooltip },
+    },
+  ];
+}
+
+function sweepSpec(
+  points: readonly SweepPoint[],
+  what: string,
+  seriesOrder: readonly string[],
+): VegaLiteSpec | null {
   const pts = points.filter((p) => Number.isFinite(p.bytes) && Number.isFinite(p.seq));
   if (pts.length === 0) return null;
   const unit = byteUnit(Math.max(...pts.map((p) => p.bytes)));
-  const yScale = pts.every((p) => finitePositive(p.bytes)) ? { type: "log" } : { zero: true };
-  const series = distinct([...seriesOrder.filter((s) => pts.some((p) => p.series === s)), ...pts.map((p) => p.series)]);
+  const log = pts.every((p) => finitePositive(p.bytes));
+  const series = distinct([
+    ...seriesOrder.filter((s) => pts.some((p) => p.series === s)),
+    ...pts.map((p) => p.series),
+  ]);
   const values = pts.map((p) => ({
     series: p.series,
     seq: p.seq,
     source: p.source,
-    value: inUnit(p.bytes, unit),
+    value: log ? p.bytes : inUnit(p.bytes, unit),
     bytes: bytes(p.bytes),
   }));
+  const y = log
+    ? logBytesChannel(
+        "value",
+        what,
+        pts.map((p) => p.bytes),
+      )
+    : { field: "value", type: "quantitative", scale: { zero: true }, title: `${what} (${unit.name})` };
   return top({
     description: `${what} vs sequence length`,
     data: { values },
     width: 620,
     height: 340,
-    mark: { type: "line", point: { filled: true, size: 45 }, tooltip: true },
-    encoding: {
-      x: seqAxis(pts),
-      y: {
-        field: "value",
-        type: "quantitative",
-        scale: yScale,
-        title: `${what} (${unit.name}${yScale.type === "log" ? ", log" : ""})`,
-      },
-      color: { field: "series", type: "nominal", sort: series, scale: { domain: series }, title: "Series" },
-      strokeDash: {
-        field: "source",
-        type: "nominal",
-        scale: { domain: ["measured", "estimated"], range: [[1, 0], [5, 4]] },
-        title: "Source",
-      },
-      tooltip: [{ field: "series" }, { field: "seq", title: "tokens" }, { field: "source" }, { field: "bytes" }],
-    },
+    layer: seriesLines(seqAxis(pts), y, series, [
+      { field: "series" },
+      { field: "seq", title: "tokens" },
+      { field: "source" },
+      { field: "bytes" },
+    ]),
   });
 }
 
@@ -392,30 +486,34 @@ function attentionTimeSpec(points: readonly SweepPoint[]): VegaLiteSpec | null {
   if (pts.length === 0) return null;
   const times = pts.map((p) => p.timeMs!);
   const yScale = autoScale(times, 20);
-  const values = pts.map((p) => ({ series: p.series, seq: p.seq, source: p.source, timeMs: p.timeMs!, time: `${ms(p.timeMs!)} ms` }));
+  const series = distinct([
+    ...["Standard", "Flash"].filter((s) => pts.some((p) => p.series === s)),
+    ...pts.map((p) => p.series),
+  ]);
+  const values = pts.map((p) => ({
+    series: p.series,
+    seq: p.seq,
+    source: p.source,
+    timeMs: p.timeMs!,
+    time: `${ms(p.timeMs!)} ms`,
+  }));
+  const y = {
+    field: "timeMs",
+    type: "quantitative",
+    scale: yScale,
+    title: `Time (ms${yScale.type === "log" ? ", log scale" : ""})`,
+  };
   return top({
     description: "Attention time vs sequence length",
     data: { values },
     width: 620,
     height: 300,
-    mark: { type: "line", point: { filled: true, size: 45 }, tooltip: true },
-    encoding: {
-      x: seqAxis(pts),
-      y: {
-        field: "timeMs",
-        type: "quantitative",
-        scale: yScale,
-        title: `Time (ms${yScale.type === "log" ? ", log" : ""})`,
-      },
-      color: { field: "series", type: "nominal", title: "Series" },
-      strokeDash: {
-        field: "source",
-        type: "nominal",
-        scale: { domain: ["measured", "estimated"], range: [[1, 0], [5, 4]] },
-        title: "Source",
-      },
-      tooltip: [{ field: "series" }, { field: "seq", title: "tokens" }, { field: "source" }, { field: "time" }],
-    },
+    layer: seriesLines(seqAxis(pts), y, series, [
+      { field: "series" },
+      { field: "seq", title: "tokens" },
+      { field: "source" },
+      { field: "time" },
+    ]),
   });
 }
 
@@ -447,7 +545,13 @@ function qualitySpec(rows: readonly ReportRow[]): VegaLiteSpec | null {
     { field: "kl", title: "KL divergence" },
     { field: "ppl", title: "perplexity" },
   ];
-  const y = { field: "config", type: "nominal", sort: configs, title: "Configuration", axis: { labelLimit: 200 } };
+  const y = {
+    field: "config",
+    type: "nominal",
+    sort: configs,
+    title: "Configuration",
+    axis: { labelLimit: 200 },
+  };
   return top({
     description: "Quality against the unmodified reference: loss delta and top-1 agreement",
     data: { values },
@@ -499,37 +603,32 @@ function checkpointSpec(data: ReportData): VegaLiteSpec | null {
   const schedules = data.checkpoint.filter((s) => s.keep.length > 0);
   if (schedules.length === 0) return null;
   const policies = schedules.map((s) => s.policy);
+  const extra = (s: CheckpointSchedule) => s.extraForward.toFixed(2);
   const cells = schedules.flatMap((s) =>
     s.keep.map((kept, layer) => ({
       policy: s.policy,
       layer,
       state: kept ? "kept" : "recomputed",
-      extra: s.extraForward.toFixed(2),
+      extra: extra(s),
     })),
   );
   const maxAct = Math.max(...schedules.flatMap((s) => [s.predictedActBytes, s.measuredActBytes ?? 0]));
   const unit = byteUnit(maxAct);
+  const bar = (s: CheckpointSchedule, kind: "predicted" | "measured", n: number) => ({
+    policy: s.policy,
+    kind,
+    value: inUnit(n, unit),
+    bytes: bytes(n),
+    extra: extra(s),
+  });
   const bars = schedules.flatMap((s) => [
-    {
-      policy: s.policy,
-      kind: "predicted",
-      value: inUnit(s.predictedActBytes, unit),
-      bytes: bytes(s.predictedActBytes),
-      extra: s.extraForward.toFixed(2),
-    },
-    ...(s.measuredActBytes !== undefined
-      ? [
-          {
-            policy: s.policy,
-            kind: "measured",
-            value: inUnit(s.measuredActBytes, unit),
-            bytes: bytes(s.measuredActBytes),
-            extra: s.extraForward.toFixed(2),
-          },
-        ]
-      : []),
+    bar(s, "predicted", s.predictedActBytes),
+    ...(s.measuredActBytes !== undefined ? [bar(s, "measured", s.measuredActBytes)] : []),
   ]);
-  const y = { field: "policy", type: "nominal", sort: policies, title: "Policy", axis: { labelLimit: 160 } };
+  // Both panels share one fixed height and band padding, so a policy's cells and bars line up.
+  const height = Math.max(3, schedules.length) * 34;
+  const band = { paddingInner: 0.2, paddingOuter: 0.1 };
+  const y = { field: "policy", type: "nominal", sort: policies, scale: band, title: "Policy" };
   const maxLayers = Math.max(...schedules.map((s) => s.keep.length));
   return top({
     description: "Checkpoint schedules: which layers keep their activations, and the activation bytes",
@@ -537,37 +636,53 @@ function checkpointSpec(data: ReportData): VegaLiteSpec | null {
     hconcat: [
       {
         data: { values: cells },
-        width: Math.min(420, Math.max(160, maxLayers * 26)),
-        height: { step: 26 },
-        mark: { type: "rect", stroke: "white", strokeWidth: 1, tooltip: true },
+        width: Math.min(460, Math.max(180, maxLayers * 28)),
+        height,
+        mark: { type: "rect", tooltip: true },
         encoding: {
-          y,
-          x: { field: "layer", type: "ordinal", title: "Layer", axis: { labelAngle: 0 } },
+          y: { ...y, axis: { labelLimit: 160 } },
+          x: {
+            field: "layer",
+            type: "ordinal",
+            title: "Layer",
+            scale: { paddingInner: 0.08 },
+            axis: { labelAngle: 0, labelOverlap: true },
+          },
           color: {
             field: "state",
             type: "nominal",
             scale: { domain: ["kept", "recomputed"], range: ["#4e79a7", "#f28e2b"] },
             title: "Activations",
           },
-          tooltip: [{ field: "policy" }, { field: "layer" }, { field: "state" }, { field: "extra", title: "extra forwards" }],
+          tooltip: [
+            { field: "policy" },
+            { field: "layer" },
+            { field: "state" },
+            { field: "extra", title: "extra forwards" },
+          ],
         },
       },
       {
         data: { values: bars },
-        width: 300,
-        height: { step: 26 },
+        width: 320,
+        height,
         mark: { type: "bar", tooltip: true },
         encoding: {
           y: { ...y, axis: { labels: false, ticks: false, domain: false }, title: null },
           yOffset: { field: "kind", type: "nominal", sort: ["predicted", "measured"] },
-          x: { field: "value", type: "quantitative", title: `Activation bytes (${unit.name})` },
+          x: { field: "value", type: "quantitative", title: `Activation memory (${unit.name})` },
           color: {
             field: "kind",
             type: "nominal",
-            scale: { domain: ["predicted", "measured"], range: ["#9c9ede", "#393b79"] },
-            title: "Act bytes",
+            scale: { domain: ["predicted", "measured"], range: ["#a0cbe8", "#1f5591"] },
+            title: "Activation bytes",
           },
-          tooltip: [{ field: "policy" }, { field: "kind" }, { field: "bytes" }, { field: "extra", title: "extra forwards" }],
+          tooltip: [
+            { field: "policy" },
+            { field: "kind" },
+            { field: "bytes" },
+            { field: "extra", title: "extra forwards" },
+          ],
         },
       },
     ],
@@ -581,60 +696,114 @@ function checkpointSpec(data: ReportData): VegaLiteSpec | null {
 function serveSpec(data: ReportData): VegaLiteSpec | null {
   const timelines = data.serve.filter((t) => t.steps.length > 0);
   if (timelines.length === 0) return null;
-  const unit = byteUnit(
-    Math.max(...timelines.flatMap((t) => t.steps.flatMap((s) => [s.kvBytesUsed, s.kvBytesReserved]))),
-  );
-  const configs = timelines.map((t) => t.config);
-  const kv = timelines.flatMap((t) =>
-    t.steps.flatMap((s) => [
-      { config: t.config, step: s.step, metric: "used", value: inUnit(s.kvBytesUsed, unit), bytes: bytes(s.kvBytesUsed) },
-      {
-        config: t.config,
-        step: s.step,
-        metric: "reserved",
-        value: inUnit(s.kvBytesReserved, unit),
-        bytes: bytes(s.kvBytesReserved),
+  const all = timelines.flatMap((t) => t.steps);
+  const unit = byteUnit(Math.max(...all.flatMap((s) => [s.kvBytesUsed, s.kvBytesReserved])));
+  const kvMax = inUnit(Math.max(...all.flatMap((s) => [s.kvBytesUsed, s.kvBytesReserved])), unit);
+  const runMax = Math.max(1, ...all.map((s) => s.running));
+  const steps = all.map((s) => s.step);
+  const x = {
+    field: "step",
+    type: "quantitative",
+    title: "Scheduler step",
+    scale: { domain: [Math.min(...steps), Math.max(...steps)], nice: false },
+  };
+  const metricColor = {
+    field: "metric",
+    type: "nominal",
+    scale: { domain: ["used", "reserved"], range: ["#4e79a7", "#e15759"] },
+    title: "KV bytes",
+  };
+  // One row per configuration (small multiples with shared axes), so equal timelines never hide each other.
+  const rows = timelines.map((t) => {
+    const used = t.steps.reduce((a, s) => a + s.kvBytesUsed, 0);
+    const reserved = t.steps.reduce((a, s) => a + s.kvBytesReserved, 0);
+    const peak = Math.max(...t.steps.map((s) => s.kvBytesReserved));
+    const values = t.steps.map((s) => ({
+      step: s.step,
+      used: inUnit(s.kvBytesUsed, unit),
+      reserved: inUnit(s.kvBytesReserved, unit),
+      running: s.running,
+      usedText: bytes(s.kvBytesUsed),
+      reservedText: bytes(s.kvBytesReserved),
+    }));
+    const tooltip = [
+      { field: "step" },
+      { field: "usedText", title: "KV used" },
+      { field: "reservedText", title: "KV reserved" },
+      { field: "running", title: "running sequences" },
+    ];
+    return {
+      title: {
+        text: t.config,
+        subtitle: `reserved but unused: ${reserved > 0 ? percent(1 - used / reserved) : "—"} of reserved KV bytes over the run · peak reserved ${bytes(peak)}`,
+        fontSize: 13,
       },
-    ]),
-  );
-  const running = timelines.flatMap((t) => t.steps.map((s) => ({ config: t.config, step: s.step, running: s.running })));
-  const color = { field: "config", type: "nominal", sort: configs, scale: { domain: configs }, title: "Configuration" };
-  const x = { field: "step", type: "quantitative", title: "Scheduler step" };
+      data: { values },
+      spacing: 24,
+      hconcat: [
+        {
+          width: 470,
+          height: 150,
+          layer: [
+            {
+              mark: { type: "area", interpolate: "step-after", color: "#4e79a7", opacity: 0.18 },
+              encoding: {
+                x,
+                y: {
+                  field: "used",
+                  type: "quantitative",
+                  scale: { domain: [0, kvMax] },
+                  title: `KV cache (${unit.name})`,
+                },
+              },
+            },
+            {
+              transform: [{ fold: ["used", "reserved"], as: ["metric", "value"] }],
+              mark: { type: "line", interpolate: "step-after", strokeWidth: 2, tooltip: true },
+              encoding: {
+                x,
+                y: { field: "value", type: "quantitative" },
+                color: metricColor,
+                strokeDash: {
+                  field: "metric",
+                  type: "nominal",
+                  scale: {
+                    domain: ["used", "reserved"],
+                    range: [
+                      [1, 0],
+                      [6, 3],
+                    ],
+                  },
+                  title: "KV bytes",
+                },
+                tooltip,
+              },
+            },
+          ],
+        },
+        {
+          width: 230,
+          height: 150,
+          mark: { type: "line", interpolate: "step-after", strokeWidth: 2, color: "#59a14f", tooltip: true },
+          encoding: {
+            x,
+            y: {
+              field: "running",
+              type: "quantitative",
+              scale: { domain: [0, runMax] },
+              title: "Running sequences",
+              axis: { tickMinStep: 1 },
+            },
+            tooltip,
+          },
+        },
+      ],
+    };
+  });
   return top({
     description: "Serve timelines: KV bytes used vs reserved, and running sequences, per scheduler step",
-    spacing: 18,
-    vconcat: [
-      {
-        data: { values: kv },
-        width: 720,
-        height: 240,
-        mark: { type: "line", interpolate: "step-after", tooltip: true },
-        encoding: {
-          x: { ...x, title: null },
-          y: { field: "value", type: "quantitative", title: `KV cache (${unit.name})` },
-          color,
-          strokeDash: {
-            field: "metric",
-            type: "nominal",
-            scale: { domain: ["used", "reserved"], range: [[1, 0], [5, 3]] },
-            title: "KV bytes",
-          },
-          tooltip: [{ field: "config" }, { field: "step" }, { field: "metric" }, { field: "bytes" }],
-        },
-      },
-      {
-        data: { values: running },
-        width: 720,
-        height: 140,
-        mark: { type: "line", interpolate: "step-after", tooltip: true },
-        encoding: {
-          x,
-          y: { field: "running", type: "quantitative", title: "Running sequences", axis: { tickMinStep: 1 } },
-          color,
-          tooltip: [{ field: "config" }, { field: "step" }, { field: "running" }],
-        },
-      },
-    ],
+    spacing: 26,
+    vconcat: rows,
   });
 }
 
@@ -662,12 +831,14 @@ export function buildCharts(data: ReportData): ReportChart[] {
     },
     "measured-vs-estimated": {
       title: "Measured vs estimated totals",
-      description: "Each point is one configuration and workload; points on the dashed line are predicted exactly.",
+      description:
+        "Each point is one configuration and workload; points on the dashed line are predicted exactly.",
       spec: measuredVsEstimatedSpec(data.rows),
     },
     "attention-memory": {
       title: "Attention memory vs sequence length",
-      description: "Standard attention materialises the score matrix (quadratic); Flash attention keeps running statistics (linear).",
+      description:
+        "Standard attention materialises the score matrix (quadratic); Flash attention keeps running statistics (linear).",
       spec: sweepSpec(data.attentionSweep, "Attention memory", ["Standard", "Flash"]),
     },
     "attention-time": {
@@ -677,7 +848,8 @@ export function buildCharts(data: ReportData): ReportChart[] {
     },
     "kv-memory": {
       title: "KV cache vs sequence length",
-      description: "Multi-head attention vs grouped-query and multi-query attention (fewer KV heads, smaller cache).",
+      description:
+        "Multi-head attention vs grouped-query and multi-query attention (fewer KV heads, smaller cache).",
       spec: sweepSpec(data.kvSweep, "KV cache", ["MHA", "GQA", "MQA"]),
     },
     quality: {
@@ -687,12 +859,14 @@ export function buildCharts(data: ReportData): ReportChart[] {
     },
     checkpoint: {
       title: "Checkpoint schedules",
-      description: "Which layers keep their activations (others are recomputed in the backward pass), with predicted and measured activation bytes.",
+      description:
+        "Which layers keep their activations (others are recomputed in the backward pass), with predicted and measured activation bytes.",
       spec: checkpointSpec(data),
     },
     serve: {
       title: "Serve timelines",
-      description: "KV cache bytes in use vs reserved (solid vs dashed) and running sequences over scheduler steps.",
+      description:
+        "Per configuration: KV cache bytes in use (solid, shaded) vs reserved (dashed), and running sequences, over scheduler steps.",
       spec: serveSpec(data),
     },
   };
@@ -752,7 +926,10 @@ interface Library {
 function packageFile(require: NodeJS.Require, pkg: string, file: string): { path: string; version: string } {
   const versionAt = (dir: string): string | undefined => {
     try {
-      const json = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      const json = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
       return json.name === pkg ? json.version : undefined;
     } catch {
       return undefined;
@@ -763,7 +940,8 @@ function packageFile(require: NodeJS.Require, pkg: string, file: string): { path
     const version = versionAt(dir);
     if (version !== undefined && existsSync(join(dir, file))) return { path: join(dir, file), version };
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`renderHtmlReport: cannot find ${pkg}/${file} (is ${pkg} installed?)`);
+    if (parent === dir)
+      throw new Error(`renderHtmlReport: cannot find ${pkg}/${file} (is ${pkg} installed?)`);
     dir = parent;
   }
 }
@@ -786,59 +964,102 @@ function inlineScript(code: string): string {
   return code.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
 }
 
-function tableHtml(data: ReportData): string {
-  if (data.rows.length === 0) return `<p class="no-data">No configurations in this run.</p>`;
-  const dash = "—";
-  const ratio = (m: number, e: number) => (e > 0 ? `${((m / e - 1) * 100).toFixed(1)}%` : dash);
-  const head = [
-    "Configuration",
-    "Infer measured",
-    "Infer estimated",
-    "Δ vs est.",
-    "Prefill tok/s",
-    "Decode ms/tok",
-    "Train measured",
-    "Train estimated",
-    "Δ vs est.",
-    "Train ms/step",
-    "Loss Δ",
-    "Top-1",
-    "KL",
-    "Perplexity (ref)",
-    "Projected",
-  ];
-  const body = data.rows.map((r) => {
-    const inferM = r.infer ? total(r.infer.measured) : undefined;
-    const inferE = r.infer ? total(r.infer.estimated) : undefined;
-    const trainM = r.train ? total(r.train.measured) : undefined;
-    const trainE = r.train ? total(r.train.estimated) : undefined;
-    const q = r.quality;
-    return [
-      r.config,
-      inferM !== undefined ? bytes(inferM) : dash,
-      inferE !== undefined ? bytes(inferE) : dash,
-      inferM !== undefined && inferE !== undefined ? ratio(inferM, inferE) : dash,
-      r.infer ? r.infer.prefillTokensPerSec.toFixed(0) : dash,
-      r.infer ? ms(r.infer.decodeMsPerToken) : dash,
-      trainM !== undefined ? bytes(trainM) : dash,
-      trainE !== undefined ? bytes(trainE) : dash,
-      trainM !== undefined && trainE !== undefined ? ratio(trainM, trainE) : dash,
-      r.train ? ms(r.train.stepMs) : dash,
-      q ? q.lossDelta.toFixed(4) : dash,
-      q ? percent(q.top1Agreement) : dash,
-      q ? q.klDivergence.toExponential(2) : dash,
-      q ? `${q.perplexity.toFixed(2)} (${q.referencePerplexity.toFixed(2)})` : dash,
-      r.scale ? `${bytes(r.scale.totalBytes)} on ${r.scale.model}` : dash,
-    ];
-  });
-  const th = head.map((h, i) => `<th scope="col"${i === 0 ? ' class="text"' : ""}>${escapeHtml(h)}</th>`).join("");
-  const trs = body
+/** A table; `groups` adds a first header row of column groups (label, number of columns spanned). */
+function tableHtml(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  caption: string,
+  groups: readonly (readonly [string, number])[] = [],
+): string {
+  const groupRow =
+    groups.length > 0
+      ? `<tr class="groups">${groups.map(([label, span]) => `<th scope="colgroup" colspan="${span}">${escapeHtml(label)}</th>`).join("")}</tr>`
+      : "";
+  const th = headers
+    .map((h, i) => `<th scope="col"${i === 0 ? ' class="text"' : ""}>${escapeHtml(h)}</th>`)
+    .join("");
+  const trs = rows
     .map(
       (cells) =>
-        `<tr>${cells.map((c, i) => (i === 0 ? `<th scope="row" class="text">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join("")}</tr>`,
+        `<tr>${cells
+          .map((c, i) =>
+            i === 0 ? `<th scope="row" class="text">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`,
+          )
+          .join("")}</tr>`,
     )
     .join("\n");
-  return `<div class="table-wrap"><table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${trs}\n</tbody>\n</table></div>`;
+  return `<div class="table-wrap"><table>\n<caption>${escapeHtml(caption)}</caption>\n<thead>${groupRow}<tr>${th}</tr></thead>\n<tbody>\n${trs}\n</tbody>\n</table></div>`;
+}
+
+/** The rows as two readable tables: memory (measured vs estimated, projected), then speed and quality. */
+function resultsHtml(data: ReportData): string {
+  if (data.rows.length === 0) return `<p class="no-data">No configurations in this run.</p>`;
+  const dash = "—";
+  const diff = (m: number, e: number) =>
+    e > 0 ? `${m >= e ? "+" : ""}${((m / e - 1) * 100).toFixed(1)}%` : dash;
+  const run = (r: { measured: CategoryBytes; estimated: CategoryBytes } | undefined) => {
+    if (!r) return [dash, dash, dash];
+    const m = total(r.measured);
+    const e = total(r.estimated);
+    return [bytes(m), bytes(e), diff(m, e)];
+  };
+  const scaleModels = distinct(data.rows.flatMap((r) => (r.scale ? [r.scale.model] : [])));
+  const memory = tableHtml(
+    [
+      "Configuration",
+      "measured",
+      "estimated",
+      "meas. vs est.",
+      "measured",
+      "estimated",
+      "meas. vs est.",
+      "estimated",
+    ],
+    data.rows.map((r) => [
+      r.config,
+      ...run(r.infer),
+      ...run(r.train),
+      r.scale
+        ? scaleModels.length === 1
+          ? bytes(r.scale.totalBytes)
+          : `${bytes(r.scale.totalBytes)} (${r.scale.model})`
+        : dash,
+    ]),
+    `Peak memory on ${data.model}: measured vs estimated totals`,
+    [
+      ["", 1],
+      ["Inference", 3],
+      ["Training", 3],
+      [scaleModels.length === 1 ? `Projected to ${scaleModels[0]}` : "Projected", 1],
+    ],
+  );
+  const speed = tableHtml(
+    [
+      "Configuration",
+      "Prefill tok/s",
+      "Decode ms/token",
+      "Train ms/step",
+      "Loss Δ",
+      "Top-1 agreement",
+      "KL divergence",
+      "Perplexity (reference)",
+    ],
+    data.rows.map((r) => {
+      const q = r.quality;
+      return [
+        r.config,
+        r.infer ? r.infer.prefillTokensPerSec.toFixed(0) : dash,
+        r.infer ? ms(r.infer.decodeMsPerToken) : dash,
+        r.train ? ms(r.train.stepMs) : dash,
+        q ? q.lossDelta.toFixed(4) : dash,
+        q ? percent(q.top1Agreement) : dash,
+        q ? q.klDivergence.toExponential(2) : dash,
+        q ? `${q.perplexity.toFixed(2)} (${q.referencePerplexity.toFixed(2)})` : dash,
+      ];
+    }),
+    `Speed and quality on ${data.model}`,
+  );
+  return `${memory}\n${speed}`;
 }
 
 function chartHtml(chart: ReportChart): string {
@@ -869,10 +1090,13 @@ figure.chart { margin: 0 0 20px; padding: 16px 18px; background: var(--card); bo
 figure.chart[data-error] .vega::after { content: "This chart failed to render: " attr(data-error); color: var(--warn); }
 .no-data { color: var(--muted); font-style: italic; margin: 4px 0; }
 .vega-embed { display: block; }
-.table-wrap { overflow-x: auto; border: 1px solid var(--rule); border-radius: 8px; }
+.table-wrap { overflow-x: auto; border: 1px solid var(--rule); border-radius: 8px; margin-bottom: 18px; }
+caption { caption-side: top; text-align: left; padding: 8px 10px; font-weight: 600; font-size: 0.9rem; }
 table { border-collapse: collapse; width: 100%; font-size: 0.84rem; font-variant-numeric: tabular-nums; }
 th, td { padding: 6px 10px; text-align: right; white-space: nowrap; border-bottom: 1px solid var(--rule); }
-thead th { background: var(--card); font-weight: 600; position: sticky; top: 0; }
+thead th { background: var(--card); font-weight: 600; }
+thead tr.groups th { text-align: center; border-bottom: none; padding-bottom: 0; color: var(--muted); font-size: 0.78rem; }
+thead tr.groups th:empty { background: var(--card); }
 th.text { text-align: left; }
 tbody tr:last-child th, tbody tr:last-child td { border-bottom: none; }
 tbody tr:hover { background: var(--card); }
@@ -946,7 +1170,7 @@ ${section("Quality", ["quality"])}
 ${section("Training and serving", ["checkpoint", "serve"])}
 <section>
 <h2>Results</h2>
-${tableHtml(data)}
+${resultsHtml(data)}
 </section>
 <section>
 <h2>Notes</h2>

@@ -181,17 +181,16 @@ function attentionSweep(): SweepPoint[] {
 function kvSweep(): SweepPoint[] {
   const out: SweepPoint[] = [];
   const groups = [
-    ["MHA", 64],
-    ["GQA", 8],
+    ["MHA", 8],
+    ["GQA", 2],
     ["MQA", 1],
   ] as const;
   for (const seq of SEQS) {
     for (const [series, kvHeads] of groups) {
-      // 80 layers × K and V × kvHeads × head dim 128 × fp16.
-      out.push({ series, seq, bytes: 80 * 2 * kvHeads * 128 * 2 * seq, source: "estimated" });
-      if (seq <= 1024) {
-        out.push({ series, seq, bytes: 4 * 2 * (kvHeads / 8) * 64 * 4 * seq, source: "measured" });
-      }
+      // 4 layers × K and V × kvHeads × head dim 64 × fp32 × batch 4.
+      const bytes = 4 * 2 * kvHeads * 64 * 4 * 4 * seq;
+      out.push({ series, seq, bytes, source: "estimated" });
+      if (seq <= 2048) out.push({ series, seq, bytes: Math.round(bytes * 1.02), source: "measured" });
     }
   }
   return out;

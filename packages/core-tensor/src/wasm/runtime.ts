@@ -156,8 +156,12 @@ export class WasmRuntime {
       Atomics.store(h.ctrl, SEQ, h.seq);
       Atomics.notify(h.ctrl, SEQ);
     }
-    fn(...jobs[0]!);
-    for (let t = 1; t < jobs.length; t++) this.#await(this.#helpers[t - 1]!);
+    try {
+      fn(...jobs[0]!);
+    } finally {
+      // Even if this thread's share trapped, never return while a helper still writes the memory.
+      for (let t = 1; t < jobs.length; t++) this.#await(this.#helpers[t - 1]!);
+    }
   }
 
   /** Stop helper threads (the memory is freed when the runtime is garbage). Idempotent. */

@@ -14,6 +14,7 @@ import {
   type TraceOptions,
   serve,
   syntheticTrace,
+  wallClock,
 } from "@tradeoffs/paging";
 import type { KvAttend, Transformer } from "../transformer.js";
 import { type Measured, type RunSpec, measured } from "./common.js";
@@ -125,6 +126,7 @@ export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult
         preemption: options.preemption ?? "recompute",
         maxBatch: options.maxBatch ?? 16,
         maxSeq: model.arch.maxSeq,
+        clock: wallClock,
         onStep: (s: StepRecord) => timeline.push({ step: s.step, reserved: s.usage.reservedBytes, used: s.usage.usedBytes, running: s.running }),
       });
       return { kind: "serve" as const, memory, metrics, budgetBytes, timeline };

@@ -1,0 +1,198 @@
+/**
+ * What a compare run is made of beyond the measured rows: the default suite, the default backend,
+ * the projection of each configuration to a published model, and the data for the HTML report.
+ */
+import { ConfigError, type Configuration, listBackends, type WorkloadSpec } from "@tradeoffs/core-tensor";
+import {
+  type Estimate,
+  type Hardware,
+  type PresetName,
+  estimate,
+  getPreset,
+  parse,
+  project,
+} from "@tradeoffs/model";
+import type { ScaleRow } from "./render.js";
+import type { CategoryBytes, CheckpointSchedule, ReportData, ReportRow, SweepPoint } from "./report/data.js";
+import type { CompareRow } from "./run.js";
+
+/** The default suite (issue order); entries the registry cannot parse are skipped. */
+export const DEFAULT_SUITE = [
+  "Baseline",
+  "Flash",
+  "GQA",
+  "MQA",
+  "INT8",
+  "NF4",
+  "QLoRA",
+  "Ckpt[sqrt]",
+  "MoE",
+  "Paged",
+  "MoE+Flash+GQA+INT8",
+  "Flash+GQA+INT4",
+] as const;
+
+export function defaultSuite(): string[] {
+  return DEFAULT_SUITE.filter((c) => {
+    try {
+      parse(c);
+      return true;
+    } catch (e) {
+      if (e instanceof ConfigError) return false;
+      throw e;
+    }
+  });
+}
+
+/** WASM where it is registered and available, else JS. */
+export function defaultBackend(): string {
+  return listBackends().some((b) => b.name === "WASM") ? "WASM" : "JS";
+}
+
+const infer = (seq: number) => ({ kind: "infer" as const, batch: 1, seq, generate: 0 });
+const train = (seq: number) => ({ kind: "train" as const, batch: 1, seq, generate: 0 });
+
+/** Each configuration estimated on a published model, with a roofline decode time on `hw`. */
+export function projectRows(configs: readonly Configuration[], model: PresetName, seq: number, hw: Hardware): ScaleRow[] {
+  const arch = getPreset(model).arch;
+  return configs.map((c) => {
+    const problems = c.check({ arch });
+    if (problems.length > 0) {
+      const dummy = estimate(model, parse("Baseline"), infer(seq));
+      return { config: c.label, infer: dummy, train: dummy, decode: { ms: Number.NaN, bound: "" }, devices: { infer: 0, train: 0 }, hardware: hw.name, error: problems.join("; ") };
+    }
+    const i = estimate(model, c, { ...infer(seq), generate: 1 });
+    const t = estimate(model, c, train(seq));
+    const p = project(i, hw);
+    return {
+      config: c.label,
+      infer: i,
+      train: t,
+      decode: { ms: p.decode.seconds * 1000, bound: p.decode.bound },
+      devices: { infer: p.devices, train: project(t, hw).devices },
+      hardware: hw.name,
+    };
+  });
+}
+
+export function scaleJson(rows: readonly ScaleRow[]) {
+  return rows.map((r) => ({
+    config: r.config,
+    error: r.error,
+    infer: { params: r.infer.params, bytes: r.infer.bytes, totalBytes: r.infer.totalBytes },
+    train: { bytes: r.train.bytes, totalBytes: r.train.totalBytes },
+    decodeMs: r.decode.ms,
+    bound: r.decode.bound,
+    devices: r.devices,
+    hardware: r.hardware,
+  }));
+}
+
+const CATS = ["weights", "adapters", "kv", "act", "grad", "optim", "tmp"] as const;
+const pick = (b: Readonly<Record<string, number>>): CategoryBytes =>
+  Object.fromEntries(CATS.map((c) => [c, b[c] ?? 0])) as unknown as CategoryBytes;
+
+/** Assemble the HTML report's data from measured rows, projections and estimator sweeps. */
+export function reportData(rows: readonly CompareRow[], model: PresetName, scaled: readonly ScaleRow[]): ReportData {
+  const reportRows: ReportRow[] = rows.map((r) => {
+    const s = scaled.find((x) => x.config === r.config && !x.error);
+    return {
+      config: r.config,
+      ...(r.infer
+        ? {
+            infer: {
+              measured: pick(r.infer.peak),
+              estimated: pick(r.infer.estimate.bytes),
+              prefillTokensPerSec: r.infer.prefillTokensPerSec,
+              decodeMsPerToken: r.infer.decodeMsPerStep / r.infer.batch,
+            },
+          }
+        : {}),
+      ...(r.train ? { train: { measured: pick(r.train.peak), estimated: pick(r.train.estimate.bytes), stepMs: r.train.stepMs } } : {}),
+      ...(r.quality
+        ? {
+            quality: {
+              lossDelta: r.quality.loss - r.quality.referenceLoss,
+              top1Agreement: r.quality.top1Agreement,
+              klDivergence: r.quality.klDivergence,
+              perplexity: r.quality.perplexity,
+              referencePerplexity: r.quality.referencePerplexity,
+            },
+          }
+        : {}),
+      ...(s ? { scale: { model: s.infer.model, estimated: pick(s.infer.bytes), totalBytes: s.infer.totalBytes } } : {}),
+    };
+  });
+  const seqs = [256, 512, 1024, 2048, 4096, 8192];
+  const attentionSweep: SweepPoint[] = [];
+  const kvSweep: SweepPoint[] = [];
+  const est = (c: string, w: WorkloadSpec): Estimate | null => {
+    try {
+      return estimate(model, parse(c), w);
+    } catch {
+      return null;
+    }
+  };
+  for (const seq of seqs) {
+    for (const c of ["Baseline", "Flash"]) {
+      const e = est(c, train(seq));
+      if (e) attentionSweep.push({ series: c === "Baseline" ? "Standard (act)" : "Flash (act)", seq, bytes: e.bytes.act, source: "estimated" });
+    }
+    for (const c of ["MHA", "GQA", "MQA"]) {
+      const e = est(c, infer(seq));
+      if (e) kvSweep.push({ series: c, seq, bytes: e.bytes.kv, source: "estimated" });
+    }
+  }
+  for (const r of rows) {
+    if (r.train && (r.config === "Baseline" || r.config.startsWith("Flash"))) {
+      attentionSweep.push({ series: r.config === "Baseline" ? "Standard (act)" : "Flash (act)", seq: r.train.seq, bytes: r.train.peak.act, source: "measured", timeMs: r.train.stepMs });
+    }
+    if (r.infer && ["Baseline", "GQA", "MQA"].some((c) => r.config.startsWith(c) && !r.config.includes("+"))) {
+      kvSweep.push({ series: r.config === "Baseline" ? "MHA" : r.config.replace(/\[.*$/, ""), seq: r.infer.prompt + r.infer.generate, bytes: r.infer.peak.kv, source: "measured" });
+    }
+  }
+  const checkpoint: CheckpointSchedule[] = [];
+  const arch = getPreset(model).arch;
+  for (const c of ["None", "Ckpt[every=2]", "Ckpt[sqrt]", "Ckpt[all]"]) {
+    let strategy: Configuration;
+    try {
+      strategy = parse(c);
+    } catch {
+      continue;
+    }
+    const e = estimate(model, strategy, train(64));
+    const s = strategy.get("checkpoint");
+    const layerAct = 1;
+    const segs = s ? s.exec.segments(arch.layers, layerAct, 0) : [];
+    const inSeg = new Set(segs.flat());
+    const measuredRow = rows.find((r) => r.config === c && r.train);
+    checkpoint.push({
+      policy: c,
+      layers: arch.layers,
+      keep: Array.from({ length: arch.layers }, (_, i) => !inSeg.has(i) || segs.some((sg) => sg[0] === i)),
+      predictedActBytes: e.bytes.act,
+      ...(measuredRow?.train ? { measuredActBytes: measuredRow.train.peak.act } : {}),
+      extraForward: inSeg.size / arch.layers,
+    });
+  }
+  const serve = rows
+    .filter((r) => r.serve)
+    .map((r) => ({
+      config: r.config,
+      steps: r.serve!.timeline.map((t) => ({ step: t.step, kvBytesUsed: t.used, kvBytesReserved: t.reserved, running: t.running })),
+    }));
+  return {
+    title: `tradeoffs: ${rows.map((r) => r.config).join(", ")} on ${model}`,
+    generatedAt: new Date().toISOString(),
+    model,
+    rows: reportRows,
+    attentionSweep,
+    kvSweep,
+    checkpoint,
+    serve,
+    notes: [
+      "memory: peak bytes per ledger category, measured on the model and predicted by the estimator",
+      scaled[0] ? `projection: ${scaled[0].infer.model} at ${scaled[0].infer.workload.seq} tokens` : "",
+    ].filter(Boolean),
+  };
+}
