@@ -7,8 +7,8 @@
 import {
   ConfigError,
   type Configuration,
+  disposeWasm,
   parseBytes,
-  setBackend,
   TradeoffsError,
   ValueError,
   writeFileAtomic,
@@ -31,7 +31,7 @@ import { createProgress } from "./progress.js";
 import { compareJson, compareTable, estimateJson, estimateTable, scaleTable, serveTable } from "./render.js";
 import { renderHtmlReport } from "./report/html.js";
 import { DEFAULT_WORKLOADS, runConfigs, WORKLOADS, type WorkloadName } from "./run.js";
-import { defaultBackend, defaultSuite, projectRows, reportData, scaleJson } from "./suite.js";
+import { defaultBackend, defaultSuite, projectRows, reportData, scaleJson, selectBackend } from "./suite.js";
 import { renderCsv, renderMarkdown, renderText, type Table } from "./table.js";
 
 function parseBudget(v: string): number {
@@ -121,7 +121,7 @@ Examples:
           `--model ${o.model} is estimate-only; measure tiny or small, or run: compare estimate --model ${o.model}`,
         );
       }
-      setBackend(o.backend);
+      selectBackend(o.backend);
       const parsed = parseConfigs(configs.length > 0 ? configs : defaultSuite());
       const workloads: WorkloadName[] =
         o.workload === undefined ? [...DEFAULT_WORKLOADS] : o.workload === "all" ? [...WORKLOADS] : [o.workload];
@@ -256,6 +256,14 @@ Examples:
 
 /** Parse argv and run; returns the exit code (0 ok, 2 bad input, 1 failure). */
 export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await runCli(argv);
+  } finally {
+    disposeWasm(); // stop the kernel worker so the process can exit
+  }
+}
+
+async function runCli(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync([...argv], { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

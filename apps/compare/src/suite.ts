@@ -2,7 +2,15 @@
  * What a compare run is made of beyond the measured rows: the default suite, the default backend,
  * the projection of each configuration to a published model, and the data for the HTML report.
  */
-import { ConfigError, type Configuration, listBackends, type WorkloadSpec } from "@tradeoffs/core-tensor";
+import {
+  ConfigError,
+  type Configuration,
+  setBackend,
+  ValueError,
+  type WorkloadSpec,
+  wasmAvailable,
+  wasmUnavailableReason,
+} from "@tradeoffs/core-tensor";
 import {
   type Estimate,
   type Hardware,
@@ -11,6 +19,7 @@ import {
   getPreset,
   parse,
   project,
+  useFastestBackend,
 } from "@tradeoffs/model";
 import type { ScaleRow } from "./render.js";
 import type { CategoryBytes, CheckpointSchedule, ReportData, ReportRow, SweepPoint } from "./report/data.js";
@@ -44,9 +53,19 @@ export function defaultSuite(): string[] {
   });
 }
 
-/** WASM where it is registered and available, else JS. */
+/** WASM where this platform runs WebAssembly SIMD, else JS. */
 export function defaultBackend(): string {
-  return listBackends().some((b) => b.name === "WASM") ? "WASM" : "JS";
+  return wasmAvailable() ? "WASM" : "JS";
+}
+
+/** Activate a backend by name; WASM is registered on first use and explains itself when unavailable. */
+export function selectBackend(name: string): void {
+  if (name.toUpperCase() === "WASM") {
+    if (!wasmAvailable()) throw new ValueError(`--backend WASM is not available here: ${wasmUnavailableReason()}; use --backend JS`);
+    useFastestBackend();
+    return;
+  }
+  setBackend(name);
 }
 
 const infer = (seq: number) => ({ kind: "infer" as const, batch: 1, seq, generate: 0 });

@@ -58,11 +58,25 @@ export function enableGrad<T>(fn: () => T): T {
 /** Retain `t` for backward; its bytes move from `tmp` to `act` while any node holds them. */
 function save(t: Tensor): Tensor {
   const st = t.storage;
-  if (st.savedBy++ === 0 && rootCategory(st.category) === "tmp") {
-    st.categoryBeforeSave = st.category;
-    st.recategorize("act");
+  if (st.savedBy === 0 && rootCategory(st.category) === "tmp") {
+    const before = st.category;
+    st.recategorize("act"); // may throw OutOfMemoryError under an `act` budget: nothing changed yet
+    st.categoryBeforeSave = before;
   }
+  st.savedBy++;
   return keep(alias(t));
+}
+
+/** Save all or nothing: on an error (an `act` budget), release what was already saved. */
+function saveAll(ts: readonly Tensor[]): Tensor[] {
+  const done: Tensor[] = [];
+  try {
+    for (const t of ts) done.push(save(t));
+  } catch (e) {
+    for (const h of done) unsave(h);
+    throw e;
+  }
+  return done;
 }
 
 function unsave(h: Tensor): void {
@@ -88,12 +102,19 @@ export function record(
   force = false,
 ): Tensor {
   if (!gradEnabled || !(force || inputs.some((t) => t.requiresGrad))) return out;
+  let savedHandles: Tensor[];
+  try {
+    savedHandles = saveAll(saved);
+  } catch (e) {
+    out.dispose(); // the op's output never reaches the caller
+    throw e;
+  }
   out.requiresGrad = true;
   for (const i of inputs) if (i.gradFn) i.gradFn.refs++;
   const node: GradNode = {
     name,
     inputs,
-    saved: saved.map(save),
+    saved: savedHandles,
     backward,
     released: false,
     refs: 1,

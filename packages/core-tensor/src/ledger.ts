@@ -269,8 +269,25 @@ export class MemoryLedger {
     this.#liveTotal -= bytes;
   }
 
-  /** @internal moving bytes between categories is not an allocation: no budget check on the total. */
+  /**
+   * @internal Moving bytes between categories does not change the total, but a budget on the
+   * destination category applies (autograd moving `tmp` to `act` must respect an `act` budget).
+   */
   _move(from: string, to: string, bytes: number): void {
+    const root = rootCategory(to);
+    if (rootCategory(from) !== root) {
+      const limit = this.#budgets.get(root);
+      const current = this.#liveRoots.get(root) ?? 0;
+      if (limit !== undefined && current + bytes > limit) {
+        throw new OutOfMemoryError({
+          requested: bytes,
+          category: to,
+          budget: limit,
+          budgetCategory: root,
+          live: Object.fromEntries(this.#liveRoots),
+        });
+      }
+    }
     this._free(from, bytes);
     this.#add(to, bytes);
   }

@@ -268,7 +268,13 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const batch = shapeSize(batchShape);
   const o = out([...batchShape, m, n], options.category ? { category: options.category } : undefined);
   runMatmul(a, b, o, m, n, k, transA, transB, nA === batch && batch > 1, nB === batch && batch > 1, false);
-  return record(o, "matmul", [a, b], [a, b], (g, [sa, sb]) => {
+  // Save only what backward needs: `a` for b's gradient, `b` for a's (a frozen weight saves no input).
+  const saveA = b.requiresGrad;
+  const saveB = a.requiresGrad;
+  const saved = [...(saveA ? [a] : []), ...(saveB ? [b] : [])];
+  return record(o, "matmul", [a, b], saved, (g, s) => {
+    const sa = saveA ? s[0] : undefined;
+    const sb = saveB ? s[saveA ? 1 : 0] : undefined;
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
     if (a.requiresGrad) {

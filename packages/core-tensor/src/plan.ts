@@ -63,6 +63,11 @@ export interface Plan {
     readonly bitsPerWeight: number;
     /** Exact bytes of one packed [out, in] matrix (data + scales), when the format knows it. */
     readonly bytesFor?: ((out: number, inp: number) => number) | undefined;
+    /**
+     * The weights train in place (a published preset's own fp16 weights in mixed precision). FP32
+     * always trains; packed formats are frozen unless this says otherwise.
+     */
+    readonly trainable?: boolean | undefined;
   };
   /** Bytes per element of unquantised tensors: weights outside linears, activations. */
   readonly baseBytes: number;

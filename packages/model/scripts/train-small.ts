@@ -4,9 +4,9 @@
  * batches, fixed validation windows. Usage: `pnpm train-small [--steps N] [--backend JS|WASM]`.
  */
 import { join } from "node:path";
-import { Rng, saveSafetensors, setBackend, writeFileAtomic } from "@tradeoffs/core-tensor";
+import { Rng, disposeWasm, getBackend, saveSafetensors, setBackend, writeFileAtomic } from "@tradeoffs/core-tensor";
 import { loadCorpus, unigramLoss } from "../src/corpus.js";
-import { parse, Transformer } from "../src/index.js";
+import { parse, Transformer, useFastestBackend } from "../src/index.js";
 import { evaluate, train } from "../src/training.js";
 
 const args = process.argv.slice(2);
@@ -14,14 +14,16 @@ const arg = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
-const steps = Number(arg("steps", "600"));
-const backend = arg("backend", "JS");
+const steps = Number(arg("steps", "800"));
+const backend = arg("backend", "WASM");
 const SEED = 1234;
 const BATCH = 8;
 const SEQ = 128;
 const LR = 3e-3;
 
-setBackend(backend);
+if (backend.toUpperCase() === "WASM") {
+  if (useFastestBackend() !== "WASM") process.stderr.write("WASM is not available here; training on JS\n");
+} else setBackend(backend);
 const corpus = loadCorpus();
 const model = Transformer.create("small", parse("Baseline"), { seed: SEED });
 const rng = new Rng(SEED + 1);
@@ -50,7 +52,7 @@ const meta = {
   seq: SEQ,
   lr: LR,
   tokens: steps * BATCH * SEQ,
-  backend,
+  backend: getBackend().name,
   seconds: Math.round(seconds),
   corpus: corpus.source,
   valLossBefore: before,
@@ -67,3 +69,4 @@ saveSafetensors(join(dir, "small.safetensors"), model.namedTensors(), {
 writeFileAtomic(join(dir, "small.json"), `${JSON.stringify(meta, null, 2)}\n`);
 console.log(JSON.stringify(meta, null, 2));
 model.dispose();
+disposeWasm();

@@ -12,9 +12,18 @@ import {
   type Plan,
   type WorkloadSpec,
 } from "@tradeoffs/core-tensor";
+import { predictPeakAct } from "@tradeoffs/checkpoint";
+import { TILE_ELEMENTS } from "@tradeoffs/quant";
 import { basePlan, type PlanOptions } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
 import { filled } from "./registry.js";
+
+/**
+ * The WASM GEMM's packing scratch per thread: a 128×256 panel of A and a 256×2048 panel of B in
+ * f32 (packages/core-tensor/assembly/gemm.ts: MC, KC, NC), and the two threads it splits over.
+ */
+const WASM_GEMM_SCRATCH = (128 * 256 + 256 * 2048) * 4;
+const WASM_THREADS = 2;
 
 export interface ParamCounts {
   readonly total: number;
@@ -94,6 +103,7 @@ export function countParams(plan: Plan): ParamCounts {
   const mat = (ms: [number, number][]) => ms.reduce((s, [o, i]) => s + o * i, 0);
   const bias = (ms: [number, number][]) => (arch.biases ? ms.reduce((s, [o]) => s + o, 0) : 0);
   const attnPer = mat(attn) + bias(attn);
+  const linearPer = mat(attn) + (E + S) * mat(ffn);
   const expertPer = mat(ffn) + bias(ffn);
   const router = E > 1 ? d * E : 0;
   const embedding =
@@ -119,7 +129,7 @@ export function countParams(plan: Plan): ParamCounts {
   return {
     total,
     active: embedding + L * attnPer + ffnActive,
-    trainable: plan.adapters ? adapters : total,
+    trainable: plan.adapters ? adapters : linearsTrainable(plan) ? total : total - L * linearPer,
     embedding,
     attention: L * attnPer,
     ffn: ffnTotal,
@@ -146,20 +156,32 @@ function linearWeightBytes(plan: Plan): number {
  * FFN's saves.
  */
 export function layerActElements(plan: Plan, batch: number, seq: number): number {
-  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D } = plan.arch;
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F } = plan.arch;
   const N = batch * seq;
   const attention = plan.attention.kind === "flash" ? N * H * D + batch * H * seq : batch * H * seq * seq;
+  // A linear layer's input is saved only when its weight (or an adapter on it) needs a gradient.
+  const grads = (...roles: string[]) => linearsTrainable(plan) || roles.some((r) => plan.adapters?.targets.includes(r));
+  const rank = plan.adapters?.rank ?? 0;
+  const adapted = ["q", "k", "v", "o", "gate", "up", "down"].filter((r) => plan.adapters?.targets.includes(r)).length;
+  const dense = plan.arch.experts <= 1;
   return (
-    N * (d + 1) +
-    N * d +
-    N * H * D +
-    2 * N * Hkv * D +
+    N * (d + 1) + // attention norm: input and rstd
+    (grads("q", "k", "v") ? N * d : 0) + // normed h, input of q/k/v
+    N * H * D + // rotated q
+    2 * N * Hkv * D + // rotated k, v
     attention +
-    N * H * D +
-    N * (d + 1) +
-    N * d +
-    ffnActElements(plan, N)
+    (grads("o") ? N * H * D : 0) + // merged heads, input of o
+    N * (d + 1) + // FFN norm: input and rstd
+    (dense && grads("gate", "up") ? N * d : 0) + // normed h2
+    ffnActElements(plan, N) -
+    (dense && !grads("down") ? N * F : 0) + // the product, input of down
+    adapted * N * rank // each adapter's rank-r intermediate
   );
+}
+
+/** Whether the linear layers' own weights receive gradients (FP32, or a trainable base format). */
+export function linearsTrainable(plan: Plan): boolean {
+  return !plan.adapters && (plan.weights.format === "FP32" || plan.weights.trainable === true);
 }
 
 /** FFN activations saved per layer: SwiGLU gate, silu(gate), up and their product (4·N·F) per token routed. */
@@ -171,10 +193,14 @@ export function ffnActElements(plan: Plan, N: number): number {
   return 2 * N * E + N * Math.min(k, E) * (4 * F + 2 * d) + S * 4 * N * F;
 }
 
-/** Head activations saved in training: final-norm input + rstd, normed h, logits, plus i32 ids and targets. */
+/**
+ * Head activations saved in training: final-norm input + rstd, normed h (when the head trains),
+ * logits, plus i32 ids and targets.
+ */
 function headActBytes(plan: Plan, N: number): number {
   const { dModel: d, vocab: V } = plan.arch;
-  return (N * (d + 1) + N * d + N * V) * plan.baseBytes + 2 * N * 4;
+  const headTrains = !plan.adapters;
+  return (N * (d + 1) + (headTrains ? N * d : 0) + N * V) * plan.baseBytes + 2 * N * 4;
 }
 
 /**
@@ -275,13 +301,17 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     const segments = plan.checkpoint.segments?.(L, perLayer, inputBytes) ?? [];
     const inSeg = new Set(segments.flat());
     const kept = (L - inSeg.size) * perLayer + segments.length * inputBytes;
-    const largestSegment = segments.reduce((m, s) => Math.max(m, s.length), 0) * perLayer;
-    act = kept + headActBytes(plan, N) + (segments.length > 0 ? largestSegment : 0);
-    if (segments.length > 0) {
+    // End of forward: everything kept plus the head; during backward the head is gone and one
+    // segment at a time is recomputed (the checkpoint package's memory model).
+    act = Math.max(kept + headActBytes(plan, N), segments.length > 0 ? predictPeakAct(L, perLayer, inputBytes, segments) : 0);
+    if (segments.length > 0) notes.push("act with checkpointing: predicted by the checkpoint memory model (over by at most one layer input)");
+    if (plan.adapters) {
       exact.act = false;
-      notes.push(
-        "act with checkpointing: kept segment inputs + head + one recomputed segment (peak during backward)",
-      );
+      notes.push("act with adapters: frozen layers before the first adapter save less than modelled");
+    }
+    if (plan.arch.experts > 1) {
+      exact.act = false;
+      notes.push("act with experts: routed-token activations are modelled for balanced routing");
     }
   }
   const gradBytes = train ? params.trainable * (bb === 2 ? 2 : 4) : 0;
@@ -310,8 +340,25 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     notes.push(
       "tmp in training: forward working set, or backward's largest weight gradient + logits and activation gradients (approximate)",
     );
-  } else {
-    exact.tmp = plan.attention.kind === "standard" && arch.experts <= 1;
+  }
+  if (plan.backend === "WASM") {
+    // Each WASM matmul copies its operands into WebAssembly memory and packs panels there, charged
+    // to tmp/wasm while it runs: the largest product's operands plus the packing scratch.
+    const { ffnHidden: F, heads: H, headDim: D, kvHeads: Hkv } = arch;
+    const scores = plan.attention.kind === "standard" ? B * H * T * D + B * Hkv * T * D + B * H * T * T : 0;
+    const operands = Math.max(N * d + V * d + N * V, N * d + F * d + N * F, scores) * 4;
+    tmp += operands + WASM_THREADS * WASM_GEMM_SCRATCH;
+    exact.tmp = false;
+    notes.push("tmp on WASM: plus the largest matmul's operands copied into WebAssembly memory and the packing scratch");
+  }
+  const packed = plan.weights.format !== "FP32" && plan.weights.bytesFor !== undefined;
+  if (packed) {
+    tmp += Math.min(TILE_ELEMENTS, arch.ffnHidden * d) * 4; // one dequantised tile at a time
+    exact.tmp = false;
+    notes.push("tmp with packed weights: one dequantised tile (≤ 64Ki weights) beside the working set");
+  }
+  if (!train) {
+    exact.tmp = exact.tmp && plan.attention.kind === "standard" && arch.experts <= 1;
     if (!exact.tmp)
       notes.push("tmp: the attention kernel's or the experts' workspace is modelled, not traced");
   }

@@ -34,7 +34,7 @@ export {
   PUBLISHED_ACTIVE,
   presets,
 } from "./presets.js";
-export { baselineComposition, baselines, filled, parse, registry } from "./registry.js";
+export { baselineComposition, baselines, filled, parse, registry, useFastestBackend } from "./registry.js";
 export {
   calibrateLocal,
   getHardware,

@@ -20,7 +20,7 @@ export function basePlan(arch: ArchSpec, workload: WorkloadSpec, options: PlanOp
     arch,
     workload,
     backend: options.backend ?? "JS",
-    weights: { format: baseBytes === 2 ? "FP16" : "FP32", bitsPerWeight: baseBytes * 8 },
+    weights: { format: baseBytes === 2 ? "FP16" : "FP32", bitsPerWeight: baseBytes * 8, trainable: true },
     baseBytes,
     adapters: null,
     attention: { kind: "standard", blockQ: 0, blockK: 0 },

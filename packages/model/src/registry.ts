@@ -6,10 +6,14 @@ import { attentionStrategies, standard } from "@tradeoffs/attention";
 import { checkpointStrategies, none } from "@tradeoffs/checkpoint";
 import {
   type Configuration,
+  getBackend,
   js,
   type NamedComposition,
   parseConfig,
+  setBackend,
   type Strategy,
+  wasm,
+  wasmAvailable,
   withDefaults,
 } from "@tradeoffs/core-tensor";
 import { kvCacheStrategies, kvDtype, mha } from "@tradeoffs/kv-cache";
@@ -26,6 +30,7 @@ export const baselineComposition: NamedComposition = {
 export const registry = {
   Baseline: baselineComposition,
   JS: js,
+  WASM: wasm,
   ...attentionStrategies,
   ...kvCacheStrategies,
   ...quantStrategies,
@@ -34,9 +39,25 @@ export const registry = {
   ...pagingStrategies,
 } as const;
 
-/** The baseline strategy of every slot except `adapters` (none by default). */
+/**
+ * The baseline strategy of every slot except `adapters` (none by default). The backend baseline is
+ * the backend active when the model is built (`setBackend("WASM")` makes it `WASM`), so one
+ * process-wide switch moves every model onto the fast kernels.
+ */
 export function baselines(): Strategy[] {
-  return [js(), standard(), mha(), fp32(), none(), dense(), kvDtype(), contiguous()];
+  const backend = getBackend().name === "WASM" ? wasm() : js();
+  return [backend, standard(), mha(), fp32(), none(), dense(), kvDtype(), contiguous()];
+}
+
+/** Make WASM the active backend when this platform supports it; returns the backend's name. */
+export function useFastestBackend(): string {
+  if (!wasmAvailable()) {
+    setBackend("JS");
+    return "JS";
+  }
+  void wasm().exec; // building the exec registers the backend
+  setBackend("WASM");
+  return "WASM";
 }
 
 /** Parse a configuration string against the full registry. */

@@ -22,6 +22,7 @@ import {
   Rng,
   randn,
   reshape,
+  rootCategory,
   rmsNorm,
   rope,
   ShapeError,
@@ -286,7 +287,8 @@ export class Transformer {
       const g = given(name, shape);
       const t = g ? clone(g, { category }) : init();
       if (!g) t.storage.recategorize(category);
-      t.requiresGrad = true;
+      // With adapters the whole base model is frozen: only the adapters train.
+      t.requiresGrad = exec.adapters === undefined;
       t.name = name;
       created.push(t);
       return t;
@@ -342,7 +344,12 @@ export class Transformer {
         const head = arch.tiedEmbeddings
           ? null
           : f32Param(weightName.head, [V, d], () => randn([V, d], rng, { std }), "weights/head");
-        return new Transformer({ arch, config, plan, embed, norm, head, layers, exec });
+        const model = new Transformer({ arch, config, plan, embed, norm, head, layers, exec });
+        if (exec.adapters) {
+          // With adapters the base model is frozen: only tensors in the `adapters` category train.
+          for (const l of layers) for (const p of l.parameters()) p.requiresGrad = rootCategory(p.storage.category) === "adapters";
+        }
+        return model;
       });
     } catch (e) {
       for (const c of created) c.dispose();

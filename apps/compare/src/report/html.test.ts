@@ -114,6 +114,18 @@ describe("renderHtmlReport (static)", () => {
   });
 });
 
+// The callbacks given to page.waitForFunction / page.evaluate run in the page. This package compiles
+// without the DOM lib, so declare (module-locally) the little of it that they use.
+interface PageElement {
+  readonly dataset: Record<string, string | undefined>;
+  getAttribute(name: string): string | null;
+  hasAttribute(name: string): boolean;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
+  getBoundingClientRect(): { readonly width: number; readonly height: number };
+}
+declare const document: PageElement & { readonly body: PageElement };
+
 interface Rendered {
   readonly consoleErrors: string[];
   readonly consoleWarnings: string[];
@@ -171,7 +183,7 @@ describe("renderHtmlReport in headless Chromium", () => {
           { timeout: 30_000 },
         );
         const state = await page.evaluate(() =>
-          [...document.querySelectorAll<HTMLElement>("[data-chart]")].map((el) => {
+          [...document.querySelectorAll("[data-chart]")].map((el) => {
             const svg = el.querySelector("svg");
             const box = svg?.getBoundingClientRect();
             return {

@@ -146,7 +146,14 @@ const FONT_CONFIG = {
 };
 
 function top(spec: VegaLiteSpec): VegaLiteSpec {
-  return { ...spec, config: FONT_CONFIG, autosize: { type: "pad" } };
+  // Single views take the card's width (axis labels and legends included); concatenated views have
+  // fixed sizes that fit the page.
+  const fit = spec.width === "container";
+  return {
+    ...spec,
+    config: FONT_CONFIG,
+    autosize: fit ? { type: "fit-x", contains: "padding" } : { type: "pad" },
+  };
 }
 
 function categoryScale(used: readonly Category[]): Record<string, unknown> {
@@ -194,10 +201,10 @@ function memorySpec(rows: readonly ReportRow[], workload: Workload): VegaLiteSpe
     description: `Peak memory by ledger category per configuration (${workload}), measured vs estimated`,
     data: { values },
     mark: { type: "bar", tooltip: true },
-    width: 720,
-    height: { step: 34 },
+    width: "container",
+    height: Math.max(120, withRun.length * 44),
     encoding: {
-      y: { field: "config", type: "nominal", sort: null, title: "Configuration", axis: { labelLimit: 200 } },
+      y: { field: "config", type: "nominal", sort: null, title: null, axis: { labelLimit: 280 } },
       yOffset: {
         field: "source",
         type: "nominal",
@@ -248,10 +255,10 @@ function scaleSpec(rows: readonly ReportRow[]): VegaLiteSpec | null {
     description: `Estimated memory projected to ${models.join(", ")}`,
     data: { values },
     mark: { type: "bar", tooltip: true },
-    width: 720,
-    height: { step: 22 },
+    width: "container",
+    height: Math.max(80, withScale.length * 24),
     encoding: {
-      y: { field: "config", type: "nominal", sort: null, title: "Configuration", axis: { labelLimit: 200 } },
+      y: { field: "config", type: "nominal", sort: null, title: null, axis: { labelLimit: 280 } },
       x: {
         field: "value",
         type: "quantitative",
@@ -401,8 +408,11 @@ function seriesLines(
   x: Record<string, unknown>,
   y: Record<string, unknown>,
   series: readonly string[],
+  points: readonly SweepPoint[],
   tooltip: readonly Record<string, unknown>[],
 ): VegaLiteSpec[] {
+  const dashes = { measured: [1, 0], estimated: [5, 4] } as const;
+  const sources = (["measured", "estimated"] as const).filter((s) => points.some((p) => p.source === s));
   const color = {
     field: "series",
     type: "nominal",
@@ -420,14 +430,8 @@ function seriesLines(
         strokeDash: {
           field: "source",
           type: "nominal",
-          sort: ["measured", "estimated"],
-          scale: {
-            domain: ["measured", "estimated"],
-            range: [
-              [1, 0],
-              [5, 4],
-            ],
-          },
+          sort: sources,
+          scale: { domain: sources, range: sources.map((s) => dashes[s]) },
           title: "Source",
           legend: { symbolType: "stroke", symbolStrokeColor: "#888", symbolStrokeWidth: 2 },
         },
@@ -470,9 +474,9 @@ function sweepSpec(
   return top({
     description: `${what} vs sequence length`,
     data: { values },
-    width: 620,
+    width: "container",
     height: 340,
-    layer: seriesLines(seqAxis(pts), y, series, [
+    layer: seriesLines(seqAxis(pts), y, series, pts, [
       { field: "series" },
       { field: "seq", title: "tokens" },
       { field: "source" },
@@ -506,9 +510,9 @@ function attentionTimeSpec(points: readonly SweepPoint[]): VegaLiteSpec | null {
   return top({
     description: "Attention time vs sequence length",
     data: { values },
-    width: 620,
+    width: "container",
     height: 300,
-    layer: seriesLines(seqAxis(pts), y, series, [
+    layer: seriesLines(seqAxis(pts), y, series, pts, [
       { field: "series" },
       { field: "seq", title: "tokens" },
       { field: "source" },
@@ -549,8 +553,8 @@ function qualitySpec(rows: readonly ReportRow[]): VegaLiteSpec | null {
     field: "config",
     type: "nominal",
     sort: configs,
-    title: "Configuration",
-    axis: { labelLimit: 200 },
+    title: null,
+    axis: { labelLimit: 280 },
   };
   return top({
     description: "Quality against the unmodified reference: loss delta and top-1 agreement",
@@ -1036,13 +1040,13 @@ function resultsHtml(data: ReportData): string {
   const speed = tableHtml(
     [
       "Configuration",
-      "Prefill tok/s",
-      "Decode ms/token",
-      "Train ms/step",
-      "Loss Δ",
-      "Top-1 agreement",
-      "KL divergence",
-      "Perplexity (reference)",
+      "prefill tok/s",
+      "decode ms/tok",
+      "train ms/step",
+      "loss Δ",
+      "top-1",
+      "KL",
+      "perplexity (ref.)",
     ],
     data.rows.map((r) => {
       const q = r.quality;
@@ -1058,6 +1062,11 @@ function resultsHtml(data: ReportData): string {
       ];
     }),
     `Speed and quality on ${data.model}`,
+    [
+      ["", 1],
+      ["Speed", 3],
+      ["Quality vs the reference model", 4],
+    ],
   );
   return `${memory}\n${speed}`;
 }
@@ -1078,7 +1087,7 @@ const STYLE = `
   :root { --bg: #15181d; --fg: #e6e8eb; --muted: #9aa3ae; --rule: #2e343d; --card: #1c2026; --accent: #7fb0ea; --warn: #fdba74; }
 }
 * { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--fg); line-height: 1.5; font-size: 15px; }
+body { margin: 0; background: var(--bg); color: var(--fg); line-height: 1.5; font-size: 15px; overflow-wrap: anywhere; }
 main { max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px; }
 header h1 { font-size: 1.6rem; line-height: 1.25; margin: 0 0 6px; }
 header .meta { color: var(--muted); margin: 0; font-size: 0.9rem; }
@@ -1089,7 +1098,7 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu San
 figure.chart { margin: 0 0 20px; padding: 16px 18px; background: var(--card); border: 1px solid var(--rule); border-radius: 8px; overflow-x: auto; }
 figure.chart[data-error] .vega::after { content: "This chart failed to render: " attr(data-error); color: var(--warn); }
 .no-data { color: var(--muted); font-style: italic; margin: 4px 0; }
-.vega-embed { display: block; }
+figure.chart .vega-embed { display: block; width: 100%; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--rule); border-radius: 8px; margin-bottom: 18px; }
 caption { caption-side: top; text-align: left; padding: 8px 10px; font-weight: 600; font-size: 0.9rem; }
 table { border-collapse: collapse; width: 100%; font-size: 0.84rem; font-variant-numeric: tabular-nums; }
@@ -1098,6 +1107,7 @@ thead th { background: var(--card); font-weight: 600; }
 thead tr.groups th { text-align: center; border-bottom: none; padding-bottom: 0; color: var(--muted); font-size: 0.78rem; }
 thead tr.groups th:empty { background: var(--card); }
 th.text { text-align: left; }
+tbody th.text { white-space: normal; min-width: 9em; max-width: 24em; }
 tbody tr:last-child th, tbody tr:last-child td { border-bottom: none; }
 tbody tr:hover { background: var(--card); }
 ul.notes { padding-left: 1.2em; }
