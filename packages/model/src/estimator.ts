@@ -188,9 +188,12 @@ export function linearsTrainable(plan: Plan): boolean {
 export function ffnActElements(plan: Plan, N: number): number {
   const { ffnHidden: F, experts: E, topK: k, sharedExperts: S, dModel: d } = plan.arch;
   if (E <= 1) return (plan.arch.ffnKind === "swiglu" ? 4 : 2) * N * F;
-  // Routed: router logits and probabilities (2·N·E), per routed token the gathered input, the four
-  // SwiGLU tensors and the gate-scaled output; shared experts as dense.
-  return 2 * N * E + N * Math.min(k, E) * (4 * F + 2 * d) + S * 4 * N * F;
+  // Routed: router logits and probabilities (2·N·E); per routed token the gathered input, the four
+  // SwiGLU tensors and the gate-scaled output; shared experts as dense. Frozen experts save neither
+  // their gathered input nor the product that feeds `down`.
+  const routed = N * Math.min(k, E);
+  const frozen = !linearsTrainable(plan);
+  return 2 * N * E + routed * (4 * F + 2 * d) - (frozen ? routed * (d + F) : 0) + S * 4 * N * F;
 }
 
 /**
@@ -304,7 +307,10 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     // End of forward: everything kept plus the head; during backward the head is gone and one
     // segment at a time is recomputed (the checkpoint package's memory model).
     act = Math.max(kept + headActBytes(plan, N), segments.length > 0 ? predictPeakAct(L, perLayer, inputBytes, segments) : 0);
-    if (segments.length > 0) notes.push("act with checkpointing: predicted by the checkpoint memory model (over by at most one layer input)");
+    if (segments.length > 0) {
+      exact.act = false;
+      notes.push("act with checkpointing: predicted by the checkpoint memory model (over by at most one layer input)");
+    }
     if (plan.adapters) {
       exact.act = false;
       notes.push("act with adapters: frozen layers before the first adapter save less than modelled");

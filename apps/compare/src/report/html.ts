@@ -629,6 +629,7 @@ function checkpointSpec(data: ReportData): VegaLiteSpec | null {
     bar(s, "predicted", s.predictedActBytes),
     ...(s.measuredActBytes !== undefined ? [bar(s, "measured", s.measuredActBytes)] : []),
   ]);
+  const measured = schedules.some((s) => s.measuredActBytes !== undefined);
   // Both panels share one fixed height and band padding, so a policy's cells and bars line up.
   const height = Math.max(3, schedules.length) * 34;
   const band = { paddingInner: 0.2, paddingOuter: 0.1 };
@@ -678,7 +679,9 @@ function checkpointSpec(data: ReportData): VegaLiteSpec | null {
           color: {
             field: "kind",
             type: "nominal",
-            scale: { domain: ["predicted", "measured"], range: ["#a0cbe8", "#1f5591"] },
+            scale: measured
+              ? { domain: ["predicted", "measured"], range: ["#a0cbe8", "#1f5591"] }
+              : { domain: ["predicted"], range: ["#a0cbe8"] },
             title: "Activation bytes",
           },
           tooltip: [
