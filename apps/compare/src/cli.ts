@@ -36,7 +36,8 @@ import { renderCsv, renderMarkdown, renderText, type Table } from "./table.js";
 
 function parseBudget(v: string): number {
   const n = parseBytes(v);
-  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError("must be a byte size such as 2097152, 512KiB or 2MiB");
+  if (!(Number.isFinite(n) && n > 0))
+    throw new InvalidArgumentError("must be a byte size such as 2097152, 512KiB or 2MiB");
   return n;
 }
 
@@ -95,10 +96,23 @@ export function buildProgram(): Command {
     .option("--steps <n>", "training steps to time", positiveInt("--steps"), 2)
     .option("--seed <n>", "seed for initialisation and batches", positiveInt("--seed"), 1)
     .option("--budget <bytes>", "KV memory budget for serve (e.g. 2MiB)", parseBudget)
-    .addOption(new Option("--scale <preset>", "published model to project each configuration to ('none' to skip)").default("llama2-70b"))
+    .addOption(
+      new Option(
+        "--scale <preset>",
+        "published model to project each configuration to ('none' to skip)",
+      ).default("llama2-70b"),
+    )
     .option("--scale-seq <n>", "sequence length for the projection", positiveInt("--scale-seq"), 4096)
-    .addOption(new Option("--hardware <name>", "device for the roofline projection").choices([...Object.keys(HARDWARE), "local"]).default("a100-80gb"))
-    .addOption(new Option("--backend <name>", "kernel backend (JS, or WASM where available)").default(defaultBackend()))
+    .addOption(
+      new Option("--hardware <name>", "device for the roofline projection")
+        .choices([...Object.keys(HARDWARE), "local"])
+        .default("a100-80gb"),
+    )
+    .addOption(
+      new Option("--backend <name>", "kernel backend (JS, or WASM where available)").default(
+        defaultBackend(),
+      ),
+    )
     .option("--html <file>", "also write a self-contained HTML report with plots")
     .option("--json", "print one JSON object instead of a table")
     .option("--csv", "print the table as CSV")
@@ -124,7 +138,11 @@ Examples:
       selectBackend(o.backend);
       const parsed = parseConfigs(configs.length > 0 ? configs : defaultSuite());
       const workloads: WorkloadName[] =
-        o.workload === undefined ? [...DEFAULT_WORKLOADS] : o.workload === "all" ? [...WORKLOADS] : [o.workload];
+        o.workload === undefined
+          ? [...DEFAULT_WORKLOADS]
+          : o.workload === "all"
+            ? [...WORKLOADS]
+            : [o.workload];
       const scale = o.scale === "none" ? null : getPreset(o.scale);
       const rows = runConfigs(
         parsed,
@@ -144,7 +162,10 @@ Examples:
       const scaled = scale ? projectRows(parsed, scale.name, o.scaleSeq, getHardware(o.hardware)) : [];
       if (o.html) writeFileAtomic(o.html, renderHtmlReport(reportData(rows, preset.name, scaled)));
       if (o.json) {
-        const json = { ...compareJson(rows, preset.name), scale: scaled.length ? scaleJson(scaled) : undefined };
+        const json = {
+          ...compareJson(rows, preset.name),
+          scale: scaled.length ? scaleJson(scaled) : undefined,
+        };
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
       } else {
         const tables: Table[] = [];

@@ -140,7 +140,19 @@ export function serveTable(rows: readonly CompareRow[]): Table {
     title: first
       ? `serve on ${first.estimate.model}: ${first.metrics.requests} requests, KV budget ${bytes(first.budgetBytes)}, same seeded trace (measured)`
       : "serve",
-    headers: ["configuration", "KV memory", "waste", "int. frag.", "peak seqs", "mean seqs", "tok/s", "req/s", "TTFT p50/p99 ms", "TPOT p50/p99 ms", "preemptions"],
+    headers: [
+      "configuration",
+      "KV memory",
+      "waste",
+      "int. frag.",
+      "peak seqs",
+      "mean seqs",
+      "tok/s",
+      "req/s",
+      "TTFT p50/p99 ms",
+      "TPOT p50/p99 ms",
+      "preemptions",
+    ],
     rows: rows.map((r) => {
       if (r.error) return [r.config, `error: ${r.error}`];
       const s = r.serve;
@@ -180,7 +192,18 @@ export interface ScaleRow {
 export function scaleTable(rows: readonly ScaleRow[], model: string, seq: number): Table {
   return {
     title: `Projected to ${model} (estimate): inference batch 1 × ${seq} tokens, training batch 1 × ${seq}; roofline on ${rows[0]?.hardware ?? "—"}`,
-    headers: ["configuration", "params", "active", "weights", "kv", "infer total", "train total", "decode ms/tok", "bound", "fits (infer / train)"],
+    headers: [
+      "configuration",
+      "params",
+      "active",
+      "weights",
+      "kv",
+      "infer total",
+      "train total",
+      "decode ms/tok",
+      "bound",
+      "fits (infer / train)",
+    ],
     rows: rows.map((r) =>
       r.error
         ? [r.config, `n/a: ${r.error}`]
@@ -197,6 +220,8 @@ export function scaleTable(rows: readonly ScaleRow[], model: string, seq: number
             `${r.devices.infer} / ${r.devices.train} × ${r.hardware}`,
           ],
     ),
-    notes: ["estimates use fp16 activations and KV, and the published architecture in every slot the configuration leaves empty"],
+    notes: [
+      "estimates use fp16 activations and KV, and the published architecture in every slot the configuration leaves empty",
+    ],
   };
 }

@@ -13,10 +13,10 @@ import {
 } from "@tradeoffs/core-tensor";
 import {
   type Estimate,
-  type Hardware,
-  type PresetName,
   estimate,
   getPreset,
+  type Hardware,
+  type PresetName,
   parse,
   project,
   useFastestBackend,
@@ -61,7 +61,10 @@ export function defaultBackend(): string {
 /** Activate a backend by name; WASM is registered on first use and explains itself when unavailable. */
 export function selectBackend(name: string): void {
   if (name.toUpperCase() === "WASM") {
-    if (!wasmAvailable()) throw new ValueError(`--backend WASM is not available here: ${wasmUnavailableReason()}; use --backend JS`);
+    if (!wasmAvailable())
+      throw new ValueError(
+        `--backend WASM is not available here: ${wasmUnavailableReason()}; use --backend JS`,
+      );
     useFastestBackend();
     return;
   }
@@ -72,13 +75,26 @@ const infer = (seq: number) => ({ kind: "infer" as const, batch: 1, seq, generat
 const train = (seq: number) => ({ kind: "train" as const, batch: 1, seq, generate: 0 });
 
 /** Each configuration estimated on a published model, with a roofline decode time on `hw`. */
-export function projectRows(configs: readonly Configuration[], model: PresetName, seq: number, hw: Hardware): ScaleRow[] {
+export function projectRows(
+  configs: readonly Configuration[],
+  model: PresetName,
+  seq: number,
+  hw: Hardware,
+): ScaleRow[] {
   const arch = getPreset(model).arch;
   return configs.map((c) => {
     const problems = c.check({ arch });
     if (problems.length > 0) {
       const dummy = estimate(model, parse("Baseline"), infer(seq));
-      return { config: c.label, infer: dummy, train: dummy, decode: { ms: Number.NaN, bound: "" }, devices: { infer: 0, train: 0 }, hardware: hw.name, error: problems.join("; ") };
+      return {
+        config: c.label,
+        infer: dummy,
+        train: dummy,
+        decode: { ms: Number.NaN, bound: "" },
+        devices: { infer: 0, train: 0 },
+        hardware: hw.name,
+        error: problems.join("; "),
+      };
     }
     const i = estimate(model, c, { ...infer(seq), generate: 1 });
     const t = estimate(model, c, train(seq));
@@ -112,7 +128,11 @@ const pick = (b: Readonly<Record<string, number>>): CategoryBytes =>
   Object.fromEntries(CATS.map((c) => [c, b[c] ?? 0])) as unknown as CategoryBytes;
 
 /** Assemble the HTML report's data from measured rows, projections and estimator sweeps. */
-export function reportData(rows: readonly CompareRow[], model: PresetName, scaled: readonly ScaleRow[]): ReportData {
+export function reportData(
+  rows: readonly CompareRow[],
+  model: PresetName,
+  scaled: readonly ScaleRow[],
+): ReportData {
   const reportRows: ReportRow[] = rows.map((r) => {
     const s = scaled.find((x) => x.config === r.config && !x.error);
     return {
@@ -127,7 +147,15 @@ export function reportData(rows: readonly CompareRow[], model: PresetName, scale
             },
           }
         : {}),
-      ...(r.train ? { train: { measured: pick(r.train.peak), estimated: pick(r.train.estimate.bytes), stepMs: r.train.stepMs } } : {}),
+      ...(r.train
+        ? {
+            train: {
+              measured: pick(r.train.peak),
+              estimated: pick(r.train.estimate.bytes),
+              stepMs: r.train.stepMs,
+            },
+          }
+        : {}),
       ...(r.quality
         ? {
             quality: {
@@ -139,7 +167,9 @@ export function reportData(rows: readonly CompareRow[], model: PresetName, scale
             },
           }
         : {}),
-      ...(s ? { scale: { model: s.infer.model, estimated: pick(s.infer.bytes), totalBytes: s.infer.totalBytes } } : {}),
+      ...(s
+        ? { scale: { model: s.infer.model, estimated: pick(s.infer.bytes), totalBytes: s.infer.totalBytes } }
+        : {}),
     };
   });
   const seqs = [256, 512, 1024, 2048, 4096, 8192];
@@ -155,7 +185,13 @@ export function reportData(rows: readonly CompareRow[], model: PresetName, scale
   for (const seq of seqs) {
     for (const c of ["Baseline", "Flash"]) {
       const e = est(c, train(seq));
-      if (e) attentionSweep.push({ series: c === "Baseline" ? "Standard (act)" : "Flash (act)", seq, bytes: e.bytes.act, source: "estimated" });
+      if (e)
+        attentionSweep.push({
+          series: c === "Baseline" ? "Standard (act)" : "Flash (act)",
+          seq,
+          bytes: e.bytes.act,
+          source: "estimated",
+        });
     }
     for (const c of ["MHA", "GQA", "MQA"]) {
       const e = est(c, infer(seq));
@@ -163,11 +199,25 @@ export function reportData(rows: readonly CompareRow[], model: PresetName, scale
     }
   }
   for (const r of rows) {
-    if (r.train && (r.config === "Baseline" || r.config.startsWith("Flash"))) {
-      attentionSweep.push({ series: r.config === "Baseline" ? "Standard (act)" : "Flash (act)", seq: r.train.seq, bytes: r.train.peak.act, source: "measured", timeMs: r.train.stepMs });
+    if (r.train && (r.config === "Baseline" || (r.config.startsWith("Flash[") && !r.config.includes("+")))) {
+      attentionSweep.push({
+        series: r.config === "Baseline" ? "Standard (act)" : "Flash (act)",
+        seq: r.train.seq,
+        bytes: r.train.peak.act,
+        source: "measured",
+        timeMs: r.train.stepMs,
+      });
     }
-    if (r.infer && ["Baseline", "GQA", "MQA"].some((c) => r.config.startsWith(c) && !r.config.includes("+"))) {
-      kvSweep.push({ series: r.config === "Baseline" ? "MHA" : r.config.replace(/\[.*$/, ""), seq: r.infer.prompt + r.infer.generate, bytes: r.infer.peak.kv, source: "measured" });
+    if (
+      r.infer &&
+      ["Baseline", "GQA", "MQA"].some((c) => r.config.startsWith(c) && !r.config.includes("+"))
+    ) {
+      kvSweep.push({
+        series: r.config === "Baseline" ? "MHA" : r.config.replace(/\[.*$/, ""),
+        seq: r.infer.prompt + r.infer.generate,
+        bytes: r.infer.peak.kv,
+        source: "measured",
+      });
     }
   }
   const checkpoint: CheckpointSchedule[] = [];
@@ -184,11 +234,11 @@ export function reportData(rows: readonly CompareRow[], model: PresetName, scale
     const layerAct = 1;
     const segs = s ? s.exec.segments(arch.layers, layerAct, 0) : [];
     const inSeg = new Set(segs.flat());
-    const measuredRow = rows.find((r) => r.config === c && r.train);
+    const measuredRow = rows.find((r) => r.config === strategy.label && r.train);
     checkpoint.push({
       policy: c,
       layers: arch.layers,
-      keep: Array.from({ length: arch.layers }, (_, i) => !inSeg.has(i) || segs.some((sg) => sg[0] === i)),
+      keep: Array.from({ length: arch.layers }, (_, i) => !inSeg.has(i)), // false: recomputed in backward
       predictedActBytes: e.bytes.act,
       ...(measuredRow?.train ? { measuredActBytes: measuredRow.train.peak.act } : {}),
       extraForward: inSeg.size / arch.layers,
@@ -198,7 +248,12 @@ export function reportData(rows: readonly CompareRow[], model: PresetName, scale
     .filter((r) => r.serve)
     .map((r) => ({
       config: r.config,
-      steps: r.serve!.timeline.map((t) => ({ step: t.step, kvBytesUsed: t.used, kvBytesReserved: t.reserved, running: t.running })),
+      steps: r.serve!.timeline.map((t) => ({
+        step: t.step,
+        kvBytesUsed: t.used,
+        kvBytesReserved: t.reserved,
+        running: t.running,
+      })),
     }));
   return {
     title: `tradeoffs: ${rows.map((r) => r.config).join(", ")} on ${model}`,

@@ -4,7 +4,14 @@
  * batches, fixed validation windows. Usage: `pnpm train-small [--steps N] [--backend JS|WASM]`.
  */
 import { join } from "node:path";
-import { Rng, disposeWasm, getBackend, saveSafetensors, setBackend, writeFileAtomic } from "@tradeoffs/core-tensor";
+import {
+  disposeWasm,
+  getBackend,
+  Rng,
+  saveSafetensors,
+  setBackend,
+  writeFileAtomic,
+} from "@tradeoffs/core-tensor";
 import { loadCorpus, unigramLoss } from "../src/corpus.js";
 import { parse, Transformer, useFastestBackend } from "../src/index.js";
 import { evaluate, train } from "../src/training.js";

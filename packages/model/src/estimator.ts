@@ -4,6 +4,8 @@
  * what `Transformer` allocates, so for executable presets they are checked against the ledger;
  * for published presets they are the same formulas at that scale (activations at `baseBytes`).
  */
+
+import { predictPeakAct } from "@tradeoffs/checkpoint";
 import {
   type ArchSpec,
   CATEGORIES,
@@ -12,7 +14,6 @@ import {
   type Plan,
   type WorkloadSpec,
 } from "@tradeoffs/core-tensor";
-import { predictPeakAct } from "@tradeoffs/checkpoint";
 import { TILE_ELEMENTS } from "@tradeoffs/quant";
 import { basePlan, type PlanOptions } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
@@ -160,9 +161,12 @@ export function layerActElements(plan: Plan, batch: number, seq: number): number
   const N = batch * seq;
   const attention = plan.attention.kind === "flash" ? N * H * D + batch * H * seq : batch * H * seq * seq;
   // A linear layer's input is saved only when its weight (or an adapter on it) needs a gradient.
-  const grads = (...roles: string[]) => linearsTrainable(plan) || roles.some((r) => plan.adapters?.targets.includes(r));
+  const grads = (...roles: string[]) =>
+    linearsTrainable(plan) || roles.some((r) => plan.adapters?.targets.includes(r));
   const rank = plan.adapters?.rank ?? 0;
-  const adapted = ["q", "k", "v", "o", "gate", "up", "down"].filter((r) => plan.adapters?.targets.includes(r)).length;
+  const adapted = ["q", "k", "v", "o", "gate", "up", "down"].filter((r) =>
+    plan.adapters?.targets.includes(r),
+  ).length;
   const dense = plan.arch.experts <= 1;
   return (
     N * (d + 1) + // attention norm: input and rstd
@@ -306,10 +310,15 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     const kept = (L - inSeg.size) * perLayer + segments.length * inputBytes;
     // End of forward: everything kept plus the head; during backward the head is gone and one
     // segment at a time is recomputed (the checkpoint package's memory model).
-    act = Math.max(kept + headActBytes(plan, N), segments.length > 0 ? predictPeakAct(L, perLayer, inputBytes, segments) : 0);
+    act = Math.max(
+      kept + headActBytes(plan, N),
+      segments.length > 0 ? predictPeakAct(L, perLayer, inputBytes, segments) : 0,
+    );
     if (segments.length > 0) {
       exact.act = false;
-      notes.push("act with checkpointing: predicted by the checkpoint memory model (over by at most one layer input)");
+      notes.push(
+        "act with checkpointing: predicted by the checkpoint memory model (over by at most one layer input)",
+      );
     }
     if (plan.adapters) {
       exact.act = false;
@@ -355,7 +364,9 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     const operands = Math.max(N * d + V * d + N * V, N * d + F * d + N * F, scores) * 4;
     tmp += operands + WASM_THREADS * WASM_GEMM_SCRATCH;
     exact.tmp = false;
-    notes.push("tmp on WASM: plus the largest matmul's operands copied into WebAssembly memory and the packing scratch");
+    notes.push(
+      "tmp on WASM: plus the largest matmul's operands copied into WebAssembly memory and the packing scratch",
+    );
   }
   const packed = plan.weights.format !== "FP32" && plan.weights.bytesFor !== undefined;
   if (packed) {

@@ -56,5 +56,11 @@ export {
 export { type Measured, measured, median, type RunSpec } from "./workloads/common.js";
 export { type InferOptions, type InferResult, prompts, runInfer } from "./workloads/infer.js";
 export { type QualityOptions, type QualityResult, runQuality } from "./workloads/quality.js";
+export {
+  runServe,
+  type ServeOptions,
+  type ServeResult,
+  SMALL_TRACE,
+  transformerStepModel,
+} from "./workloads/serve.js";
 export { runTrain, type TrainResult, type TrainWorkloadOptions } from "./workloads/train.js";
-export { SMALL_TRACE, runServe, transformerStepModel, type ServeOptions, type ServeResult } from "./workloads/serve.js";

@@ -4,19 +4,19 @@
  * categories for each configuration of the default suite.
  */
 import {
+  backward,
   MemoryLedger,
+  noGrad,
   OutOfMemoryError,
   Rng,
-  backward,
-  noGrad,
   tensor,
   withLedger,
 } from "@tradeoffs/core-tensor";
 import { describe, expect, it } from "vitest";
 import { estimate } from "./estimator.js";
+import { runInfer, runTrain } from "./index.js";
 import { parse } from "./registry.js";
 import { Transformer } from "./transformer.js";
-import { runInfer, runTrain } from "./index.js";
 
 /** int8 K/V (absmax per token and head) against f32 K/V on the model's logits. */
 const KV_INT8_LOGIT_TOL = 5e-2;
@@ -67,7 +67,14 @@ describe("strategies inside the model", () => {
     x.dispose();
   });
 
-  for (const config of ["MHA", "GQA[kvHeads=2]", "MQA", "Paged[block=3]", "Flash[block=4]+MQA", "GQA+Paged[block=4]"]) {
+  for (const config of [
+    "MHA",
+    "GQA[kvHeads=2]",
+    "MQA",
+    "Paged[block=3]",
+    "Flash[block=4]+MQA",
+    "GQA+Paged[block=4]",
+  ]) {
     it(`${config}: incremental decoding equals full recomputation`, () => {
       withLedger(new MemoryLedger(), () => {
         const rng = new Rng(5);
@@ -93,7 +100,8 @@ describe("strategies inside the model", () => {
         const fd = full.data;
         steps.forEach((row, s) => {
           for (let b = 0; b < 2; b++)
-            for (let j = 0; j < V; j++) expect(Math.abs(row[b * V + j]! - fd[(b * 9 + 5 + s) * V + j]!)).toBeLessThan(DECODE_TOL);
+            for (let j = 0; j < V; j++)
+              expect(Math.abs(row[b * V + j]! - fd[(b * 9 + 5 + s) * V + j]!)).toBeLessThan(DECODE_TOL);
         });
         full.dispose();
         seq.dispose();
@@ -152,7 +160,7 @@ describe("strategies inside the model", () => {
       const ref = grads("None");
       const got = grads(policy);
       expect(got.length).toBe(ref.length);
-      got.forEach((g, i) => expect(g).toEqual(ref[i]));
+      for (const [i, g] of got.entries()) expect(g).toEqual(ref[i]);
     });
   }
 
@@ -188,14 +196,29 @@ describe("strategies inside the model", () => {
 });
 
 describe("estimator vs ledger for every configuration of the default suite (tiny)", () => {
-  const suite = ["Baseline", "Flash", "GQA", "MQA", "INT8", "NF4", "QLoRA", "Ckpt[sqrt]", "MoE", "Paged", "MoE+Flash+GQA+INT8", "Flash+GQA+INT4", "KV[int8]"];
+  const suite = [
+    "Baseline",
+    "Flash",
+    "GQA",
+    "MQA",
+    "INT8",
+    "NF4",
+    "QLoRA",
+    "Ckpt[sqrt]",
+    "MoE",
+    "Paged",
+    "MoE+Flash+GQA+INT8",
+    "Flash+GQA+INT4",
+    "KV[int8]",
+  ];
   for (const c of suite) {
     it(`${c}: weights, kv, grad and optim exact; act exact unless the plan says why`, () => {
       const spec = { model: "tiny" as const, config: parse(c), seed: 1 };
       const i = runInfer(spec, { batch: 2, prompt: 12, generate: 3 });
       const t = runTrain(spec, { batch: 2, seq: 16, steps: 1 });
       for (const k of ["weights", "adapters", "kv"] as const) expect(i.peak[k]).toBe(i.estimate.bytes[k]);
-      for (const k of ["weights", "adapters", "grad", "optim"] as const) expect(t.peak[k]).toBe(t.estimate.bytes[k]);
+      for (const k of ["weights", "adapters", "grad", "optim"] as const)
+        expect(t.peak[k]).toBe(t.estimate.bytes[k]);
       if (t.estimate.exact.act) expect(t.peak.act).toBe(t.estimate.bytes.act);
       else {
         expect(t.estimate.notes.some((n) => n.startsWith("act"))).toBe(true);

@@ -22,8 +22,8 @@ import {
   Rng,
   randn,
   reshape,
-  rootCategory,
   rmsNorm,
+  rootCategory,
   rope,
   ShapeError,
   type SlotExec,
@@ -130,7 +130,13 @@ class Layer {
    * keeps them). Intermediates are disposed as soon as they are dead, so `tmp` holds what the
    * estimator models (`layerTmpElements`); under autograd the saved ones live on as `act`.
    */
-  forward(x: Tensor, arch: ArchSpec, positions: readonly number[], kvAttend: KvAttend, index: number): Tensor {
+  forward(
+    x: Tensor,
+    arch: ArchSpec,
+    positions: readonly number[],
+    kvAttend: KvAttend,
+    index: number,
+  ): Tensor {
     return scope(() => {
       const [B, T] = x.shape as [number, number, number];
       const { heads: H, kvHeads: Hkv, headDim: D } = arch;
@@ -347,7 +353,8 @@ export class Transformer {
         const model = new Transformer({ arch, config, plan, embed, norm, head, layers, exec });
         if (exec.adapters) {
           // With adapters the base model is frozen: only tensors in the `adapters` category train.
-          for (const l of layers) for (const p of l.parameters()) p.requiresGrad = rootCategory(p.storage.category) === "adapters";
+          for (const l of layers)
+            for (const p of l.parameters()) p.requiresGrad = rootCategory(p.storage.category) === "adapters";
         }
         return model;
       });
@@ -415,31 +422,43 @@ export class Transformer {
    */
   forwardWith(ids: Tensor, positions: readonly number[], kvAttend: KvAttend, segments = false): Tensor {
     if (this.#disposed) throw new ValueError("Transformer.forward: the model was disposed");
-    if (ids.rank !== 2 || ids.dtype !== "i32") throw new ShapeError("forward", `ids must be i32 [batch, seq], got ${ids.describe()}`);
+    if (ids.rank !== 2 || ids.dtype !== "i32")
+      throw new ShapeError("forward", `ids must be i32 [batch, seq], got ${ids.describe()}`);
     const [B, T] = ids.shape as [number, number];
     const last = positions.reduce((m, p) => Math.max(m, p), -1);
     if (last >= this.arch.maxSeq) {
-      throw new ValueError(`forward: position ${last + 1} exceeds the model's maximum of ${this.arch.maxSeq}`);
+      throw new ValueError(
+        `forward: position ${last + 1} exceeds the model's maximum of ${this.arch.maxSeq}`,
+      );
     }
     return this.run(() =>
       scope(() => {
         let x = embedding(this.embed, ids); // (B, T, d)
-        const plan = segments ? this.#exec.checkpoint.segments(this.layers.length, this.layerActBytes(B, T), B * T * this.arch.dModel * 4) : [];
+        const plan = segments
+          ? this.#exec.checkpoint.segments(
+              this.layers.length,
+              this.layerActBytes(B, T),
+              B * T * this.arch.dModel * 4,
+            )
+          : [];
         const inSegment = new Map<number, readonly number[]>();
         for (const seg of plan) inSegment.set(seg[0]!, seg);
         for (let i = 0; i < this.layers.length; ) {
           const seg = inSegment.get(i);
           let next: Tensor;
           if (seg && seg.length > 0) {
-            next = checkpoint((xin) => {
-              let y = xin;
-              for (const j of seg) {
-                const z = this.layers[j]!.forward(y, this.arch, positions, kvAttend, j);
-                if (y !== xin) y.dispose();
-                y = z;
-              }
-              return y;
-            }, [x]);
+            next = checkpoint(
+              (xin) => {
+                let y = xin;
+                for (const j of seg) {
+                  const z = this.layers[j]!.forward(y, this.arch, positions, kvAttend, j);
+                  if (y !== xin) y.dispose();
+                  y = z;
+                }
+                return y;
+              },
+              [x],
+            );
             i += seg.length;
           } else {
             next = this.layers[i]!.forward(x, this.arch, positions, kvAttend, i);

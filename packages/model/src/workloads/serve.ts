@@ -3,21 +3,29 @@
  * `@tradeoffs/paging`, driven by the real transformer. `Contiguous` reserves each request's maximum
  * length up front; `Paged[block]` allocates blocks on demand. Same trace, same KV budget.
  */
-import { type AttendOptions, type Tensor, ValueError, concat, narrow, noGrad, tensor } from "@tradeoffs/core-tensor";
+import {
+  type AttendOptions,
+  concat,
+  narrow,
+  noGrad,
+  type Tensor,
+  tensor,
+  ValueError,
+} from "@tradeoffs/core-tensor";
 import {
   ContiguousSequenceCache,
   PagedKvCache,
-  type ServeMetrics,
   type SequenceCache,
+  type ServeMetrics,
   type StepModel,
   type StepRecord,
-  type TraceOptions,
   serve,
   syntheticTrace,
+  type TraceOptions,
   wallClock,
 } from "@tradeoffs/paging";
 import type { KvAttend, Transformer } from "../transformer.js";
-import { type Measured, type RunSpec, measured } from "./common.js";
+import { type Measured, measured, type RunSpec } from "./common.js";
 
 /** Adapt a transformer to the scheduler's `StepModel`: per-sequence K/V through a `SequenceCache`. */
 export function transformerStepModel(model: Transformer): StepModel {
@@ -31,7 +39,8 @@ export function transformerStepModel(model: Transformer): StepModel {
     vocab: model.arch.vocab,
     prefill(cache, seqId, tokens, start) {
       const fresh = tokens.slice(start);
-      if (fresh.length === 0) throw new ValueError(`prefill of sequence ${seqId}: nothing to compute after ${start} cached tokens`);
+      if (fresh.length === 0)
+        throw new ValueError(`prefill of sequence ${seqId}: nothing to compute after ${start} cached tokens`);
       const positions = fresh.map((_, i) => start + i);
       const kvAttend: KvAttend = (layer, q, k, v) => {
         cache.appendTokens(seqId, layer, k, v);
@@ -91,7 +100,12 @@ export interface ServeResult extends Measured {
   readonly metrics: ServeMetrics;
   readonly budgetBytes: number;
   /** KV bytes reserved and used, and running sequences, after each scheduler step. */
-  readonly timeline: readonly { readonly step: number; readonly reserved: number; readonly used: number; readonly running: number }[];
+  readonly timeline: readonly {
+    readonly step: number;
+    readonly reserved: number;
+    readonly used: number;
+    readonly running: number;
+  }[];
 }
 
 /** Default trace for the small model: 24 requests, short prompts and outputs, seeded. */
@@ -116,7 +130,15 @@ export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult
     const dtype = model.exec["kv-dtype"];
     const cache: SequenceCache =
       memory === "paged"
-        ? new PagedKvCache({ layers, kvHeads, headDim, dtype, block: Number(kvMemory?.options.block ?? 16), budgetBytes, hostBlocks: options.preemption === "swap" ? 64 : 0 })
+        ? new PagedKvCache({
+            layers,
+            kvHeads,
+            headDim,
+            dtype,
+            block: Number(kvMemory?.options.block ?? 16),
+            budgetBytes,
+            hostBlocks: options.preemption === "swap" ? 64 : 0,
+          })
         : new ContiguousSequenceCache({ layers, kvHeads, headDim, dtype, budgetBytes });
     const timeline: { step: number; reserved: number; used: number; running: number }[] = [];
     try {
@@ -127,7 +149,13 @@ export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult
         maxBatch: options.maxBatch ?? 16,
         maxSeq: model.arch.maxSeq,
         clock: wallClock,
-        onStep: (s: StepRecord) => timeline.push({ step: s.step, reserved: s.usage.reservedBytes, used: s.usage.usedBytes, running: s.running }),
+        onStep: (s: StepRecord) =>
+          timeline.push({
+            step: s.step,
+            reserved: s.usage.reservedBytes,
+            used: s.usage.usedBytes,
+            running: s.running,
+          }),
       });
       return { kind: "serve" as const, memory, metrics, budgetBytes, timeline };
     } finally {
