@@ -12,6 +12,7 @@ import {
   wasmUnavailableReason,
 } from "@tradeoffs/core-tensor";
 import {
+  DEFAULT_SUITE,
   type Estimate,
   estimate,
   getPreset,
@@ -24,22 +25,6 @@ import {
 import type { ScaleRow } from "./render.js";
 import type { CategoryBytes, CheckpointSchedule, ReportData, ReportRow, SweepPoint } from "./report/data.js";
 import type { CompareRow } from "./run.js";
-
-/** The default suite (issue order); entries the registry cannot parse are skipped. */
-export const DEFAULT_SUITE = [
-  "Baseline",
-  "Flash",
-  "GQA",
-  "MQA",
-  "INT8",
-  "NF4",
-  "QLoRA",
-  "Ckpt[sqrt]",
-  "MoE",
-  "Paged",
-  "MoE+Flash+GQA+INT8",
-  "Flash+GQA+INT4",
-] as const;
 
 export function defaultSuite(): string[] {
   return DEFAULT_SUITE.filter((c) => {

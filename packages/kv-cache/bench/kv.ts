@@ -19,8 +19,8 @@ interface Dims {
   readonly headDim: number;
 }
 
-/** The model package's `small` preset: d = 256, 8 heads of 32, 4 layers. */
-const SMALL: Dims = { name: "small", layers: 4, heads: 8, headDim: 32 };
+/** The model package's `small` preset: d = 192, 6 heads of 32, 4 layers (GQA default kvHeads 2 = groups of 3). */
+const SMALL: Dims = { name: "small", layers: 4, heads: 6, headDim: 32 };
 /**
  * Llama-2-70B: 80 layers, 64 heads of 128 (d = 8192), 8 K/V heads as published.
  * Source: Touvron et al. 2023, "Llama 2", Table 1 / §2.2 (GQA for 34B and 70B); HF config.json.

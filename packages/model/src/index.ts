@@ -34,7 +34,15 @@ export {
   PUBLISHED_ACTIVE,
   presets,
 } from "./presets.js";
-export { baselineComposition, baselines, filled, parse, registry, useFastestBackend } from "./registry.js";
+export {
+  baselineComposition,
+  baselines,
+  DEFAULT_SUITE,
+  filled,
+  parse,
+  registry,
+  useFastestBackend,
+} from "./registry.js";
 export {
   calibrateLocal,
   getHardware,

@@ -69,3 +69,22 @@ export function parse(text: string): Configuration {
 export function filled(config: Configuration): Configuration {
   return withDefaults(config, baselines());
 }
+
+/**
+ * The compare app's default suite, in the order the issues introduce the families: each a
+ * configuration string of the registry.
+ */
+export const DEFAULT_SUITE = [
+  "Baseline",
+  "Flash",
+  "GQA",
+  "MQA",
+  "INT8",
+  "NF4",
+  "QLoRA",
+  "Ckpt[sqrt]",
+  "MoE",
+  "Paged",
+  "MoE+Flash+GQA+INT8",
+  "Flash+GQA+INT4",
+] as const;

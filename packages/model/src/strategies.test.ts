@@ -15,7 +15,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { estimate } from "./estimator.js";
 import { runInfer, runTrain } from "./index.js";
-import { parse } from "./registry.js";
+import { DEFAULT_SUITE, parse } from "./registry.js";
 import { Transformer } from "./transformer.js";
 
 /** int8 K/V (absmax per token and head) against f32 K/V on the model's logits. */
@@ -196,21 +196,7 @@ describe("strategies inside the model", () => {
 });
 
 describe("estimator vs ledger for every configuration of the default suite (tiny)", () => {
-  const suite = [
-    "Baseline",
-    "Flash",
-    "GQA",
-    "MQA",
-    "INT8",
-    "NF4",
-    "QLoRA",
-    "Ckpt[sqrt]",
-    "MoE",
-    "Paged",
-    "MoE+Flash+GQA+INT8",
-    "Flash+GQA+INT4",
-    "KV[int8]",
-  ];
+  const suite = [...DEFAULT_SUITE, "KV[int8]"];
   for (const c of suite) {
     it(`${c}: weights, kv, grad and optim exact; act exact unless the plan says why`, () => {
       const spec = { model: "tiny" as const, config: parse(c), seed: 1 };
