@@ -1,5 +1,8 @@
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "./cli.js";
+
+const fixture = (name: string) => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
 
 async function run(args: string[]) {
   let out = "";
@@ -44,6 +47,33 @@ describe("compare estimate", () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain("46.70B");
     expect(r.out).toContain("12.88B");
+  });
+});
+
+describe("Hugging Face config.json", () => {
+  it("estimates a Mixtral config with the published total and active parameters", async () => {
+    const r = await run(["estimate", "--model", fixture("mixtral-config.json"), "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.rows[0].estimate.params.total).toBe(46_702_792_704);
+    expect(j.rows[0].estimate.params.active).toBe(12_879_925_248);
+  });
+
+  it("names the supported families for an unknown model_type", async () => {
+    const r = await run(["estimate", "--model", fixture("bert-config.json")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/supported families: llama, mistral, mixtral, gpt2/);
+  });
+});
+
+describe("claims", () => {
+  it("prints every claim with a verdict computed by the code", async () => {
+    const r = await run(["claims", "--no-measure", "--json"]);
+    expect(r.code).toBe(0);
+    const { claims } = JSON.parse(r.out);
+    expect(claims).toHaveLength(13);
+    for (const c of claims) expect(["holds", "wrong", "misleading", "unverifiable"]).toContain(c.verdict);
+    expect(claims.find((c: { id: number }) => c.id === 4).verdict).toBe("wrong");
   });
 });
 

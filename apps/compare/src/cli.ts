@@ -21,6 +21,7 @@ import {
   getHardware,
   getPreset,
   HARDWARE,
+  loadHfConfig,
   PRESET_NAMES,
   type PresetName,
   parse,
@@ -183,7 +184,10 @@ Examples:
   program
     .command("estimate")
     .description("print the estimator's figures for a preset without running anything")
-    .addOption(new Option("--model <preset>", "model preset").choices(PRESET_NAMES).makeOptionMandatory())
+    .requiredOption(
+      "--model <preset|config.json>",
+      `a preset (${PRESET_NAMES.join(", ")}) or a Hugging Face config.json`,
+    )
     .option("--config <string...>", "configuration string(s)", ["Baseline"])
     .option("--seq <n>", "prompt (infer) or sequence (train) length", positiveInt("--seq"), 2048)
     .option("--generate <n>", "tokens generated after the prompt (infer)", (v) => Number(v), 0)
@@ -196,14 +200,16 @@ Examples:
     .option("--csv", "print the table as CSV")
     .option("--markdown", "print the table as GitHub Markdown")
     .action((o) => {
-      const preset = getPreset(o.model);
+      const fromFile = /\.json$/i.test(o.model);
+      const arch = fromFile ? loadHfConfig(o.model) : getPreset(o.model).arch;
       const workload: WorkloadSpec = { kind: o.workload, batch: o.batch, seq: o.seq, generate: o.generate };
       const configs = parseConfigs(o.config);
       const estimates = configs.map((c) => {
-        const problems = c.check({ arch: preset.arch });
+        const problems = c.check({ arch });
         if (problems.length > 0)
-          throw new ConfigError(problems.map((p) => `${c.label} on ${preset.name}: ${p}`));
-        return estimate(preset.name as PresetName, c, workload, o.kvDtype ? { kvDtype: o.kvDtype } : {});
+          throw new ConfigError(problems.map((p) => `${c.label} on ${arch.name}: ${p}`));
+        const model = fromFile ? arch : (getPreset(o.model).name as PresetName);
+        return estimate(model, c, workload, o.kvDtype ? { kvDtype: o.kvDtype } : {});
       });
       if (o.json) process.stdout.write(`${JSON.stringify(estimateJson(estimates), null, 2)}\n`);
       else emit(estimateTable(estimates), o);

@@ -6,6 +6,7 @@ export {
   getHardware,
   getPreset,
   HARDWARE,
+  loadHfConfig,
   PRESET_NAMES,
   type PresetName,
   parse,

@@ -24,6 +24,7 @@ export {
   layerTmpElements,
   type ParamCounts,
 } from "./estimator.js";
+export { archFromHfConfig, HF_FAMILIES, loadHfConfig } from "./hf-config.js";
 export { AdamW, type AdamWOptions } from "./optimizer.js";
 export { basePlan, type PlanOptions } from "./plan.js";
 export {
