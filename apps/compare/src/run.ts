@@ -57,6 +57,9 @@ export function runConfigs(
 ): CompareRow[] {
   const weights = weightsFor(o.model);
   const spec = (config: Configuration) => ({ model: o.model, config, weights, seed: o.seed });
+  // Warm up (JIT, WASM instantiation, the worker thread) so the first configuration's times are not
+  // charged with one-off start-up costs; the warm-up's results are discarded.
+  if (configs[0]) runInfer(spec(configs[0]), { batch: 1, prompt: 8, generate: 2 });
   progress.start(configs.length * o.workloads.length);
   const rows: CompareRow[] = [];
   for (const config of configs) {
