@@ -106,7 +106,7 @@ export function estimateJson(estimates: readonly Estimate[]) {
 }
 
 /** The JSON for measured runs (estimates included beside each measurement). */
-export function compareJson(rows: readonly CompareRow[], model: string) {
+export function compareJson(rows: readonly CompareRow[], model: string): Record<string, unknown> {
   const strip = <T extends { estimate: Estimate }>(r: T | undefined) =>
     r
       ? {
@@ -143,9 +143,9 @@ export function serveTable(rows: readonly CompareRow[]): Table {
     headers: [
       "configuration",
       "KV memory",
-      "waste",
+      "waste (meas / est)",
       "int. frag.",
-      "peak seqs",
+      "peak seqs (meas / est)",
       "mean seqs",
       "tok/s",
       "req/s",
@@ -161,9 +161,9 @@ export function serveTable(rows: readonly CompareRow[]): Table {
       return [
         r.config,
         s.memory,
-        `${m.wastePercent.toFixed(1)}%`,
+        `${m.wastePercent.toFixed(1)}% / ${s.predicted.wastePercent.toFixed(1)}%`,
         `${m.internalFragmentationPercent.toFixed(1)}%`,
-        String(m.peakSequences),
+        `${m.peakSequences} / ${s.predicted.concurrentSequences}`,
         m.meanSequences.toFixed(1),
         m.tokensPerSecond.toFixed(0),
         m.requestsPerSecond.toFixed(2),
@@ -173,7 +173,8 @@ export function serveTable(rows: readonly CompareRow[]): Table {
       ];
     }),
     notes: [
-      "waste = 1 − bytes holding real tokens / bytes reserved for running sequences (time-weighted); times on the scheduler's clock (the real model's step times here)",
+      "waste = 1 − bytes holding real tokens / bytes reserved for running sequences (time-weighted); times are the real model's step times (wall clock)",
+      "est: predicted from the trace alone (live tokens p + o/2 per request vs the reservation: p + max new tokens contiguous, p + o/2 + block/2 paged)",
     ],
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Train the `small` preset on the Brown Corpus and write `weights/small.safetensors` and
  * `weights/small.json` (validation loss vs the unigram baseline). Deterministic: seeded init and
- * batches, fixed validation windows. Usage: `pnpm train-small [--steps N] [--backend JS|WASM]`.
+ * batches, fixed validation windows. Usage:
+ * `pnpm train-small [--steps N] [--backend JS|WASM] [--out DIR]` (default: the package's weights/).
  */
 import { join } from "node:path";
 import {
@@ -50,7 +51,7 @@ const { losses } = train(model, corpus.train, rng, {
 const seconds = (performance.now() - t0) / 1000;
 const valLoss = evaluate(model, corpus.validation);
 const unigram = unigramLoss(corpus.train, corpus.validation);
-const dir = join(import.meta.dirname, "..", "weights");
+const dir = arg("out", join(import.meta.dirname, "..", "weights"));
 const meta = {
   preset: "small",
   seed: SEED,

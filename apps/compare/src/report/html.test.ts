@@ -9,7 +9,7 @@ import { buildCharts, CHART_IDS, renderHtmlReport, scriptJson } from "./html.js"
 import { SAMPLE_REPORT_DATA, SPARSE_REPORT_DATA } from "./sample-data.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-/** The sample report's screenshot goes to a temp dir; `node scripts/report.mjs` makes the README's from a real run. */
+/** The sample report's screenshot goes to a temp dir; `pnpm report` makes the README's from a real run. */
 const SCREENSHOT = join(tmpdir(), "tradeoffs-report-sample.png");
 
 /** The text of `<script type="application/json" id="…">`, as a browser would read it. */

@@ -94,10 +94,63 @@ export interface ServeOptions {
   readonly maxBatch?: number;
 }
 
+/** What the trace and the KV layout predict before anything runs (an estimate, and says so). */
+export interface ServeEstimate {
+  /** Device bytes per cached token (every layer, K and V, scales). */
+  readonly tokenBytes: number;
+  readonly capacityTokens: number;
+  /** Sequences the budget holds at once, for the trace's mean reservation. */
+  readonly concurrentSequences: number;
+  /** 1 − live tokens / reserved slots, weighted by each request's lifetime (∝ its output length). */
+  readonly wastePercent: number;
+}
+
+/**
+ * Predict waste and concurrency from the trace alone: a request with prompt p and output o holds on
+ * average p + o/2 live tokens over its o decode steps; Contiguous reserves p + maxNew slots for all of
+ * them, Paged about p + o/2 + block/2 (its last block half full).
+ */
+export function estimateServe(
+  trace: readonly {
+    readonly prompt: readonly number[];
+    readonly outputTokens: number;
+    readonly maxNewTokens?: number | undefined;
+  }[],
+  memory: "contiguous" | "paged",
+  block: number,
+  tokenBytes: number,
+  budgetBytes: number,
+  maxSeq: number,
+): ServeEstimate {
+  let live = 0;
+  let reserved = 0;
+  let lifetimes = 0;
+  let slots = 0;
+  for (const r of trace) {
+    const p = r.prompt.length;
+    const o = r.outputTokens;
+    const held =
+      memory === "paged" ? p + o / 2 + block / 2 : p + Math.min(r.maxNewTokens ?? maxSeq - p, maxSeq - p);
+    live += o * (p + o / 2);
+    reserved += o * held;
+    lifetimes += o;
+    slots += held;
+  }
+  const capacityTokens = Math.floor(budgetBytes / tokenBytes);
+  const meanHeld = lifetimes > 0 ? reserved / lifetimes : slots / Math.max(1, trace.length);
+  return {
+    tokenBytes,
+    capacityTokens,
+    concurrentSequences: Math.floor(capacityTokens / meanHeld),
+    wastePercent: reserved > 0 ? 100 * (1 - live / reserved) : 0,
+  };
+}
+
 export interface ServeResult extends Measured {
   readonly kind: "serve";
   readonly memory: "contiguous" | "paged";
   readonly metrics: ServeMetrics;
+  readonly predicted: ServeEstimate;
   readonly budgetBytes: number;
   /** KV bytes reserved and used, and running sequences, after each scheduler step. */
   readonly timeline: readonly {
@@ -157,7 +210,9 @@ export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult
             running: s.running,
           }),
       });
-      return { kind: "serve" as const, memory, metrics, budgetBytes, timeline };
+      const block = Number(kvMemory?.options.block ?? 16);
+      const predicted = estimateServe(trace, memory, block, cache.tokenBytes, budgetBytes, model.arch.maxSeq);
+      return { kind: "serve" as const, memory, metrics, budgetBytes, timeline, predicted };
     } finally {
       cache.dispose();
     }

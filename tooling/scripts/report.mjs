@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..");
 const html = join(root, "docs", "report.html");
 mkdirSync(join(root, "docs"), { recursive: true });
 execFileSync("pnpm", ["compare", "--workload", "all", "--quiet", "--html", html], {
