@@ -135,7 +135,9 @@ Examples:
     )
     .action((configs: string[], o) => {
       if (/\.json$/i.test(o.model)) {
-        throw new ValueError(`--model ${o.model}: a config.json is estimated, not run; use: compare estimate --model ${o.model}`);
+        throw new ValueError(
+          `--model ${o.model}: a config.json is estimated, not run; use: compare estimate --model ${o.model}`,
+        );
       }
       const preset = getPreset(o.model);
       if (!preset.executable) {

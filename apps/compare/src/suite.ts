@@ -241,7 +241,7 @@ export function reportData(
       })),
     }));
   return {
-    title: `tradeoffs: ${rows.map((r) => r.config).join(", ")} on ${model}`,
+    title: `tradeoffs: ${rows.length} configuration${rows.length === 1 ? "" : "s"} measured on ${model}${scaled[0] ? `, projected to ${scaled[0].infer.model}` : ""}`,
     generatedAt: new Date().toISOString(),
     model,
     rows: reportRows,

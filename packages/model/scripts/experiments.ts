@@ -79,7 +79,8 @@ if (name === "heads") {
   const config = "NF4+LoRA[rank=16,alpha=32,targets=all]";
   // Domain adaptation to one genre of the Brown Corpus (default `j`, "learned": science and
   // scholarship): fine-tune on its training files, measure on its held-out files (never trained on).
-  const genre = args[args.indexOf("--genre") + 1] && args.includes("--genre") ? args[args.indexOf("--genre") + 1]! : "j";
+  const genre =
+    args[args.indexOf("--genre") + 1] && args.includes("--genre") ? args[args.indexOf("--genre") + 1]! : "j";
   const enc = (held: boolean) =>
     new TextEncoder().encode(
       corpusFiles()
@@ -96,9 +97,23 @@ if (name === "heads") {
   const seconds = (performance.now() - t0) / 1000;
   const after = evaluate(m, heldOut, EVAL_SMALL);
   m.dispose();
-  const mem = ["Baseline", config].map((c) => ({ config: c, ...runTrain({ model: "small", config: parse(c), weights }, { batch: 8, seq: 128, steps: 1 }) }));
+  const mem = ["Baseline", config].map((c) => ({
+    config: c,
+    ...runTrain({ model: "small", config: parse(c), weights }, { batch: 8, seq: 128, steps: 1 }),
+  }));
   const cats = ["weights", "adapters", "act", "grad", "optim"] as const;
-  if (json) console.log(JSON.stringify({ experiment: "qlora", config, steps, before, after, seconds, memory: mem.map((r) => ({ config: r.config, peak: r.peak, peakTotal: r.peakTotal })) }));
+  if (json)
+    console.log(
+      JSON.stringify({
+        experiment: "qlora",
+        config,
+        steps,
+        before,
+        after,
+        seconds,
+        memory: mem.map((r) => ({ config: r.config, peak: r.peak, peakTotal: r.peakTotal })),
+      }),
+    );
   else {
     table(
       `QLoRA (${config}) fine-tuning on Brown genre '${genre}': ${steps} steps × 8 × 128 bytes of its training files (${tune.length} bytes), measured on its held-out files (${heldOut.length} bytes, never trained on) (${seconds.toFixed(0)} s)`,

@@ -62,7 +62,12 @@ export function corpusFiles(): readonly CorpusFile[] {
   files = readdirSync(dir)
     .filter((f) => /^c[a-r]\d\d$/.test(f))
     .sort()
-    .map((f, i) => ({ name: f, genre: f[1]!, heldOut: i % 20 === 0, text: detokenizeBrown(readFileSync(join(dir, f), "utf8")) }));
+    .map((f, i) => ({
+      name: f,
+      genre: f[1]!,
+      heldOut: i % 20 === 0,
+      text: detokenizeBrown(readFileSync(join(dir, f), "utf8")),
+    }));
   return files;
 }
 
