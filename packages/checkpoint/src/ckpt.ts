@@ -5,7 +5,7 @@
  * the schedule the model runs. It schedules; running the schedule is `run-segments.ts`.
  */
 import { type CheckpointKind, defineStrategy, type OptionsOf } from "@tradeoffs/core-tensor";
-import { budgetSegments } from "./budget.js";
+import { budgetSegments, CheckpointBudgetError } from "./budget.js";
 import { allSegments, everySegments, sqrtEvery, sqrtSegments } from "./fixed-segments.js";
 import type { Segments } from "./memory-model.js";
 
@@ -32,14 +32,27 @@ export function ckptPolicy(o: CkptOptions): "sqrt" | "all" | "every" | "budget" 
   return "sqrt";
 }
 
-function segmentsFor(o: CkptOptions, layers: number, act: number, input: number): Segments {
+/**
+ * `reserved`: activation bytes held outside the layer stack (a model's embedding and head), which a
+ * budget must leave room for; the budget's error then states the minimum for the whole model.
+ */
+function segmentsFor(o: CkptOptions, layers: number, act: number, input: number, reserved = 0): Segments {
   switch (ckptPolicy(o)) {
     case "all":
       return allSegments(layers);
     case "every":
       return everySegments(layers, o.every);
     case "budget":
-      return budgetSegments(layers, act, input, o.budget);
+      try {
+        return budgetSegments(layers, act, input, o.budget - reserved);
+      } catch (e) {
+        if (!(e instanceof CheckpointBudgetError) || reserved === 0) throw e;
+        throw new CheckpointBudgetError({
+          budgetBytes: o.budget,
+          minimumBytes: e.minimumBytes + reserved,
+          layers,
+        });
+      }
     default:
       return sqrtSegments(layers);
   }
@@ -84,7 +97,8 @@ export const ckpt = defineStrategy({
         kind,
         every,
         budgetBytes: kind === "budget" ? o.budget : 0,
-        segments: (layers: number, act: number, input: number) => segmentsFor(o, layers, act, input),
+        segments: (layers: number, act: number, input: number, reserved?: number) =>
+          segmentsFor(o, layers, act, input, reserved),
       },
       notes: [
         ...p.notes,
@@ -93,6 +107,7 @@ export const ckpt = defineStrategy({
     };
   },
   exec: (o) => ({
-    segments: (layers: number, act: number, input: number) => segmentsFor(o, layers, act, input),
+    segments: (layers: number, act: number, input: number, reserved?: number) =>
+      segmentsFor(o, layers, act, input, reserved),
   }),
 });

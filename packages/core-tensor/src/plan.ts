@@ -96,7 +96,12 @@ export interface Plan {
      * estimator and the model use the same function. Absent for `none`.
      */
     readonly segments?:
-      | ((layers: number, layerActBytes: number, layerInputBytes: number) => readonly (readonly number[])[])
+      | ((
+          layers: number,
+          layerActBytes: number,
+          layerInputBytes: number,
+          reservedBytes?: number,
+        ) => readonly (readonly number[])[])
       | undefined;
   };
   /** Why a figure is approximate; appended by strategies and the estimator. */

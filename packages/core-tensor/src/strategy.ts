@@ -80,9 +80,16 @@ export interface AdaptersExec {
 export interface CheckpointExec {
   /**
    * Groups of consecutive layers run under one `checkpoint()` each; `[]` keeps everything.
-   * `layerActBytes`: activation bytes one layer saves; `layerInputBytes`: bytes of a layer input.
+   * `layerActBytes`: activation bytes one layer saves; `layerInputBytes`: bytes of a layer input;
+   * `reservedBytes`: activations held outside the layers (embedding, head) that a budget must leave
+   * room for.
    */
-  segments(layers: number, layerActBytes: number, layerInputBytes: number): readonly (readonly number[])[];
+  segments(
+    layers: number,
+    layerActBytes: number,
+    layerInputBytes: number,
+    reservedBytes?: number,
+  ): readonly (readonly number[])[];
 }
 
 /** A feed-forward block made from a configuration. */

@@ -204,7 +204,7 @@ export function ffnActElements(plan: Plan, N: number): number {
  * Head activations saved in training: final-norm input + rstd, normed h (when the head trains),
  * logits, plus i32 ids and targets.
  */
-function headActBytes(plan: Plan, N: number): number {
+export function headActBytes(plan: Plan, N: number): number {
   const { dModel: d, vocab: V } = plan.arch;
   const headTrains = !plan.adapters;
   return (N * (d + 1) + (headTrains ? N * d : 0) + N * V) * plan.baseBytes + 2 * N * 4;
@@ -305,7 +305,7 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   if (train) {
     const perLayer = layerActElements(plan, B, T) * bb;
     const inputBytes = N * d * bb;
-    const segments = plan.checkpoint.segments?.(L, perLayer, inputBytes) ?? [];
+    const segments = plan.checkpoint.segments?.(L, perLayer, inputBytes, headActBytes(plan, N)) ?? [];
     const inSeg = new Set(segments.flat());
     const kept = (L - inSeg.size) * perLayer + segments.length * inputBytes;
     // End of forward: everything kept plus the head; during backward the head is gone and one

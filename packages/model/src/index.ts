@@ -20,6 +20,7 @@ export {
   estimate,
   estimatePlan,
   ffnActElements,
+  headActBytes,
   layerActElements,
   layerTmpElements,
   type ParamCounts,

@@ -35,7 +35,7 @@ import {
   withBackend,
 } from "@tradeoffs/core-tensor";
 import { meanPoolKvHeads } from "@tradeoffs/kv-cache";
-import { layerActElements } from "./estimator.js";
+import { headActBytes, layerActElements } from "./estimator.js";
 import { basePlan } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
 import { filled } from "./registry.js";
@@ -439,6 +439,7 @@ export class Transformer {
               this.layers.length,
               this.layerActBytes(B, T),
               B * T * this.arch.dModel * 4,
+              headActBytes(this.plan, B * T),
             )
           : [];
         const inSegment = new Map<number, readonly number[]>();
