@@ -35,6 +35,17 @@ import { DEFAULT_WORKLOADS, runConfigs, WORKLOADS, type WorkloadName } from "./r
 import { defaultBackend, defaultSuite, projectRows, reportData, scaleJson, selectBackend } from "./suite.js";
 import { renderCsv, renderMarkdown, renderText, type Table } from "./table.js";
 
+const EXAMPLES = `Examples:
+  $ pnpm compare                                  # the default suite, projected to llama2-70b
+  $ pnpm compare Baseline Flash --seq 1024 --workload train
+  $ pnpm compare Baseline "GQA[kvHeads=2]" MQA "GQA+KV[dtype=int8]"
+  $ pnpm compare Baseline Paged --workload serve
+  $ pnpm compare --html report.html
+  $ pnpm compare estimate --model llama2-70b --config Baseline GQA NF4 --seq 4096
+  $ pnpm compare estimate --model path/to/config.json --json
+  $ pnpm compare claims
+  $ pnpm compare list`;
+
 function parseBudget(v: string): number {
   const n = parseBytes(v);
   if (!(Number.isFinite(n) && n > 0))
@@ -77,6 +88,10 @@ export function buildProgram(): Command {
     )
     .showSuggestionAfterError(true)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText(
+      "after",
+      `\n${EXAMPLES}\n\nRun \`tradeoffs-compare run --help\` for the measurement options.`,
+    )
     .exitOverride();
 
   program
@@ -122,16 +137,7 @@ export function buildProgram(): Command {
     .addHelpText(
       "after",
       `
-Examples:
-  $ pnpm compare                                  # the default suite, projected to llama2-70b
-  $ pnpm compare Baseline Flash --seq 1024 --workload train
-  $ pnpm compare Baseline "GQA[kvHeads=2]" MQA "GQA+KV[dtype=int8]"
-  $ pnpm compare Baseline Paged --workload serve
-  $ pnpm compare --html report.html
-  $ pnpm compare estimate --model llama2-70b --config Baseline GQA NF4 --seq 4096
-  $ pnpm compare estimate --model path/to/config.json --json
-  $ pnpm compare claims
-  $ pnpm compare list`,
+${EXAMPLES}`,
     )
     .action((configs: string[], o) => {
       if (/\.json$/i.test(o.model)) {
@@ -147,6 +153,10 @@ Examples:
       }
       selectBackend(o.backend);
       const parsed = parseConfigs(configs.length > 0 ? configs : defaultSuite());
+      const problems = parsed.flatMap((c) =>
+        c.check({ arch: preset.arch }).map((p) => `${c.label} on ${preset.name}: ${p}`),
+      );
+      if (problems.length > 0) throw new ConfigError(problems);
       const workloads: WorkloadName[] =
         o.workload === undefined
           ? [...DEFAULT_WORKLOADS]
