@@ -73,6 +73,7 @@ export {
   type CategoryPath,
   type ExternalAllocation,
   getLedger,
+  type LedgerDiff,
   type LedgerSnapshot,
   MemoryLedger,
   rootCategory,

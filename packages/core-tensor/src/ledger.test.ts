@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { backward } from "./autograd.js";
 import { OutOfMemoryError, ValueError } from "./errors.js";
-import { MemoryLedger, rootCategory, withLedger } from "./ledger.js";
+import { diffSnapshots, MemoryLedger, rootCategory, withLedger } from "./ledger.js";
 import { add, concat, exp, matmul, mul, narrow, reshape, softmax, sum, transpose } from "./ops.js";
 import { Rng } from "./rng.js";
 import { empty, keep, randn, scope, type Tensor, tensor, zeros } from "./tensor.js";
@@ -363,5 +363,24 @@ describe("ledger vs process.memoryUsage().arrayBuffers", () => {
       expect(Math.abs(after - L.live())).toBeLessThanOrEqual(SLACK);
     }
     // Without a collector, release is GC-dependent in V8, so only the allocation deltas are asserted.
+  });
+});
+
+describe("diffSnapshots", () => {
+  it("reports live bytes gained and the peak above the start, per category", () => {
+    const ledger = new MemoryLedger();
+    const keepA = ledger.allocate("weights/x", "f32", 10);
+    const before = ledger.snapshot();
+    ledger.resetPeak();
+    const t = ledger.allocate("tmp", "f32", 100);
+    const a = ledger.allocate("act", "f32", 5);
+    t.release();
+    const d = diffSnapshots(before, ledger.snapshot());
+    expect(d.live).toEqual({ act: 20, tmp: 0, weights: 0 });
+    expect(d.peakAbove).toEqual({ act: 20, tmp: 400, weights: 0 });
+    expect(d.liveTotal).toBe(20);
+    expect(d.peakAboveTotal).toBe(420);
+    a.release();
+    keepA.release();
   });
 });

@@ -293,6 +293,33 @@ export class MemoryLedger {
   }
 }
 
+/** What changed between two snapshots, per category: live bytes gained and the later peak above the earlier live. */
+export interface LedgerDiff {
+  readonly live: Readonly<Record<string, number>>;
+  readonly peakAbove: Readonly<Record<string, number>>;
+  readonly liveTotal: number;
+  readonly peakAboveTotal: number;
+}
+
+/** `after` relative to `before` (take `before`, `resetPeak()`, run, take `after`). */
+export function diffSnapshots(before: LedgerSnapshot, after: LedgerSnapshot): LedgerDiff {
+  const cats = [
+    ...new Set([...Object.keys(before.live), ...Object.keys(after.live), ...Object.keys(after.peak)]),
+  ].sort();
+  const live: Record<string, number> = {};
+  const peakAbove: Record<string, number> = {};
+  for (const c of cats) {
+    live[c] = (after.live[c] ?? 0) - (before.live[c] ?? 0);
+    peakAbove[c] = (after.peak[c] ?? 0) - (before.live[c] ?? 0);
+  }
+  return Object.freeze({
+    live: Object.freeze(live),
+    peakAbove: Object.freeze(peakAbove),
+    liveTotal: after.liveTotal - before.liveTotal,
+    peakAboveTotal: after.peakTotal - before.liveTotal,
+  });
+}
+
 let current = new MemoryLedger({ name: "default" });
 
 /** The ledger new tensors are allocated from. */
