@@ -8,12 +8,15 @@ import {
   coerceOption,
   defineStrategy,
   empty,
+  getBackend,
+  isGradEnabled,
   type OptionsSpec,
   type OptionValue,
   record,
   type StrategyFactory,
   type Tensor,
   ValueError,
+  wasmAttention,
 } from "@tradeoffs/core-tensor";
 import {
   type FlashGeometry,
@@ -75,6 +78,35 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
   };
   const [qd, kd, vd] = [q.data, k.data, v.data]; // f32 only: .data throws a DTypeError otherwise
   const o = empty([B, H, Tq, D]); // (B, H, Tq, D)
+  const inference = !isGradEnabled() || ![q, k, v].some((t) => t.requiresGrad);
+  if (inference && getBackend().name === "WASM") {
+    // Inference on the WASM backend: the same tiled online softmax as an AssemblyScript SIMD kernel
+    // (core-tensor's `wasmAttention`, one batch element at a time). No statistics are kept: nothing
+    // will run backward.
+    const qs = H * Tq * D;
+    const ks = Hkv * Tk * D;
+    for (let b = 0; b < B; b++) {
+      wasmAttention(
+        qd.subarray(b * qs, (b + 1) * qs),
+        kd.subarray(b * ks, (b + 1) * ks),
+        vd.subarray(b * ks, (b + 1) * ks),
+        o.data.subarray(b * qs, (b + 1) * qs),
+        {
+          heads: H,
+          kvHeads: Hkv,
+          tq: Tq,
+          tk: Tk,
+          d: D,
+          causal: geom.causal,
+          window: geom.window,
+          scale: geom.scale,
+          blockQ: geom.blockQ,
+          blockK: geom.blockK,
+        },
+      );
+    }
+    return o;
+  }
   const lse = empty([B, H, Tq]); // (B, H, Tq): the only statistic kept for backward
   const scratch = empty([flashScratchLength(geom, "forward")]); // one Bq×Bk tile + 2·Bq row stats
   try {
