@@ -7,6 +7,7 @@
 import { loadavg } from "node:os";
 import {
   type MatmulArgs,
+  matmulArgs,
   matmulBlocked,
   matmulNaive,
   wasmAvailable,
@@ -48,23 +49,7 @@ const SHAPES: Shape[] = [
 ];
 
 function args(a: Float32Array, b: Float32Array, c: Float32Array, s: Shape): MatmulArgs {
-  return {
-    m: s.m,
-    n: s.n,
-    k: s.k,
-    batch: 1,
-    a,
-    aOffset: 0,
-    aBatchStride: 0,
-    transA: false,
-    b,
-    bOffset: 0,
-    bBatchStride: 0,
-    transB: false,
-    c,
-    cOffset: 0,
-    cBatchStride: 0,
-  };
+  return matmulArgs(s.m, s.n, s.k, a, b, c);
 }
 
 function kernelContender(

@@ -66,7 +66,7 @@ export {
 export { js } from "./js-backend.js";
 export type { BinaryOp, ReduceOp, UnaryOp } from "./kernels/elementwise.js";
 export { broadcastShapes } from "./kernels/elementwise.js";
-export { matmulBlocked, matmulNaive } from "./kernels/matmul.js";
+export { matmulArgs, matmulBlocked, matmulNaive } from "./kernels/matmul.js";
 export {
   CATEGORIES,
   type Category,

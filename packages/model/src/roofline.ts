@@ -4,7 +4,7 @@
  * the device memory. Device figures are vendor datasheet peaks (dense, no sparsity); `local` is
  * calibrated by measuring this machine's matmul and memory bandwidth.
  */
-import { closestMatch, getBackend, ValueError } from "@tradeoffs/core-tensor";
+import { closestMatch, getBackend, matmulArgs, ValueError } from "@tradeoffs/core-tensor";
 import type { Estimate } from "./estimator.js";
 
 export interface Hardware {
@@ -43,23 +43,7 @@ export function calibrateLocal(memoryBytes = 24 * 2 ** 30): Hardware {
   const a = new Float32Array(n * n).fill(0.5);
   const b = new Float32Array(n * n).fill(0.25);
   const c = new Float32Array(n * n);
-  const args = {
-    m: n,
-    n,
-    k: n,
-    batch: 1,
-    a,
-    aOffset: 0,
-    aBatchStride: 0,
-    transA: false,
-    b,
-    bOffset: 0,
-    bBatchStride: 0,
-    transB: false,
-    c,
-    cOffset: 0,
-    cBatchStride: 0,
-  };
+  const args = matmulArgs(n, n, n, a, b, c);
   const backend = getBackend();
   backend.matmul(args);
   let reps = 0;

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { MatmulArgs } from "../backend.js";
 import { getBackend, jsBackend, listBackends, setBackend, withBackend } from "../backend.js";
 import { ValueError } from "../errors.js";
-import { matmulBlocked, matmulNaive } from "../kernels/matmul.js";
+import { matmulArgs, matmulBlocked, matmulNaive } from "../kernels/matmul.js";
 import { Rng } from "../rng.js";
 
 /**
@@ -139,23 +139,7 @@ describe("matmulBlocked vs matmulNaive", () => {
       const a = new Float32Array(m * k); // all zeros
       const b = new Float32Array(k * 3).fill(Number.POSITIVE_INFINITY);
       const c = new Float32Array(m * 3);
-      matmulBlocked({
-        m,
-        n: 3,
-        k,
-        batch: 1,
-        a,
-        aOffset: 0,
-        aBatchStride: 0,
-        transA: false,
-        b,
-        bOffset: 0,
-        bBatchStride: 0,
-        transB: false,
-        c,
-        cOffset: 0,
-        cBatchStride: 0,
-      });
+      matmulBlocked(matmulArgs(m, 3, k, a, b, c));
       expect(c.every(Number.isNaN)).toBe(true); // 0 · ∞ = NaN
     }
   });

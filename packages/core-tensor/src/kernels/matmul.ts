@@ -28,6 +28,39 @@ export interface MatmulArgs {
   readonly accumulate?: boolean;
 }
 
+/**
+ * Arguments for one plain product C (m×n) = A (m×k) · B (k×n) over whole arrays: no offsets, one
+ * batch, no transposes unless `options` says otherwise.
+ */
+export function matmulArgs(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  options: Partial<Pick<MatmulArgs, "transA" | "transB" | "accumulate">> = {},
+): MatmulArgs {
+  return {
+    m,
+    n,
+    k,
+    batch: 1,
+    a,
+    aOffset: 0,
+    aBatchStride: 0,
+    transA: options.transA ?? false,
+    b,
+    bOffset: 0,
+    bBatchStride: 0,
+    transB: options.transB ?? false,
+    c,
+    cOffset: 0,
+    cBatchStride: 0,
+    ...(options.accumulate ? { accumulate: true } : {}),
+  };
+}
+
 /** The oracle: one dot product per output element, f64 accumulation. */
 export function matmulNaive(p: MatmulArgs): void {
   const { m, n, k } = p;
