@@ -267,7 +267,9 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   }
   const batch = shapeSize(batchShape);
   const o = out([...batchShape, m, n], options.category ? { category: options.category } : undefined);
-  runMatmul(a, b, o, m, n, k, transA, transB, nA === batch && batch > 1, nB === batch && batch > 1, false);
+  const aBatched = nA === batch && batch > 1;
+  const bBatched = nB === batch && batch > 1;
+  runMatmulInto(a, b, o, m, n, k, transA, transB, aBatched, bBatched, true, batch);
   // Save only what backward needs: `a` for b's gradient, `b` for a's (a frozen weight saves no input).
   const saveA = b.requiresGrad;
   const saveB = a.requiresGrad;
@@ -277,78 +279,19 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     const sb = saveB ? s[saveA ? 1 : 0] : undefined;
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
+    // The output gradient g is batched like o; each input's gradient is summed over the batches it
+    // was broadcast across.
     if (a.requiresGrad) {
       ga = out(a.shape);
-      const aBatched = nA === batch && batch > 1;
-      if (!transA)
-        runMatmulInto(g, sb!, ga, m, k, n, false, !transB, true, nB === batch && batch > 1, aBatched, batch);
-      else runMatmulInto(sb!, g, ga, k, m, n, transB, true, nB === batch && batch > 1, true, aBatched, batch);
+      if (!transA) runMatmulInto(g, sb!, ga, m, k, n, false, !transB, true, bBatched, aBatched, batch);
+      else runMatmulInto(sb!, g, ga, k, m, n, transB, true, bBatched, true, aBatched, batch);
     }
     if (b.requiresGrad) {
       gb = out(b.shape);
-      const bBatched = nB === batch && batch > 1;
-      if (!transB)
-        runMatmulInto(sa!, g, gb, k, n, m, !transA, false, nA === batch && batch > 1, true, bBatched, batch);
-      else runMatmulInto(g, sa!, gb, n, k, m, true, transA, true, nA === batch && batch > 1, bBatched, batch);
+      if (!transB) runMatmulInto(sa!, g, gb, k, n, m, !transA, false, aBatched, true, bBatched, batch);
+      else runMatmulInto(g, sa!, gb, n, k, m, true, transA, true, aBatched, bBatched, batch);
     }
     return [ga, gb];
-  });
-}
-
-function runMatmul(
-  a: Tensor,
-  b: Tensor,
-  o: Tensor,
-  m: number,
-  n: number,
-  k: number,
-  transA: boolean,
-  transB: boolean,
-  aBatched: boolean,
-  bBatched: boolean,
-  accumulate: boolean,
-): void {
-  const batch = o.size / (m * n) || 0;
-  if (batch === 0) return;
-  // A batched, B shared and not transposed A: fold the batch into rows (one big GEMM).
-  if (aBatched && !bBatched && !transA) {
-    getBackend().matmul({
-      m: m * batch,
-      n,
-      k,
-      batch: 1,
-      a: a.storage.data as Float32Array,
-      aOffset: a.offset,
-      aBatchStride: 0,
-      transA: false,
-      b: b.storage.data as Float32Array,
-      bOffset: b.offset,
-      bBatchStride: 0,
-      transB,
-      c: o.storage.data as Float32Array,
-      cOffset: o.offset,
-      cBatchStride: 0,
-      accumulate,
-    });
-    return;
-  }
-  getBackend().matmul({
-    m,
-    n,
-    k,
-    batch,
-    a: a.storage.data as Float32Array,
-    aOffset: a.offset,
-    aBatchStride: aBatched ? m * k : 0,
-    transA,
-    b: b.storage.data as Float32Array,
-    bOffset: b.offset,
-    bBatchStride: bBatched ? k * n : 0,
-    transB,
-    c: o.storage.data as Float32Array,
-    cOffset: o.offset,
-    cBatchStride: m * n,
-    accumulate,
   });
 }
 
@@ -367,6 +310,7 @@ function runMatmulInto(
   cBatched: boolean,
   batch: number,
 ): void {
+  if (batch === 0 || m * n === 0) return; // nothing to compute; c is already zero
   if (!cBatched && batch > 1 && transX && xBatched && yBatched && !transY) {
     // Σ_b X[b]ᵀ·Y[b] with X rows folded: (batch·r)×m transposed times (batch·r)×n.
     getBackend().matmul({
