@@ -153,6 +153,41 @@ export function expectNoLeak(fn: () => void): void {
   expect(getLedger().live()).toBe(before);
 }
 
+/**
+ * The attention oracle written out directly: loops, f64 softmax, bottom-right causal alignment,
+ * query head h reading K/V head ⌊h / (H / Hkv)⌋. Independent of every kernel in the project.
+ */
+export function naiveAttention(q: Tensor, k: Tensor, v: Tensor, o: { causal: boolean }): Tensor {
+  const [B, H, Tq, D] = q.shape as [number, number, number, number];
+  const [, Hkv, Tk] = k.shape as [number, number, number, number];
+  const qd = q.data;
+  const kd = k.data;
+  const vd = v.data;
+  const out = new Float64Array(B * H * Tq * D);
+  const scale = 1 / Math.sqrt(D);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++) {
+      const kh = Math.floor(h / (H / Hkv));
+      for (let i = 0; i < Tq; i++) {
+        const last = o.causal ? i + Tk - Tq : Tk - 1;
+        const scores: number[] = [];
+        for (let j = 0; j <= last; j++) {
+          let dot = 0;
+          for (let d = 0; d < D; d++)
+            dot += qd[((b * H + h) * Tq + i) * D + d]! * kd[((b * Hkv + kh) * Tk + j) * D + d]!;
+          scores.push(dot * scale);
+        }
+        const m = Math.max(...scores);
+        const e = scores.map((x) => Math.exp(x - m));
+        const sum = e.reduce((x, y) => x + y, 0);
+        for (let j = 0; j < e.length; j++)
+          for (let d = 0; d < D; d++)
+            out[((b * H + h) * Tq + i) * D + d]! += (e[j]! / sum) * vd[((b * Hkv + kh) * Tk + j) * D + d]!;
+      }
+    }
+  return tensor(Array.from(out), [B, H, Tq, D]);
+}
+
 /** Attention slot: outputs equal the oracle on random inputs (MHA and grouped heads, causal or not). */
 export function attentionContract(
   s: Strategy<"attention">,
