@@ -4,6 +4,7 @@
  * (`flash.ts` does that), so a backend can swap in another kernel with the same signature.
  */
 import { accumulateTile, accumulateTileT, dot, dotTile } from "./flash-tiles.js";
+import { visibleHi, visibleLo } from "./masked-softmax.js";
 
 /** Everything the kernel needs to walk q [B, H, Tq, D] against k, v [B, Hkv, Tk, D]. */
 export interface FlashGeometry {
@@ -20,21 +21,23 @@ export interface FlashGeometry {
   readonly window?: number | undefined;
 }
 
+/** Tile edges actually used: the requested blocks, clamped to the sequence lengths (at least 1). */
+function tileEdges(g: FlashGeometry): { bq: number; bk: number } {
+  return { bq: Math.min(g.blockQ, Math.max(g.Tq, 1)), bk: Math.min(g.blockK, Math.max(g.Tk, 1)) };
+}
+
 /** Elements of f32 scratch each pass needs: forward Bq·Bk + 2·Bq, backward 2·Bq·Bk + Bq. */
 export function flashScratchLength(g: FlashGeometry, pass: "forward" | "backward"): number {
-  const bq = Math.min(g.blockQ, Math.max(g.Tq, 1));
-  const bk = Math.min(g.blockK, Math.max(g.Tk, 1));
+  const { bq, bk } = tileEdges(g);
   return pass === "forward" ? bq * bk + 2 * bq : 2 * bq * bk + bq;
 }
 
-/** Keys visible to query row i: [rowLo, rowHi] inclusive, bottom-right aligned (as `visibleKeys`). */
+/** Keys visible to query row i: [rowLo, rowHi] inclusive, the same mask as Standard's `visibleKeys`. */
 function rowHi(g: FlashGeometry, i: number): number {
-  const pos = i + g.Tk - g.Tq;
-  return g.causal ? Math.min(pos, g.Tk - 1) : g.Tk - 1;
+  return visibleHi(i, g.Tq, g.Tk, g.causal);
 }
 function rowLo(g: FlashGeometry, i: number): number {
-  if (g.window === undefined) return 0;
-  return Math.max(0, (g.causal ? i + g.Tk - g.Tq : g.Tk - 1) - g.window + 1);
+  return visibleLo(i, g.Tq, g.Tk, g.causal, g.window);
 }
 
 /**
@@ -52,8 +55,7 @@ export function flashForwardKernel(
   scratch: Float32Array,
 ): void {
   const { B, H, Hkv, Tq, Tk, D, scale } = g;
-  const bq = Math.min(g.blockQ, Math.max(Tq, 1));
-  const bk = Math.min(g.blockK, Math.max(Tk, 1));
+  const { bq, bk } = tileEdges(g);
   const group = H / Hkv;
   const sBase = 0; // (bq, bk) score / probability tile
   const mBase = bq * bk; // (bq) running max of scaled scores
@@ -144,8 +146,7 @@ export function flashBackwardKernel(
   scratch: Float32Array,
 ): void {
   const { B, H, Hkv, Tq, Tk, D, scale } = g;
-  const bq = Math.min(g.blockQ, Math.max(Tq, 1));
-  const bk = Math.min(g.blockK, Math.max(Tk, 1));
+  const { bq, bk } = tileEdges(g);
   const group = H / Hkv;
   const pBase = 0; // (bq, bk) probabilities
   const dsBase = bq * bk; // (bq, bk) dP, then dS

@@ -22,7 +22,7 @@ import { flashScratchLength } from "./flash-kernel.js";
 import { attentionStrategies } from "./registry.js";
 import { standardAttention } from "./standard.js";
 
-const registry = attentionStrategies as unknown as Registry;
+const registry: Registry = attentionStrategies;
 
 interface Case {
   B: number;

@@ -153,22 +153,23 @@ export const FLASH_OPTIONS = {
   blockK: { type: "int", default: 0, min: 0, doc: "keys per tile (0 = block)" },
 } satisfies OptionsSpec;
 
+/** The tile edges `Flash[...]` options stand for: `blockQ` / `blockK`, where 0 means `block`. */
+function tileOptions(o: { block: number; blockQ: number; blockK: number }) {
+  return { blockQ: o.blockQ || o.block, blockK: o.blockK || o.block };
+}
+
 const base = defineStrategy({
   name: "Flash",
   slot: "attention",
   description: "Tiled exact attention with online softmax (O(n) temporaries and saved activations)",
   options: FLASH_OPTIONS,
   labelOptions: ["block"],
-  plan: (p, o) => ({
-    ...p,
-    attention: { kind: "flash", blockQ: o.blockQ || o.block, blockK: o.blockK || o.block },
-  }),
+  plan: (p, o) => ({ ...p, attention: { kind: "flash", ...tileOptions(o) } }),
   exec: (o) => {
-    const blockQ = o.blockQ || o.block;
-    const blockK = o.blockK || o.block;
+    const tiles = tileOptions(o);
     return {
       attend: (q: Tensor, k: Tensor, v: Tensor, a: AttendOptions) =>
-        flashAttention(q, k, v, { ...a, blockQ, blockK }),
+        flashAttention(q, k, v, { ...a, ...tiles }),
     };
   },
 });
@@ -190,8 +191,7 @@ function canonicalBlocks(given: Partial<Record<string, OptionValue>>): Partial<R
   } catch {
     return given;
   }
-  const q = bq || block;
-  const k = bk || block;
+  const { blockQ: q, blockK: k } = tileOptions({ block, blockQ: bq, blockK: bk });
   const { blockQ: _q, blockK: _k, ...rest } = given;
   return { ...rest, block: q, ...(k !== q ? { blockK: k } : {}) };
 }

@@ -13,10 +13,18 @@ export function visibleKeys(
   causal: boolean,
   window?: number,
 ): [number, number] {
-  const pos = i + (tk - tq);
-  const hi = causal ? Math.min(pos, tk - 1) : tk - 1;
-  const lo = window !== undefined ? Math.max(0, (causal ? pos : tk - 1) - window + 1) : 0;
-  return [lo, hi];
+  return [visibleLo(i, tq, tk, causal, window), visibleHi(i, tq, tk, causal)];
+}
+
+/** First key query `i` may see (`visibleKeys(...)[0]` without the tuple, for the Flash kernel's inner loop). */
+export function visibleLo(i: number, tq: number, tk: number, causal: boolean, window?: number): number {
+  if (window === undefined) return 0;
+  return Math.max(0, (causal ? i + (tk - tq) : tk - 1) - window + 1);
+}
+
+/** Last key query `i` may see (`visibleKeys(...)[1]`). */
+export function visibleHi(i: number, tq: number, tk: number, causal: boolean): number {
+  return causal ? Math.min(i + (tk - tq), tk - 1) : tk - 1;
 }
 
 /**

@@ -3,22 +3,13 @@ import { expectNoLeak } from "@tradeoffs/strategy-testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { F16_MAX, f16Store } from "./f16-store.js";
+import { storeRoundTrip } from "./test-helpers.js";
 
 /** fp16 rounding: half an ulp, 2⁻¹¹ relative for normal halves, 2⁻²⁵ absolute in the subnormal range. */
 const FP16_REL_TOL = 2 ** -11;
 const FP16_SUBNORMAL_ABS_TOL = 2 ** -25;
 
-function roundTrip(src: Float32Array): Float32Array {
-  const store = f16Store(2, src.length, "kv");
-  const back = new Float32Array(src.length);
-  try {
-    store.write(1, src, 0);
-    store.read(1, back, 0);
-  } finally {
-    store.dispose();
-  }
-  return back;
-}
+const roundTrip = (src: Float32Array) => storeRoundTrip(f16Store, src, 2, 1);
 
 describe("fp16 KV store", () => {
   it("round-trips within fp16 rounding and equals core's conversion bit for bit (property)", () => {

@@ -6,6 +6,10 @@
 import { defineStrategy, ValueError } from "@tradeoffs/core-tensor";
 import { kvHeadsProblems } from "./heads-rules.js";
 
+/** The divisibility rule, reported under this strategy's label. */
+const gqaProblems = (kvHeads: number, heads?: number) =>
+  kvHeadsProblems(`GQA[kvHeads=${kvHeads}]`, kvHeads, heads);
+
 /**
  * `gqa({ kvHeads })` → `GQA[kvHeads=k]` (slot `heads`; default kvHeads 2). `check({ arch })` reports a
  * kvHeads that does not divide `arch.heads`, listing the divisors.
@@ -19,7 +23,7 @@ export const gqa = defineStrategy({
     kvHeads: { type: "int", default: 2, doc: "K/V heads; must divide the query heads (default 2)" },
   },
   plan: (p, o) => {
-    const problems = kvHeadsProblems(`GQA[kvHeads=${o.kvHeads}]`, o.kvHeads, p.arch.heads);
+    const problems = gqaProblems(o.kvHeads, p.arch.heads);
     return {
       ...p,
       arch: { ...p.arch, kvHeads: o.kvHeads },
@@ -28,10 +32,10 @@ export const gqa = defineStrategy({
   },
   exec: (o) => ({
     kvHeads(heads: number): number {
-      const problems = kvHeadsProblems(`GQA[kvHeads=${o.kvHeads}]`, o.kvHeads, heads);
+      const problems = gqaProblems(o.kvHeads, heads);
       if (problems.length) throw new ValueError(problems[0]!, { heads, kvHeads: o.kvHeads });
       return o.kvHeads;
     },
   }),
-  rules: (o, ctx) => kvHeadsProblems(`GQA[kvHeads=${o.kvHeads}]`, o.kvHeads, ctx.arch?.heads),
+  rules: (o, ctx) => gqaProblems(o.kvHeads, ctx.arch?.heads),
 });

@@ -1,6 +1,6 @@
 /**
  * The rule every head layout obeys: K/V heads must divide the query heads (each K/V head serves a
- * group of heads/kvHeads consecutive query heads). Shared by `GQA` and `MQA`; no strategy here.
+ * group of heads/kvHeads consecutive query heads). Shared by `GQA` and `meanPoolKvHeads`; no strategy here.
  */
 
 /** Divisors of `heads` in ascending order: the valid K/V head counts. */

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { f32Store } from "./f32-store.js";
 import { INT8_QMAX, int8Store, quantizeAbsmaxInt8 } from "./int8-store.js";
+import { storeRoundTrip } from "./test-helpers.js";
 
 /**
  * Per-element round-trip bound of symmetric absmax int8: half a quantisation step, absmax/127/2.
@@ -24,27 +25,13 @@ const f32Vector = (maxLength = 64) =>
     })
     .map((a) => Float32Array.from(a));
 
-function roundTrip(src: Float32Array): Float32Array {
-  const store = int8Store(3, src.length, "kv");
-  const back = new Float32Array(src.length);
-  try {
-    store.write(1, src, 0);
-    store.read(1, back, 0);
-  } finally {
-    store.dispose();
-  }
-  return back;
-}
+const roundTrip = (src: Float32Array) => storeRoundTrip(int8Store, src, 3, 1);
 
 describe("int8 KV store (symmetric absmax per vector)", () => {
   it("round-trips every element within absmax/127/2 of the f32 oracle (property)", () => {
     fc.assert(
       fc.property(f32Vector(), (src) => {
-        const oracle = f32Store(3, src.length, "kv");
-        const exact = new Float32Array(src.length);
-        oracle.write(2, src, 0);
-        oracle.read(2, exact, 0);
-        oracle.dispose();
+        const exact = storeRoundTrip(f32Store, src, 3, 2);
         const back = roundTrip(src);
         const absmax = exact.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
         const tol = int8RoundTripTolerance(absmax);
