@@ -7,7 +7,7 @@
 import { flashAttention, standardAttention } from "@tradeoffs/attention";
 import { type ArchSpec, MemoryLedger, Rng, randn, scope, withLedger } from "@tradeoffs/core-tensor";
 import { kvDtype } from "@tradeoffs/kv-cache";
-import { basePlan, type Estimate, estimate, estimatePlan, getPreset, parse } from "@tradeoffs/model";
+import { basePlan, type Estimate, estimate, estimatePlan, getPreset, median, parse } from "@tradeoffs/model";
 import {
   ContiguousSequenceCache,
   PagedKvCache,
@@ -63,8 +63,7 @@ function time(fn: () => void, reps: number): number {
     fn();
     ts.push(performance.now() - t0);
   }
-  ts.sort((a, b) => a - b);
-  return ts[ts.length >> 1]!;
+  return median(ts);
 }
 
 /** Peak `tmp` bytes and median time of one attention forward at `seq` (1 head, headDim 64). */

@@ -8,15 +8,14 @@ import {
   ConfigError,
   type Configuration,
   disposeWasm,
+  entryName,
   parseBytes,
   TradeoffsError,
   ValueError,
+  type WorkloadSpec,
   writeFileAtomic,
 } from "@tradeoffs/core-tensor";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { checkClaims } from "./claims.js";
 import {
-  entryNameOf,
   estimate,
   getHardware,
   getPreset,
@@ -26,8 +25,9 @@ import {
   type PresetName,
   parse,
   registry,
-  type WorkloadSpec,
-} from "./deps.js";
+} from "@tradeoffs/model";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { checkClaims } from "./claims.js";
 import { createProgress } from "./progress.js";
 import { compareJson, compareTable, estimateJson, estimateTable, scaleTable, serveTable } from "./render.js";
 import { renderHtmlReport } from "./report/html.js";
@@ -263,7 +263,7 @@ ${EXAMPLES}`,
     .description("list the strategies and presets")
     .action(() => {
       const rows = Object.values(registry).map((e) => {
-        const name = entryNameOf(e);
+        const name = entryName(e);
         if (typeof e === "function") {
           const d = e.definition;
           const opts = Object.entries(d.options)

@@ -24,7 +24,8 @@ function peaks(row: CompareRow): { m: Record<string, number>; e: Record<string, 
 }
 
 export function compareTable(rows: readonly CompareRow[], model: string): Table {
-  const used = MEM.filter((c) => rows.some((r) => (peaks(r)?.m[c] ?? 0) > 0 || (peaks(r)?.e[c] ?? 0) > 0));
+  const rowPeaks = rows.map(peaks);
+  const used = MEM.filter((c) => rowPeaks.some((p) => (p?.m[c] ?? 0) > 0 || (p?.e[c] ?? 0) > 0));
   const headers = [
     "configuration",
     ...used.map((c) => `${c} (meas / est)`),
@@ -35,9 +36,9 @@ export function compareTable(rows: readonly CompareRow[], model: string): Table 
     "top-1 agree",
     "KL (nats)",
   ];
-  const body = rows.map((r) => {
+  const body = rows.map((r, i) => {
     if (r.error) return [r.config, `error: ${r.error}`];
-    const p = peaks(r);
+    const p = rowPeaks[i];
     return [
       r.config,
       ...used.map((c) => (p ? pair(p.m[c]!, p.e[c]!) : "—")),

@@ -67,70 +67,74 @@ export interface Estimate {
   readonly plan: Plan;
 }
 
-/** Linear matrices [out, in] of one layer: attention and FFN (per expert; routed experts separately). */
-function linears(arch: ArchSpec) {
-  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F } = arch;
-  const attn: [number, number][] = [
-    [H * D, d],
-    [Hkv * D, d],
-    [Hkv * D, d],
-    [d, H * D],
-  ];
-  const ffn: [number, number][] =
-    arch.ffnKind === "swiglu"
-      ? [
-          [F, d],
-          [F, d],
-          [d, F],
-        ]
-      : [
-          [F, d],
-          [d, F],
-        ];
-  return { attn, ffn };
+/** One linear matrix of a layer: [out, in], its role, and how many copies a layer holds (experts). */
+interface LinearMatrix {
+  readonly out: number;
+  readonly in: number;
+  readonly role: string;
+  readonly copies: number;
+  readonly part: "attn" | "ffn";
 }
 
-const ROLE_OF: Record<number, string> = {};
-const ATTN_ROLES = ["q", "k", "v", "o"] as const;
-const FFN_ROLES = ["gate", "up", "down"] as const;
-void ROLE_OF;
+/** The linear matrices of one layer: attention q, k, v, o and the FFN's, once per routed or shared expert. */
+function linears(arch: ArchSpec): LinearMatrix[] {
+  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F } = arch;
+  const experts = arch.experts + arch.sharedExperts;
+  const attn = (role: string, out: number, inp: number): LinearMatrix => ({
+    out,
+    in: inp,
+    role,
+    copies: 1,
+    part: "attn",
+  });
+  const ffn = (role: string, out: number, inp: number): LinearMatrix => ({
+    out,
+    in: inp,
+    role,
+    copies: experts,
+    part: "ffn",
+  });
+  return [
+    attn("q", H * D, d),
+    attn("k", Hkv * D, d),
+    attn("v", Hkv * D, d),
+    attn("o", d, H * D),
+    ...(arch.ffnKind === "swiglu" ? [ffn("gate", F, d), ffn("up", F, d)] : [ffn("up", F, d)]),
+    ffn("down", d, F),
+  ];
+}
+
+/** Σ over one layer's linear matrices (each expert copy counted) of `f(matrix)`. */
+function perLayer(arch: ArchSpec, f: (m: LinearMatrix) => number): number {
+  return linears(arch).reduce((s, m) => s + m.copies * f(m), 0);
+}
 
 /** Parameter counts derived from the architecture (and adapters from the plan). */
 export function countParams(plan: Plan): ParamCounts {
   const arch = plan.arch;
   const { dModel: d, vocab: V, layers: L, experts: E, topK: k, sharedExperts: S } = arch;
-  const { attn, ffn } = linears(arch);
   const normSize = arch.norm === "layernorm" ? 2 * d : d;
-  const mat = (ms: [number, number][]) => ms.reduce((s, [o, i]) => s + o * i, 0);
-  const bias = (ms: [number, number][]) => (arch.biases ? ms.reduce((s, [o]) => s + o, 0) : 0);
-  const attnPer = mat(attn) + bias(attn);
-  const linearPer = mat(attn) + (E + S) * mat(ffn);
-  const expertPer = mat(ffn) + bias(ffn);
+  const part = (p: LinearMatrix["part"]) => linears(arch).filter((m) => m.part === p);
+  const size = (ms: LinearMatrix[]) => ms.reduce((s, m) => s + m.out * m.in + (arch.biases ? m.out : 0), 0);
+  const attnPer = size(part("attn"));
+  const expertPer = size(part("ffn"));
   const router = E > 1 ? d * E : 0;
   const embedding =
     V * d +
     (arch.tiedEmbeddings ? 0 : V * d) +
     (arch.positional === "learned" ? arch.maxSeq * d : 0) +
     normSize * (2 * L + 1);
-  const ffnTotal = L * (E * expertPer + S * expertPer + router);
-  const ffnActive = L * (Math.min(k, E) * expertPer + S * expertPer + router);
-  let adapters = 0;
-  if (plan.adapters) {
-    const r = plan.adapters.rank;
-    const t = plan.adapters.targets;
-    attn.forEach(([o, i], j) => {
-      if (t.includes(ATTN_ROLES[j]!)) adapters += L * r * (o + i);
-    });
-    ffn.forEach(([o, i], j) => {
-      const role = arch.ffnKind === "swiglu" ? FFN_ROLES[j]! : j === 0 ? "up" : "down";
-      if (t.includes(role)) adapters += L * (E + S) * r * (o + i);
-    });
-  }
+  const ffnTotal = L * ((E + S) * expertPer + router);
+  const ffnActive = L * ((Math.min(k, E) + S) * expertPer + router);
+  const targets = plan.adapters?.targets ?? [];
+  const rank = plan.adapters?.rank ?? 0;
+  const adapters = L * perLayer(arch, (m) => (targets.includes(m.role) ? rank * (m.out + m.in) : 0));
   const total = embedding + L * attnPer + ffnTotal;
+  const linearParams = L * perLayer(arch, (m) => m.out * m.in);
   return {
     total,
     active: embedding + L * attnPer + ffnActive,
-    trainable: plan.adapters ? adapters : linearsTrainable(plan) ? total : total - L * linearPer,
+    trainable: plan.adapters ? adapters : linearsTrainable(plan) ? total : total - linearParams,
     embedding,
     attention: L * attnPer,
     ffn: ffnTotal,
@@ -138,16 +142,11 @@ export function countParams(plan: Plan): ParamCounts {
   };
 }
 
-/** Bytes of the linear weights in blocks under the plan's weight format. */
+/** Bytes of the linear weights in blocks under the plan's weight format (exact when it says `bytesFor`). */
 function linearWeightBytes(plan: Plan): number {
-  const arch = plan.arch;
-  const { attn, ffn } = linears(arch);
-  const one = ([o, i]: [number, number]) =>
-    plan.weights.bytesFor?.(o, i) ?? Math.ceil((o * i * plan.weights.bitsPerWeight) / 8);
-  const perLayer =
-    attn.reduce((s, m) => s + one(m), 0) +
-    (arch.experts + arch.sharedExperts) * ffn.reduce((s, m) => s + one(m), 0);
-  return arch.layers * perLayer;
+  const bytes = (m: LinearMatrix) =>
+    plan.weights.bytesFor?.(m.out, m.in) ?? Math.ceil((m.out * m.in * plan.weights.bitsPerWeight) / 8);
+  return plan.arch.layers * perLayer(plan.arch, bytes);
 }
 
 /**
@@ -268,11 +267,7 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   const bb = plan.baseBytes;
   const params = countParams(plan);
   const notes = [...plan.notes];
-  const { attn, ffn } = linears(arch);
-  const linearParams =
-    L *
-    (attn.reduce((s, [o, i]) => s + o * i, 0) +
-      (arch.experts + arch.sharedExperts) * ffn.reduce((s, [o, i]) => s + o * i, 0));
+  const linearParams = L * perLayer(arch, (m) => m.out * m.in);
   const weights = linearWeightBytes(plan) + (params.total - linearParams) * bb;
   const adapters = params.adapters * bb;
   const train = w.kind === "train";
@@ -344,12 +339,7 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   if (train) {
     // Backward: the largest weight gradient is born in tmp before it moves to grad, beside the
     // logits gradient and a few activation gradients.
-    const largest =
-      Math.max(
-        V * d,
-        ...linears(arch).ffn.map(([o, i]) => o * i),
-        ...linears(arch).attn.map(([o, i]) => o * i),
-      ) * 4;
+    const largest = Math.max(V * d, ...linears(arch).map((m) => m.out * m.in)) * 4;
     tmp = Math.max(tmp, largest + (N * V + 2 * N * Math.max(d, arch.ffnHidden)) * bb);
     exact.tmp = false;
     notes.push(

@@ -83,6 +83,27 @@ export interface TrainOptions extends AdamWOptions {
   readonly onStep?: (step: number, loss: number, ms: number) => void;
 }
 
+/**
+ * One optimizer step on one batch: loss, backward, AdamW update (at `lr`, default the optimizer's),
+ * gradients dropped. Disposes the batch; returns the loss before the update.
+ */
+export function trainStep(
+  model: Transformer,
+  opt: AdamW,
+  batch: { ids: Tensor; targets: Tensor },
+  lr?: number,
+): number {
+  const loss = model.loss(batch.ids, batch.targets);
+  const value = loss.item();
+  backward(loss);
+  loss.dispose();
+  batch.ids.dispose();
+  batch.targets.dispose();
+  noGrad(() => opt.step(lr));
+  opt.zeroGrad();
+  return value;
+}
+
 /** Train `model` on random windows of `data`; returns per-step losses and times. */
 export function train(
   model: Transformer,
@@ -99,20 +120,12 @@ export function train(
   try {
     for (let step = 0; step < options.steps; step++) {
       const t0 = performance.now();
-      const { ids, targets } = sampleBatch(data, options.batch, options.seq, rng);
-      const loss = model.loss(ids, targets);
-      losses.push(loss.item());
-      backward(loss);
-      loss.dispose();
-      ids.dispose();
-      targets.dispose();
       const progress = Math.max(0, step - warmup) / Math.max(1, options.steps - warmup);
       const lr =
         step < warmup
           ? (peak * (step + 1)) / warmup
           : peak * (minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
-      noGrad(() => opt.step(lr));
-      opt.zeroGrad();
+      losses.push(trainStep(model, opt, sampleBatch(data, options.batch, options.seq, rng), lr));
       stepMs.push(performance.now() - t0);
       options.onStep?.(step, losses[losses.length - 1]!, stepMs[stepMs.length - 1]!);
     }

@@ -507,8 +507,15 @@ export class Transformer {
     return all.filter((t) => t.requiresGrad);
   }
 
-  /** Greedy decoding: prompts [B][P] → generated tokens [B][n], using the KV cache. */
-  generate(prompts: readonly (readonly number[])[], n: number): number[][] {
+  /**
+   * Greedy decoding: prompts [B][P] → generated tokens [B][n], using the KV cache. `onStep(i)` runs
+   * after step i's tokens are chosen (step 0 is the prefill), e.g. to time the phases.
+   */
+  generate(
+    prompts: readonly (readonly number[])[],
+    n: number,
+    options: { readonly onStep?: (step: number) => void } = {},
+  ): number[][] {
     const B = prompts.length;
     const P = prompts[0]?.length ?? 0;
     if (B === 0 || P === 0 || prompts.some((p) => p.length !== P)) {
@@ -534,6 +541,7 @@ export class Transformer {
         }
         logits.dispose();
         next = tensor(ids, [B, 1], { dtype: "i32" });
+        options.onStep?.(step);
       }
       next.dispose();
     } finally {

@@ -2,7 +2,7 @@
  * `infer`: batch B, prompt P, generate G tokens greedily — prefill, then decode with the KV cache.
  * Measures time per phase and peak bytes per category.
  */
-import { noGrad, tensor } from "@tradeoffs/core-tensor";
+import { noGrad } from "@tradeoffs/core-tensor";
 import { corpusFor } from "../corpus.js";
 import { type Measured, measured, type RunSpec } from "./common.js";
 
@@ -40,46 +40,26 @@ export function runInfer(spec: RunSpec, options: InferOptions = {}): InferResult
   const workload = { kind: "infer", batch: B, seq: P, generate: G } as const;
   return measured(spec, workload, (model) =>
     noGrad(() => {
-      const cache = model.createCache(B, P + G);
-      const out: number[] = [];
-      try {
-        let ids = tensor(prompts(B, P, model.arch.vocab).flat(), [B, P], { dtype: "i32" });
-        const t0 = performance.now();
-        let prefillMs = 0;
-        for (let step = 0; step < G; step++) {
-          const logits = model.forward(ids, cache);
-          ids.dispose();
-          if (step === 0) prefillMs = performance.now() - t0;
-          const [, T, V] = logits.shape as [number, number, number];
-          const ld = logits.data;
-          const next: number[] = [];
-          for (let b = 0; b < B; b++) {
-            let best = 0;
-            const base = (b * T + T - 1) * V;
-            for (let j = 1; j < V; j++) if (ld[base + j]! > ld[base + best]!) best = j;
-            next.push(best);
-          }
-          out.push(next[0]!);
-          logits.dispose();
-          ids = tensor(next, [B, 1], { dtype: "i32" });
-        }
-        ids.dispose();
-        const decodeSteps = Math.max(1, G - 1);
-        const decodeMs = performance.now() - t0 - prefillMs;
-        return {
-          kind: "infer" as const,
-          batch: B,
-          prompt: P,
-          generate: G,
-          prefillMs,
-          decodeMsPerStep: G > 1 ? decodeMs / decodeSteps : Number.NaN,
-          prefillTokensPerSec: (B * P) / (prefillMs / 1000),
-          decodeTokensPerSec: G > 1 ? (B * decodeSteps) / (decodeMs / 1000) : Number.NaN,
-          tokens: out,
-        };
-      } finally {
-        cache.dispose();
-      }
+      const input = prompts(B, P, model.arch.vocab);
+      const t0 = performance.now();
+      let prefillMs = 0;
+      const onStep = (step: number) => {
+        if (step === 0) prefillMs = performance.now() - t0;
+      };
+      const out = model.generate(input, G, { onStep })[0]!;
+      const decodeSteps = Math.max(1, G - 1);
+      const decodeMs = performance.now() - t0 - prefillMs;
+      return {
+        kind: "infer" as const,
+        batch: B,
+        prompt: P,
+        generate: G,
+        prefillMs,
+        decodeMsPerStep: G > 1 ? decodeMs / decodeSteps : Number.NaN,
+        prefillTokensPerSec: (B * P) / (prefillMs / 1000),
+        decodeTokensPerSec: G > 1 ? (B * decodeSteps) / (decodeMs / 1000) : Number.NaN,
+        tokens: out,
+      };
     }),
   );
 }

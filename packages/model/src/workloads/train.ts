@@ -2,10 +2,10 @@
  * `train`: AdamW steps on B×T windows of the training text. Measures time per step and peak bytes
  * per category (weights, act, grad, optim, tmp) over the steps.
  */
-import { backward, noGrad, Rng } from "@tradeoffs/core-tensor";
+import { Rng } from "@tradeoffs/core-tensor";
 import { corpusFor } from "../corpus.js";
 import { AdamW } from "../optimizer.js";
-import { sampleBatch } from "../training.js";
+import { sampleBatch, trainStep } from "../training.js";
 import { type Measured, measured, median, type RunSpec } from "./common.js";
 
 export interface TrainWorkloadOptions {
@@ -42,15 +42,7 @@ export function runTrain(spec: RunSpec, options: TrainWorkloadOptions = {}): Tra
     try {
       for (let s = 0; s < steps; s++) {
         const t0 = performance.now();
-        const { ids, targets } = sampleBatch(data, B, T, rng);
-        const loss = model.loss(ids, targets);
-        losses.push(loss.item());
-        backward(loss);
-        loss.dispose();
-        ids.dispose();
-        targets.dispose();
-        noGrad(() => opt.step());
-        opt.zeroGrad();
+        losses.push(trainStep(model, opt, sampleBatch(data, B, T, rng)));
         times.push(performance.now() - t0);
       }
     } finally {
