@@ -3,24 +3,38 @@
  * scales. FP16 keeps 10 mantissa bits but overflows past 65504; BF16 keeps f32's range with 7 bits.
  * Not here: mixed-precision training (the weights are frozen once packed).
  */
-import { defineStrategy, f32ToBF16, f32ToF16, type Tensor } from "@tradeoffs/core-tensor";
-import { f16Lut, makeFormat, type PackedWeight, planWeights, type WeightFormat } from "./packed.js";
-import { PackedLinear } from "./packed-linear.js";
+import { defineStrategy, f32ToBF16, f32ToF16 } from "@tradeoffs/core-tensor";
+import {
+  type FormatSpec,
+  f16Lut,
+  makeFormat,
+  type PackedWeight,
+  planWeights,
+  type WeightFormat,
+} from "./packed.js";
+import { packedWeights } from "./packed-linear.js";
 
 function u16(p: PackedWeight): Uint16Array {
   const d = p.data;
   return new Uint16Array(d.buffer, d.byteOffset, d.length >> 1);
 }
 
+/** What both 16-bit formats share: two bytes per weight, no scales, `toBits` rounding each f32. */
+function sixteenBit(toBits: (v: number) => number): Pick<FormatSpec, "bitsPerWeight" | "layout" | "encode"> {
+  return {
+    bitsPerWeight: 16,
+    layout: (rows, cols) => ({ dataBytes: 2 * rows * cols, scales: 0, extraBytes: 0 }),
+    encode(w, p) {
+      const h = u16(p);
+      for (let i = 0; i < w.length; i++) h[i] = toBits(w[i]!);
+    },
+  };
+}
+
 /** IEEE half storage; decoded through a 65536-entry lookup table. */
 export const fp16Format: WeightFormat = makeFormat({
   name: "FP16",
-  bitsPerWeight: 16,
-  layout: (rows, cols) => ({ dataBytes: 2 * rows * cols, scales: 0, extraBytes: 0 }),
-  encode(w, p) {
-    const h = u16(p);
-    for (let i = 0; i < w.length; i++) h[i] = f32ToF16(w[i]!);
-  },
+  ...sixteenBit(f32ToF16),
   decodeRows(p, r0, r1, out) {
     const h = u16(p);
     const lut = f16Lut();
@@ -59,12 +73,7 @@ let bfRowF = new Float32Array(bfRow.buffer);
 /** bfloat16 storage: decoding is a 16-bit shift into the top half of an f32. */
 export const bf16Format: WeightFormat = makeFormat({
   name: "BF16",
-  bitsPerWeight: 16,
-  layout: (rows, cols) => ({ dataBytes: 2 * rows * cols, scales: 0, extraBytes: 0 }),
-  encode(w, p) {
-    const h = u16(p);
-    for (let i = 0; i < w.length; i++) h[i] = f32ToBF16(w[i]!);
-  },
+  ...sixteenBit(f32ToBF16),
   decodeRows(p, r0, r1, out) {
     const h = u16(p);
     const base = r0 * p.cols;
@@ -107,10 +116,7 @@ export const fp16 = defineStrategy({
   description: "IEEE half-precision weights (16 bits), f32 compute",
   options: {},
   plan: (p) => planWeights(p, "FP16", 16, fp16Format),
-  exec: () => ({
-    format: fp16Format,
-    pack: (w: Tensor, category: string) => new PackedLinear(fp16Format, w, category),
-  }),
+  exec: () => packedWeights(fp16Format),
 });
 
 export const bf16 = defineStrategy({
@@ -119,8 +125,5 @@ export const bf16 = defineStrategy({
   description: "bfloat16 weights (16 bits, f32 range), f32 compute",
   options: {},
   plan: (p) => planWeights(p, "BF16", 16, bf16Format),
-  exec: () => ({
-    format: bf16Format,
-    pack: (w: Tensor, category: string) => new PackedLinear(bf16Format, w, category),
-  }),
+  exec: () => packedWeights(bf16Format),
 });

@@ -3,11 +3,18 @@
  * even input in the low nibble), one f32 scale s = absmax / 7 per group of inputs (0 = per row).
  * |w − q·s| ≤ absmax / 14. Not here: asymmetric (zero-point) INT4 or GPTQ-style error correction.
  */
-import { ConfigError, defineStrategy, type Tensor } from "@tradeoffs/core-tensor";
+import { ConfigError, defineStrategy } from "@tradeoffs/core-tensor";
 import { NOMINAL_COLS } from "./int8.js";
-import { decodeNibbleRows, nibbleGemv, nibbleRowBytes, pairLut, putNibble } from "./nibbles.js";
-import { groupsPerRow, makeFormat, planWeights, type WeightFormat } from "./packed.js";
-import { PackedLinear } from "./packed-linear.js";
+import {
+  decodeNibbleRows,
+  nibbleGemv,
+  nibbleRowBytes,
+  pairLut,
+  putNibble,
+  storedRowScales,
+} from "./nibbles.js";
+import { absmax, groupsPerRow, makeFormat, planWeights, type WeightFormat } from "./packed.js";
+import { packedWeights } from "./packed-linear.js";
 
 /** Code c (0..15) → value c − 8 (c = 0 is never written). */
 const INT4_LUT = pairLut(Array.from({ length: 16 }, (_, c) => c - 8));
@@ -19,15 +26,11 @@ export function int4Format(options: { group?: number } = {}): WeightFormat {
     throw new ConfigError([`INT4: group must be even (two codes share a byte) or 0, got ${group}`]);
   }
   const bits = 4 + 32 / (group === 0 ? NOMINAL_COLS : group);
-  let scratch = new Float32Array(0);
-  const rowScalesFn = (sc: Float32Array, G: number) => (r: number, dst: Float32Array, off: number) => {
-    for (let g = 0; g < G; g++) dst[off + g] = sc[r * G + g]!;
-  };
-  const prep = (cols: number) => {
-    const G = groupsPerRow(cols, group);
-    if (scratch.length < 4 * G) scratch = new Float32Array(4 * G); // four rows' scales (bounded by rows)
-    return { G, g: group === 0 ? Math.max(2, cols + (cols & 1)) : group };
-  };
+  // G groups per row of g inputs each (group 0: one even-width group spanning the row)
+  const prep = (cols: number) => ({
+    G: groupsPerRow(cols, group),
+    g: group === 0 ? Math.max(2, cols + (cols & 1)) : group,
+  });
   return makeFormat({
     name: `INT4[group=${group}]`,
     bitsPerWeight: bits,
@@ -46,9 +49,7 @@ export function int4Format(options: { group?: number } = {}): WeightFormat {
         for (let b = 0; b < G; b++) {
           const k0 = b * g;
           const k1 = Math.min(K, k0 + g);
-          let amax = 0;
-          for (let k = k0; k < k1; k++) amax = Math.max(amax, Math.abs(w[r * K + k]!));
-          const s = Math.fround(amax / 7);
+          const s = Math.fround(absmax(w, r * K + k0, r * K + k1) / 7);
           sc[r * G + b] = s;
           for (let k = k0; k < k1; k++) {
             const q = s === 0 ? 0 : Math.max(-7, Math.min(7, Math.round(w[r * K + k]! / s)));
@@ -59,11 +60,11 @@ export function int4Format(options: { group?: number } = {}): WeightFormat {
     },
     decodeRows(p, r0, r1, out) {
       const { G, g } = prep(p.cols);
-      decodeNibbleRows(p.data, p.cols, g, INT4_LUT, r0, r1, rowScalesFn(p.scales, G), scratch, out);
+      decodeNibbleRows(p.data, p.cols, g, INT4_LUT, r0, r1, storedRowScales(p.scales, G), out);
     },
     gemv(p, x, xOff, y, yOff) {
       const { G, g } = prep(p.cols);
-      nibbleGemv(p.data, p.rows, p.cols, g, INT4_LUT, rowScalesFn(p.scales, G), scratch, x, xOff, y, yOff);
+      nibbleGemv(p.data, p.rows, p.cols, g, INT4_LUT, storedRowScales(p.scales, G), x, xOff, y, yOff);
     },
   });
 }
@@ -84,8 +85,5 @@ export const int4 = defineStrategy({
       4 + 32 / (o.group === 0 ? p.arch.dModel : o.group),
       int4Format({ group: o.group }),
     ),
-  exec: (o) => {
-    const format = int4Format({ group: o.group });
-    return { format, pack: (w: Tensor, category: string) => new PackedLinear(format, w, category) };
-  },
+  exec: (o) => packedWeights(int4Format({ group: o.group })),
 });

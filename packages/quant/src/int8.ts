@@ -3,9 +3,17 @@
  * group of `group` inputs. q = round(w / s), s = absmax / 127, so |w − q·s| ≤ absmax / 254.
  * Not here: activation quantisation (x stays f32; the GEMV multiplies int8 weights by f32 inputs).
  */
-import { defineStrategy, type Tensor } from "@tradeoffs/core-tensor";
-import { groupsPerRow, makeFormat, type PackedWeight, planWeights, type WeightFormat } from "./packed.js";
-import { PackedLinear } from "./packed-linear.js";
+import { defineStrategy } from "@tradeoffs/core-tensor";
+import {
+  absmax,
+  groupsPerRow,
+  makeFormat,
+  type PackedWeight,
+  planWeights,
+  type WeightFormat,
+  widenX,
+} from "./packed.js";
+import { packedWeights } from "./packed-linear.js";
 
 /** Input width assumed by `bitsPerWeight` for per-channel formats (a 7B model's dModel). */
 export const NOMINAL_COLS = 4096;
@@ -17,12 +25,7 @@ function i8(p: PackedWeight): Int8Array {
 
 /** Symmetric int8 quantisation of `w[o .. o+n)` into `q`; returns the f32 scale. */
 function quantizeGroup(w: Float32Array, q: Int8Array, o: number, n: number): number {
-  let amax = 0;
-  for (let k = 0; k < n; k++) {
-    const a = Math.abs(w[o + k]!);
-    if (a > amax) amax = a;
-  }
-  const s = Math.fround(amax / 127);
+  const s = Math.fround(absmax(w, o, o + n) / 127);
   if (s === 0) {
     q.fill(0, o, o + n);
     return 0;
@@ -33,10 +36,6 @@ function quantizeGroup(w: Float32Array, q: Int8Array, o: number, n: number): num
   }
   return s;
 }
-
-// x widened to f64 once per GEMV (one row of scratch, reused; never model state): the dot products
-// then multiply int32 by f64 with no f32→f64 conversion per weight.
-let xWide = new Float64Array(0);
 
 /**
  * The fast GEMV (K and the group multiples of 4): four rows at a time share each x load, and each
@@ -56,9 +55,7 @@ function gemvWords(
   const d = p.data;
   const w = new Int32Array(d.buffer, d.byteOffset, d.length >> 2);
   const sc = p.scales;
-  if (xWide.length < K) xWide = new Float64Array(K);
-  const xs = xWide;
-  for (let k = 0; k < K; k++) xs[k] = x[xOff + k]!;
+  const xs = widenX(x, xOff, K);
   const K4 = K >> 2;
   const g4 = g >> 2;
   let j = 0;
@@ -204,8 +201,5 @@ export const int8 = defineStrategy({
       8 + 32 / (o.group === 0 ? p.arch.dModel : o.group),
       int8Format({ group: o.group }),
     ),
-  exec: (o) => {
-    const format = int8Format({ group: o.group });
-    return { format, pack: (w: Tensor, category: string) => new PackedLinear(format, w, category) };
-  },
+  exec: (o) => packedWeights(int8Format({ group: o.group })),
 });

@@ -27,6 +27,13 @@ import { quantStrategies } from "./registry.js";
 const FD_TOL = { atol: 2e-3, rtol: 2e-3 };
 const FD_EPS = 1e-2;
 
+/** LoRA on a random FP32 base W [out, inF] with a random B (≠ 0), so the update is live. */
+function liveLora(rng: Rng, out: number, inF: number, rank: number, alpha: number): LoraLinear {
+  const l = new LoraLinear(new Fp32Linear(randn([out, inF], rng), "weights/t"), { rank, alpha, rng });
+  l.b.data.set(randn([out, rank], rng).data);
+  return l;
+}
+
 describe("LoRA", () => {
   it("a fresh adapter (B = 0) leaves the base output unchanged, for FP32 and NF4 bases", () => {
     expectNoLeak(() =>
@@ -69,8 +76,7 @@ describe("LoRA", () => {
   it("gradients of A and B match central finite differences (tiny case, B ≠ 0)", () => {
     scope(() => {
       const rng = new Rng(3);
-      const l = new LoraLinear(new Fp32Linear(randn([3, 5], rng), "weights/t"), { rank: 2, alpha: 3, rng });
-      l.b.data.set(randn([3, 2], rng).data);
+      const l = liveLora(rng, 3, 5, 2, 3);
       const x = randn([4, 5], rng);
       const r = randn([4, 3], rng);
       const loss = () => noGrad(() => sum(mul(l.apply(x), r)).item());
@@ -98,8 +104,7 @@ describe("LoRA", () => {
   it("dequantize() merges the update: W + (alpha/rank)·B·A", () => {
     scope(() => {
       const rng = new Rng(4);
-      const l = new LoraLinear(new Fp32Linear(randn([6, 8], rng), "weights/t"), { rank: 2, alpha: 4, rng });
-      l.b.data.set(randn([6, 2], rng).data);
+      const l = liveLora(rng, 6, 8, 2, 4);
       const x = randn([3, 8], rng);
       const w = l.dequantize().data;
       const ref = new Float32Array(18);

@@ -7,20 +7,32 @@
  * tensor) ≈ 4.127 at block 64. Not here: bitsandbytes' dynamic 8-bit code for the second level
  * (we use linear absmax int8) or its flattened blocks that span rows.
  */
-import { ConfigError, defineStrategy, empty, type Tensor } from "@tradeoffs/core-tensor";
-import { decodeNibbleRows, nibbleGemv, nibbleRowBytes, pairLut, putNibble } from "./nibbles.js";
-import { groupsPerRow, makeFormat, type PackedWeight, planWeights, type WeightFormat } from "./packed.js";
-import { PackedLinear } from "./packed-linear.js";
+import { ConfigError, defineStrategy, empty, NF4_TABLE } from "@tradeoffs/core-tensor";
+import {
+  decodeNibbleRows,
+  nibbleGemv,
+  nibbleRowBytes,
+  pairLut,
+  putNibble,
+  type RowScales,
+  storedRowScales,
+} from "./nibbles.js";
+import {
+  absmax as blockAbsmax,
+  groupsPerRow,
+  makeFormat,
+  type PackedWeight,
+  planWeights,
+  type WeightFormat,
+} from "./packed.js";
+import { packedWeights } from "./packed-linear.js";
 
 /**
  * The 16 NormalFloat-4 values, ascending (QLoRA, Dettmers et al. 2023, appendix E; bitsandbytes
- * `get_4bit_type('nf4')`): quantiles of N(0, 1) rescaled to [−1, 1], with an exact zero.
+ * `get_4bit_type('nf4')`): quantiles of N(0, 1) rescaled to [−1, 1], with an exact zero. The same
+ * frozen table as core-tensor's WASM dequant kernels use (`NF4_TABLE`).
  */
-export const NF4_VALUES: readonly number[] = Object.freeze([
-  -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
-  -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
-  0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
-]);
+export const NF4_VALUES: readonly number[] = NF4_TABLE;
 
 /** Block absmaxes per second-level (dq) chunk. */
 export const DQ_CHUNK = 256;
@@ -63,8 +75,7 @@ function encodeBlocks(
     for (let b = 0; b < G; b++) {
       const k0 = b * block;
       const k1 = Math.min(K, k0 + block);
-      let amax = 0;
-      for (let k = k0; k < k1; k++) amax = Math.max(amax, Math.abs(w[r * K + k]!));
+      const amax = blockAbsmax(w, r * K + k0, r * K + k1);
       absmax[r * G + b] = amax;
       const inv = amax === 0 ? 0 : 1 / amax;
       for (let k = k0; k < k1; k++) putNibble(data, r * rb, k, nf4Code(w[r * K + k]! * inv));
@@ -93,29 +104,19 @@ export function nf4Format(options: { block?: number; dq?: boolean } = {}): Weigh
   if (!(Number.isInteger(block) && block >= 2 && block % 2 === 0)) {
     throw new ConfigError([`NF4: block must be an even integer ≥ 2, got ${block}`]);
   }
-  let scratch = new Float32Array(0);
   // Layout: data = codes; dq=false: scales = block absmaxes [rows·G]; dq=true: extra = int8 codes of
   // (absmax − mean) [rows·G], scales = [chunk scales (ceil(rows·G / 256)), mean].
-  const rowScales = (p: PackedWeight, G: number) => {
+  const rowScales = (p: PackedWeight, G: number): RowScales => {
     const sc = p.scales;
-    if (!dq) {
-      return (r: number, dst: Float32Array, off: number) => {
-        for (let g = 0; g < G; g++) dst[off + g] = sc[r * G + g]!;
-      };
-    }
+    if (!dq) return storedRowScales(sc, G);
     const q = new Int8Array(p.extra.buffer, p.extra.byteOffset, p.extra.length);
     const mean = sc[sc.length - 1]!;
-    return (r: number, dst: Float32Array, off: number) => {
+    return (r, dst, off) => {
       for (let g = 0; g < G; g++) {
         const i = r * G + g;
         dst[off + g] = q[i]! * sc[(i / DQ_CHUNK) | 0]! + mean;
       }
     };
-  };
-  const prep = (cols: number) => {
-    const G = groupsPerRow(cols, block);
-    if (scratch.length < 4 * G) scratch = new Float32Array(4 * G); // four rows' block scales
-    return G;
   };
   return makeFormat({
     name: `NF4[block=${block},dq=${dq}]`,
@@ -129,7 +130,7 @@ export function nf4Format(options: { block?: number; dq?: boolean } = {}): Weigh
       };
     },
     encode(w, p) {
-      const G = prep(p.cols);
+      const G = groupsPerRow(p.cols, block);
       const n = p.rows * G;
       // dq: the f32 absmaxes live in a transient tmp tensor (weights/block floats) until requantised.
       const staged = dq ? empty([n]) : null;
@@ -140,12 +141,12 @@ export function nf4Format(options: { block?: number; dq?: boolean } = {}): Weigh
       }
     },
     decodeRows(p, r0, r1, out) {
-      const G = prep(p.cols);
-      decodeNibbleRows(p.data, p.cols, block, NF4_LUT, r0, r1, rowScales(p, G), scratch, out);
+      const G = groupsPerRow(p.cols, block);
+      decodeNibbleRows(p.data, p.cols, block, NF4_LUT, r0, r1, rowScales(p, G), out);
     },
     gemv(p, x, xOff, y, yOff) {
-      const G = prep(p.cols);
-      nibbleGemv(p.data, p.rows, p.cols, block, NF4_LUT, rowScales(p, G), scratch, x, xOff, y, yOff);
+      const G = groupsPerRow(p.cols, block);
+      nibbleGemv(p.data, p.rows, p.cols, block, NF4_LUT, rowScales(p, G), x, xOff, y, yOff);
     },
   });
 }
@@ -161,8 +162,5 @@ export const nf4 = defineStrategy({
   rules: (o) =>
     o.block % 2 === 0 ? [] : [`NF4: block must be even (two codes share a byte), got ${o.block}`],
   plan: (p, o) => planWeights(p, "NF4", nf4Bits(o.block, o.dq), nf4Format({ block: o.block, dq: o.dq })),
-  exec: (o) => {
-    const format = nf4Format({ block: o.block, dq: o.dq });
-    return { format, pack: (w: Tensor, category: string) => new PackedLinear(format, w, category) };
-  },
+  exec: (o) => packedWeights(nf4Format({ block: o.block, dq: o.dq })),
 });

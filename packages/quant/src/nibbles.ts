@@ -4,6 +4,25 @@
  * inputs. GEMV reads one byte per two weights through a 256-entry pair lookup table.
  * Not here: how codes and scales are chosen (each format's encoder).
  */
+import { widenX } from "./packed.js";
+
+/** Writes row r's G group scales into dst[off .. off + G). */
+export type RowScales = (r: number, dst: Float32Array, off: number) => void;
+
+/** RowScales for f32 scales stored row-major, G per row. */
+export function storedRowScales(sc: Float32Array, G: number): RowScales {
+  return (r, dst, off) => {
+    for (let g = 0; g < G; g++) dst[off + g] = sc[r * G + g]!;
+  };
+}
+
+// Group scales of up to four rows (4·G floats; grown on demand, reused; never model state).
+let scaleScratch = new Float32Array(0);
+
+function scalesFor(G: number): Float32Array {
+  if (scaleScratch.length < 4 * G) scaleScratch = new Float32Array(4 * G);
+  return scaleScratch;
+}
 
 /** Bytes of one packed row of `cols` 4-bit codes. */
 export function nibbleRowBytes(cols: number): number {
@@ -33,10 +52,7 @@ export function putNibble(data: Uint8Array, o: number, k: number, c: number): vo
   data[i] = (k & 1) === 0 ? (data[i]! & 0xf0) | c : (data[i]! & 0x0f) | (c << 4);
 }
 
-/**
- * Decode rows [r0, r1) into `out`: W[r, k] = code[nibble]·scale(r, group). `scales(r, dst)` writes
- * the row's G group scales into `dst`.
- */
+/** Decode rows [r0, r1) into `out`: W[r, k] = code[nibble]·scale(r, group). */
 export function decodeNibbleRows(
   data: Uint8Array,
   cols: number,
@@ -44,12 +60,12 @@ export function decodeNibbleRows(
   lut: PairLut,
   r0: number,
   r1: number,
-  rowScales: (r: number, dst: Float32Array, off: number) => void,
-  scratch: Float32Array,
+  rowScales: RowScales,
   out: Float32Array,
 ): void {
   const rb = nibbleRowBytes(cols);
   const code = lut.code;
+  const scratch = scalesFor(Math.ceil(cols / group));
   for (let r = r0; r < r1; r++) {
     rowScales(r, scratch, 0);
     const o = r * rb;
@@ -61,14 +77,10 @@ export function decodeNibbleRows(
   }
 }
 
-// x widened to f64 once per GEMV (one row of scratch, reused; never model state).
-let xWide = new Float64Array(0);
-
 /**
  * y[j] = Σ_k x[k]·W[j, k] for all rows. When rows and groups are whole 32-bit words (cols and group
  * multiples of 8), four rows at a time share every x load and each Int32 load brings eight codes;
  * otherwise (and for the last rows) one byte, two weights, per step.
- * `scratch` must hold 4·G floats (G = groups per row).
  */
 export function nibbleGemv(
   data: Uint8Array,
@@ -76,8 +88,7 @@ export function nibbleGemv(
   cols: number,
   group: number,
   lut: PairLut,
-  rowScales: (r: number, dst: Float32Array, off: number) => void,
-  scratch: Float32Array,
+  rowScales: RowScales,
   x: Float32Array,
   xOff: number,
   y: Float32Array,
@@ -86,14 +97,13 @@ export function nibbleGemv(
   const lo = lut.lo;
   const hi = lut.hi;
   const G = Math.ceil(cols / group);
+  const scratch = scalesFor(G);
   let j = 0;
   if (cols % 8 === 0 && group % 8 === 0 && data.byteOffset % 4 === 0) {
     const words = new Int32Array(data.buffer, data.byteOffset, data.length >> 2);
     const rw = cols >> 3; // words per row
     const gw = group >> 3; // words per group
-    if (xWide.length < cols) xWide = new Float64Array(cols);
-    const xs = xWide;
-    for (let k = 0; k < cols; k++) xs[k] = x[xOff + k]!;
+    const xs = widenX(x, xOff, cols);
     for (; j + 3 < rows; j += 4) {
       rowScales(j, scratch, 0);
       rowScales(j + 1, scratch, G);

@@ -8,9 +8,11 @@ import {
   empty,
   getBackend,
   type LinearWeight,
+  matmulArgs,
   record,
   ShapeError,
   type Tensor,
+  type WeightsExec,
 } from "@tradeoffs/core-tensor";
 import type { PackedWeight, WeightFormat } from "./packed.js";
 
@@ -78,6 +80,11 @@ export class PackedLinear implements LinearWeight {
   }
 }
 
+/** A weights strategy's exec for `format`: pack() quantises into a `PackedLinear`. */
+export function packedWeights(format: WeightFormat): WeightsExec & { readonly format: WeightFormat } {
+  return { format, pack: (w: Tensor, category: string) => new PackedLinear(format, w, category) };
+}
+
 /** y [M, N] = x [M, K] · Wᵀ. */
 function forward(codec: WeightFormat, p: PackedWeight, x: Float32Array, M: number, y: Float32Array): void {
   const K = p.cols;
@@ -86,38 +93,11 @@ function forward(codec: WeightFormat, p: PackedWeight, x: Float32Array, M: numbe
     for (let i = 0; i < M; i++) codec.gemv(p, x, i * K, y, i * N);
     return;
   }
-  const T = tileRows(N, K);
-  const tile = empty([T, K]); // decoded rows of W [T, K]
-  const part = empty([M, T]); // x · tileᵀ [M, T]
-  try {
-    const w = tile.data;
-    const c = part.data;
-    for (let r0 = 0; r0 < N; r0 += T) {
-      const t = Math.min(T, N - r0);
-      codec.decodeRows(p, r0, r0 + t, w);
-      getBackend().matmul({
-        m: M,
-        n: t,
-        k: K,
-        batch: 1,
-        a: x,
-        aOffset: 0,
-        aBatchStride: 0,
-        transA: false,
-        b: w,
-        bOffset: 0,
-        bBatchStride: 0,
-        transB: true,
-        c,
-        cOffset: 0,
-        cBatchStride: 0,
-      });
-      for (let i = 0; i < M; i++) y.set(c.subarray(i * t, i * t + t), i * N + r0);
-    }
-  } finally {
-    tile.dispose();
-    part.dispose();
-  }
+  // c = x · tileᵀ [M, t], scattered into columns [r0, r0 + t) of y
+  forEachTile(codec, p, M, (w, r0, t, c) => {
+    getBackend().matmul(matmulArgs(M, t, K, x, w, c, { transB: true }));
+    for (let i = 0; i < M; i++) y.set(c.subarray(i * t, i * t + t), i * N + r0);
+  });
 }
 
 /** gx [M, K] = g [M, N] · W, decoding W a tile of rows at a time. */
@@ -130,37 +110,37 @@ function backwardInput(
 ): void {
   const K = p.cols;
   const N = p.rows;
+  // gp = g[:, r0:r0+t] [M, t]; gx += gp · tile
+  forEachTile(codec, p, M, (w, r0, t, gp) => {
+    for (let i = 0; i < M; i++) gp.set(g.subarray(i * N + r0, i * N + r0 + t), i * t);
+    getBackend().matmul(matmulArgs(M, K, t, gp, w, gx, { accumulate: r0 > 0 }));
+  });
+}
+
+/**
+ * Decode W a tile of `t` ≤ T rows at a time (T = tileRows) into bounded `tmp` scratch and call
+ * `each(w, r0, t, panel)` with the tile w [t, K] (rows r0 .. r0 + t) and a scratch panel [M, T].
+ */
+function forEachTile(
+  codec: WeightFormat,
+  p: PackedWeight,
+  M: number,
+  each: (w: Float32Array, r0: number, t: number, panel: Float32Array) => void,
+): void {
+  const K = p.cols;
+  const N = p.rows;
   const T = tileRows(N, K);
   const tile = empty([T, K]); // decoded rows of W [T, K]
-  const gpart = empty([M, T]); // g[:, r0:r0+t] [M, T]
+  const panel = empty([M, T]);
   try {
     const w = tile.data;
-    const gp = gpart.data;
     for (let r0 = 0; r0 < N; r0 += T) {
       const t = Math.min(T, N - r0);
       codec.decodeRows(p, r0, r0 + t, w);
-      for (let i = 0; i < M; i++) gp.set(g.subarray(i * N + r0, i * N + r0 + t), i * t);
-      getBackend().matmul({
-        m: M,
-        n: K,
-        k: t,
-        batch: 1,
-        a: gp,
-        aOffset: 0,
-        aBatchStride: 0,
-        transA: false,
-        b: w,
-        bOffset: 0,
-        bBatchStride: 0,
-        transB: false,
-        c: gx,
-        cOffset: 0,
-        cBatchStride: 0,
-        accumulate: r0 > 0,
-      });
+      each(w, r0, t, panel.data);
     }
   } finally {
     tile.dispose();
-    gpart.dispose();
+    panel.dispose();
   }
 }

@@ -198,6 +198,26 @@ export function f16Lut(): Float32Array {
   return f16Table;
 }
 
+/** max |w[k]| over k ∈ [k0, k1) (0 for an empty range). */
+export function absmax(w: Float32Array, k0: number, k1: number): number {
+  let m = 0;
+  for (let k = k0; k < k1; k++) m = Math.max(m, Math.abs(w[k]!));
+  return m;
+}
+
+// x widened to f64 once per GEMV, shared by every format's kernel (one row of scratch, reused; grown
+// on demand, never model state): the dot products then multiply codes by f64 with no f32→f64
+// conversion per weight.
+let xWide = new Float64Array(0);
+
+/** x[xOff .. xOff + n) widened to f64 in shared scratch, valid until the next call. */
+export function widenX(x: Float32Array, xOff: number, n: number): Float64Array {
+  if (xWide.length < n) xWide = new Float64Array(n);
+  const xs = xWide;
+  for (let k = 0; k < n; k++) xs[k] = x[xOff + k]!;
+  return xs;
+}
+
 /** Groups of `group` inputs per row (0 = one group per row); the last group may be shorter. */
 export function groupsPerRow(cols: number, group: number): number {
   return group === 0 ? 1 : Math.ceil(cols / group);

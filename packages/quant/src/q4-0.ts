@@ -5,19 +5,15 @@
  * the signed value of largest magnitude, code = min(15, trunc(x/d + 8.5)). 18 bytes per 32 = 4.5 bits.
  * Not here: Q4_1 (with a min) or the K-quants.
  */
-import { defineStrategy, f32ToF16, type Tensor, ValueError } from "@tradeoffs/core-tensor";
-import { f16Lut, makeFormat, planWeights, type WeightFormat } from "./packed.js";
-import { PackedLinear } from "./packed-linear.js";
-import { checkGgufShape } from "./q8-0.js";
+import { defineStrategy, ValueError } from "@tradeoffs/core-tensor";
+import { f16Lut, makeFormat, planWeights, type WeightFormat, widenX } from "./packed.js";
+import { packedWeights } from "./packed-linear.js";
+import { checkGgufShape, F16_MAX, putBlockScale } from "./q8-0.js";
 
 /** Weights per block (ggml `QK4_0`). */
 export const QK4_0 = 32;
 /** Bytes per block: fp16 d + 16 bytes of nibbles. */
 export const Q4_0_BLOCK_BYTES = 2 + QK4_0 / 2;
-const F16_MAX = 65504;
-
-// x widened to f64 once per GEMV (one row of scratch, reused; never model state).
-let xWide = new Float64Array(0);
 
 export const q4_0Format: WeightFormat = makeFormat({
   name: "Q4_0",
@@ -48,9 +44,7 @@ export const q4_0Format: WeightFormat = makeFormat({
       }
       const id = d !== 0 ? Math.fround(1 / d) : 0;
       const o = i * Q4_0_BLOCK_BYTES;
-      const h = f32ToF16(d);
-      out[o] = h & 0xff;
-      out[o + 1] = h >>> 8;
+      putBlockScale(out, o, d);
       for (let j = 0; j < QK4_0 / 2; j++) {
         const x0 = Math.fround(w[x + j]! * id);
         const x1 = Math.fround(w[x + QK4_0 / 2 + j]! * id);
@@ -82,9 +76,7 @@ export const q4_0Format: WeightFormat = makeFormat({
     const h = new Uint16Array(src.buffer, src.byteOffset, src.length >> 1); // 9 u16 per block
     const lut = f16Lut();
     const nb = p.cols / QK4_0;
-    if (xWide.length < p.cols) xWide = new Float64Array(p.cols);
-    const xs = xWide;
-    for (let k = 0; k < p.cols; k++) xs[k] = x[xOff + k]!;
+    const xs = widenX(x, xOff, p.cols);
     const rowHalves = nb * 9;
     let r = 0;
     // Four rows at a time share each x load; each u16 brings four codes (j, j+1 and j+16, j+17).
@@ -167,8 +159,5 @@ export const q4_0 = defineStrategy({
   description: "llama.cpp/GGUF Q4_0 blocks: 32 4-bit weights + fp16 scale (4.5 bits)",
   options: {},
   plan: (p) => planWeights(p, "Q4_0", q4_0Format.bitsPerWeight, q4_0Format),
-  exec: () => ({
-    format: q4_0Format,
-    pack: (w: Tensor, category: string) => new PackedLinear(q4_0Format, w, category),
-  }),
+  exec: () => packedWeights(q4_0Format),
 });

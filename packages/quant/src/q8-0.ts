@@ -4,23 +4,27 @@
  * Rounding follows ggml's `quantize_row_q8_0_ref`: d = absmax/127, q = roundf(x·(1/d)) in f32.
  * Bits per weight: 34·8/32 = 8.5. Not here: Q8_1 or the K-quants.
  */
-import { defineStrategy, f32ToF16, ShapeError, type Tensor, ValueError } from "@tradeoffs/core-tensor";
-import { f16Lut, makeFormat, planWeights, type WeightFormat } from "./packed.js";
-import { PackedLinear } from "./packed-linear.js";
+import { defineStrategy, f32ToF16, ShapeError, ValueError } from "@tradeoffs/core-tensor";
+import { absmax, f16Lut, makeFormat, planWeights, type WeightFormat, widenX } from "./packed.js";
+import { packedWeights } from "./packed-linear.js";
 
 /** Weights per block (ggml `QK8_0`). */
 export const QK8_0 = 32;
 /** Bytes per block: fp16 d + 32 int8. */
 export const Q8_0_BLOCK_BYTES = 2 + QK8_0;
-/** Largest finite fp16 value. */
-const F16_MAX = 65504;
-
-// x widened to f64 once per GEMV (one row of scratch, reused; never model state).
-let xWide = new Float64Array(0);
+/** Largest finite fp16 value (the bound on a GGUF block scale). */
+export const F16_MAX = 65504;
 
 /** C's roundf: half away from zero. */
 export function roundf(v: number): number {
   return v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5);
+}
+
+/** Store a GGUF block's scale d at `out[o]` as little-endian fp16. */
+export function putBlockScale(out: Uint8Array, o: number, d: number): void {
+  const h = f32ToF16(d);
+  out[o] = h & 0xff;
+  out[o + 1] = h >>> 8;
 }
 
 export function checkGgufShape(name: string, rows: number, cols: number, qk: number): void {
@@ -44,8 +48,7 @@ export const q8_0Format: WeightFormat = makeFormat({
     const nb = w.length / QK8_0;
     for (let i = 0; i < nb; i++) {
       const x = i * QK8_0;
-      let amax = 0;
-      for (let j = 0; j < QK8_0; j++) amax = Math.max(amax, Math.abs(w[x + j]!));
+      const amax = absmax(w, x, x + QK8_0);
       const d = Math.fround(amax / 127);
       if (d > F16_MAX) {
         const row = Math.floor(x / p.cols);
@@ -56,9 +59,7 @@ export const q8_0Format: WeightFormat = makeFormat({
       }
       const id = d !== 0 ? Math.fround(1 / d) : 0;
       const o = i * Q8_0_BLOCK_BYTES;
-      const h = f32ToF16(d);
-      out[o] = h & 0xff;
-      out[o + 1] = h >>> 8;
+      putBlockScale(out, o, d);
       for (let j = 0; j < QK8_0; j++) qs[o + 2 + j] = roundf(Math.fround(w[x + j]! * id));
     }
   },
@@ -80,9 +81,7 @@ export const q8_0Format: WeightFormat = makeFormat({
     const h = new Int16Array(src.buffer, src.byteOffset, src.length >> 1); // 17 i16 per block
     const lut = f16Lut();
     const nb = p.cols / QK8_0;
-    if (xWide.length < p.cols) xWide = new Float64Array(p.cols);
-    const xs = xWide;
-    for (let k = 0; k < p.cols; k++) xs[k] = x[xOff + k]!;
+    const xs = widenX(x, xOff, p.cols);
     const rowHalves = nb * 17;
     let r = 0;
     // Four rows at a time share each x load; each i16 brings two int8 codes (low byte first).
@@ -144,8 +143,5 @@ export const q8_0 = defineStrategy({
   description: "llama.cpp/GGUF Q8_0 blocks: 32 int8 weights + fp16 scale (8.5 bits)",
   options: {},
   plan: (p) => planWeights(p, "Q8_0", q8_0Format.bitsPerWeight, q8_0Format),
-  exec: () => ({
-    format: q8_0Format,
-    pack: (w: Tensor, category: string) => new PackedLinear(q8_0Format, w, category),
-  }),
+  exec: () => packedWeights(q8_0Format),
 });
