@@ -2,7 +2,7 @@
 // a Bq×Bk tile, the online-softmax update of each query row's running max and sum, and the rescaled
 // weighted sum of V. Not here: the loop over tiles, the final 1/l normalisation (attentionFinish) or
 // the backward pass (the attention package recomputes).
-import { dot } from "./dequant";
+import { dot, scaleInPlace } from "./simd";
 
 /**
  * Update rows i < bq of O (bq×d, row stride ldo), mRow and lRow (bq f32 each) with one tile of keys.
@@ -51,10 +51,7 @@ export function attentionTile(
     const oi = o + <usize>(i * ldo * 4);
     let sum: f32 = 0;
     // O_i ← α·O_i, then O_i += p_j · V_j
-    const av = f32x4.splat(alpha);
-    let c = 0;
-    for (; c + 3 < d; c += 4) v128.store(oi + <usize>(c * 4), f32x4.mul(av, v128.load(oi + <usize>(c * 4))));
-    for (; c < d; c++) store<f32>(oi + <usize>(c * 4), alpha * load<f32>(oi + <usize>(c * 4)));
+    scaleInPlace(oi, d, alpha);
     for (let j = 0; j < bk; j++) {
       const sc = load<f32>(s + <usize>(j * 4));
       if (sc === -Infinity) continue;
@@ -81,9 +78,7 @@ export function attentionTile(
 export function attentionFinish(bq: i32, d: i32, lRow: usize, o: usize, ldo: i32): void {
   for (let i = 0; i < bq; i++) {
     const l = load<f32>(lRow + <usize>(i * 4));
-    const inv: f32 = l > 0 ? 1 / l : 0;
-    const oi = o + <usize>(i * ldo * 4);
-    for (let c = 0; c < d; c++) store<f32>(oi + <usize>(c * 4), load<f32>(oi + <usize>(c * 4)) * inv);
+    scaleInPlace(o + <usize>(i * ldo * 4), d, l > 0 ? 1 / l : 0);
   }
 }
 

@@ -2,6 +2,7 @@
 // y[i, j] = Σ_q x[i, q] · W[j, q] with W stored row by row as GGUF Q8_0 / Q4_0 blocks or as NF4
 // nibbles with one f32 absmax per block. Each weight row is decoded once into an f32 scratch row and
 // dotted with every row of x. Not here: quantising (the quant package does it) or autograd.
+import { dot } from "./simd";
 
 // NF4 code book: the 16 quantiles of N(0, 1) scaled to [-1, 1] (Dettmers et al. 2023, QLoRA,
 // Appendix E; the same values as bitsandbytes' `nf4` table).
@@ -85,42 +86,28 @@ export function dequantRowNf4(w: usize, absmax: usize, block: i32, k: i32, out: 
   }
 }
 
-/** Sum of the four lanes. */
-function hsum(v: v128): f32 {
-  return (
-    f32x4.extract_lane(v, 0) +
-    f32x4.extract_lane(v, 1) +
-    (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3))
-  );
-}
-
-/** Σ x[q]·y[q] over k contiguous f32, four SIMD accumulators. */
-export function dot(x: usize, y: usize, k: i32): f32 {
-  let s0 = f32x4.splat(0);
-  let s1 = f32x4.splat(0);
-  let s2 = f32x4.splat(0);
-  let s3 = f32x4.splat(0);
-  let q = 0;
-  for (; q + 15 < k; q += 16) {
-    const o = <usize>(q * 4);
-    s0 = f32x4.add(s0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
-    s1 = f32x4.add(s1, f32x4.mul(v128.load(x + o, 16), v128.load(y + o, 16)));
-    s2 = f32x4.add(s2, f32x4.mul(v128.load(x + o, 32), v128.load(y + o, 32)));
-    s3 = f32x4.add(s3, f32x4.mul(v128.load(x + o, 48), v128.load(y + o, 48)));
-  }
-  for (; q + 3 < k; q += 4) {
-    const o = <usize>(q * 4);
-    s0 = f32x4.add(s0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
-  }
-  let t = hsum(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)));
-  for (; q < k; q++) t += load<f32>(x + <usize>(q * 4)) * load<f32>(y + <usize>(q * 4));
-  return t;
-}
-
 /** Format codes of `matmulDequant`. */
 const Q8_0: i32 = 0;
 const Q4_0: i32 = 1;
 const NF4_FMT: i32 = 2;
+
+/** Decode row j of W (`rowBytes` bytes per row in `format`) into k f32 at out. */
+function dequantRow(
+  format: i32,
+  j: i32,
+  k: i32,
+  w: usize,
+  rowBytes: i32,
+  absmax: usize,
+  block: i32,
+  out: usize,
+): void {
+  const row = w + <usize>(j * rowBytes);
+  if (format === Q8_0) dequantRowQ8_0(row, k, out);
+  else if (format === Q4_0) dequantRowQ4_0(row, k, out);
+  else if (format === NF4_FMT) dequantRowNf4(row, absmax + <usize>((j * (k / block)) << 2), block, k, out);
+  else unreachable();
+}
 
 /**
  * y[i, j] = Σ_q x[i, q] · W[j, q] for i < m, j0 ≤ j < j1 (overwrites y; row stride ldy). x is m×k f32
@@ -143,12 +130,7 @@ export function matmulDequant(
   scratch: usize,
 ): void {
   for (let j = j0; j < j1; j++) {
-    const row = w + <usize>(j * rowBytes);
-    if (format === Q8_0) dequantRowQ8_0(row, k, scratch);
-    else if (format === Q4_0) dequantRowQ4_0(row, k, scratch);
-    else if (format === NF4_FMT)
-      dequantRowNf4(row, absmax + <usize>((j * (k / block)) << 2), block, k, scratch);
-    else unreachable();
+    dequantRow(format, j, k, w, rowBytes, absmax, block, scratch);
     for (let i = 0; i < m; i++) {
       store<f32>(y + <usize>((i * ldy + j) * 4), dot(x + <usize>(i * k * 4), scratch, k));
     }
@@ -167,12 +149,6 @@ export function dequantRows(
   block: i32,
   out: usize,
 ): void {
-  for (let j = j0; j < j1; j++) {
-    const row = w + <usize>(j * rowBytes);
-    const o = out + <usize>((j - j0) * k * 4);
-    if (format === Q8_0) dequantRowQ8_0(row, k, o);
-    else if (format === Q4_0) dequantRowQ4_0(row, k, o);
-    else if (format === NF4_FMT) dequantRowNf4(row, absmax + <usize>((j * (k / block)) << 2), block, k, o);
-    else unreachable();
-  }
+  for (let j = j0; j < j1; j++)
+    dequantRow(format, j, k, w, rowBytes, absmax, block, out + <usize>((j - j0) * k * 4));
 }

@@ -39,13 +39,13 @@ export function gemm(
   ldc: i32,
   scratch: usize,
 ): void {
-  const packA = scratch;
-  const packB = scratch + <usize>(MC * KC * 4);
-  const tile = packB + <usize>(NC * KC * 4);
   if (m <= 2) {
     gemmSmall(m, k, j0, j1, a, rsA, csA, b, rsB, csB, c, ldc);
     return;
   }
+  const packA = scratch;
+  const packB = scratch + <usize>(MC * KC * 4);
+  const tile = packB + <usize>(NC * KC * 4);
   for (let jc = j0; jc < j1; jc += NC) {
     const nc = min(NC, j1 - jc);
     for (let pc = 0; pc < k; pc += KC) {
@@ -313,7 +313,7 @@ function gemmSmall(
   }
 }
 
-/** Sum of the four lanes. */
+/** Sum of the four lanes (a copy of simd.ts's private one: exporting a v128 function makes asc warn). */
 function hsum(v: v128): f32 {
   return (
     f32x4.extract_lane(v, 0) +

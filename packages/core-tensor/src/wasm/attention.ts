@@ -5,8 +5,7 @@
  * attention package's `standard`; the test here has its own naive loop).
  */
 import { ShapeError } from "../errors.js";
-import { getLedger } from "../ledger.js";
-import { Arena, type WasmRuntime, wasmRuntime } from "./runtime.js";
+import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
 export interface WasmAttentionOptions {
   /** Query heads H and K/V heads Hkv (H % Hkv = 0; query head h reads K/V head h / (H / Hkv)). */
@@ -64,9 +63,7 @@ export function wasmAttention(
   const vAt = arena.take(kvHeads * tk * d * 4);
   const oAt = arena.take(heads * tq * d * 4);
   const scratch = [arena.take((2 * bq + bk) * 4), arena.take((2 * bq + bk) * 4)];
-  const charge = getLedger().external("tmp/wasm", arena.end - rt.heapBase);
-  try {
-    const { f32 } = rt.ensure(arena.end);
+  withWorkspace(rt, arena, ({ f32 }) => {
     f32.set(q.subarray(0, heads * tq * d), qAt >> 2);
     f32.set(k.subarray(0, kvHeads * tk * d), kAt >> 2);
     f32.set(v.subarray(0, kvHeads * tk * d), vAt >> 2);
@@ -93,7 +90,5 @@ export function wasmAttention(
     const cut = Math.ceil(heads / 2);
     rt.run("attentionBlocked", nt === 2 ? [job(0, cut, 0), job(cut, heads, 1)] : [job(0, heads, 0)]);
     out.set(f32.subarray(oAt >> 2, (oAt >> 2) + heads * tq * d));
-  } finally {
-    charge.release();
-  }
+  });
 }

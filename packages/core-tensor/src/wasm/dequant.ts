@@ -11,8 +11,7 @@
 
 import { f16ToF32 } from "../dtype.js";
 import { ShapeError, ValueError } from "../errors.js";
-import { getLedger } from "../ledger.js";
-import { Arena, type WasmRuntime, wasmRuntime } from "./runtime.js";
+import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
 export type DequantFormat = "q8_0" | "q4_0" | "nf4";
 const FORMAT_CODE: Record<DequantFormat, number> = { q8_0: 0, q4_0: 1, nf4: 2 };
@@ -72,6 +71,29 @@ function check(format: DequantFormat, k: number, n: number, w: Uint8Array, o: De
   return block;
 }
 
+/**
+ * Reserve W's packed rows (and, for NF4, its absmax) in `arena`; `write` copies them in once the
+ * memory is addressable.
+ */
+function layOutWeight(
+  arena: Arena,
+  format: DequantFormat,
+  w: Uint8Array,
+  n: number,
+  k: number,
+  block: number,
+  absmax: Float32Array | undefined,
+) {
+  const rowBytes = dequantRowBytes(format, k);
+  const wAt = arena.take(n * rowBytes);
+  const sAt = format === "nf4" ? arena.take(((n * k) / block) * 4) : 0;
+  const write = (f32: Float32Array, u8: Uint8Array): void => {
+    u8.set(w.subarray(0, n * rowBytes), wAt);
+    if (format === "nf4") f32.set(absmax!.subarray(0, (n * k) / block), sAt >> 2);
+  };
+  return { rowBytes, wAt, sAt, write };
+}
+
 /** y [m, n] = x [m, k] · dequant(W)ᵀ on the WASM kernels. */
 export function wasmMatmulDequant(
   format: DequantFormat,
@@ -97,19 +119,14 @@ export function wasmMatmulDequant(
     );
   }
   const threads = (options.threads ?? 2) > 1 && m * n * k >= 1 << 18 && n >= 8 ? 2 : 1;
-  const rowBytes = dequantRowBytes(format, k);
   const arena = new Arena(rt.heapBase);
   const xAt = arena.take(m * k * 4);
-  const wAt = arena.take(n * rowBytes);
-  const sAt = format === "nf4" ? arena.take(((n * k) / block) * 4) : 0;
+  const { rowBytes, wAt, sAt, write } = layOutWeight(arena, format, w, n, k, block, options.absmax);
   const yAt = arena.take(m * n * 4);
   const scratch = [arena.take(k * 4), arena.take(k * 4)];
-  const charge = getLedger().external("tmp/wasm", arena.end - rt.heapBase);
-  try {
-    const { f32, u8 } = rt.ensure(arena.end);
+  withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
-    u8.set(w.subarray(0, n * rowBytes), wAt);
-    if (format === "nf4") f32.set(options.absmax!.subarray(0, (n * k) / block), sAt >> 2);
+    write(f32, u8);
     const job = (j0: number, j1: number, t: number) => [
       FORMAT_CODE[format],
       m,
@@ -128,9 +145,7 @@ export function wasmMatmulDequant(
     const cut = Math.ceil(n / 2);
     rt.run("matmulDequant", threads === 2 ? [job(0, cut, 0), job(cut, n, 1)] : [job(0, n, 0)]);
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
-  } finally {
-    charge.release();
-  }
+  });
 }
 
 /** Decode W [n, k] to f32 on the WASM kernels (out holds n·k). */
@@ -146,21 +161,14 @@ export function wasmDequantRows(
   const block = check(format, k, n, w, options);
   if (out.length < n * k)
     throw new ShapeError("dequant", `out needs ${n * k} elements, got ${out.length}`, { n, k });
-  const rowBytes = dequantRowBytes(format, k);
   const arena = new Arena(rt.heapBase);
-  const wAt = arena.take(n * rowBytes);
-  const sAt = format === "nf4" ? arena.take(((n * k) / block) * 4) : 0;
+  const { rowBytes, wAt, sAt, write } = layOutWeight(arena, format, w, n, k, block, options.absmax);
   const oAt = arena.take(n * k * 4);
-  const charge = getLedger().external("tmp/wasm", arena.end - rt.heapBase);
-  try {
-    const { f32, u8 } = rt.ensure(arena.end);
-    u8.set(w.subarray(0, n * rowBytes), wAt);
-    if (format === "nf4") f32.set(options.absmax!.subarray(0, (n * k) / block), sAt >> 2);
+  withWorkspace(rt, arena, ({ f32, u8 }) => {
+    write(f32, u8);
     rt.run("dequantRows", [[FORMAT_CODE[format], k, 0, n, wAt, rowBytes, sAt, block, oAt]]);
     out.set(f32.subarray(oAt >> 2, (oAt >> 2) + n * k));
-  } finally {
-    charge.release();
-  }
+  });
 }
 
 /** The oracle: decode row `j` of W [n, k] with plain scalar JS. */

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { OutOfMemoryError } from "../errors.js";
 import type { MatmulArgs } from "../kernels/matmul.js";
-import { matmulBlocked, matmulNaive } from "../kernels/matmul.js";
+import { matmulArgs, matmulBlocked, matmulNaive } from "../kernels/matmul.js";
 import { getLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
 import { wasmMatmul } from "./matmul.js";
@@ -141,23 +141,7 @@ describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
     const n = 256;
     const a = fill(n * n, rng);
     const b = fill(n * n, rng);
-    const args = (c: Float32Array): MatmulArgs => ({
-      m: n,
-      n,
-      k: n,
-      batch: 1,
-      a,
-      aOffset: 0,
-      aBatchStride: 0,
-      transA: false,
-      b,
-      bOffset: 0,
-      bBatchStride: 0,
-      transB: false,
-      c,
-      cOffset: 0,
-      cBatchStride: 0,
-    });
+    const args = (c: Float32Array): MatmulArgs => matmulArgs(n, n, n, a, b, c);
     const js = new Float32Array(n * n);
     matmulBlocked(args(js));
     for (const threads of [1, 2]) {

@@ -9,8 +9,7 @@
  * memory itself only grows (wasm cannot shrink it); `WasmRuntime.reservedBytes` reports that reserve.
  */
 import type { MatmulArgs } from "../kernels/matmul.js";
-import { getLedger } from "../ledger.js";
-import { Arena, type WasmRuntime } from "./runtime.js";
+import { Arena, type WasmRuntime, withWorkspace } from "./runtime.js";
 
 /** Below this many multiply-adds a product runs on one thread (the hand-off costs ~10–50 µs). */
 export const WASM_SPLIT_MIN_WORK = 1 << 18;
@@ -43,10 +42,7 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
   const cAt = arena.take(cLen * 4);
   const scratch: number[] = [];
   for (let t = 0; t < nt; t++) scratch.push(arena.take(rt.gemmScratchBytes));
-  const used = arena.end - rt.heapBase;
-  const charge = getLedger().external("tmp/wasm", used);
-  try {
-    const { f32 } = rt.ensure(arena.end);
+  withWorkspace(rt, arena, ({ f32 }) => {
     f32.set(p.a.subarray(p.aOffset, p.aOffset + aLen), aAt >> 2);
     f32.set(p.b.subarray(p.bOffset, p.bOffset + bLen), bAt >> 2);
     if (p.accumulate) f32.set(p.c.subarray(p.cOffset, p.cOffset + cLen), cAt >> 2);
@@ -97,7 +93,5 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
         p.c.set(f32.subarray(from, from + m * n), p.cOffset + t * p.cBatchStride);
       }
     }
-  } finally {
-    charge.release();
-  }
+  });
 }

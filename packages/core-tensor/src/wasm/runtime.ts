@@ -3,11 +3,12 @@
  * up to one helper worker (`worker_threads`) running the same module on the same memory. `run()` hands
  * each thread its argument list and returns when all are done (synchronous: the caller computes its
  * share, then blocks in `Atomics.wait` — allowed on Node's main thread). Not here: operand layout or
- * how work is split (matmul.ts, dequant.ts, attention-tile.ts), nor ledger accounting (callers charge
- * the bytes they use per call; see `Arena`).
+ * how work is split (matmul.ts, dequant.ts, attention.ts). Ledger accounting is per call: a caller
+ * lays out its operands with an `Arena` and runs inside `withWorkspace`, which charges those bytes.
  */
 import { Worker } from "node:worker_threads";
 import { ValueError } from "../errors.js";
+import { getLedger } from "../ledger.js";
 import { type WasmFlavor, wasmModule } from "./loader.js";
 import { type WasmMemory, webAssembly } from "./wasm-api.js";
 
@@ -247,5 +248,22 @@ export class Arena {
   }
   get end(): number {
     return this.#end;
+  }
+}
+
+/**
+ * Charge the arena's bytes (heap base to `arena.end`) to `tmp/wasm`, make them addressable and call `fn`
+ * with views of the memory; the charge is released when `fn` returns or throws.
+ */
+export function withWorkspace<T>(
+  rt: WasmRuntime,
+  arena: Arena,
+  fn: (mem: { f32: Float32Array; u8: Uint8Array }) => T,
+): T {
+  const charge = getLedger().external("tmp/wasm", arena.end - rt.heapBase);
+  try {
+    return fn(rt.ensure(arena.end));
+  } finally {
+    charge.release();
   }
 }
