@@ -49,6 +49,21 @@ export function blockBytes(
   return layers * 2 * kvHeads * block * (headDim * dtype.bytesPerElement + dtype.scaleBytesPerVector);
 }
 
+/**
+ * Vector index of (layer, K=0/V=1, head, slot) in the store of a block of `block` slots: the slots of
+ * a head are adjacent. (`pagedAttention` inlines this layout in its kernel.)
+ */
+export function blockVectorIndex(
+  kvHeads: number,
+  block: number,
+  layer: number,
+  kv: 0 | 1,
+  head: number,
+  slot: number,
+): number {
+  return ((layer * 2 + kv) * kvHeads + head) * block + slot;
+}
+
 /** Key of a full block: FNV-1a over (parent key, tokens), two 32-bit lanes. Collisions are checked on lookup. */
 export function blockKey(parent: string, tokens: readonly number[]): string {
   let a = 0x811c9dc5;
@@ -149,7 +164,7 @@ export class BlockPool {
 
   /** Vector index inside a block's store of (layer, K=0/V=1, head, slot): slots of a head are adjacent. */
   vectorIndex(layer: number, kv: 0 | 1, head: number, slot: number): number {
-    return ((layer * 2 + kv) * this.kvHeads + head) * this.block + slot;
+    return blockVectorIndex(this.kvHeads, this.block, layer, kv, head, slot);
   }
 
   /** Take a block (ref 1): a free id, else the least recently used idle cached block. */

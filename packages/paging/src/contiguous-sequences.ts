@@ -7,14 +7,13 @@ import {
   type AttendOptions,
   type KvDtypeExec,
   type KvStore,
-  ShapeError,
   type Tensor,
   ValueError,
 } from "@tradeoffs/core-tensor";
-import { blockBytes } from "./block-pool.js";
+import { blockBytes, blockVectorIndex } from "./block-pool.js";
 import { PoolExhaustedError } from "./errors.js";
 import { attendBlocks } from "./paged-attention.js";
-import type { KvUsage, SequenceCache } from "./sequence-cache.js";
+import { checkKvShape, type KvUsage, type SequenceCache } from "./sequence-cache.js";
 
 export interface ContiguousCacheOptions {
   readonly layers: number;
@@ -84,14 +83,7 @@ export class ContiguousSequenceCache implements SequenceCache {
 
   appendTokens(seqId: number, layer: number, k: Tensor, v: Tensor): void {
     const r = this.#seq(seqId);
-    const T = k.rank === 4 ? k.dim(2) : -1;
-    const want = [1, this.kvHeads, T, this.headDim].join();
-    if (k.shape.join() !== want || v.shape.join() !== want) {
-      throw new ShapeError(
-        "ContiguousSequenceCache.appendTokens",
-        `k, v must be [1, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`,
-      );
-    }
+    const T = checkKvShape("ContiguousSequenceCache.appendTokens", k, v, 1, this.kvHeads, this.headDim);
     const start = r.length + r.pending[layer]!;
     if (start + T > r.maxTokens) {
       throw new ValueError(
@@ -200,7 +192,7 @@ export class ContiguousSequenceCache implements SequenceCache {
   }
 
   #index(r: Reservation, layer: number, kv: 0 | 1, h: number, slot: number): number {
-    return ((layer * 2 + kv) * this.kvHeads + h) * r.maxTokens + slot;
+    return blockVectorIndex(this.kvHeads, r.maxTokens, layer, kv, h, slot);
   }
 
   #seq(seqId: number): Reservation {

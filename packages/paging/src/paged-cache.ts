@@ -9,14 +9,13 @@ import {
   type KvCache,
   type KvCacheSpec,
   type KvDtypeExec,
-  ShapeError,
   type Tensor,
   ValueError,
 } from "@tradeoffs/core-tensor";
 import { BlockPool } from "./block-pool.js";
 import { PoolExhaustedError } from "./errors.js";
 import { type BlockView, type PagedSource, pagedAttention } from "./paged-attention.js";
-import type { KvUsage, SequenceCache } from "./sequence-cache.js";
+import { checkKvShape, type KvUsage, type SequenceCache } from "./sequence-cache.js";
 
 export interface PagedCacheOptions {
   readonly layers: number;
@@ -122,14 +121,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
   /** k, v [B, Hkv, T, D] for the lockstep sequences 0..B-1. */
   append(layer: number, k: Tensor, v: Tensor): void {
     const B = this.#batch;
-    const T = k.rank === 4 ? k.dim(2) : -1;
-    const want = [B, this.kvHeads, T, this.headDim].join();
-    if (k.shape.join() !== want || v.shape.join() !== want) {
-      throw new ShapeError(
-        "PagedKvCache.append",
-        `k, v must be [${B}, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`,
-      );
-    }
+    const T = checkKvShape("PagedKvCache.append", k, v, B, this.kvHeads, this.headDim);
     const per = this.kvHeads * T * this.headDim;
     for (let b = 0; b < B; b++) {
       this.#write(
@@ -206,26 +198,16 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
   ensureCapacity(seqId: number, tokens: number): boolean {
     const s = this.#seq(seqId);
     const start = s.length + Math.max(0, ...s.pending);
-    const end = start + tokens;
-    const needNew = Math.max(0, Math.ceil(end / this.block) - s.table.length);
-    const j = Math.floor(start / this.block);
-    const cow = tokens > 0 && j < s.table.length && this.pool.refs(s.table[j]!) > 1 ? 1 : 0;
-    if (this.pool.available < needNew + cow) return false;
-    if (cow) this.#writable(s, j);
-    for (let i = 0; i < needNew; i++) this.#writable(s, s.table.length);
+    const { fresh, cow, first } = this.#blocksNeeded(s, start, tokens);
+    if (this.pool.available < fresh + cow) return false;
+    if (cow) this.#writable(s, first);
+    for (let i = 0; i < fresh; i++) this.#writable(s, s.table.length);
     return true;
   }
 
   /** k, v [1, Hkv, T, D]. */
   appendTokens(seqId: number, layer: number, k: Tensor, v: Tensor): void {
-    const T = k.rank === 4 ? k.dim(2) : -1;
-    const want = [1, this.kvHeads, T, this.headDim].join();
-    if (k.shape.join() !== want || v.shape.join() !== want) {
-      throw new ShapeError(
-        "PagedKvCache.appendTokens",
-        `k, v must be [1, ${this.kvHeads}, T, ${this.headDim}]; got [${k.shape}] and [${v.shape}]`,
-      );
-    }
+    const T = checkKvShape("PagedKvCache.appendTokens", k, v, 1, this.kvHeads, this.headDim);
     this.#write(this.#seq(seqId), layer, k.data, v.data, T);
   }
 
@@ -402,6 +384,17 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return s;
   }
 
+  /**
+   * Pool blocks a write of `tokens` positions from `start` takes: `fresh` new table entries, plus `cow`
+   * (0 or 1) for copying the shared block at entry `first` that the write would land in.
+   */
+  #blocksNeeded(s: Seq, start: number, tokens: number): { fresh: number; cow: number; first: number } {
+    const fresh = Math.max(0, Math.ceil((start + tokens) / this.block) - s.table.length);
+    const first = Math.floor(start / this.block);
+    const cow = tokens > 0 && first < s.table.length && this.pool.refs(s.table[first]!) > 1 ? 1 : 0;
+    return { fresh, cow, first };
+  }
+
   /** Make table entry j exist and be exclusively owned (allocate, or copy a shared block). */
   #writable(s: Seq, j: number): number {
     if (j === s.table.length) {
@@ -428,13 +421,11 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
       throw new ValueError("PagedKvCache: cannot append to a swapped-out sequence; swapIn() it first");
     const { block: bs, kvHeads: H, headDim: D } = this;
     const start = s.length + s.pending[layer]!;
-    const needed = Math.max(0, Math.ceil((start + T) / bs) - s.table.length);
-    const first = Math.floor(start / bs);
-    const shared = T > 0 && first < s.table.length && this.pool.refs(s.table[first]!) > 1 ? 1 : 0;
-    if (needed + shared > this.pool.available) {
+    const { fresh, cow } = this.#blocksNeeded(s, start, T);
+    if (fresh + cow > this.pool.available) {
       throw new PoolExhaustedError({
         pool: this.pool.name,
-        requested: needed + shared,
+        requested: fresh + cow,
         free: this.pool.available,
         capacity: this.pool.capacity,
         blockBytes: this.pool.blockBytes,

@@ -220,6 +220,16 @@ export function schedule(requests: readonly ServeRequest[], options: SchedulerOp
   let finalTokens = 0;
   const wallStart = performance.now();
 
+  /** The cache cannot make room even with nothing else running. */
+  const exhausted = (requested: number) =>
+    new PoolExhaustedError({
+      pool: `${cache.kind} KV cache`,
+      requested,
+      free: 0,
+      capacity: cache.capacityTokens,
+      blockBytes: cache.tokenBytes,
+    });
+
   const finishSeq = (s: SeqRun) => {
     finalSlots += cache.footprintTokens(s.tokens.length - 1, s.req.maxTokens);
     finalTokens += s.tokens.length - 1; // the last token's K/V is never needed
@@ -274,13 +284,7 @@ export function schedule(requests: readonly ServeRequest[], options: SchedulerOp
       if (!cache.ensureCapacity(seqId, tokens.length - cached)) {
         cache.free(seqId);
         if (running.length > 0) break;
-        throw new PoolExhaustedError({
-          pool: `${cache.kind} KV cache`,
-          requested: tokens.length - cached,
-          free: 0,
-          capacity: cache.capacityTokens,
-          blockBytes: cache.tokenBytes,
-        });
+        throw exhausted(tokens.length - cached);
       }
       waiting.shift();
       const logits = model.prefill(cache, seqId, tokens, cached);
@@ -311,16 +315,11 @@ export function schedule(requests: readonly ServeRequest[], options: SchedulerOp
           rng: new Rng((req.r.seed ?? req.r.id) * 1009 + j),
           order: order++,
         };
-        if (j > 0 && !cache.fork(seqId, s.seqId)) {
-          // No memory for a copy (contiguous): this sample waits and recomputes its prompt later.
-          s.tokens.push(sampleToken(logits, req.r.temperature ?? 0, s.rng));
-          s.generated = 1;
-          waiting.push({ kind: "resume", seq: s });
-          continue;
-        }
         s.tokens.push(sampleToken(logits, req.r.temperature ?? 0, s.rng));
         s.generated = 1;
-        seqs.push(s);
+        // No memory for a copy (contiguous): this sample waits and recomputes its prompt later.
+        if (j > 0 && !cache.fork(seqId, s.seqId)) waiting.push({ kind: "resume", seq: s });
+        else seqs.push(s);
       }
       for (const s of seqs) {
         justAdmitted.add(s);
@@ -358,13 +357,7 @@ export function schedule(requests: readonly ServeRequest[], options: SchedulerOp
       });
     }
     if (prefillTokens === 0 && batch.length === 0 && swapped.length > 0 && running.length === 0) {
-      throw new PoolExhaustedError({
-        pool: `${cache.kind} KV cache`,
-        requested: 1,
-        free: 0,
-        capacity: cache.capacityTokens,
-        blockBytes: cache.tokenBytes,
-      });
+      throw exhausted(1);
     }
 
     // 4. Account the step, then let finished sequences leave.

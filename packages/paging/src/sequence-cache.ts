@@ -1,9 +1,10 @@
 /**
  * The per-sequence KV cache interface the scheduler and a `StepModel` use: sequences join, grow,
  * fork, leave, and (paged only) swap to a host pool. Implemented by `PagedKvCache` (blocks on
- * demand) and `ContiguousSequenceCache` (reserve the maximum length up front). Interface only.
+ * demand) and `ContiguousSequenceCache` (reserve the maximum length up front). The interface, plus
+ * the shape check both use on appended K/V.
  */
-import type { AttendOptions, Tensor } from "@tradeoffs/core-tensor";
+import { type AttendOptions, ShapeError, type Tensor } from "@tradeoffs/core-tensor";
 
 /** KV memory at one moment, in bytes. */
 export interface KvUsage {
@@ -64,4 +65,24 @@ export interface SequenceCache {
   swapIn(seqId: number): boolean;
   usage(): KvUsage;
   dispose(): void;
+}
+
+/** Throw a `ShapeError` from `op` unless k and v are both [batch, kvHeads, T, headDim]; returns T. */
+export function checkKvShape(
+  op: string,
+  k: Tensor,
+  v: Tensor,
+  batch: number,
+  kvHeads: number,
+  headDim: number,
+): number {
+  const T = k.rank === 4 ? k.dim(2) : -1;
+  const want = [batch, kvHeads, T, headDim].join();
+  if (k.shape.join() !== want || v.shape.join() !== want) {
+    throw new ShapeError(
+      op,
+      `k, v must be [${batch}, ${kvHeads}, T, ${headDim}]; got [${k.shape}] and [${v.shape}]`,
+    );
+  }
+  return T;
 }
