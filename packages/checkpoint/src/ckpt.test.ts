@@ -6,7 +6,7 @@ import { ckpt } from "./ckpt.js";
 import { everySegments, sqrtSegments } from "./fixed-segments.js";
 import { checkpointStrategies } from "./registry.js";
 
-const registry = checkpointStrategies as unknown as Registry;
+const registry: Registry = checkpointStrategies;
 
 describe("Ckpt configuration strings", () => {
   it("parses every policy and labels it canonically", () => {

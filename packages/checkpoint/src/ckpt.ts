@@ -33,29 +33,32 @@ export function ckptPolicy(o: CkptOptions): "sqrt" | "all" | "every" | "budget" 
 }
 
 /**
- * `reserved`: activation bytes held outside the layer stack (a model's embedding and head), which a
- * budget must leave room for; the budget's error then states the minimum for the whole model.
+ * The `segments(L, layerActBytes, layerInputBytes, reserved)` of an option set, shared by `plan()` and
+ * the exec. `reserved`: activation bytes held outside the layer stack (a model's embedding and head),
+ * which a budget must leave room for; the budget's error then states the minimum for the whole model.
  */
-function segmentsFor(o: CkptOptions, layers: number, act: number, input: number, reserved = 0): Segments {
-  switch (ckptPolicy(o)) {
-    case "all":
-      return allSegments(layers);
-    case "every":
-      return everySegments(layers, o.every);
-    case "budget":
-      try {
-        return budgetSegments(layers, act, input, o.budget - reserved);
-      } catch (e) {
-        if (!(e instanceof CheckpointBudgetError) || reserved === 0) throw e;
-        throw new CheckpointBudgetError({
-          budgetBytes: o.budget,
-          minimumBytes: e.minimumBytes + reserved,
-          layers,
-        });
-      }
-    default:
-      return sqrtSegments(layers);
-  }
+function segmentsFor(o: CkptOptions) {
+  return (layers: number, act: number, input: number, reserved = 0): Segments => {
+    switch (ckptPolicy(o)) {
+      case "all":
+        return allSegments(layers);
+      case "every":
+        return everySegments(layers, o.every);
+      case "budget":
+        try {
+          return budgetSegments(layers, act, input, o.budget - reserved);
+        } catch (e) {
+          if (!(e instanceof CheckpointBudgetError) || reserved === 0) throw e;
+          throw new CheckpointBudgetError({
+            budgetBytes: o.budget,
+            minimumBytes: e.minimumBytes + reserved,
+            layers,
+          });
+        }
+      default:
+        return sqrtSegments(layers);
+    }
+  };
 }
 
 function rules(o: CkptOptions): string[] {
@@ -97,8 +100,7 @@ export const ckpt = defineStrategy({
         kind,
         every,
         budgetBytes: kind === "budget" ? o.budget : 0,
-        segments: (layers: number, act: number, input: number, reserved?: number) =>
-          segmentsFor(o, layers, act, input, reserved),
+        segments: segmentsFor(o),
       },
       notes: [
         ...p.notes,
@@ -106,8 +108,5 @@ export const ckpt = defineStrategy({
       ],
     };
   },
-  exec: (o) => ({
-    segments: (layers: number, act: number, input: number, reserved?: number) =>
-      segmentsFor(o, layers, act, input, reserved),
-  }),
+  exec: (o) => ({ segments: segmentsFor(o) }),
 });

@@ -4,8 +4,7 @@ import { ckpt } from "./ckpt.js";
 import { none } from "./none.js";
 import { checkpointStrategies } from "./registry.js";
 
-// Cast until core's `RegistryEntry` accepts factories with options (StrategyFactory<Slot, any>).
-const registry = checkpointStrategies as unknown as Registry;
+const registry: Registry = checkpointStrategies;
 
 const all = [
   none(),

@@ -4,7 +4,7 @@
  * a text table. Predictions only; measured figures come from `bench/checkpoint.ts`.
  */
 import { formatBytes, type Strategy, TradeoffsError } from "@tradeoffs/core-tensor";
-import { predictPeakAct, recomputeFactor, type Segments } from "./memory-model.js";
+import { predictPeakAct, recomputedLayers, recomputeFactor, type Segments } from "./memory-model.js";
 
 export interface ExploreOptions {
   readonly layers: number;
@@ -73,9 +73,7 @@ export function describeSegments(layers: number, segments: Segments): string {
     parts.push(`${j - i}×${n}`);
     i = j;
   }
-  let inSegments = 0;
-  for (const s of segments) inSegments += s.length;
-  const free = layers - inSegments;
+  const free = layers - recomputedLayers(segments);
   return `${parts.join(" + ")}${free > 0 ? ` + ${free} free` : ""}`;
 }
 

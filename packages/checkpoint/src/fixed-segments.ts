@@ -4,16 +4,14 @@
  * (every layer its own segment). Pure functions of L; the byte-driven schedule is `budget.ts`.
  */
 import { ValueError } from "@tradeoffs/core-tensor";
-import type { Segments } from "./memory-model.js";
+import { checkLayers, type Segments } from "./memory-model.js";
 
 /** Runs of `every` consecutive layers covering [0, L): [[0..k−1], [k..2k−1], ...]; the last may be shorter. */
 export function everySegments(layers: number, every: number): Segments {
   if (!(Number.isInteger(every) && every >= 1)) {
     throw new ValueError(`every must be an integer ≥ 1 (layers per segment), got ${every}`, { every });
   }
-  if (!(Number.isInteger(layers) && layers >= 0)) {
-    throw new ValueError(`layers must be a non-negative integer, got ${layers}`, { layers });
-  }
+  checkLayers(layers);
   const out: number[][] = [];
   for (let s = 0; s < layers; s += every) {
     const seg: number[] = [];

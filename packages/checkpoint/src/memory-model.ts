@@ -23,6 +23,13 @@ export type Segments = readonly (readonly number[])[];
 /** Per-layer byte counts: one number for every layer, or one per layer. */
 export type LayerBytes = number | readonly number[];
 
+/** Throw a `ValueError` unless `layers` is a non-negative integer. */
+export function checkLayers(layers: number): void {
+  if (!(Number.isInteger(layers) && layers >= 0)) {
+    throw new ValueError(`layers must be a non-negative integer, got ${layers}`, { layers });
+  }
+}
+
 /** The value of `bytes` for layer `l`. */
 export function layerBytes(bytes: LayerBytes, l: number): number {
   return typeof bytes === "number" ? bytes : (bytes[l] ?? 0);
@@ -42,9 +49,7 @@ export interface ScheduleItem {
  * the first bad segment.
  */
 export function scheduleItems(layers: number, segments: Segments): ScheduleItem[] {
-  if (!(Number.isInteger(layers) && layers >= 0)) {
-    throw new ValueError(`layers must be a non-negative integer, got ${layers}`, { layers });
-  }
+  checkLayers(layers);
   const items: ScheduleItem[] = [];
   let next = 0;
   for (let s = 0; s < segments.length; s++) {

@@ -5,8 +5,7 @@ import { dense } from "./dense.js";
 import { moe } from "./moe.js";
 import { moeStrategies } from "./registry.js";
 
-// Cast until core's `RegistryEntry` accepts factories with options (as kv-cache and attention do).
-const registry = moeStrategies as unknown as Registry;
+const registry: Registry = moeStrategies;
 
 strategyContract(
   [

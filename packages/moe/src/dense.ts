@@ -31,7 +31,7 @@ export function makeLinear(
   const w = randn([out, inp], rng, { std });
   const packed = weights.pack(w, category);
   w.dispose();
-  return adapters?.targets.includes(role) ? adapters.wrap(packed, role, rng) : packed;
+  return adapt(packed, adapters, role, rng);
 }
 
 /** Like `makeLinear`, but takes the initial weight from `spec.init(name)` when it provides one. */
@@ -46,8 +46,12 @@ export function initLinear(
   const given = spec.init?.(name, [out, inp]) ?? null;
   if (given === null)
     return makeLinear(out, inp, std, spec.weights, spec.adapters, role, spec.rng, spec.category);
-  const packed = spec.weights.pack(given, spec.category);
-  return spec.adapters?.targets.includes(role) ? spec.adapters.wrap(packed, role, spec.rng) : packed;
+  return adapt(spec.weights.pack(given, spec.category), spec.adapters, role, spec.rng);
+}
+
+/** Wrap a packed linear in the configured adapters when they target `role`. */
+function adapt(packed: LinearWeight, adapters: AdaptersExec | null, role: string, rng: Rng): LinearWeight {
+  return adapters?.targets.includes(role) ? adapters.wrap(packed, role, rng) : packed;
 }
 
 export class SwiGlu implements FfnModule {
