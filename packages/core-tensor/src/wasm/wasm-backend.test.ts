@@ -18,8 +18,9 @@ const WASM_OPS_TOL = { atol: 1e-4, rtol: 1e-4 } as const;
 
 afterAll(() => disposeWasm());
 
+/** Same length, non-empty, and every element within the tolerance (an empty result never passes). */
 function close(a: Float32Array, b: Float32Array): boolean {
-  return a.every((x, i) => Math.abs(x - b[i]!) <= WASM_OPS_TOL.atol + WASM_OPS_TOL.rtol * Math.abs(b[i]!));
+  return a.length > 0 && a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= WASM_OPS_TOL.atol + WASM_OPS_TOL.rtol * Math.abs(b[i]!));
 }
 
 describe("the WASM strategy (slot backend)", () => {
