@@ -20,7 +20,11 @@ afterAll(() => disposeWasm());
 
 /** Same length, non-empty, and every element within the tolerance (an empty result never passes). */
 function close(a: Float32Array, b: Float32Array): boolean {
-  return a.length > 0 && a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= WASM_OPS_TOL.atol + WASM_OPS_TOL.rtol * Math.abs(b[i]!));
+  return (
+    a.length > 0 &&
+    a.length === b.length &&
+    a.every((x, i) => Math.abs(x - b[i]!) <= WASM_OPS_TOL.atol + WASM_OPS_TOL.rtol * Math.abs(b[i]!))
+  );
 }
 
 describe("the WASM strategy (slot backend)", () => {
