@@ -7,45 +7,16 @@ import { describe, expect, it } from "vitest";
 import { backward, checkpoint, detach, grad, isGradEnabled, noGrad, releaseGraph } from "./autograd.js";
 import { ShapeError, TradeoffsError } from "./errors.js";
 import { MemoryLedger, withLedger } from "./ledger.js";
-import {
-  abs,
-  add,
-  addScalar,
-  concat,
-  crossEntropy,
-  div,
-  embedding,
-  exp,
-  gatherRows,
-  gelu,
-  layerNorm,
-  log,
-  logSoftmax,
-  maskedFill,
-  matmul,
-  max,
-  mean,
-  mul,
-  narrow,
-  neg,
-  relu,
-  reshape,
-  rmsNorm,
-  rope,
-  rsqrt,
-  scale,
-  scatterAddRows,
-  sigmoid,
-  silu,
-  slice,
-  softmax,
-  sqrt,
-  square,
-  sub,
-  sum,
-  tanh,
-  transpose,
-} from "./ops.js";
+import { add, addScalar, div, mul, scale, sub } from "./ops/binary.js";
+import { embedding, gatherRows, scatterAddRows } from "./ops/gather.js";
+import { concat, narrow, reshape, slice, transpose } from "./ops/layout.js";
+import { maskedFill } from "./ops/masked-fill.js";
+import { matmul } from "./ops/matmul.js";
+import { layerNorm, rmsNorm } from "./ops/norm.js";
+import { max, mean, sum } from "./ops/reduce.js";
+import { rope } from "./ops/rope.js";
+import { crossEntropy, logSoftmax, softmax } from "./ops/softmax.js";
+import { abs, exp, gelu, log, neg, relu, rsqrt, sigmoid, silu, sqrt, square, tanh } from "./ops/unary.js";
 import { Rng } from "./rng.js";
 import { rand, randn, scope, type Tensor, tensor, zeros } from "./tensor.js";
 

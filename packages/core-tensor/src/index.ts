@@ -81,50 +81,17 @@ export {
   setLedger,
   withLedger,
 } from "./ledger.js";
-export {
-  abs,
-  add,
-  addScalar,
-  argmax,
-  type CrossEntropyOptions,
-  concat,
-  crossEntropy,
-  div,
-  embedding,
-  exp,
-  gatherRows,
-  gelu,
-  layerNorm,
-  log,
-  logSoftmax,
-  type MatmulOptions,
-  maskedFill,
-  matmul,
-  max,
-  mean,
-  mul,
-  narrow,
-  neg,
-  relu,
-  reshape,
-  rmsNorm,
-  rope,
-  rsqrt,
-  scale,
-  scatterAddRows,
-  sigmoid,
-  silu,
-  slice,
-  softmax,
-  sqrt,
-  square,
-  sub,
-  sum,
-  sumToShape,
-  tanh,
-  topk,
-  transpose,
-} from "./ops.js";
+export { add, addScalar, div, mul, scale, sub, sumToShape } from "./ops/binary.js";
+export { embedding, gatherRows, scatterAddRows } from "./ops/gather.js";
+export { concat, narrow, reshape, slice, transpose } from "./ops/layout.js";
+export { maskedFill } from "./ops/masked-fill.js";
+export { type MatmulOptions, matmul } from "./ops/matmul.js";
+export { layerNorm, rmsNorm } from "./ops/norm.js";
+export { max, mean, sum } from "./ops/reduce.js";
+export { rope } from "./ops/rope.js";
+export { argmax, topk } from "./ops/select.js";
+export { type CrossEntropyOptions, crossEntropy, logSoftmax, softmax } from "./ops/softmax.js";
+export { abs, exp, gelu, log, neg, relu, rsqrt, sigmoid, silu, sqrt, square, tanh } from "./ops/unary.js";
 export {
   entryName,
   type NamedComposition,

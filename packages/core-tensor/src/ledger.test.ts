@@ -11,7 +11,12 @@ import { describe, expect, it } from "vitest";
 import { backward } from "./autograd.js";
 import { OutOfMemoryError, ValueError } from "./errors.js";
 import { diffSnapshots, MemoryLedger, rootCategory, withLedger } from "./ledger.js";
-import { add, concat, exp, matmul, mul, narrow, reshape, softmax, sum, transpose } from "./ops.js";
+import { add, mul } from "./ops/binary.js";
+import { concat, narrow, reshape, transpose } from "./ops/layout.js";
+import { matmul } from "./ops/matmul.js";
+import { sum } from "./ops/reduce.js";
+import { softmax } from "./ops/softmax.js";
+import { exp } from "./ops/unary.js";
 import { Rng } from "./rng.js";
 import { empty, keep, randn, scope, type Tensor, tensor, zeros } from "./tensor.js";
 

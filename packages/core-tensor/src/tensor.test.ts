@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { bf16ToF32, f32ToBF16 } from "./dtype.js";
 import { DisposedError, DTypeError, ShapeError, ValueError } from "./errors.js";
 import { MemoryLedger, withLedger } from "./ledger.js";
-import { narrow, reshape, transpose } from "./ops.js";
+import { narrow, reshape, transpose } from "./ops/layout.js";
 import { Rng } from "./rng.js";
 import {
   alias,

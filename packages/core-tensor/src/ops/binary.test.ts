@@ -1,0 +1,95 @@
+/**
+ * Broadcasting binary ops against an index-arithmetic oracle written here (f64, then rounded to f32).
+ * Gradients are checked against finite differences in autograd.test.ts.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ELEMENTWISE_TOL, expectNear, normalSampler, withFresh } from "../../test/ops-support.js";
+import { type Tensor, zeros } from "../tensor.js";
+import { add, div, mul, sub } from "./binary.js";
+
+const rnd = normalSampler();
+
+function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let d = shape.length - 2; d >= 0; d--) s[d] = s[d + 1]! * shape[d + 1]!;
+  return s;
+}
+
+/** Broadcast by index arithmetic: for each output index, read each operand at its (clamped) index. */
+function naiveBroadcast(
+  f: (x: number, y: number) => number,
+  a: Float32Array,
+  as: number[],
+  b: Float32Array,
+  bs: number[],
+): { shape: number[]; data: number[] } {
+  const r = Math.max(as.length, bs.length);
+  const pa = [...Array(r - as.length).fill(1), ...as];
+  const pb = [...Array(r - bs.length).fill(1), ...bs];
+  const shape = pa.map((d, i) => Math.max(d, pb[i]!));
+  const st = stridesOf(shape);
+  const sa = stridesOf(pa);
+  const sb = stridesOf(pb);
+  const n = shape.reduce((p, d) => p * d, 1);
+  const data: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let ia = 0;
+    let ib = 0;
+    for (let d = 0; d < r; d++) {
+      const idx = Math.floor(i / st[d]!) % shape[d]!;
+      ia += (pa[d] === 1 ? 0 : idx) * sa[d]!;
+      ib += (pb[d] === 1 ? 0 : idx) * sb[d]!;
+    }
+    data.push(Math.fround(f(a[ia]!, b[ib]!)));
+  }
+  return { shape, data };
+}
+
+/** Pairs of broadcast-compatible shapes: a random output shape, each operand dropping or 1-ing axes. */
+const broadcastPair = fc
+  .array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 })
+  .chain((out) =>
+    fc
+      .tuple(
+        fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
+        fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
+        fc.nat(out.length),
+        fc.nat(out.length),
+      )
+      .map(([ma, mb, da, db]) => [
+        out.slice(da).map((d, i) => (ma[i + da] ? 1 : d)),
+        out.slice(db).map((d, i) => (mb[i + db] ? 1 : d)),
+      ]),
+  );
+
+describe("elementwise with broadcasting", () => {
+  const ops: [string, (a: Tensor, b: Tensor) => Tensor, (x: number, y: number) => number][] = [
+    ["add", add, (x, y) => x + y],
+    ["sub", sub, (x, y) => x - y],
+    ["mul", mul, (x, y) => x * y],
+    ["div", div, (x, y) => x / y],
+  ];
+  it("matches an index-based oracle over broadcastable shape pairs (property)", () => {
+    fc.assert(
+      fc.property(broadcastPair, fc.nat(3), ([as, bs], k) => {
+        withFresh(() => {
+          const [name, op, f] = ops[k]!;
+          const a = rnd(as!);
+          const b = rnd(bs!);
+          const got = op(a, b);
+          const want = naiveBroadcast(f, a.data, as!, b.data, bs!);
+          expect(got.shape, name).toEqual(want.shape);
+          expectNear(got.data, want.data, ELEMENTWISE_TOL, name);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("rejects shapes that do not broadcast, naming both", () => {
+    withFresh(() => {
+      expect(() => add(zeros([2, 3]), zeros([2]))).toThrow(/shapes \[2,3\] and \[2\] do not broadcast/);
+    });
+  });
+});
