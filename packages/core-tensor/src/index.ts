@@ -54,6 +54,33 @@ export {
   TradeoffsError,
   ValueError,
 } from "./errors.js";
+export {
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_MAGIC,
+  GGUF_MAX_NAME,
+  type GgufFile,
+  type GgufHeader,
+  type GgufTensorInfo,
+  ggufToF32,
+  loadGguf,
+  loadGgufHeader,
+  parseGgufHeader,
+  readGguf,
+} from "./interop/gguf.js";
+export {
+  GGML_TYPES,
+  GGUF_SUPPORTED_TYPES,
+  GGUF_VALUE_TYPES,
+  type GgmlType,
+  type GgufScalar,
+  type GgufScalarType,
+  type GgufSupportedType,
+  type GgufValue,
+  type GgufValueTypeName,
+  ggmlTypeById,
+  ggmlTypeByName,
+} from "./interop/gguf-types.js";
+export { type GgufTensorInput, ggufFromF32, saveGguf, writeGguf } from "./interop/gguf-write.js";
 export { readNpy, writeNpy } from "./interop/npy.js";
 export {
   loadSafetensors,
