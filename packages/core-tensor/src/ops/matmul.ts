@@ -63,7 +63,20 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const o = out([...batchShape, m, n], options.category ? { category: options.category } : undefined);
   const aBatched = nA === batch && batch > 1;
   const bBatched = nB === batch && batch > 1;
-  runMatmulInto(a, b, o, m, n, k, transA, transB, aBatched, bBatched, true, batch);
+  runMatmulInto({
+    x: a,
+    y: b,
+    c: o,
+    m,
+    n,
+    k,
+    batch,
+    transX: transA,
+    transY: transB,
+    xBatched: aBatched,
+    yBatched: bBatched,
+    cBatched: true,
+  });
   // Save only what backward needs: `a` for b's gradient, `b` for a's (a frozen weight saves no input).
   const saveA = b.requiresGrad;
   const saveB = a.requiresGrad;
@@ -77,33 +90,113 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     // was broadcast across.
     if (a.requiresGrad) {
       ga = out(a.shape);
-      if (!transA) runMatmulInto(g, sb!, ga, m, k, n, false, !transB, true, bBatched, aBatched, batch);
-      else runMatmulInto(sb!, g, ga, k, m, n, transB, true, bBatched, true, aBatched, batch);
+      // d op(A) = g·op(B)ᵀ; a stored transposed gets that transposed, op(B)·gᵀ.
+      if (!transA) {
+        runMatmulInto({
+          x: g,
+          y: sb!,
+          c: ga,
+          m,
+          n: k,
+          k: n,
+          batch,
+          transX: false,
+          transY: !transB,
+          xBatched: true,
+          yBatched: bBatched,
+          cBatched: aBatched,
+        });
+      } else {
+        runMatmulInto({
+          x: sb!,
+          y: g,
+          c: ga,
+          m: k,
+          n: m,
+          k: n,
+          batch,
+          transX: transB,
+          transY: true,
+          xBatched: bBatched,
+          yBatched: true,
+          cBatched: aBatched,
+        });
+      }
     }
     if (b.requiresGrad) {
       gb = out(b.shape);
-      if (!transB) runMatmulInto(sa!, g, gb, k, n, m, !transA, false, aBatched, true, bBatched, batch);
-      else runMatmulInto(g, sa!, gb, n, k, m, true, transA, true, aBatched, bBatched, batch);
+      // d op(B) = op(A)ᵀ·g; b stored transposed gets that transposed, gᵀ·op(A).
+      if (!transB) {
+        runMatmulInto({
+          x: sa!,
+          y: g,
+          c: gb,
+          m: k,
+          n,
+          k: m,
+          batch,
+          transX: !transA,
+          transY: false,
+          xBatched: aBatched,
+          yBatched: true,
+          cBatched: bBatched,
+        });
+      } else {
+        runMatmulInto({
+          x: g,
+          y: sa!,
+          c: gb,
+          m: n,
+          n: k,
+          k: m,
+          batch,
+          transX: true,
+          transY: transA,
+          xBatched: true,
+          yBatched: aBatched,
+          cBatched: bBatched,
+        });
+      }
     }
     return [ga, gb];
   });
 }
 
-/** c (m×n per batch) = op(x)·op(y); when c is not batched, products of all batches are summed into it. */
-function runMatmulInto(
-  x: Tensor,
-  y: Tensor,
-  c: Tensor,
-  m: number,
-  n: number,
-  k: number,
-  transX: boolean,
-  transY: boolean,
-  xBatched: boolean,
-  yBatched: boolean,
-  cBatched: boolean,
-  batch: number,
-): void {
+/**
+ * One product for `runMatmulInto`: c (m×n per batch) = op(x) (m×k) · op(y) (k×n) over `batch`
+ * batches. Each operand is either batched (one matrix per batch, contiguous) or shared by all batches.
+ */
+interface MatmulIntoArgs {
+  /** Left operand: m×k per matrix, stored k×m when `transX`. */
+  readonly x: Tensor;
+  /** Right operand: k×n per matrix, stored n×k when `transY`. */
+  readonly y: Tensor;
+  /** Output, zeroed by the caller: m×n per batch when `cBatched`, else one m×n matrix. */
+  readonly c: Tensor;
+  readonly m: number;
+  readonly n: number;
+  /** Inner dimension of one product. */
+  readonly k: number;
+  /** Number of products. */
+  readonly batch: number;
+  /** x is stored transposed. */
+  readonly transX: boolean;
+  /** y is stored transposed. */
+  readonly transY: boolean;
+  /** x holds one matrix per batch (false: one matrix broadcast over every batch). */
+  readonly xBatched: boolean;
+  /** y holds one matrix per batch (false: one matrix broadcast over every batch). */
+  readonly yBatched: boolean;
+  /**
+   * c holds one result per batch. False: the products of all batches are summed into one matrix
+   * (the gradient of an operand that was broadcast over the batch).
+   */
+  readonly cBatched: boolean;
+}
+
+/** Runs one `MatmulIntoArgs` product on the active backend, folding batches into rows where it can. */
+function runMatmulInto(p: MatmulIntoArgs): void {
+  const { x, y, c, m, n, k, batch, transX, transY, xBatched, yBatched, cBatched } = p;
   if (batch === 0 || m * n === 0) return; // nothing to compute; c is already zero
   if (!cBatched && batch > 1 && transX && xBatched && yBatched && !transY) {
     // Σ_b X[b]ᵀ·Y[b] with X rows folded: (batch·r)×m transposed times (batch·r)×n.
