@@ -255,16 +255,23 @@ describe("the Flash strategy", () => {
     expect(() => flash({ blok: 8 } as never)).toThrow(/did you mean 'block'/);
   });
 
-  it("plans flash with its tile sizes, purely", () => {
+  it("plans its costs from its tiles, clamped to the sequence as the kernel clamps them", () => {
     const p = samplePlan();
-    const before = JSON.stringify(p);
-    expect(flash().plan(p).attention).toEqual({ kind: "flash", blockQ: 64, blockK: 64 });
-    expect(flash({ block: 32, blockK: 16 }).plan(p).attention).toEqual({
-      kind: "flash",
-      blockQ: 32,
-      blockK: 16,
-    });
-    expect(JSON.stringify(p)).toBe(before);
+    const before = p.attention;
+    const a = flash({ block: 32, blockK: 16 }).plan(p).attention;
+    const shape = { batch: 2, heads: 4, kvHeads: 2, tq: 100, tk: 100, headDim: 8 };
+    // output + log-sum-exp saved; output + statistics + one 32×16 tile live
+    expect(a.savedElements(shape)).toBe(2 * 4 * 100 * 8 + 2 * 4 * 100);
+    expect(a.tmpElements(shape)).toBe(2 * 4 * 100 * 8 + 2 * 4 * 100 + 32 * 16);
+    // decode: a 1-row query tile; a huge block never exceeds the sequence
+    expect(a.tmpElements({ ...shape, tq: 1 }) - 2 * 4 * 8 - 2 * 4).toBe(16);
+    const huge = flash({ block: 100000 }).plan(p).attention;
+    expect(huge.tmpElements({ ...shape, tq: 10, tk: 10 })).toBe(2 * 4 * 10 * 8 + 2 * 4 * 10 + 10 * 10);
+    // causal prefill skips key blocks above the diagonal; decode scores every key
+    expect(a.keysPerQuery(100, 100)).toBe(Math.min(100, 101 / 2 + 8));
+    expect(a.keysPerQuery(1, 100)).toBe(100);
+    expect(a.matmulOperandElements(shape)).toBe(0);
+    expect(p.attention).toBe(before);
   });
 
   it("attends with its tiles (same result as Standard)", () => {

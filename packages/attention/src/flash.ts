@@ -5,6 +5,8 @@
  */
 import {
   type AttendOptions,
+  type AttentionCost,
+  type AttentionShape,
   coerceOption,
   defineStrategy,
   empty,
@@ -158,13 +160,32 @@ function tileOptions(o: { block: number; blockQ: number; blockK: number }) {
   return { blockQ: o.blockQ || o.block, blockK: o.blockK || o.block };
 }
 
+/**
+ * Flash's costs: the output and the log-sum-exp [B, H, Tq] are saved; live are the output, the
+ * statistics and one score tile, whose edges the kernel clamps to the sequence (`tileGeometry`);
+ * no product goes through the backend's matmul; with a causal prefill, key blocks wholly above the
+ * diagonal are skipped.
+ */
+export function flashCost(tiles: { readonly blockQ: number; readonly blockK: number }): AttentionCost {
+  return Object.freeze({
+    savedElements: (s: AttentionShape) => s.batch * s.heads * s.tq * s.headDim + s.batch * s.heads * s.tq,
+    tmpElements: (s: AttentionShape) =>
+      s.batch * s.heads * s.tq * s.headDim +
+      s.batch * s.heads * s.tq +
+      Math.min(tiles.blockQ, Math.max(s.tq, 1)) * Math.min(tiles.blockK, Math.max(s.tk, 1)),
+    matmulOperandElements: () => 0,
+    keysPerQuery: (tq: number, tk: number) => (tq > 1 ? Math.min(tk, (tk + 1) / 2 + tiles.blockK / 2) : tk),
+    exactTmp: false,
+  });
+}
+
 const base = defineStrategy({
   name: "Flash",
   slot: "attention",
   description: "Tiled exact attention with online softmax (O(n) temporaries and saved activations)",
   options: FLASH_OPTIONS,
   labelOptions: ["block"],
-  plan: (p, o) => ({ ...p, attention: { kind: "flash", ...tileOptions(o) } }),
+  plan: (p, o) => ({ ...p, attention: flashCost(tileOptions(o)) }),
   exec: (o) => {
     const tiles = tileOptions(o);
     return {

@@ -12,6 +12,7 @@ export {
   type FlashOptions,
   flash,
   flashAttention,
+  flashCost,
 } from "./flash.js";
 export {
   type FlashGeometry,
@@ -21,4 +22,10 @@ export {
 } from "./flash-kernel.js";
 export { maskedSoftmax, visibleKeys } from "./masked-softmax.js";
 export { attentionStrategies } from "./registry.js";
-export { attentionDims, checkAttendOptions, standard, standardAttention } from "./standard.js";
+export {
+  attentionDims,
+  checkAttendOptions,
+  standard,
+  standardAttention,
+  standardCost,
+} from "./standard.js";

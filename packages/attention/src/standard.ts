@@ -6,6 +6,8 @@
  */
 import {
   type AttendOptions,
+  type AttentionCost,
+  type AttentionShape,
   defineStrategy,
   matmul,
   reshape,
@@ -65,11 +67,26 @@ export function standardAttention(q: Tensor, k: Tensor, v: Tensor, options: Atte
   });
 }
 
+/**
+ * Standard's costs: the probabilities [B, H, Tq, Tk] are saved for backward; scores and
+ * probabilities are live together; QKᵀ runs through the backend's matmul; every key is scored.
+ */
+export const standardCost: AttentionCost = Object.freeze({
+  savedElements: (s: AttentionShape) => s.batch * s.heads * s.tq * s.tk,
+  tmpElements: (s: AttentionShape) => 2 * s.batch * s.heads * s.tq * s.tk,
+  matmulOperandElements: (s: AttentionShape) =>
+    s.batch * s.heads * s.tq * s.headDim +
+    s.batch * s.kvHeads * s.tk * s.headDim +
+    s.batch * s.heads * s.tq * s.tk,
+  keysPerQuery: (_tq: number, tk: number) => tk,
+  exactTmp: true,
+});
+
 export const standard = defineStrategy({
   name: "Standard",
   slot: "attention",
   description: "Materialised attention scores (O(n²) temporaries and saved activations)",
   options: {},
-  plan: (p) => ({ ...p, attention: { kind: "standard", blockQ: 0, blockK: 0 } }),
+  plan: (p) => ({ ...p, attention: standardCost }),
   exec: () => ({ attend: standardAttention }),
 });

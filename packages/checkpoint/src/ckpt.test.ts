@@ -2,8 +2,9 @@ import { ConfigError, parseConfig, type Registry } from "@tradeoffs/core-tensor"
 import { samplePlan } from "@tradeoffs/strategy-testkit";
 import { describe, expect, it } from "vitest";
 import { budgetSegments } from "./budget.js";
-import { ckpt } from "./ckpt.js";
+import { type CkptOptions, ckpt, ckptPolicy } from "./ckpt.js";
 import { everySegments, sqrtSegments } from "./fixed-segments.js";
+import { predictPeakAct } from "./memory-model.js";
 import { checkpointStrategies } from "./registry.js";
 
 const registry: Registry = checkpointStrategies;
@@ -21,7 +22,7 @@ describe("Ckpt configuration strings", () => {
     for (const [text, label, kind] of cases) {
       const cfg = parseConfig(text, registry);
       expect(cfg.label).toBe(label);
-      expect(cfg.plan(samplePlan()).checkpoint.kind).toBe(kind);
+      expect(ckptPolicy(cfg.strategies[0]!.options as CkptOptions)).toBe(kind);
     }
   });
   it("reports conflicting or missing policy options, all at once", () => {
@@ -36,21 +37,25 @@ describe("Ckpt configuration strings", () => {
 
 describe("Ckpt plan and exec share one schedule", () => {
   const p = samplePlan({ ...samplePlan().arch, layers: 16 });
-  it("sets kind, every and budget, and a segments function equal to the exec's", () => {
+  it("sets a segments function equal to the exec's, and the memory model's peak", () => {
     const s = ckpt({ every: 4 });
     const q = s.plan(p);
-    expect(q.checkpoint).toMatchObject({ kind: "every", every: 4, budgetBytes: 0 });
-    expect(q.checkpoint.segments?.(16, 100, 10)).toEqual(s.exec.segments(16, 100, 10));
-    expect(q.checkpoint.segments?.(16, 100, 10)).toEqual(everySegments(16, 4));
-    expect(ckpt({ policy: "sqrt" }).plan(p).checkpoint.every).toBe(4);
+    expect(q.checkpoint.segments(16, 100, 10)).toEqual(s.exec.segments(16, 100, 10));
+    expect(q.checkpoint.segments(16, 100, 10)).toEqual(everySegments(16, 4));
+    expect(q.checkpoint.peakAct(16, 100, 10, everySegments(16, 4))).toBe(
+      predictPeakAct(16, 100, 10, everySegments(16, 4)),
+    );
+    expect(ckpt({ policy: "sqrt" }).plan(p).checkpoint.segments(16, 1, 1)).toEqual(everySegments(16, 4));
     expect(ckpt({ policy: "sqrt" }).exec.segments(16, 1, 1)).toEqual(sqrtSegments(16));
-    expect(ckpt({ policy: "all" }).plan(p).checkpoint.every).toBe(1);
+    expect(ckpt({ policy: "all" }).plan(p).checkpoint.segments(16, 1, 1)).toEqual(everySegments(16, 1));
   });
-  it("budget: plan and exec give the DP schedule", () => {
+  it("budget: plan and exec give the DP schedule from the real byte sizes", () => {
     const s = ckpt({ budget: 800 });
     const q = s.plan(p);
-    expect(q.checkpoint).toMatchObject({ kind: "budget", budgetBytes: 800 });
-    expect(q.checkpoint.segments?.(16, 100, 10)).toEqual(budgetSegments(16, 100, 10, 800));
+    expect(q.checkpoint.segments(16, 100, 10)).toEqual(budgetSegments(16, 100, 10, 800));
+    // The schedule depends on the sizes: with 1-byte layers the budget needs no checkpointing.
+    expect(q.checkpoint.segments(16, 1, 1)).toEqual(budgetSegments(16, 1, 1, 800));
+    expect(q.checkpoint.segments(16, 1, 1)).not.toEqual(q.checkpoint.segments(16, 100, 10));
     expect(s.exec.segments(16, 100, 10)).toEqual(budgetSegments(16, 100, 10, 800));
   });
 });

@@ -4,10 +4,10 @@
  * `plan()` share one pure `segments(L, layerActBytes, layerInputBytes)`, so the estimator predicts
  * the schedule the model runs. It schedules; running the schedule is `run-segments.ts`.
  */
-import { type CheckpointKind, defineStrategy, type OptionsOf } from "@tradeoffs/core-tensor";
+import { defineStrategy, type OptionsOf } from "@tradeoffs/core-tensor";
 import { budgetSegments, CheckpointBudgetError } from "./budget.js";
-import { allSegments, everySegments, sqrtEvery, sqrtSegments } from "./fixed-segments.js";
-import type { Segments } from "./memory-model.js";
+import { allSegments, everySegments, sqrtSegments } from "./fixed-segments.js";
+import { predictPeakAct, type Segments } from "./memory-model.js";
 
 /** The option spec of `Ckpt` (policy, every, budget). */
 export const ckptOptions = {
@@ -90,23 +90,17 @@ export const ckpt = defineStrategy({
   positional: "policy",
   labelOptions: [],
   rules,
-  plan: (p, o) => {
-    const kind: CheckpointKind = ckptPolicy(o);
-    const every =
-      kind === "every" ? o.every : kind === "sqrt" ? sqrtEvery(p.arch.layers) : kind === "all" ? 1 : 0;
-    return {
-      ...p,
-      checkpoint: {
-        kind,
-        every,
-        budgetBytes: kind === "budget" ? o.budget : 0,
-        segments: segmentsFor(o),
-      },
-      notes: [
-        ...p.notes,
-        "checkpoint: peak act assumes a recomputed segment holds its input plus every layer's saved bytes (over by one layer input when a layer saves its own input)",
-      ],
-    };
-  },
+  plan: (p, o) => ({
+    ...p,
+    checkpoint: Object.freeze({
+      segments: segmentsFor(o),
+      peakAct: predictPeakAct,
+      note: "act with checkpointing: predicted by the checkpoint memory model (over by at most one layer input)",
+    }),
+    notes: [
+      ...p.notes,
+      "checkpoint: peak act assumes a recomputed segment holds its input plus every layer's saved bytes (over by one layer input when a layer saves its own input)",
+    ],
+  }),
   exec: (o) => ({ segments: segmentsFor(o) }),
 });

@@ -25,6 +25,6 @@ export {
   type Segments,
   scheduleItems,
 } from "./memory-model.js";
-export { none } from "./none.js";
+export { none, noneCost } from "./none.js";
 export { checkpointStrategies } from "./registry.js";
 export { type Layer, runSegments } from "./run-segments.js";

@@ -90,7 +90,7 @@ export {
   writeFileAtomic,
   writeSafetensors,
 } from "./interop/safetensors.js";
-export { js } from "./js-backend.js";
+export { js, jsCost } from "./js-backend.js";
 export type { BinaryOp, ReduceOp, UnaryOp } from "./kernels/elementwise.js";
 export { broadcastShapes } from "./kernels/elementwise.js";
 export { matmulArgs, matmulBlocked, matmulNaive } from "./kernels/matmul.js";
@@ -127,7 +127,19 @@ export {
   type RegistryEntry,
   type RegistryFactory,
 } from "./parse.js";
-export type { ArchSpec, CheckpointKind, Plan, WorkloadKind, WorkloadSpec } from "./plan.js";
+export type {
+  ArchSpec,
+  AttentionCost,
+  AttentionShape,
+  BackendCost,
+  CheckpointCost,
+  KvCost,
+  Plan,
+  SegmentList,
+  WeightsCost,
+  WorkloadKind,
+  WorkloadSpec,
+} from "./plan.js";
 export { Rng } from "./rng.js";
 export {
   type AdaptersExec,

@@ -3,13 +3,17 @@
  * backend is tested against.
  */
 import { jsBackend } from "./backend.js";
+import type { BackendCost } from "./plan.js";
 import { defineStrategy } from "./strategy.js";
+
+/** The JS kernels work on the tensors' own storage: no workspace beside the operands. */
+export const jsCost: BackendCost = Object.freeze({ name: "JS", matmulWorkspaceBytes: () => 0 });
 
 export const js = defineStrategy({
   name: "JS",
   slot: "backend",
   description: "Pure JavaScript kernels (cache-blocked matmul); runs everywhere",
   options: {},
-  plan: (p) => ({ ...p, backend: "JS" }),
+  plan: (p) => ({ ...p, backend: jsCost }),
   exec: () => ({ backend: jsBackend }),
 });

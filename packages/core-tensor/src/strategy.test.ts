@@ -24,7 +24,7 @@ const flash = defineStrategy({
   slot: "attention",
   description: "test flash",
   options: { block: { type: "int", default: 64, min: 1, max: 4096, doc: "tile" } },
-  plan: (p, o) => ({ ...p, attention: { kind: "flash", blockQ: o.block, blockK: o.block } }),
+  plan: (p, o) => ({ ...p, attention: { ...p.attention, keysPerQuery: () => o.block } }),
   exec: () => {
     execBuilds++;
     return { attend: (q) => q };
@@ -53,7 +53,7 @@ const nf4 = defineStrategy({
     dq: { type: "bool", default: false, doc: "double quant" },
     scale: { type: "number", default: 1, min: 0, allowInfinity: true, doc: "x" },
   },
-  plan: (p, o) => ({ ...p, weights: { format: "nf4", bitsPerWeight: 4 + 32 / o.block } }),
+  plan: (p, o) => ({ ...p, weights: { ...p.weights, format: "nf4", bitsPerWeight: 4 + 32 / o.block } }),
   exec: () => ({ pack: () => ({}) as never }),
 });
 const gqa = defineStrategy({
@@ -145,17 +145,19 @@ describe("defineStrategy", () => {
   it("plan() is pure: a new plan, the input untouched", () => {
     const base = deepFreeze({
       arch: { heads: 8, kvHeads: 8 },
-      attention: { kind: "standard", blockQ: 0, blockK: 0 },
+      attention: { keysPerQuery: (_tq: number, tk: number) => tk },
       weights: { format: "fp32", bitsPerWeight: 32 },
     }) as unknown as Plan;
     const cfg = compose(flash({ block: 16 }), gqa(), nf4());
     const p = cfg.plan(base);
     expect(p).not.toBe(base);
-    expect(p.attention).toEqual({ kind: "flash", blockQ: 16, blockK: 16 });
+    expect(p.attention.keysPerQuery(8, 100)).toBe(16);
+    expect(base.attention.keysPerQuery(8, 100)).toBe(100);
     expect(p.arch.kvHeads).toBe(2);
     expect(p.weights.bitsPerWeight).toBe(4.5);
     expect(base.arch.kvHeads).toBe(8);
-    expect(js().plan(base).backend).toBe("JS");
+    expect(js().plan(base).backend.name).toBe("JS");
+    expect(js().plan(base).backend.matmulWorkspaceBytes(1e6)).toBe(0);
   });
 });
 

@@ -41,3 +41,66 @@ describe("estimator: parameter counts of published presets", () => {
     expect(e.bytes.kv).toBe(0);
   });
 });
+
+describe("estimator: FLOPs and bytes moved from the strategies' cost hooks", () => {
+  const infer = { kind: "infer", batch: 2, seq: 128, generate: 32 } as const;
+  const train = { kind: "train", batch: 4, seq: 64, generate: 0 } as const;
+
+  it("llama2-7b prefill: 2 FLOPs per weight per token plus QKᵀ and PV over every key (Standard)", () => {
+    const e = estimate("llama2-7b", parse("Baseline"), infer);
+    const { layers: L, dModel: d, vocab: V, heads: H, headDim: D } = e.plan.arch;
+    const linear = e.params.active - e.params.embedding;
+    const N = 2 * 128;
+    const attention = L * 4 * 2 * H * D * 128 * 128;
+    expect(e.flops.attentionPrefill).toBe(attention);
+    expect(e.flops.prefill).toBe(N * (2 * linear + 2 * d * V) + attention);
+    // decode: one token per sequence against prompt + generate keys
+    expect(e.flops.decodePerToken).toBe(2 * (2 * linear + 2 * d * V) + L * 4 * 2 * H * D * 160);
+    expect(e.flops.trainStep).toBe(3 * e.flops.prefill);
+  });
+
+  it("Flash skips key blocks above the causal diagonal in prefill, not in decode", () => {
+    const std = estimate("llama2-7b", parse("Baseline"), infer);
+    const fl = estimate("llama2-7b", parse("Flash[block=32]"), infer);
+    const { layers: L, heads: H, headDim: D } = fl.plan.arch;
+    expect(fl.flops.attentionPrefill).toBe(L * 4 * 2 * H * D * 128 * Math.min(128, 129 / 2 + 16));
+    expect(fl.flops.decodePerToken).toBe(std.flops.decodePerToken);
+  });
+
+  it("decode bytes moved: every weight once plus the whole KV cache; GQA and INT8 shrink their part", () => {
+    const base = estimate("llama2-7b", parse("Baseline"), infer);
+    const kvPerToken = (e: typeof base) => {
+      const { layers: L, kvHeads: Hkv, headDim: D } = e.plan.arch;
+      return 2 * 160 * L * Hkv * 2 * D * e.plan.kv.bytesPerElement;
+    };
+    expect(base.bytesMoved.decodePerToken).toBe(base.bytes.weights + kvPerToken(base));
+    const gqa = estimate("llama2-7b", parse("GQA[kvHeads=8]"), infer);
+    expect(kvPerToken(gqa) * 4).toBe(kvPerToken(base));
+    expect(gqa.bytesMoved.decodePerToken).toBe(gqa.bytes.weights + kvPerToken(gqa));
+    const int8 = estimate("llama2-7b", parse("INT8"), infer);
+    expect(int8.bytesMoved.decodePerToken).toBe(int8.bytes.weights + kvPerToken(int8));
+    expect(int8.bytes.weights).toBeLessThan(base.bytes.weights * 0.6);
+    expect(base.bytesMoved.trainStep).toBe(3 * base.bytes.weights);
+  });
+
+  it("Ckpt[budget]: recompute FLOPs follow the schedule the model runs at the real sizes", () => {
+    const none = estimate("small", parse("Baseline"), train);
+    const all = estimate("small", parse("Ckpt[all]"), train);
+    // Ckpt[all] recomputes every layer once: one more forward.
+    expect(all.flops.trainStep).toBe(none.flops.prefill * 4);
+    // A budget just under no-checkpointing's peak forces some recomputation.
+    const budget = estimate("small", parse(`Ckpt[budget=${none.bytes.act - 1}]`), train);
+    expect(budget.bytes.act).toBeLessThan(none.bytes.act);
+    const L = budget.plan.arch.layers;
+    const layerAct = budget.plan.checkpoint.segments(L, 1, 1); // what the old estimator asked
+    expect(layerAct).toEqual([]); // with 1-byte layers nothing needs recomputing ...
+    expect(budget.flops.trainStep).toBeGreaterThan(3 * budget.flops.prefill); // ... at real sizes it does
+    expect(budget.flops.trainStep).toBeLessThanOrEqual(4 * budget.flops.prefill);
+  });
+
+  it("Flash's workspace is clamped to the sequence, as the kernel clamps its tiles", () => {
+    const at = (c: string) => estimate("small", parse(c), { kind: "infer", batch: 1, seq: 64, generate: 16 });
+    expect(at("Flash[block=100000]").bytes.tmp).toBe(at("Flash[block=80]").bytes.tmp);
+    expect(at("Flash[block=100000]").bytes.tmp).toBeLessThan(16 * 2 ** 20);
+  });
+});

@@ -19,13 +19,21 @@ export {
   type EstimateOptions,
   estimate,
   estimatePlan,
-  ffnActElements,
-  headActBytes,
-  layerActElements,
-  layerTmpElements,
   type ParamCounts,
 } from "./estimator.js";
 export { archFromHfConfig, HF_FAMILIES, loadHfConfig } from "./hf-config.js";
+export {
+  ffnActElements,
+  headActBytes,
+  type LiveSet,
+  layerActElements,
+  layerLiveSets,
+  layerSaved,
+  layerTmpElements,
+  linearsTrainable,
+  type TensorSize,
+  totalElements,
+} from "./layer-tensors.js";
 export { AdamW, type AdamWOptions } from "./optimizer.js";
 export { basePlan, type PlanOptions } from "./plan.js";
 export {

@@ -1,37 +1,59 @@
 /**
- * The starting plan for an architecture and workload: every knob at its baseline (f32 weights,
- * standard attention, the architecture's own K/V heads and experts, contiguous f32 KV cache, no
- * checkpointing). Strategies' `plan()` functions then set their knobs.
+ * The starting plan for an architecture and workload: every slot's costs at its baseline (JS kernels,
+ * standard attention, the architecture's own K/V heads and experts, a contiguous KV cache, no
+ * checkpointing, and f32 weights — or, at `baseBytes: 2`, a published model's own fp16 weights).
+ * Strategies' `plan()` functions then replace the costs of their slots.
  */
-import type { ArchSpec, Plan, WorkloadSpec } from "@tradeoffs/core-tensor";
+import { standardCost } from "@tradeoffs/attention";
+import { noneCost } from "@tradeoffs/checkpoint";
+import {
+  type ArchSpec,
+  jsCost,
+  type Plan,
+  type WeightsCost,
+  type WorkloadSpec,
+} from "@tradeoffs/core-tensor";
+import { KV_DTYPES } from "@tradeoffs/kv-cache";
 
 export interface PlanOptions {
   /** Bytes per element of activations and unquantised weights: 4 (f32, executable runs) or 2. */
   readonly baseBytes?: number;
   /** KV cache element type before strategies: `fp32` or `fp16`. */
   readonly kvDtype?: "fp32" | "fp16";
-  readonly backend?: string;
+}
+
+/**
+ * A model's own weights at `baseBytes` per element, trained in place (f32, or fp16 under mixed
+ * precision for published presets), multiplied straight from storage (no workspace).
+ */
+function ownWeights(baseBytes: number): WeightsCost {
+  return Object.freeze({
+    format: baseBytes === 2 ? "FP16" : "FP32",
+    bitsPerWeight: baseBytes * 8,
+    bytesFor: (out: number, inp: number) => baseBytes * out * inp,
+    trainable: true,
+    workspaceElements: () => 0,
+  });
 }
 
 export function basePlan(arch: ArchSpec, workload: WorkloadSpec, options: PlanOptions = {}): Plan {
   const baseBytes = options.baseBytes ?? 4;
-  const kv16 = (options.kvDtype ?? (baseBytes === 2 ? "fp16" : "fp32")) === "fp16";
+  const kv = KV_DTYPES[options.kvDtype ?? (baseBytes === 2 ? "fp16" : "fp32")];
   return {
     arch,
     workload,
-    backend: options.backend ?? "JS",
-    weights: { format: baseBytes === 2 ? "FP16" : "FP32", bitsPerWeight: baseBytes * 8, trainable: true },
+    backend: jsCost,
+    weights: ownWeights(baseBytes),
     baseBytes,
     adapters: null,
-    attention: { kind: "standard", blockQ: 0, blockK: 0 },
+    attention: standardCost,
     kv: {
-      dtype: kv16 ? "fp16" : "fp32",
-      bytesPerElement: kv16 ? 2 : 4,
-      scaleBytesPerVector: 0,
-      memory: "contiguous",
-      block: 0,
+      dtype: kv.dtype,
+      bytesPerElement: kv.bytesPerElement,
+      scaleBytesPerVector: kv.scaleBytesPerVector,
+      reservedTokens: (tokens: number) => tokens, // contiguous: reserve every token up front
     },
-    checkpoint: { kind: "none", every: 1, budgetBytes: 0, segments: undefined },
+    checkpoint: noneCost,
     notes: [],
   };
 }

@@ -35,7 +35,7 @@ import {
   withBackend,
 } from "@tradeoffs/core-tensor";
 import { meanPoolKvHeads } from "@tradeoffs/kv-cache";
-import { headActBytes, layerActElements } from "./estimator.js";
+import { headActBytes, layerActElements } from "./layer-tensors.js";
 import { basePlan } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
 import { filled } from "./registry.js";

@@ -120,6 +120,7 @@ export const contiguous = defineStrategy({
   slot: "kv-memory",
   description: "Reserve K/V storage for the maximum length of every sequence up front",
   options: {},
-  plan: (p) => ({ ...p, kv: { ...p.kv, memory: "contiguous", block: 0 } }),
+  // Reserve-max: a sequence holds every token it will reach (prompt + generate) from the start.
+  plan: (p) => ({ ...p, kv: { ...p.kv, reservedTokens: (t: number) => t } }),
   exec: () => ({ createCache: (spec: KvCacheSpec) => new ContiguousKvCache(spec) }),
 });

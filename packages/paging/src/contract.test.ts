@@ -11,9 +11,12 @@ kvMemoryContract(paged(), kvDtype().exec);
 kvMemoryContract(paged({ block: 3 }), kvDtype().exec);
 
 describe("Paged strategy", () => {
-  it("sets kv.memory = paged and the block size in the plan", () => {
-    const p = paged({ block: 8 }).plan(samplePlan());
-    expect(p.kv).toMatchObject({ memory: "paged", block: 8 });
+  it("reserves whole blocks in the plan, keeping the KV dtype", () => {
+    const base = samplePlan();
+    const p = paged({ block: 8 }).plan(base);
+    expect([1, 8, 9, 16, 17].map((t) => p.kv.reservedTokens(t))).toEqual([8, 8, 16, 16, 24]);
+    expect(p.kv.bytesPerElement).toBe(base.kv.bytesPerElement);
+    expect(contiguous().plan(base).kv.reservedTokens(17)).toBe(17);
     expect(paged().label).toBe("Paged[block=16]");
   });
   it("rejects block size 0 with a typed error naming the range", () => {

@@ -13,6 +13,10 @@ export const paged = defineStrategy({
   options: {
     block: { type: "int", default: 16, min: 1, max: 4096, doc: "tokens per KV block" },
   },
-  plan: (p, o) => ({ ...p, kv: { ...p.kv, memory: "paged", block: o.block } }),
+  // Blocks are whole: a sequence of t tokens holds ⌈t / block⌉ blocks.
+  plan: (p, o) => ({
+    ...p,
+    kv: { ...p.kv, reservedTokens: (t: number) => Math.ceil(t / o.block) * o.block },
+  }),
   exec: (o) => ({ createCache: (spec: KvCacheSpec) => PagedKvCache.forBatch(spec, o.block) }),
 });

@@ -8,6 +8,7 @@ import {
   matmul,
   ShapeError,
   type Tensor,
+  type WeightsCost,
 } from "@tradeoffs/core-tensor";
 
 /** An f32 linear weight (trainable). */
@@ -47,14 +48,20 @@ export class Fp32Linear implements LinearWeight {
   }
 }
 
+/** FP32's costs: 4 bytes per weight, trained in place, products straight from the f32 tensor. */
+const fp32Cost: WeightsCost = Object.freeze({
+  format: "FP32",
+  bitsPerWeight: 32,
+  bytesFor: (out: number, inp: number) => 4 * out * inp,
+  trainable: true,
+  workspaceElements: () => 0,
+});
+
 export const fp32 = defineStrategy({
   name: "FP32",
   slot: "weights",
   description: "32-bit float weights (the reference)",
   options: {},
-  plan: (p) => ({
-    ...p,
-    weights: { format: "FP32", bitsPerWeight: 32, bytesFor: (o: number, i: number) => 4 * o * i },
-  }),
+  plan: (p) => ({ ...p, weights: fp32Cost }),
   exec: () => ({ pack: (w: Tensor, category: string) => new Fp32Linear(w, category) }),
 });

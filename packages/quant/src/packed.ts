@@ -12,7 +12,9 @@ import {
   type Storage,
   type Tensor,
   ValueError,
+  type WeightsCost,
 } from "@tradeoffs/core-tensor";
+import { TILE_ELEMENTS } from "./packed-linear.js";
 
 /** Sizes of the parts of a packed weight, in elements of their storage type. */
 export interface PackedLayout {
@@ -223,7 +225,18 @@ export function groupsPerRow(cols: number, group: number): number {
   return group === 0 ? 1 : Math.ceil(cols / group);
 }
 
-/** The plan knobs of a weights strategy: format name, bits per weight and exact bytes per matrix. */
+/**
+ * The weights cost of a packed format: exact bytes per matrix from its codec, frozen (no gradient),
+ * and one dequantised tile of workspace per product (`PackedLinear` decodes ≤ TILE_ELEMENTS at a time).
+ */
 export function planWeights(p: Plan, format: string, bitsPerWeight: number, codec: WeightFormat): Plan {
-  return { ...p, weights: { format, bitsPerWeight, bytesFor: codec.bytesFor } };
+  const weights: WeightsCost = Object.freeze({
+    format,
+    bitsPerWeight,
+    bytesFor: codec.bytesFor,
+    trainable: false,
+    workspaceElements: (out: number, inp: number) => Math.min(TILE_ELEMENTS, out * inp),
+    workspaceNote: "tmp with packed weights: one dequantised tile (≤ 64Ki weights) beside the working set",
+  });
+  return { ...p, weights };
 }

@@ -53,13 +53,26 @@ export function samplePlan(arch: ArchSpec = sampleArch()): Plan {
   return {
     arch,
     workload: { kind: "infer", batch: 2, seq: 16, generate: 4 },
-    backend: "JS",
-    weights: { format: "FP32", bitsPerWeight: 32 },
+    // Baseline-shaped costs written out here (the testkit sits below the strategy packages).
+    backend: { name: "JS", matmulWorkspaceBytes: () => 0 },
+    weights: {
+      format: "FP32",
+      bitsPerWeight: 32,
+      bytesFor: (out, inp) => 4 * out * inp,
+      trainable: true,
+      workspaceElements: () => 0,
+    },
     baseBytes: 4,
     adapters: null,
-    attention: { kind: "standard", blockQ: 0, blockK: 0 },
-    kv: { dtype: "fp32", bytesPerElement: 4, scaleBytesPerVector: 0, memory: "contiguous", block: 0 },
-    checkpoint: { kind: "none", every: 1, budgetBytes: 0, segments: undefined },
+    attention: {
+      savedElements: (s) => s.batch * s.heads * s.tq * s.tk,
+      tmpElements: (s) => 2 * s.batch * s.heads * s.tq * s.tk,
+      matmulOperandElements: () => 0,
+      keysPerQuery: (_tq, tk) => tk,
+      exactTmp: true,
+    },
+    kv: { dtype: "fp32", bytesPerElement: 4, scaleBytesPerVector: 0, reservedTokens: (t) => t },
+    checkpoint: { segments: () => [], peakAct: () => 0 },
     notes: [],
   };
 }

@@ -7,6 +7,7 @@
 import { type Backend, jsBackend, registerBackend } from "../backend.js";
 import { ConfigError } from "../errors.js";
 import type { MatmulArgs } from "../kernels/matmul.js";
+import type { BackendCost } from "../plan.js";
 import { defineStrategy } from "../strategy.js";
 import { wasmUnavailableReason } from "./loader.js";
 import { wasmMatmul } from "./matmul.js";
@@ -42,6 +43,26 @@ export function wasmBackend(threads = 2): WasmBackend {
   return backend;
 }
 
+/**
+ * The GEMM's packing scratch per thread: a 128×256 panel of A, a 256×2048 panel of B and a 4×8
+ * micro-tile in f32 (assembly/gemm.ts: MC, KC, NC; the runtime's `gemmScratchBytes` reports the
+ * same number, and a test holds them equal).
+ */
+export const WASM_GEMM_SCRATCH_BYTES = (128 * 256 + 256 * 2048 + 32) * 4;
+
+/**
+ * Each WASM matmul copies its operands into WebAssembly memory (f32) and packs panels there, charged
+ * to `tmp/wasm` while it runs: the operands plus one packing scratch per thread.
+ */
+function wasmCost(threads: number): BackendCost {
+  return Object.freeze({
+    name: "WASM",
+    matmulWorkspaceBytes: (operandElements: number) =>
+      operandElements * 4 + threads * WASM_GEMM_SCRATCH_BYTES,
+    note: "tmp on WASM: plus the largest matmul's operands copied into WebAssembly memory and the packing scratch",
+  });
+}
+
 export const wasm = defineStrategy({
   name: "WASM",
   slot: "backend",
@@ -55,7 +76,7 @@ export const wasm = defineStrategy({
       doc: "threads for matmul: the caller plus one worker_threads helper on shared memory",
     },
   },
-  plan: (p) => ({ ...p, backend: "WASM" }),
+  plan: (p, o) => ({ ...p, backend: wasmCost(o.threads) }),
   exec: (o) => {
     const backend = wasmBackend(o.threads);
     // Selectable by name too (`setBackend("WASM")`); the last one made wins.
