@@ -1,6 +1,7 @@
 /**
  * The dtype traits table: one row per element or block type (name, bits, block size, bytes per block,
- * to/from float). Packages declare their block-quantised formats with `defineDType` in the same shape.
+ * to/from float). The table is closed: the six tensor element types. Block formats (INT8/INT4/NF4 groups)
+ * are packed by @tradeoffs/quant.
  * Not here: the arithmetic; kernels compute in f32 and convert at the edges.
  */
 import { DTypeError } from "./errors.js";
@@ -83,96 +84,83 @@ function view<T>(ctor: new (b: ArrayBufferLike, o: number, n: number) => T, src:
   return new ctor(src.slice().buffer, 0, n);
 }
 
-const table = new Map<string, DTypeTraits>();
-
-/** Declare a dtype (used by other packages for block-quantised formats). Names are unique. */
-export function defineDType(t: Omit<DTypeTraits, "bits"> & { bits?: number }): DTypeTraits {
-  if (table.has(t.name)) throw new DTypeError(`dtype '${t.name}' is already defined`, { name: t.name });
-  if (
-    !(
-      Number.isInteger(t.blockSize) &&
-      t.blockSize > 0 &&
-      Number.isInteger(t.bytesPerBlock) &&
-      t.bytesPerBlock > 0
-    )
-  ) {
-    throw new DTypeError(`dtype '${t.name}': blockSize and bytesPerBlock must be positive integers`, {
-      ...t,
-    });
-  }
-  const traits: DTypeTraits = Object.freeze({ ...t, bits: t.bits ?? (8 * t.bytesPerBlock) / t.blockSize });
-  table.set(t.name, traits);
-  return traits;
+/** One frozen row of the table; `bits` follows from the block shape. */
+function row(t: Omit<DTypeTraits, "bits">): DTypeTraits {
+  return Object.freeze({ ...t, bits: (8 * t.bytesPerBlock) / t.blockSize });
 }
 
-defineDType({
-  name: "f32",
-  kind: "float",
-  blockSize: 1,
-  bytesPerBlock: 4,
-  toFloat: (src, out) => out.set(view(Float32Array, src, out.length)),
-  fromFloat: (src, out) => out.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength)),
-});
-defineDType({
-  name: "f16",
-  kind: "float",
-  blockSize: 1,
-  bytesPerBlock: 2,
-  toFloat: (src, out) => {
-    const h = view(Uint16Array, src, out.length);
-    for (let i = 0; i < out.length; i++) out[i] = f16ToF32(h[i]!);
-  },
-  fromFloat: (src, out) => {
-    const h = new Uint16Array(out.buffer, out.byteOffset, src.length);
-    for (let i = 0; i < src.length; i++) h[i] = f32ToF16(src[i]!);
-  },
-});
-defineDType({
-  name: "bf16",
-  kind: "float",
-  blockSize: 1,
-  bytesPerBlock: 2,
-  toFloat: (src, out) => {
-    const h = view(Uint16Array, src, out.length);
-    for (let i = 0; i < out.length; i++) out[i] = bf16ToF32(h[i]!);
-  },
-  fromFloat: (src, out) => {
-    const h = new Uint16Array(out.buffer, out.byteOffset, src.length);
-    for (let i = 0; i < src.length; i++) h[i] = f32ToBF16(src[i]!);
-  },
-});
-defineDType({
-  name: "i8",
-  kind: "int",
-  blockSize: 1,
-  bytesPerBlock: 1,
-  toFloat: (src, out) => out.set(new Int8Array(src.buffer, src.byteOffset, out.length)),
-  fromFloat: (src, out) => {
-    const o = new Int8Array(out.buffer, out.byteOffset, src.length);
-    for (let i = 0; i < src.length; i++) o[i] = Math.max(-128, Math.min(127, Math.round(src[i]!)));
-  },
-});
-defineDType({
-  name: "u8",
-  kind: "int",
-  blockSize: 1,
-  bytesPerBlock: 1,
-  toFloat: (src, out) => out.set(src.subarray(0, out.length)),
-  fromFloat: (src, out) => {
-    for (let i = 0; i < src.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(src[i]!)));
-  },
-});
-defineDType({
-  name: "i32",
-  kind: "int",
-  blockSize: 1,
-  bytesPerBlock: 4,
-  toFloat: (src, out) => out.set(view(Int32Array, src, out.length)),
-  fromFloat: (src, out) => {
-    const o = new Int32Array(out.buffer, out.byteOffset, src.length);
-    for (let i = 0; i < src.length; i++) o[i] = Math.round(src[i]!);
-  },
-});
+const ROWS: readonly DTypeTraits[] = [
+  row({
+    name: "f32",
+    kind: "float",
+    blockSize: 1,
+    bytesPerBlock: 4,
+    toFloat: (src, out) => out.set(view(Float32Array, src, out.length)),
+    fromFloat: (src, out) => out.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength)),
+  }),
+  row({
+    name: "f16",
+    kind: "float",
+    blockSize: 1,
+    bytesPerBlock: 2,
+    toFloat: (src, out) => {
+      const h = view(Uint16Array, src, out.length);
+      for (let i = 0; i < out.length; i++) out[i] = f16ToF32(h[i]!);
+    },
+    fromFloat: (src, out) => {
+      const h = new Uint16Array(out.buffer, out.byteOffset, src.length);
+      for (let i = 0; i < src.length; i++) h[i] = f32ToF16(src[i]!);
+    },
+  }),
+  row({
+    name: "bf16",
+    kind: "float",
+    blockSize: 1,
+    bytesPerBlock: 2,
+    toFloat: (src, out) => {
+      const h = view(Uint16Array, src, out.length);
+      for (let i = 0; i < out.length; i++) out[i] = bf16ToF32(h[i]!);
+    },
+    fromFloat: (src, out) => {
+      const h = new Uint16Array(out.buffer, out.byteOffset, src.length);
+      for (let i = 0; i < src.length; i++) h[i] = f32ToBF16(src[i]!);
+    },
+  }),
+  row({
+    name: "i8",
+    kind: "int",
+    blockSize: 1,
+    bytesPerBlock: 1,
+    toFloat: (src, out) => out.set(new Int8Array(src.buffer, src.byteOffset, out.length)),
+    fromFloat: (src, out) => {
+      const o = new Int8Array(out.buffer, out.byteOffset, src.length);
+      for (let i = 0; i < src.length; i++) o[i] = Math.max(-128, Math.min(127, Math.round(src[i]!)));
+    },
+  }),
+  row({
+    name: "u8",
+    kind: "int",
+    blockSize: 1,
+    bytesPerBlock: 1,
+    toFloat: (src, out) => out.set(src.subarray(0, out.length)),
+    fromFloat: (src, out) => {
+      for (let i = 0; i < src.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(src[i]!)));
+    },
+  }),
+  row({
+    name: "i32",
+    kind: "int",
+    blockSize: 1,
+    bytesPerBlock: 4,
+    toFloat: (src, out) => out.set(view(Int32Array, src, out.length)),
+    fromFloat: (src, out) => {
+      const o = new Int32Array(out.buffer, out.byteOffset, src.length);
+      for (let i = 0; i < src.length; i++) o[i] = Math.round(src[i]!);
+    },
+  }),
+];
+
+const table: ReadonlyMap<string, DTypeTraits> = new Map(ROWS.map((t) => [t.name, t]));
 
 /** Element dtypes a `Tensor` can hold. */
 export type DType = "f32" | "f16" | "bf16" | "i8" | "u8" | "i32";
@@ -185,11 +173,6 @@ export function dtypeTraits(name: string): DTypeTraits {
     throw new DTypeError(`unknown dtype '${name}'; known: ${[...table.keys()].join(", ")}`, { name });
   }
   return t;
-}
-
-/** All declared dtypes, element types first. */
-export function listDTypes(): readonly DTypeTraits[] {
-  return [...table.values()];
 }
 
 /** Bytes of a row of `n` elements of `dtype`; block types need `n` to be a multiple of the block. */

@@ -32,12 +32,10 @@ export {
   bf16ToF32,
   type DType,
   type DTypeTraits,
-  defineDType,
   dtypeTraits,
   f16ToF32,
   f32ToBF16,
   f32ToF16,
-  listDTypes,
   rowBytes,
   TENSOR_DTYPES,
   type TypedArray,
@@ -108,7 +106,7 @@ export {
   setLedger,
   withLedger,
 } from "./ledger.js";
-export { add, addScalar, div, mul, scale, sub, sumToShape } from "./ops/binary.js";
+export { add, addScalar, div, mul, scale, sub } from "./ops/binary.js";
 export { embedding, gatherRows, scatterAddRows } from "./ops/gather.js";
 export { concat, narrow, reshape, slice, transpose } from "./ops/layout.js";
 export { maskedFill } from "./ops/masked-fill.js";

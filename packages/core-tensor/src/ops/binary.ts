@@ -1,6 +1,6 @@
 /**
  * Broadcasting binary ops (add, sub, mul, div) and their scalar forms (scale, addScalar), each with its
- * backward; `sumToShape` folds a broadcast gradient back to an operand's shape. Unary maps are in unary.ts.
+ * backward (a broadcast operand's gradient is summed back to its shape). Unary maps are in unary.ts.
  */
 import { record } from "../autograd.js";
 import { getBackend } from "../backend.js";
@@ -9,8 +9,8 @@ import { broadcastShapes } from "../kernels/elementwise.js";
 import { alias, type Shape, type Tensor } from "../tensor.js";
 import { f32, out } from "./common.js";
 
-/** Sum `g` (a broadcast shape) down to `shape`. */
-export function sumToShape(g: Tensor, shape: Shape): Tensor {
+/** Sum `g` (a broadcast shape) down to `shape`: the gradient of an operand that was broadcast. */
+function sumToShape(g: Tensor, shape: Shape): Tensor {
   if (g.shape.join() === shape.join()) return alias(g);
   const res = out(shape);
   const r = res.data;
