@@ -1,21 +1,17 @@
 /**
- * Number formatting for tables: bytes in binary units, parameter counts in K/M/B, times in ms.
+ * Number formatting for tables: bytes in binary units (through core-tensor's one byte formatter),
+ * parameter counts in K/M/B, times in ms. Raw numbers for CSV are not formatted here.
  */
+import { formatBytes } from "@tradeoffs/core-tensor";
 
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
-
-/** 7.13 MiB, 129 GiB, 0 B. */
+/**
+ * A byte count for a table cell: core-tensor's `formatBytes` (7.13 MiB, 129 GiB, 512 B), with "0" for
+ * zero and "—" for a value that is not a finite number.
+ */
 export function bytes(n: number): string {
   if (!Number.isFinite(n)) return "—";
   if (n === 0) return "0";
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
-  return `${v.toFixed(i === 0 ? 0 : digits)} ${UNITS[i]}`;
+  return formatBytes(Math.abs(n) < 1024 ? Math.round(n) : n);
 }
 
 /** 1.87M, 68.98B, 512. */

@@ -1,13 +1,11 @@
 /**
  * Turn compare rows and estimates into tables (text, Markdown, CSV) and JSON.
  */
-import type { Category } from "@tradeoffs/core-tensor";
+import { CATEGORIES } from "@tradeoffs/core-tensor";
 import type { Estimate } from "@tradeoffs/model";
 import { bytes, count, ms, pair, percent } from "./format.js";
 import type { CompareRow } from "./run.js";
 import type { Table } from "./table.js";
-
-const MEM: readonly Category[] = ["weights", "adapters", "kv", "act", "grad", "optim", "tmp"];
 
 /** Peak bytes per category: the workload that uses each category most. */
 function peaks(row: CompareRow): { m: Record<string, number>; e: Record<string, number> } | null {
@@ -15,7 +13,7 @@ function peaks(row: CompareRow): { m: Record<string, number>; e: Record<string, 
   if (runs.length === 0) return null;
   const m: Record<string, number> = {};
   const e: Record<string, number> = {};
-  for (const c of MEM) {
+  for (const c of CATEGORIES) {
     const best = runs.reduce((a, b) => (b.peak[c] > a.peak[c] ? b : a));
     m[c] = best.peak[c];
     e[c] = best.estimate.bytes[c];
@@ -25,7 +23,7 @@ function peaks(row: CompareRow): { m: Record<string, number>; e: Record<string, 
 
 export function compareTable(rows: readonly CompareRow[], model: string): Table {
   const rowPeaks = rows.map(peaks);
-  const used = MEM.filter((c) => rowPeaks.some((p) => (p?.m[c] ?? 0) > 0 || (p?.e[c] ?? 0) > 0));
+  const used = CATEGORIES.filter((c) => rowPeaks.some((p) => (p?.m[c] ?? 0) > 0 || (p?.e[c] ?? 0) > 0));
   const headers = [
     "configuration",
     ...used.map((c) => `${c} (meas / est)`),
@@ -74,12 +72,12 @@ export function estimateTable(estimates: readonly Estimate[]): Table {
     title: e0
       ? `Estimate for ${e0.model}: ${w?.kind} batch=${w?.batch} seq=${w?.seq}${w?.kind === "infer" ? ` generate=${w?.generate}` : ""}`
       : "Estimate",
-    headers: ["configuration", "params", "active", ...MEM, "total"],
+    headers: ["configuration", "params", "active", ...CATEGORIES, "total"],
     rows: estimates.map((e) => [
       e.config,
       count(e.params.total),
       count(e.params.active),
-      ...MEM.map((c) => bytes(e.bytes[c])),
+      ...CATEGORIES.map((c) => bytes(e.bytes[c])),
       bytes(e.totalBytes),
     ]),
     notes: e0 ? [...new Set(estimates.flatMap((e) => e.notes))] : [],

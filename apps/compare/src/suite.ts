@@ -3,6 +3,7 @@
  * the projection of each configuration to a published model, and the data for the HTML report.
  */
 import {
+  CATEGORIES,
   ConfigError,
   type Configuration,
   setBackend,
@@ -108,9 +109,8 @@ export function scaleJson(rows: readonly ScaleRow[]) {
   }));
 }
 
-const CATS = ["weights", "adapters", "kv", "act", "grad", "optim", "tmp"] as const;
 const pick = (b: Readonly<Record<string, number>>): CategoryBytes =>
-  Object.fromEntries(CATS.map((c) => [c, b[c] ?? 0])) as unknown as CategoryBytes;
+  Object.fromEntries(CATEGORIES.map((c) => [c, b[c] ?? 0])) as unknown as CategoryBytes;
 
 /** Assemble the HTML report's data from measured rows, projections and estimator sweeps. */
 export function reportData(

@@ -3,10 +3,10 @@
  * from measured runs and estimates. Every number here came from code; the report only draws it.
  */
 
-/** Bytes per ledger category. */
-export type CategoryBytes = Readonly<
-  Record<"weights" | "adapters" | "kv" | "act" | "grad" | "optim" | "tmp", number>
->;
+import type { Category } from "@tradeoffs/core-tensor";
+
+/** Bytes per ledger category (the categories are core-tensor's `CATEGORIES`). */
+export type CategoryBytes = Readonly<Record<Category, number>>;
 
 export interface ReportRow {
   readonly config: string;

@@ -1,0 +1,102 @@
+/**
+ * Chart (f): checkpoint schedules as a kept/recomputed layer heatmap beside predicted and
+ * measured activation bytes per policy.
+ */
+import { bytes } from "../../format.js";
+import { top, type VegaLiteSpec } from "../chart-kit.js";
+import type { CheckpointSchedule, ReportData } from "../data.js";
+import { byteUnit, inUnit } from "../units.js";
+
+export function checkpointSpec(data: ReportData): VegaLiteSpec | null {
+  const schedules = data.checkpoint.filter((s) => s.keep.length > 0);
+  if (schedules.length === 0) return null;
+  const policies = schedules.map((s) => s.policy);
+  const extra = (s: CheckpointSchedule) => s.extraForward.toFixed(2);
+  const cells = schedules.flatMap((s) =>
+    s.keep.map((kept, layer) => ({
+      policy: s.policy,
+      layer,
+      state: kept ? "kept" : "recomputed",
+      extra: extra(s),
+    })),
+  );
+  const maxAct = Math.max(...schedules.flatMap((s) => [s.predictedActBytes, s.measuredActBytes ?? 0]));
+  const unit = byteUnit(maxAct);
+  const bar = (s: CheckpointSchedule, kind: "predicted" | "measured", n: number) => ({
+    policy: s.policy,
+    kind,
+    value: inUnit(n, unit),
+    bytes: bytes(n),
+    extra: extra(s),
+  });
+  const bars = schedules.flatMap((s) => [
+    bar(s, "predicted", s.predictedActBytes),
+    ...(s.measuredActBytes !== undefined ? [bar(s, "measured", s.measuredActBytes)] : []),
+  ]);
+  const measured = schedules.some((s) => s.measuredActBytes !== undefined);
+  // Both panels share one fixed height and band padding, so a policy's cells and bars line up.
+  const height = Math.max(3, schedules.length) * 34;
+  const band = { paddingInner: 0.2, paddingOuter: 0.1 };
+  const y = { field: "policy", type: "nominal", sort: policies, scale: band, title: "Policy" };
+  const maxLayers = Math.max(...schedules.map((s) => s.keep.length));
+  return top({
+    description: "Checkpoint schedules: which layers keep their activations, and the activation bytes",
+    spacing: 28,
+    hconcat: [
+      {
+        data: { values: cells },
+        width: Math.min(460, Math.max(180, maxLayers * 28)),
+        height,
+        mark: { type: "rect", tooltip: true },
+        encoding: {
+          y: { ...y, axis: { labelLimit: 160 } },
+          x: {
+            field: "layer",
+            type: "ordinal",
+            title: "Layer",
+            scale: { paddingInner: 0.08 },
+            axis: { labelAngle: 0, labelOverlap: true },
+          },
+          color: {
+            field: "state",
+            type: "nominal",
+            scale: { domain: ["kept", "recomputed"], range: ["#4e79a7", "#f28e2b"] },
+            title: "Activations",
+          },
+          tooltip: [
+            { field: "policy" },
+            { field: "layer" },
+            { field: "state" },
+            { field: "extra", title: "extra forwards" },
+          ],
+        },
+      },
+      {
+        data: { values: bars },
+        width: 320,
+        height,
+        mark: { type: "bar", tooltip: true },
+        encoding: {
+          y: { ...y, axis: { labels: false, ticks: false, domain: false }, title: null },
+          yOffset: { field: "kind", type: "nominal", sort: ["predicted", "measured"] },
+          x: { field: "value", type: "quantitative", title: `Activation memory (${unit.name})` },
+          color: {
+            field: "kind",
+            type: "nominal",
+            scale: measured
+              ? { domain: ["predicted", "measured"], range: ["#a0cbe8", "#1f5591"] }
+              : { domain: ["predicted"], range: ["#a0cbe8"] },
+            title: "Activation bytes",
+          },
+          tooltip: [
+            { field: "policy" },
+            { field: "kind" },
+            { field: "bytes" },
+            { field: "extra", title: "extra forwards" },
+          ],
+        },
+      },
+    ],
+    resolve: { scale: { color: "independent" } },
+  });
+}
