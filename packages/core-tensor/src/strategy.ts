@@ -60,8 +60,13 @@ export interface LinearWeight {
   apply(x: Tensor): Tensor;
   /** Trainable tensors (empty for frozen or quantised weights). */
   parameters(): Tensor[];
-  /** The weight as f32 [out, in] (a new tensor in `tmp`). */
+  /** The weight as f32 [out, in] (a new tensor in `tmp`, the caller disposes it). */
   dequantize(): Tensor;
+  /**
+   * The f32 tensor [out, in] this layer multiplies by and trains in place (FP32), owned by the
+   * layer (do not dispose it); null when the weight is stored packed or wrapped (use `dequantize()`).
+   */
+  f32Weight(): Tensor | null;
   dispose(): void;
 }
 

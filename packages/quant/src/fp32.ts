@@ -39,6 +39,10 @@ export class Fp32Linear implements LinearWeight {
     return [this.weight];
   }
 
+  f32Weight(): Tensor {
+    return this.weight;
+  }
+
   dequantize(): Tensor {
     return clone(this.weight, { category: "tmp" });
   }

@@ -98,6 +98,11 @@ export class LoraLinear implements LinearWeight {
   }
 
   /** W + (alpha/rank)·B·A as f32 [out, in] in `tmp`. */
+  /** Base + adapters: no single f32 tensor to hand out (`dequantize()` merges them). */
+  f32Weight(): null {
+    return null;
+  }
+
   dequantize(): Tensor {
     return scope(() => add(this.base.dequantize(), scale(matmul(this.b, this.a), this.alpha / this.rank)));
   }

@@ -71,6 +71,11 @@ export class PackedLinear implements LinearWeight {
     return [];
   }
 
+  /** Stored packed: no f32 tensor to hand out (`dequantize()` makes one). */
+  f32Weight(): null {
+    return null;
+  }
+
   dequantize(): Tensor {
     return this.codec.dequantize(this.packed, "tmp");
   }
