@@ -10,8 +10,10 @@ import {
   CATEGORIES,
   type Category,
   type Configuration,
+  js,
   type Plan,
   type SegmentList,
+  type Strategy,
   type WorkloadSpec,
 } from "@tradeoffs/core-tensor";
 import { headActBytes, layerActElements, layerTmpElements, linearsTrainable } from "./layer-tensors.js";
@@ -163,6 +165,12 @@ function checkpointSegments(
 export interface EstimateOptions extends PlanOptions {
   /** Fill empty slots with the executable baselines (true for tiny/small, false for published). */
   readonly fillBaselines?: boolean;
+  /**
+   * The backend that fills an empty backend slot when baselines are filled; default `JS`. The
+   * estimate never depends on which backend happens to be active: pass `activeBackend()` to size
+   * the workspace of the kernels a model built now would run on.
+   */
+  readonly backend?: Strategy<"backend"> | undefined;
 }
 
 /** Estimate a configuration on a preset (by name) or an architecture for a workload. */
@@ -176,7 +184,7 @@ export function estimate(
   const arch = preset ? preset.arch : (model as ArchSpec);
   const executable = preset?.executable ?? false;
   const fill = options.fillBaselines ?? executable;
-  const config = fill ? filled(configuration) : configuration;
+  const config = fill ? filled(configuration, options.backend ?? js()) : configuration;
   const plan = config.plan(
     basePlan(arch, workload, { baseBytes: options.baseBytes ?? (executable ? 4 : 2), ...options }),
   );

@@ -45,6 +45,7 @@ export {
   presets,
 } from "./presets.js";
 export {
+  activeBackend,
   baselineComposition,
   baselines,
   DEFAULT_SUITE,

@@ -13,6 +13,7 @@ import {
   type Strategy,
   setBackend,
   wasm,
+  type WasmBackend,
   wasmAvailable,
   withDefaults,
 } from "@tradeoffs/core-tensor";
@@ -40,12 +41,19 @@ export const registry = {
 } as const;
 
 /**
- * The baseline strategy of every slot except `adapters` (none by default). The backend baseline is
- * the backend active when the model is built (`setBackend("WASM")` makes it `WASM`), so one
- * process-wide switch moves every model onto the fast kernels.
+ * The `backend` strategy for the kernels active now (`setBackend`, `useFastestBackend`): what a model
+ * built now runs on. Pass it to `estimate()` to size the workspace of those kernels.
  */
-export function baselines(): Strategy[] {
-  const backend = getBackend().name === "WASM" ? wasm() : js();
+export function activeBackend(): Strategy<"backend"> {
+  return getBackend().name === "WASM" ? wasm({ threads: (getBackend() as WasmBackend).threads }) : js();
+}
+
+/**
+ * The baseline strategy of every slot except `adapters` (none by default), with `backend` in the
+ * backend slot (default: the active backend, so one process-wide switch moves every model onto the
+ * fast kernels).
+ */
+export function baselines(backend: Strategy<"backend"> = activeBackend()): Strategy[] {
   return [backend, standard(), mha(), fp32(), none(), dense(), kvDtype(), contiguous()];
 }
 
@@ -55,8 +63,7 @@ export function useFastestBackend(): string {
     setBackend("JS");
     return "JS";
   }
-  void wasm().exec; // building the exec registers the backend
-  setBackend("WASM");
+  setBackend(wasm().exec.backend);
   return "WASM";
 }
 
@@ -65,9 +72,9 @@ export function parse(text: string): Configuration {
   return parseConfig(text, registry);
 }
 
-/** `config` with empty slots filled by the baselines (label unchanged). */
-export function filled(config: Configuration): Configuration {
-  return withDefaults(config, baselines());
+/** `config` with empty slots filled by the baselines (label unchanged); see `baselines` for `backend`. */
+export function filled(config: Configuration, backend?: Strategy<"backend">): Configuration {
+  return withDefaults(config, baselines(backend));
 }
 
 /**

@@ -49,12 +49,14 @@ describe("the WASM strategy (slot backend)", () => {
     expect(() => wasm({ threads: 3 })).toThrow(/threads/);
   });
 
-  it("plan() is pure: a new object with backend WASM, the input untouched", () => {
-    const p = Object.freeze({ backend: "JS", notes: Object.freeze([]) }) as unknown as Plan;
+  it("plan() is pure: a new object with the WASM backend's costs, the input untouched", () => {
+    const js = Object.freeze({ name: "JS", matmulWorkspaceBytes: () => 0 });
+    const p = Object.freeze({ backend: js, notes: Object.freeze([]) }) as unknown as Plan;
     const q = wasm().plan(p);
     expect(q).not.toBe(p);
-    expect(q.backend).toBe("WASM");
-    expect(p.backend).toBe("JS");
+    expect(q.backend.name).toBe("WASM");
+    expect(q.backend.matmulWorkspaceBytes(0)).toBeGreaterThan(0);
+    expect(p.backend).toBe(js);
   });
 
   it("exec is a Backend overriding matmul and inheriting the other kernels from JS", () => {
@@ -63,10 +65,10 @@ describe("the WASM strategy (slot backend)", () => {
     expect(backend.matmul).not.toBe(jsBackend.matmul);
     expect(backend.softmax).toBe(jsBackend.softmax);
     expect(wasmBackend(1)).toBe(backend); // cached
-    // exec registered it: selectable by name.
-    const prev = setBackend("wasm");
+    // Building the exec registers nothing: selecting a backend is explicit.
+    const prev = setBackend(backend);
     try {
-      expect(getBackend().name).toBe("WASM");
+      expect(getBackend()).toBe(backend);
     } finally {
       setBackend(prev);
     }

@@ -4,7 +4,7 @@
  * is compiled once per process and the runtime (memory, helper thread) starts on the first matmul.
  * Not here: the kernels (assembly/), the runtime (runtime.ts).
  */
-import { type Backend, jsBackend, registerBackend } from "../backend.js";
+import { type Backend, jsBackend } from "../backend.js";
 import { ConfigError } from "../errors.js";
 import type { MatmulArgs } from "../kernels/matmul.js";
 import type { BackendCost } from "../plan.js";
@@ -79,8 +79,6 @@ export const wasm = defineStrategy({
   plan: (p, o) => ({ ...p, backend: wasmCost(o.threads) }),
   exec: (o) => {
     const backend = wasmBackend(o.threads);
-    // Selectable by name too (`setBackend("WASM")`); the last one made wins.
-    registerBackend(backend);
     return { backend };
   },
 });

@@ -13,6 +13,7 @@ import {
 } from "@tradeoffs/core-tensor";
 import { type Estimate, estimate } from "../estimator.js";
 import { getPreset, type PresetName } from "../presets.js";
+import { filled } from "../registry.js";
 import { Transformer, type WeightMap } from "../transformer.js";
 
 export interface RunSpec {
@@ -45,6 +46,8 @@ export function measured<T>(
       `'${spec.model}' is estimate-only; measured runs need tiny or small (use estimate())`,
     );
   }
+  // The estimate sizes exactly what runs: the configuration as the model fills it (backend included).
+  const config = filled(spec.config);
   const ledger = new MemoryLedger({ name: `${spec.config.label}/${workload.kind}` });
   const result = withLedger(ledger, () => {
     const model = Transformer.create(spec.model, spec.config, {
@@ -70,7 +73,7 @@ export function measured<T>(
     ...result,
     peak,
     peakTotal: snap.peakTotal,
-    estimate: estimate(spec.model, spec.config, workload),
+    estimate: estimate(spec.model, config, workload),
   };
 }
 
