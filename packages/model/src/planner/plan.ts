@@ -1,0 +1,322 @@
+/**
+ * `planCluster`: size a model + configuration on N devices of a hardware preset. With tp/pp/dp
+ * given, one layout is evaluated; without, every layout is searched and ranked. The result is the
+ * JSON the `compare plan` command prints (stable field names; README "Plan for many GPUs").
+ */
+import { type ArchSpec, type Configuration, ValueError } from "@tradeoffs/core-tensor";
+import type { PresetName } from "../presets.js";
+import type { Recompute } from "./activations.js";
+import type { CommItem } from "./comm.js";
+import {
+  type Convention,
+  type DeepSpeedFigures,
+  type EvalOptions,
+  type Evaluation,
+  evaluateLayout,
+} from "./evaluate.js";
+import { type DeviceSpec, type Efficiency, getDevice, type Precision } from "./hardware.js";
+import { checkLayout, type Layout, type Offload, type PlanWorkload, type ZeroStage } from "./layout.js";
+import type { OverheadOptions, PlanWorkloadSpec } from "./memory.js";
+import { modelFacts } from "./model-facts.js";
+import { searchLayouts, smallestFit } from "./search.js";
+
+export interface PlanRequest {
+  readonly model: PresetName | ArchSpec;
+  readonly config: Configuration;
+  /** A preset name (`h100-80gb`, `mi300x`, `local`, ...) or a device spec (`deviceFromJson`). */
+  readonly hardware: string | DeviceSpec;
+  readonly devices: number;
+  /** Default `infer`. */
+  readonly workload?: PlanWorkload;
+  /** Prompt (infer, serve) or sequence (train) length; default 2048. */
+  readonly seq?: number;
+  /** Tokens generated (infer, serve); default 128 (0 for train). */
+  readonly generate?: number;
+  /** Sequences: global batch (train; default devices × micro-batch) or decoded together (infer/serve; default 1). */
+  readonly batch?: number;
+  /** Sequences per micro-batch (train); default 1. */
+  readonly microBatch?: number;
+  readonly tp?: number;
+  readonly pp?: number;
+  readonly dp?: number;
+  readonly zero?: ZeroStage;
+  readonly offload?: Offload;
+  /** Sequence parallelism with tp > 1; default on for training. */
+  readonly sp?: boolean;
+  /** Default `full` when the configuration checkpoints layers, else `none`. */
+  readonly recompute?: Recompute;
+  /** Dropout masks in activations (GPT-3 style); default false (Llama has none). */
+  readonly dropout?: boolean;
+  /** Default `bf16`. */
+  readonly precision?: Precision;
+  readonly efficiency?: Partial<Efficiency> | undefined;
+  readonly overhead?: OverheadOptions | undefined;
+  /** Default 0.05. */
+  readonly headroom?: number;
+  /** vLLM gpu_memory_utilization; default 0.9. */
+  readonly utilization?: number;
+  /** Default `tradeoffs`; `deepspeed` reproduces DeepSpeed's model-state estimators. */
+  readonly convention?: Convention;
+  /** DeepSpeed convention: zero.Init (default true). */
+  readonly zeroInit?: boolean;
+}
+
+/** One evaluated layout, as JSON. */
+export interface PlanCandidate {
+  readonly layout: Layout;
+  readonly perDeviceTotal: number;
+  readonly fits: boolean;
+  readonly time: {
+    readonly prefillMs: number;
+    readonly decodeMsPerToken: number;
+    readonly trainStepMs: number;
+    readonly commMs: number;
+  };
+  readonly kvCapacityTokens: number | null;
+  readonly maxConcurrentSequences: number | null;
+}
+
+export interface ClusterPlan {
+  readonly model: string;
+  readonly config: string;
+  readonly hardware: string;
+  readonly devices: number;
+  readonly convention: Convention;
+  readonly workload: PlanWorkloadSpec;
+  readonly layout: Layout;
+  readonly perDevice: {
+    readonly stage: number;
+    readonly layers: number;
+    readonly bytes: {
+      readonly weights: number;
+      readonly adapters: number;
+      readonly kv: number;
+      readonly act: number;
+      readonly grad: number;
+      readonly optim: number;
+      readonly tmp: number;
+      readonly overhead: number;
+    };
+    readonly overhead: {
+      readonly context: number;
+      readonly fragmentation: number;
+      readonly commBuffers: number;
+    };
+    readonly total: number;
+    readonly capacity: number;
+    /** capacity × (1 − headroom). */
+    readonly usable: number;
+    readonly fits: boolean;
+  };
+  /** Host memory per device (offload), and per node. */
+  readonly cpuBytes: number;
+  readonly cpuBytesPerNode: number;
+  readonly kvCapacityTokens: number | null;
+  readonly kvBlocks: number | null;
+  readonly maxConcurrentSequences: number | null;
+  /** Largest batch (micro-batch for train, sequences otherwise) and sequence length that fit this layout. */
+  readonly maxBatch: number;
+  readonly maxSeq: number;
+  readonly time: {
+    readonly prefillMs: number;
+    readonly decodeMsPerToken: number;
+    readonly trainStepMs: number;
+    readonly commMs: number;
+    readonly bound: "compute" | "memory";
+    readonly expertsRead: number;
+    readonly decodeBytesPerToken: number;
+  };
+  readonly comm: readonly CommItem[];
+  readonly deepspeed: DeepSpeedFigures | null;
+  readonly candidates: readonly PlanCandidate[];
+  /** The smallest device count with a layout that fits, and that layout. */
+  readonly smallestFit: { readonly devices: number; readonly layout: Layout } | null;
+  readonly notes: readonly string[];
+}
+
+const candidate = (e: Evaluation): PlanCandidate => ({
+  layout: e.layout,
+  perDeviceTotal: e.memory.total,
+  fits: e.fits,
+  time: {
+    prefillMs: e.time.prefillMs,
+    decodeMsPerToken: e.time.decodeMsPerToken,
+    trainStepMs: e.time.trainStepMs,
+    commMs: e.time.commMs,
+  },
+  kvCapacityTokens: e.serve ? e.serve.tokens * e.layout.dp : null,
+  maxConcurrentSequences: e.serve ? e.serve.maxConcurrentSequences : null,
+});
+
+/** Largest n in [1, hi] with ok(n) (ok monotone decreasing); 0 when even 1 fails. */
+export function largestFitting(ok: (n: number) => boolean, hi: number): number {
+  if (!ok(1)) return 0;
+  let lo = 1;
+  let step = 2;
+  while (step <= hi && ok(step)) {
+    lo = step;
+    step *= 2;
+  }
+  let top = Math.min(step, hi + 1); // ok(lo) holds; ok(top) fails or top is past hi
+  while (top - lo > 1) {
+    const mid = Math.floor((lo + top) / 2);
+    if (ok(mid)) lo = mid;
+    else top = mid;
+  }
+  return lo;
+}
+
+function positiveInt(name: string, v: number | undefined): void {
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+    throw new ValueError(`${name} ${v}: must be a positive integer`, { [name]: v });
+}
+
+/** Plan a model + configuration on `devices` devices. Throws `ValueError` on bad input (one line). */
+export function planCluster(req: PlanRequest): ClusterPlan {
+  for (const k of ["devices", "seq", "batch", "microBatch", "tp", "pp", "dp"] as const)
+    positiveInt(k, req[k]);
+  if (req.generate !== undefined && !(Number.isInteger(req.generate) && req.generate >= 0))
+    throw new ValueError(`generate ${req.generate}: must be a non-negative integer`);
+  const device = typeof req.hardware === "string" ? getDevice(req.hardware) : req.hardware;
+  const f = modelFacts(req.model, req.config);
+  const kind = req.workload ?? "infer";
+  const microBatch = req.microBatch ?? 1;
+  const n = req.devices;
+  const w: PlanWorkloadSpec = {
+    kind,
+    batch: req.batch ?? (kind === "train" ? n * microBatch : 1),
+    seq: req.seq ?? 2048,
+    generate: kind === "train" ? 0 : (req.generate ?? 128),
+    microBatch,
+  };
+  const o: EvalOptions = {
+    recompute: req.recompute ?? (f.checkpointed ? "full" : "none"),
+    dropout: req.dropout ?? false,
+    precision: req.precision ?? "bf16",
+    efficiency: req.efficiency,
+    overhead: req.overhead,
+    headroom: req.headroom ?? 0.05,
+    utilization: req.utilization ?? 0.9,
+    convention: req.convention ?? "tradeoffs",
+    zeroInit: req.zeroInit ?? true,
+  };
+  if (o.convention === "deepspeed" && kind !== "train")
+    throw new ValueError("--convention deepspeed sizes training model states; use --workload train");
+  const deepspeed = o.convention === "deepspeed";
+  const given = req.tp !== undefined || req.pp !== undefined || req.dp !== undefined;
+  const fixedRest = {
+    zero: req.zero,
+    offload: req.offload,
+    sp: req.sp,
+    ...(deepspeed ? { tp: 1, pp: 1 } : {}),
+  };
+  let chosen: Evaluation;
+  let ranked: Evaluation[];
+  if (given || deepspeed) {
+    // Unset degrees are 1, except that data parallelism takes the devices left over (or, when only
+    // dp is set, tensor parallelism does).
+    const pp = req.pp ?? 1;
+    const tp = req.tp ?? (req.dp !== undefined && !deepspeed ? n / (pp * req.dp) : 1);
+    const layout: Layout = {
+      tp,
+      pp,
+      dp: req.dp ?? n / (tp * pp),
+      zero: req.zero ?? (deepspeed ? 2 : 0),
+      offload: req.offload ?? "none",
+      sp: tp > 1 && (req.sp ?? kind === "train"),
+    };
+    checkLayout(layout, f.arch, n, kind);
+    chosen = evaluateLayout(f, layout, device, n, w, o);
+    ranked = [chosen];
+  } else {
+    ranked = searchLayouts(f, device, n, w, o, fixedRest);
+    const best = ranked[0];
+    if (!best) throw new ValueError(`no valid layout of ${n} devices for ${f.arch.name}; try another --gpus`);
+    chosen = best;
+  }
+  const small = smallestFit(
+    f,
+    device,
+    w,
+    o,
+    fixedRest,
+    kind === "train" && req.batch === undefined ? microBatch : undefined,
+  );
+  const L = chosen.layout;
+  const fitsWith = (ws: PlanWorkloadSpec) => evaluateLayout(f, L, device, n, ws, o).fits;
+  const maxBatch = deepspeed
+    ? 0
+    : kind === "serve"
+      ? (chosen.serve?.maxConcurrentSequences ?? 0)
+      : kind === "train"
+        ? largestFitting(
+            (b) => fitsWith({ ...w, microBatch: b, batch: Math.max(w.batch, b * L.dp) }),
+            1 << 16,
+          )
+        : largestFitting((b) => fitsWith({ ...w, batch: b }), 1 << 20);
+  const maxSeq = deepspeed
+    ? 0
+    : kind === "serve"
+      ? (chosen.serve?.tokens ?? 0)
+      : largestFitting((s) => fitsWith({ ...w, seq: s }), 1 << 24);
+  const m = chosen.memory;
+  const overheadSum = m.overhead.context + m.overhead.fragmentation + m.overhead.commBuffers;
+  const notes: string[] = [];
+  if (f.arch.kvHeads < L.tp)
+    notes.push(
+      `${f.arch.kvHeads} KV heads < tp ${L.tp}: each KV head is replicated on ${L.tp / f.arch.kvHeads} devices (as vLLM does)`,
+    );
+  if (f.arch.layers % L.pp !== 0)
+    notes.push(`${f.arch.layers} layers do not split evenly over pp ${L.pp}: the first stages take one more`);
+  if (f.arch.experts > 1) notes.push("experts are split by tensor parallelism (no expert parallelism)");
+  if (kind === "train") notes.push("step time adds communication to compute (no overlap): an upper bound");
+  if (deepspeed)
+    notes.push(
+      "DeepSpeed convention: model states only (no activations, no overhead); cpu is per node with its buffer factor 1.5",
+    );
+  if (device.unified && L.offload !== "none") notes.push("unified memory: offload moves nothing");
+  return {
+    model: f.arch.name,
+    config: f.label,
+    hardware: device.name,
+    devices: n,
+    convention: o.convention,
+    workload: w,
+    layout: L,
+    perDevice: {
+      stage: m.stage,
+      layers: m.layers,
+      bytes: { ...m.bytes, overhead: overheadSum },
+      overhead: m.overhead,
+      total: m.total,
+      capacity: chosen.capacity,
+      usable: chosen.usable,
+      fits: chosen.fits,
+    },
+    cpuBytes: m.cpuBytes,
+    cpuBytesPerNode: chosen.deepspeed
+      ? chosen.deepspeed.cpuBytesPerNode
+      : m.cpuBytes * Math.min(n, device.gpusPerNode),
+    kvCapacityTokens: chosen.serve ? chosen.serve.tokens * L.dp : null,
+    kvBlocks: chosen.serve ? chosen.serve.blocks : null,
+    maxConcurrentSequences: chosen.serve ? chosen.serve.maxConcurrentSequences : null,
+    maxBatch,
+    maxSeq,
+    time: {
+      prefillMs: chosen.time.prefillMs,
+      decodeMsPerToken: chosen.time.decodeMsPerToken,
+      trainStepMs: chosen.time.trainStepMs,
+      commMs: chosen.time.commMs,
+      bound: chosen.time.bound,
+      expertsRead: chosen.time.expertsRead,
+      decodeBytesPerToken: chosen.time.decodeBytesPerToken,
+    },
+    comm: chosen.time.comm,
+    deepspeed: chosen.deepspeed,
+    candidates: ranked.map(candidate),
+    smallestFit: small
+      ? { devices: small.layout.tp * small.layout.pp * small.layout.dp, layout: small.layout }
+      : null,
+    notes,
+  };
+}
