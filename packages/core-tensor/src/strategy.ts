@@ -455,7 +455,10 @@ export interface CompositionRule {
   check(strategies: readonly Strategy[]): string[];
 }
 
-/** Built-in rules; packages may pass more to `compose` via `rules`. */
+/**
+ * Built-in rules over a composition. A strategy's own rules already ran when its factory built it
+ * (an invalid strategy never exists); rules needing the model run in `Configuration.check`.
+ */
 export const compositionRules: readonly CompositionRule[] = [
   {
     name: "one-strategy-per-slot",
@@ -471,10 +474,6 @@ export const compositionRules: readonly CompositionRule[] = [
       }
       return problems;
     },
-  },
-  {
-    name: "strategy-own-rules",
-    check: (ss) => ss.flatMap((s) => s.check({})),
   },
 ];
 

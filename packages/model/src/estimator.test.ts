@@ -104,3 +104,33 @@ describe("estimator: FLOPs and bytes moved from the strategies' cost hooks", () 
     expect(at("Flash[block=100000]").bytes.tmp).toBeLessThan(16 * 2 ** 20);
   });
 });
+
+describe("estimator: sliding-window attention", () => {
+  it("mistral-7b at 32K tokens holds 4,096 tokens of KV (a rolling buffer), and decode reads only those", () => {
+    const long = estimate("mistral-7b", parse("Baseline"), {
+      kind: "infer",
+      batch: 1,
+      seq: 32768,
+      generate: 0,
+    });
+    const short = estimate("mistral-7b", parse("Baseline"), {
+      kind: "infer",
+      batch: 1,
+      seq: 4096,
+      generate: 0,
+    });
+    // 2 (K and V) · 32 layers · 8 KV heads · 128 dims · 2 bytes per token
+    expect(long.bytes.kv).toBe(4096 * 2 * 32 * 8 * 128 * 2);
+    expect(long.bytes.kv).toBe(short.bytes.kv);
+    expect(long.notes.some((n) => n.includes("rolling buffer of the last 4096 tokens"))).toBe(true);
+    expect(long.bytesMoved.decodePerToken).toBe(short.bytesMoved.decodePerToken);
+    // Paged blocks round the window's tokens, not the sequence's.
+    const paged = estimate("mistral-7b", parse("Paged[block=1000]"), {
+      kind: "infer",
+      batch: 1,
+      seq: 32768,
+      generate: 0,
+    });
+    expect(paged.bytes.kv).toBe(5000 * 2 * 32 * 8 * 128 * 2);
+  });
+});

@@ -16,6 +16,7 @@ import {
   type Strategy,
   type WorkloadSpec,
 } from "@tradeoffs/core-tensor";
+import { checkEstimateInput } from "./estimate-input.js";
 import { headActBytes, layerActElements, layerTmpElements, linearsTrainable } from "./layer-tensors.js";
 import { basePlan, type PlanOptions } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
@@ -195,6 +196,7 @@ export function estimate(
 export function estimatePlan(plan: Plan, label: string): Estimate {
   const arch = plan.arch;
   const w = plan.workload;
+  checkEstimateInput(arch, w);
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, layers: L, vocab: V } = arch;
   const bb = plan.baseBytes;
   const params = countParams(plan);
@@ -216,9 +218,15 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     tmp: true,
   };
 
-  // KV cache: each sequence holds the tokens the kv-memory strategy reserves for prompt + generate.
+  // KV cache: each sequence holds the tokens the kv-memory strategy reserves for prompt + generate;
+  // with sliding-window attention a rolling buffer keeps only the last `window` of them (Mistral).
   const kvBytesPerToken = L * Hkv * 2 * (D * plan.kv.bytesPerElement + plan.kv.scaleBytesPerVector);
-  const kv = train ? 0 : B * plan.kv.reservedTokens(w.seq + w.generate) * kvBytesPerToken;
+  const cached = (tokens: number) => Math.min(tokens, arch.window ?? Number.POSITIVE_INFINITY);
+  const kv = train ? 0 : B * plan.kv.reservedTokens(cached(w.seq + w.generate)) * kvBytesPerToken;
+  if (!train && cached(w.seq + w.generate) < w.seq + w.generate)
+    notes.push(
+      `kv: sliding-window attention keeps a rolling buffer of the last ${arch.window} tokens per sequence`,
+    );
 
   // Activations saved for backward, and the checkpoint segments the model would run for them.
   const layerAct = layerActElements(plan, B, T) * bb;
@@ -309,7 +317,7 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   const recompute = segments.flat().length / L;
   const trainStep = prefill * (3 + recompute);
   const weightRead = weights + adapters;
-  const kvPerToken = B * ctx * kvBytesPerToken;
+  const kvPerToken = B * cached(ctx) * kvBytesPerToken;
 
   const bytes = { weights, adapters, kv, act, grad: gradBytes, optim, tmp } as Record<Category, number>;
   return {

@@ -14,6 +14,13 @@ export {
 } from "./checkpoint-file.js";
 export { type Corpus, corpusFor, detokenizeBrown, loadCorpus, unigramLoss } from "./corpus.js";
 export {
+  ARCH_LIMITS,
+  archProblems,
+  checkEstimateInput,
+  MAX_WORKLOAD_TOKENS,
+  workloadProblems,
+} from "./estimate-input.js";
+export {
   countParams,
   type Estimate,
   type EstimateOptions,
