@@ -10,14 +10,20 @@ import { tensor } from "../tensor.js";
 import { readNpy, writeNpy } from "./npy.js";
 
 const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => Number.parseInt(b, 16)));
-const header = (h: string) => {
-  const body = `${h}\n`;
-  const out = new Uint8Array(10 + body.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
-  new DataView(out.buffer).setUint16(8, body.length, true);
-  for (let i = 0; i < body.length; i++) out[10 + i] = body.charCodeAt(i);
+/** A file with header text `h` (a newline appended), format version `major`.0, then `data`. */
+const header = (h: string, major: 1 | 2 | 3 = 1, data: number[] = []) => {
+  const body = new TextEncoder().encode(`${h}\n`);
+  const start = major === 1 ? 10 : 12;
+  const out = new Uint8Array(start + body.length + data.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, major, 0], 0);
+  if (major === 1) new DataView(out.buffer).setUint16(8, body.length, true);
+  else new DataView(out.buffer).setUint32(8, body.length, true);
+  out.set(body, start);
+  out.set(data, start + body.length);
   return out;
 };
+/** int32 [1, 2] little-endian. */
+const I32_1_2 = [1, 0, 0, 0, 2, 0, 0, 0];
 const pad = (n: number) => " ".repeat(n);
 
 /** np.save(np.arange(6, dtype='<f4').reshape(2, 3)) */
@@ -74,7 +80,12 @@ describe("npy", () => {
         ["bad magic", Uint8Array.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x58, 1, 0, 0, 0]), /magic/],
         ["truncated data", good.subarray(0, good.length - 3), /data holds 21 bytes.*needs 24/],
         ["header past end", good.subarray(0, 60), /header length 118 runs past the end/],
-        ["version", Uint8Array.from([...good.subarray(0, 6), 9, 0, 0, 0]), /unsupported format version 9/],
+        ["version", Uint8Array.from([...good.subarray(0, 6), 9, 0, 0, 0]), /unsupported format version 9.0/],
+        [
+          "minor version",
+          Uint8Array.from([...good.subarray(0, 6), 1, 1, ...good.subarray(8)]),
+          /version 1.1/,
+        ],
         ["not a dict", header(`{'descr': '<f4'}`), /not a dict with descr/],
         ["fortran", header(`{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }`), /Fortran-order/],
         [
@@ -85,7 +96,12 @@ describe("npy", () => {
         [
           "dimension",
           header(`{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }`),
-          /bad dimension 'x'/,
+          /unknown name 'x' at character 54/,
+        ],
+        [
+          "negative dimension",
+          header(`{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }`),
+          /bad dimension '-1'/,
         ],
         [
           "huge shape",
@@ -105,6 +121,80 @@ describe("npy", () => {
       }
       expect(L.live()).toBe(0);
       expect(L.allocations).toBe(0);
+    });
+  });
+
+  it("reads the header as NumPy does: Python literal syntax, last duplicate key wins, exactly three keys", () => {
+    // Each accepted header below loads in NumPy 2.4 (`np.load`) as int32 [1, 2]; each rejected one
+    // raises ValueError there too (checked by hand).
+    withLedger(new MemoryLedger(), () => {
+      for (const h of [
+        `{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'descr': '<i4', }`,
+        `{'descr': '<i4', 'fortran_order': True, 'shape': (2,), 'fortran_order': False}`,
+        `{'descr': '<i4', 'fortran_order': False, 'shape': (2L,)}`,
+        `{'descr': '<i4', 'fortran_order': False, 'shape': (0x2,)} # a comment`,
+        `{"descr": u'<i4', 'fortran_order': False, 'shape': (\n  +2 ,\n)}`,
+        `{'descr': '<\x694', 'fortran_order': False, 'shape': (2,)}`,
+      ]) {
+        const t = readNpy(header(h, 1, I32_1_2));
+        expect([t.dtype, t.shape, t.toArray()], h).toEqual(["i32", [2], [1, 2]]);
+      }
+      const v3 = readNpy(header(`{'descr': '<i4', 'fortran_order': False, 'shape': (2,)}`, 3, I32_1_2));
+      expect(v3.toArray()).toEqual([1, 2]);
+      // Python 2 longs are a version 1.0/2.0 leniency only.
+      expect(() =>
+        readNpy(header(`{'descr': '<i4', 'fortran_order': False, 'shape': (2L,)}`, 3, I32_1_2)),
+      ).toThrow(/'2L' is not an integer/);
+      for (const [h, msg] of [
+        [`{'descr': '<i4', 'fortran_order': False, 'shape': (2)}`, /shape must be a tuple.*got 2/],
+        [`{'descr': '<i4', 'fortran_order': False, 'shape': [2]}`, /shape must be a tuple.*got list/],
+        [`{'descr': '<i4', 'fortran_order': False, 'shape': (2,), 'x': 1}`, /no other keys.*'x'/],
+        [`{'descr': '<i4', 'fortran_order': 0, 'shape': (2,)}`, /fortran_order must be True or False/],
+        [`{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (2,)}`, /structured dtypes/],
+        [`{'descr': 'constructor', 'fortran_order': False, 'shape': (2,)}`, /'constructor' is not supported/],
+        [`{'descr': '<i4', 'fortran_order': False, 'shape': (2,)} {}`, /text after the header dict/],
+        [`{'descr': '<i4' 'fortran_order': False, 'shape': (2,)}`, /expected ',' or '}'/],
+        [`{'descr' '<i4', 'fortran_order': False, 'shape': (2,)}`, /expected ':'/],
+        [`{'descr': '<i4', 'fortran_order': False, 'shape': (2,,)}`, /unexpected ','/],
+        [`{'descr': '<i4', 'fortran_order': False, 'shape': (02,)}`, /'02' is not an integer/],
+        [`{'descr': '<i4', 'fortran_order': False, 'shape': (2,)`, /unexpected end|expected ','/],
+        [`{'descr': '<i4`, /unterminated string/],
+        [`${"(".repeat(5000)}`, /nesting deeper than 32/],
+      ] as const) {
+        expect(() => readNpy(header(h, 2, I32_1_2)), h).toThrow(msg);
+      }
+    });
+  });
+
+  it("parses in linear time and caps the header at NumPy's 10000 bytes", () => {
+    // Before: regexes rescanned the header from every "'shape': (", so a 200 KB header took ~10 s.
+    const crafted = (n: number, major: 1 | 2) => {
+      const unit = "'shape': (";
+      return header(`{'descr': '<f4', ${unit.repeat(Math.floor(n / unit.length))}`, major);
+    };
+    withLedger(new MemoryLedger(), () => {
+      let t0 = performance.now();
+      expect(() => readNpy(crafted(800_000, 2))).toThrow(/header length 800\d+ exceeds the 10000-byte limit/);
+      expect(() => readNpy(crafted(65_000, 1))).toThrow(/exceeds the 10000-byte limit/);
+      expect(performance.now() - t0).toBeLessThan(500);
+      // The worst shapes that fit under the cap still parse (and fail) at once.
+      for (const h of [
+        crafted(9_900, 2),
+        header(`{'descr': '${"x".repeat(9_900)}`, 2),
+        header(`${"[".repeat(30)}${"1,".repeat(4_900)}`, 2),
+        header(`{'descr': '<f4', 'fortran_order': False, 'shape': (${"9".repeat(9_900)},)}`, 2),
+      ]) {
+        t0 = performance.now();
+        expect(() => readNpy(h)).toThrow(FormatError);
+        expect(performance.now() - t0).toBeLessThan(200);
+      }
+      // A valid header padded to just under the cap (NumPy pads with spaces) reads fine.
+      const padded = header(
+        `{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }${pad(9_900)}`,
+        2,
+        I32_1_2,
+      );
+      expect(readNpy(padded).toArray()).toEqual([1, 2]);
     });
   });
 });

@@ -1,10 +1,12 @@
 /**
  * NumPy `.npy` (format versions 1.0–3.0, C order, little-endian) to and from tensors. Parsing is
- * bounds-checked; malformed input raises a `FormatError` naming the offending part.
+ * bounds-checked and linear in the (capped) header length; malformed input raises a `FormatError`
+ * naming the offending part. The header dict itself is read by `npy-header.ts`.
  */
 import { type DType, dtypeTraits } from "../dtype.js";
 import { FormatError } from "../errors.js";
 import { empty, shapeSize, type Tensor, type TensorOptions } from "../tensor.js";
+import { NPY_MAX_HEADER_BYTES, parseNpyHeader } from "./npy-header.js";
 
 const DESCR: Record<string, DType> = {
   "<f4": "f32",
@@ -24,8 +26,18 @@ export function readNpy(bytes: Uint8Array, options: TensorOptions = {}): Tensor 
     throw new FormatError("npy", "missing the \\x93NUMPY magic; not a .npy file");
   }
   const major = bytes[6]!;
-  if (major < 1 || major > 3)
-    throw new FormatError("npy", `unsupported format version ${major}.${bytes[7]}`, { major });
+  const minor = bytes[7]!;
+  // NumPy reads exactly versions 1.0, 2.0 and 3.0 (numpy/lib/_format_impl.py, _header_size_info).
+  if (major < 1 || major > 3 || minor !== 0) {
+    throw new FormatError(
+      "npy",
+      `unsupported format version ${major}.${minor}; NumPy writes 1.0, 2.0 or 3.0`,
+      {
+        major,
+        minor,
+      },
+    );
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = major === 1 ? dv.getUint16(8, true) : bytes.length >= 12 ? dv.getUint32(8, true) : -1;
   const headerStart = major === 1 ? 10 : 12;
@@ -35,38 +47,35 @@ export function readNpy(bytes: Uint8Array, options: TensorOptions = {}): Tensor 
       `header length ${headerLen} runs past the end of the ${bytes.length}-byte file`,
     );
   }
-  const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(
-    bytes.subarray(headerStart, headerStart + headerLen),
-  );
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+  if (headerLen > NPY_MAX_HEADER_BYTES) {
     throw new FormatError(
       "npy",
-      `header is not a dict with descr, fortran_order and shape: ${header.trim()}`,
+      `header length ${headerLen} exceeds the ${NPY_MAX_HEADER_BYTES}-byte limit NumPy also applies; re-save the array with numpy.save`,
+      { headerLen },
     );
   }
-  if (fortran === "True")
-    throw new FormatError("npy", "Fortran-order arrays are not supported; save with C order");
-  const dtype = DESCR[descr];
+  const raw = bytes.subarray(headerStart, headerStart + headerLen);
+  let text: string;
+  if (major === 3) {
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(raw);
+    } catch {
+      throw new FormatError("npy", "a version 3.0 header must be UTF-8; re-save the array with numpy.save");
+    }
+  } else {
+    // Latin-1 byte for byte (TextDecoder's "latin1" is windows-1252, which remaps 0x80-0x9f).
+    text = String.fromCharCode(...raw);
+  }
+  const { descr, fortranOrder, shape } = parseNpyHeader(text, major < 3);
+  if (fortranOrder) throw new FormatError("npy", "Fortran-order arrays are not supported; save with C order");
+  const dtype = Object.hasOwn(DESCR, descr) ? DESCR[descr] : undefined;
   if (!dtype) {
     throw new FormatError(
       "npy",
-      `dtype '${descr}' is not supported; use one of ${Object.keys(DESCR).join(", ")}`,
+      `dtype '${descr.length > 40 ? `${descr.slice(0, 40)}…` : descr}' is not supported; use one of ${Object.keys(DESCR).join(", ")}`,
       { descr },
     );
   }
-  const shape = shapeText
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "")
-    .map((s) => {
-      const n = Number(s.replace(/L$/, ""));
-      if (!(Number.isInteger(n) && n >= 0))
-        throw new FormatError("npy", `bad dimension '${s}' in shape (${shapeText})`);
-      return n;
-    });
   const dataStart = headerStart + headerLen;
   // Check the size before allocating: a corrupt shape must not become a huge allocation.
   const need = shapeSize(shape) * dtypeTraits(dtype).bytesPerBlock;
