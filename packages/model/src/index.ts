@@ -118,6 +118,17 @@ export {
 } from "./transformer.js";
 export { type Measured, measured, median, type RunSpec } from "./workloads/common.js";
 export { type InferOptions, type InferResult, prompts, runInfer } from "./workloads/infer.js";
+export {
+  type InferSamples,
+  interleaved,
+  isUnstable,
+  mergeInfer,
+  mergeTrain,
+  type Spread,
+  spreadOf,
+  type TrainSamples,
+  UNSTABLE_SPREAD,
+} from "./workloads/repeat.js";
 export { type QualityOptions, type QualityResult, runQuality } from "./workloads/quality.js";
 export {
   runServe,

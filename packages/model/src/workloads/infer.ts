@@ -5,6 +5,7 @@
 import { noGrad } from "@tradeoffs/core-tensor";
 import { corpusFor } from "../corpus.js";
 import { type Measured, measured, type RunSpec } from "./common.js";
+import type { InferSamples } from "./repeat.js";
 
 export interface InferOptions {
   readonly batch?: number;
@@ -24,6 +25,8 @@ export interface InferResult extends Measured {
   readonly decodeTokensPerSec: number;
   /** Greedy tokens of the first sequence (for equality checks across configurations). */
   readonly tokens: readonly number[];
+  /** Every run's times when the result merges repeated runs (`mergeInfer`); times above are medians. */
+  readonly samples?: InferSamples;
 }
 
 /** Prompts: the first B·P bytes of evenly spaced held-out windows (folded into small vocabularies). */

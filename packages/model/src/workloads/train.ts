@@ -7,6 +7,7 @@ import { corpusFor } from "../corpus.js";
 import { AdamW } from "../optimizer.js";
 import { sampleBatch, trainStep } from "../training.js";
 import { type Measured, measured, median, type RunSpec } from "./common.js";
+import type { TrainSamples } from "./repeat.js";
 
 export interface TrainWorkloadOptions {
   readonly batch?: number;
@@ -25,6 +26,8 @@ export interface TrainResult extends Measured {
   readonly stepMs: number;
   readonly losses: readonly number[];
   readonly trainableParams: number;
+  /** Every run's step time when the result merges repeated runs (`mergeTrain`); `stepMs` is their median. */
+  readonly samples?: TrainSamples;
 }
 
 export function runTrain(spec: RunSpec, options: TrainWorkloadOptions = {}): TrainResult {
