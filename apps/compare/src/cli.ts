@@ -7,15 +7,9 @@
 import {
   ConfigError,
   type Configuration,
+  checkClaims,
   disposeWasm,
   entryName,
-  parseBytes,
-  TradeoffsError,
-  ValueError,
-  type WorkloadSpec,
-  writeFileAtomic,
-} from "@tradeoffs/core-tensor";
-import {
   estimate,
   getHardware,
   getPreset,
@@ -24,10 +18,14 @@ import {
   PRESET_NAMES,
   type PresetName,
   parse,
+  parseBytes,
   registry,
+  TradeoffsError,
+  ValueError,
+  type WorkloadSpec,
+  writeFileAtomic,
 } from "@tradeoffs/model";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { checkClaims } from "./claims.js";
 import { createProgress } from "./progress.js";
 import { compareJson, compareTable, estimateJson, estimateTable, scaleTable, serveTable } from "./render.js";
 import { renderHtmlReport } from "./report/html.js";

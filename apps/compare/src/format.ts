@@ -2,7 +2,9 @@
  * Number formatting for tables: bytes in binary units (through core-tensor's one byte formatter),
  * parameter counts in K/M/B, times in ms. Raw numbers for CSV are not formatted here.
  */
-import { formatBytes } from "@tradeoffs/core-tensor";
+import { formatBytes } from "@tradeoffs/model";
+
+export { formatCount as count, formatPercent as percent } from "@tradeoffs/model";
 
 /**
  * A byte count for a table cell: core-tensor's `formatBytes` (7.13 MiB, 129 GiB, 512 B), with "0" for
@@ -12,16 +14,6 @@ export function bytes(n: number): string {
   if (!Number.isFinite(n)) return "—";
   if (n === 0) return "0";
   return formatBytes(Math.abs(n) < 1024 ? Math.round(n) : n);
-}
-
-/** 1.87M, 68.98B, 512. */
-export function count(n: number): string {
-  const abs = Math.abs(n);
-  if (abs >= 1e12) return `${(n / 1e12).toFixed(2)}T`;
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (abs >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
-  return String(n);
 }
 
 export function ms(n: number): string {
@@ -43,8 +35,4 @@ export function pair(measured: number, estimated: number): string {
   const m = bytes(measured);
   const e = bytes(estimated);
   return m === e ? `${m} =` : `${m} / ${e}`;
-}
-
-export function percent(x: number): string {
-  return Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : "—";
 }

@@ -1,8 +1,9 @@
 /**
  * Turn compare rows and estimates into tables (text, Markdown, CSV) and JSON.
  */
-import { CATEGORIES } from "@tradeoffs/core-tensor";
+
 import type { Estimate } from "@tradeoffs/model";
+import { CATEGORIES } from "@tradeoffs/model";
 import { bytes, count, ms, pair, percent } from "./format.js";
 import type { CompareRow } from "./run.js";
 import type { Table } from "./table.js";

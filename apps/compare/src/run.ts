@@ -2,7 +2,7 @@
  * Run configurations through the measured workloads on an executable preset and collect rows.
  * No algorithm lives here: everything comes from @tradeoffs/model.
  */
-import type { Configuration } from "@tradeoffs/core-tensor";
+import type { Configuration } from "@tradeoffs/model";
 import {
   hasSmallWeights,
   type InferResult,

@@ -3,16 +3,10 @@
  * the projection of each configuration to a published model, and the data for the HTML report.
  */
 import {
+  activeBackend,
   CATEGORIES,
   ConfigError,
   type Configuration,
-  setBackend,
-  ValueError,
-  type WorkloadSpec,
-  wasmAvailable,
-  wasmUnavailableReason,
-} from "@tradeoffs/core-tensor";
-import {
   DEFAULT_SUITE,
   type Estimate,
   estimate,
@@ -21,7 +15,12 @@ import {
   type PresetName,
   parse,
   project,
+  setBackend,
   useFastestBackend,
+  ValueError,
+  type WorkloadSpec,
+  wasmAvailable,
+  wasmUnavailableReason,
 } from "@tradeoffs/model";
 import type { ScaleRow } from "./render.js";
 import type { CategoryBytes, CheckpointSchedule, ReportData, ReportRow, SweepPoint } from "./report/data.js";
@@ -162,7 +161,7 @@ export function reportData(
   const kvSweep: SweepPoint[] = [];
   const est = (c: string, w: WorkloadSpec): Estimate | null => {
     try {
-      return estimate(model, parse(c), w);
+      return estimate(model, parse(c), w, { backend: activeBackend() });
     } catch {
       return null;
     }
@@ -214,7 +213,7 @@ export function reportData(
     } catch {
       continue;
     }
-    const e = estimate(model, strategy, train(64));
+    const e = estimate(model, strategy, train(64), { backend: activeBackend() });
     const s = strategy.get("checkpoint");
     const layerAct = 1;
     const segs = s ? s.exec.segments(arch.layers, layerAct, 0) : [];

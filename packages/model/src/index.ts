@@ -5,6 +5,25 @@
  * @packageDocumentation
  */
 
+// The core-tensor pieces an application needs (configurations, categories, errors, byte sizes,
+// backends), so that an app such as the compare CLI can depend on @tradeoffs/model alone.
+export {
+  CATEGORIES,
+  type Category,
+  ConfigError,
+  type Configuration,
+  disposeWasm,
+  entryName,
+  formatBytes,
+  parseBytes,
+  setBackend,
+  TradeoffsError,
+  ValueError,
+  type WorkloadSpec,
+  wasmAvailable,
+  wasmUnavailableReason,
+  writeFileAtomic,
+} from "@tradeoffs/core-tensor";
 export {
   checkpointLedger,
   hasSmallWeights,
@@ -12,6 +31,8 @@ export {
   type SmallMeta,
   smallMeta,
 } from "./checkpoint-file.js";
+export { checkClaims } from "./claims/check.js";
+export type { ClaimResult, ClaimsOptions, Verdict } from "./claims/verdict.js";
 export { type Corpus, corpusFor, detokenizeBrown, loadCorpus, unigramLoss } from "./corpus.js";
 export {
   ARCH_LIMITS,
@@ -28,6 +49,7 @@ export {
   estimatePlan,
   type ParamCounts,
 } from "./estimator.js";
+export { formatCount, formatPercent } from "./format.js";
 export { archFromHfConfig, HF_FAMILIES, loadHfConfig } from "./hf-config.js";
 export {
   ffnActElements,
@@ -118,6 +140,7 @@ export {
 } from "./transformer.js";
 export { type Measured, measured, median, type RunSpec } from "./workloads/common.js";
 export { type InferOptions, type InferResult, prompts, runInfer } from "./workloads/infer.js";
+export { type QualityOptions, type QualityResult, runQuality } from "./workloads/quality.js";
 export {
   type InferSamples,
   interleaved,
@@ -129,7 +152,6 @@ export {
   type TrainSamples,
   UNSTABLE_SPREAD,
 } from "./workloads/repeat.js";
-export { type QualityOptions, type QualityResult, runQuality } from "./workloads/quality.js";
 export {
   runServe,
   type ServeOptions,

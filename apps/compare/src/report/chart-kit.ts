@@ -2,7 +2,7 @@
  * Pieces every chart spec shares: the loose vega-lite spec type, one colour and label per ledger
  * category, the page font and autosize wrapper, and scale/axis helpers. No chart is built here.
  */
-import type { Category } from "@tradeoffs/core-tensor";
+import type { Category } from "@tradeoffs/model";
 import { BYTE_UNITS, finitePositive } from "./units.js";
 
 /** A vega-lite spec, kept loosely typed: it is plain JSON handed to vega-embed in the page. */

@@ -3,7 +3,7 @@
  * from measured runs and estimates. Every number here came from code; the report only draws it.
  */
 
-import type { Category } from "@tradeoffs/core-tensor";
+import type { Category } from "@tradeoffs/model";
 
 /** Bytes per ledger category (the categories are core-tensor's `CATEGORIES`). */
 export type CategoryBytes = Readonly<Record<Category, number>>;

@@ -2,7 +2,7 @@
  * Units for the report's numbers: the binary byte unit an axis is drawn in, totals over the ledger
  * categories, and small numeric helpers. Text formatting of a single value lives in ../format.ts.
  */
-import { CATEGORIES } from "@tradeoffs/core-tensor";
+import { CATEGORIES } from "@tradeoffs/model";
 import type { CategoryBytes } from "./data.js";
 
 export interface ByteUnit {

@@ -3,7 +3,7 @@
  * workload (infer or train). Data comes from the report rows; nothing is computed but units.
  */
 
-import { CATEGORIES } from "@tradeoffs/core-tensor";
+import { CATEGORIES } from "@tradeoffs/model";
 import { bytes } from "../../format.js";
 import { CATEGORY_LABELS, categoryScale, top, type VegaLiteSpec } from "../chart-kit.js";
 import type { ReportRow } from "../data.js";

@@ -2,7 +2,7 @@
  * Chart: the estimator's memory by category for each configuration projected to a published
  * model (the scale model). Estimated only; nothing here is measured.
  */
-import { CATEGORIES } from "@tradeoffs/core-tensor";
+import { CATEGORIES } from "@tradeoffs/model";
 import { bytes } from "../../format.js";
 import { CATEGORY_LABELS, categoryScale, top, type VegaLiteSpec } from "../chart-kit.js";
 import type { ReportRow } from "../data.js";
