@@ -20,6 +20,7 @@ export {
   deepspeedZero3,
   largestLayerParams,
 } from "./deepspeed.js";
+export { resolveDevice } from "./device-file.js";
 export {
   CONVENTIONS,
   type Convention,

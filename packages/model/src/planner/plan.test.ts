@@ -225,3 +225,27 @@ describe("planner: DeepSpeed convention", () => {
     ).toThrow(/data parallelism only/);
   });
 });
+
+describe("planner: configuration problems and hardware files", () => {
+  it("a configuration that does not fit the architecture is one ValueError line", () => {
+    expect(() => planCluster({ ...base, config: parse("GQA[kvHeads=3]"), devices: 8 })).toThrow(/kvHeads/);
+  });
+
+  it("a hardware JSON file: read, validated, used", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { resolveDevice } = await import("./device-file.js");
+    const dir = mkdtempSync(join(tmpdir(), "plan-"));
+    const good = join(dir, "b200.json");
+    writeFileSync(
+      good,
+      JSON.stringify({ name: "b200", memoryBytes: 192e9, bandwidth: 8e12, flops: { bf16: 2.25e15 } }),
+    );
+    expect(planCluster({ ...base, hardware: resolveDevice(good), devices: 1 }).hardware).toBe("b200");
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, "{ nope");
+    expect(() => resolveDevice(bad)).toThrow(/not valid JSON/);
+    expect(() => resolveDevice(join(dir, "missing.json"))).toThrow(/cannot read hardware file/);
+  });
+});

@@ -4,7 +4,7 @@
  * JSON the `compare plan` command prints (stable field names; README "Plan for many GPUs").
  */
 import { type ArchSpec, type Configuration, ValueError } from "@tradeoffs/core-tensor";
-import type { PresetName } from "../presets.js";
+import { getPreset, type PresetName } from "../presets.js";
 import type { Recompute } from "./activations.js";
 import type { CommItem } from "./comm.js";
 import {
@@ -178,6 +178,10 @@ export function planCluster(req: PlanRequest): ClusterPlan {
   if (req.generate !== undefined && !(Number.isInteger(req.generate) && req.generate >= 0))
     throw new ValueError(`generate ${req.generate}: must be a non-negative integer`);
   const device = typeof req.hardware === "string" ? getDevice(req.hardware) : req.hardware;
+  const arch = typeof req.model === "string" ? getPreset(req.model).arch : req.model;
+  const problems = req.config.check({ arch });
+  if (problems.length > 0)
+    throw new ValueError(`${req.config.label} on ${arch.name}: ${problems.join("; ")}`, { problems });
   const f = modelFacts(req.model, req.config);
   const kind = req.workload ?? "infer";
   const microBatch = req.microBatch ?? 1;
