@@ -99,6 +99,7 @@ export {
   planCluster,
   RECOMPUTES,
   type Recompute,
+  resolveDevice,
   ZERO_STAGES,
   type ZeroStage,
 } from "./planner/index.js";
