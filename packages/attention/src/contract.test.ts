@@ -1,10 +1,13 @@
-import type { Registry } from "@tradeoffs/core-tensor";
-import { attentionContract, naiveAttention, strategyContract } from "@tradeoffs/strategy-testkit";
+import { disposeWasm, jsBackend, type Registry, wasm, wasmAvailable } from "@tradeoffs/core-tensor";
+import { attentionContract, strategyContract } from "@tradeoffs/strategy-testkit";
+import { afterAll } from "vitest";
 import { FLASH_FP32_TOL, flash } from "./flash.js";
 import { attentionStrategies } from "./registry.js";
-import { standard, standardAttention } from "./standard.js";
+import { standard } from "./standard.js";
 
 const registry: Registry = attentionStrategies;
+
+afterAll(() => disposeWasm());
 
 strategyContract(
   [standard(), flash(), flash({ block: 1 }), flash({ block: 16, blockK: 8 }), flash({ blockQ: 4 })],
@@ -13,7 +16,11 @@ strategyContract(
 );
 /** Standard's f32 GEMMs and softmax against the f64 loops of the independent oracle. */
 const STANDARD_FP32_TOL = { atol: 1e-5, rtol: 1e-5 };
-attentionContract(standard(), naiveAttention, STANDARD_FP32_TOL);
+// Every attention strategy against the testkit's independent oracle (causal and not × window and not
+// × default and explicit scale, Tq ≤ Tk), on the JS backend and, where it runs, on WASM (Flash's
+// inference path there is the backend's attention kernel).
+const backends = [jsBackend, ...(wasmAvailable() ? [wasm().exec.backend] : [])];
+attentionContract(standard(), STANDARD_FP32_TOL, { backends });
 for (const s of [flash(), flash({ block: 1 }), flash({ block: 2, blockK: 3 })]) {
-  attentionContract(s, (q, k, v, o) => standardAttention(q, k, v, o), FLASH_FP32_TOL);
+  attentionContract(s, FLASH_FP32_TOL, { backends });
 }

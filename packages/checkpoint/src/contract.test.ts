@@ -17,4 +17,7 @@ const all = [
   ckpt({ budget: 1 << 20 }),
 ];
 strategyContract(all, registry, "checkpoint");
-for (const s of all) checkpointContract(s);
+// Layers of 320 KiB saved activations and 16 KiB inputs: 16 of them hold 5 MiB, so both budgets bind
+// (4 MiB from 16 layers, 1 MiB from 4) yet stay feasible at every layer count the contract runs; an
+// infeasible budget throws and fails the contract (budget.test.ts covers that error on purpose).
+for (const s of all) checkpointContract(s, 320 << 10, 16 << 10);

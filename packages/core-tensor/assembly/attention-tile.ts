@@ -7,8 +7,10 @@ import { dot, scaleInPlace } from "./simd";
 /**
  * Update rows i < bq of O (bq×d, row stride ldo), mRow and lRow (bq f32 each) with one tile of keys.
  * q: bq×d (stride ldq); k, v: bk×d (stride ldk, ldv); s: scratch of bk f32. Query row i sits at
- * absolute position qPos0 + i and key j at kPos0 + j; key j is visible iff (!causal || kp ≤ qp) and
- * (window ≤ 0 || qp − kp < window). Start with m = −∞, l = 0, O = 0.
+ * absolute position qPos0 + i and key j at kPos0 + j. The mask rule (the one every backend applies):
+ * query row i's last visible key is hi = causal ? min(qp, kEnd) : kEnd, and key j is visible iff
+ * kp ≤ hi and (window ≤ 0 || hi − kp < window) — the window is the last `window` keys the causal
+ * rule lets the row see. Start with m = −∞, l = 0, O = 0.
  */
 export function attentionTile(
   bq: i32,
@@ -25,6 +27,7 @@ export function attentionTile(
   kPos0: i32,
   causal: i32,
   window: i32,
+  kEnd: i32,
   mRow: usize,
   lRow: usize,
   o: usize,
@@ -34,11 +37,12 @@ export function attentionTile(
   for (let i = 0; i < bq; i++) {
     const qi = q + <usize>(i * ldq * 4);
     const qp = qPos0 + i;
+    const hi = causal !== 0 ? min(qp, kEnd) : kEnd;
     let mx: f32 = -Infinity;
     for (let j = 0; j < bk; j++) {
       const kp = kPos0 + j;
       let sc: f32 = -Infinity;
-      if ((causal === 0 || kp <= qp) && (window <= 0 || qp - kp < window)) {
+      if (kp <= hi && (window <= 0 || hi - kp < window)) {
         sc = dot(qi, k + <usize>(j * ldk * 4), d) * scale;
       }
       store<f32>(s + <usize>(j * 4), sc);
@@ -85,7 +89,7 @@ export function attentionFinish(bq: i32, d: i32, lRow: usize, o: usize, ldo: i32
 /**
  * Blocked attention for query heads h0..h1−1: q [heads, tq, d], k and v [kvHeads, tk, d], o [heads,
  * tq, d] (all contiguous f32); query head h reads K/V head h / (heads / kvHeads). Query i sits at
- * position i + tk − tq (bottom-right causal alignment). Tiles of bq queries × bk keys; `scratch` holds
+ * position i + tk − tq (bottom-right causal alignment); the mask rule is attentionTile's. Tiles of bq queries × bk keys; `scratch` holds
  * (2·bq + bk) f32. Tiles wholly above the causal diagonal or outside the window are skipped.
  */
 export function attentionBlocked(
@@ -125,10 +129,13 @@ export function attentionBlocked(
       memory.fill(oh + <usize>(i0 * d * 4), 0, <usize>(rows * d * 4));
       const qFirst = i0 + shift;
       const qLast = i0 + rows - 1 + shift;
+      // The block's first row sees keys up to hiFirst: a key tile wholly before hiFirst's window is
+      // too old for every row of the block (later rows' windows end later or at the same key).
+      const hiFirst = causal !== 0 ? min(qFirst, tk - 1) : tk - 1;
       for (let j0 = 0; j0 < tk; j0 += bk) {
         const cols = min(bk, tk - j0);
         if (causal !== 0 && j0 > qLast) break; // every key of this tile is in the future
-        if (window > 0 && qFirst - (j0 + cols - 1) >= window) continue; // all keys too old
+        if (window > 0 && hiFirst - (j0 + cols - 1) >= window) continue; // all keys too old
         attentionTile(
           rows,
           cols,
@@ -144,6 +151,7 @@ export function attentionBlocked(
           j0,
           causal,
           window,
+          tk - 1,
           mRow,
           lRow,
           oh + <usize>(i0 * d * 4),

@@ -5,6 +5,8 @@
  */
 import {
   type ArchSpec,
+  type AttendOptions,
+  type Backend,
   getLedger,
   type KvCacheSpec,
   type Plan,
@@ -18,8 +20,16 @@ import {
   scope,
   type Tensor,
   tensor,
+  withBackend,
 } from "@tradeoffs/core-tensor";
 import { describe, expect, it } from "vitest";
+import { naiveAttention } from "./attention-oracle.js";
+import { exerciseExec } from "./exercise-exec.js";
+import { deepFreeze, snapshot, structuralDifferences } from "./structural.js";
+
+export { naiveAttention, oracleVisibleKeys } from "./attention-oracle.js";
+export { exerciseExec } from "./exercise-exec.js";
+export { deepFreeze, snapshot, structuralDifferences } from "./structural.js";
 
 /** A small architecture for contract tests. */
 export function sampleArch(overrides: Partial<ArchSpec> = {}): ArchSpec {
@@ -77,14 +87,6 @@ export function samplePlan(arch: ArchSpec = sampleArch()): Plan {
   };
 }
 
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === "object" && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
-}
-
 /**
  * The contract for every strategy: identity fields, frozen options, a label that parses back to
  * itself, a pure `plan()`, an executable part for its slot.
@@ -106,16 +108,16 @@ export function strategyContract(strategies: readonly Strategy[], registry: Regi
         expect(cfg.label).toBe(s.label);
         expect(cfg.strategies[0]?.options).toEqual(s.options);
       });
-      it("plans purely: the input plan is untouched and the result is deterministic", () => {
+      it("plans purely: the input plan is untouched and the result is deterministic, hooks included", () => {
         const p = deepFreeze(samplePlan());
-        const before = JSON.stringify(p);
+        const before = snapshot(p);
         const a = s.plan(p);
         const b = s.plan(p);
-        expect(JSON.stringify(p)).toBe(before);
-        expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+        expect(structuralDifferences(p, before, "input plan")).toEqual([]);
+        expect(structuralDifferences(a, b, "plan(p)")).toEqual([]);
       });
-      it("provides its slot's executable part", () => {
-        expect(s.exec).toBeTruthy();
+      it("provides a working executable part for its slot", () => {
+        expectNoLeak(() => exerciseExec(s));
       });
     });
   }
@@ -166,72 +168,52 @@ export function expectNoLeak(fn: () => void): void {
   expect(getLedger().live()).toBe(before);
 }
 
-/**
- * The attention oracle written out directly: loops, f64 softmax, bottom-right causal alignment,
- * query head h reading K/V head ⌊h / (H / Hkv)⌋. Independent of every kernel in the project.
- */
-export function naiveAttention(q: Tensor, k: Tensor, v: Tensor, o: { causal: boolean }): Tensor {
-  const [B, H, Tq, D] = q.shape as [number, number, number, number];
-  const [, Hkv, Tk] = k.shape as [number, number, number, number];
-  const qd = q.data;
-  const kd = k.data;
-  const vd = v.data;
-  const out = new Float64Array(B * H * Tq * D);
-  const scale = 1 / Math.sqrt(D);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++) {
-      const kh = Math.floor(h / (H / Hkv));
-      for (let i = 0; i < Tq; i++) {
-        const last = o.causal ? i + Tk - Tq : Tk - 1;
-        const scores: number[] = [];
-        for (let j = 0; j <= last; j++) {
-          let dot = 0;
-          for (let d = 0; d < D; d++)
-            dot += qd[((b * H + h) * Tq + i) * D + d]! * kd[((b * Hkv + kh) * Tk + j) * D + d]!;
-          scores.push(dot * scale);
-        }
-        const m = Math.max(...scores);
-        const e = scores.map((x) => Math.exp(x - m));
-        const sum = e.reduce((x, y) => x + y, 0);
-        for (let j = 0; j < e.length; j++)
-          for (let d = 0; d < D; d++)
-            out[((b * H + h) * Tq + i) * D + d]! += (e[j]! / sum) * vd[((b * Hkv + kh) * Tk + j) * D + d]!;
-      }
-    }
-  return tensor(Array.from(out), [B, H, Tq, D]);
-}
+/** The shapes attentionContract runs: [H, Hkv, Tq, Tk], MHA and grouped, square and Tq < Tk. */
+const ATTENTION_SHAPES = [
+  [2, 2, 5, 5],
+  [4, 2, 3, 7],
+  [2, 1, 1, 9],
+  [2, 2, 6, 13],
+] as const;
 
-/** Attention slot: outputs equal the oracle on random inputs (MHA and grouped heads, causal or not). */
+/**
+ * Attention slot: outputs equal `oracle` (default: the independent `naiveAttention`) on random inputs,
+ * causal and not × window and not, with the default and an explicit scale, on every backend in
+ * `backends` (run with that backend active; default: whichever is active).
+ */
 export function attentionContract(
   s: Strategy<"attention">,
-  oracle: (q: Tensor, k: Tensor, v: Tensor, o: { causal: boolean }) => Tensor,
   tol: { atol: number; rtol?: number },
+  options: {
+    readonly oracle?: (q: Tensor, k: Tensor, v: Tensor, o: AttendOptions) => Tensor;
+    readonly backends?: readonly Backend[];
+  } = {},
 ): void {
-  describe(`attention contract: ${s.label}`, () => {
-    for (const [H, Hkv, Tq, Tk, causal] of [
-      [2, 2, 5, 5, true],
-      [4, 2, 3, 7, true],
-      [2, 1, 1, 9, true],
-      [2, 2, 4, 4, false],
-    ] as const) {
-      it(`matches the oracle for H=${H} Hkv=${Hkv} Tq=${Tq} Tk=${Tk} causal=${causal}`, () => {
-        expectNoLeak(() =>
-          scope(() => {
-            const rng = new Rng(7);
-            const q = randn([2, H, Tq, 8], rng);
-            const k = randn([2, Hkv, Tk, 8], rng);
-            const v = randn([2, Hkv, Tk, 8], rng);
-            expectClose(
-              s.exec.attend(q, k, v, { causal }),
-              oracle(q, k, v, { causal }),
-              tol,
-              "attention output",
-            );
-          }),
-        );
-      });
-    }
-  });
+  const oracle = options.oracle ?? naiveAttention;
+  for (const backend of options.backends ?? [undefined]) {
+    describe(`attention contract: ${s.label}${backend ? ` on ${backend.name}` : ""}`, () => {
+      for (const [H, Hkv, Tq, Tk] of ATTENTION_SHAPES)
+        for (const causal of [true, false])
+          for (const window of [undefined, 1, 3])
+            for (const scale of [undefined, 0.7]) {
+              const o: AttendOptions = { causal, window, scale };
+              it(`matches the oracle: H=${H} Hkv=${Hkv} Tq=${Tq} Tk=${Tk} ${JSON.stringify(o)}`, () => {
+                const run = () =>
+                  expectNoLeak(() =>
+                    scope(() => {
+                      const rng = new Rng(7);
+                      const q = randn([2, H, Tq, 8], rng);
+                      const k = randn([2, Hkv, Tk, 8], rng);
+                      const v = randn([2, Hkv, Tk, 8], rng);
+                      expectClose(s.exec.attend(q, k, v, o), oracle(q, k, v, o), tol, "attention output");
+                    }),
+                  );
+                if (backend) withBackend(backend, run);
+                else run();
+              });
+            }
+    });
+  }
 }
 
 /** Weights slot: packed apply equals x · dequantize(W)ᵀ, and packing charges `weights/…`. */
@@ -336,17 +318,22 @@ export function headsContract(s: Strategy<"heads">, heads: readonly number[]): v
   });
 }
 
-/** checkpoint slot: segments are disjoint runs of consecutive layers within [0, L). */
-export function checkpointContract(s: Strategy<"checkpoint">): void {
+/**
+ * checkpoint slot: segments are disjoint runs of consecutive layers within [0, L), for L from 1 to 16
+ * layers of `layerActBytes` saved activations and `layerInputBytes` of input each. Every call must
+ * succeed: pass sizes the strategy can schedule.
+ */
+export function checkpointContract(
+  s: Strategy<"checkpoint">,
+  layerActBytes = 1 << 16,
+  layerInputBytes = 1 << 12,
+): void {
   describe(`checkpoint contract: ${s.label}`, () => {
     it("returns disjoint runs of consecutive layers", () => {
       for (const L of [1, 2, 4, 7, 16]) {
-        let segs: readonly (readonly number[])[];
-        try {
-          segs = s.exec.segments(L, 1 << 20, 1 << 16);
-        } catch {
-          continue; // infeasible budgets throw a typed error, tested by the package
-        }
+        // Sizes of a small model's layer: a strategy given these must schedule every layer count
+        // (an infeasible budget is the package's own test, with sizes chosen to be infeasible).
+        const segs = s.exec.segments(L, layerActBytes, layerInputBytes);
         const seen = new Set<number>();
         for (const seg of segs) {
           expect(seg.length).toBeGreaterThan(0);

@@ -10,7 +10,11 @@ const WASM_ATTENTION_TOL = { atol: 2e-5, rtol: 1e-4 } as const;
 
 afterAll(() => disposeWasm());
 
-/** The oracle: the full score row per query, masked, softmax in f64, weighted sum. */
+/**
+ * The oracle: the full score row per query, masked, softmax in f64, weighted sum. Mask (AttendOptions):
+ * query i's last key is hi = i + tk − tq when causal (bottom-right), else tk − 1; a window keeps only
+ * the last `window` keys up to hi.
+ */
 function naiveAttention(
   q: Float32Array,
   k: Float32Array,
@@ -23,11 +27,11 @@ function naiveAttention(
   for (let h = 0; h < heads; h++) {
     const kh = Math.floor(h / (heads / kvHeads));
     for (let i = 0; i < tq; i++) {
-      const qp = i + tk - tq;
+      const hi = o.causal ? Math.min(i + tk - tq, tk - 1) : tk - 1;
       const s = new Float64Array(tk).fill(Number.NEGATIVE_INFINITY);
       for (let j = 0; j < tk; j++) {
-        if (o.causal && j > qp) continue;
-        if (o.window > 0 && qp - j >= o.window) continue;
+        if (j > hi) continue;
+        if (o.window > 0 && hi - j >= o.window) continue;
         let dot = 0;
         for (let c = 0; c < d; c++) dot += q[(h * tq + i) * d + c]! * k[(kh * tk + j) * d + c]!;
         s[j] = dot * scale;
@@ -87,6 +91,17 @@ describe("wasm blocked attention vs the naive oracle (WASM_ATTENTION_TOL)", () =
       ),
       { numRuns: 120 },
     );
+  });
+
+  it("non-causal window: each query sees the last `window` keys (issue 14's case: [550, 550])", () => {
+    const q = new Float32Array([0, 0]);
+    const k = new Float32Array([0, 0, 0, 0]);
+    const v = new Float32Array([1, 10, 100, 1000]);
+    const out = new Float32Array(2);
+    wasmAttention(q, k, v, out, { heads: 1, kvHeads: 1, tq: 2, tk: 4, d: 1, causal: false, window: 2 });
+    expect(Array.from(out)).toEqual([550, 550]);
+    wasmAttention(q, k, v, out, { heads: 1, kvHeads: 1, tq: 2, tk: 4, d: 1, causal: true, window: 2 });
+    expect(Array.from(out)).toEqual([55, 550]);
   });
 
   it("rejects heads not divisible by kvHeads, and leaks nothing", () => {
