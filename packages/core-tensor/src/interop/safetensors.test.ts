@@ -136,6 +136,61 @@ describe("safetensors", () => {
     });
   });
 
+  it("writer and reader agree: the writer refuses up front what the reader would refuse", () => {
+    const L = new MemoryLedger();
+    withLedger(L, () => {
+      const a = tensor([1, 2]);
+      const ok = { dtype: "F32", shape: [2], data_offsets: [0, 8] };
+      const cases: [string, unknown, RegExp][] = [
+        ["number value", { n: 1 }, /__metadata__ must map strings to strings, but 'n' is a number/],
+        ["null value", { n: null }, /but 'n' is null/],
+        ["nested object", { n: { deep: "x" } }, /but 'n' is an object/],
+        ["an array", ["x"], /__metadata__ must map strings to strings, got an array/],
+        ["null", null, /__metadata__ must map strings to strings, got null/],
+      ];
+      for (const [what, metadata, msg] of cases) {
+        let fromWriter: unknown;
+        let fromReader: unknown;
+        try {
+          writeSafetensors({ a }, metadata as Record<string, string>);
+        } catch (e) {
+          fromWriter = e;
+        }
+        try {
+          readSafetensors(build({ __metadata__: metadata, a: ok }, 8));
+        } catch (e) {
+          fromReader = e;
+        }
+        expect(fromWriter, what).toBeInstanceOf(FormatError);
+        expect(fromReader, what).toBeInstanceOf(FormatError);
+        expect((fromWriter as Error).message, what).toMatch(msg);
+        expect((fromWriter as Error).message, what).toBe((fromReader as Error).message);
+      }
+      // The reserved key cannot name a tensor: the reader would take it for metadata.
+      expect(() => writeSafetensors({ __metadata__: a })).toThrow(/cannot be named '__metadata__'/);
+      expect(() => readSafetensors(build({ __metadata__: ok }, 8))).toThrow(
+        /__metadata__ must map strings to strings, but 'shape' is an array/,
+      );
+      // Names that are Object.prototype members round-trip as ordinary tensors.
+      const odd = new Map([
+        ["__proto__", a],
+        ["constructor", tensor([3])],
+        ["", tensor([4])],
+      ]);
+      const back = readSafetensors(writeSafetensors(odd, { toString: "x", __proto__x: "y" }));
+      expect([...back.tensors.keys()].sort()).toEqual(["", "__proto__", "constructor"]);
+      expect(back.tensors.get("__proto__")!.toArray()).toEqual([1, 2]);
+      expect(back.metadata).toEqual({ toString: "x", __proto__x: "y" });
+      // A dtype named like an Object.prototype member is an unknown dtype, not a crash.
+      expect(() => readSafetensors(build({ a: { ...ok, dtype: "constructor" } }, 8))).toThrow(
+        /dtype "constructor" is not one of/,
+      );
+      for (const t of back.tensors.values()) t.dispose();
+      for (const t of odd.values()) t.dispose();
+      expect(L.live()).toBe(0);
+    });
+  });
+
   it("saves atomically: no temp files left, existing file untouched when the write fails", () => {
     const dir = mkdtempSync(join(tmpdir(), "st-test-"));
     dirs.push(dir);

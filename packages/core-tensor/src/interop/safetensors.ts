@@ -20,6 +20,40 @@ const DTYPES: Record<string, DType> = {
 const NAMES: Record<DType, string> = { f32: "F32", f16: "F16", bf16: "BF16", i8: "I8", u8: "U8", i32: "I32" };
 const BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2, i8: 1, u8: 1, i32: 4 };
 
+/** Longest JSON header read or written (the Rust reference reader's limit is 100 MB). */
+const MAX_HEADER_BYTES = 100 * 2 ** 20;
+/** The header key that holds the string-to-string metadata instead of a tensor. */
+const METADATA_KEY = "__metadata__";
+
+/**
+ * Check `__metadata__` as the reader and the writer both require it: a plain (non-array) object whose
+ * every value is a string. Throws the one `FormatError` both sides raise.
+ */
+function checkMetadata(info: unknown): Record<string, string> {
+  if (info === null || typeof info !== "object" || Array.isArray(info)) {
+    throw new FormatError(
+      "safetensors",
+      `${METADATA_KEY} must map strings to strings, got ${describe(info)}`,
+    );
+  }
+  for (const [k, v] of Object.entries(info)) {
+    if (typeof v !== "string") {
+      throw new FormatError(
+        "safetensors",
+        `${METADATA_KEY} must map strings to strings, but '${k}' is ${describe(v)}; convert the value with String()`,
+        { key: k },
+      );
+    }
+  }
+  return info as Record<string, string>;
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return "an array";
+  if (v === null) return "null";
+  return typeof v === "object" || typeof v === "undefined" ? `an ${typeof v}` : `a ${typeof v}`;
+}
+
 export interface SafetensorsFile {
   readonly tensors: Map<string, Tensor>;
   readonly metadata: Readonly<Record<string, string>>;
@@ -34,7 +68,7 @@ export function readSafetensors(bytes: Uint8Array, options: TensorOptions = {}):
     );
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(dv.getBigUint64(0, true));
-  if (n > bytes.length - 8 || n > 100 * 2 ** 20) {
+  if (n > bytes.length - 8 || n > MAX_HEADER_BYTES) {
     throw new FormatError(
       "safetensors",
       `header length ${n} exceeds the file (${bytes.length} bytes) or the 100 MiB limit`,
@@ -56,30 +90,24 @@ export function readSafetensors(bytes: Uint8Array, options: TensorOptions = {}):
   const spans: [number, number, string][] = [];
   try {
     for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
-      if (name === "__metadata__") {
-        if (
-          info === null ||
-          typeof info !== "object" ||
-          Object.values(info).some((v) => typeof v !== "string")
-        ) {
-          throw new FormatError("safetensors", "__metadata__ must map strings to strings");
-        }
-        metadata = info as Record<string, string>;
+      if (name === METADATA_KEY) {
+        metadata = checkMetadata(info);
         continue;
       }
       const rec = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      const dtype = typeof rec?.dtype === "string" ? DTYPES[rec.dtype] : undefined;
+      const dtype =
+        typeof rec?.dtype === "string" && Object.hasOwn(DTYPES, rec.dtype) ? DTYPES[rec.dtype] : undefined;
       if (!dtype) {
         throw new FormatError(
           "safetensors",
-          `tensor '${name}': dtype ${JSON.stringify(rec?.dtype)} is not one of ${Object.keys(DTYPES).join(", ")}`,
+          `tensor '${clip(name)}': dtype ${clip(String(JSON.stringify(rec?.dtype)))} is not one of ${Object.keys(DTYPES).join(", ")}`,
         );
       }
       const shape = rec.shape;
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
         throw new FormatError(
           "safetensors",
-          `tensor '${name}': shape ${JSON.stringify(shape)} is not a list of non-negative integers`,
+          `tensor '${clip(name)}': shape ${clip(JSON.stringify(shape))} is not a list of non-negative integers below 2^53`,
         );
       }
       const off = rec.data_offsets;
@@ -91,21 +119,22 @@ export function readSafetensors(bytes: Uint8Array, options: TensorOptions = {}):
       ) {
         throw new FormatError(
           "safetensors",
-          `tensor '${name}': data_offsets ${JSON.stringify(off)} must be [begin, end] with begin ≤ end`,
+          `tensor '${clip(name)}': data_offsets ${clip(JSON.stringify(off))} must be [begin, end] with begin ≤ end`,
         );
       }
       const [begin, end] = off as [number, number];
       if (end > dataLen) {
         throw new FormatError(
           "safetensors",
-          `tensor '${name}': data_offsets [${begin}, ${end}] run past the ${dataLen}-byte data section`,
+          `tensor '${clip(name)}': data_offsets [${begin}, ${end}] run past the ${dataLen}-byte data section`,
         );
       }
-      const need = shapeSize(shape) * BYTES[dtype];
+      // A zero dimension makes the tensor empty whatever the others are (and avoids ∞ × 0 = NaN).
+      const need = shape.includes(0) ? 0 : shapeSize(shape) * BYTES[dtype];
       if (end - begin !== need) {
         throw new FormatError(
           "safetensors",
-          `tensor '${name}': ${end - begin} bytes for shape [${shape}] ${String(rec.dtype)}, expected ${need}`,
+          `tensor '${clip(name)}': ${end - begin} bytes for shape ${clip(JSON.stringify(shape))} ${String(rec.dtype)}, expected ${need}`,
         );
       }
       spans.push([begin, end, name]);
@@ -120,7 +149,10 @@ export function readSafetensors(bytes: Uint8Array, options: TensorOptions = {}):
     spans.sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < spans.length; i++) {
       if (spans[i]![0] < spans[i - 1]![1]) {
-        throw new FormatError("safetensors", `tensors '${spans[i - 1]![2]}' and '${spans[i]![2]}' overlap`);
+        throw new FormatError(
+          "safetensors",
+          `tensors '${clip(spans[i - 1]![2])}' and '${clip(spans[i]![2])}' overlap`,
+        );
       }
     }
   } catch (e) {
@@ -130,16 +162,28 @@ export function readSafetensors(bytes: Uint8Array, options: TensorOptions = {}):
   return { tensors, metadata: Object.freeze({ ...metadata }) };
 }
 
-/** Serialise named tensors (sorted by name) with optional string metadata. */
+/**
+ * Serialise named tensors (sorted by name) with optional string metadata. Refuses, with the
+ * `FormatError` `readSafetensors` would raise, anything it could not read back: non-string metadata
+ * values, a tensor named `__metadata__`, a header over the 100 MiB limit.
+ */
 export function writeSafetensors(
   tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
+  checkMetadata(metadata);
   const entries: [string, Tensor][] = [
     ...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors)),
   ].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  if (entries.some(([name]) => name === METADATA_KEY)) {
+    throw new FormatError(
+      "safetensors",
+      `a tensor cannot be named '${METADATA_KEY}' (the key is reserved for metadata); rename it`,
+    );
+  }
+  // A null-prototype object: a tensor named "__proto__" stays an own key of the JSON header.
+  const header: Record<string, unknown> = Object.create(null);
+  if (Object.keys(metadata).length > 0) header[METADATA_KEY] = { ...metadata };
   let offset = 0;
   for (const [name, t] of entries) {
     header[name] = { dtype: NAMES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + t.bytes] };
@@ -148,6 +192,12 @@ export function writeSafetensors(
   let json = JSON.stringify(header);
   json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const hb = new TextEncoder().encode(json);
+  if (hb.length > MAX_HEADER_BYTES) {
+    throw new FormatError(
+      "safetensors",
+      `header length ${hb.length} exceeds the 100 MiB limit readers apply; store less metadata or split the file`,
+    );
+  }
   const out = new Uint8Array(8 + hb.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
@@ -158,6 +208,10 @@ export function writeSafetensors(
     pos += t.bytes;
   }
   return out;
+}
+
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }
 
 /** Write bytes to `path` atomically: a temp file beside it, then rename. */
