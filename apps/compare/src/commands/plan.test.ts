@@ -1,0 +1,155 @@
+// The `plan` command end to end through the CLI's main(): JSON shape, exit codes, one-line errors.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { main } from "../cli.js";
+
+async function run(args: string[]) {
+  let out = "";
+  let err = "";
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
+  process.exitCode = undefined;
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+afterEach(() => {
+  process.exitCode = undefined;
+});
+
+describe("compare plan", () => {
+  it("--json has the documented stable fields", async () => {
+    const r = await run([
+      "plan",
+      "--model",
+      "llama2-70b",
+      "--config",
+      "NF4+GQA",
+      "--hardware",
+      "h100-80gb",
+      "--gpus",
+      "8",
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(Object.keys(j)).toEqual(
+      expect.arrayContaining([
+        "model",
+        "hardware",
+        "devices",
+        "layout",
+        "perDevice",
+        "cpuBytes",
+        "kvCapacityTokens",
+        "maxConcurrentSequences",
+        "time",
+        "candidates",
+      ]),
+    );
+    expect(Object.keys(j.layout).sort()).toEqual(["dp", "offload", "pp", "sp", "tp", "zero"]);
+    expect(Object.keys(j.perDevice.bytes).sort()).toEqual([
+      "act",
+      "adapters",
+      "grad",
+      "kv",
+      "optim",
+      "overhead",
+      "tmp",
+      "weights",
+    ]);
+    expect(j.perDevice.capacity).toBe(85_520_809_984);
+    expect(typeof j.perDevice.fits).toBe("boolean");
+    expect(Object.keys(j.time)).toEqual(
+      expect.arrayContaining(["prefillMs", "decodeMsPerToken", "trainStepMs", "commMs"]),
+    );
+    expect(j.devices).toBe(8);
+    expect(j.candidates.length).toBeGreaterThan(1);
+  });
+
+  it("prints tables by default, with the candidates when searching", async () => {
+    const r = await run(["plan", "--model", "llama2-70b", "--gpus", "8", "--workload", "serve"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("KV capacity");
+    expect(r.out).toContain("Layouts of 8 devices");
+  });
+
+  it("training with an explicit layout and ZeRO-3 offload", async () => {
+    const r = await run([
+      "plan",
+      "--workload",
+      "train",
+      "--gpus",
+      "16",
+      "--tp",
+      "8",
+      "--dp",
+      "2",
+      "--zero",
+      "3",
+      "--offload",
+      "optimizer",
+      "--seq",
+      "4096",
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.layout).toMatchObject({ tp: 8, pp: 1, dp: 2, zero: 3, offload: "optimizer", sp: true });
+    expect(j.perDevice.bytes.optim).toBe(0);
+    expect(j.cpuBytes).toBeGreaterThan(0);
+    expect(j.time.trainStepMs).toBeGreaterThan(0);
+  });
+
+  it("--convention deepspeed reproduces its ZeRO-3 formula", async () => {
+    const r = await run([
+      "plan",
+      "--workload",
+      "train",
+      "--gpus",
+      "8",
+      "--zero",
+      "3",
+      "--convention",
+      "deepspeed",
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.deepspeed.formula).toBe("estimate_zero3_model_states_mem_needs");
+    expect(j.perDevice.total).toBe(4 * 32000 * 8192 + Math.floor((18 * 68_976_648_192) / 8));
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    [
+      "layout product ≠ devices",
+      ["--gpus", "8", "--tp", "2", "--pp", "2", "--dp", "1"],
+      /= 4 devices, but --gpus is 8/,
+    ],
+    [
+      "tp not dividing the heads",
+      ["--gpus", "6", "--tp", "6"],
+      /--tp 6 does not divide llama2-70b's 64 attention heads/,
+    ],
+    ["an unknown preset", ["--hardware", "h100-90gb"], /unknown hardware 'h100-90gb'/],
+    ["an unknown model", ["--model", "llama9"], /unknown model 'llama9'/],
+  ];
+  for (const [what, args, re] of bad) {
+    it(`${what}: one clear line, exit 2`, async () => {
+      const r = await run(["plan", ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(re);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+    });
+  }
+});
