@@ -80,3 +80,20 @@ describe("Rng", () => {
     expect(new Rng(-3).nextU32()).toBeTypeOf("number");
   });
 });
+
+describe("Rng.fillNormal", () => {
+  it("draws exactly the stream normal() draws, across odd lengths and a pending spare", () => {
+    for (const lengths of [[5], [4, 3], [1, 1, 7], [0, 6]]) {
+      const a = new Rng(42);
+      const b = new Rng(42);
+      for (const n of lengths) {
+        const fast = new Float32Array(n);
+        a.fillNormal(fast, 0.5, 0.02);
+        const slow = Float32Array.from({ length: n }, () => 0.5 + 0.02 * b.normal());
+        expect(fast).toEqual(slow);
+      }
+      expect(a.normal()).toBe(b.normal());
+      expect(a.nextU32()).toBe(b.nextU32());
+    }
+  });
+});

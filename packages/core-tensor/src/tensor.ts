@@ -295,10 +295,7 @@ export function randn(
   options: TensorOptions & { mean?: number; std?: number } = {},
 ): Tensor {
   const t = empty(shape, { ...options, dtype: "f32" });
-  const d = t.data;
-  const mean = options.mean ?? 0;
-  const std = options.std ?? 1;
-  for (let i = 0; i < d.length; i++) d[i] = mean + std * rng.normal();
+  rng.fillNormal(t.data, options.mean ?? 0, options.std ?? 1);
   return t;
 }
 

@@ -134,3 +134,13 @@ describe("estimator: sliding-window attention", () => {
     expect(paged.bytes.kv).toBe(5000 * 2 * 32 * 8 * 128 * 2);
   });
 });
+
+describe("estimator: the medium preset", () => {
+  it("85.4M parameters: 12 Llama layers of width 768 with a byte vocabulary, 342 MB of f32 weights", () => {
+    const e = estimate("medium", parse("Baseline"), { kind: "infer", batch: 1, seq: 64, generate: 16 });
+    const layer = 4 * 768 * 768 + 3 * 768 * 2048 + 2 * 768; // q k v o, gate up down, two norms
+    expect(e.params.total).toBe(12 * layer + 2 * 256 * 768 + 768);
+    expect(e.bytes.weights).toBe(4 * e.params.total);
+    expect(getPreset("medium").executable).toBe(true);
+  });
+});

@@ -77,6 +77,28 @@ export const presets = {
       ...llama,
     },
   },
+  // GPT-2 small's layer stack (12 × d768, 12 heads of 64: 85M non-embedding parameters, Radford et
+  // al. 2019) with Llama's blocks (RMSNorm, RoPE, SwiGLU at 8/3·d rounded to a multiple of 256 =
+  // 2048, Touvron et al. 2023) and the byte vocabulary: 85.4M parameters, 342 MB in f32 — 45× small
+  // and far beyond the caches, so decode reads its weights from memory every token (the regime the
+  // published models live in). Context 4096 leaves room for Standard vs Flash at long prompts.
+  medium: {
+    executable: true,
+    description:
+      "12 layers, d=768, 12 heads, byte vocabulary (85.4M parameters), deterministic init: untrained, for time and memory",
+    arch: {
+      name: "medium",
+      layers: 12,
+      dModel: 768,
+      heads: 12,
+      kvHeads: 12,
+      headDim: 64,
+      ffnHidden: 2048,
+      vocab: 256,
+      maxSeq: 4096,
+      ...llama,
+    },
+  },
   // Radford et al. 2019 and the released `gpt2` checkpoint (config.json: n_layer 12, n_embd 768,
   // n_head 12, n_positions 1024, vocab 50257); 124,439,808 parameters in the released weights.
   gpt2: {
