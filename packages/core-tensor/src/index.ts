@@ -139,6 +139,7 @@ export type {
   WorkloadSpec,
 } from "./plan.js";
 export { Rng } from "./rng.js";
+export type { KvUsage, SequenceCache, SequenceCacheSpec } from "./sequence-cache.js";
 export {
   type AdaptersExec,
   type AttendOptions,

@@ -183,6 +183,13 @@ export interface KvCache {
 
 export interface KvMemoryExec {
   createCache(spec: KvCacheSpec): KvCache;
+  /**
+   * The per-sequence KV store a continuous-batching scheduler serves from, inside `spec.budgetBytes`
+   * (contract in `sequence-cache.ts`). Optional: a kv-memory strategy without it cannot be served.
+   */
+  createSequenceCache?(
+    spec: import("./sequence-cache.js").SequenceCacheSpec,
+  ): import("./sequence-cache.js").SequenceCache;
 }
 
 export interface BackendExec {

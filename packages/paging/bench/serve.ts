@@ -7,14 +7,14 @@
 import { formatBytes, getLedger } from "@tradeoffs/core-tensor";
 import { kvDtype } from "@tradeoffs/kv-cache";
 import {
-  ContiguousSequenceCache,
+  ContiguousKvCache,
   PagedKvCache,
   type SequenceCache,
   type ServeMetrics,
   serve,
   syntheticTrace,
-  ToyAttentionModel,
 } from "../src/index.js";
+import { ToyAttentionModel } from "../src/testing/toy-model.js";
 
 const json = process.argv.includes("--json");
 const at = process.argv.indexOf("--requests");
@@ -40,7 +40,7 @@ function run(name: string, cache: SequenceCache, reqs = trace) {
 
 const rows = [
   run("Paged[block=16]", new PagedKvCache({ ...shape, block: 16, budgetBytes })),
-  run("Contiguous", new ContiguousSequenceCache({ ...shape, budgetBytes })),
+  run("Contiguous", new ContiguousKvCache({ ...shape, budgetBytes })),
 ];
 
 // Parallel sampling: n=4 samples per request vs the same prompts as 4 independent requests (prefix caching off).

@@ -3,10 +3,10 @@ import { kvDtype } from "@tradeoffs/kv-cache";
 import { expectNoLeak } from "@tradeoffs/strategy-testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { kvFor, kvValue } from "../test/kv-fixtures.js";
 import { BlockPool, blockBytes, blockKey } from "./block-pool.js";
 import { PoolExhaustedError } from "./errors.js";
 import { PagedKvCache } from "./paged-cache.js";
-import { kvFor, kvValue } from "./test-helpers.js";
 
 const fp32 = kvDtype().exec;
 const L = 2;

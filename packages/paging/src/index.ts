@@ -2,10 +2,13 @@
  * @tradeoffs/paging: the `kv-memory` slot — where K/V entries live. `Contiguous` reserves the
  * maximum length per sequence up front; `Paged[block]` allocates fixed-size blocks on demand
  * (copy-on-write, prefix caching, swap), read by `pagedAttention`. Also the continuous-batching
- * scheduler and the `serve` workload core (synthetic trace, metrics).
+ * scheduler and the `serve` workload core (synthetic trace, metrics). The serving caches come from
+ * each strategy's `exec.createSequenceCache`; test fixtures live in `@tradeoffs/paging/testing`.
  *
  * @packageDocumentation
  */
+
+export type { KvUsage, SequenceCache, SequenceCacheSpec } from "@tradeoffs/core-tensor";
 export {
   BlockPool,
   type BlockPoolOptions,
@@ -13,8 +16,8 @@ export {
   blockKey,
   type PrefixCacheStats,
 } from "./block-pool.js";
-export { ContiguousKvCache, contiguous } from "./contiguous.js";
-export { type ContiguousCacheOptions, ContiguousSequenceCache } from "./contiguous-sequences.js";
+export { contiguous } from "./contiguous.js";
+export { type ContiguousCacheOptions, ContiguousKvCache } from "./contiguous-cache.js";
 export { PoolExhaustedError, RequestTooLargeError } from "./errors.js";
 export { paged } from "./paged.js";
 export { attendBlocks, type BlockView, type PagedSource, pagedAttention } from "./paged-attention.js";
@@ -32,7 +35,6 @@ export {
   sampleToken,
   schedule,
 } from "./scheduler.js";
-export type { KvUsage, SequenceCache } from "./sequence-cache.js";
 export {
   DEFAULT_OUTPUT,
   DEFAULT_PROMPT,
@@ -49,4 +51,3 @@ export {
   type TraceOptions,
   wallClock,
 } from "./serve.js";
-export { ToyAttentionModel, type ToyModelOptions } from "./toy-model.js";

@@ -3,10 +3,10 @@ import { getLedger, type KvDtypeExec, Rng, randn, scope } from "@tradeoffs/core-
 import { kvDtype } from "@tradeoffs/kv-cache";
 import { expectClose, expectNoLeak } from "@tradeoffs/strategy-testkit";
 import { describe, expect, it } from "vitest";
-import { ContiguousSequenceCache } from "./contiguous-sequences.js";
+import { opaqueF32 } from "../test/kv-fixtures.js";
+import { ContiguousKvCache } from "./contiguous-cache.js";
 import { pagedAttention } from "./paged-attention.js";
 import { PagedKvCache } from "./paged-cache.js";
-import { opaqueF32 } from "./test-helpers.js";
 
 /** fp32 online softmax across blocks vs one materialised softmax: rounding only. */
 const PAGED_VS_STANDARD_ATOL = 1e-5;
@@ -81,7 +81,7 @@ describe("pagedAttention equals standard attention on the same K/V", () => {
     expectNoLeak(() =>
       scope(() => {
         const rng = new Rng(2);
-        const c = new ContiguousSequenceCache({
+        const c = new ContiguousKvCache({
           layers: 1,
           kvHeads: 2,
           headDim: 8,

@@ -2,9 +2,9 @@ import { getLedger, scope } from "@tradeoffs/core-tensor";
 import { kvDtype } from "@tradeoffs/kv-cache";
 import { expectNoLeak } from "@tradeoffs/strategy-testkit";
 import { describe, expect, it } from "vitest";
+import { kvFor } from "../test/kv-fixtures.js";
 import { PoolExhaustedError } from "./errors.js";
 import { PagedKvCache } from "./paged-cache.js";
-import { kvFor } from "./test-helpers.js";
 
 const fp32 = kvDtype().exec;
 

@@ -1,7 +1,7 @@
 /**
  * `PagedKvCache`: per-sequence block tables over a `BlockPool`, blocks allocated as tokens arrive,
  * copy-on-write for forked sequences, prefix-cache reuse of full blocks, and swap to a host pool.
- * It is both core's lockstep `KvCache` (a drop-in for `Contiguous`) and the scheduler's `SequenceCache`.
+ * It is both core's lockstep `KvCache` and the scheduler's `SequenceCache`; the kernel is `pagedAttention`.
  */
 import {
   type AttendOptions,
@@ -9,13 +9,19 @@ import {
   type KvCache,
   type KvCacheSpec,
   type KvDtypeExec,
+  type KvUsage,
+  type SequenceCache,
+  type SequenceCacheSpec,
   type Tensor,
   ValueError,
 } from "@tradeoffs/core-tensor";
 import { BlockPool } from "./block-pool.js";
 import { PoolExhaustedError } from "./errors.js";
+import { checkKvShape } from "./kv-shape.js";
 import { type BlockView, type PagedSource, pagedAttention } from "./paged-attention.js";
-import { checkKvShape, type KvUsage, type SequenceCache } from "./sequence-cache.js";
+
+/** Host pool blocks of a serving cache built with `swap: true`. */
+const SERVING_HOST_BLOCKS = 64;
 
 export interface PagedCacheOptions {
   readonly layers: number;
@@ -93,6 +99,22 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     });
   }
 
+  /**
+   * The serving cache of `Paged[block]`: a device pool of `spec.budgetBytes`, prefix caching on, and a
+   * host pool of 64 blocks when `spec.swap` (none otherwise).
+   */
+  static forServing(spec: SequenceCacheSpec, block: number): PagedKvCache {
+    return new PagedKvCache({
+      layers: spec.layers,
+      kvHeads: spec.kvHeads,
+      headDim: spec.headDim,
+      dtype: spec.dtype,
+      block,
+      budgetBytes: spec.budgetBytes,
+      hostBlocks: spec.swap ? SERVING_HOST_BLOCKS : 0,
+    });
+  }
+
   get capacityTokens(): number {
     return this.pool.capacity * this.block;
   }
@@ -159,6 +181,11 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
 
   footprintTokens(tokens: number, _maxTokens: number): number {
     return Math.ceil(tokens / this.block) * this.block;
+  }
+
+  /** The live tokens (prompt plus half the output, on average) and half a block of slack at the end. */
+  meanHeldTokens(promptTokens: number, outputTokens: number, _maxTokens: number): number {
+    return promptTokens + outputTokens / 2 + this.block / 2;
   }
 
   addSequence(

@@ -1,9 +1,9 @@
 /**
  * `Paged[block=16]`: K/V live in fixed-size blocks allocated as tokens arrive (vLLM's PagedAttention
- * layout). As a model's `kv-memory` slot it builds a lockstep `PagedKvCache`; the serving path uses
- * `PagedKvCache` directly with a KV budget, prefix caching and the scheduler.
+ * layout). The strategy builds a lockstep `PagedKvCache` for a model and, for serving, one inside a
+ * KV budget with prefix caching (and a host pool when swapping); the layout itself is `PagedKvCache`.
  */
-import { defineStrategy, type KvCacheSpec } from "@tradeoffs/core-tensor";
+import { defineStrategy, type KvCacheSpec, type SequenceCacheSpec } from "@tradeoffs/core-tensor";
 import { PagedKvCache } from "./paged-cache.js";
 
 export const paged = defineStrategy({
@@ -18,5 +18,8 @@ export const paged = defineStrategy({
     ...p,
     kv: { ...p.kv, reservedTokens: (t: number) => Math.ceil(t / o.block) * o.block },
   }),
-  exec: (o) => ({ createCache: (spec: KvCacheSpec) => PagedKvCache.forBatch(spec, o.block) }),
+  exec: (o) => ({
+    createCache: (spec: KvCacheSpec) => PagedKvCache.forBatch(spec, o.block),
+    createSequenceCache: (spec: SequenceCacheSpec) => PagedKvCache.forServing(spec, o.block),
+  }),
 });

@@ -1,14 +1,14 @@
+import type { SequenceCache } from "@tradeoffs/core-tensor";
 import { getLedger, type Tensor } from "@tradeoffs/core-tensor";
 import { kvDtype } from "@tradeoffs/kv-cache";
 import { expectNoLeak } from "@tradeoffs/strategy-testkit";
 import { describe, expect, it } from "vitest";
-import { ContiguousSequenceCache } from "./contiguous-sequences.js";
+import { ContiguousKvCache } from "./contiguous-cache.js";
 import { RequestTooLargeError } from "./errors.js";
 import { PagedKvCache } from "./paged-cache.js";
 import { type ServeRequest, schedule } from "./scheduler.js";
-import type { SequenceCache } from "./sequence-cache.js";
 import { syntheticTrace } from "./serve.js";
-import { ToyAttentionModel } from "./toy-model.js";
+import { ToyAttentionModel } from "./testing/toy-model.js";
 
 const fp32 = kvDtype().exec;
 const shape = { layers: 2, kvHeads: 2, headDim: 8 };
@@ -83,7 +83,7 @@ describe("scheduler: greedy generation of a request does not depend on its compa
     expect(r.out).toEqual(alone);
   });
   it("is identical under Contiguous reservations", () => {
-    const cache = new ContiguousSequenceCache({ ...shape, dtype: fp32, budgetBytes: 4 * 64 * tokenBytes });
+    const cache = new ContiguousKvCache({ ...shape, dtype: fp32, budgetBytes: 4 * 64 * tokenBytes });
     expect(outputsOf(cache, [target, ...crowd], model).out).toEqual(alone);
   });
   it("changes when cached K/V are wrong (the oracle has teeth)", () => {
@@ -111,7 +111,7 @@ describe("scheduler: memory", () => {
   it("a request that can never fit the budget is a typed error, not a hang", () => {
     const big: ServeRequest = { id: 7, arrival: 0, prompt: Array(30).fill(1), outputTokens: 20 };
     expect(() => schedule([big], { cache: pagedCache(8), model, maxSeq: 64 })).toThrow(RequestTooLargeError);
-    const contiguous = new ContiguousSequenceCache({ ...shape, dtype: fp32, budgetBytes: 32 * tokenBytes });
+    const contiguous = new ContiguousKvCache({ ...shape, dtype: fp32, budgetBytes: 32 * tokenBytes });
     expect(() => schedule([target], { cache: contiguous, model, maxSeq: 64 })).toThrow(
       /exceed the KV budget/,
     );

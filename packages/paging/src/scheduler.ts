@@ -4,9 +4,8 @@
  * finished ones leave. When the cache runs out it preempts the newest sequence by recompute or swap.
  * Model-agnostic (a `StepModel`) and cache-agnostic (a `SequenceCache`: Paged or Contiguous).
  */
-import { Rng, ValueError } from "@tradeoffs/core-tensor";
+import { type KvUsage, Rng, type SequenceCache, ValueError } from "@tradeoffs/core-tensor";
 import { PoolExhaustedError, RequestTooLargeError } from "./errors.js";
-import type { KvUsage, SequenceCache } from "./sequence-cache.js";
 
 /**
  * What the scheduler needs from a model. Both calls append the K/V of the tokens they compute to

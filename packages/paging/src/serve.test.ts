@@ -1,10 +1,10 @@
 import { kvDtype } from "@tradeoffs/kv-cache";
 import { expectNoLeak } from "@tradeoffs/strategy-testkit";
 import { describe, expect, it } from "vitest";
-import { ContiguousSequenceCache } from "./contiguous-sequences.js";
+import { ContiguousKvCache } from "./contiguous-cache.js";
 import { PagedKvCache } from "./paged-cache.js";
 import { percentiles, serve, syntheticTrace } from "./serve.js";
-import { ToyAttentionModel } from "./toy-model.js";
+import { ToyAttentionModel } from "./testing/toy-model.js";
 
 const fp32 = kvDtype().exec;
 
@@ -51,7 +51,7 @@ describe("serve", () => {
       const shape = { layers: 1, kvHeads: 1, headDim: 4, dtype: fp32 };
       const budgetBytes = 4 * 256 * 32; // room for 4 contiguous reservations of 256 tokens
       const p = new PagedKvCache({ ...shape, block: 8, budgetBytes });
-      const c = new ContiguousSequenceCache({ ...shape, budgetBytes });
+      const c = new ContiguousKvCache({ ...shape, budgetBytes });
       const paged = serve(trace, { cache: p, model, maxSeq: 256 }).metrics;
       const contiguous = serve(trace, { cache: c, model, maxSeq: 256 }).metrics;
       p.dispose();

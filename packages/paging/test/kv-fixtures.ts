@@ -1,6 +1,6 @@
 /**
- * Test helpers (not exported from the package): a KV dtype that hides its f32 view so the tiled
- * decode path runs, and deterministic K/V content keyed by (token, position, layer, head, element).
+ * Test fixtures (outside `src/`, never built or exported): a KV dtype that hides its f32 view so the
+ * tiled decode path runs, and deterministic K/V content keyed by (token, position, layer, head, element).
  */
 import { type KvDtypeExec, type Tensor, tensor } from "@tradeoffs/core-tensor";
 import { f32Store } from "@tradeoffs/kv-cache";

@@ -1,21 +1,22 @@
 /**
  * `serve`: a seeded synthetic request trace through the continuous-batching scheduler of
- * `@tradeoffs/paging`, driven by the real transformer. `Contiguous` reserves each request's maximum
- * length up front; `Paged[block]` allocates blocks on demand. Same trace, same KV budget.
+ * `@tradeoffs/paging`, driven by the real transformer, with the serving cache the configuration's
+ * kv-memory strategy builds (`exec.createSequenceCache`). Same trace, same KV budget for every configuration.
  */
 import {
   type AttendOptions,
+  ConfigError,
   concat,
   narrow,
   noGrad,
+  type SequenceCache,
+  type SequenceCacheSpec,
+  type Strategy,
   type Tensor,
   tensor,
   ValueError,
 } from "@tradeoffs/core-tensor";
 import {
-  ContiguousSequenceCache,
-  PagedKvCache,
-  type SequenceCache,
   type ServeMetrics,
   type StepModel,
   type StepRecord,
@@ -24,6 +25,7 @@ import {
   type TraceOptions,
   wallClock,
 } from "@tradeoffs/paging";
+import { registry } from "../registry.js";
 import type { KvAttend, Transformer } from "../transformer.js";
 import { type Measured, measured, type RunSpec } from "./common.js";
 
@@ -107,8 +109,8 @@ export interface ServeEstimate {
 
 /**
  * Predict waste and concurrency from the trace alone: a request with prompt p and output o holds on
- * average p + o/2 live tokens over its o decode steps; Contiguous reserves p + maxNew slots for all of
- * them, Paged about p + o/2 + block/2 (its last block half full).
+ * average p + o/2 live tokens over its o decode steps, and the cache's layout says how many slots it
+ * holds meanwhile (`meanHeldTokens`: reserve-max holds p + maxNew, blocks about p + o/2 + block/2).
  */
 export function estimateServe(
   trace: readonly {
@@ -116,12 +118,11 @@ export function estimateServe(
     readonly outputTokens: number;
     readonly maxNewTokens?: number | undefined;
   }[],
-  memory: "contiguous" | "paged",
-  block: number,
-  tokenBytes: number,
+  cache: Pick<SequenceCache, "tokenBytes" | "meanHeldTokens">,
   budgetBytes: number,
   maxSeq: number,
 ): ServeEstimate {
+  const tokenBytes = cache.tokenBytes;
   let live = 0;
   let reserved = 0;
   let lifetimes = 0;
@@ -129,8 +130,7 @@ export function estimateServe(
   for (const r of trace) {
     const p = r.prompt.length;
     const o = r.outputTokens;
-    const held =
-      memory === "paged" ? p + o / 2 + block / 2 : p + Math.min(r.maxNewTokens ?? maxSeq - p, maxSeq - p);
+    const held = cache.meanHeldTokens(p, o, p + Math.min(r.maxNewTokens ?? maxSeq - p, maxSeq - p));
     live += o * (p + o / 2);
     reserved += o * held;
     lifetimes += o;
@@ -148,7 +148,8 @@ export function estimateServe(
 
 export interface ServeResult extends Measured {
   readonly kind: "serve";
-  readonly memory: "contiguous" | "paged";
+  /** The serving cache's layout (`SequenceCache.kind`: `contiguous`, `paged`). */
+  readonly memory: string;
   readonly metrics: ServeMetrics;
   readonly predicted: ServeEstimate;
   readonly budgetBytes: number;
@@ -177,22 +178,15 @@ export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult
   const trace = syntheticTrace({ ...SMALL_TRACE, ...options.trace });
   const workload = { kind: "serve", batch: options.maxBatch ?? 16, seq: 0, generate: 0 } as const;
   return measured(spec, workload, (model) => {
-    const kvMemory = model.config.get("kv-memory");
-    const memory = kvMemory?.name === "Paged" ? ("paged" as const) : ("contiguous" as const);
     const { layers, kvHeads, headDim } = model.arch;
-    const dtype = model.exec["kv-dtype"];
-    const cache: SequenceCache =
-      memory === "paged"
-        ? new PagedKvCache({
-            layers,
-            kvHeads,
-            headDim,
-            dtype,
-            block: Number(kvMemory?.options.block ?? 16),
-            budgetBytes,
-            hostBlocks: options.preemption === "swap" ? 64 : 0,
-          })
-        : new ContiguousSequenceCache({ layers, kvHeads, headDim, dtype, budgetBytes });
+    const cache = servingCache(model, {
+      layers,
+      kvHeads,
+      headDim,
+      dtype: model.exec["kv-dtype"],
+      budgetBytes,
+      swap: options.preemption === "swap",
+    });
     const timeline: { step: number; reserved: number; used: number; running: number }[] = [];
     try {
       const { metrics } = serve(trace, {
@@ -210,11 +204,23 @@ export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult
             running: s.running,
           }),
       });
-      const block = Number(kvMemory?.options.block ?? 16);
-      const predicted = estimateServe(trace, memory, block, cache.tokenBytes, budgetBytes, model.arch.maxSeq);
-      return { kind: "serve" as const, memory, metrics, budgetBytes, timeline, predicted };
+      const predicted = estimateServe(trace, cache, budgetBytes, model.arch.maxSeq);
+      return { kind: "serve" as const, memory: cache.kind, metrics, budgetBytes, timeline, predicted };
     } finally {
       cache.dispose();
     }
   });
+}
+
+/** The serving cache of the model's kv-memory strategy; a `ConfigError` naming the servable ones if it has none. */
+function servingCache(model: Transformer, spec: SequenceCacheSpec): SequenceCache {
+  const exec = model.exec["kv-memory"];
+  if (exec.createSequenceCache) return exec.createSequenceCache(spec);
+  const servable = Object.entries(registry).flatMap(([name, f]) => {
+    if (!("definition" in f) || f.definition.slot !== "kv-memory") return [];
+    return (f() as Strategy<"kv-memory">).exec.createSequenceCache ? [name] : [];
+  });
+  throw new ConfigError([
+    `serve: the kv-memory strategy ${model.config.get("kv-memory")?.label ?? "(none)"} builds no serving cache (exec.createSequenceCache); use one that does: ${servable.join(", ")}`,
+  ]);
 }

@@ -1,11 +1,17 @@
 /**
- * A tiny attention-only language model implementing `StepModel`, for tests and the serve benchmark
- * when the real transformer is not wired in: seeded random weights, sinusoidal positions, grouped
- * K/V heads through the cache. Every next token depends on every cached K/V vector. Not trained.
+ * Test fixture, not public API (`@tradeoffs/paging/testing`): a tiny untrained attention-only `StepModel`
+ * (seeded weights, sinusoidal positions, grouped K/V heads) whose every token depends on every cached K/V.
  */
-import { empty, Rng, randn, scope, type Tensor, ValueError } from "@tradeoffs/core-tensor";
-import type { StepModel } from "./scheduler.js";
-import type { SequenceCache } from "./sequence-cache.js";
+import {
+  empty,
+  Rng,
+  randn,
+  type SequenceCache,
+  scope,
+  type Tensor,
+  ValueError,
+} from "@tradeoffs/core-tensor";
+import type { StepModel } from "../scheduler.js";
 
 export interface ToyModelOptions {
   readonly vocab?: number;

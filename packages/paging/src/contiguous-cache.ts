@@ -1,0 +1,318 @@
+/**
+ * `ContiguousKvCache`: the pre-paging layout. Each sequence reserves K/V storage for its maximum
+ * length when it joins, inside a KV byte budget; one reservation is one block of `maxTokens` slots, so
+ * attention reads it with the paged block kernel. It is both core's lockstep `KvCache` (`forBatch`:
+ * sequences 0..B-1 reserve `maxSeq` each) and the scheduler's `SequenceCache`. Not a block allocator.
+ */
+import {
+  type AttendOptions,
+  empty,
+  type KvCache,
+  type KvCacheSpec,
+  type KvDtypeExec,
+  type KvStore,
+  type KvUsage,
+  type SequenceCache,
+  type SequenceCacheSpec,
+  type Tensor,
+  ValueError,
+} from "@tradeoffs/core-tensor";
+import { blockBytes, blockVectorIndex } from "./block-pool.js";
+import { PoolExhaustedError } from "./errors.js";
+import { checkKvShape } from "./kv-shape.js";
+import { attendBlocks } from "./paged-attention.js";
+
+export interface ContiguousCacheOptions {
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly dtype: KvDtypeExec;
+  /** KV budget in bytes: reservations never exceed it. */
+  readonly budgetBytes: number;
+}
+
+interface Reservation {
+  store: KvStore;
+  maxTokens: number;
+  length: number;
+  /** Positions appended per layer and not yet committed. */
+  pending: Int32Array;
+}
+
+export class ContiguousKvCache implements KvCache, SequenceCache {
+  readonly kind = "contiguous";
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly tokenBytes: number;
+  readonly capacityTokens: number;
+  readonly canSwap = false;
+  readonly budgetBytes: number;
+  readonly #dtype: KvDtypeExec;
+  readonly #seqs = new Map<number, Reservation>();
+  #reserved = 0;
+  /** Lockstep sequences 0..batch-1 and their reservation (0 when used per sequence). */
+  #batch = 0;
+  #maxSeq = 0;
+
+  constructor(o: ContiguousCacheOptions) {
+    for (const [k, v] of Object.entries({ layers: o.layers, kvHeads: o.kvHeads, headDim: o.headDim })) {
+      if (!(Number.isInteger(v) && v >= 1))
+        throw new ValueError(`ContiguousKvCache: ${k} must be a positive integer, got ${v}`);
+    }
+    this.layers = o.layers;
+    this.kvHeads = o.kvHeads;
+    this.headDim = o.headDim;
+    this.#dtype = o.dtype;
+    this.budgetBytes = o.budgetBytes;
+    this.tokenBytes = blockBytes(o.layers, o.kvHeads, o.headDim, 1, o.dtype);
+    this.capacityTokens = Math.floor(o.budgetBytes / this.tokenBytes);
+  }
+
+  /** A lockstep cache for core's `KvCache` contract: `batch` sequences reserving `maxSeq` tokens each, up front. */
+  static forBatch(spec: KvCacheSpec): ContiguousKvCache {
+    for (const [k, v] of Object.entries({ batch: spec.batch, maxSeq: spec.maxSeq })) {
+      if (!(Number.isInteger(v) && v >= 1))
+        throw new ValueError(`ContiguousKvCache: ${k} must be a positive integer, got ${v}`);
+    }
+    const tokenBytes = blockBytes(spec.layers, spec.kvHeads, spec.headDim, 1, spec.dtype);
+    const c = new ContiguousKvCache({ ...spec, budgetBytes: spec.batch * spec.maxSeq * tokenBytes });
+    try {
+      for (let b = 0; b < spec.batch; b++) c.addSequence(b, { maxTokens: spec.maxSeq });
+    } catch (e) {
+      c.dispose();
+      throw e;
+    }
+    c.#batch = spec.batch;
+    c.#maxSeq = spec.maxSeq;
+    return c;
+  }
+
+  /** The serving cache of the `Contiguous` strategy: reservations inside `spec.budgetBytes` (no swap). */
+  static forServing(spec: SequenceCacheSpec): ContiguousKvCache {
+    return new ContiguousKvCache(spec);
+  }
+
+  // ---- core KvCache (lockstep) --------------------------------------------------------------
+
+  get spec(): KvCacheSpec {
+    return {
+      batch: this.#batch,
+      layers: this.layers,
+      kvHeads: this.kvHeads,
+      headDim: this.headDim,
+      maxSeq: this.#batch ? this.#maxSeq : this.capacityTokens,
+      dtype: this.#dtype,
+    };
+  }
+
+  /** Tokens cached per sequence in lockstep use (sequence 0's length). */
+  get length(): number {
+    return this.#seqs.get(0)?.length ?? 0;
+  }
+
+  /** Bytes reserved in the ledger. */
+  get bytes(): number {
+    return this.#reserved;
+  }
+
+  /** k, v [B, Hkv, T, D] for the lockstep sequences 0..B-1. */
+  append(layer: number, k: Tensor, v: Tensor): void {
+    const B = this.#batch;
+    const T = checkKvShape("ContiguousKvCache.append", k, v, B, this.kvHeads, this.headDim);
+    const per = this.kvHeads * T * this.headDim;
+    for (let b = 0; b < B; b++) {
+      const [kb, vb] = [k.data.subarray(b * per, (b + 1) * per), v.data.subarray(b * per, (b + 1) * per)];
+      this.#write(b, layer, kb, vb, T);
+    }
+  }
+
+  /** Gathers every lockstep sequence into f32 [B, Hkv, T, D] `tmp` tensors. */
+  read(layer: number): { k: Tensor; v: Tensor } {
+    const { kvHeads: H, headDim: D } = this;
+    const B = this.#batch;
+    const T = B ? this.#seq(0).length + this.#seq(0).pending[layer]! : 0;
+    const k = empty([B, H, T, D]);
+    const v = empty([B, H, T, D]);
+    for (let b = 0; b < B; b++) {
+      const r = this.#seq(b);
+      for (let h = 0; h < H; h++)
+        for (let i = 0; i < T; i++) {
+          const dst = ((b * H + h) * T + i) * D;
+          r.store.read(this.#index(r, layer, 0, h, i), k.data, dst);
+          r.store.read(this.#index(r, layer, 1, h, i), v.data, dst);
+        }
+    }
+    return { k, v };
+  }
+
+  advance(tokens: number): void {
+    for (let b = 0; b < this.#batch; b++) this.commit(b, tokens);
+  }
+
+  // ---- per-sequence API ---------------------------------------------------------------------
+
+  canAdmit(_promptTokens: number, maxTokens: number): boolean {
+    return this.#reserved + maxTokens * this.tokenBytes <= this.budgetBytes;
+  }
+
+  footprintTokens(_tokens: number, maxTokens: number): number {
+    return maxTokens;
+  }
+
+  /** The whole reservation, for every step of the request's life. */
+  meanHeldTokens(_promptTokens: number, _outputTokens: number, maxTokens: number): number {
+    return maxTokens;
+  }
+
+  addSequence(
+    seqId: number,
+    options: { readonly tokens?: readonly number[]; readonly maxTokens: number },
+  ): number {
+    if (this.#seqs.has(seqId))
+      throw new ValueError(`ContiguousKvCache: sequence ${seqId} already exists; free it first`);
+    this.#seqs.set(seqId, this.#reserve(options.maxTokens));
+    return 0;
+  }
+
+  ensureCapacity(seqId: number, tokens: number): boolean {
+    const r = this.#seq(seqId);
+    return r.length + tokens <= r.maxTokens;
+  }
+
+  /** k, v [1, Hkv, T, D]. */
+  appendTokens(seqId: number, layer: number, k: Tensor, v: Tensor): void {
+    this.#seq(seqId);
+    const T = checkKvShape("ContiguousKvCache.appendTokens", k, v, 1, this.kvHeads, this.headDim);
+    this.#write(seqId, layer, k.data, v.data, T);
+  }
+
+  commit(seqId: number, tokens: readonly number[] | number): void {
+    const r = this.#seq(seqId);
+    const n = typeof tokens === "number" ? tokens : tokens.length;
+    if (r.pending.some((p) => p !== n)) {
+      throw new ValueError(
+        `ContiguousKvCache: commit(${n}) for sequence ${seqId} but layers appended [${r.pending}]; append every layer first`,
+      );
+    }
+    r.length += n;
+    r.pending.fill(0);
+  }
+
+  attend(q: Tensor, seqId: number, layer: number, options: AttendOptions): Tensor {
+    const r = this.#seq(seqId);
+    const view = { stores: [r.store], block: r.maxTokens, kvHeads: this.kvHeads, headDim: this.headDim };
+    return attendBlocks(q, view, r.length + r.pending[layer]!, layer, options);
+  }
+
+  sequenceLength(seqId: number): number {
+    return this.#seq(seqId).length;
+  }
+
+  fork(parent: number, child: number): boolean {
+    const p = this.#seq(parent);
+    if (this.#seqs.has(child)) throw new ValueError(`ContiguousKvCache: sequence ${child} already exists`);
+    if (this.#reserved + p.store.bytes > this.budgetBytes) return false;
+    const c = this.#reserve(p.maxTokens);
+    const tmp = new Float32Array(this.headDim); // one vector of scratch
+    for (let l = 0; l < this.layers; l++)
+      for (const kv of [0, 1] as const)
+        for (let h = 0; h < this.kvHeads; h++)
+          for (let i = 0; i < p.length; i++) {
+            p.store.read(this.#index(p, l, kv, h, i), tmp, 0);
+            c.store.write(this.#index(c, l, kv, h, i), tmp, 0);
+          }
+    c.length = p.length;
+    this.#seqs.set(child, c);
+    return true;
+  }
+
+  free(seqId: number): void {
+    const r = this.#seq(seqId);
+    this.#reserved -= r.store.bytes;
+    r.store.dispose();
+    this.#seqs.delete(seqId);
+  }
+
+  swapOut(): boolean {
+    return false;
+  }
+
+  swapIn(): boolean {
+    return true;
+  }
+
+  usage(): KvUsage {
+    let used = 0;
+    for (const r of this.#seqs.values()) used += r.length;
+    return {
+      reservedBytes: this.#reserved,
+      usedBytes: used * this.tokenBytes,
+      cachedBytes: 0,
+      hostBytes: 0,
+      sequences: this.#seqs.size,
+    };
+  }
+
+  dispose(): void {
+    for (const id of [...this.#seqs.keys()]) this.free(id);
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  #reserve(maxTokens: number): Reservation {
+    if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) {
+      throw new ValueError(`ContiguousKvCache: maxTokens must be a positive integer, got ${maxTokens}`);
+    }
+    const bytes = maxTokens * this.tokenBytes;
+    if (this.#reserved + bytes > this.budgetBytes) {
+      throw new PoolExhaustedError({
+        pool: "contiguous KV reservations",
+        requested: 1,
+        free: 0,
+        capacity: Math.floor(this.budgetBytes / bytes),
+        blockBytes: bytes,
+      });
+    }
+    const store = this.#dtype.allocate(this.layers * 2 * this.kvHeads * maxTokens, this.headDim, "kv");
+    this.#reserved += store.bytes;
+    return { store, maxTokens, length: 0, pending: new Int32Array(this.layers) };
+  }
+
+  /** k, v: [Hkv, T, D] flat for one sequence, written after its committed and pending positions. */
+  #write(seqId: number, layer: number, k: Float32Array, v: Float32Array, T: number): void {
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < this.layers)) {
+      throw new ValueError(`ContiguousKvCache: layer ${layer} is outside [0, ${this.layers})`);
+    }
+    const r = this.#seq(seqId);
+    const start = r.length + r.pending[layer]!;
+    if (start + T > r.maxTokens) {
+      throw new ValueError(
+        `ContiguousKvCache: sequence ${seqId} would hold ${start + T} tokens, beyond its reservation of ${r.maxTokens}; reserve a larger maxTokens (lockstep: a larger maxSeq)`,
+      );
+    }
+    const { kvHeads: H, headDim: D } = this;
+    for (let h = 0; h < H; h++)
+      for (let i = 0; i < T; i++) {
+        const src = (h * T + i) * D;
+        r.store.write(this.#index(r, layer, 0, h, start + i), k, src);
+        r.store.write(this.#index(r, layer, 1, h, start + i), v, src);
+      }
+    r.pending[layer] = r.pending[layer]! + T;
+  }
+
+  #index(r: Reservation, layer: number, kv: 0 | 1, h: number, slot: number): number {
+    return blockVectorIndex(this.kvHeads, r.maxTokens, layer, kv, h, slot);
+  }
+
+  #seq(seqId: number): Reservation {
+    const r = this.#seqs.get(seqId);
+    if (!r) {
+      throw new ValueError(
+        `ContiguousKvCache: no sequence ${seqId}; known: [${[...this.#seqs.keys()].slice(0, 16)}]`,
+        { seqId },
+      );
+    }
+    return r;
+  }
+}
