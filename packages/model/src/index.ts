@@ -63,6 +63,7 @@ export {
   type TensorSize,
   totalElements,
 } from "./layer-tensors.js";
+export { clearInitialWeights, initialWeights, initLedger } from "./init-weights.js";
 export { AdamW, type AdamWOptions } from "./optimizer.js";
 export { basePlan, type PlanOptions } from "./plan.js";
 export {
