@@ -71,6 +71,7 @@ export {
   type PlanCandidate,
   type PlanRequest,
   planCluster,
+  smallestPlan,
 } from "./plan.js";
 export { enumerateLayouts, type SearchFixed, searchLayouts, smallestFit } from "./search.js";
 export {

@@ -8,7 +8,7 @@ import { getDevice } from "./hardware.js";
 import { stageLayers } from "./layout.js";
 import { stageMemory } from "./memory.js";
 import { deviceWeights, modelFacts } from "./model-facts.js";
-import { largestFitting, planCluster } from "./plan.js";
+import { largestFitting, planCluster, smallestPlan } from "./plan.js";
 import { expectedExpertsRead } from "./time.js";
 
 const base = { model: "llama2-70b" as const, config: parse("Baseline"), hardware: "h100-80gb" };
@@ -247,5 +247,16 @@ describe("planner: configuration problems and hardware files", () => {
     writeFileSync(bad, "{ nope");
     expect(() => resolveDevice(bad)).toThrow(/not valid JSON/);
     expect(() => resolveDevice(join(dir, "missing.json"))).toThrow(/cannot read hardware file/);
+  });
+});
+
+describe("planner: smallestPlan (for the default projection)", () => {
+  it("llama2-70b fp16 inference on A100-80GB: 2 devices, fitting; NF4 fits 1", () => {
+    const p = smallestPlan({ ...base, hardware: "a100-80gb", seq: 4096 });
+    expect(p?.devices).toBe(2);
+    expect(p?.perDevice.fits).toBe(true);
+    expect(smallestPlan({ ...base, config: parse("NF4"), hardware: "a100-80gb", seq: 4096 })?.devices).toBe(
+      1,
+    );
   });
 });

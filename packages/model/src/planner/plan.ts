@@ -324,3 +324,15 @@ export function planCluster(req: PlanRequest): ClusterPlan {
     notes,
   };
 }
+
+/**
+ * The plan on the smallest device count with a layout that fits (that layout), or null when none up
+ * to 4096 devices does: what a projection shows instead of "total bytes ÷ device memory".
+ */
+export function smallestPlan(req: Omit<PlanRequest, "devices" | "tp" | "pp" | "dp">): ClusterPlan | null {
+  const probe = planCluster({ ...req, devices: 1 });
+  const s = probe.smallestFit;
+  if (!s) return null;
+  const { tp, pp, dp, zero, offload, sp } = s.layout;
+  return planCluster({ ...req, devices: s.devices, tp, pp, dp, zero, offload, sp });
+}
