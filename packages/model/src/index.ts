@@ -101,6 +101,7 @@ export {
   RECOMPUTES,
   type Recompute,
   resolveDevice,
+  smallestPlan,
   ZERO_STAGES,
   type ZeroStage,
 } from "./planner/index.js";
