@@ -3,33 +3,39 @@
  * `weights/small.json` (validation loss vs the unigram baseline). Deterministic: seeded init and
  * batches, fixed validation windows. Usage:
  * `pnpm train-small [--steps N] [--backend JS|WASM] [--out DIR]` (default: the package's weights/).
+ * Every option is checked before anything loads: a bad one prints one line and exits 2.
  */
 import { join } from "node:path";
-import {
-  disposeWasm,
-  getBackend,
-  Rng,
-  saveSafetensors,
-  setBackend,
-  writeFileAtomic,
-} from "@tradeoffs/core-tensor";
-import { loadCorpus, unigramLoss } from "../src/corpus.js";
-import { parse, Transformer, useFastestBackend } from "../src/index.js";
-import { evaluate, train } from "../src/training.js";
+import { parseTrainSmallArgs, USAGE, UsageError } from "./train-small-options.js";
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
-const steps = Number(arg("steps", "800"));
-const backend = arg("backend", "WASM");
+let options: ReturnType<typeof parseTrainSmallArgs>;
+try {
+  options = parseTrainSmallArgs(process.argv.slice(2), join(import.meta.dirname, "..", "weights"));
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  process.stderr.write(`train-small: ${e.message}; ${USAGE}\n`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const { steps, backend, out: dir } = options;
+
+// Loaded only once the options are valid: the model graph takes seconds to import.
+const { disposeWasm, getBackend, Rng, saveSafetensors, setBackend, writeFileAtomic } = await import(
+  "@tradeoffs/core-tensor"
+);
+const { loadCorpus, unigramLoss } = await import("../src/corpus.js");
+const { parse, Transformer, useFastestBackend } = await import("../src/index.js");
+const { evaluate, train } = await import("../src/training.js");
+
 const SEED = 1234;
 const BATCH = 8;
 const SEQ = 128;
 const LR = 3e-3;
 
-if (backend.toUpperCase() === "WASM") {
+if (backend === "WASM") {
   if (useFastestBackend() !== "WASM") process.stderr.write("WASM is not available here; training on JS\n");
 } else setBackend(backend);
 const corpus = loadCorpus();
@@ -51,7 +57,6 @@ const { losses } = train(model, corpus.train, rng, {
 const seconds = (performance.now() - t0) / 1000;
 const valLoss = evaluate(model, corpus.validation);
 const unigram = unigramLoss(corpus.train, corpus.validation);
-const dir = arg("out", join(import.meta.dirname, "..", "weights"));
 const meta = {
   preset: "small",
   seed: SEED,
