@@ -1,92 +1,69 @@
 /**
- * Read a Hugging Face `config.json` of the Llama, Mistral, Mixtral or GPT-2 families into an
- * `ArchSpec` for the estimator (the usual fields: hidden size, layers, heads, KV heads,
- * intermediate size, vocabulary, tied embeddings, experts). Other families get a typed error.
+ * Read a Hugging Face `config.json` into an `ArchSpec` for the estimator, by family (`model_type`):
+ * Llama, Mistral, Mixtral, Phi-3, Qwen2, Qwen-MoE, Gemma, Gemma 2, DeepSeek-MoE, DeepSeek-V2 and
+ * GPT-2. Every bad field is reported at once (a `ConfigError` naming field, range and value); an
+ * unknown family names the supported ones. The family modules live in `hf/`.
  */
 import { readFileSync } from "node:fs";
 import { type ArchSpec, FormatError, ValueError } from "@tradeoffs/core-tensor";
+import type { HfModel } from "./hf/decoder.js";
+import { deepseekModel, deepseekV2Model } from "./hf/deepseek.js";
+import { ConfigFields, type HfJson } from "./hf/fields.js";
+import { gemma2Model, gemmaModel } from "./hf/gemma.js";
+import { gpt2Model } from "./hf/gpt2.js";
+import { llamaModel, mixtralModel, phi3Model } from "./hf/llama.js";
+import { qwen2Model, qwen2MoeModel } from "./hf/qwen2.js";
 
-export const HF_FAMILIES = ["llama", "mistral", "mixtral", "gpt2"] as const;
+export type { HfModel } from "./hf/decoder.js";
 
-type Json = Record<string, unknown>;
+const READERS = {
+  llama: llamaModel,
+  mistral: llamaModel,
+  mixtral: mixtralModel,
+  gpt2: gpt2Model,
+  phi3: phi3Model,
+  qwen2: qwen2Model,
+  qwen2_moe: qwen2MoeModel,
+  gemma: gemmaModel,
+  gemma2: gemma2Model,
+  deepseek: deepseekModel,
+  deepseek_v2: deepseekV2Model,
+} as const satisfies Record<string, (f: ConfigFields, name: string) => HfModel>;
 
-function int(c: Json, key: string, fallback?: number): number {
-  const v = c[key] ?? fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
-    throw new FormatError(
-      "config.json",
-      `'${key}' must be a positive integer, got ${JSON.stringify(c[key])}`,
-      { key },
+/** The `model_type` values a config.json may have. */
+export type HfFamily = keyof typeof READERS;
+
+/** The `model_type` values a config.json may have. */
+export const HF_FAMILIES = Object.keys(READERS) as HfFamily[];
+
+/**
+ * An architecture from a parsed config.json object, with what the estimate approximates for its
+ * family (`notes`) and the checkpoint parameters `arch` does not count (`missingParams`).
+ * Throws a `ConfigError` listing every bad field, or a `ValueError` for an unsupported family.
+ */
+export function hfModelFromConfig(config: HfJson, name = "hf-config", file = "config.json"): HfModel {
+  const type = config.model_type;
+  const read =
+    typeof type === "string" ? (READERS as Record<string, (typeof READERS)[HfFamily]>)[type] : undefined;
+  if (!read) {
+    throw new ValueError(
+      `${file}: model_type ${JSON.stringify(type ?? null)} is not supported; supported families: ${HF_FAMILIES.join(", ")}`,
+      { modelType: type, file },
     );
   }
-  return v;
+  const fields = new ConfigFields(config, file);
+  const model = read(fields, name);
+  fields.done();
+  return model;
 }
 
-/** An architecture from a parsed config.json object. */
-export function archFromHfConfig(c: Json, name = "hf-config"): ArchSpec {
-  const type = String(c.model_type ?? "").toLowerCase();
-  if (type === "gpt2") {
-    const d = int(c, "n_embd");
-    const heads = int(c, "n_head");
-    return {
-      name,
-      layers: int(c, "n_layer"),
-      dModel: d,
-      heads,
-      kvHeads: heads,
-      headDim: d / heads,
-      ffnHidden: int(c, "n_inner", 4 * d),
-      ffnKind: "gelu",
-      vocab: int(c, "vocab_size"),
-      tiedEmbeddings: c.tie_word_embeddings !== false,
-      norm: "layernorm",
-      positional: "learned",
-      maxSeq: int(c, "n_positions", 1024),
-      biases: true,
-      experts: 1,
-      topK: 1,
-      sharedExperts: 0,
-      capacity: Number.POSITIVE_INFINITY,
-      ropeTheta: 10000,
-      normEps: typeof c.layer_norm_epsilon === "number" ? c.layer_norm_epsilon : 1e-5,
-    };
-  }
-  if (type === "llama" || type === "mistral" || type === "mixtral") {
-    const d = int(c, "hidden_size");
-    const heads = int(c, "num_attention_heads");
-    const window = c.sliding_window;
-    return {
-      name,
-      layers: int(c, "num_hidden_layers"),
-      dModel: d,
-      heads,
-      kvHeads: int(c, "num_key_value_heads", heads),
-      headDim: int(c, "head_dim", d / heads),
-      ffnHidden: int(c, "intermediate_size"),
-      ffnKind: "swiglu",
-      vocab: int(c, "vocab_size"),
-      tiedEmbeddings: c.tie_word_embeddings === true,
-      norm: "rmsnorm",
-      positional: "rope",
-      maxSeq: int(c, "max_position_embeddings", 4096),
-      window: typeof window === "number" && window > 0 ? window : undefined,
-      biases: false,
-      experts: type === "mixtral" ? int(c, "num_local_experts", 8) : 1,
-      topK: type === "mixtral" ? int(c, "num_experts_per_tok", 2) : 1,
-      sharedExperts: 0,
-      capacity: Number.POSITIVE_INFINITY,
-      ropeTheta: typeof c.rope_theta === "number" ? c.rope_theta : 10000,
-      normEps: typeof c.rms_norm_eps === "number" ? c.rms_norm_eps : 1e-5,
-    };
-  }
-  throw new ValueError(
-    `config.json: model_type '${String(c.model_type)}' is not supported; supported families: ${HF_FAMILIES.join(", ")}`,
-    { modelType: c.model_type },
-  );
+/** An architecture from a parsed config.json object (see `hfModelFromConfig` for its notes). */
+export function archFromHfConfig(config: HfJson, name = "hf-config"): ArchSpec {
+  return hfModelFromConfig(config, name).arch;
 }
 
-/** Read and convert a config.json file. */
-export function loadHfConfig(path: string): ArchSpec {
+/** Read and convert a config.json file; the architecture is named after the file (or its folder). */
+export function readHfConfig(path: string): HfModel {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -102,6 +79,17 @@ export function loadHfConfig(path: string): ArchSpec {
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     throw new FormatError("config.json", `${path} must hold a JSON object`, { path });
   }
-  const base = (path.split(/[\\/]/).pop() ?? "hf-config").replace(/\.json$/i, "");
-  return archFromHfConfig(json as Json, base);
+  // `<model>/config.json` (a Hub snapshot's layout) is named after its folder, `<model>.json` after the file.
+  const parts = path.split(/[\\/]/).filter((p) => p !== "");
+  const file = parts.pop() ?? "hf-config";
+  const base =
+    file.toLowerCase() === "config.json" && parts.length > 0
+      ? (parts.pop() as string)
+      : file.replace(/\.json$/i, "");
+  return hfModelFromConfig(json as HfJson, base, path);
+}
+
+/** Read and convert a config.json file to its architecture (see `readHfConfig` for its notes). */
+export function loadHfConfig(path: string): ArchSpec {
+  return readHfConfig(path).arch;
 }

@@ -38,8 +38,18 @@ export interface Preset {
   readonly arch: ArchSpec;
   /** Runs here (`tiny`, `small`) or estimate-only (published models). */
   readonly executable: boolean;
-  /** Published total parameters and where the figure comes from (estimate-only presets). */
+  /**
+   * Published total parameters and where the figure comes from (estimate-only presets). `exact`:
+   * the estimator's count from `arch` equals `params` to the parameter; false when the figure is
+   * rounded (GPT-3) or the checkpoint holds tensors `arch` cannot express (then `modelled` says
+   * which, and the count plus `modelled.missingParams` is `params` exactly).
+   */
   readonly published?: { readonly params: number; readonly exact: boolean; readonly source: string };
+  /**
+   * What `arch` approximates for this family: checkpoint parameters the estimator does not count
+   * (negative: over-counts) and one note per approximation. Absent when the family is modelled fully.
+   */
+  readonly modelled?: { readonly missingParams: number; readonly notes: readonly string[] };
   readonly description: string;
 }
 
@@ -248,13 +258,190 @@ export const presets = {
       ropeTheta: 1e6,
     },
   },
+  // Mixtral of Experts 8x22B (Mistral AI, 2024-04): config.json of mistralai/Mixtral-8x22B-v0.1
+  // (hidden 6144, 56 layers, 48 heads, 8 KV heads, experts 8 × 16384, top-2, vocab 32000); "141B
+  // parameters, 39B active".
+  "mixtral-8x22b": {
+    executable: false,
+    description: "Mixtral-8x22B (8 experts, top-2, GQA with 8 KV heads)",
+    published: { params: 140_620_634_112, exact: true, source: "mistralai/Mixtral-8x22B-v0.1 safetensors" },
+    arch: {
+      name: "mixtral-8x22b",
+      layers: 56,
+      dModel: 6144,
+      heads: 48,
+      kvHeads: 8,
+      headDim: 128,
+      ffnHidden: 16384,
+      vocab: 32000,
+      maxSeq: 65536,
+      ...llama,
+      experts: 8,
+      topK: 2,
+      ropeTheta: 1e6,
+    },
+  },
+  // Qwen2.5 technical report (2024) and Qwen/Qwen2.5-0.5B config.json: hidden 896, 24 layers, 14
+  // heads, 2 KV heads, FFN 4864, vocab 151936, tied embeddings, biases on q, k and v.
+  "qwen2.5-0.5b": {
+    executable: false,
+    description: "Qwen2.5-0.5B (tied embeddings, q/k/v biases, GQA with 2 KV heads)",
+    published: { params: 494_032_768, exact: false, source: "Qwen/Qwen2.5-0.5B safetensors" },
+    modelled: { missingParams: 27_648, notes: ["q, k, v biases not counted (27,648 parameters)"] },
+    arch: {
+      name: "qwen2.5-0.5b",
+      layers: 24,
+      dModel: 896,
+      heads: 14,
+      kvHeads: 2,
+      headDim: 64,
+      ffnHidden: 4864,
+      vocab: 151936,
+      maxSeq: 32768,
+      ...llama,
+      tiedEmbeddings: true,
+      ropeTheta: 1e6,
+      normEps: 1e-6,
+    },
+  },
+  // Qwen/Qwen2.5-7B config.json: hidden 3584, 28 layers, 28 heads, 4 KV heads, FFN 18944, vocab
+  // 152064, untied, biases on q, k and v.
+  "qwen2.5-7b": {
+    executable: false,
+    description: "Qwen2.5-7B (q/k/v biases, GQA with 4 KV heads)",
+    published: { params: 7_615_616_512, exact: false, source: "Qwen/Qwen2.5-7B safetensors" },
+    modelled: { missingParams: 129_024, notes: ["q, k, v biases not counted (129,024 parameters)"] },
+    arch: {
+      name: "qwen2.5-7b",
+      layers: 28,
+      dModel: 3584,
+      heads: 28,
+      kvHeads: 4,
+      headDim: 128,
+      ffnHidden: 18944,
+      vocab: 152064,
+      maxSeq: 131072,
+      ...llama,
+      ropeTheta: 1e6,
+      normEps: 1e-6,
+    },
+  },
+  // Qwen1.5-MoE-A2.7B (Qwen blog, 2024-03) and its config.json: 60 routed experts of 1408, top-4,
+  // one shared expert of 5632 (= 4 × 1408) behind a sigmoid gate, q/k/v biases; "14.3B total,
+  // 2.7B activated".
+  "qwen1.5-moe-a2.7b": {
+    executable: false,
+    description: "Qwen1.5-MoE-A2.7B (60 fine-grained experts, top-4, shared expert)",
+    published: { params: 14_315_784_192, exact: false, source: "Qwen/Qwen1.5-MoE-A2.7B safetensors" },
+    modelled: {
+      missingParams: 196_608,
+      notes: [
+        "q, k, v biases not counted (147,456 parameters)",
+        "shared_expert_gate not counted (49,152 parameters)",
+        "the 5632-wide shared expert counts as 4 shared experts of 1408 (same parameters)",
+      ],
+    },
+    arch: {
+      name: "qwen1.5-moe-a2.7b",
+      layers: 24,
+      dModel: 2048,
+      heads: 16,
+      kvHeads: 16,
+      headDim: 128,
+      ffnHidden: 1408,
+      vocab: 151936,
+      maxSeq: 8192,
+      ...llama,
+      experts: 60,
+      topK: 4,
+      sharedExperts: 4,
+      ropeTheta: 1e6,
+      normEps: 1e-6,
+    },
+  },
+  // Gemma (Google DeepMind, 2024), Table 1, and google/gemma-7b config.json: 28 layers, d 3072, 16
+  // heads of 256 (head_dim decoupled from the width), FFN 24576 GeGLU, vocab 256000, tied.
+  "gemma-7b": {
+    executable: false,
+    description: "Gemma-7B (head_dim 256, tied embeddings; GeGLU counted as SwiGLU)",
+    published: { params: 8_537_680_896, exact: true, source: "google/gemma-7b safetensors" },
+    arch: {
+      name: "gemma-7b",
+      layers: 28,
+      dModel: 3072,
+      heads: 16,
+      kvHeads: 16,
+      headDim: 256,
+      ffnHidden: 24576,
+      vocab: 256000,
+      maxSeq: 8192,
+      ...llama,
+      tiedEmbeddings: true,
+      normEps: 1e-6,
+    },
+  },
+  // Gemma 2 (Google DeepMind, 2024), Table 1, and google/gemma-2-9b config.json: 42 layers, d 3584,
+  // 16 heads of 256, 8 KV heads, FFN 14336 GeGLU, vocab 256000, tied, local (4096) and global
+  // attention alternating, logit soft-capping 50 / 30, four norms per layer.
+  "gemma2-9b": {
+    executable: false,
+    description: "Gemma-2-9B (head_dim 256, GQA, alternating local/global attention)",
+    published: { params: 9_241_705_984, exact: false, source: "google/gemma-2-9b safetensors" },
+    modelled: {
+      missingParams: 301_056,
+      notes: [
+        "post_attention_layernorm and post_feedforward_layernorm not counted (301,056 parameters)",
+        "every other layer attends to the last 4096 tokens; KV is counted as global in every layer",
+        "attention and final logit soft-capping not modelled in FLOPs",
+      ],
+    },
+    arch: {
+      name: "gemma2-9b",
+      layers: 42,
+      dModel: 3584,
+      heads: 16,
+      kvHeads: 8,
+      headDim: 256,
+      ffnHidden: 14336,
+      vocab: 256000,
+      maxSeq: 8192,
+      ...llama,
+      tiedEmbeddings: true,
+      normEps: 1e-6,
+    },
+  },
+  // Phi-3 technical report (Microsoft, 2024) and microsoft/Phi-3-mini-4k-instruct config.json: 32
+  // layers, d 3072, 32 heads, FFN 8192, vocab 32064, sliding_window 2047; the checkpoint fuses
+  // qkv_proj and gate_up_proj (the same parameters as separate matrices).
+  "phi3-mini-4k": {
+    executable: false,
+    description: "Phi-3-mini-4k (3.8B; fused qkv and gate/up in the checkpoint)",
+    published: { params: 3_821_079_552, exact: true, source: "microsoft/Phi-3-mini-4k-instruct safetensors" },
+    arch: {
+      name: "phi3-mini-4k",
+      layers: 32,
+      dModel: 3072,
+      heads: 32,
+      kvHeads: 32,
+      headDim: 96,
+      ffnHidden: 8192,
+      vocab: 32064,
+      maxSeq: 4096,
+      window: 2047,
+      ...llama,
+    },
+  },
 } as const satisfies Record<string, Preset>;
 
 export type PresetName = keyof typeof presets;
 export const PRESET_NAMES = Object.keys(presets) as PresetName[];
 
-/** Published active parameters per token for MoE presets (Mixtral paper: 12.9B). */
-export const PUBLISHED_ACTIVE: Partial<Record<PresetName, number>> = { "mixtral-8x7b": 12_879_925_248 };
+/** Published active parameters per token for MoE presets (Mixtral paper: 12.9B; 8x22B: 39B). */
+export const PUBLISHED_ACTIVE: Partial<Record<PresetName, number>> = {
+  "mixtral-8x7b": 12_879_925_248,
+  // Mistral AI's announcement: "39B active parameters out of 141B"; the exact figure from the config.
+  "mixtral-8x22b": 39_152_031_744,
+};
 
 /** Look a preset up by name (case-insensitive); a `ValueError` lists the names and the closest one. */
 export function getPreset(name: string): Preset & { name: PresetName } {
