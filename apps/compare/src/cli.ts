@@ -14,6 +14,7 @@ import {
   getHardware,
   getPreset,
   HARDWARE,
+  ggufModelInfo,
   loadHfConfig,
   PRESET_NAMES,
   type PresetName,
@@ -26,6 +27,8 @@ import {
   writeFileAtomic,
 } from "@tradeoffs/model";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { exportCommand } from "./commands/export.js";
+import { ggufFileNote } from "./commands/gguf-file.js";
 import { planCommand } from "./commands/plan.js";
 import { createProgress } from "./progress.js";
 import { compareJson, compareTable, estimateJson, estimateTable, scaleTable, serveTable } from "./render.js";
@@ -203,8 +206,8 @@ ${EXAMPLES}`,
     .command("estimate")
     .description("print the estimator's figures for a preset without running anything")
     .requiredOption(
-      "--model <preset|config.json>",
-      `a preset (${PRESET_NAMES.join(", ")}) or a Hugging Face config.json`,
+      "--model <preset|config.json|file.gguf>",
+      `a preset (${PRESET_NAMES.join(", ")}), a Hugging Face config.json or a llama GGUF (header only)`,
     )
     .option("--config <string...>", "configuration string(s)", ["Baseline"])
     .option("--seq <n>", "prompt (infer) or sequence (train) length", positiveInt("--seq"), 2048)
@@ -218,8 +221,9 @@ ${EXAMPLES}`,
     .option("--csv", "print the table as CSV")
     .option("--markdown", "print the table as GitHub Markdown")
     .action((o) => {
-      const fromFile = /\.json$/i.test(o.model);
-      const arch = fromFile ? loadHfConfig(o.model) : getPreset(o.model).arch;
+      const gguf = /\.gguf$/i.test(o.model) ? ggufModelInfo(o.model) : null;
+      const fromFile = gguf !== null || /\.json$/i.test(o.model);
+      const arch = gguf?.arch ?? (fromFile ? loadHfConfig(o.model) : getPreset(o.model).arch);
       const workload: WorkloadSpec = { kind: o.workload, batch: o.batch, seq: o.seq, generate: o.generate };
       const configs = parseConfigs(o.config);
       const estimates = configs.map((c) => {
@@ -229,8 +233,11 @@ ${EXAMPLES}`,
         const model = fromFile ? arch : (getPreset(o.model).name as PresetName);
         return estimate(model, c, workload, o.kvDtype ? { kvDtype: o.kvDtype } : {});
       });
-      if (o.json) process.stdout.write(`${JSON.stringify(estimateJson(estimates), null, 2)}\n`);
+      const file = gguf ? { file: gguf } : {};
+      if (o.json)
+        process.stdout.write(`${JSON.stringify({ ...estimateJson(estimates), ...file }, null, 2)}\n`);
       else emit(estimateTable(estimates), o);
+      if (gguf && !o.json) process.stdout.write(`\n${ggufFileNote(o.model, gguf)}\n`);
     });
 
   program
@@ -297,6 +304,7 @@ ${EXAMPLES}`,
       );
     });
   program.addCommand(planCommand().copyInheritedSettings(program));
+  program.addCommand(exportCommand().copyInheritedSettings(program));
   return program;
 }
 

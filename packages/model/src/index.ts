@@ -50,6 +50,22 @@ export {
   type ParamCounts,
 } from "./estimator.js";
 export { formatCount, formatPercent } from "./format.js";
+export {
+  exportGguf,
+  type GgufExportOptions,
+  type GgufExportResult,
+  ggufBytes,
+  ggufContents,
+} from "./gguf/export.js";
+export {
+  archFromGguf,
+  type GgufLoadOptions,
+  type GgufModelInfo,
+  ggufModelInfo,
+  ggufWeights,
+  loadGgufModel,
+} from "./gguf/import.js";
+export { GGUF_WEIGHT_FORMATS, type GgufWeightFormat, permuteRopeRows } from "./gguf/llama-layout.js";
 export { archFromHfConfig, HF_FAMILIES, loadHfConfig } from "./hf-config.js";
 export {
   ffnActElements,
