@@ -51,22 +51,14 @@ export {
 } from "./estimator.js";
 export { formatCount, formatPercent } from "./format.js";
 export {
-  exportGguf,
-  type GgufExportOptions,
-  type GgufExportResult,
-  ggufBytes,
-  ggufContents,
-} from "./gguf/export.js";
-export {
-  archFromGguf,
-  type GgufLoadOptions,
-  type GgufModelInfo,
-  ggufModelInfo,
-  ggufWeights,
-  loadGgufModel,
-} from "./gguf/import.js";
-export { GGUF_WEIGHT_FORMATS, type GgufWeightFormat, permuteRopeRows } from "./gguf/llama-layout.js";
-export { archFromHfConfig, HF_FAMILIES, loadHfConfig } from "./hf-config.js";
+  archFromHfConfig,
+  HF_FAMILIES,
+  type HfFamily,
+  type HfModel,
+  hfModelFromConfig,
+  loadHfConfig,
+  readHfConfig,
+} from "./hf-config.js";
 export {
   ffnActElements,
   headActBytes,
@@ -139,6 +131,7 @@ export {
   registry,
   useFastestBackend,
 } from "./registry.js";
+export { type ResolvedModel, resolveModel } from "./resolve-model.js";
 export {
   calibrateLocal,
   getHardware,
