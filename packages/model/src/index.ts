@@ -51,6 +51,22 @@ export {
 } from "./estimator.js";
 export { formatCount, formatPercent } from "./format.js";
 export {
+  exportGguf,
+  type GgufExportOptions,
+  type GgufExportResult,
+  ggufBytes,
+  ggufContents,
+} from "./gguf/export.js";
+export {
+  archFromGguf,
+  type GgufLoadOptions,
+  type GgufModelInfo,
+  ggufModelInfo,
+  ggufWeights,
+  loadGgufModel,
+} from "./gguf/import.js";
+export { GGUF_WEIGHT_FORMATS, type GgufWeightFormat, permuteRopeRows } from "./gguf/llama-layout.js";
+export {
   archFromHfConfig,
   HF_FAMILIES,
   type HfFamily,
