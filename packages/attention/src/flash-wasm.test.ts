@@ -1,15 +1,60 @@
-import { disposeWasm, noGrad, Rng, randn, wasm, wasmAvailable, withBackend } from "@tradeoffs/core-tensor";
-import { expectClose } from "@tradeoffs/strategy-testkit";
-import { afterAll, describe, it } from "vitest";
+import {
+  type AttentionKernelArgs,
+  disposeWasm,
+  jsBackend,
+  noGrad,
+  Rng,
+  randn,
+  tensor,
+  wasm,
+  wasmAvailable,
+} from "@tradeoffs/core-tensor";
+import { expectClose, naiveAttention } from "@tradeoffs/strategy-testkit";
+import { afterAll, describe, expect, it } from "vitest";
 import { FLASH_FP32_TOL, flashAttention } from "./flash.js";
+import { standardAttention } from "./standard.js";
 
 afterAll(() => disposeWasm());
 
-describe.skipIf(!wasmAvailable())("Flash inference on the WASM backend", () => {
+describe("Flash and the backend's attention hook", () => {
+  it("runs a backend's attention kernel for inference (whatever its name), the JS kernels for training", () => {
+    const calls: AttentionKernelArgs[] = [];
+    const fake = {
+      ...jsBackend,
+      name: "Fake",
+      attention: (a: AttentionKernelArgs) => {
+        calls.push(a);
+        a.out.fill(7);
+      },
+    };
+    const rng = new Rng(1);
+    const q = randn([1, 2, 3, 4], rng);
+    const k = randn([1, 1, 5, 4], rng);
+    const v = randn([1, 1, 5, 4], rng);
+    const o = noGrad(() => flashAttention(q, k, v, { causal: true, window: 2, backend: fake }));
+    expect(o.toArray().every((x) => x === 7)).toBe(true);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ batch: 1, heads: 2, kvHeads: 1, tq: 3, tk: 5, headDim: 4, window: 2 });
+    q.requiresGrad = true;
+    const trained = flashAttention(q, k, v, { causal: true, window: 2, backend: fake });
+    expect(calls).toHaveLength(1);
+    expectClose(
+      trained,
+      naiveAttention(q, k, v, { causal: true, window: 2 }),
+      FLASH_FP32_TOL,
+      "training path",
+    );
+  });
+});
+
+describe.skipIf(!wasmAvailable())("Flash inference on the WASM backend (passed explicitly)", () => {
+  const backend = wasmAvailable() ? wasm().exec.backend : jsBackend;
+
   for (const [H, Hkv, Tq, Tk, causal, window] of [
     [6, 2, 1, 37, true, undefined],
     [4, 2, 9, 9, true, 4],
     [2, 1, 5, 11, false, undefined],
+    [2, 1, 5, 11, false, 3],
     [6, 6, 70, 70, true, undefined],
   ] as const) {
     it(`equals the JS kernel: H=${H} Hkv=${Hkv} Tq=${Tq} Tk=${Tk} causal=${causal} window=${window}`, () => {
@@ -18,10 +63,26 @@ describe.skipIf(!wasmAvailable())("Flash inference on the WASM backend", () => {
       const k = randn([2, Hkv, Tk, 16], rng);
       const v = randn([2, Hkv, Tk, 16], rng);
       const options = { causal, window, blockQ: 16, blockK: 16 };
-      const js = noGrad(() => flashAttention(q, k, v, options));
-      const fast = withBackend(wasm().exec.backend, () => noGrad(() => flashAttention(q, k, v, options)));
+      const js = noGrad(() => flashAttention(q, k, v, { ...options, backend: jsBackend }));
+      const fast = noGrad(() => flashAttention(q, k, v, { ...options, backend }));
       expectClose(fast, js, FLASH_FP32_TOL, "WASM flash vs JS flash");
       for (const t of [q, k, v, js, fast]) t.dispose();
     });
   }
+
+  it("one mask rule: issue 14's non-causal window case gives [550, 550] on Standard, Flash-JS and Flash-WASM", () => {
+    // q = [0, 0] (uniform scores), k of length 4, v = [1, 10, 100, 1000], window 2: each query sees the
+    // last two keys, so both outputs are (100 + 1000) / 2.
+    const q = tensor([0, 0], [1, 1, 2, 1]);
+    const k = tensor([0, 0, 0, 0], [1, 1, 4, 1]);
+    const v = tensor([1, 10, 100, 1000], [1, 1, 4, 1]);
+    const o = { causal: false, window: 2 };
+    const results = noGrad(() => [
+      standardAttention(q, k, v, o),
+      flashAttention(q, k, v, { ...o, backend: jsBackend }),
+      flashAttention(q, k, v, { ...o, backend }),
+      naiveAttention(q, k, v, o),
+    ]);
+    for (const r of results) expect(r.toArray()).toEqual([550, 550]);
+  });
 });

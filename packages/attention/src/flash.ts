@@ -7,6 +7,7 @@ import {
   type AttendOptions,
   type AttentionCost,
   type AttentionShape,
+  type Backend,
   coerceOption,
   defineStrategy,
   empty,
@@ -18,7 +19,6 @@ import {
   type StrategyFactory,
   type Tensor,
   ValueError,
-  wasmAttention,
 } from "@tradeoffs/core-tensor";
 import {
   type FlashGeometry,
@@ -34,6 +34,11 @@ export interface FlashOptions extends AttendOptions {
   readonly blockQ?: number | undefined;
   /** Keys per tile; default 64. */
   readonly blockK?: number | undefined;
+  /**
+   * The backend whose fused `attention` kernel runs inference when it has one (the WASM backend does);
+   * default: the active backend. Training, and backends without the kernel, run the JS kernels here.
+   */
+  readonly backend?: Backend | undefined;
 }
 
 /** Default tile edge: a 64×64 f32 score tile (16 KiB) plus a 64×64 K and V block stay in L1/L2. */
@@ -81,31 +86,31 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
   const [qd, kd, vd] = [q.data, k.data, v.data]; // f32 only: .data throws a DTypeError otherwise
   const o = empty([B, H, Tq, D]); // (B, H, Tq, D)
   const inference = !isGradEnabled() || ![q, k, v].some((t) => t.requiresGrad);
-  if (inference && getBackend().name === "WASM") {
-    // Inference on the WASM backend: the same tiled online softmax as an AssemblyScript SIMD kernel
-    // (core-tensor's `wasmAttention`, one batch element at a time). No statistics are kept: nothing
-    // will run backward.
-    const qs = H * Tq * D;
-    const ks = Hkv * Tk * D;
-    for (let b = 0; b < B; b++) {
-      wasmAttention(
-        qd.subarray(b * qs, (b + 1) * qs),
-        kd.subarray(b * ks, (b + 1) * ks),
-        vd.subarray(b * ks, (b + 1) * ks),
-        o.data.subarray(b * qs, (b + 1) * qs),
-        {
-          heads: H,
-          kvHeads: Hkv,
-          tq: Tq,
-          tk: Tk,
-          d: D,
-          causal: geom.causal,
-          window: geom.window,
-          scale: geom.scale,
-          blockQ: geom.blockQ,
-          blockK: geom.blockK,
-        },
-      );
+  const kernel = (options.backend ?? getBackend()).attention;
+  if (inference && kernel) {
+    // Inference with a backend attention kernel (WASM: the same tiled online softmax in SIMD). No
+    // statistics are kept: nothing will run backward.
+    try {
+      kernel({
+        q: qd,
+        k: kd,
+        v: vd,
+        out: o.data,
+        batch: B,
+        heads: H,
+        kvHeads: Hkv,
+        tq: Tq,
+        tk: Tk,
+        headDim: D,
+        causal: geom.causal,
+        window: geom.window,
+        scale: geom.scale,
+        blockQ: geom.blockQ,
+        blockK: geom.blockK,
+      });
+    } catch (e) {
+      o.dispose();
+      throw e;
     }
     return o;
   }

@@ -5,7 +5,12 @@
  */
 import { empty, record, type Tensor } from "@tradeoffs/core-tensor";
 
-/** Which keys query `i` may see: [lo, hi] inclusive, for Tq queries over Tk keys (bottom-right aligned). */
+/**
+ * Which keys query `i` may see: [lo, hi] inclusive, for Tq queries over Tk keys. The one mask rule
+ * (AttendOptions): hi = i + Tk − Tq when causal (bottom-right aligned), else Tk − 1; a window keeps the
+ * last `window` keys up to hi, lo = max(0, hi − window + 1). core-tensor's WASM attention kernel
+ * applies the same rule; the testkit's `naiveAttention` checks both from the definition.
+ */
 export function visibleKeys(
   i: number,
   tq: number,
@@ -19,7 +24,7 @@ export function visibleKeys(
 /** First key query `i` may see (`visibleKeys(...)[0]` without the tuple, for the Flash kernel's inner loop). */
 export function visibleLo(i: number, tq: number, tk: number, causal: boolean, window?: number): number {
   if (window === undefined) return 0;
-  return Math.max(0, (causal ? i + (tk - tq) : tk - 1) - window + 1);
+  return Math.max(0, visibleHi(i, tq, tk, causal) - window + 1);
 }
 
 /** Last key query `i` may see (`visibleKeys(...)[1]`). */

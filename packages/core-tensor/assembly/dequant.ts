@@ -1,16 +1,9 @@
 // Dequantising matmul inner loops for the quant package's weight formats (AssemblyScript, SIMD):
-// y[i, j] = Σ_q x[i, q] · W[j, q] with W stored row by row as GGUF Q8_0 / Q4_0 blocks or as NF4
-// nibbles with one f32 absmax per block. Each weight row is decoded once into an f32 scratch row and
-// dotted with every row of x. Not here: quantising (the quant package does it) or autograd.
+// y[i, j] = Σ_q x[i, q] · W[j, q] with W stored row by row as GGUF Q8_0 / Q4_0 blocks or as 4-bit
+// codes into a 16-value codebook with one f32 scale per group (quant's INT4 and NF4 layout). Each
+// weight row is decoded once into an f32 scratch row and dotted with every row of x.
+// Not here: quantising (the quant package does it), codebook values (passed in) or autograd.
 import { dot } from "./simd";
-
-// NF4 code book: the 16 quantiles of N(0, 1) scaled to [-1, 1] (Dettmers et al. 2023, QLoRA,
-// Appendix E; the same values as bitsandbytes' `nf4` table).
-const NF4: usize = memory.data<f32>([
-  -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
-  -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
-  0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
-]);
 
 /** IEEE binary16 bits → f32 (exact; subnormals, ±Inf and NaN kept). */
 function halfToFloat(h: u32): f32 {
@@ -70,18 +63,30 @@ function store16(o: usize, q8: v128, d: v128): void {
 }
 
 /**
- * NF4 row: k/2 bytes, byte t holds element 2t in its HIGH nibble and 2t+1 in its low nibble
- * (bitsandbytes' order); value = NF4[code] · absmax[t·2 / block]. `absmax` is this row's f32 block
- * scales (k / block of them); block must be even and divide k.
+ * 4-bit codebook row: ⌈k/2⌉ bytes, byte t holds element 2t in its LOW nibble and 2t+1 in its high
+ * nibble (the quant package's layout; an odd k leaves the last high nibble unused); value =
+ * codebook[code] · scales[⌊col / group⌋]. `codebook` is 16 f32; `scales` this row's ⌈k / group⌉ f32
+ * (the last group may be shorter). `lut` is 16 f32 of scratch for one group's scaled codebook.
  */
-export function dequantRowNf4(w: usize, absmax: usize, block: i32, k: i32, out: usize): void {
-  for (let b0 = 0; b0 < k; b0 += block) {
-    const s = load<f32>(absmax);
-    absmax += 4;
-    for (let t = b0; t < b0 + block; t += 2) {
+export function dequantRowNibble(
+  w: usize,
+  k: i32,
+  codebook: usize,
+  scales: usize,
+  group: i32,
+  lut: usize,
+  out: usize,
+): void {
+  for (let g0 = 0; g0 < k; g0 += group) {
+    const sv = f32x4.splat(load<f32>(scales));
+    scales += 4;
+    for (let c = 0; c < 64; c += 16)
+      v128.store(lut + <usize>c, f32x4.mul(v128.load(codebook + <usize>c), sv));
+    const g1 = min(k, g0 + group);
+    for (let t = g0; t < g1; t++) {
       const byte = <u32>load<u8>(w + <usize>(t >> 1));
-      store<f32>(out + <usize>(t * 4), load<f32>(NF4 + <usize>((byte >> 4) << 2)) * s);
-      store<f32>(out + <usize>(t * 4), load<f32>(NF4 + <usize>((byte & 15) << 2)) * s, 4);
+      const code = (t & 1) === 0 ? byte & 15 : byte >> 4;
+      store<f32>(out + <usize>(t * 4), load<f32>(lut + <usize>(code << 2)));
     }
   }
 }
@@ -89,30 +94,36 @@ export function dequantRowNf4(w: usize, absmax: usize, block: i32, k: i32, out: 
 /** Format codes of `matmulDequant`. */
 const Q8_0: i32 = 0;
 const Q4_0: i32 = 1;
-const NF4_FMT: i32 = 2;
+const NIBBLE: i32 = 2;
 
-/** Decode row j of W (`rowBytes` bytes per row in `format`) into k f32 at out. */
+/**
+ * Decode row j of W (`rowBytes` bytes per row in `format`) into k f32 at out. NIBBLE only: `scales`
+ * [n, ⌈k / group⌉] f32, `codebook` 16 f32, and 16 f32 of scratch after `out`'s k values.
+ */
 function dequantRow(
   format: i32,
   j: i32,
   k: i32,
   w: usize,
   rowBytes: i32,
-  absmax: usize,
-  block: i32,
+  scales: usize,
+  group: i32,
+  codebook: usize,
   out: usize,
 ): void {
   const row = w + <usize>(j * rowBytes);
   if (format === Q8_0) dequantRowQ8_0(row, k, out);
   else if (format === Q4_0) dequantRowQ4_0(row, k, out);
-  else if (format === NF4_FMT) dequantRowNf4(row, absmax + <usize>((j * (k / block)) << 2), block, k, out);
-  else unreachable();
+  else if (format === NIBBLE) {
+    const groups = (k + group - 1) / group;
+    dequantRowNibble(row, k, codebook, scales + <usize>((j * groups) << 2), group, out + <usize>(k * 4), out);
+  } else unreachable();
 }
 
 /**
  * y[i, j] = Σ_q x[i, q] · W[j, q] for i < m, j0 ≤ j < j1 (overwrites y; row stride ldy). x is m×k f32
- * (row-major), W holds `rowBytes` bytes per row in `format` (0 Q8_0, 1 Q4_0, 2 NF4 with `absmax`
- * k/block f32 per row). `scratch` holds k f32.
+ * (row-major), W holds `rowBytes` bytes per row in `format` (0 Q8_0, 1 Q4_0, 2 NIBBLE with `scales`
+ * ⌈k/group⌉ f32 per row and a 16-value `codebook`). `scratch` holds k + 16 f32.
  */
 export function matmulDequant(
   format: i32,
@@ -123,21 +134,25 @@ export function matmulDequant(
   x: usize,
   w: usize,
   rowBytes: i32,
-  absmax: usize,
-  block: i32,
+  scales: usize,
+  group: i32,
+  codebook: usize,
   y: usize,
   ldy: i32,
   scratch: usize,
 ): void {
   for (let j = j0; j < j1; j++) {
-    dequantRow(format, j, k, w, rowBytes, absmax, block, scratch);
+    dequantRow(format, j, k, w, rowBytes, scales, group, codebook, scratch);
     for (let i = 0; i < m; i++) {
       store<f32>(y + <usize>((i * ldy + j) * 4), dot(x + <usize>(i * k * 4), scratch, k));
     }
   }
 }
 
-/** Decode rows j0..j1 of W into f32 out [(j1 − j0), k] (row-major). Same layouts as matmulDequant. */
+/**
+ * Decode rows j0..j1 of W into f32 out [(j1 − j0), k] (row-major). Same layouts as matmulDequant;
+ * `out` has 16 f32 of scratch after its last row.
+ */
 export function dequantRows(
   format: i32,
   k: i32,
@@ -145,10 +160,11 @@ export function dequantRows(
   j1: i32,
   w: usize,
   rowBytes: i32,
-  absmax: usize,
-  block: i32,
+  scales: usize,
+  group: i32,
+  codebook: usize,
   out: usize,
 ): void {
   for (let j = j0; j < j1; j++)
-    dequantRow(format, j, k, w, rowBytes, absmax, block, out + <usize>((j - j0) * k * 4));
+    dequantRow(format, j, k, w, rowBytes, scales, group, codebook, out + <usize>((j - j0) * k * 4));
 }

@@ -1,12 +1,68 @@
 /**
- * The kernel interface. A backend is a small set of kernels on raw Float32Arrays; ops (ops.ts) do the
+ * The kernel interface. A backend is a small set of kernels on raw Float32Arrays; ops (ops/) do the
  * shape logic, allocation and autograd on top. `JS` is the baseline; a faster backend may override
- * any subset and inherit the rest (`{ ...jsBackend, matmul }`).
+ * any subset and inherit the rest (`{ ...jsBackend, matmul }`), and may add the optional fused
+ * kernels (`attention`, `matmulDequant`) that callers use when present and replace with their own
+ * JS kernels otherwise.
  */
 import { ValueError } from "./errors.js";
 import * as ew from "./kernels/elementwise.js";
 import { type MatmulArgs, matmulBlocked } from "./kernels/matmul.js";
 import * as rows from "./kernels/rows.js";
+
+/**
+ * One attention forward on raw arrays: out [B, H, Tq, D] = softmax(scale·q·kᵀ, masked)·v for
+ * q [B, H, Tq, D] and k, v [B, Hkv, Tk, D] (query head h reads K/V head ⌊h / (H / Hkv)⌋). The mask is
+ * AttendOptions' rule: query i's last key is hi = i + Tk − Tq when causal (else Tk − 1), and a window
+ * keeps the last `window` keys up to hi. A query that sees no key gets zeros.
+ */
+export interface AttentionKernelArgs {
+  readonly q: Float32Array;
+  readonly k: Float32Array;
+  readonly v: Float32Array;
+  readonly out: Float32Array;
+  readonly batch: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly tq: number;
+  readonly tk: number;
+  readonly headDim: number;
+  readonly causal: boolean;
+  /** Keys each query sees at most (undefined: no window). */
+  readonly window?: number | undefined;
+  readonly scale: number;
+  /** Tile edges the kernel may use (a hint; the result does not depend on them). */
+  readonly blockQ?: number | undefined;
+  readonly blockK?: number | undefined;
+}
+
+/**
+ * A packed weight W [n, k] in a layout a dequantising kernel reads, row by row:
+ * - `q8_0` / `q4_0`: GGUF's Q8_0 / Q4_0 blocks of 32 (k a multiple of 32);
+ * - `nibble`: ⌈k/2⌉ bytes per row, element 2t in the LOW nibble of byte t and 2t+1 in the high one;
+ *   value = codebook[code] · scales[row · ⌈k/group⌉ + ⌊col/group⌋] (the last group may be shorter).
+ */
+export type DequantWeight =
+  | { readonly format: "q8_0" | "q4_0"; readonly data: Uint8Array }
+  | {
+      readonly format: "nibble";
+      readonly data: Uint8Array;
+      /** The 16 values a code stands for, before scaling. */
+      readonly codebook: Float32Array;
+      readonly group: number;
+      /** f32 [n, ⌈k / group⌉]. */
+      readonly scales: Float32Array;
+    };
+
+/** y [m, n] = x [m, k] · dequant(W)ᵀ, overwriting y. */
+export interface DequantMatmulArgs {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly x: Float32Array;
+  readonly weight: DequantWeight;
+  readonly y: Float32Array;
+}
 
 export interface Backend {
   /** The CLI word of the backend strategy (`JS`, `WASM`). */
@@ -72,6 +128,13 @@ export interface Backend {
     indices: Int32Array,
   ): void;
   argmax(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
+  /**
+   * Optional fused attention forward (inference: no statistics for backward). Absent on `JS`, whose
+   * callers run their own kernels; present on `WASM` (the blocked SIMD kernel).
+   */
+  readonly attention?: ((args: AttentionKernelArgs) => void) | undefined;
+  /** Optional dequantising matmul over packed weights (the quantised GEMV of decode). */
+  readonly matmulDequant?: ((args: DequantMatmulArgs) => void) | undefined;
 }
 
 /** The pure-JavaScript backend: cache-blocked matmul, straightforward loops elsewhere. */

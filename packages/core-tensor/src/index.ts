@@ -18,7 +18,10 @@ export {
   releaseGraph,
 } from "./autograd.js";
 export {
+  type AttentionKernelArgs,
   type Backend,
+  type DequantMatmulArgs,
+  type DequantWeight,
   getBackend,
   jsBackend,
   listBackends,
@@ -203,10 +206,10 @@ export {
 export { type WasmAttentionOptions, wasmAttention } from "./wasm/attention.js";
 export {
   type DequantFormat,
-  type DequantOptions,
   dequantRowBytes,
   dequantRowNaive,
   NF4_TABLE,
+  WASM_DEQUANT_SPLIT_MIN_WORK,
   wasmDequantRows,
   wasmMatmulDequant,
 } from "./wasm/dequant.js";

@@ -20,8 +20,8 @@ export interface WasmAttentionOptions {
   readonly window?: number | undefined;
   /** Default 1/√d. */
   readonly scale?: number | undefined;
-  readonly blockQ?: number;
-  readonly blockK?: number;
+  readonly blockQ?: number | undefined;
+  readonly blockK?: number | undefined;
   /** 1 or 2 (heads split); default 2. */
   readonly threads?: number;
 }

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import type { DequantWeight } from "../backend.js";
 import { f32ToF16 } from "../dtype.js";
 import { ShapeError } from "../errors.js";
 import { getLedger } from "../ledger.js";
@@ -8,6 +9,7 @@ import {
   type DequantFormat,
   dequantRowBytes,
   dequantRowNaive,
+  NF4_TABLE,
   wasmDequantRows,
   wasmMatmulDequant,
 } from "./dequant.js";
@@ -20,48 +22,53 @@ const DEQUANT_MATMUL_TOL = { atol: 1e-4, rtol: 1e-4 } as const;
 
 afterAll(() => disposeWasm());
 
-/** Random packed weights: arbitrary code bytes, f16 block scales in [−0.1, 0.1], NF4 absmax in [0, 1]. */
-function randomWeight(format: DequantFormat, n: number, k: number, block: number, rng: Rng) {
-  const rb = dequantRowBytes(format, k);
-  const w = new Uint8Array(n * rb);
-  for (let i = 0; i < w.length; i++) w[i] = rng.int(256);
-  if (format !== "nf4") {
-    const bs = format === "q8_0" ? 34 : 18;
-    for (let at = 0; at < w.length; at += bs) {
-      const h = f32ToF16((rng.uniform() * 2 - 1) * 0.1);
-      w[at] = h & 255;
-      w[at + 1] = h >> 8;
-    }
+/**
+ * Random packed weights: arbitrary code bytes; GGUF formats get f16 block scales in [−0.1, 0.1];
+ * `nibble` gets the NF4 codebook, `group` and scales in [0, 1].
+ */
+function randomWeight(format: DequantFormat, n: number, k: number, group: number, rng: Rng): DequantWeight {
+  const data = new Uint8Array(n * dequantRowBytes(format, k));
+  for (let i = 0; i < data.length; i++) data[i] = rng.int(256);
+  if (format === "nibble") {
+    const scales = new Float32Array(n * Math.ceil(k / group)).map(() => rng.uniform());
+    return { format, data, codebook: Float32Array.from(NF4_TABLE), group, scales };
   }
-  const absmax = new Float32Array((n * k) / block).map(() => rng.uniform());
-  return { w, absmax };
+  const bs = format === "q8_0" ? 34 : 18;
+  for (let at = 0; at < data.length; at += bs) {
+    const h = f32ToF16((rng.uniform() * 2 - 1) * 0.1);
+    data[at] = h & 255;
+    data[at + 1] = h >> 8;
+  }
+  return { format, data };
 }
 
-const formats: DequantFormat[] = ["q8_0", "q4_0", "nf4"];
+const naiveRow = (w: DequantWeight, j: number, k: number) =>
+  dequantRowNaive(w.format, w.data, j, k, w.format === "nibble" ? w : undefined);
 
 describe("wasm dequantising kernels vs the scalar JS oracle", () => {
-  for (const format of formats) {
-    it(`${format}: decoded rows (DEQUANT_TOL) and fused matmul (DEQUANT_MATMUL_TOL), 1 and 2 threads`, () => {
+  for (const format of ["q8_0", "q4_0", "nibble"] as const) {
+    it(`${format}: decoded rows (DEQUANT_TOL) and fused matmul (DEQUANT_MATMUL_TOL), odd shapes, 1 and 2 threads`, () => {
       fc.assert(
         fc.property(
           fc.integer({ min: 1, max: 5 }),
           fc.integer({ min: 1, max: 40 }),
-          fc.integer({ min: 1, max: 4 }),
+          // GGUF formats: k a multiple of 32; nibble: any k, odd included, and groups that do not divide it
+          format === "nibble"
+            ? fc.integer({ min: 1, max: 150 })
+            : fc.integer({ min: 1, max: 6 }).map((b) => b * 32),
+          fc.constantFrom(2, 6, 32, 64),
           fc.constantFrom(1, 2),
           fc.integer({ min: 1, max: 1 << 30 }),
-          (m, n, kBlocks, threads, seed) => {
+          (m, n, k, group, threads, seed) => {
             const rng = new Rng(seed);
-            const block = 64;
-            const k = kBlocks * 64;
-            const { w, absmax } = randomWeight(format, n, k, block, rng);
-            const opts = { absmax, block, threads };
+            const weight = randomWeight(format, n, k, group, rng);
             const rows = new Float32Array(n * k);
-            wasmDequantRows(format, w, n, k, rows, opts);
+            wasmDequantRows(weight, n, k, rows);
             const x = new Float32Array(m * k).map(() => rng.uniform() * 2 - 1);
             const y = new Float32Array(m * n);
-            wasmMatmulDequant(format, x, m, k, w, n, y, opts);
+            wasmMatmulDequant({ m, n, k, x, weight, y, threads });
             for (let j = 0; j < n; j++) {
-              const want = dequantRowNaive(format, w, j, k, opts);
+              const want = naiveRow(weight, j, k);
               for (let c = 0; c < k; c++) {
                 const err = Math.abs(rows[j * k + c]! - want[c]!);
                 if (err > DEQUANT_TOL.atol + DEQUANT_TOL.rtol * Math.abs(want[c]!)) return false;
@@ -81,16 +88,30 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
     });
   }
 
+  it("nibble: element 2t is the LOW nibble of byte t (the quant package's layout)", () => {
+    const codebook = Float32Array.from({ length: 16 }, (_, i) => i);
+    const weight: DequantWeight = {
+      format: "nibble",
+      data: Uint8Array.of(0x21, 0x03), // codes 1, 2, 3 (k = 3: the last high nibble is unused)
+      codebook,
+      group: 2,
+      scales: Float32Array.of(1, 10),
+    };
+    const out = new Float32Array(3);
+    wasmDequantRows(weight, 1, 3, out);
+    expect(Array.from(out)).toEqual([1, 2, 30]);
+  });
+
   it("a decode-sized Q4_0 GEMV (1×512×4096) splits across 2 threads and matches", () => {
     const rng = new Rng(3);
     const n = 512;
     const k = 4096;
-    const { w } = randomWeight("q4_0", n, k, 64, rng);
+    const weight = randomWeight("q4_0", n, k, 32, rng);
     const x = new Float32Array(k).map(() => rng.uniform() * 2 - 1);
     const y = new Float32Array(n);
-    wasmMatmulDequant("q4_0", x, 1, k, w, n, y, { threads: 2 });
+    wasmMatmulDequant({ m: 1, n, k, x, weight, y, threads: 2 });
     for (const j of [0, 255, 256, 511]) {
-      const row = dequantRowNaive("q4_0", w, j, k);
+      const row = naiveRow(weight, j, k);
       let s = 0;
       for (let c = 0; c < k; c++) s += x[c]! * row[c]!;
       expect(Math.abs(y[j]! - s)).toBeLessThanOrEqual(
@@ -102,14 +123,23 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
   it("rejects bad shapes with ShapeError naming what is valid, and leaks nothing", () => {
     const before = getLedger().live();
     const y = new Float32Array(4);
-    expect(() => wasmMatmulDequant("q8_0", new Float32Array(40), 1, 40, new Uint8Array(100), 1, y)).toThrow(
+    const q8 = { format: "q8_0", data: new Uint8Array(100) } as const;
+    expect(() => wasmMatmulDequant({ m: 1, n: 1, k: 40, x: new Float32Array(40), weight: q8, y })).toThrow(
       /multiple of 32/,
     );
-    expect(() => wasmMatmulDequant("nf4", new Float32Array(64), 1, 64, new Uint8Array(32), 1, y)).toThrow(
+    const nib: DequantWeight = {
+      format: "nibble",
+      data: new Uint8Array(32),
+      codebook: new Float32Array(16),
+      group: 64,
+      scales: new Float32Array(0),
+    };
+    expect(() => wasmMatmulDequant({ m: 1, n: 1, k: 64, x: new Float32Array(64), weight: nib, y })).toThrow(
       ShapeError,
     );
+    const q4 = { format: "q4_0", data: new Uint8Array(10) } as const;
     expect(() =>
-      wasmMatmulDequant("q4_0", new Float32Array(64), 1, 64, new Uint8Array(10), 1, y, { threads: 1 }),
+      wasmMatmulDequant({ m: 1, n: 1, k: 64, x: new Float32Array(64), weight: q4, y, threads: 1 }),
     ).toThrow(/needs 36 bytes/);
     expect(getLedger().live()).toBe(before);
   });

@@ -4,109 +4,114 @@
  * - `q8_0`: GGUF Q8_0, per 32 values 34 bytes [f16 d, 32 × i8]; value = d·q.
  * - `q4_0`: GGUF Q4_0, per 32 values 18 bytes [f16 d, 16 B]; byte t: element t in the low nibble, t+16
  *   in the high nibble; value = d·(nibble − 8).
- * - `nf4`: k/2 bytes per row, byte t: element 2t in the HIGH nibble, 2t+1 in the low one (bitsandbytes'
- *   order); value = NF4[code]·absmax[row, ⌊col / block⌋] with f32 absmax [n, k / block].
+ * - `nibble`: ⌈k/2⌉ bytes per row, byte t: element 2t in the LOW nibble, 2t+1 in the high one (the
+ *   quant package's INT4 / NF4 layout); value = codebook[code]·scales[row, ⌊col / group⌋] with f32
+ *   scales [n, ⌈k / group⌉] (the last group of a row may be shorter).
  * Not here: quantising, autograd, or the Tensor-level linear layer (the quant package's job).
  */
 
+import type { DequantMatmulArgs, DequantWeight } from "../backend.js";
 import { f16ToF32 } from "../dtype.js";
 import { ShapeError, ValueError } from "../errors.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
-export type DequantFormat = "q8_0" | "q4_0" | "nf4";
-const FORMAT_CODE: Record<DequantFormat, number> = { q8_0: 0, q4_0: 1, nf4: 2 };
+export type DequantFormat = DequantWeight["format"];
+const FORMAT_CODE: Record<DequantFormat, number> = { q8_0: 0, q4_0: 1, nibble: 2 };
 
-/** NF4 code book (QLoRA, Dettmers et al. 2023, Appendix E), as in assembly/dequant.ts. */
+/** NF4 code book (QLoRA, Dettmers et al. 2023, Appendix E): the quant package's NF4 values. */
 export const NF4_TABLE: readonly number[] = Object.freeze([
   -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
   -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
   0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
 ]);
 
-export interface DequantOptions {
-  /** NF4: the f32 absmax of every block, [n, k / block]. */
-  readonly absmax?: Float32Array;
-  /** NF4 block size (even, divides k); default 64. */
-  readonly block?: number;
-  /** 1 or 2 threads (columns split); default 2. */
-  readonly threads?: number;
-}
-
 /** Bytes of one packed row of k values. */
 export function dequantRowBytes(format: DequantFormat, k: number): number {
-  return format === "nf4" ? k / 2 : (k / 32) * (format === "q8_0" ? 34 : 18);
+  return format === "nibble" ? (k + 1) >> 1 : (k / 32) * (format === "q8_0" ? 34 : 18);
 }
 
-function check(format: DequantFormat, k: number, n: number, w: Uint8Array, o: DequantOptions): number {
+/** Groups per row of a `nibble` weight. */
+function groupsOf(w: DequantWeight, k: number): number {
+  return w.format === "nibble" ? Math.ceil(k / w.group) : 0;
+}
+
+/** Validate W [n, k] in its format; throws a ShapeError / ValueError naming what would be valid. */
+function check(w: DequantWeight, n: number, k: number): void {
+  const format = w.format;
   if (!(format in FORMAT_CODE)) {
-    throw new ValueError(`unknown dequant format '${format}'; valid: q8_0, q4_0, nf4`, { format });
+    throw new ValueError(`unknown dequant format '${format}'; valid: q8_0, q4_0, nibble`, { format });
   }
-  const block = o.block ?? 64;
-  if (format === "nf4") {
-    if (block <= 0 || block % 2 !== 0 || k % block !== 0) {
-      throw new ShapeError("dequant", `nf4 block ${block} must be even and divide k=${k}`, { block, k });
+  if (w.format === "nibble") {
+    if (!(Number.isInteger(w.group) && w.group >= 1)) {
+      throw new ShapeError("dequant", `nibble group must be a positive integer, got ${w.group}`, {
+        group: w.group,
+      });
     }
-    if (!o.absmax || o.absmax.length < (n * k) / block) {
+    if (w.codebook.length !== 16) {
+      throw new ShapeError("dequant", `nibble codebook needs 16 values, got ${w.codebook.length}`, {
+        codebook: w.codebook.length,
+      });
+    }
+    const need = n * groupsOf(w, k);
+    if (w.scales.length < need) {
       throw new ShapeError(
         "dequant",
-        `nf4 needs absmax of ${(n * k) / block} f32 ([n, k/block]), got ${o.absmax?.length ?? 0}`,
-        {
-          n,
-          k,
-          block,
-        },
+        `nibble weight [${n}, ${k}] with group ${w.group} needs ${need} f32 scales ([n, ⌈k/group⌉]), got ${w.scales.length}`,
+        { n, k, group: w.group },
       );
     }
   } else if (k % 32 !== 0) {
     throw new ShapeError("dequant", `${format} needs k a multiple of 32, got k=${k}`, { format, k });
   }
   const need = n * dequantRowBytes(format, k);
-  if (w.length < need) {
-    throw new ShapeError("dequant", `${format} weight [${n}, ${k}] needs ${need} bytes, got ${w.length}`, {
-      n,
-      k,
-      format,
-    });
+  if (w.data.length < need) {
+    throw new ShapeError(
+      "dequant",
+      `${format} weight [${n}, ${k}] needs ${need} bytes, got ${w.data.length}`,
+      {
+        n,
+        k,
+        format,
+      },
+    );
   }
-  return block;
 }
 
 /**
- * Reserve W's packed rows (and, for NF4, its absmax) in `arena`; `write` copies them in once the
- * memory is addressable.
+ * Reserve W's packed rows (and, for `nibble`, its scales and codebook) in `arena`; `write` copies
+ * them in once the memory is addressable; `args` are the kernels' (w, rowBytes, scales, group,
+ * codebook) arguments.
  */
-function layOutWeight(
-  arena: Arena,
-  format: DequantFormat,
-  w: Uint8Array,
-  n: number,
-  k: number,
-  block: number,
-  absmax: Float32Array | undefined,
-) {
-  const rowBytes = dequantRowBytes(format, k);
+function layOutWeight(arena: Arena, w: DequantWeight, n: number, k: number) {
+  const rowBytes = dequantRowBytes(w.format, k);
   const wAt = arena.take(n * rowBytes);
-  const sAt = format === "nf4" ? arena.take(((n * k) / block) * 4) : 0;
+  const nScales = n * groupsOf(w, k);
+  const sAt = w.format === "nibble" ? arena.take(nScales * 4) : 0;
+  const cAt = w.format === "nibble" ? arena.take(16 * 4) : 0;
   const write = (f32: Float32Array, u8: Uint8Array): void => {
-    u8.set(w.subarray(0, n * rowBytes), wAt);
-    if (format === "nf4") f32.set(absmax!.subarray(0, (n * k) / block), sAt >> 2);
+    u8.set(w.data.subarray(0, n * rowBytes), wAt);
+    if (w.format === "nibble") {
+      f32.set(w.scales.subarray(0, nScales), sAt >> 2);
+      f32.set(w.codebook, cAt >> 2);
+    }
   };
-  return { rowBytes, wAt, sAt, write };
+  const group = w.format === "nibble" ? w.group : 0;
+  return { write, args: [wAt, rowBytes, sAt, group, cAt] };
 }
 
-/** y [m, n] = x [m, k] · dequant(W)ᵀ on the WASM kernels. */
+/** Below this many multiply-adds a dequantising matmul stays on one thread (the hand-off costs more). */
+export const WASM_DEQUANT_SPLIT_MIN_WORK = 1 << 18;
+
+/**
+ * y [m, n] = x [m, k] · dequant(W)ᵀ on the WASM kernels (`args.threads` 1 or 2, columns split; default
+ * 2 when the product is large enough). The backend's `matmulDequant` hook.
+ */
 export function wasmMatmulDequant(
-  format: DequantFormat,
-  x: Float32Array,
-  m: number,
-  k: number,
-  w: Uint8Array,
-  n: number,
-  y: Float32Array,
-  options: DequantOptions = {},
+  args: DequantMatmulArgs & { readonly threads?: number },
   rt: WasmRuntime = wasmRuntime(),
 ): void {
-  const block = check(format, k, n, w, options);
+  const { m, n, k, x, y, weight } = args;
+  check(weight, n, k);
   if (x.length < m * k || y.length < m * n) {
     throw new ShapeError(
       "dequant",
@@ -118,26 +123,23 @@ export function wasmMatmulDequant(
       },
     );
   }
-  const threads = (options.threads ?? 2) > 1 && m * n * k >= 1 << 18 && n >= 8 ? 2 : 1;
+  const threads = (args.threads ?? 2) > 1 && m * n * k >= WASM_DEQUANT_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
   const arena = new Arena(rt.heapBase);
   const xAt = arena.take(m * k * 4);
-  const { rowBytes, wAt, sAt, write } = layOutWeight(arena, format, w, n, k, block, options.absmax);
+  const { write, args: wArgs } = layOutWeight(arena, weight, n, k);
   const yAt = arena.take(m * n * 4);
-  const scratch = [arena.take(k * 4), arena.take(k * 4)];
+  const scratch = [arena.take((k + 16) * 4), arena.take((k + 16) * 4)];
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
     write(f32, u8);
     const job = (j0: number, j1: number, t: number) => [
-      FORMAT_CODE[format],
+      FORMAT_CODE[weight.format],
       m,
       k,
       j0,
       j1,
       xAt,
-      wAt,
-      rowBytes,
-      sAt,
-      block,
+      ...wArgs,
       yAt,
       n,
       scratch[t]!,
@@ -150,44 +152,46 @@ export function wasmMatmulDequant(
 
 /** Decode W [n, k] to f32 on the WASM kernels (out holds n·k). */
 export function wasmDequantRows(
-  format: DequantFormat,
-  w: Uint8Array,
+  weight: DequantWeight,
   n: number,
   k: number,
   out: Float32Array,
-  options: DequantOptions = {},
   rt: WasmRuntime = wasmRuntime(),
 ): void {
-  const block = check(format, k, n, w, options);
+  check(weight, n, k);
   if (out.length < n * k)
     throw new ShapeError("dequant", `out needs ${n * k} elements, got ${out.length}`, { n, k });
   const arena = new Arena(rt.heapBase);
-  const { rowBytes, wAt, sAt, write } = layOutWeight(arena, format, w, n, k, block, options.absmax);
-  const oAt = arena.take(n * k * 4);
+  const { write, args } = layOutWeight(arena, weight, n, k);
+  const oAt = arena.take((n * k + 16) * 4); // + one group's scaled codebook after the last row
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     write(f32, u8);
-    rt.run("dequantRows", [[FORMAT_CODE[format], k, 0, n, wAt, rowBytes, sAt, block, oAt]]);
+    rt.run("dequantRows", [[FORMAT_CODE[weight.format], k, 0, n, ...args, oAt]]);
     out.set(f32.subarray(oAt >> 2, (oAt >> 2) + n * k));
   });
 }
 
-/** The oracle: decode row `j` of W [n, k] with plain scalar JS. */
+/**
+ * The oracle: decode row `j` of W [n, k] with plain scalar JS. `nibble` needs `weight`'s codebook,
+ * group and scales; the GGUF formats need only the bytes.
+ */
 export function dequantRowNaive(
   format: DequantFormat,
-  w: Uint8Array,
+  data: Uint8Array,
   j: number,
   k: number,
-  options: DequantOptions = {},
+  nibble?: { readonly codebook: ArrayLike<number>; readonly group: number; readonly scales: Float32Array },
 ): Float32Array {
   const out = new Float32Array(k);
   const rb = dequantRowBytes(format, k);
-  const row = w.subarray(j * rb, (j + 1) * rb);
-  if (format === "nf4") {
-    const block = options.block ?? 64;
+  const row = data.subarray(j * rb, (j + 1) * rb);
+  if (format === "nibble") {
+    if (!nibble) throw new ValueError("dequantRowNaive: a nibble row needs its codebook, group and scales");
+    const groups = Math.ceil(k / nibble.group);
     for (let c = 0; c < k; c++) {
       const byte = row[c >> 1]!;
-      const code = c % 2 === 0 ? byte >> 4 : byte & 15;
-      out[c] = NF4_TABLE[code]! * options.absmax![(j * k) / block + Math.floor(c / block)]!;
+      const code = c % 2 === 0 ? byte & 15 : byte >> 4;
+      out[c] = nibble.codebook[code]! * nibble.scales[j * groups + Math.floor(c / nibble.group)]!;
     }
     return out;
   }

@@ -1,14 +1,17 @@
 /**
- * The `WASM` strategy of the `backend` slot: a `Backend` whose matmul runs the AssemblyScript SIMD
- * kernels on 1 or 2 threads and whose other kernels are the JS ones. Creating it is cheap: the module
+ * The `WASM` strategy of the `backend` slot: a `Backend` whose matmul, fused attention forward and
+ * dequantising matmul run the AssemblyScript SIMD kernels on 1 or 2 threads and whose other kernels
+ * are the JS ones. Creating it is cheap: the module
  * is compiled once per process and the runtime (memory, helper thread) starts on the first matmul.
  * Not here: the kernels (assembly/), the runtime (runtime.ts).
  */
-import { type Backend, jsBackend } from "../backend.js";
+import { type AttentionKernelArgs, type Backend, type DequantMatmulArgs, jsBackend } from "../backend.js";
 import { ConfigError } from "../errors.js";
 import type { MatmulArgs } from "../kernels/matmul.js";
 import type { BackendCost } from "../plan.js";
 import { defineStrategy } from "../strategy.js";
+import { wasmAttention } from "./attention.js";
+import { wasmMatmulDequant } from "./dequant.js";
 import { wasmUnavailableReason } from "./loader.js";
 import { wasmMatmul } from "./matmul.js";
 import { wasmRuntime } from "./runtime.js";
@@ -38,9 +41,38 @@ export function wasmBackend(threads = 2): WasmBackend {
     name: "WASM",
     threads,
     matmul: (p: MatmulArgs) => wasmMatmul(wasmRuntime(), p, threads),
+    attention: (a: AttentionKernelArgs) => attentionBatched(a, threads),
+    matmulDequant: (a: DequantMatmulArgs) => wasmMatmulDequant({ ...a, threads }),
   });
   backends.set(threads, backend);
   return backend;
+}
+
+/** The backend's attention hook: `wasmAttention` (one batch element at a time) over [B, H, T, D]. */
+function attentionBatched(a: AttentionKernelArgs, threads: number): void {
+  const qs = a.heads * a.tq * a.headDim;
+  const ks = a.kvHeads * a.tk * a.headDim;
+  for (let b = 0; b < a.batch; b++) {
+    wasmAttention(
+      a.q.subarray(b * qs, (b + 1) * qs),
+      a.k.subarray(b * ks, (b + 1) * ks),
+      a.v.subarray(b * ks, (b + 1) * ks),
+      a.out.subarray(b * qs, (b + 1) * qs),
+      {
+        heads: a.heads,
+        kvHeads: a.kvHeads,
+        tq: a.tq,
+        tk: a.tk,
+        d: a.headDim,
+        causal: a.causal,
+        window: a.window,
+        scale: a.scale,
+        blockQ: a.blockQ,
+        blockK: a.blockK,
+        threads,
+      },
+    );
+  }
 }
 
 /**
