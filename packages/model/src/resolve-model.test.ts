@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { ValueError } from "@tradeoffs/core-tensor";
 import { describe, expect, it } from "vitest";
 import { estimate } from "./estimator.js";
+import { planCluster } from "./planner/index.js";
 import { getPreset } from "./presets.js";
 import { parse } from "./registry.js";
 import { resolveModel } from "./resolve-model.js";
@@ -12,7 +13,12 @@ const infer = { kind: "infer", batch: 1, seq: 1024, generate: 0 } as const;
 describe("resolveModel: a preset name or a config.json path", () => {
   it("a preset by name, any case, with its notes", () => {
     const r = resolveModel("Qwen2.5-7B");
-    expect(r).toMatchObject({ name: "qwen2.5-7b", model: "qwen2.5-7b", source: "preset", missingParams: 129_024 });
+    expect(r).toMatchObject({
+      name: "qwen2.5-7b",
+      model: "qwen2.5-7b",
+      source: "preset",
+      missingParams: 129_024,
+    });
     expect(r.arch).toBe(getPreset("qwen2.5-7b").arch);
     expect(r.notes[0]).toMatch(/q, k, v biases/);
     expect(resolveModel("llama2-7b").notes).toEqual([]);
@@ -29,6 +35,15 @@ describe("resolveModel: a preset name or a config.json path", () => {
     expect(fromFile.params).toEqual(fromPreset.params);
     expect(fromFile.bytes.kv).toBe(fromPreset.bytes.kv);
     expect(resolveModel(`${FIXTURES}deepseek-v2-lite`).notes.join("\n")).toMatch(/576 elements/);
+  });
+
+  it("plans a config.json model on many devices as it plans the matching preset", () => {
+    const request = { config: parse("Baseline"), hardware: "h100-80gb", devices: 4, tp: 4 } as const;
+    const fromFile = planCluster({ ...request, model: resolveModel(`${FIXTURES}qwen2.5-7b`).model });
+    const fromPreset = planCluster({ ...request, model: "qwen2.5-7b" });
+    expect(fromFile.model).toBe("qwen2.5-7b");
+    expect(fromFile.perDevice.total).toBeGreaterThan(7e9 / 4);
+    expect(fromFile.perDevice).toEqual(fromPreset.perDevice);
   });
 
   it("an unknown name gets a ValueError naming the closest preset, all presets and the families", () => {
