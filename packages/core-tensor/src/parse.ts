@@ -101,7 +101,13 @@ export function parseConfig(text: string, registry: Registry): Configuration {
       continue;
     }
     const def = entry.definition;
-    const given: Record<string, OptionValue> = {};
+    // No prototype: an option named `__proto__` or `constructor` is an ordinary (unknown) key.
+    const given: Record<string, OptionValue> = Object.create(null);
+    const set = (key: string, value: OptionValue) => {
+      if (Object.hasOwn(given, key)) {
+        problems.push(`${def.name}: option '${key}' is given twice in [${m[2]}]; give it once`);
+      } else given[key] = value;
+    };
     const body = m[2]?.trim() ?? "";
     for (const part of body === "" ? [] : splitTop(body, ",")) {
       const p = part.trim();
@@ -109,14 +115,14 @@ export function parseConfig(text: string, registry: Registry): Configuration {
       if (eq >= 0) {
         const key = p.slice(0, eq).trim();
         const canonical = Object.keys(def.options).find((k) => k.toLowerCase() === key.toLowerCase()) ?? key;
-        given[canonical] = p.slice(eq + 1).trim();
+        set(canonical, p.slice(eq + 1).trim());
         continue;
       }
       const asBool = Object.entries(def.options).find(
         ([k, s]) => s.type === "bool" && k.toLowerCase() === p.toLowerCase(),
       );
-      if (asBool) given[asBool[0]] = true;
-      else if (def.positional) given[def.positional] = p;
+      if (asBool) set(asBool[0], true);
+      else if (def.positional) set(def.positional, p);
       else {
         const keys = Object.keys(def.options);
         problems.push(

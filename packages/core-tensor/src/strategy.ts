@@ -396,7 +396,7 @@ export function defineStrategy<S extends Slot, O extends OptionsSpec>(
     const problems: string[] = [];
     const opts: Record<string, OptionValue> = {};
     for (const key of Object.keys(given)) {
-      if (!(key in definition.options)) {
+      if (!Object.hasOwn(definition.options, key)) {
         const near = closestMatch(key, Object.keys(definition.options));
         const known = Object.keys(definition.options);
         problems.push(
