@@ -262,7 +262,8 @@ function runBackward(
       }
       let gs: readonly (Tensor | null)[];
       try {
-        gs = node.backward(g, node.saved);
+        // In a scope: a backward that throws half-way (out of memory) frees what it had made.
+        gs = scope(() => node.backward(g, node.saved));
       } catch (e) {
         g.dispose();
         throw e;

@@ -108,6 +108,8 @@ export class MemoryLedger {
   #peakTotal = 0;
   #budgets = new Map<string, number>();
   #allocations = 0;
+  #charges = 0;
+  #failAt: number | undefined;
 
   constructor(options: { name?: string; budget?: number } = {}) {
     this.name = options.name ?? "ledger";
@@ -177,6 +179,24 @@ export class MemoryLedger {
       : (this.#peakRoots.get(category) ?? 0);
   }
 
+  /**
+   * Fault injection for tests: the charge with index `index` (0-based, counting every `allocate` and
+   * `external` from now on) throws an `OutOfMemoryError` as if a budget were exceeded; `undefined`
+   * turns it off. Error paths can then be checked to leave the ledger at its baseline.
+   */
+  failAt(index: number | undefined): void {
+    if (index !== undefined && !(Number.isInteger(index) && index >= 0)) {
+      throw new ValueError(`failAt needs a non-negative integer charge index, got ${index}`);
+    }
+    this.#failAt = index;
+    this.#charges = 0;
+  }
+
+  /** Charges (allocations and external reservations) since the last `failAt` call. */
+  get charges(): number {
+    return this.#charges;
+  }
+
   /** Number of storages allocated so far (for tests). */
   get allocations(): number {
     return this.#allocations;
@@ -234,6 +254,15 @@ export class MemoryLedger {
   #charge(category: string, bytes: number): void {
     if (!(Number.isFinite(bytes) && bytes >= 0)) throw new ValueError(`cannot allocate ${bytes} bytes`);
     const root = rootCategory(category);
+    if (this.#charges++ === this.#failAt) {
+      throw new OutOfMemoryError({
+        requested: bytes,
+        category,
+        budget: this.#liveTotal,
+        budgetCategory: "* (injected fault)",
+        live: Object.fromEntries(this.#liveRoots),
+      });
+    }
     for (const [scope, limit] of this.#budgets) {
       const current = scope === "*" ? this.#liveTotal : (this.#liveRoots.get(scope) ?? 0);
       if ((scope === "*" || scope === root) && current + bytes > limit) {

@@ -31,10 +31,17 @@ export class AdamW {
   /** One update from the accumulated `.grad`s; returns the gradient norm before clipping. */
   step(lr = this.options.lr): number {
     if (this.#m.length === 0) {
-      for (const p of this.params) {
-        this.#m.push(zeros(p.shape, { category: "optim" }));
-        this.#v.push(zeros(p.shape, { category: "optim" }));
+      // All moments or none: a failed allocation frees what it made and leaves the optimizer as it was.
+      const made: Tensor[] = [];
+      try {
+        for (const p of this.params) made.push(zeros(p.shape, { category: "optim" }));
+        for (const p of this.params) made.push(zeros(p.shape, { category: "optim" }));
+      } catch (e) {
+        for (const t of made) t.dispose();
+        throw e;
       }
+      this.#m = made.slice(0, this.params.length);
+      this.#v = made.slice(this.params.length);
     }
     let sq = 0;
     for (const p of this.params) {

@@ -22,10 +22,13 @@ export function sampleBatch(
       targets[b * seq + t] = data[start + t + 1]!;
     }
   }
-  return {
-    ids: tensor(ids, [batch, seq], { dtype: "i32" }),
-    targets: tensor(targets, [batch, seq], { dtype: "i32" }),
-  };
+  const idsT = tensor(ids, [batch, seq], { dtype: "i32" });
+  try {
+    return { ids: idsT, targets: tensor(targets, [batch, seq], { dtype: "i32" }) };
+  } catch (e) {
+    idsT.dispose();
+    throw e;
+  }
 }
 
 /** Windows k·stride for k = 0..count−1 (deterministic), batched. */
@@ -93,15 +96,24 @@ export function trainStep(
   batch: { ids: Tensor; targets: Tensor },
   lr?: number,
 ): number {
-  const loss = model.loss(batch.ids, batch.targets);
-  const value = loss.item();
-  backward(loss);
-  loss.dispose();
-  batch.ids.dispose();
-  batch.targets.dispose();
-  noGrad(() => opt.step(lr));
-  opt.zeroGrad();
-  return value;
+  // Exception-safe: whatever throws (an OutOfMemoryError in forward, backward or the update), the
+  // batch, the graph's saved activations and the gradients are freed before the error propagates.
+  try {
+    const loss = model.loss(batch.ids, batch.targets);
+    let value: number;
+    try {
+      value = loss.item();
+      backward(loss);
+    } finally {
+      loss.dispose(); // drops whatever of the graph backward did not release
+    }
+    noGrad(() => opt.step(lr));
+    return value;
+  } finally {
+    batch.ids.dispose();
+    batch.targets.dispose();
+    opt.zeroGrad();
+  }
 }
 
 /** Train `model` on random windows of `data`; returns per-step losses and times. */

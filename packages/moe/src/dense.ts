@@ -29,8 +29,12 @@ export function makeLinear(
   category: string,
 ): LinearWeight {
   const w = randn([out, inp], rng, { std });
-  const packed = weights.pack(w, category);
-  w.dispose();
+  let packed: LinearWeight;
+  try {
+    packed = weights.pack(w, category);
+  } finally {
+    w.dispose();
+  }
   return adapt(packed, adapters, role, rng);
 }
 
@@ -51,7 +55,25 @@ export function initLinear(
 
 /** Wrap a packed linear in the configured adapters when they target `role`. */
 function adapt(packed: LinearWeight, adapters: AdaptersExec | null, role: string, rng: Rng): LinearWeight {
-  return adapters?.targets.includes(role) ? adapters.wrap(packed, role, rng) : packed;
+  if (!adapters?.targets.includes(role)) return packed;
+  try {
+    return adapters.wrap(packed, role, rng);
+  } catch (e) {
+    packed.dispose();
+    throw e;
+  }
+}
+
+/** Build each part in order; if one throws, dispose the ones already built and rethrow. */
+export function allOrNothing<T extends { dispose(): void }>(makers: readonly (() => T)[]): T[] {
+  const made: T[] = [];
+  try {
+    for (const make of makers) made.push(make());
+  } catch (e) {
+    for (const m of made) m.dispose();
+    throw e;
+  }
+  return made;
 }
 
 export class SwiGlu implements FfnModule {
@@ -69,11 +91,12 @@ export class SwiGlu implements FfnModule {
   static create(spec: FfnSpec, prefix = ""): SwiGlu {
     const { dModel, hidden } = spec;
     const std = 0.02;
-    return new SwiGlu(
-      initLinear(spec, `${prefix}gate`, "gate", hidden, dModel, std),
-      initLinear(spec, `${prefix}up`, "up", hidden, dModel, std),
-      initLinear(spec, `${prefix}down`, "down", dModel, hidden, std / Math.sqrt(2)),
-    );
+    const [gate, up, down] = allOrNothing([
+      () => initLinear(spec, `${prefix}gate`, "gate", hidden, dModel, std),
+      () => initLinear(spec, `${prefix}up`, "up", hidden, dModel, std),
+      () => initLinear(spec, `${prefix}down`, "down", dModel, hidden, std / Math.sqrt(2)),
+    ]);
+    return new SwiGlu(gate!, up!, down!);
   }
 
   /** Intermediates are freed as soon as they are dead: peak tmp is x + silu(gate) + up + their product. */

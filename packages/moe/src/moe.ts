@@ -32,7 +32,7 @@ import {
   zeros,
 } from "@tradeoffs/core-tensor";
 import { loadBalancingLoss, routerZLoss } from "./aux-loss.js";
-import { SwiGlu } from "./dense.js";
+import { allOrNothing, SwiGlu } from "./dense.js";
 import { coefficientOfVariation, dispatchTokens } from "./dispatch.js";
 import { routeTopK } from "./router.js";
 
@@ -129,16 +129,24 @@ export class MoeFfn implements FfnModule {
   static create(spec: FfnSpec, options: MoeOptions): MoeFfn {
     const problems = moeProblems(options);
     if (problems.length > 0) throw new ConfigError(problems, { strategy: "MoE" });
-    const experts = Array.from({ length: options.experts }, (_, i) => SwiGlu.create(spec, `experts.${i}.`));
-    const shared = Array.from({ length: options.shared }, (_, i) => SwiGlu.create(spec, `shared.${i}.`));
     const shape = [options.experts, spec.dModel] as const;
-    const given = spec.init?.("router", shape) ?? null;
-    if (given && given.shape.join() !== shape.join()) {
-      throw new ShapeError("MoE.create", `init('router') gave [${given.shape}], need [${shape}]`);
-    }
-    const router = given
-      ? clone(given, { category: spec.category, dtype: "f32" })
-      : randn(shape, spec.rng, { std: ROUTER_INIT_STD, category: spec.category });
+    // Experts, then shared experts, then the router; a failure frees everything built before it.
+    const parts = allOrNothing<SwiGlu | Tensor>([
+      ...Array.from({ length: options.experts }, (_, i) => () => SwiGlu.create(spec, `experts.${i}.`)),
+      ...Array.from({ length: options.shared }, (_, i) => () => SwiGlu.create(spec, `shared.${i}.`)),
+      () => {
+        const given = spec.init?.("router", shape) ?? null;
+        if (given && given.shape.join() !== shape.join()) {
+          throw new ShapeError("MoE.create", `init('router') gave [${given.shape}], need [${shape}]`);
+        }
+        return given
+          ? clone(given, { category: spec.category, dtype: "f32" })
+          : randn(shape, spec.rng, { std: ROUTER_INIT_STD, category: spec.category });
+      },
+    ]);
+    const experts = parts.slice(0, options.experts) as SwiGlu[];
+    const shared = parts.slice(options.experts, options.experts + options.shared) as SwiGlu[];
+    const router = parts[parts.length - 1] as Tensor;
     return new MoeFfn({ router, experts, shared }, options);
   }
 

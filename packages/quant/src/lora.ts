@@ -59,7 +59,12 @@ export class LoraLinear implements LinearWeight {
     for (const p of base.parameters()) p.requiresGrad = false;
     const bound = 1 / Math.sqrt(base.inFeatures);
     this.a = rand([rank, base.inFeatures], rng, { low: -bound, high: bound, category: "adapters" });
-    this.b = zeros([base.outFeatures, rank], { category: "adapters" });
+    try {
+      this.b = zeros([base.outFeatures, rank], { category: "adapters" });
+    } catch (e) {
+      this.a.dispose(); // the caller still owns `base`
+      throw e;
+    }
     this.a.requiresGrad = true;
     this.b.requiresGrad = true;
     const role = options.role ?? "linear";
