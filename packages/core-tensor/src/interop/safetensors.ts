@@ -100,14 +100,14 @@ export function readSafetensors(bytes: Uint8Array, options: TensorOptions = {}):
       if (!dtype) {
         throw new FormatError(
           "safetensors",
-          `tensor '${clip(name)}': dtype ${clip(String(JSON.stringify(rec?.dtype)))} is not one of ${Object.keys(DTYPES).join(", ")}`,
+          `tensor '${clip(name)}': dtype ${show(rec?.dtype)} is not one of ${Object.keys(DTYPES).join(", ")}`,
         );
       }
       const shape = rec.shape;
       if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
         throw new FormatError(
           "safetensors",
-          `tensor '${clip(name)}': shape ${clip(JSON.stringify(shape))} is not a list of non-negative integers below 2^53`,
+          `tensor '${clip(name)}': shape ${show(shape)} is not a list of non-negative integers below 2^53`,
         );
       }
       const off = rec.data_offsets;
@@ -119,7 +119,7 @@ export function readSafetensors(bytes: Uint8Array, options: TensorOptions = {}):
       ) {
         throw new FormatError(
           "safetensors",
-          `tensor '${clip(name)}': data_offsets ${clip(JSON.stringify(off))} must be [begin, end] with begin ≤ end`,
+          `tensor '${clip(name)}': data_offsets ${show(off)} must be [begin, end] with begin ≤ end`,
         );
       }
       const [begin, end] = off as [number, number];
@@ -134,10 +134,11 @@ export function readSafetensors(bytes: Uint8Array, options: TensorOptions = {}):
       if (end - begin !== need) {
         throw new FormatError(
           "safetensors",
-          `tensor '${clip(name)}': ${end - begin} bytes for shape ${clip(JSON.stringify(shape))} ${String(rec.dtype)}, expected ${need}`,
+          `tensor '${clip(name)}': ${end - begin} bytes for shape ${show(shape)} ${String(rec.dtype)}, expected ${need}`,
         );
       }
-      spans.push([begin, end, name]);
+      // Empty tensors hold no bytes, so they overlap nothing (the writer gives them [k, k]).
+      if (end > begin) spans.push([begin, end, name]);
       const t = empty(shape, { ...options, dtype });
       const v = t.values;
       new Uint8Array(v.buffer, v.byteOffset, v.byteLength).set(
@@ -208,6 +209,11 @@ export function writeSafetensors(
     pos += t.bytes;
   }
   return out;
+}
+
+/** A JSON value for a message, clipped (`undefined` when the field is missing). */
+function show(v: unknown): string {
+  return clip(String(JSON.stringify(v)));
 }
 
 function clip(s: string): string {
