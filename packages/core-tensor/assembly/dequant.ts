@@ -83,11 +83,25 @@ export function dequantRowNibble(
     for (let c = 0; c < 64; c += 16)
       v128.store(lut + <usize>c, f32x4.mul(v128.load(codebook + <usize>c), sv));
     const g1 = min(k, g0 + group);
-    for (let t = g0; t < g1; t++) {
-      const byte = <u32>load<u8>(w + <usize>(t >> 1));
-      const code = (t & 1) === 0 ? byte & 15 : byte >> 4;
-      store<f32>(out + <usize>(t * 4), load<f32>(lut + <usize>(code << 2)));
+    let t = g0;
+    if ((t & 1) === 1) {
+      // a group starting mid-byte (odd group size): its first element is the high nibble
+      store<f32>(
+        out + <usize>(t * 4),
+        load<f32>(lut + <usize>((<u32>load<u8>(w + <usize>(t >> 1)) >> 4) << 2)),
+      );
+      t++;
     }
+    for (; t + 1 < g1; t += 2) {
+      const byte = <u32>load<u8>(w + <usize>(t >> 1));
+      store<f32>(out + <usize>(t * 4), load<f32>(lut + <usize>((byte & 15) << 2)));
+      store<f32>(out + <usize>(t * 4), load<f32>(lut + <usize>((byte >> 4) << 2)), 4);
+    }
+    if (t < g1)
+      store<f32>(
+        out + <usize>(t * 4),
+        load<f32>(lut + <usize>((<u32>load<u8>(w + <usize>(t >> 1)) & 15) << 2)),
+      );
   }
 }
 

@@ -8,6 +8,7 @@ export { Fp32Linear, fp32 } from "./fp32.js";
 export { bf16, bf16Format, fp16, fp16Format } from "./half.js";
 export { int4, int4Format } from "./int4.js";
 export { int8, int8Format, NOMINAL_COLS } from "./int8.js";
+export { ggufKernelWeight, type KernelWeight, nibbleKernelWeight } from "./kernel-weight.js";
 export { LORA_TARGETS, LoraLinear, type LoraTargets, lora } from "./lora.js";
 export { DQ_CHUNK, NF4_VALUES, nf4, nf4Bits, nf4Code, nf4Format } from "./nf4.js";
 export {
@@ -18,7 +19,14 @@ export {
   PackedWeight,
   type WeightFormat,
 } from "./packed.js";
-export { GEMV_MAX_ROWS, PackedLinear, TILE_ELEMENTS, tileRows } from "./packed-linear.js";
+export {
+  GEMV_MAX_ROWS,
+  PackedLinear,
+  type PackedLinearOptions,
+  packedWeights,
+  TILE_ELEMENTS,
+  tileRows,
+} from "./packed-linear.js";
 export { Q4_0_BLOCK_BYTES, QK4_0, q4_0, q4_0Format } from "./q4-0.js";
 export { Q8_0_BLOCK_BYTES, QK8_0, q8_0, q8_0Format } from "./q8-0.js";
 export { qlora } from "./qlora.js";

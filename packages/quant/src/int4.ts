@@ -5,6 +5,7 @@
  */
 import { ConfigError, defineStrategy } from "@tradeoffs/core-tensor";
 import { NOMINAL_COLS } from "./int8.js";
+import { nibbleKernelWeight } from "./kernel-weight.js";
 import {
   decodeNibbleRows,
   nibbleGemv,
@@ -62,6 +63,7 @@ export function int4Format(options: { group?: number } = {}): WeightFormat {
       const { G, g } = prep(p.cols);
       decodeNibbleRows(p.data, p.cols, g, INT4_LUT, r0, r1, storedRowScales(p.scales, G), out);
     },
+    kernelWeight: (p) => nibbleKernelWeight(p, INT4_LUT.code, prep(p.cols).g, { stored: p.scales }),
     gemv(p, x, xOff, y, yOff) {
       const { G, g } = prep(p.cols);
       nibbleGemv(p.data, p.rows, p.cols, g, INT4_LUT, storedRowScales(p.scales, G), x, xOff, y, yOff);

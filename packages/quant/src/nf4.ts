@@ -8,6 +8,7 @@
  * (we use linear absmax int8) or its flattened blocks that span rows.
  */
 import { ConfigError, defineStrategy, empty, NF4_TABLE } from "@tradeoffs/core-tensor";
+import { nibbleKernelWeight } from "./kernel-weight.js";
 import {
   decodeNibbleRows,
   nibbleGemv,
@@ -144,6 +145,13 @@ export function nf4Format(options: { block?: number; dq?: boolean } = {}): Weigh
       const G = groupsPerRow(p.cols, block);
       decodeNibbleRows(p.data, p.cols, block, NF4_LUT, r0, r1, rowScales(p, G), out);
     },
+    kernelWeight: (p) =>
+      nibbleKernelWeight(
+        p,
+        NF4_LUT.code,
+        block,
+        dq ? { rowScales: rowScales(p, groupsPerRow(p.cols, block)) } : { stored: p.scales },
+      ),
     gemv(p, x, xOff, y, yOff) {
       const G = groupsPerRow(p.cols, block);
       nibbleGemv(p.data, p.rows, p.cols, block, NF4_LUT, rowScales(p, G), x, xOff, y, yOff);

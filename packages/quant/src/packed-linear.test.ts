@@ -5,6 +5,7 @@
  */
 import {
   backward,
+  disposeWasm,
   getLedger,
   matmul,
   mul,
@@ -14,9 +15,11 @@ import {
   scope,
   sum,
   type Tensor,
+  wasmAvailable,
+  wasmBackend,
 } from "@tradeoffs/core-tensor";
 import { expectClose, expectNoLeak } from "@tradeoffs/strategy-testkit";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { bf16Format, fp16Format } from "./half.js";
 import { int4Format } from "./int4.js";
 import { int8Format } from "./int8.js";
@@ -150,5 +153,62 @@ describe("no full f32 copy of W (the ledger's tmp peak)", () => {
         }),
       );
     });
+  }
+});
+
+/**
+ * The backend's dequantising kernel (WASM) sums k products in f32 in SIMD order; the oracle is the
+ * f32 GEMM on the decoded weight: the same bound as the JS paths.
+ */
+const BACKEND_GEMV_TOL = FP32_MATMUL_TOL;
+
+describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals x·dequantize(W)ᵀ", () => {
+  afterAll(() => disposeWasm());
+  // Formats with a kernel layout; odd rows everywhere, odd input widths and groups that do not divide
+  // them for the 4-bit codebook formats (the GGUF formats need whole blocks of 32).
+  const cases: [WeightFormat, number, number][] = [
+    [q8_0Format, 13, 96],
+    [q4_0Format, 13, 160],
+    [int4Format(), 11, 37],
+    [int4Format({ group: 0 }), 5, 67],
+    [nf4Format(), 9, 131],
+    [nf4Format({ dq: false, block: 32 }), 7, 45],
+  ];
+  for (const [format, rows, cols] of cases) {
+    for (const threads of [1, 2]) {
+      it(`${format.name} [${rows}, ${cols}], M = 1 and ${GEMV_MAX_ROWS}, ${threads} thread(s)`, () => {
+        expect(format.kernelWeight).toBeDefined();
+        const backend = wasmBackend(threads);
+        expectNoLeak(() =>
+          scope(() => {
+            const rng = new Rng(rows * cols);
+            const w = randn([rows, cols], rng, { std: 0.1 });
+            const layer = new PackedLinear(format, w, "weights/test", { backend, backendGemv: true });
+            let called = 0;
+            const counting = new PackedLinear(format, w, "weights/test", {
+              backend: {
+                ...backend,
+                matmulDequant: (a) => {
+                  called++;
+                  backend.matmulDequant!(a);
+                },
+              },
+              backendGemv: true,
+            });
+            const jsGemv = new PackedLinear(format, w, "weights/test", { backend: counting.options.backend });
+            for (const M of [1, GEMV_MAX_ROWS]) {
+              const x = randn([M, cols], rng);
+              expectClose(layer.apply(x), oracle(layer, x), BACKEND_GEMV_TOL, `${format.name} M=${M}`);
+              counting.apply(x);
+              jsGemv.apply(x); // backendGemv off (the default): quant's JS GEMV, the kernel is not called
+            }
+            expect(called).toBe(2);
+            jsGemv.dispose();
+            layer.dispose();
+            counting.dispose();
+          }),
+        );
+      });
+    }
   }
 });

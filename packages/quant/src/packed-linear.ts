@@ -1,10 +1,12 @@
 /**
  * `PackedLinear`: a frozen `LinearWeight` over a `PackedWeight`. y = x·Wᵀ dequantises on the fly:
- * decode (M ≤ GEMV_MAX_ROWS) runs the format's fused GEMV with no scratch; larger M decodes a tile of
- * rows into a bounded `tmp` tensor and runs the backend GEMM on it. Never a full f32 copy of W.
+ * decode (M ≤ GEMV_MAX_ROWS) runs the format's fused JS GEMV with no scratch, or, when asked
+ * (`backendGemv`) and the backend has one, the backend's dequantising kernel; larger M decodes a tile
+ * of rows into a bounded `tmp` tensor and runs the backend GEMM on it. Never a full f32 copy of W.
  * Differentiable in x only (dX = dY·W, decoded the same way); the packed weight gets no gradient.
  */
 import {
+  type Backend,
   empty,
   getBackend,
   type LinearWeight,
@@ -15,6 +17,19 @@ import {
   type WeightsExec,
 } from "@tradeoffs/core-tensor";
 import type { PackedWeight, WeightFormat } from "./packed.js";
+
+/** How a `PackedLinear` runs its products. */
+export interface PackedLinearOptions {
+  /** The backend whose kernels run the products; default: the active backend at each call. */
+  readonly backend?: Backend | undefined;
+  /**
+   * Decode GEMVs (M ≤ GEMV_MAX_ROWS) through the backend's `matmulDequant` when it has one and the
+   * format has a kernel layout (Q8_0, Q4_0, INT4, NF4). Default false: on WASM it is slower than the
+   * JS GEMV at decode shapes, since each call copies the packed weight into WebAssembly memory
+   * (measured by `pnpm bench gemv-backend`).
+   */
+  readonly backendGemv?: boolean | undefined;
+}
 
 /** Rows of x up to which apply() calls the fused GEMV once per row instead of decoding tiles. */
 export const GEMV_MAX_ROWS = 4;
@@ -32,10 +47,12 @@ export class PackedLinear implements LinearWeight {
   readonly outFeatures: number;
   readonly packed: PackedWeight;
   readonly codec: WeightFormat;
+  readonly options: PackedLinearOptions;
 
   /** Quantise `w` [out, in] with `codec` under `category` (the caller keeps `w`). */
-  constructor(codec: WeightFormat, w: Tensor, category: string) {
+  constructor(codec: WeightFormat, w: Tensor, category: string, options: PackedLinearOptions = {}) {
     this.codec = codec;
+    this.options = Object.freeze({ ...options });
     this.packed = codec.quantize(w, category);
     this.format = codec.name;
     this.outFeatures = this.packed.rows;
@@ -58,10 +75,16 @@ export class PackedLinear implements LinearWeight {
     }
     const M = x.size / K;
     const y = empty([...x.shape.slice(0, -1), N]);
-    forward(this.codec, this.packed, x.data, M, y.data);
+    const backend = this.options.backend ?? getBackend();
+    try {
+      forward(this.codec, this.packed, backend, this.options.backendGemv === true, x.data, M, y.data);
+    } catch (e) {
+      y.dispose();
+      throw e;
+    }
     return record(y, `${this.format}.apply`, [x], [], (g) => {
       const gx = empty(x.shape);
-      backwardInput(this.codec, this.packed, g.data, M, gx.data);
+      backwardInput(this.codec, this.packed, this.options.backend ?? getBackend(), g.data, M, gx.data);
       return [gx];
     });
   }
@@ -86,21 +109,42 @@ export class PackedLinear implements LinearWeight {
 }
 
 /** A weights strategy's exec for `format`: pack() quantises into a `PackedLinear`. */
-export function packedWeights(format: WeightFormat): WeightsExec & { readonly format: WeightFormat } {
-  return { format, pack: (w: Tensor, category: string) => new PackedLinear(format, w, category) };
+export function packedWeights(
+  format: WeightFormat,
+  options: PackedLinearOptions = {},
+): WeightsExec & { readonly format: WeightFormat } {
+  return { format, pack: (w: Tensor, category: string) => new PackedLinear(format, w, category, options) };
 }
 
 /** y [M, N] = x [M, K] · Wᵀ. */
-function forward(codec: WeightFormat, p: PackedWeight, x: Float32Array, M: number, y: Float32Array): void {
+function forward(
+  codec: WeightFormat,
+  p: PackedWeight,
+  backend: Backend,
+  backendGemv: boolean,
+  x: Float32Array,
+  M: number,
+  y: Float32Array,
+): void {
   const K = p.cols;
   const N = p.rows;
   if (M <= GEMV_MAX_ROWS) {
+    const kernel = backendGemv ? backend.matmulDequant : undefined;
+    if (kernel && codec.kernelWeight) {
+      const kw = codec.kernelWeight(p);
+      try {
+        kernel({ m: M, n: N, k: K, x, weight: kw.weight, y });
+      } finally {
+        kw.release();
+      }
+      return;
+    }
     for (let i = 0; i < M; i++) codec.gemv(p, x, i * K, y, i * N);
     return;
   }
   // c = x · tileᵀ [M, t], scattered into columns [r0, r0 + t) of y
   forEachTile(codec, p, M, (w, r0, t, c) => {
-    getBackend().matmul(matmulArgs(M, t, K, x, w, c, { transB: true }));
+    backend.matmul(matmulArgs(M, t, K, x, w, c, { transB: true }));
     for (let i = 0; i < M; i++) y.set(c.subarray(i * t, i * t + t), i * N + r0);
   });
 }
@@ -109,6 +153,7 @@ function forward(codec: WeightFormat, p: PackedWeight, x: Float32Array, M: numbe
 function backwardInput(
   codec: WeightFormat,
   p: PackedWeight,
+  backend: Backend,
   g: Float32Array,
   M: number,
   gx: Float32Array,
@@ -118,7 +163,7 @@ function backwardInput(
   // gp = g[:, r0:r0+t] [M, t]; gx += gp · tile
   forEachTile(codec, p, M, (w, r0, t, gp) => {
     for (let i = 0; i < M; i++) gp.set(g.subarray(i * N + r0, i * N + r0 + t), i * t);
-    getBackend().matmul(matmulArgs(M, K, t, gp, w, gx, { accumulate: r0 > 0 }));
+    backend.matmul(matmulArgs(M, K, t, gp, w, gx, { accumulate: r0 > 0 }));
   });
 }
 

@@ -14,6 +14,7 @@ import {
   ValueError,
   type WeightsCost,
 } from "@tradeoffs/core-tensor";
+import type { KernelWeight } from "./kernel-weight.js";
 import { TILE_ELEMENTS } from "./packed-linear.js";
 
 /** Sizes of the parts of a packed weight, in elements of their storage type. */
@@ -113,6 +114,8 @@ export interface WeightFormat {
   decodeRows(p: PackedWeight, r0: number, r1: number, out: Float32Array): void;
   /** y[yOff + j] = Σ_k x[xOff + k]·W[j, k] for every row j: the fused decode GEMV (M = 1). */
   gemv(p: PackedWeight, x: Float32Array, xOff: number, y: Float32Array, yOff: number): void;
+  /** The weight in a layout a backend's `matmulDequant` reads, when the format has one. */
+  kernelWeight?(p: PackedWeight): KernelWeight;
 }
 
 /** The parts of a format; `makeFormat` adds the shared checks and the generic dequantize. */
@@ -126,6 +129,7 @@ export interface FormatSpec {
   encode(w: Float32Array, p: PackedWeight): void;
   decodeRows(p: PackedWeight, r0: number, r1: number, out: Float32Array): void;
   gemv(p: PackedWeight, x: Float32Array, xOff: number, y: Float32Array, yOff: number): void;
+  kernelWeight?(p: PackedWeight): KernelWeight;
 }
 
 /** Build a `WeightFormat` from its parts. */
@@ -167,6 +171,7 @@ export function makeFormat(spec: FormatSpec): WeightFormat {
     },
     decodeRows: spec.decodeRows,
     gemv: spec.gemv,
+    ...(spec.kernelWeight ? { kernelWeight: spec.kernelWeight } : {}),
   });
 }
 

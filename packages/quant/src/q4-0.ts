@@ -6,6 +6,7 @@
  * Not here: Q4_1 (with a min) or the K-quants.
  */
 import { defineStrategy, ValueError } from "@tradeoffs/core-tensor";
+import { ggufKernelWeight } from "./kernel-weight.js";
 import { f16Lut, makeFormat, planWeights, type WeightFormat, widenX } from "./packed.js";
 import { packedWeights } from "./packed-linear.js";
 import { checkGgufShape, F16_MAX, putBlockScale } from "./q8-0.js";
@@ -71,6 +72,7 @@ export const q4_0Format: WeightFormat = makeFormat({
       }
     }
   },
+  kernelWeight: (p) => ggufKernelWeight("q4_0", p),
   gemv(p, x, xOff, y, yOff) {
     const src = p.data;
     const h = new Uint16Array(src.buffer, src.byteOffset, src.length >> 1); // 9 u16 per block

@@ -5,6 +5,7 @@
  * Bits per weight: 34·8/32 = 8.5. Not here: Q8_1 or the K-quants.
  */
 import { defineStrategy, f32ToF16, ShapeError, ValueError } from "@tradeoffs/core-tensor";
+import { ggufKernelWeight } from "./kernel-weight.js";
 import { absmax, f16Lut, makeFormat, planWeights, type WeightFormat, widenX } from "./packed.js";
 import { packedWeights } from "./packed-linear.js";
 
@@ -76,6 +77,7 @@ export const q8_0Format: WeightFormat = makeFormat({
       for (let j = 0; j < QK8_0; j++) out[y + j] = qs[o + 2 + j]! * d;
     }
   },
+  kernelWeight: (p) => ggufKernelWeight("q8_0", p),
   gemv(p, x, xOff, y, yOff) {
     const src = p.data;
     const h = new Int16Array(src.buffer, src.byteOffset, src.length >> 1); // 17 i16 per block

@@ -56,7 +56,7 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
           format === "nibble"
             ? fc.integer({ min: 1, max: 150 })
             : fc.integer({ min: 1, max: 6 }).map((b) => b * 32),
-          fc.constantFrom(2, 6, 32, 64),
+          fc.constantFrom(2, 3, 6, 32, 64),
           fc.constantFrom(1, 2),
           fc.integer({ min: 1, max: 1 << 30 }),
           (m, n, k, group, threads, seed) => {
