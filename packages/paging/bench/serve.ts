@@ -1,8 +1,7 @@
 /**
- * `pnpm bench serve [--json] [--requests N]`: the default synthetic trace through the continuous-
- * batching scheduler at one KV budget, Paged[block=16] vs Contiguous, side by side in one run, on the
- * toy attention model (ToyAttentionModel; the real transformer is wired in by @tradeoffs/model).
- * Clock: simulated (DEFAULT_STEP_COST); wall seconds are printed too. Plus parallel sampling n=4.
+ * `pnpm bench serve [--json] [--requests N]`: the default trace through the scheduler at one KV budget,
+ * Paged[block=16] vs Contiguous, plus parallel sampling n=4, on the test fixture `ToyAttentionModel`.
+ * Clock: simulated (DEFAULT_STEP_COST); wall seconds are printed too.
  */
 import { formatBytes, getLedger } from "@tradeoffs/core-tensor";
 import { kvDtype } from "@tradeoffs/kv-cache";

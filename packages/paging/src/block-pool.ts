@@ -1,8 +1,7 @@
 /**
- * The KV block allocator: a pool of fixed-size blocks (one block = `block` token slots × kvHeads ×
- * headDim, for K and for V, for every layer), reference counts, a free list, and a prefix cache of
- * full blocks keyed by hash(parent key, tokens) with LRU eviction. It owns storage, not sequences:
- * block tables and copy-on-write live in `PagedKvCache`.
+ * The KV block allocator: fixed-size blocks (`block` slots of every layer's K and V), reference counts,
+ * a free list and an LRU prefix cache of full blocks keyed by hash(parent key, tokens). It owns storage,
+ * not sequences: block tables and copy-on-write live in `PagedKvCache`.
  */
 import { type KvDtypeExec, type KvStore, ValueError } from "@tradeoffs/core-tensor";
 import { PoolExhaustedError } from "./errors.js";

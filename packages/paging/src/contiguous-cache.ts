@@ -1,8 +1,7 @@
 /**
- * `ContiguousKvCache`: the pre-paging layout. Each sequence reserves K/V storage for its maximum
- * length when it joins, inside a KV byte budget; one reservation is one block of `maxTokens` slots, so
- * attention reads it with the paged block kernel. It is both core's lockstep `KvCache` (`forBatch`:
- * sequences 0..B-1 reserve `maxSeq` each) and the scheduler's `SequenceCache`. Not a block allocator.
+ * `ContiguousKvCache`: the pre-paging layout, core's lockstep `KvCache` and the scheduler's `SequenceCache`.
+ * Each sequence reserves its maximum length on joining, inside a KV budget, as one block of `maxTokens`
+ * slots read by the paged block kernel. Not a block allocator (that is `BlockPool`).
  */
 import {
   type AttendOptions,

@@ -1,8 +1,7 @@
 /**
- * A continuous-batching scheduler (iteration-level, as in Orca and vLLM): at every step waiting
- * requests join the running batch while KV memory allows, every running sequence decodes one token,
- * finished ones leave. When the cache runs out it preempts the newest sequence by recompute or swap.
- * Model-agnostic (a `StepModel`) and cache-agnostic (a `SequenceCache`: Paged or Contiguous).
+ * A continuous-batching scheduler (iteration-level, as in Orca and vLLM): waiting requests join while KV
+ * memory allows, every running sequence decodes a token, the newest is preempted (recompute or swap)
+ * when memory runs out. Model-agnostic (a `StepModel`) and cache-agnostic (any `SequenceCache`).
  */
 import { type KvUsage, Rng, type SequenceCache, ValueError } from "@tradeoffs/core-tensor";
 import { PoolExhaustedError, RequestTooLargeError } from "./errors.js";
