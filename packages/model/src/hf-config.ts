@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { type ArchSpec, FormatError, ValueError } from "@tradeoffs/core-tensor";
 import type { HfModel } from "./hf/decoder.js";
 import { deepseekModel, deepseekV2Model } from "./hf/deepseek.js";
-import { ConfigFields, type HfJson } from "./hf/fields.js";
+import { ConfigFields } from "./hf/fields.js";
 import { gemma2Model, gemmaModel } from "./hf/gemma.js";
 import { gpt2Model } from "./hf/gpt2.js";
 import { llamaModel, mixtralModel, phi3Model } from "./hf/llama.js";
@@ -28,20 +28,35 @@ const READERS = {
   gemma2: gemma2Model,
   deepseek: deepseekModel,
   deepseek_v2: deepseekV2Model,
-} as const satisfies Record<string, (f: ConfigFields, name: string) => HfModel>;
+} as const satisfies Record<HfFamily, (f: ConfigFields, name: string) => HfModel>;
 
 /** The `model_type` values a config.json may have. */
-export type HfFamily = keyof typeof READERS;
+export type HfFamily =
+  | "llama"
+  | "mistral"
+  | "mixtral"
+  | "gpt2"
+  | "phi3"
+  | "qwen2"
+  | "qwen2_moe"
+  | "gemma"
+  | "gemma2"
+  | "deepseek"
+  | "deepseek_v2";
 
 /** The `model_type` values a config.json may have. */
-export const HF_FAMILIES = Object.keys(READERS) as HfFamily[];
+export const HF_FAMILIES: readonly HfFamily[] = Object.keys(READERS) as HfFamily[];
 
 /**
  * An architecture from a parsed config.json object, with what the estimate approximates for its
  * family (`notes`) and the checkpoint parameters `arch` does not count (`missingParams`).
  * Throws a `ConfigError` listing every bad field, or a `ValueError` for an unsupported family.
  */
-export function hfModelFromConfig(config: HfJson, name = "hf-config", file = "config.json"): HfModel {
+export function hfModelFromConfig(
+  config: Readonly<Record<string, unknown>>,
+  name = "hf-config",
+  file = "config.json",
+): HfModel {
   const type = config.model_type;
   const read =
     typeof type === "string" ? (READERS as Record<string, (typeof READERS)[HfFamily]>)[type] : undefined;
@@ -58,7 +73,7 @@ export function hfModelFromConfig(config: HfJson, name = "hf-config", file = "co
 }
 
 /** An architecture from a parsed config.json object (see `hfModelFromConfig` for its notes). */
-export function archFromHfConfig(config: HfJson, name = "hf-config"): ArchSpec {
+export function archFromHfConfig(config: Readonly<Record<string, unknown>>, name = "hf-config"): ArchSpec {
   return hfModelFromConfig(config, name).arch;
 }
 
@@ -86,7 +101,7 @@ export function readHfConfig(path: string): HfModel {
     file.toLowerCase() === "config.json" && parts.length > 0
       ? (parts.pop() as string)
       : file.replace(/\.json$/i, "");
-  return hfModelFromConfig(json as HfJson, base, path);
+  return hfModelFromConfig(json as Readonly<Record<string, unknown>>, base, path);
 }
 
 /** Read and convert a config.json file to its architecture (see `readHfConfig` for its notes). */
