@@ -45,8 +45,12 @@ export interface AttentionExec {
 }
 
 export interface HeadsExec {
-  /** K/V heads for a model with `heads` query heads. */
-  kvHeads(heads: number): number;
+  /**
+   * K or V projection rows stored for `fromHeads` heads ([fromHeads·headDim, in], e.g. an MHA
+   * checkpoint) converted to this layout's K/V heads for a model with `heads` query heads: a new
+   * tensor [kvHeads·headDim, in], where kvHeads is what this strategy's `plan()` sets.
+   */
+  convertKv(w: Tensor, fromHeads: number, heads: number, headDim: number): Tensor;
 }
 
 /** A linear layer's weight in some storage format: y = x · Wᵀ with W [out, in]. */

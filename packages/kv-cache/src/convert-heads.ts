@@ -64,3 +64,12 @@ export function meanPoolKvHeads(
   }
   return out;
 }
+
+/**
+ * A heads strategy's `convertKv`: mean-pool stored K/V heads into the layout's count for a model of
+ * `heads` query heads (`kvHeadsFor`, the same number the strategy's `plan()` sets).
+ */
+export function poolKvTo(kvHeadsFor: (heads: number) => number) {
+  return (w: Tensor, fromHeads: number, heads: number, headDim: number): Tensor =>
+    meanPoolKvHeads(w, fromHeads, kvHeadsFor(heads), headDim);
+}

@@ -4,6 +4,7 @@
  * Default kvHeads = 2. Attention handles the groups itself (no repeated K/V copies); this is the layout.
  */
 import { defineStrategy, ValueError } from "@tradeoffs/core-tensor";
+import { poolKvTo } from "./convert-heads.js";
 import { kvHeadsProblems } from "./heads-rules.js";
 
 /** The divisibility rule, reported under this strategy's label. */
@@ -31,11 +32,11 @@ export const gqa = defineStrategy({
     };
   },
   exec: (o) => ({
-    kvHeads(heads: number): number {
+    convertKv: poolKvTo((heads: number) => {
       const problems = gqaProblems(o.kvHeads, heads);
       if (problems.length) throw new ValueError(problems[0]!, { heads, kvHeads: o.kvHeads });
       return o.kvHeads;
-    },
+    }),
   }),
   rules: (o, ctx) => gqaProblems(o.kvHeads, ctx.arch?.heads),
 });

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { type MeanPoolOptions, meanPoolKvHeads } from "./convert-heads.js";
+export { type MeanPoolOptions, meanPoolKvHeads, poolKvTo } from "./convert-heads.js";
 export { F16_MAX, f16Store } from "./f16-store.js";
 export { f32Store } from "./f32-store.js";
 export { gqa } from "./gqa.js";

@@ -8,6 +8,7 @@ import {
   type ArchSpec,
   type Configuration,
   clone,
+  type HeadsExec,
   type LinearWeight,
   ones,
   type Plan,
@@ -24,16 +25,16 @@ import { Layer } from "./layer.js";
 import { basePlan } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
 import { filled } from "./registry.js";
-import { convertKvHeads, type WeightMap, weightName } from "./weight-names.js";
+import { type WeightMap, weightName } from "./weight-names.js";
 
 export interface TransformerOptions {
   /** Seed for random initialisation of anything `weights` does not provide. Default 0. */
   readonly seed?: number;
   readonly weights?: WeightMap;
   /**
-   * Convert weights whose shape differs from what the configuration needs. Default: MHA K/V
-   * projections are mean-pooled into the configured K/V heads (`meanPoolKvHeads`, as in the GQA
-   * paper). Returns a new tensor or null. Experts missing from `weights` are upcycled from the dense
+   * Convert weights whose shape differs from what the configuration needs. Default: K/V projections
+   * stored for more heads (an MHA checkpoint) go through the heads strategy's `convertKv`
+   * (mean-pooled groups, as in the GQA paper). Returns a new tensor or null. Experts missing from `weights` are upcycled from the dense
    * FFN's matrices of the same layer.
    */
   readonly convert?: (
@@ -85,14 +86,21 @@ function slotExecs(config: Configuration): SlotExecs {
 
 /**
  * Given weights by name: the stored tensor when its shape matches, a converted one when `convert`
- * knows how (a new tensor the caller frees), or a ShapeError naming both shapes.
+ * knows how (a new tensor the caller frees) — by default K/V projections stored for more heads
+ * go through the heads strategy's `convertKv` — or a ShapeError naming both shapes.
  */
-function givenWeights(options: TransformerOptions, arch: ArchSpec) {
+function givenWeights(options: TransformerOptions, arch: ArchSpec, heads: HeadsExec) {
+  const byLayout = (name: string, stored: Tensor, shape: readonly [number, number]): Tensor | null => {
+    if (!/self_attn\.[kv]_proj\.weight$/.test(name) || stored.dim(1) !== shape[1]) return null;
+    const fromHeads = stored.dim(0) / arch.headDim;
+    if (!Number.isInteger(fromHeads) || fromHeads % arch.kvHeads !== 0) return null;
+    return heads.convertKv(stored, fromHeads, arch.heads, arch.headDim);
+  };
   return (name: string, shape: readonly number[]): Tensor | null => {
     const t = options.weights?.get(name);
     if (!t) return null;
     if (t.shape.join() === shape.join()) return t;
-    const convert = options.convert ?? convertKvHeads;
+    const convert = options.convert ?? byLayout;
     const converted = shape.length === 2 ? convert(name, t, shape as [number, number], arch) : null;
     if (converted) return converted;
     throw new ShapeError(
@@ -117,12 +125,9 @@ export function buildParts(
   const plan = config.plan(basePlan(base, { kind: "infer", batch: 1, seq: 1, generate: 0 }));
   const arch = plan.arch;
   const exec = slotExecs(config);
-  const kvHeads = exec.heads.kvHeads(base.heads);
-  if (kvHeads !== arch.kvHeads) {
-    throw new ValueError(`heads strategy gives ${kvHeads} K/V heads but its plan says ${arch.kvHeads}`);
-  }
+  const kvHeads = arch.kvHeads; // the heads strategy's plan() set it
   const rng = new Rng(options.seed ?? 0);
-  const given = givenWeights(options, arch);
+  const given = givenWeights(options, arch, exec.heads);
   const created: { dispose(): void }[] = [];
   // With adapters the whole base model is frozen: only the adapters train.
   const frozen = exec.adapters !== undefined;

@@ -117,8 +117,16 @@ const exercises: { readonly [S in Slot]: (s: Strategy<S>) => void } = {
     );
     expect(valid.length, "accepts some head count of 1, 4, 8, 16").toBeGreaterThan(0);
     for (const h of valid) {
-      const kv = s.exec.kvHeads(h);
-      expect(Number.isInteger(kv) && kv >= 1 && h % kv === 0, `kvHeads(${h}) = ${kv}`).toBe(true);
+      scope(() => {
+        const D = 2;
+        const w = randn([h * D, 3], new Rng(h));
+        const out = s.exec.convertKv(w, h, h, D);
+        const kv = out.dim(0) / D;
+        expect(Number.isInteger(kv) && kv >= 1 && h % kv === 0, `convertKv to ${kv} heads of ${h}`).toBe(
+          true,
+        );
+        expect(out.dim(1)).toBe(3);
+      });
     }
   },
   weights: (s) => {

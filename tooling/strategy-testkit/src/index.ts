@@ -305,14 +305,24 @@ export function kvMemoryContract(s: Strategy<"kv-memory">, dtype: KvCacheSpec["d
   });
 }
 
-/** heads slot: kvHeads divides heads. */
+/**
+ * heads slot: converting an MHA projection gives exactly the K/V heads the strategy's `plan()` sets,
+ * a count that divides the query heads.
+ */
 export function headsContract(s: Strategy<"heads">, heads: readonly number[]): void {
   describe(`heads contract: ${s.label}`, () => {
-    it("returns a K/V head count that divides the query heads", () => {
+    it("converts K/V projections to the head count its plan sets, which divides the query heads", () => {
       for (const h of heads) {
-        if (s.check({ arch: sampleArch({ heads: h, kvHeads: h }) }).length > 0) continue;
-        const kv = s.exec.kvHeads(h);
-        expect(Number.isInteger(kv) && kv >= 1 && h % kv === 0).toBe(true);
+        const arch = sampleArch({ heads: h, kvHeads: h });
+        if (s.check({ arch }).length > 0) continue;
+        const planned = s.plan(samplePlan(arch)).arch.kvHeads;
+        const D = 2;
+        scope(() => {
+          const w = randn([h * D, 3], new Rng(h));
+          const out = s.exec.convertKv(w, h, h, D);
+          expect(out.shape).toEqual([planned * D, 3]);
+        });
+        expect(Number.isInteger(planned) && planned >= 1 && h % planned === 0).toBe(true);
       }
     });
   });
