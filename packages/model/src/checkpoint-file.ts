@@ -1,13 +1,26 @@
 /**
- * The trained `small` weights shipped with the package (`weights/small.safetensors`, written by
- * `pnpm train-small`) and their metadata (validation loss vs the unigram baseline).
+ * The weights shipped with the package: the trained `small` model (`weights/small.safetensors`, by
+ * `pnpm train-small`), its GQA/MQA variants uptrained from it (`pnpm uptrain-heads`), their
+ * metadata, and which of them a configuration runs on. Not the training itself (scripts/).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadSafetensors, MemoryLedger, TradeoffsError, withLedger } from "@tradeoffs/core-tensor";
+import {
+  type Configuration,
+  loadSafetensors,
+  MemoryLedger,
+  TradeoffsError,
+  ValueError,
+  withLedger,
+} from "@tradeoffs/core-tensor";
+import { basePlan } from "./plan.js";
+import { getPreset, type PresetName } from "./presets.js";
+import { filled } from "./registry.js";
 import type { WeightMap } from "./transformer.js";
+import { weightName } from "./weight-names.js";
 
-const WEIGHTS_DIR = join(import.meta.dirname, "..", "weights");
+/** Where the shipped weights live (the package's `weights/`). */
+export const WEIGHTS_DIR = join(import.meta.dirname, "..", "weights");
 
 export interface SmallMeta {
   readonly valLoss: number;
@@ -18,10 +31,43 @@ export interface SmallMeta {
   readonly [key: string]: unknown;
 }
 
+/**
+ * The K/V head layouts of `small` (6 query heads) shipped as uptrained weights: those of the compare
+ * app's default suite (`GQA` = `GQA[kvHeads=2]`, `MQA`). Keyed by K/V heads: `GQA[kvHeads=1]` is `MQA`.
+ */
+export const UPTRAINED_LAYOUTS = [
+  { kvHeads: 2, label: "GQA[kvHeads=2]" },
+  { kvHeads: 1, label: "MQA" },
+] as const;
+
+/** Metadata written beside uptrained weights (`weights/small-kvheads-<k>.json`). */
+export interface UptrainMeta {
+  /** The configuration label, e.g. `GQA[kvHeads=2]`. */
+  readonly layout: string;
+  readonly kvHeads: number;
+  /** Uptraining steps (batch × seq bytes each) and their fraction of the MHA model's training steps. */
+  readonly steps: number;
+  readonly fraction: number;
+  readonly seed: number;
+  /** Validation loss (nats/byte) of the MHA model, as converted (mean-pooled), and after uptraining. */
+  readonly valLossMha: number;
+  readonly valLossConverted: number;
+  readonly valLossUptrained: number;
+  /** The command that wrote the file. */
+  readonly command: string;
+  readonly [key: string]: unknown;
+}
+
 /** A ledger of its own for loaded checkpoints, so workloads measure only what they allocate. */
 export const checkpointLedger = new MemoryLedger({ name: "checkpoints" });
 
 let cached: WeightMap | null = null;
+const uptrainedCache = new Map<number, WeightMap>();
+
+/** File stem of the uptrained weights for `kvHeads` K/V heads: `small-kvheads-2`. */
+export function uptrainedFileStem(kvHeads: number): string {
+  return `small-kvheads-${kvHeads}`;
+}
 
 export function hasSmallWeights(): boolean {
   return existsSync(join(WEIGHTS_DIR, "small.safetensors"));
@@ -44,4 +90,129 @@ export function loadSmallWeights(): WeightMap {
 export function smallMeta(): SmallMeta | null {
   const path = join(WEIGHTS_DIR, "small.json");
   return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as SmallMeta) : null;
+}
+
+function checkLayout(kvHeads: number): void {
+  if (!UPTRAINED_LAYOUTS.some((l) => l.kvHeads === kvHeads)) {
+    throw new ValueError(
+      `no uptrained small weights for ${kvHeads} K/V heads; shipped: ${UPTRAINED_LAYOUTS.map((l) => `${l.label} (kvHeads ${l.kvHeads})`).join(", ")}`,
+      { kvHeads },
+    );
+  }
+}
+
+/** Whether the uptrained small weights for `kvHeads` K/V heads are present. */
+export function hasUptrainedWeights(kvHeads: number): boolean {
+  return (
+    UPTRAINED_LAYOUTS.some((l) => l.kvHeads === kvHeads) &&
+    existsSync(join(WEIGHTS_DIR, `${uptrainedFileStem(kvHeads)}.safetensors`))
+  );
+}
+
+/**
+ * The small model uptrained to `kvHeads` K/V heads (2: `GQA[kvHeads=2]`, 1: `MQA`): f32 weights
+ * loaded once into `checkpointLedger`, with K/V projections already `kvHeads × headDim` rows.
+ * Throws a `ValueError` for a layout not shipped, `E_NO_WEIGHTS` when the file is missing.
+ */
+export function loadUptrainedWeights(kvHeads: number): WeightMap {
+  checkLayout(kvHeads);
+  const hit = uptrainedCache.get(kvHeads);
+  if (hit) return hit;
+  const path = join(WEIGHTS_DIR, `${uptrainedFileStem(kvHeads)}.safetensors`);
+  if (!existsSync(path)) {
+    throw new TradeoffsError(
+      "E_NO_WEIGHTS",
+      `uptrained weights not found at ${path}; run \`pnpm uptrain-heads\` to create them`,
+    );
+  }
+  const w = withLedger(checkpointLedger, () => loadSafetensors(path, { category: "weights" }).tensors);
+  uptrainedCache.set(kvHeads, w);
+  return w;
+}
+
+/** Metadata of the uptrained weights for `kvHeads` K/V heads, or null when absent. */
+export function uptrainedMeta(kvHeads: number): UptrainMeta | null {
+  checkLayout(kvHeads);
+  const path = join(WEIGHTS_DIR, `${uptrainedFileStem(kvHeads)}.json`);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as UptrainMeta) : null;
+}
+
+/** Whether `w` is one of the weight maps this module loaded (trained or uptrained small). */
+export function isShippedWeights(w: WeightMap): boolean {
+  return w === cached || [...uptrainedCache.values()].includes(w);
+}
+
+/** `uptrained` (default): a layout's uptrained weights when shipped; `converted`: always MHA, mean-pooled. */
+export type HeadsWeights = "uptrained" | "converted";
+
+/** The weights a configuration runs on, and a one-line account of them for result rows. */
+export interface ChosenWeights {
+  readonly weights: WeightMap;
+  readonly kind: "trained" | "uptrained" | "converted";
+  /** E.g. `trained (small, 800 steps)`, `uptrained (GQA kvHeads=2, 40 steps)`, `converted from MHA (...)`. */
+  readonly source: string;
+}
+
+/** K/V heads a configuration gives on a preset, or null when it does not fit the preset. */
+function kvHeadsOn(model: PresetName, config: Configuration): number | null {
+  const arch = getPreset(model).arch;
+  if (config.check({ arch }).length > 0) return null;
+  // The heads strategy's plan sets the layout (as when the model is built).
+  return filled(config).plan(basePlan(arch, { kind: "infer", batch: 1, seq: 1, generate: 0 })).arch.kvHeads;
+}
+
+/** Account of the converted path: what mean-pooling does, for result rows. */
+export const CONVERTED_SOURCE = "converted from MHA (K/V heads mean-pooled, not uptrained)";
+
+/**
+ * The shipped weights for `config` on `model`, or undefined when none are shipped (any preset but
+ * `small`, or no `weights/small.safetensors`). A configuration whose heads slot gives 2 or 1 K/V
+ * heads (`GQA[kvHeads=2]`, `MQA`, alone or combined with other slots) gets that layout's uptrained
+ * weights when present and `heads` is not `"converted"`; otherwise the MHA weights, which the model
+ * mean-pools into its K/V heads when built.
+ */
+export function shippedWeightsFor(
+  model: PresetName,
+  config: Configuration,
+  options: { heads?: HeadsWeights } = {},
+): ChosenWeights | undefined {
+  if (model !== "small" || !hasSmallWeights()) return undefined;
+  const arch = getPreset(model).arch;
+  const kv = kvHeadsOn(model, config);
+  const steps = smallMeta()?.steps;
+  const trained = {
+    weights: loadSmallWeights(),
+    kind: "trained" as const,
+    source: `trained (small${steps ? `, ${steps} steps` : ""})`,
+  };
+  if (kv === null || kv === arch.heads) return trained;
+  if (options.heads !== "converted" && hasUptrainedWeights(kv)) {
+    const meta = uptrainedMeta(kv);
+    const layout = kv === 1 ? "MQA" : `GQA kvHeads=${kv}`;
+    return {
+      weights: loadUptrainedWeights(kv),
+      kind: "uptrained",
+      source: `uptrained (${layout}${meta ? `, ${meta.steps} steps` : ""})`,
+    };
+  }
+  return { ...trained, kind: "converted", source: CONVERTED_SOURCE };
+}
+
+/**
+ * Which weights a run on `weights` used, for weights not chosen by `shippedWeightsFor`: random
+ * initialisation, or given weights (noting when their K/V heads are mean-pooled to fit).
+ */
+export function describeWeights(
+  model: PresetName,
+  config: Configuration,
+  weights: WeightMap | undefined,
+  seed: number,
+): string {
+  if (!weights) return `random init (seed ${seed})`;
+  const arch = getPreset(model).arch;
+  const kv = kvHeadsOn(model, config);
+  const rows = weights.get(weightName.attn(0, "k"))?.dim(0);
+  if (kv !== null && rows !== undefined && rows !== kv * arch.headDim)
+    return `given, K/V heads mean-pooled from ${rows / arch.headDim} to ${kv}`;
+  return "given";
 }

@@ -1,9 +1,16 @@
 /**
- * `quality`: the configuration against the FP32 reference (the Baseline configuration on the same
+ * `quality`: the configuration against the FP32 reference (the Baseline configuration on the MHA
  * weights) on the same held-out windows: max/mean logit error, KL(reference ‖ configuration), top-1
- * agreement, and validation loss / perplexity of both.
+ * agreement, validation loss / perplexity of both, and which weights the configuration ran on.
  */
 import { crossEntropy, noGrad, reshape, scope } from "@tradeoffs/core-tensor";
+import {
+  describeWeights,
+  type HeadsWeights,
+  isShippedWeights,
+  loadSmallWeights,
+  shippedWeightsFor,
+} from "../checkpoint-file.js";
 import { corpusFor } from "../corpus.js";
 import { parse } from "../registry.js";
 import { fixedBatches } from "../training.js";
@@ -14,6 +21,11 @@ export interface QualityOptions {
   readonly batches?: number;
   readonly batch?: number;
   readonly seq?: number;
+  /**
+   * With the shipped small weights: `uptrained` (default) runs GQA[kvHeads=2] / MQA configurations
+   * on their uptrained weights; `converted` on the MHA weights mean-pooled (the figure before uptraining).
+   */
+  readonly headsWeights?: HeadsWeights;
 }
 
 export interface QualityResult extends Measured {
@@ -28,8 +40,15 @@ export interface QualityResult extends Measured {
   /** Validation cross-entropy, nats per byte. */
   readonly loss: number;
   readonly referenceLoss: number;
+  /** exp(loss): perplexity per byte. */
   readonly perplexity: number;
   readonly referencePerplexity: number;
+  /**
+   * The weights the configuration ran on: `trained (small, 800 steps)`, `uptrained (GQA kvHeads=2,
+   * 40 steps)`, `converted from MHA (...)`, `given`, or `random init (seed 0)`. The reference runs on
+   * the MHA weights.
+   */
+  readonly weights: string;
 }
 
 export function runQuality(spec: RunSpec, options: QualityOptions = {}): QualityResult {
@@ -37,11 +56,21 @@ export function runQuality(spec: RunSpec, options: QualityOptions = {}): Quality
   const B = options.batch ?? 4;
   const T = options.seq ?? 128;
   const workload = { kind: "quality", batch: B, seq: T, generate: 0 } as const;
-  return measured(spec, workload, (model) =>
+  // Shipped weights: the configuration's own (uptrained when its heads layout has them), the
+  // reference on the MHA model. Caller's weights: both run on them.
+  const shipped = spec.weights !== undefined && isShippedWeights(spec.weights);
+  const chosen = shipped
+    ? shippedWeightsFor(spec.model, spec.config, { heads: options.headsWeights ?? "uptrained" })
+    : undefined;
+  const referenceWeights = shipped ? loadSmallWeights() : spec.weights;
+  const weightsUsed =
+    chosen?.source ?? describeWeights(spec.model, spec.config, spec.weights, spec.seed ?? 0);
+  const run = chosen ? { ...spec, weights: chosen.weights } : spec;
+  return measured(run, workload, (model) =>
     noGrad(() => {
       const reference = Transformer.create(spec.model, parse("Baseline"), {
         seed: spec.seed ?? 0,
-        ...(spec.weights ? { weights: spec.weights } : {}),
+        ...(referenceWeights ? { weights: referenceWeights } : {}),
       });
       let maxErr = 0;
       let sumErr = 0;
@@ -112,6 +141,7 @@ export function runQuality(spec: RunSpec, options: QualityOptions = {}): Quality
         referenceLoss: refLoss / nb,
         perplexity: Math.exp(loss / nb),
         referencePerplexity: Math.exp(refLoss / nb),
+        weights: weightsUsed,
       };
     }),
   );
