@@ -25,11 +25,19 @@ export {
   writeFileAtomic,
 } from "@tradeoffs/core-tensor";
 export {
+  type ChosenWeights,
   checkpointLedger,
+  type HeadsWeights,
   hasSmallWeights,
+  hasUptrainedWeights,
   loadSmallWeights,
+  loadUptrainedWeights,
   type SmallMeta,
+  shippedWeightsFor,
   smallMeta,
+  UPTRAINED_LAYOUTS,
+  type UptrainMeta,
+  uptrainedMeta,
 } from "./checkpoint-file.js";
 export { checkClaims } from "./claims/check.js";
 export type { ClaimResult, ClaimsOptions, Verdict } from "./claims/verdict.js";
