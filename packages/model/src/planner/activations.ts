@@ -18,8 +18,11 @@ export interface ActivationOptions {
   readonly seq: number;
   /** Sequences per micro-batch. */
   readonly microBatch: number;
+  /** Tensor parallel degree t. */
   readonly tp: number;
+  /** Sequence parallelism (norm and dropout activations split over t too). */
   readonly sp: boolean;
+  /** What backward recomputes. */
   readonly recompute: Recompute;
   /** Flash attention never stores the a·s² scores; it keeps one fp32 log-sum-exp per row. */
   readonly flash: boolean;

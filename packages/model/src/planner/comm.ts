@@ -6,6 +6,7 @@
  */
 import type { DeviceSpec } from "./hardware.js";
 
+/** The collectives a layout runs (ring algorithms), and pipeline point-to-point sends. */
 export type Collective = "all-reduce" | "all-gather" | "reduce-scatter" | "send";
 
 /** Bytes one device sends (and receives) for a collective over a buffer of `bytes` on `n` devices. */
@@ -33,10 +34,13 @@ export function groupBandwidth(device: DeviceSpec, n: number, stride: number): n
 
 /** One line of the communication a layout adds per step (or per token), for reports. */
 export interface CommItem {
+  /** What the collective carries (`tp all-reduce`, `dp gradient reduce-scatter`, ...). */
   readonly what: string;
+  /** The collective. */
   readonly kind: Collective;
   /** Bytes each device sends over the whole step. */
   readonly bytes: number;
+  /** Time on the group's link, with the per-call latency. */
   readonly ms: number;
 }
 

@@ -8,11 +8,15 @@
  */
 import type { ArchSpec } from "@tradeoffs/core-tensor";
 
+/** Inputs of DeepSpeed's estimators, named as there. */
 export interface DeepSpeedInput {
+  /** Parameters in all (DeepSpeed's `total_params`). */
   readonly totalParams: number;
   /** Parameters of the largest single module (ZeRO-3 gathers one at a time). */
   readonly largestLayerParams: number;
+  /** DeepSpeed's `num_gpus_per_node`. */
   readonly gpusPerNode: number;
+  /** DeepSpeed's `num_nodes`. */
   readonly nodes: number;
   /** `offload_optimizer: cpu`. */
   readonly offloadOptimizer: boolean;
@@ -24,6 +28,7 @@ export interface DeepSpeedInput {
   readonly bufferFactor?: number;
 }
 
+/** What DeepSpeed's estimators return. */
 export interface DeepSpeedEstimate {
   /** Per GPU, bytes (DeepSpeed's `gpu_mem`). */
   readonly gpuBytes: number;

@@ -13,13 +13,18 @@ import type { ModelFacts } from "./model-facts.js";
 import { type ServeCapacity, serveCapacity } from "./serving.js";
 import { type PlanTime, planTime } from "./time.js";
 
+/** How model states are counted: this project's convention, or DeepSpeed's estimators. */
 export const CONVENTIONS = ["tradeoffs", "deepspeed"] as const;
+/** One of `CONVENTIONS`. */
 export type Convention = (typeof CONVENTIONS)[number];
 
 /** The knobs that are not the layout. */
 export interface EvalOptions {
+  /** What backward recomputes (activations and recompute FLOPs). */
   readonly recompute: Recompute;
+  /** Dropout masks count in activations. */
   readonly dropout: boolean;
+  /** Matmul precision of the roofline's peak. */
   readonly precision: Precision;
   readonly efficiency?: Partial<Efficiency> | undefined;
   readonly overhead?: OverheadOptions | undefined;
@@ -27,17 +32,25 @@ export interface EvalOptions {
   readonly headroom: number;
   /** vLLM's gpu_memory_utilization for serving. Default 0.9. */
   readonly utilization: number;
+  /** How model states are counted. */
   readonly convention: Convention;
   /** DeepSpeed convention: model built under zero.Init (its default). */
   readonly zeroInit: boolean;
 }
 
+/** DeepSpeed's figures for the layout (`--convention deepspeed`). */
 export interface DeepSpeedFigures {
+  /** DeepSpeed's `gpu_mem`: bytes per GPU. */
   readonly gpuBytes: number;
+  /** DeepSpeed's `cpu_mem`: bytes per node, with its buffer factor. */
   readonly cpuBytesPerNode: number;
+  /** The largest single module's parameters (ZeRO-3 gathers it). */
   readonly largestLayerParams: number;
+  /** GPUs per node the formula was given. */
   readonly gpusPerNode: number;
+  /** Nodes the formula was given. */
   readonly nodes: number;
+  /** The DeepSpeed function reproduced. */
   readonly formula: "estimate_zero2_model_states_mem_needs" | "estimate_zero3_model_states_mem_needs";
 }
 

@@ -8,10 +8,12 @@ import { calibrateLocal } from "../roofline.js";
 
 /** Arithmetic precisions a device's peak is quoted for. */
 export const PRECISIONS = ["fp16", "bf16", "fp8", "int8"] as const;
+/** One of `PRECISIONS`. */
 export type Precision = (typeof PRECISIONS)[number];
 
 /** A link between devices: bandwidth per device per direction, bytes/s. */
 export interface Link {
+  /** `nvlink4`, `pcie5`, `infiniband-ndr`, ... */
   readonly kind: string;
   readonly bandwidth: number;
 }
@@ -23,16 +25,23 @@ export interface Link {
  * NVIDIA/nccl#1264: 783 of 900 GB/s on NVLink4). Override them per run.
  */
 export interface Efficiency {
+  /** Fraction of peak FLOP/s large matmuls reach. */
   readonly compute: number;
+  /** Fraction of memory bandwidth streaming reads reach. */
   readonly memory: number;
+  /** Fraction of link bandwidth collectives reach. */
   readonly network: number;
 }
 
+/** One device preset: capacity, peaks, bandwidth, links and efficiencies, with sources. */
 export interface DeviceSpec {
+  /** The name `--hardware` takes. */
   readonly name: string;
+  /** Product name and memory size. */
   readonly description: string;
   /** Device memory in bytes as the driver reports it (nvidia-smi total × 2^20; rocminfo; sysctl). */
   readonly memoryBytes: number;
+  /** Where `memoryBytes` comes from. */
   readonly memorySource: string;
   /** Dense (no structured sparsity) peak FLOP/s (OP/s for int8); 0 where the device has no such unit. */
   readonly flops: Readonly<Record<Precision, number>>;
@@ -50,6 +59,7 @@ export interface DeviceSpec {
   /** Runtime context the framework holds before any tensor (CUDA/HIP/Metal context), bytes. */
   readonly contextBytes: number;
   readonly efficiency: Efficiency;
+  /** Datasheet or whitepaper of the peaks and bandwidth. */
   readonly source: string;
 }
 

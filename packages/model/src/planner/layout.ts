@@ -5,13 +5,20 @@
  */
 import { type ArchSpec, ValueError } from "@tradeoffs/core-tensor";
 
+/** ZeRO stages: 0 none, 1 optimizer states, 2 also gradients, 3 also parameters. */
 export const ZERO_STAGES = [0, 1, 2, 3] as const;
+/** One of `ZERO_STAGES`. */
 export type ZeroStage = (typeof ZERO_STAGES)[number];
+/** What ZeRO-Offload moves to host memory. */
 export const OFFLOADS = ["none", "optimizer", "optimizer+params"] as const;
+/** One of `OFFLOADS`. */
 export type Offload = (typeof OFFLOADS)[number];
+/** Workloads the planner sizes. */
 export const PLAN_WORKLOADS = ["infer", "train", "serve"] as const;
+/** One of `PLAN_WORKLOADS`. */
 export type PlanWorkload = (typeof PLAN_WORKLOADS)[number];
 
+/** A parallel layout: tp × pp × dp devices, ZeRO stage, offload, sequence parallelism. */
 export interface Layout {
   /** Tensor parallel: heads and FFN columns/rows split over tp devices (Megatron-LM). */
   readonly tp: number;
@@ -21,6 +28,7 @@ export interface Layout {
   readonly dp: number;
   /** ZeRO stage: 1 shards optimizer states, 2 also gradients, 3 also parameters (FSDP full shard). */
   readonly zero: ZeroStage;
+  /** CPU offload of optimizer states (and parameters, with ZeRO-3). */
   readonly offload: Offload;
   /** Sequence parallelism (Korthikanti et al. 2022): norms and dropouts split over tp along the sequence. */
   readonly sp: boolean;

@@ -12,6 +12,7 @@ import { deviceWeights, type ModelFacts } from "./model-facts.js";
 
 /** What runs, in the planner's terms. */
 export interface PlanWorkloadSpec {
+  /** `infer`, `train` or `serve`. */
   readonly kind: PlanWorkload;
   /** Sequences: the global batch per step (train), or sequences decoded together (infer, serve). */
   readonly batch: number;
@@ -31,8 +32,11 @@ export interface PlanWorkloadSpec {
  * NCCL_BUFFSIZE × up to 32 channels × send and receive).
  */
 export interface OverheadOptions {
+  /** Runtime context per device (default: the device preset's). */
   readonly contextBytes?: number;
+  /** Allocator fragmentation as a fraction of tensor bytes (default 0.05). */
   readonly fragmentation?: number;
+  /** Communication buffers per process group wider than one device (default 256 MiB). */
   readonly commBufferBytes?: number;
 }
 
@@ -40,13 +44,18 @@ export const DEFAULT_FRAGMENTATION = 0.05;
 export const DEFAULT_COMM_BUFFER_BYTES = 256 * 2 ** 20;
 
 export interface Overhead {
+  /** Runtime context. */
   readonly context: number;
+  /** Allocator fragmentation. */
   readonly fragmentation: number;
+  /** Communication buffers. */
   readonly commBuffers: number;
 }
 
 export interface MemoryOptions {
+  /** What backward recomputes. */
   readonly recompute: Recompute;
+  /** Dropout masks count in activations. */
   readonly dropout: boolean;
   readonly overhead?: OverheadOptions | undefined;
 }

@@ -20,11 +20,15 @@ import type { OverheadOptions, PlanWorkloadSpec } from "./memory.js";
 import { modelFacts } from "./model-facts.js";
 import { searchLayouts, smallestFit } from "./search.js";
 
+/** What to plan: model, configuration, hardware, device count, workload and (optionally) the layout. */
 export interface PlanRequest {
+  /** A published preset's name or an architecture (e.g. from a Hugging Face config.json). */
   readonly model: PresetName | ArchSpec;
+  /** The strategies to plan (`parse("NF4+GQA")`). */
   readonly config: Configuration;
   /** A preset name (`h100-80gb`, `mi300x`, `local`, ...) or a device spec (`deviceFromJson`). */
   readonly hardware: string | DeviceSpec;
+  /** Devices in all (tp × pp × dp). */
   readonly devices: number;
   /** Default `infer`. */
   readonly workload?: PlanWorkload;
@@ -36,10 +40,15 @@ export interface PlanRequest {
   readonly batch?: number;
   /** Sequences per micro-batch (train); default 1. */
   readonly microBatch?: number;
+  /** Tensor parallel degree; with pp and dp absent every layout is searched. */
   readonly tp?: number;
+  /** Pipeline parallel degree. */
   readonly pp?: number;
+  /** Data parallel degree (default: the devices left over). */
   readonly dp?: number;
+  /** ZeRO stage for training (default 0; searched when absent). */
   readonly zero?: ZeroStage;
+  /** CPU offload for training (default none). */
   readonly offload?: Offload;
   /** Sequence parallelism with tp > 1; default on for training. */
   readonly sp?: boolean;
@@ -49,7 +58,9 @@ export interface PlanRequest {
   readonly dropout?: boolean;
   /** Default `bf16`. */
   readonly precision?: Precision;
+  /** Overrides of the device's efficiency factors. */
   readonly efficiency?: Partial<Efficiency> | undefined;
+  /** Overrides of the named framework overhead. */
   readonly overhead?: OverheadOptions | undefined;
   /** Default 0.05. */
   readonly headroom?: number;
@@ -63,27 +74,42 @@ export interface PlanRequest {
 
 /** One evaluated layout, as JSON. */
 export interface PlanCandidate {
+  /** The layout evaluated. */
   readonly layout: Layout;
+  /** Bytes on the device that needs the most. */
   readonly perDeviceTotal: number;
+  /** Fits with the requested headroom (serve: one sequence fits). */
   readonly fits: boolean;
+  /** Time per device; see `ClusterPlan.time`. */
   readonly time: {
     readonly prefillMs: number;
     readonly decodeMsPerToken: number;
     readonly trainStepMs: number;
     readonly commMs: number;
   };
+  /** KV tokens over all replicas (serve), else null. */
   readonly kvCapacityTokens: number | null;
+  /** Sequences of prompt + generate tokens held at once over all replicas (serve), else null. */
   readonly maxConcurrentSequences: number | null;
 }
 
+/** The plan `compare plan --json` prints (stable field names; README "Plan for many GPUs"). */
 export interface ClusterPlan {
+  /** The architecture's name. */
   readonly model: string;
+  /** The configuration's canonical label. */
   readonly config: string;
+  /** The device preset's name. */
   readonly hardware: string;
+  /** Devices in all. */
   readonly devices: number;
+  /** `tradeoffs`, or `deepspeed` (model states by DeepSpeed's formulas). */
   readonly convention: Convention;
+  /** The workload as planned, defaults filled. */
   readonly workload: PlanWorkloadSpec;
+  /** The layout given, or the best one found. */
   readonly layout: Layout;
+  /** Memory of the device that needs the most (first or last pipeline stage). */
   readonly perDevice: {
     readonly stage: number;
     readonly layers: number;
@@ -110,13 +136,19 @@ export interface ClusterPlan {
   };
   /** Host memory per device (offload), and per node. */
   readonly cpuBytes: number;
+  /** Host bytes per node (all its devices' ranks; DeepSpeed's figure under its convention). */
   readonly cpuBytesPerNode: number;
+  /** KV tokens over all replicas (serve), else null. */
   readonly kvCapacityTokens: number | null;
+  /** KV blocks per replica (serve), else null. */
   readonly kvBlocks: number | null;
+  /** Sequences of prompt + generate tokens held at once over all replicas (serve), else null. */
   readonly maxConcurrentSequences: number | null;
   /** Largest batch (micro-batch for train, sequences otherwise) and sequence length that fit this layout. */
   readonly maxBatch: number;
+  /** Longest sequence (KV tokens per replica for serve) that fits the layout. */
   readonly maxSeq: number;
+  /** Time on one device of the layout. */
   readonly time: {
     readonly prefillMs: number;
     readonly decodeMsPerToken: number;
@@ -126,11 +158,15 @@ export interface ClusterPlan {
     readonly expertsRead: number;
     readonly decodeBytesPerToken: number;
   };
+  /** The collectives behind `time.commMs` and the prefill's. */
   readonly comm: readonly CommItem[];
+  /** DeepSpeed's figures under `--convention deepspeed`, else null. */
   readonly deepspeed: DeepSpeedFigures | null;
+  /** Every layout evaluated, fitting first, by time (one when the layout was given). */
   readonly candidates: readonly PlanCandidate[];
   /** The smallest device count with a layout that fits, and that layout. */
   readonly smallestFit: { readonly devices: number; readonly layout: Layout } | null;
+  /** Why a figure is approximate or what was assumed. */
   readonly notes: readonly string[];
 }
 

@@ -14,20 +14,31 @@ import { deviceWeights, type ModelFacts } from "./model-facts.js";
 export const VLLM_UTILIZATION = 0.9;
 export const VLLM_BLOCK = 16;
 
+/** What vLLM's KV sizing subtracts from device memory, per device. */
 export interface KvCapacityInput {
+  /** Device memory, bytes. */
   readonly capacityBytes: number;
+  /** vLLM's gpu_memory_utilization. */
   readonly utilization: number;
+  /** Weights (and adapters) on the device. */
   readonly weightsBytes: number;
+  /** Peak activation of the profiling forward pass. */
   readonly peakActivationBytes: number;
+  /** Memory outside PyTorch's allocator (context, NCCL buffers). */
   readonly nonTorchBytes: number;
   /** KV bytes one token takes on this device (all its layers, its KV heads, K and V). */
   readonly kvBytesPerToken: number;
+  /** Tokens per KV block. */
   readonly blockSize: number;
 }
 
+/** KV memory, blocks and tokens left on a device. */
 export interface KvCapacity {
+  /** Bytes left for the KV cache (negative when the rest does not fit). */
   readonly availableBytes: number;
+  /** Whole KV blocks that fit. */
   readonly blocks: number;
+  /** KV tokens: blocks × block size. */
   readonly tokens: number;
 }
 
