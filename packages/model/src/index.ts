@@ -102,6 +102,7 @@ export {
   type ActivationOptions,
   type ClusterPlan,
   CONVENTIONS,
+  type Collective,
   type CommItem,
   type Convention,
   checkLayout,
