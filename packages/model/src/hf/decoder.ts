@@ -8,6 +8,7 @@ import { type ConfigFields, HF_LIMITS } from "./fields.js";
 
 /** An architecture read from a config.json, with what the estimate approximates. */
 export interface HfModel {
+  /** The architecture as the estimator counts it. */
   readonly arch: ArchSpec;
   /** The config's `model_type`. */
   readonly family: string;
