@@ -54,7 +54,7 @@ const gqa = defineStrategy({
   description: "fuzz gqa",
   options: { kvHeads: { type: "int", default: 2, min: 1, max: 64, doc: "kv heads" } },
   plan: (p) => p,
-  exec: (o) => ({ kvHeads: () => o.kvHeads }),
+  exec: () => ({ convertKv: (w) => w }),
 });
 const lora = defineStrategy({
   name: "LoRA",
