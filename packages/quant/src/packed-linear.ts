@@ -24,9 +24,10 @@ export interface PackedLinearOptions {
   readonly backend?: Backend | undefined;
   /**
    * Decode GEMVs (M ≤ GEMV_MAX_ROWS) through the backend's `matmulDequant` when it has one and the
-   * format has a kernel layout (Q8_0, Q4_0, INT4, NF4). Default false: on WASM it is slower than the
-   * JS GEMV at decode shapes, since each call copies the packed weight into WebAssembly memory
-   * (measured by `pnpm bench gemv-backend`).
+   * format has a kernel layout (Q8_0, Q4_0, INT4, NF4). Default false: on WASM each call copies the
+   * packed weight into WebAssembly memory, and `pnpm bench gemv-backend` measures the 4-bit codebook
+   * formats (INT4, NF4) slower than the JS GEMV at small decode shapes (768×3072), while Q8_0 / Q4_0
+   * on one thread are faster everywhere measured.
    */
   readonly backendGemv?: boolean | undefined;
 }
