@@ -81,7 +81,13 @@ export {
   ggmlTypeById,
   ggmlTypeByName,
 } from "./interop/gguf-types.js";
-export { type GgufTensorInput, ggufFromF32, saveGguf, writeGguf } from "./interop/gguf-write.js";
+export {
+  type GgufMetadataInput,
+  type GgufTensorInput,
+  ggufFromF32,
+  saveGguf,
+  writeGguf,
+} from "./interop/gguf-write.js";
 export { readNpy, writeNpy } from "./interop/npy.js";
 export {
   loadSafetensors,

@@ -136,13 +136,14 @@ class Sink {
   }
 }
 
-type MetadataInput = ReadonlyMap<string, GgufValue> | Readonly<Record<string, GgufValue>>;
+/** Metadata to write: a map or a record of typed values, written in iteration order. */
+export type GgufMetadataInput = ReadonlyMap<string, GgufValue> | Readonly<Record<string, GgufValue>>;
 
 /**
  * Serialise a GGUF v3 file. Metadata keeps its order; `general.alignment` (a u32 power of two), when
  * present, sets the alignment (default 32). Throws `ValueError`/`FormatError` naming the bad entry.
  */
-export function writeGguf(metadata: MetadataInput, tensors: readonly GgufTensorInput[]): Uint8Array {
+export function writeGguf(metadata: GgufMetadataInput, tensors: readonly GgufTensorInput[]): Uint8Array {
   const meta = [...(metadata instanceof Map ? metadata.entries() : Object.entries(metadata))] as [
     string,
     GgufValue,
@@ -236,7 +237,11 @@ export function writeGguf(metadata: MetadataInput, tensors: readonly GgufTensorI
 }
 
 /** Write a GGUF file atomically: a failed save leaves no partial file behind. */
-export function saveGguf(path: string, metadata: MetadataInput, tensors: readonly GgufTensorInput[]): void {
+export function saveGguf(
+  path: string,
+  metadata: GgufMetadataInput,
+  tensors: readonly GgufTensorInput[],
+): void {
   writeFileAtomic(path, writeGguf(metadata, tensors));
 }
 
