@@ -148,6 +148,19 @@ describe("planner: search and input errors", () => {
     expect(p.layout).toEqual(p.candidates[0]!.layout);
   });
 
+  it("when nothing fits, the layout needing the least memory leads", () => {
+    const p = planCluster({
+      ...base,
+      model: "gpt3-175b",
+      hardware: "rtx-3090",
+      devices: 4,
+      workload: "train",
+    });
+    expect(p.perDevice.fits).toBe(false);
+    const totals = p.candidates.map((c) => c.perDeviceTotal);
+    expect(totals).toEqual([...totals].sort((a, b) => a - b));
+  });
+
   it("llama2-70b in fp16 does not fit one 80 GiB device; the smallest count that does is 2", () => {
     const p = planCluster({ ...base, hardware: "a100-80gb", devices: 1 });
     expect(p.perDevice.fits).toBe(false);

@@ -67,7 +67,10 @@ export function enumerateLayouts(
   return out;
 }
 
-/** Evaluate and rank: layouts that fit first, each group by time (then by memory). */
+/**
+ * Evaluate and rank: layouts that fit first, by time (then memory); then those that do not, by
+ * memory (then time), so the nearest miss leads when nothing fits.
+ */
 export function searchLayouts(
   f: ModelFacts,
   device: DeviceSpec,
@@ -79,9 +82,12 @@ export function searchLayouts(
   const evals = enumerateLayouts(f, device, devices, w.kind, fixed).map((l) =>
     evaluateLayout(f, l, device, devices, w, o),
   );
-  return evals.sort(
-    (a, b) => Number(b.fits) - Number(a.fits) || a.rankMs - b.rankMs || a.memory.total - b.memory.total,
-  );
+  return evals.sort((a, b) => {
+    if (a.fits !== b.fits) return a.fits ? -1 : 1;
+    const time = a.rankMs - b.rankMs;
+    const memory = a.memory.total - b.memory.total;
+    return a.fits ? time || memory : memory || time;
+  });
 }
 
 /** Device counts tried when looking for the smallest that fits: 1–8, then multiples of a node. */
