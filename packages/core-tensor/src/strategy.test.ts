@@ -62,7 +62,7 @@ const gqa = defineStrategy({
   description: "test gqa",
   options: { kvHeads: { type: "int", default: 2, min: 1, doc: "kv heads" } },
   plan: (p, o) => ({ ...p, arch: { ...p.arch, kvHeads: o.kvHeads } }),
-  exec: (o) => ({ kvHeads: () => o.kvHeads }),
+  exec: () => ({ convertKv: (w) => w }),
   rules: (o, ctx) =>
     ctx.arch && ctx.arch.heads % o.kvHeads !== 0
       ? [`GQA: kvHeads=${o.kvHeads} must divide heads=${ctx.arch.heads}`]

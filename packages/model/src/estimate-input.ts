@@ -53,7 +53,14 @@ export function archProblems(arch: ArchSpec): string[] {
 export function workloadProblems(w: WorkloadSpec): string[] {
   const p: string[] = [];
   checkInt(p, "batch", w.batch, 1, MAX_WORKLOAD_TOKENS);
-  checkInt(p, w.kind === "train" ? "seq" : "prompt (seq)", w.seq, 1, MAX_WORKLOAD_TOKENS);
+  // A serve workload sizes its trace elsewhere (seq 0); every other workload needs tokens.
+  checkInt(
+    p,
+    w.kind === "train" ? "seq" : "prompt (seq)",
+    w.seq,
+    w.kind === "serve" ? 0 : 1,
+    MAX_WORKLOAD_TOKENS,
+  );
   checkInt(p, "generate", w.generate, 0, MAX_WORKLOAD_TOKENS);
   if (p.length === 0 && w.batch * (w.seq + w.generate) > MAX_WORKLOAD_TOKENS) {
     p.push(`batch × (seq + generate) must be at most 2^40 tokens, got ${w.batch * (w.seq + w.generate)}`);

@@ -204,5 +204,7 @@ export {
   type ServeResult,
   SMALL_TRACE,
   transformerStepModel,
+  NOMINAL_CPU,
+  modelStepCost,
 } from "./workloads/serve.js";
 export { runTrain, type TrainResult, type TrainWorkloadOptions } from "./workloads/train.js";

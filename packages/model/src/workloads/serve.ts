@@ -18,13 +18,16 @@ import {
 } from "@tradeoffs/core-tensor";
 import {
   type ServeMetrics,
+  type StepCost,
   type StepModel,
   type StepRecord,
   serve,
+  simulatedClock,
   syntheticTrace,
   type TraceOptions,
   wallClock,
 } from "@tradeoffs/paging";
+import { countParams } from "../estimator.js";
 import { registry } from "../registry.js";
 import type { KvAttend, Transformer } from "../transformer.js";
 import { type Measured, measured, type RunSpec } from "./common.js";
@@ -88,9 +91,55 @@ export function transformerStepModel(model: Transformer): StepModel {
   };
 }
 
+/**
+ * Rates of the nominal machine the default serve clock charges steps to: a 2-core CPU running the
+ * WASM backend (order of magnitude of what `pnpm bench` measures here), fixed so the schedule — and
+ * every scheduler metric — is the same on every run and every machine.
+ */
+export const NOMINAL_CPU = {
+  /** Sustained f32 FLOP/s of the matmuls. */
+  flops: 10e9,
+  /** Bytes/s of weight and KV reads. */
+  bytesPerSecond: 10e9,
+  /** Fixed cost of one step (kernel launches, bookkeeping), seconds. */
+  stepOverhead: 1e-3,
+} as const;
+
+/**
+ * What a step of `model` costs on a machine with `rates`, by token counts: every step reads the
+ * weights once; each prefill token and each decoded sequence costs 2 FLOPs per active weight (and
+ * the head); each cached token attended reads its K/V and costs 4·L·H·D FLOPs (QKᵀ and PV).
+ */
+export function modelStepCost(model: Transformer, rates: typeof NOMINAL_CPU = NOMINAL_CPU): StepCost {
+  const params = countParams(model.plan);
+  const { layers: L, heads: H, kvHeads: Hkv, headDim: D, dModel: d, vocab: V } = model.arch;
+  const perToken = (2 * (params.active - params.embedding) + 2 * d * V) / rates.flops;
+  const kv = model.plan.kv;
+  const kvBytes = L * Hkv * 2 * (D * kv.bytesPerElement + kv.scaleBytesPerVector);
+  // Bytes every step reads: each layer's matrices as stored (packed formats are smaller) and norms,
+  // plus the final norm and the head (the tied embedding when there is no separate head).
+  let weightBytes = model.norm.bytes + (model.head ?? model.embed).bytes;
+  for (const l of model.layers) {
+    weightBytes += l.attnNorm.bytes + l.ffnNorm.bytes;
+    for (const w of [l.q, l.k, l.v, l.o, ...l.ffn.namedWeights().values()]) weightBytes += w.bytes;
+  }
+  return {
+    base: rates.stepOverhead + weightBytes / rates.bytesPerSecond,
+    perPrefillToken: perToken,
+    perContextToken: kvBytes / rates.bytesPerSecond + (4 * L * H * D) / rates.flops,
+    perSequence: perToken,
+  };
+}
+
 export interface ServeOptions {
   /** KV memory budget in bytes (the same for every configuration). Default 2 MiB (341 tokens of small). */
   readonly budgetBytes?: number;
+  /**
+   * The scheduler's clock: `model` (default) charges each step by `modelStepCost` on `NOMINAL_CPU`,
+   * so the schedule and its metrics are reproducible; `wall` uses each step's measured time. The
+   * measured wall seconds are reported either way (`metrics.wallSeconds`).
+   */
+  readonly clock?: "model" | "wall";
   readonly trace?: TraceOptions;
   readonly preemption?: "recompute" | "swap";
   readonly maxBatch?: number;
@@ -195,7 +244,7 @@ export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult
         preemption: options.preemption ?? "recompute",
         maxBatch: options.maxBatch ?? 16,
         maxSeq: model.arch.maxSeq,
-        clock: wallClock,
+        clock: options.clock === "wall" ? wallClock : simulatedClock(modelStepCost(model)),
         onStep: (s: StepRecord) =>
           timeline.push({
             step: s.step,
