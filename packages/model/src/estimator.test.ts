@@ -144,3 +144,10 @@ describe("estimator: the medium preset", () => {
     expect(getPreset("medium").executable).toBe(true);
   });
 });
+
+describe("estimator: what a preset models approximately is said", () => {
+  it("qwen2.5-0.5b's estimate carries the preset's note on uncounted biases", () => {
+    const e = estimate("qwen2.5-0.5b", parse("Baseline"), { kind: "infer", batch: 1, seq: 16, generate: 0 });
+    expect(e.notes.some((n) => n.includes("biases not counted"))).toBe(true);
+  });
+});

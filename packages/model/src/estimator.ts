@@ -189,7 +189,12 @@ export function estimate(
   const plan = config.plan(
     basePlan(arch, workload, { baseBytes: options.baseBytes ?? (executable ? 4 : 2), ...options }),
   );
-  return estimatePlan(plan, config.label);
+  // A published model whose checkpoint holds what the architecture cannot express says so.
+  const modelled = preset?.modelled?.notes ?? [];
+  return estimatePlan(
+    modelled.length ? { ...plan, notes: [...plan.notes, ...modelled] } : plan,
+    config.label,
+  );
 }
 
 /** The estimate for a fully formed plan. */
