@@ -130,6 +130,26 @@ describe("compare plan", () => {
     expect(j.perDevice.total).toBe(4 * 32000 * 8192 + Math.floor((18 * 68_976_648_192) / 8));
   });
 
+  it("--hardware takes a JSON file (and a broken one is one line, exit 2)", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "plan-hw-"));
+    const file = join(dir, "b200.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ name: "b200", memoryBytes: 192e9, bandwidth: 8e12, flops: { bf16: 2.25e15 } }),
+    );
+    const ok = await run(["plan", "--hardware", file, "--gpus", "2", "--json"]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out).perDevice.capacity).toBe(192e9);
+    writeFileSync(file, JSON.stringify({ name: "b200", flops: {} }));
+    const bad = await run(["plan", "--hardware", file]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/'memoryBytes'/);
+    expect(bad.err.trim().split("\n")).toHaveLength(1);
+  });
+
   const bad: [string, string[], RegExp][] = [
     [
       "layout product ≠ devices",
