@@ -160,16 +160,20 @@ function printReport(): void {
         { model: "small", config: parse(label), weights: loadSmallWeights() },
         { headsWeights: heads },
       );
-      if (rows.length === 0)
+      if (rows.length === 0) {
+        const mha = Transformer.create("small", parse("Baseline"), { weights: loadSmallWeights() });
+        const mhaVal = evaluate(mha, validation);
+        mha.dispose();
         rows.push([
           "MHA (reference)",
-          "trained",
-          smallMeta()!.valLoss.toFixed(4),
+          shippedWeightsFor("small", parse("Baseline"))!.source,
+          mhaVal.toFixed(4),
           "",
           q.referencePerplexity.toFixed(3),
           "",
           "",
         ]);
+      }
       rows.push([
         label,
         q.weights,
