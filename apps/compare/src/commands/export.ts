@@ -3,6 +3,7 @@
  * GGUF that llama.cpp (llama-cli, node-llama-cpp, ollama) runs. The model package does the work;
  * this file only parses options and prints what was written.
  */
+import { resolve } from "node:path";
 import {
   exportGguf,
   formatBytes,
@@ -45,7 +46,7 @@ export function exportCommand(): Command {
         process.stdout.write(
           `wrote ${r.path}: ${formatBytes(r.bytes)}, ${r.tensors} tensors (${types}), ${trained ? "trained" : "random (seed 0)"} ${preset.name} weights\n` +
             `not in the file (llama.cpp picks its own): ${r.notCarried.join(", ")}\n` +
-            `run it: llama-cli -m ${r.path} -p "The " -n 64 --temp 0\n`,
+            `run it: pnpm --filter @tradeoffs/model exec node-llama-cpp complete -m ${resolve(r.path)} --gpu false --text "The " --maxTokens 64\n`,
         );
       } finally {
         model.dispose();
