@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "./cli.js";
@@ -142,4 +145,96 @@ describe("compare run", () => {
     expect(r.code).toBe(0);
     expect(r.out + r.err).toMatch(/Examples:/);
   });
+});
+
+describe("help, suggestions, CSV and the terminal layout", () => {
+  it("top-level --help lists the commands and the default command's options", async () => {
+    const r = await run(["--help"]);
+    expect(r.code).toBe(0);
+    const text = r.out + r.err;
+    expect(text).toMatch(/Commands:[\s\S]*estimate/);
+    expect(text).toMatch(/The default command, run/);
+    for (const o of ["--workload", "--scale", "--wide", "--html"]) expect(text).toContain(o);
+    expect(text).not.toMatch(/tradeoffs-compare run --help/);
+  });
+
+  it("a mistyped command suggests the command, not a strategy", async () => {
+    const r = await run(["lst"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown command 'lst'; did you mean 'list'\?/);
+    const s = await run(["Flsh", "--model", "tiny"]);
+    expect(s.err).toMatch(/did you mean 'Flash'/);
+  });
+
+  it("--csv writes raw numbers with units in the header and a table column", async () => {
+    const json = JSON.parse(
+      (await run(["estimate", "--model", "gpt2", "--config", "Baseline", "NF4", "--json"])).out,
+    );
+    const r = await run(["estimate", "--model", "gpt2", "--config", "Baseline", "NF4", "--csv"]);
+    expect(r.code).toBe(0);
+    const [header, ...lines] = r.out.trim().split("\n");
+    const cols = header!.split(",");
+    expect(cols[0]).toBe("table");
+    expect(cols).toContain("weights (bytes)");
+    expect(lines).toHaveLength(2);
+    const first = lines[0]!.split(",");
+    expect(first[0]).toBe("estimate");
+    expect(Number(first[cols.indexOf("weights (bytes)")])).toBe(json.rows[0].estimate.bytes.weights);
+    expect(Number(first[cols.indexOf("total (bytes)")])).toBe(json.rows[0].estimate.totalBytes);
+    expect(r.out).not.toMatch(/MiB|GiB/);
+  });
+
+  const tinyRun = [
+    "--model",
+    "tiny",
+    "--quiet",
+    "--seq",
+    "16",
+    "--prompt",
+    "8",
+    "--generate",
+    "4",
+    "--steps",
+    "1",
+  ];
+  const suite = ["Baseline", "MoE+Flash+GQA+INT8", "Flash+GQA+INT4", "QLoRA"];
+
+  it("the default terminal layout fits 120 columns; --wide prints the full table", async () => {
+    const r = await run([...suite, ...tinyRun]);
+    expect(r.code).toBe(0);
+    const widths = r.out.split("\n").map((l) => [...l].length);
+    expect(Math.max(...widths)).toBeLessThanOrEqual(120);
+    expect(r.out).toMatch(/^Memory on tiny/m);
+    expect(r.out).toMatch(/^MoE\+Flash\+GQA\+INT8 +measured/m);
+    const wide = await run([...suite, ...tinyRun, "--wide"]);
+    expect(wide.out).toContain("weights (meas / est)");
+    expect(wide.out).toContain(
+      "Flash[block=64]+GQA[kvHeads=2]+INT8[group=0]+MoE[experts=8,topK=2,capacity=inf]",
+    );
+  }, 60_000);
+
+  it("drops columns the workload leaves empty, and --html says where it wrote", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tradeoffs-cli-"));
+    try {
+      const file = join(dir, "r.html");
+      const r = await run([
+        "Baseline",
+        ...tinyRun.filter((a) => a !== "--quiet"),
+        "--workload",
+        "train",
+        "--scale",
+        "none",
+        "--html",
+        file,
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain("train ms/step");
+      expect(r.out).not.toContain("prefill tok/s");
+      expect(r.out).not.toContain("top-1");
+      expect(r.err).toContain(`HTML report written to ${file}`);
+      expect(existsSync(file)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

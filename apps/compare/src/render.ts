@@ -1,15 +1,16 @@
 /**
- * Turn compare rows and estimates into tables (text, Markdown, CSV) and JSON.
+ * Turn compare rows and estimates into the full ("wide") tables and JSON. Each table also carries its
+ * raw numbers for CSV. The terminal's default narrow layout is in terminal.ts.
  */
 
 import type { Estimate } from "@tradeoffs/model";
 import { CATEGORIES } from "@tradeoffs/model";
 import { bytes, count, ms, pair, percent } from "./format.js";
 import type { CompareRow } from "./run.js";
-import type { Table } from "./table.js";
+import type { CsvTable, Table } from "./table.js";
 
 /** Peak bytes per category: the workload that uses each category most. */
-function peaks(row: CompareRow): { m: Record<string, number>; e: Record<string, number> } | null {
+export function peaks(row: CompareRow): { m: Record<string, number>; e: Record<string, number> } | null {
   const runs = [row.infer, row.train].filter((r) => r !== undefined);
   if (runs.length === 0) return null;
   const m: Record<string, number> = {};
@@ -22,6 +23,20 @@ function peaks(row: CompareRow): { m: Record<string, number>; e: Record<string, 
   return { m, e };
 }
 
+/** `infer B=1 prompt=64 generate=16; train B=4 seq=64 steps=2`: the workloads the rows ran. */
+export function workloadText(rows: readonly CompareRow[]): string {
+  const first = rows.find((r) => r.infer || r.train);
+  return [
+    first?.infer
+      ? `infer B=${first.infer.batch} prompt=${first.infer.prompt} generate=${first.infer.generate}`
+      : "",
+    first?.train ? `train B=${first.train.batch} seq=${first.train.seq} steps=${first.train.steps}` : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
+}
+
+/** The full measured table: memory pairs per category, speed and quality, canonical labels. */
 export function compareTable(rows: readonly CompareRow[], model: string): Table {
   const rowPeaks = rows.map(peaks);
   const used = CATEGORIES.filter((c) => rowPeaks.some((p) => (p?.m[c] ?? 0) > 0 || (p?.e[c] ?? 0) > 0));
@@ -49,17 +64,37 @@ export function compareTable(rows: readonly CompareRow[], model: string): Table 
       r.quality ? r.quality.klDivergence.toExponential(2) : "—",
     ];
   });
-  const first = rows.find((r) => r.infer || r.train);
-  const w = [
-    first?.infer
-      ? `infer B=${first.infer.batch} prompt=${first.infer.prompt} generate=${first.infer.generate}`
-      : "",
-    first?.train ? `train B=${first.train.batch} seq=${first.train.seq} steps=${first.train.steps}` : "",
-  ]
-    .filter(Boolean)
-    .join("; ");
+  const csv: CsvTable = {
+    name: "measured",
+    headers: [
+      "configuration",
+      "error",
+      ...CATEGORIES.flatMap((c) => [`${c} measured (bytes)`, `${c} estimated (bytes)`]),
+      "prefill (tokens/s)",
+      "decode (ms/token)",
+      "train step (ms)",
+      "loss delta (nats/B)",
+      "top-1 agreement (ratio)",
+      "KL divergence (nats)",
+    ],
+    rows: rows.map((r, i) => {
+      const p = rowPeaks[i];
+      return [
+        r.config,
+        r.error,
+        ...CATEGORIES.flatMap((c) => [p?.m[c], p?.e[c]]),
+        r.infer?.prefillTokensPerSec,
+        r.infer ? r.infer.decodeMsPerStep / r.infer.batch : undefined,
+        r.train?.stepMs,
+        r.quality ? r.quality.loss - r.quality.referenceLoss : undefined,
+        r.quality?.top1Agreement,
+        r.quality?.klDivergence,
+      ];
+    }),
+  };
   return {
-    title: `Measured on ${model} (${w}); memory = peak bytes in the ledger / the estimator's prediction ('=' when equal)`,
+    csv,
+    title: `Measured on ${model} (${workloadText(rows)}); memory = peak bytes in the ledger / the estimator's prediction ('=' when equal)`,
     headers,
     rows: body,
     notes: ["quality: against the FP32 Baseline on the same weights and held-out text; loss Δ > 0 is worse"],
@@ -82,6 +117,23 @@ export function estimateTable(estimates: readonly Estimate[]): Table {
       bytes(e.totalBytes),
     ]),
     notes: e0 ? [...new Set(estimates.flatMap((e) => e.notes))] : [],
+    csv: {
+      name: "estimate",
+      headers: [
+        "configuration",
+        "params (count)",
+        "active params (count)",
+        ...CATEGORIES.map((c) => `${c} (bytes)`),
+        "total (bytes)",
+      ],
+      rows: estimates.map((e) => [
+        e.config,
+        e.params.total,
+        e.params.active,
+        ...CATEGORIES.map((c) => e.bytes[c]),
+        e.totalBytes,
+      ]),
+    },
   };
 }
 
@@ -172,6 +224,51 @@ export function serveTable(rows: readonly CompareRow[]): Table {
         String(m.preemptions.recompute + m.preemptions.swap),
       ];
     }),
+    csv: {
+      name: "serve",
+      headers: [
+        "configuration",
+        "error",
+        "kv memory (layout)",
+        "waste measured (%)",
+        "waste estimated (%)",
+        "internal fragmentation (%)",
+        "peak sequences measured (count)",
+        "peak sequences estimated (count)",
+        "mean sequences (count)",
+        "throughput (tokens/s)",
+        "throughput (requests/s)",
+        "TTFT p50 (ms)",
+        "TTFT p99 (ms)",
+        "TPOT p50 (ms)",
+        "TPOT p99 (ms)",
+        "preemptions (count)",
+        "KV budget (bytes)",
+      ],
+      rows: rows.map((r) => {
+        const s = r.serve;
+        const m = s?.metrics;
+        return [
+          r.config,
+          r.error,
+          s?.memory,
+          m?.wastePercent,
+          s?.predicted.wastePercent,
+          m?.internalFragmentationPercent,
+          m?.peakSequences,
+          s?.predicted.concurrentSequences,
+          m?.meanSequences,
+          m?.tokensPerSecond,
+          m?.requestsPerSecond,
+          m ? m.ttft.p50 * 1000 : undefined,
+          m ? m.ttft.p99 * 1000 : undefined,
+          m ? m.tpot.p50 * 1000 : undefined,
+          m ? m.tpot.p99 * 1000 : undefined,
+          m ? m.preemptions.recompute + m.preemptions.swap : undefined,
+          s?.budgetBytes,
+        ];
+      }),
+    },
     notes: [
       "waste = 1 − bytes holding real tokens / bytes reserved for running sequences (time-weighted); times are the real model's step times (wall clock)",
       "est: predicted from the trace alone (live tokens p + o/2 per request vs the reservation: p + max new tokens contiguous, p + o/2 + block/2 paged)",
@@ -221,6 +318,45 @@ export function scaleTable(rows: readonly ScaleRow[], model: string, seq: number
             `${r.devices.infer} / ${r.devices.train} × ${r.hardware}`,
           ],
     ),
+    csv: {
+      name: "projected",
+      headers: [
+        "configuration",
+        "error",
+        "model",
+        "params (count)",
+        "active params (count)",
+        "weights (bytes)",
+        "kv (bytes)",
+        "infer total (bytes)",
+        "train total (bytes)",
+        "decode (ms/token)",
+        "bound",
+        "devices infer (count)",
+        "devices train (count)",
+        "hardware",
+      ],
+      rows: rows.map((r) =>
+        r.error
+          ? [r.config, r.error, model]
+          : [
+              r.config,
+              undefined,
+              model,
+              r.infer.params.total,
+              r.infer.params.active,
+              r.infer.bytes.weights,
+              r.infer.bytes.kv,
+              r.infer.totalBytes,
+              r.train.totalBytes,
+              r.decode.ms,
+              r.decode.bound,
+              r.devices.infer,
+              r.devices.train,
+              r.hardware,
+            ],
+      ),
+    },
     notes: [
       "estimates use fp16 activations and KV, and the published architecture in every slot the configuration leaves empty",
     ],

@@ -12,6 +12,7 @@ export {
   type Category,
   ConfigError,
   type Configuration,
+  closestMatch,
   disposeWasm,
   entryName,
   formatBytes,
@@ -83,6 +84,7 @@ export {
   loadHfConfig,
   readHfConfig,
 } from "./hf-config.js";
+export { clearInitialWeights, initialWeights, initLedger } from "./init-weights.js";
 export {
   ffnActElements,
   headActBytes,
@@ -95,7 +97,6 @@ export {
   type TensorSize,
   totalElements,
 } from "./layer-tensors.js";
-export { clearInitialWeights, initialWeights, initLedger } from "./init-weights.js";
 export { AdamW, type AdamWOptions } from "./optimizer.js";
 export { basePlan, type PlanOptions } from "./plan.js";
 export {
@@ -199,12 +200,12 @@ export {
   UNSTABLE_SPREAD,
 } from "./workloads/repeat.js";
 export {
+  modelStepCost,
+  NOMINAL_CPU,
   runServe,
   type ServeOptions,
   type ServeResult,
   SMALL_TRACE,
   transformerStepModel,
-  NOMINAL_CPU,
-  modelStepCost,
 } from "./workloads/serve.js";
 export { runTrain, type TrainResult, type TrainWorkloadOptions } from "./workloads/train.js";

@@ -1,0 +1,58 @@
+/**
+ * `estimate`: the estimator's figures for a preset, a Hugging Face config.json or a GGUF header,
+ * without running anything. Parses options and prints; the model package does the work.
+ */
+import {
+  ConfigError,
+  estimate,
+  getPreset,
+  ggufModelInfo,
+  loadHfConfig,
+  PRESET_NAMES,
+  type PresetName,
+  type WorkloadSpec,
+} from "@tradeoffs/model";
+import { Command, Option } from "commander";
+import { estimateJson, estimateTable } from "../render.js";
+import { ggufFileNote } from "./gguf-file.js";
+import { emit, parseConfigs, positiveInt } from "./options.js";
+
+/** The `estimate` subcommand. */
+export function estimateCommand(): Command {
+  return new Command("estimate")
+    .description("print the estimator's figures for a preset without running anything")
+    .requiredOption(
+      "--model <preset|config.json|file.gguf>",
+      `a preset (${PRESET_NAMES.join(", ")}), a Hugging Face config.json or a llama GGUF (header only)`,
+    )
+    .option("--config <string...>", "configuration string(s)", ["Baseline"])
+    .option("--seq <n>", "prompt (infer) or sequence (train) length", positiveInt("--seq"), 2048)
+    .option("--generate <n>", "tokens generated after the prompt (infer)", (v) => Number(v), 0)
+    .option("--batch <n>", "batch size", positiveInt("--batch"), 1)
+    .addOption(
+      new Option("--kv-dtype <dtype>", "KV cache element type before strategies").choices(["fp16", "fp32"]),
+    )
+    .addOption(new Option("--workload <name>", "workload").choices(["infer", "train"]).default("infer"))
+    .option("--json", "print one JSON object (rows[i].config, rows[i].estimate.params.total, ...)")
+    .option("--csv", "print the table as CSV (raw numbers, units in the header)")
+    .option("--markdown", "print the table as GitHub Markdown")
+    .action((o) => {
+      const gguf = /\.gguf$/i.test(o.model) ? ggufModelInfo(o.model) : null;
+      const fromFile = gguf !== null || /\.json$/i.test(o.model);
+      const arch = gguf?.arch ?? (fromFile ? loadHfConfig(o.model) : getPreset(o.model).arch);
+      const workload: WorkloadSpec = { kind: o.workload, batch: o.batch, seq: o.seq, generate: o.generate };
+      const configs = parseConfigs(o.config);
+      const estimates = configs.map((c) => {
+        const problems = c.check({ arch });
+        if (problems.length > 0)
+          throw new ConfigError(problems.map((p) => `${c.label} on ${arch.name}: ${p}`));
+        const model = fromFile ? arch : (getPreset(o.model).name as PresetName);
+        return estimate(model, c, workload, o.kvDtype ? { kvDtype: o.kvDtype } : {});
+      });
+      const file = gguf ? { file: gguf } : {};
+      if (o.json)
+        process.stdout.write(`${JSON.stringify({ ...estimateJson(estimates), ...file }, null, 2)}\n`);
+      else emit(estimateTable(estimates), o);
+      if (gguf && !o.json && !o.csv) process.stdout.write(`\n${ggufFileNote(o.model, gguf)}\n`);
+    });
+}

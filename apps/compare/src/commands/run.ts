@@ -1,0 +1,164 @@
+/**
+ * `run` (the default command): measure configurations on an executable preset, project them to a
+ * published model, and print tables, JSON or CSV, and optionally an HTML report. Parses options and
+ * prints; measuring and estimating happen in the model package.
+ */
+import { resolve } from "node:path";
+import {
+  ConfigError,
+  closestMatch,
+  getHardware,
+  getPreset,
+  HARDWARE,
+  ValueError,
+  writeFileAtomic,
+} from "@tradeoffs/model";
+import { Command, Option } from "commander";
+import { createProgress } from "../progress.js";
+import { compareJson, scaleTable, serveTable } from "../render.js";
+import { renderHtmlReport } from "../report/html.js";
+import { DEFAULT_WORKLOADS, runConfigs, WORKLOADS, type WorkloadName } from "../run.js";
+import { defaultBackend, defaultSuite, projectRows, reportData, scaleJson, selectBackend } from "../suite.js";
+import type { Table } from "../table.js";
+import { measuredTables, scaleTableNarrow, serveTableNarrow } from "../terminal.js";
+import { EXAMPLES, emit, parseBudget, parseConfigs, positiveInt } from "./options.js";
+
+/**
+ * A first argument that is no configuration but looks like a mistyped command (`lst`): say so, with
+ * the command it is closest to. Strategy names are capitalised, so only lowercase words are checked.
+ */
+function mistypedCommand(first: string | undefined, commands: readonly string[]): void {
+  if (first === undefined || !/^[a-z][a-z-]*$/.test(first)) return;
+  const near = closestMatch(first, commands);
+  if (near === undefined) return;
+  throw new ValueError(
+    `unknown command '${first}'; did you mean '${near}'? (commands: ${commands.join(", ")}; configurations start with a strategy name such as Baseline or Flash)`,
+    { command: first, commands },
+  );
+}
+
+/** The `run` subcommand (the program's default). */
+export function runCommand(): Command {
+  return new Command("run")
+    .description("measure configurations on an executable model (default: the suite on small)")
+    .argument("[configs...]", 'configuration strings such as Baseline, Flash, "GQA[kvHeads=2]+KV[int8]"')
+    .addOption(new Option("--model <preset>", "executable preset to measure").default("small"))
+    .addOption(
+      new Option("--workload <name>", "which workloads to run (default: infer, train, quality)").choices([
+        ...WORKLOADS,
+        "all",
+      ]),
+    )
+    .option("--batch <n>", "batch size (default: 1 for infer, 4 for train)", positiveInt("--batch"))
+    .option("--seq <n>", "training / quality sequence length", positiveInt("--seq"), 64)
+    .option("--prompt <n>", "prompt length for infer", positiveInt("--prompt"), 64)
+    .option("--generate <n>", "tokens to generate for infer", positiveInt("--generate"), 16)
+    .option("--steps <n>", "training steps to time", positiveInt("--steps"), 2)
+    .option("--seed <n>", "seed for initialisation and batches", positiveInt("--seed"), 1)
+    .option("--budget <bytes>", "KV memory budget for serve (e.g. 2MiB)", parseBudget)
+    .addOption(
+      new Option(
+        "--scale <preset>",
+        "published model to project each configuration to ('none' to skip)",
+      ).default("llama2-70b"),
+    )
+    .option("--scale-seq <n>", "sequence length for the projection", positiveInt("--scale-seq"), 4096)
+    .addOption(
+      new Option("--hardware <name>", "device for the roofline projection")
+        .choices([...Object.keys(HARDWARE), "local"])
+        .default("a100-80gb"),
+    )
+    .addOption(
+      new Option("--backend <name>", "kernel backend (JS, or WASM where available)").default(
+        defaultBackend(),
+      ),
+    )
+    .option("--html <file>", "also write a self-contained HTML report with plots")
+    .option("--json", "print one JSON object instead of a table")
+    .option(
+      "--csv",
+      "print ONE CSV of raw numbers (bytes, ms, ratios; units in the header, a `table` column)",
+    )
+    .option("--markdown", "print the tables as GitHub Markdown (every column)")
+    .option(
+      "--wide",
+      "every column in one table per comparison, canonical labels (default: fits 120 columns)",
+    )
+    .option("--quiet", "no progress output on stderr")
+    .addHelpText("after", `\n${EXAMPLES}`)
+    .action((configs: string[], o, command: Command) => {
+      if (/\.json$/i.test(o.model)) {
+        throw new ValueError(
+          `--model ${o.model}: a config.json is estimated, not run; use: compare estimate --model ${o.model}`,
+        );
+      }
+      const preset = getPreset(o.model);
+      if (!preset.executable) {
+        throw new ValueError(
+          `--model ${o.model} is estimate-only; measure tiny or small, or run: compare estimate --model ${o.model}`,
+        );
+      }
+      selectBackend(o.backend);
+      const texts = configs.length > 0 ? configs : defaultSuite();
+      let parsed: ReturnType<typeof parseConfigs>;
+      try {
+        parsed = parseConfigs(texts);
+      } catch (e) {
+        const commands = (command.parent?.commands ?? []).map((c) => c.name()).filter((n) => n !== "run");
+        if (e instanceof ConfigError) mistypedCommand(configs[0], commands);
+        throw e;
+      }
+      const problems = parsed.flatMap((c) =>
+        c.check({ arch: preset.arch }).map((p) => `${c.label} on ${preset.name}: ${p}`),
+      );
+      if (problems.length > 0) throw new ConfigError(problems);
+      const workloads: WorkloadName[] =
+        o.workload === undefined
+          ? [...DEFAULT_WORKLOADS]
+          : o.workload === "all"
+            ? [...WORKLOADS]
+            : [o.workload];
+      const scale = o.scale === "none" ? null : getPreset(o.scale);
+      const rows = runConfigs(
+        parsed,
+        {
+          model: preset.name,
+          workloads,
+          batch: o.batch,
+          seq: o.seq,
+          prompt: o.prompt,
+          generate: o.generate,
+          steps: o.steps,
+          seed: o.seed,
+          budget: o.budget,
+        },
+        createProgress({ quiet: Boolean(o.quiet) }),
+      );
+      const scaled = scale ? projectRows(parsed, scale.name, o.scaleSeq, getHardware(o.hardware)) : [];
+      if (o.html) {
+        writeFileAtomic(o.html, renderHtmlReport(reportData(rows, preset.name, scaled)));
+        if (!o.quiet) process.stderr.write(`HTML report written to ${resolve(o.html)}\n`);
+      }
+      if (o.json) {
+        const json = {
+          ...compareJson(rows, preset.name),
+          scale: scaled.length ? scaleJson(scaled) : undefined,
+        };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      } else {
+        const wide = Boolean(o.wide || o.markdown || o.csv);
+        const tables: Table[] = [];
+        if (workloads.some((w) => w !== "serve"))
+          tables.push(...measuredTables(rows, preset.name, { wide, names: texts }));
+        if (workloads.includes("serve")) tables.push(wide ? serveTable(rows) : serveTableNarrow(rows, texts));
+        if (scale)
+          tables.push(
+            wide
+              ? scaleTable(scaled, scale.name, o.scaleSeq)
+              : scaleTableNarrow(scaled, scale.name, o.scaleSeq, texts),
+          );
+        emit(tables, o);
+      }
+      if (rows.some((r) => r.error)) process.exitCode = 2;
+    });
+}
