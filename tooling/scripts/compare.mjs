@@ -9,7 +9,12 @@ const root = join(import.meta.dirname, "..", "..");
 const build = spawnSync(
   "pnpm",
   ["exec", "turbo", "run", "build", "--output-logs=errors-only", "--filter=@tradeoffs/compare..."],
-  { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { TURBO_TELEMETRY_DISABLED: "1", ...process.env } },
+  {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { TURBO_TELEMETRY_DISABLED: "1", ...process.env },
+  },
 );
 if (build.status !== 0) {
   process.stderr.write(`${build.stdout ?? ""}${build.stderr ?? ""}`);
