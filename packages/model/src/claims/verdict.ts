@@ -11,8 +11,11 @@ export type Verdict = "holds" | "wrong" | "misleading" | "unverifiable";
 
 /** One rule of thumb, the number(s) the code gives for it, and the verdict computed from them. */
 export interface ClaimResult {
+  /** The claim's number, 1–13, stable across runs. */
   readonly id: number;
+  /** The rule of thumb as people state it. */
   readonly claim: string;
+  /** holds (every reading agrees), misleading (some do), wrong (none do) or unverifiable (not measured). */
   readonly verdict: Verdict;
   /** The number(s) we get. */
   readonly value: string;
@@ -29,10 +32,12 @@ export interface ClaimsOptions {
 /** Relative agreement used for "≈": within 20% of the claimed value or inside the claimed range. */
 export const WITHIN = 0.2;
 
+/** `value` within `tol` (relative) of `claimed`. */
 export function near(value: number, claimed: number, tol = WITHIN): boolean {
   return Math.abs(value - claimed) <= tol * Math.abs(claimed);
 }
 
+/** `value` inside [lo, hi], each end widened by `tol` (relative). */
 export function inRange(value: number, lo: number, hi: number, tol = WITHIN): boolean {
   return value >= lo * (1 - tol) && value <= hi * (1 + tol);
 }
