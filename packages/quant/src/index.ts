@@ -9,6 +9,14 @@ export { bf16, bf16Format, fp16, fp16Format } from "./half.js";
 export { int4, int4Format } from "./int4.js";
 export { int8, int8Format, NOMINAL_COLS } from "./int8.js";
 export { ggufKernelWeight, type KernelWeight, nibbleKernelWeight } from "./kernel-weight.js";
+export {
+  LlmInt8Linear,
+  type LlmInt8Stats,
+  type LlmInt8Totals,
+  llmInt8,
+  MODELLED_OUTLIERS_PER_4096,
+  modelledOutlierColumns,
+} from "./llm-int8.js";
 export { LORA_TARGETS, LoraLinear, type LoraTargets, lora } from "./lora.js";
 export { DQ_CHUNK, NF4_VALUES, nf4, nf4Bits, nf4Code, nf4Format } from "./nf4.js";
 export {

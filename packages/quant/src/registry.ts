@@ -3,6 +3,7 @@ import { fp32 } from "./fp32.js";
 import { bf16, fp16 } from "./half.js";
 import { int4 } from "./int4.js";
 import { int8 } from "./int8.js";
+import { llmInt8 } from "./llm-int8.js";
 import { lora } from "./lora.js";
 import { nf4 } from "./nf4.js";
 import { q4_0 } from "./q4-0.js";
@@ -14,6 +15,7 @@ export const quantStrategies = {
   FP16: fp16,
   BF16: bf16,
   INT8: int8,
+  LLMInt8: llmInt8,
   INT4: int4,
   NF4: nf4,
   Q8_0: q8_0,
