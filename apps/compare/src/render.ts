@@ -330,7 +330,7 @@ export function scaleTable(rows: readonly ScaleRow[], model: string, seq: number
         "kv (bytes)",
         "infer total (bytes)",
         "train total (bytes)",
-        "decode (ms/token)",
+        "decode roofline (ms/token)",
         "bound",
         "devices infer (count)",
         "devices train (count)",
