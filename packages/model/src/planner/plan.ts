@@ -314,6 +314,10 @@ export function planCluster(req: PlanRequest): ClusterPlan {
     notes.push(
       "DeepSpeed convention: model states only (no activations, no overhead); cpu is per node with its buffer factor 1.5",
     );
+  if (deepspeed && L.zero === 1)
+    notes.push(
+      "ZeRO-1 uses DeepSpeed's stage_1_and_2 estimator, the ZeRO-2 formula (DeepSpeed publishes no separate one)",
+    );
   if (device.unified && L.offload !== "none") notes.push("unified memory: offload moves nothing");
   return {
     model: f.arch.name,
