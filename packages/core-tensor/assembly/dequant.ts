@@ -6,7 +6,7 @@
 import { dot } from "./simd";
 
 /** IEEE binary16 bits → f32 (exact; subnormals, ±Inf and NaN kept). */
-function halfToFloat(h: u32): f32 {
+export function halfToFloat(h: u32): f32 {
   const sign = (h & 0x8000) << 16;
   const e = (h >> 10) & 0x1f;
   const mant = h & 0x3ff;

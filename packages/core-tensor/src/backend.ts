@@ -5,10 +5,13 @@
  * kernels (`attention`, `matmulDequant`) that callers use when present and replace with their own
  * JS kernels otherwise.
  */
+
+import type { DType } from "./dtype.js";
 import { ValueError } from "./errors.js";
 import * as ew from "./kernels/elementwise.js";
 import { type MatmulArgs, matmulBlocked } from "./kernels/matmul.js";
 import * as rows from "./kernels/rows.js";
+import type { MemoryLedger, Storage } from "./ledger.js";
 
 /**
  * One attention forward on raw arrays: out [B, H, Tq, D] = softmax(scale·q·kᵀ, masked)·v for
@@ -135,6 +138,14 @@ export interface Backend {
   readonly attention?: ((args: AttentionKernelArgs) => void) | undefined;
   /** Optional dequantising matmul over packed weights (the quantised GEMV of decode). */
   readonly matmulDequant?: ((args: DequantMatmulArgs) => void) | undefined;
+  /**
+   * Optional placement of long-lived weights in the backend's own memory (WASM: its linear memory),
+   * so its kernels read them in place. Zeroed storage charged to `category` in `ledger` exactly as
+   * `ledger.allocate` would; release it like any storage. Used through `withResidentWeights`.
+   */
+  readonly allocateResident?:
+    | ((ledger: MemoryLedger, category: string, dtype: DType, length: number) => Storage)
+    | undefined;
 }
 
 /** The pure-JavaScript backend: cache-blocked matmul, straightforward loops elsewhere. */

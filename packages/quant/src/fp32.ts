@@ -1,14 +1,18 @@
 /**
  * `FP32`: weights kept as f32 [out, in] and trained directly. The oracle for every quantised format.
+ * On a backend with resident memory (WASM) the weight is placed there when packed, so products read
+ * it in place (`withResidentWeights`); the tensor, its category and its bytes are the same.
  */
 import {
   clone,
   defineStrategy,
+  getBackend,
   type LinearWeight,
   matmul,
   ShapeError,
   type Tensor,
   type WeightsCost,
+  withResidentWeights,
 } from "@tradeoffs/core-tensor";
 
 /** An f32 linear weight (trainable). */
@@ -20,7 +24,7 @@ export class Fp32Linear implements LinearWeight {
 
   constructor(w: Tensor, category: string) {
     if (w.rank !== 2) throw new ShapeError("FP32.pack", `weight must be [out, in], got [${w.shape}]`);
-    this.weight = clone(w, { category });
+    this.weight = withResidentWeights(getBackend(), () => clone(w, { category }));
     this.weight.requiresGrad = true;
     this.weight.name = w.name;
     this.outFeatures = w.dim(0);

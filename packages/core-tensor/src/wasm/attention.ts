@@ -57,7 +57,7 @@ export function wasmAttention(
   const bq = o.blockQ ?? 64;
   const bk = o.blockK ?? 64;
   const nt = (o.threads ?? 2) > 1 && heads >= 2 && heads * tq * tk * d >= 1 << 16 ? 2 : 1;
-  const arena = new Arena(rt.heapBase);
+  const arena = new Arena(rt.scratchBase);
   const qAt = arena.take(heads * tq * d * 4);
   const kAt = arena.take(kvHeads * tk * d * 4);
   const vAt = arena.take(kvHeads * tk * d * 4);

@@ -124,7 +124,7 @@ export function wasmMatmulDequant(
     );
   }
   const threads = (args.threads ?? 2) > 1 && m * n * k >= WASM_DEQUANT_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
-  const arena = new Arena(rt.heapBase);
+  const arena = new Arena(rt.scratchBase);
   const xAt = arena.take(m * k * 4);
   const { write, args: wArgs } = layOutWeight(arena, weight, n, k);
   const yAt = arena.take(m * n * 4);
@@ -161,7 +161,7 @@ export function wasmDequantRows(
   check(weight, n, k);
   if (out.length < n * k)
     throw new ShapeError("dequant", `out needs ${n * k} elements, got ${out.length}`, { n, k });
-  const arena = new Arena(rt.heapBase);
+  const arena = new Arena(rt.scratchBase);
   const { write, args } = layOutWeight(arena, weight, n, k);
   const oAt = arena.take((n * k + 16) * 4); // + one group's scaled codebook after the last row
   withWorkspace(rt, arena, ({ f32, u8 }) => {

@@ -4,7 +4,9 @@
  * contract as the JS kernels (transposes, batch strides, broadcast batch, accumulate). Not here: the
  * kernels themselves or thread management (runtime.ts).
  *
- * Ledger: the bytes a call lays out in linear memory (A, B, C spans and packing scratch) are charged
+ * An operand already in linear memory (a resident weight, resident.ts) is read in place, not copied;
+ * a thin product (m ≤ GEMV_MAX_M, B = Wᵀ with W [n, k] resident) runs the GEMV kernel (gemv.ts) split
+ * by rows of W. Ledger: the bytes a call lays out in linear memory (A, B, C spans and scratch) are charged
  * to `tmp/wasm` for the duration of the call — transient workspace, like attention scores. The linear
  * memory itself only grows (wasm cannot shrink it); `WasmRuntime.reservedBytes` reports that reserve.
  */
@@ -13,6 +15,13 @@ import { Arena, type WasmRuntime, withWorkspace } from "./runtime.js";
 
 /** Below this many multiply-adds a product runs on one thread (the hand-off costs ~10–50 µs). */
 export const WASM_SPLIT_MIN_WORK = 1 << 18;
+/** Rows of x up to which a product with a resident Wᵀ runs the GEMV kernel instead of the GEMM. */
+export const GEMV_MAX_M = 4;
+/**
+ * Multiply-adds from which a GEMV is split over 2 threads by rows of W (`pnpm bench decode` measures
+ * the crossover: below it the hand-off costs more than the second thread saves).
+ */
+export const GEMV_SPLIT_MIN_WORK = 1 << 17;
 /** Column splits are rounded to the micro-kernel width. */
 const NR = 8;
 
@@ -34,17 +43,23 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
   const aLen = span(batch, p.aBatchStride, m * k);
   const bLen = span(batch, p.bBatchStride, k * n);
   const cLen = span(batch, p.cBatchStride, m * n);
+  const aRes = rt.addressOf(p.a);
+  const bRes = rt.addressOf(p.b);
+  if (batch === 1 && m <= GEMV_MAX_M && p.transB && !p.transA && bRes !== undefined) {
+    gemvResident(rt, p, bRes + p.bOffset * 4, threads);
+    return;
+  }
   const work = m * n * k;
   const nt = threads > 1 && work * batch >= WASM_SPLIT_MIN_WORK ? threads : 1;
-  const arena = new Arena(rt.heapBase);
-  const aAt = arena.take(aLen * 4);
-  const bAt = arena.take(bLen * 4);
+  const arena = new Arena(rt.scratchBase);
+  const aAt = aRes !== undefined ? aRes + p.aOffset * 4 : arena.take(aLen * 4);
+  const bAt = bRes !== undefined ? bRes + p.bOffset * 4 : arena.take(bLen * 4);
   const cAt = arena.take(cLen * 4);
   const scratch: number[] = [];
   for (let t = 0; t < nt; t++) scratch.push(arena.take(rt.gemmScratchBytes));
   withWorkspace(rt, arena, ({ f32 }) => {
-    f32.set(p.a.subarray(p.aOffset, p.aOffset + aLen), aAt >> 2);
-    f32.set(p.b.subarray(p.bOffset, p.bOffset + bLen), bAt >> 2);
+    if (aRes === undefined) f32.set(p.a.subarray(p.aOffset, p.aOffset + aLen), aAt >> 2);
+    if (bRes === undefined) f32.set(p.b.subarray(p.bOffset, p.bOffset + bLen), bAt >> 2);
     if (p.accumulate) f32.set(p.c.subarray(p.cOffset, p.cOffset + cLen), cAt >> 2);
     else f32.fill(0, cAt >> 2, (cAt >> 2) + cLen);
     // A(i, q) = a[i·rsA + q·csA]; B(q, j) = b[q·rsB + j·csB]
@@ -93,5 +108,40 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
         p.c.set(f32.subarray(from, from + m * n), p.cOffset + t * p.cBatchStride);
       }
     }
+  });
+}
+
+/** Threads for a GEMV of `work` multiply-adds over `n` rows of W. */
+export function gemvThreads(threads: number, work: number, n: number): number {
+  return threads > 1 && work >= GEMV_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
+}
+
+/** Rows of W [n, ·] per thread: the first share rounded to the kernel's 4-row block. */
+export function rowSplit(n: number, nt: number): [number, number][] {
+  if (nt === 1) return [[0, n]];
+  const cut = Math.min(n, Math.ceil(n / 8) * 4);
+  return [
+    [0, cut],
+    [cut, n],
+  ];
+}
+
+/** C [m, n] (+)= A [m, k] · Wᵀ with W [n, k] resident at byte `wAt`: the GEMV kernel, rows split. */
+function gemvResident(rt: WasmRuntime, p: MatmulArgs, wAt: number, threads: number): void {
+  const { m, n, k } = p;
+  const arena = new Arena(rt.scratchBase);
+  const xRes = rt.addressOf(p.a);
+  const xAt = xRes !== undefined ? xRes + p.aOffset * 4 : arena.take(m * k * 4);
+  const yAt = arena.take(m * n * 4);
+  const nt = gemvThreads(threads, m * n * k, n);
+  withWorkspace(rt, arena, ({ f32 }) => {
+    if (xRes === undefined) f32.set(p.a.subarray(p.aOffset, p.aOffset + m * k), xAt >> 2);
+    if (p.accumulate) f32.set(p.c.subarray(p.cOffset, p.cOffset + m * n), yAt >> 2);
+    const acc = p.accumulate ? 1 : 0;
+    rt.run(
+      "gemvF32",
+      rowSplit(n, nt).map(([j0, j1]) => [m, k, xAt, k, wAt, k, yAt, n, j0, j1, acc]),
+    );
+    p.c.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n), p.cOffset);
   });
 }

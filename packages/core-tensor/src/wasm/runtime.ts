@@ -3,12 +3,14 @@
  * up to one helper worker (`worker_threads`) running the same module on the same memory. `run()` hands
  * each thread its argument list and returns when all are done (synchronous: the caller computes its
  * share, then blocks in `Atomics.wait` — allowed on Node's main thread). Not here: operand layout or
- * how work is split (matmul.ts, dequant.ts, attention.ts). Ledger accounting is per call: a caller
- * lays out its operands with an `Arena` and runs inside `withWorkspace`, which charges those bytes.
+ * how work is split (matmul.ts, dequant.ts, attention.ts). Memory map: resident blocks (weights,
+ * `heap`, from `heapBase` up to `heap.top`), then per-call workspace: a caller lays out its operands
+ * with an `Arena` from `scratchBase` and runs inside `withWorkspace`, which charges those bytes.
  */
 import { Worker } from "node:worker_threads";
 import { ValueError } from "../errors.js";
 import { getLedger } from "../ledger.js";
+import { WasmHeap } from "./heap.js";
 import { type WasmFlavor, wasmModule } from "./loader.js";
 import { type WasmMemory, webAssembly } from "./wasm-api.js";
 
@@ -20,6 +22,10 @@ export const KERNELS = [
   "attentionTile",
   "attentionFinish",
   "attentionBlocked",
+  "gemvF32",
+  "gemvQ8_0",
+  "gemvQ4_0",
+  "readSum",
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
 
@@ -86,7 +92,11 @@ export class WasmRuntime {
   readonly memory: WasmMemory;
   readonly heapBase: number;
   readonly gemmScratchBytes: number;
+  /** Long-lived blocks (resident weights) from `heapBase` up. */
+  readonly heap: WasmHeap;
   readonly #fns: KernelFn[];
+  /** Every buffer object `memory.buffer` has returned (one per growth): views on them are ours. */
+  readonly #buffers = new WeakSet<object>();
   #helpers: Helper[] = [];
   #f32: Float32Array;
   #u8: Uint8Array;
@@ -102,6 +112,8 @@ export class WasmRuntime {
     this.#fns = KERNELS.map((n) => ex[n]);
     this.heapBase = ex.heapBase();
     this.gemmScratchBytes = ex.gemmScratchBytes();
+    this.heap = new WasmHeap(this.heapBase);
+    this.#buffers.add(this.memory.buffer);
     this.#f32 = new Float32Array(this.memory.buffer);
     this.#u8 = new Uint8Array(this.memory.buffer);
   }
@@ -109,6 +121,23 @@ export class WasmRuntime {
   /** Bytes of linear memory reserved now (it only grows; released when the runtime is dropped). */
   get reservedBytes(): number {
     return this.memory.buffer.byteLength;
+  }
+
+  /** Where per-call workspace starts: above every resident block. */
+  get scratchBase(): number {
+    return this.heap.top;
+  }
+
+  /**
+   * The byte address of `view` when it is a view of this runtime's memory (a resident block), else
+   * undefined. Kernels read such operands in place instead of copying them.
+   */
+  addressOf(view: ArrayBufferView): number | undefined {
+    return !this.#disposed && this.#buffers.has(view.buffer) ? view.byteOffset : undefined;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
   }
 
   /** Helper threads started so far. */
@@ -131,6 +160,7 @@ export class WasmRuntime {
       this.memory.grow(pages);
     }
     if (this.#f32.buffer.byteLength !== this.memory.buffer.byteLength) {
+      this.#buffers.add(this.memory.buffer);
       this.#f32 = new Float32Array(this.memory.buffer);
       this.#u8 = new Uint8Array(this.memory.buffer);
     }
@@ -234,10 +264,13 @@ export function disposeWasm(): void {
   shared = undefined;
 }
 
-/** Bump allocator over the linear memory for one call: 64-byte aligned offsets from the heap base. */
+/** Bump allocator over the linear memory for one call: 64-byte aligned offsets from `start`. */
 export class Arena {
+  readonly start: number;
   #end: number;
+  /** Lay out from `start` (callers pass `rt.scratchBase`, above the resident blocks). */
   constructor(start: number) {
+    this.start = start;
     this.#end = start;
   }
   /** Reserve `bytes`; returns the byte address. */
@@ -252,7 +285,7 @@ export class Arena {
 }
 
 /**
- * Charge the arena's bytes (heap base to `arena.end`) to `tmp/wasm`, make them addressable and call `fn`
+ * Charge the arena's bytes (`arena.start` to `arena.end`) to `tmp/wasm`, make them addressable and call `fn`
  * with views of the memory; the charge is released when `fn` returns or throws.
  */
 export function withWorkspace<T>(
@@ -260,7 +293,7 @@ export function withWorkspace<T>(
   arena: Arena,
   fn: (mem: { f32: Float32Array; u8: Uint8Array }) => T,
 ): T {
-  const charge = getLedger().external("tmp/wasm", arena.end - rt.heapBase);
+  const charge = getLedger().external("tmp/wasm", arena.end - arena.start);
   try {
     return fn(rt.ensure(arena.end));
   } finally {

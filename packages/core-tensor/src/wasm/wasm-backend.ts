@@ -6,14 +6,17 @@
  * Not here: the kernels (assembly/), the runtime (runtime.ts).
  */
 import { type AttentionKernelArgs, type Backend, type DequantMatmulArgs, jsBackend } from "../backend.js";
+import type { DType } from "../dtype.js";
 import { ConfigError } from "../errors.js";
 import type { MatmulArgs } from "../kernels/matmul.js";
+import type { MemoryLedger } from "../ledger.js";
 import type { BackendCost } from "../plan.js";
 import { defineStrategy } from "../strategy.js";
 import { wasmAttention } from "./attention.js";
 import { wasmMatmulDequant } from "./dequant.js";
 import { wasmUnavailableReason } from "./loader.js";
 import { wasmMatmul } from "./matmul.js";
+import { allocateResident } from "./resident.js";
 import { wasmRuntime } from "./runtime.js";
 
 /** A WASM backend: `threads` 1 or 2. */
@@ -43,6 +46,8 @@ export function wasmBackend(threads = 2): WasmBackend {
     matmul: (p: MatmulArgs) => wasmMatmul(wasmRuntime(), p, threads),
     attention: (a: AttentionKernelArgs) => attentionBatched(a, threads),
     matmulDequant: (a: DequantMatmulArgs) => wasmMatmulDequant({ ...a, threads }),
+    allocateResident: (ledger: MemoryLedger, category: string, dtype: DType, length: number) =>
+      allocateResident(wasmRuntime(), ledger, category, dtype, length),
   });
   backends.set(threads, backend);
   return backend;

@@ -1,0 +1,115 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { OutOfMemoryError } from "../errors.js";
+import { matmulArgs, matmulNaive } from "../kernels/matmul.js";
+import { MemoryLedger, withLedger } from "../ledger.js";
+import { Rng } from "../rng.js";
+import { clone, randn } from "../tensor.js";
+import { wasmAvailable } from "./loader.js";
+import { GEMV_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
+import { allocateResident, ResidentStorage, withResidentWeights } from "./resident.js";
+import { disposeWasm, wasmRuntime } from "./runtime.js";
+import { wasmBackend } from "./wasm-backend.js";
+
+/** GEMV (f32 SIMD, 4-lane partial sums) vs the f64-accumulating naive oracle, k ≤ 1100. */
+const GEMV_F32_TOL = { atol: 1e-3, rtol: 1e-4 } as const;
+
+afterAll(() => disposeWasm());
+
+describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
+  it("charge their category once, free their block on release, and leak nothing across loops", () => {
+    const rt = wasmRuntime();
+    const ledger = new MemoryLedger();
+    const before = rt.heap.liveBytes;
+    for (let round = 0; round < 50; round++) {
+      const a = allocateResident(rt, ledger, "weights/attn", "f32", 1000 + round);
+      const b = allocateResident(rt, ledger, "weights/ffn", "u8", 777);
+      expect(a.data.every((v) => v === 0)).toBe(true);
+      expect(rt.addressOf(a.data)).toBe(a.address);
+      expect(ledger.live("weights/attn")).toBe(4 * (1000 + round));
+      expect(ledger.live("tmp")).toBe(0);
+      // The ledger agrees with the allocator (block sizes are the bytes rounded up to 64).
+      expect(rt.heap.liveBytes - before).toBe(
+        Math.ceil((4 * (1000 + round)) / 64) * 64 + Math.ceil(777 / 64) * 64,
+      );
+      a.data.fill(round + 1); // dirty the block: the next allocation must still be zeroed
+      a.retain();
+      a.release();
+      expect(rt.heap.liveBytes - before).toBeGreaterThan(0); // one reference still holds it
+      a.release();
+      b.release();
+      b.release(); // idempotent once gone
+    }
+    expect(ledger.live()).toBe(0);
+    expect(rt.heap.liveBytes).toBe(before);
+  });
+
+  it("give the heap block back when the ledger refuses the charge", () => {
+    const rt = wasmRuntime();
+    const ledger = new MemoryLedger({ budget: 100 });
+    const before = rt.heap.liveBytes;
+    expect(() => allocateResident(rt, ledger, "weights", "f32", 1000)).toThrow(OutOfMemoryError);
+    expect(rt.heap.liveBytes).toBe(before);
+    expect(ledger.live()).toBe(0);
+  });
+
+  it("withResidentWeights places weights/ and adapters/ tensors, and nothing else", () => {
+    const ledger = new MemoryLedger();
+    withLedger(ledger, () => {
+      const src = randn([8, 8], new Rng(1));
+      const [w, t] = withResidentWeights(wasmBackend(2), () => [
+        clone(src, { category: "weights/x" }),
+        clone(src, { category: "tmp" }),
+      ]);
+      expect(w!.storage).toBeInstanceOf(ResidentStorage);
+      expect(t!.storage).not.toBeInstanceOf(ResidentStorage);
+      expect(Array.from(w!.data)).toEqual(Array.from(src.data));
+      expect(ledger.live("weights/x")).toBe(256);
+      for (const x of [src, w!, t!]) x.dispose();
+    });
+    expect(ledger.live()).toBe(0);
+  });
+
+  it("matmul reads a resident Wᵀ in place: GEMV and thin GEMM equal the oracle on odd shapes", () => {
+    const rt = wasmRuntime();
+    const rng = new Rng(3);
+    const ledger = new MemoryLedger();
+    const shapes: [number, number, number][] = [
+      [1, 1, 1],
+      [1, 7, 13],
+      [3, 33, 65],
+      [4, 130, 1031],
+      [1, 4099, 64], // above GEMV_SPLIT_MIN_WORK: two threads
+      [2, 9, 5],
+    ];
+    for (const [m, n, k] of shapes) {
+      for (const accumulate of [false, true]) {
+        const ws = allocateResident(rt, ledger, "weights/t", "f32", n * k);
+        const w = ws.data as Float32Array;
+        for (let i = 0; i < w.length; i++) w[i] = rng.uniform() * 2 - 1;
+        const x = Float32Array.from({ length: m * k }, () => rng.uniform() * 2 - 1);
+        const init = Float32Array.from({ length: m * n }, () => rng.uniform());
+        const want = init.slice();
+        const got = init.slice();
+        matmulNaive({ ...matmulArgs(m, n, k, x, w, want, { transB: true }), accumulate });
+        for (const threads of [1, 2]) {
+          const out = got.slice();
+          ledger.resetPeak();
+          withLedger(ledger, () =>
+            wasmMatmul(rt, { ...matmulArgs(m, n, k, x, w, out, { transB: true }), accumulate }, threads),
+          );
+          // Workspace is x and y only: W is read in place, never copied.
+          expect(ledger.peak("tmp")).toBeLessThanOrEqual(4 * m * (n + k) + 128);
+          for (let i = 0; i < want.length; i++) {
+            expect(Math.abs(out[i]! - want[i]!)).toBeLessThanOrEqual(
+              GEMV_F32_TOL.atol + GEMV_F32_TOL.rtol * Math.abs(want[i]!),
+            );
+          }
+        }
+        expect(ledger.live("tmp")).toBe(0);
+        ws.release();
+      }
+    }
+    expect(4099 * 64).toBeGreaterThanOrEqual(GEMV_SPLIT_MIN_WORK);
+    expect(ledger.live()).toBe(0);
+  });
+});
