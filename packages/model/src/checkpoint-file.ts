@@ -44,17 +44,23 @@ export const UPTRAINED_LAYOUTS = [
 export interface UptrainMeta {
   /** The configuration label, e.g. `GQA[kvHeads=2]`. */
   readonly layout: string;
+  /** K/V heads of the layout (query heads: 6). */
   readonly kvHeads: number;
-  /** Uptraining steps (batch × seq bytes each) and their fraction of the MHA model's training steps. */
+  /** Uptraining steps (batch × seq bytes each). */
   readonly steps: number;
+  /** `steps` as a fraction of the MHA model's training steps (0.05). */
   readonly fraction: number;
+  /** Seed of the data order (train-small's). */
   readonly seed: number;
-  /** Validation loss (nats/byte) of the MHA model, as converted (mean-pooled), and after uptraining. */
+  /** Validation loss (nats/byte) of the MHA model. */
   readonly valLossMha: number;
+  /** Validation loss (nats/byte) as converted (K/V heads mean-pooled, before uptraining). */
   readonly valLossConverted: number;
+  /** Validation loss (nats/byte) after uptraining. */
   readonly valLossUptrained: number;
   /** The command that wrote the file. */
   readonly command: string;
+  /** Further fields (batch, seq, lr, backend, seconds, corpus, ...). */
   readonly [key: string]: unknown;
 }
 
@@ -147,7 +153,9 @@ export type HeadsWeights = "uptrained" | "converted";
 
 /** The weights a configuration runs on, and a one-line account of them for result rows. */
 export interface ChosenWeights {
+  /** The weight map to pass to `Transformer.create` or a workload's `RunSpec`. */
   readonly weights: WeightMap;
+  /** `trained` (MHA as trained), `uptrained` (the layout's own file), `converted` (MHA, pooled on build). */
   readonly kind: "trained" | "uptrained" | "converted";
   /** E.g. `trained (small, 800 steps)`, `uptrained (GQA kvHeads=2, 40 steps)`, `converted from MHA (...)`. */
   readonly source: string;
