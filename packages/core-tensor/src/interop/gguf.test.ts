@@ -285,8 +285,10 @@ describe("GGUF hardening", () => {
     dv(ty).setUint32(24 + 29, 77, true);
     expect(() => readGguf(ty)).toThrow(/tensor 'w': unknown ggml type id 77/);
     const arr = writeGguf({ a: { type: "array", itemType: "u32", value: [1, 2] } }, []);
-    dv(arr).setBigUint64(24 + 8 + 1 + 4 + 4, 2n ** 50n, true);
-    expect(() => readGguf(arr)).toThrow(/claims \d+ u32 items but only \d+ bytes remain/);
+    dv(arr).setBigUint64(24 + 8 + 1 + 4 + 4, 1000n, true);
+    expect(() => readGguf(arr)).toThrow(/claims 1000 u32 items but only \d+ bytes remain/);
+    dv(arr).setBigUint64(24 + 8 + 1 + 4 + 4, 2n ** 24n + 1n, true);
+    expect(() => readGguf(arr)).toThrow(/claims 16777217 items; the limit is 16777216/);
     const data = writeGguf({}, [one()]);
     // the 68 data bytes are followed by 28 bytes of padding
     expect(() => readGguf(data.subarray(0, data.length - 29))).toThrow(/run past the \d+-byte data section/);

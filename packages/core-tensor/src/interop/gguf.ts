@@ -24,6 +24,12 @@ import {
 export const GGUF_MAGIC = 0x46554747;
 /** Alignment of the data section and of every tensor when `general.alignment` is absent. */
 export const GGUF_DEFAULT_ALIGNMENT = 32;
+/**
+ * Most items a metadata array may hold. Items become JS values (8+ bytes each for a 1-byte u8), so
+ * the file-size bound alone would let a corrupt count allocate 8× the file; the largest real
+ * vocabularies hold a few hundred thousand tokens or merges.
+ */
+export const GGUF_MAX_ARRAY = 1 << 24;
 /** ggml's GGML_MAX_DIMS. */
 const MAX_DIMS = 4;
 /** ggml's GGML_MAX_NAME: names must be shorter than this many bytes. */
@@ -181,6 +187,11 @@ function readValue(c: Cursor, key: string): GgufValue {
       key,
     });
   const count = c.size(`item count of '${key}'`);
+  if (count > GGUF_MAX_ARRAY)
+    throw new FormatError("gguf", `'${key}' claims ${count} items; the limit is ${GGUF_MAX_ARRAY}`, {
+      key,
+      count,
+    });
   const minItem = itemType === "string" ? 8 : SCALAR_BYTES[itemType];
   if (count > c.left / minItem)
     throw new FormatError(
