@@ -90,6 +90,7 @@ describe.skipIf(!shipped)("uptrained vs converted GQA/MQA on the shipped small m
       }
       // Paired per-window differences on the workload's own windows: their mean is the workload's
       // improvement, and it must exceed three standard errors of that mean (a paired t of 3).
+      // Measured on the shipped files: GQA 0.727 ± 0.044 (t 16.5), MQA 0.626 ± 0.024 (t 25.7) nats/byte.
       const c = windowLosses(config, loadSmallWeights());
       const u = windowLosses(config, loadUptrainedWeights(kvHeads));
       const d = c.map((x, i) => x - u[i]!);
