@@ -195,14 +195,23 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
               },
               backendGemv: true,
             });
-            const jsGemv = new PackedLinear(format, w, "weights/test", { backend: counting.options.backend });
+            const jsGemv = new PackedLinear(format, w, "weights/test", {
+              backend: counting.options.backend,
+              backendGemv: false,
+            });
+            // Default: the kernel for resident Q8_0 / Q4_0 only (their WASM GEMVs beat the JS one).
+            const auto = new PackedLinear(format, w, "weights/test", { backend: counting.options.backend });
+            expect(auto.resident).toBe(true);
             for (const M of [1, GEMV_MAX_ROWS]) {
               const x = randn([M, cols], rng);
               expectClose(layer.apply(x), oracle(layer, x), BACKEND_GEMV_TOL, `${format.name} M=${M}`);
               counting.apply(x);
-              jsGemv.apply(x); // backendGemv off (the default): quant's JS GEMV, the kernel is not called
+              jsGemv.apply(x); // backendGemv off: quant's JS GEMV, the kernel is not called
+              expectClose(auto.apply(x), oracle(layer, x), BACKEND_GEMV_TOL, `${format.name} auto M=${M}`);
             }
-            expect(called).toBe(2);
+            const gguf = format.name === "Q8_0" || format.name === "Q4_0";
+            expect(called).toBe(gguf ? 4 : 2);
+            auto.dispose();
             jsGemv.dispose();
             layer.dispose();
             counting.dispose();

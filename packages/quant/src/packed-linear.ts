@@ -4,6 +4,8 @@
  * (`backendGemv`) and the backend has one, the backend's dequantising kernel; larger M decodes a tile
  * of rows into a bounded `tmp` tensor and runs the backend GEMM on it. Never a full f32 copy of W.
  * Differentiable in x only (dX = dY·W, decoded the same way); the packed weight gets no gradient.
+ * On a backend with resident memory (WASM) the packed bytes are placed there when packed
+ * (`withResidentWeights`: same bytes, same category), so its kernels read them with no per-call copy.
  */
 import {
   type Backend,
@@ -15,6 +17,7 @@ import {
   ShapeError,
   type Tensor,
   type WeightsExec,
+  withResidentWeights,
 } from "@tradeoffs/core-tensor";
 import type { PackedWeight, WeightFormat } from "./packed.js";
 
@@ -24,13 +27,19 @@ export interface PackedLinearOptions {
   readonly backend?: Backend | undefined;
   /**
    * Decode GEMVs (M ≤ GEMV_MAX_ROWS) through the backend's `matmulDequant` when it has one and the
-   * format has a kernel layout (Q8_0, Q4_0, INT4, NF4). Default false: on WASM each call copies the
-   * packed weight into WebAssembly memory, and `pnpm bench gemv-backend` measures the 4-bit codebook
-   * formats (INT4, NF4) slower than the JS GEMV at small decode shapes (768×3072), while Q8_0 / Q4_0
-   * on one thread are faster everywhere measured.
+   * format has a kernel layout (Q8_0, Q4_0, INT4, NF4). Default (undefined): only for the GGUF block
+   * formats (Q8_0, Q4_0) whose bytes were placed resident in the backend's memory at pack time — they
+   * have their own GEMV kernels, measured faster than the JS GEMV by `pnpm bench decode`; the 4-bit
+   * codebook formats (INT4, NF4) keep the JS GEMV unless this is true (`pnpm bench gemv-backend`).
    */
   readonly backendGemv?: boolean | undefined;
 }
+
+/**
+ * Formats whose resident weights use the backend's dequantising kernel by default: Q8_0 and Q4_0 have
+ * their own WASM GEMV kernels, measured faster than the JS GEMV (`pnpm bench decode`).
+ */
+const AUTO_KERNEL_FORMATS: ReadonlySet<string> = new Set(["Q8_0", "Q4_0"]);
 
 /** Rows of x up to which apply() calls the fused GEMV once per row instead of decoding tiles. */
 export const GEMV_MAX_ROWS = 4;
@@ -49,12 +58,19 @@ export class PackedLinear implements LinearWeight {
   readonly packed: PackedWeight;
   readonly codec: WeightFormat;
   readonly options: PackedLinearOptions;
+  /** Whether the packed bytes live in the (pack-time) backend's own memory. */
+  readonly resident: boolean;
 
-  /** Quantise `w` [out, in] with `codec` under `category` (the caller keeps `w`). */
+  /**
+   * Quantise `w` [out, in] with `codec` under `category` (the caller keeps `w`), resident in the
+   * backend's memory when it has any (`options.backend`, else the active backend).
+   */
   constructor(codec: WeightFormat, w: Tensor, category: string, options: PackedLinearOptions = {}) {
     this.codec = codec;
     this.options = Object.freeze({ ...options });
-    this.packed = codec.quantize(w, category);
+    const backend = options.backend ?? getBackend();
+    this.packed = withResidentWeights(backend, () => codec.quantize(w, category));
+    this.resident = backend.allocateResident !== undefined;
     this.format = codec.name;
     this.outFeatures = this.packed.rows;
     this.inFeatures = this.packed.cols;
@@ -78,7 +94,16 @@ export class PackedLinear implements LinearWeight {
     const y = empty([...x.shape.slice(0, -1), N]);
     const backend = this.options.backend ?? getBackend();
     try {
-      forward(this.codec, this.packed, backend, this.options.backendGemv === true, x.data, M, y.data);
+      const gemv = this.options.backendGemv;
+      forward(
+        this.codec,
+        this.packed,
+        backend,
+        gemv === undefined ? this.resident && "auto" : gemv,
+        x.data,
+        M,
+        y.data,
+      );
     } catch (e) {
       y.dispose();
       throw e;
@@ -122,7 +147,7 @@ function forward(
   codec: WeightFormat,
   p: PackedWeight,
   backend: Backend,
-  backendGemv: boolean,
+  backendGemv: boolean | "auto",
   x: Float32Array,
   M: number,
   y: Float32Array,
@@ -131,7 +156,7 @@ function forward(
   const N = p.rows;
   if (M <= GEMV_MAX_ROWS) {
     const kernel = backendGemv ? backend.matmulDequant : undefined;
-    if (kernel && codec.kernelWeight) {
+    if (kernel && codec.kernelWeight && (backendGemv === true || AUTO_KERNEL_FORMATS.has(codec.name))) {
       const kw = codec.kernelWeight(p);
       try {
         kernel({ m: M, n: N, k: K, x, weight: kw.weight, y });

@@ -7,12 +7,15 @@
  * - `nibble`: ⌈k/2⌉ bytes per row, byte t: element 2t in the LOW nibble, 2t+1 in the high one (the
  *   quant package's INT4 / NF4 layout); value = codebook[code]·scales[row, ⌊col / group⌋] with f32
  *   scales [n, ⌈k / group⌉] (the last group of a row may be shorter).
+ * Packed bytes and scales already in linear memory (resident weights, resident.ts) are read in
+ * place; Q8_0 / Q4_0 products of up to GEMV_MAX_M rows run the GEMV kernels (gemv.ts) split by rows.
  * Not here: quantising, autograd, or the Tensor-level linear layer (the quant package's job).
  */
 
 import type { DequantMatmulArgs, DequantWeight } from "../backend.js";
 import { f16ToF32 } from "../dtype.js";
 import { ShapeError, ValueError } from "../errors.js";
+import { GEMV_MAX_M, gemvThreads, rowSplit } from "./matmul.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
 export type DequantFormat = DequantWeight["format"];
@@ -78,25 +81,29 @@ function check(w: DequantWeight, n: number, k: number): void {
 }
 
 /**
- * Reserve W's packed rows (and, for `nibble`, its scales and codebook) in `arena`; `write` copies
- * them in once the memory is addressable; `args` are the kernels' (w, rowBytes, scales, group,
- * codebook) arguments.
+ * Place W's packed rows (and, for `nibble`, its scales and codebook): read in place when resident in
+ * `rt`, else reserved in `arena`; `write` copies the others in once the memory is addressable; `args`
+ * are the kernels' (w, rowBytes, scales, group, codebook) arguments.
  */
-function layOutWeight(arena: Arena, w: DequantWeight, n: number, k: number) {
+function layOutWeight(rt: WasmRuntime, arena: Arena, w: DequantWeight, n: number, k: number) {
   const rowBytes = dequantRowBytes(w.format, k);
-  const wAt = arena.take(n * rowBytes);
   const nScales = n * groupsOf(w, k);
-  const sAt = w.format === "nibble" ? arena.take(nScales * 4) : 0;
-  const cAt = w.format === "nibble" ? arena.take(16 * 4) : 0;
+  const place = (view: ArrayBufferView, bytes: number) => {
+    const at = rt.addressOf(view);
+    return at !== undefined ? { at, copy: false } : { at: arena.take(bytes), copy: true };
+  };
+  const wp = place(w.data, n * rowBytes);
+  const sp = w.format === "nibble" ? place(w.scales, nScales * 4) : { at: 0, copy: false };
+  const cp = w.format === "nibble" ? place(w.codebook, 16 * 4) : { at: 0, copy: false };
   const write = (f32: Float32Array, u8: Uint8Array): void => {
-    u8.set(w.data.subarray(0, n * rowBytes), wAt);
+    if (wp.copy) u8.set(w.data.subarray(0, n * rowBytes), wp.at);
     if (w.format === "nibble") {
-      f32.set(w.scales.subarray(0, nScales), sAt >> 2);
-      f32.set(w.codebook, cAt >> 2);
+      if (sp.copy) f32.set(w.scales.subarray(0, nScales), sp.at >> 2);
+      if (cp.copy) f32.set(w.codebook, cp.at >> 2);
     }
   };
   const group = w.format === "nibble" ? w.group : 0;
-  return { write, args: [wAt, rowBytes, sAt, group, cAt] };
+  return { write, args: [wp.at, rowBytes, sp.at, group, cp.at] };
 }
 
 /** Below this many multiply-adds a dequantising matmul stays on one thread (the hand-off costs more). */
@@ -123,10 +130,14 @@ export function wasmMatmulDequant(
       },
     );
   }
+  if (m <= GEMV_MAX_M && weight.format !== "nibble") {
+    gemvBlocks(rt, args, weight.format, args.threads ?? 2);
+    return;
+  }
   const threads = (args.threads ?? 2) > 1 && m * n * k >= WASM_DEQUANT_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
   const arena = new Arena(rt.scratchBase);
   const xAt = arena.take(m * k * 4);
-  const { write, args: wArgs } = layOutWeight(arena, weight, n, k);
+  const { write, args: wArgs } = layOutWeight(rt, arena, weight, n, k);
   const yAt = arena.take(m * n * 4);
   const scratch = [arena.take((k + 16) * 4), arena.take((k + 16) * 4)];
   withWorkspace(rt, arena, ({ f32, u8 }) => {
@@ -150,6 +161,26 @@ export function wasmMatmulDequant(
   });
 }
 
+/** y [m, n] = x · Wᵀ for a GGUF block weight and m ≤ GEMV_MAX_M: the GEMV kernels, rows split. */
+function gemvBlocks(rt: WasmRuntime, a: DequantMatmulArgs, format: "q8_0" | "q4_0", threads: number): void {
+  const { m, n, k, x, y, weight } = a;
+  const arena = new Arena(rt.scratchBase);
+  const xAt = arena.take(m * k * 4);
+  const { write, args: wArgs } = layOutWeight(rt, arena, weight, n, k);
+  const yAt = arena.take(m * n * 4);
+  const nt = gemvThreads(threads, m * n * k, n);
+  withWorkspace(rt, arena, ({ f32, u8 }) => {
+    f32.set(x.subarray(0, m * k), xAt >> 2);
+    write(f32, u8);
+    const kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
+    rt.run(
+      kernel,
+      rowSplit(n, nt).map(([j0, j1]) => [m, k, xAt, wArgs[0]!, yAt, n, j0, j1]),
+    );
+    y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
+  });
+}
+
 /** Decode W [n, k] to f32 on the WASM kernels (out holds n·k). */
 export function wasmDequantRows(
   weight: DequantWeight,
@@ -162,7 +193,7 @@ export function wasmDequantRows(
   if (out.length < n * k)
     throw new ShapeError("dequant", `out needs ${n * k} elements, got ${out.length}`, { n, k });
   const arena = new Arena(rt.scratchBase);
-  const { write, args } = layOutWeight(arena, weight, n, k);
+  const { write, args } = layOutWeight(rt, arena, weight, n, k);
   const oAt = arena.take((n * k + 16) * 4); // + one group's scaled codebook after the last row
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     write(f32, u8);

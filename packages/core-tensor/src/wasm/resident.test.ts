@@ -1,14 +1,19 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { f32ToF16 } from "../dtype.js";
 import { OutOfMemoryError } from "../errors.js";
 import { matmulArgs, matmulNaive } from "../kernels/matmul.js";
 import { MemoryLedger, withLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
 import { clone, randn } from "../tensor.js";
+import { dequantRowBytes, dequantRowNaive, NF4_TABLE, wasmMatmulDequant } from "./dequant.js";
 import { wasmAvailable } from "./loader.js";
 import { GEMV_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
 import { allocateResident, ResidentStorage, withResidentWeights } from "./resident.js";
 import { disposeWasm, wasmRuntime } from "./runtime.js";
 import { wasmBackend } from "./wasm-backend.js";
+
+/** Packed GEMV (f32 SIMD sums of decoded codes) vs an f64 sum over the oracle's decoded row. */
+const GEMV_PACKED_TOL = { atol: 1e-4, rtol: 1e-4 } as const;
 
 /** GEMV (f32 SIMD, 4-lane partial sums) vs the f64-accumulating naive oracle, k ≤ 1100. */
 const GEMV_F32_TOL = { atol: 1e-3, rtol: 1e-4 } as const;
@@ -112,4 +117,66 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
     expect(4099 * 64).toBeGreaterThanOrEqual(GEMV_SPLIT_MIN_WORK);
     expect(ledger.live()).toBe(0);
   });
+
+  for (const format of ["q8_0", "q4_0", "nibble"] as const) {
+    it(`${format}: a resident packed weight is read in place and equals its dequantise-then-FP32 oracle`, () => {
+      const rt = wasmRuntime();
+      const rng = new Rng(11);
+      const ledger = new MemoryLedger();
+      for (const [m, n, k] of [
+        [1, 5, 32],
+        [3, 17, 96],
+        [1, 2051, 128], // two threads
+        [4, 1030, 160],
+      ] as const) {
+        const rb = dequantRowBytes(format, k);
+        const ds = allocateResident(rt, ledger, "weights/q", "u8", n * rb);
+        const data = ds.data as Uint8Array;
+        for (let i = 0; i < data.length; i++) data[i] = rng.int(256);
+        if (format !== "nibble") {
+          const bs = format === "q8_0" ? 34 : 18;
+          for (let at = 0; at < data.length; at += bs) {
+            const h = f32ToF16((rng.uniform() * 2 - 1) * 0.1);
+            data[at] = h & 255;
+            data[at + 1] = h >> 8;
+          }
+        }
+        const group = 32;
+        const ss = allocateResident(rt, ledger, "weights/q", "f32", n * Math.ceil(k / group));
+        const scales = (ss.data as Float32Array).map(() => rng.uniform() * 0.1);
+        (ss.data as Float32Array).set(scales);
+        const weight =
+          format === "nibble"
+            ? { format, data, codebook: Float32Array.from(NF4_TABLE), group, scales: ss.data as Float32Array }
+            : { format, data };
+        const x = Float32Array.from({ length: m * k }, () => rng.uniform() * 2 - 1);
+        for (const threads of [1, 2]) {
+          const y = new Float32Array(m * n);
+          ledger.resetPeak();
+          withLedger(ledger, () => wasmMatmulDequant({ m, n, k, x, weight, y, threads }, rt));
+          // Workspace is x, y, the codebook and two scratch rows: W was not copied.
+          expect(ledger.peak("tmp")).toBeLessThanOrEqual(4 * m * (k + n) + 8 * (k + 16) + 64 * 6);
+          for (let j = 0; j < n; j++) {
+            const row = dequantRowNaive(
+              format,
+              data,
+              j,
+              k,
+              format === "nibble" ? (weight as never) : undefined,
+            );
+            for (let i = 0; i < m; i++) {
+              let want = 0;
+              for (let c = 0; c < k; c++) want += x[i * k + c]! * row[c]!;
+              expect(Math.abs(y[i * n + j]! - want)).toBeLessThanOrEqual(
+                GEMV_PACKED_TOL.atol + GEMV_PACKED_TOL.rtol * Math.abs(want),
+              );
+            }
+          }
+        }
+        ds.release();
+        ss.release();
+      }
+      expect(ledger.live()).toBe(0);
+    });
+  }
 });
