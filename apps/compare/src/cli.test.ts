@@ -74,7 +74,7 @@ describe("claims", () => {
     const r = await run(["claims", "--no-measure", "--json"]);
     expect(r.code).toBe(0);
     const { claims } = JSON.parse(r.out);
-    expect(claims).toHaveLength(13);
+    expect(claims).toHaveLength(23);
     for (const c of claims) expect(["holds", "wrong", "misleading", "unverifiable"]).toContain(c.verdict);
     expect(claims.find((c: { id: number }) => c.id === 4).verdict).toBe("wrong");
   });

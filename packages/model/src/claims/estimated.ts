@@ -130,29 +130,6 @@ export function moeClaim(): ClaimResult {
   };
 }
 
-/** 10. Llama-2-7B is 28/7/3.5 GB (fp32/INT8/INT4); Llama-2-70B is 280/70/35 GB and fits one GPU with INT4+QLoRA. */
-export function modelSizesClaim(): ClaimResult {
-  const w = (m: string, c: string) => est(m, c, infer(1)).bytes.weights;
-  const sizes = [
-    [w("llama2-7b", "FP32"), 28],
-    [w("llama2-7b", "INT8"), 7],
-    [w("llama2-7b", "INT4"), 3.5],
-    [w("llama2-70b", "FP32"), 280],
-    [w("llama2-70b", "INT8"), 70],
-    [w("llama2-70b", "INT4"), 35],
-  ] as const;
-  const q = estimate("llama2-70b", parse("QLoRA"), train(512));
-  const fits = q.totalBytes <= 80 * GB;
-  return {
-    id: 10,
-    claim:
-      "Llama-2-7B is 28/7/3.5 GB in fp32/INT8/INT4; Llama-2-70B is 280/70/35 GB and fits one GPU with INT4+QLoRA",
-    verdict: verdictOf([...sizes.map(([v, c]) => near(v, c * GB, 0.15)), fits]),
-    value: `${sizes.map(([v]) => (v / GB).toFixed(1)).join(" / ")} GB; QLoRA fine-tuning of 70B at batch 1 × 512 needs ${(q.totalBytes / GB).toFixed(1)} GB (${fits ? "fits" : "does not fit"} one 80 GB GPU)`,
-    how: `estimator weight bytes incl. scales (INT4 group 32: ${parse("INT4").plan(basePlan(getPreset("llama2-7b").arch, infer(1))).weights.bitsPerWeight} bits/weight with f32 scales; embeddings stay fp16); QLoRA = NF4 double-quantised + LoRA, with act, grads and optimizer for the adapters`,
-  };
-}
-
 /** 12. Training needs gradients 2× and optimizer states 2–3× the model size, 15–20× parameters in total. */
 export function trainingBytesClaim(): ClaimResult {
   const e = estimate("llama2-7b", parse("Baseline"), train(2048));
