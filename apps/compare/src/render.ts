@@ -8,6 +8,15 @@ import { CATEGORIES } from "@tradeoffs/model";
 import { bytes, count, ms, pair, percent } from "./format.js";
 import type { CompareRow } from "./run.js";
 import type { CsvTable, Table } from "./table.js";
+import {
+  decodeCell,
+  decodeSpread,
+  prefillCell,
+  prefillSpread,
+  timingNotes,
+  trainCell,
+  trainSpread,
+} from "./timing.js";
 
 /** Peak bytes per category: the workload that uses each category most. */
 export function peaks(row: CompareRow): { m: Record<string, number>; e: Record<string, number> } | null {
@@ -56,9 +65,9 @@ export function compareTable(rows: readonly CompareRow[], model: string): Table 
     return [
       r.config,
       ...used.map((c) => (p ? pair(p.m[c]!, p.e[c]!) : "—")),
-      r.infer ? r.infer.prefillTokensPerSec.toFixed(0) : "—",
-      r.infer ? ms(r.infer.decodeMsPerStep / r.infer.batch) : "—",
-      r.train ? ms(r.train.stepMs) : "—",
+      prefillCell(r.infer),
+      decodeCell(r.infer),
+      trainCell(r.train),
       r.quality ? (r.quality.loss - r.quality.referenceLoss).toFixed(4) : "—",
       r.quality ? percent(r.quality.top1Agreement) : "—",
       r.quality ? r.quality.klDivergence.toExponential(2) : "—",
@@ -71,8 +80,14 @@ export function compareTable(rows: readonly CompareRow[], model: string): Table 
       "error",
       ...CATEGORIES.flatMap((c) => [`${c} measured (bytes)`, `${c} estimated (bytes)`]),
       "prefill (tokens/s)",
+      "prefill min (tokens/s)",
+      "prefill max (tokens/s)",
       "decode (ms/token)",
+      "decode min (ms/token)",
+      "decode max (ms/token)",
       "train step (ms)",
+      "train step min (ms)",
+      "train step max (ms)",
       "loss delta (nats/B)",
       "top-1 agreement (ratio)",
       "KL divergence (nats)",
@@ -84,8 +99,11 @@ export function compareTable(rows: readonly CompareRow[], model: string): Table 
         r.error,
         ...CATEGORIES.flatMap((c) => [p?.m[c], p?.e[c]]),
         r.infer?.prefillTokensPerSec,
+        ...(r.infer ? [prefillSpread(r.infer).min, prefillSpread(r.infer).max] : [undefined, undefined]),
         r.infer ? r.infer.decodeMsPerStep / r.infer.batch : undefined,
+        ...(r.infer ? [decodeSpread(r.infer).min, decodeSpread(r.infer).max] : [undefined, undefined]),
         r.train?.stepMs,
+        ...(r.train ? [trainSpread(r.train).min, trainSpread(r.train).max] : [undefined, undefined]),
         r.quality ? r.quality.loss - r.quality.referenceLoss : undefined,
         r.quality?.top1Agreement,
         r.quality?.klDivergence,
@@ -97,7 +115,10 @@ export function compareTable(rows: readonly CompareRow[], model: string): Table 
     title: `Measured on ${model} (${workloadText(rows)}); memory = peak bytes in the ledger / the estimator's prediction ('=' when equal)`,
     headers,
     rows: body,
-    notes: ["quality: against the FP32 Baseline on the same weights and held-out text; loss Δ > 0 is worse"],
+    notes: [
+      ...timingNotes(rows),
+      "quality: against the FP32 Baseline on the same weights and held-out text; loss Δ > 0 is worse",
+    ],
   };
 }
 
@@ -281,15 +302,23 @@ export interface ScaleRow {
   readonly infer: Estimate;
   readonly train: Estimate;
   readonly decode: { readonly ms: number; readonly bound: string };
+  /** Fewest devices that fit (0: none does), from the multi-device planner. */
   readonly devices: { readonly infer: number; readonly train: number };
+  /** The planner's layout for those devices (`tp2`, `tp8·pp2 ZeRO-3`). */
+  readonly layout: { readonly infer: string; readonly train: string };
   readonly hardware: string;
   readonly error?: string;
 }
 
-/** Each configuration projected to a published model by the estimator and a roofline. */
+/** `2 (tp2)`, or `none fits` when no layout of any device count fits. */
+export function devicesText(n: number, layout: string): string {
+  return n > 0 ? `${n} (${layout})` : "none fits";
+}
+
+/** Each configuration projected to a published model by the estimator and the multi-device planner. */
 export function scaleTable(rows: readonly ScaleRow[], model: string, seq: number): Table {
   return {
-    title: `Projected to ${model} (estimate): inference batch 1 × ${seq} tokens, training batch 1 × ${seq}; roofline on ${rows[0]?.hardware ?? "—"}`,
+    title: `Projected to ${model} (estimate): inference batch 1 × ${seq} tokens, training batch 1 × ${seq}; fewest ${rows[0]?.hardware ?? "—"} devices that fit, by the multi-device planner`,
     headers: [
       "configuration",
       "params",
@@ -300,7 +329,8 @@ export function scaleTable(rows: readonly ScaleRow[], model: string, seq: number
       "train total",
       "decode ms/tok",
       "bound",
-      "fits (infer / train)",
+      "devices infer",
+      "devices train",
     ],
     rows: rows.map((r) =>
       r.error
@@ -315,7 +345,8 @@ export function scaleTable(rows: readonly ScaleRow[], model: string, seq: number
             bytes(r.train.totalBytes),
             ms(r.decode.ms),
             r.decode.bound,
-            `${r.devices.infer} / ${r.devices.train} × ${r.hardware}`,
+            devicesText(r.devices.infer, r.layout.infer),
+            devicesText(r.devices.train, r.layout.train),
           ],
     ),
     csv: {
@@ -334,6 +365,8 @@ export function scaleTable(rows: readonly ScaleRow[], model: string, seq: number
         "bound",
         "devices infer (count)",
         "devices train (count)",
+        "layout infer",
+        "layout train",
         "hardware",
       ],
       rows: rows.map((r) =>
@@ -353,12 +386,15 @@ export function scaleTable(rows: readonly ScaleRow[], model: string, seq: number
               r.decode.bound,
               r.devices.infer,
               r.devices.train,
+              r.layout.infer,
+              r.layout.train,
               r.hardware,
             ],
       ),
     },
     notes: [
       "estimates use fp16 activations and KV, and the published architecture in every slot the configuration leaves empty",
+      "devices: the fewest that fit with the planner's best layout (per-device bytes plus framework overhead; `pnpm compare plan` shows the breakdown); decode time of that layout",
     ],
   };
 }

@@ -4,9 +4,11 @@
  */
 import type { Configuration } from "@tradeoffs/model";
 import {
-  hasSmallWeights,
   type InferResult,
-  loadSmallWeights,
+  initialWeights,
+  interleaved,
+  mergeInfer,
+  mergeTrain,
   type PresetName,
   type QualityResult,
   runInfer,
@@ -14,6 +16,7 @@ import {
   runServe,
   runTrain,
   type ServeResult,
+  shippedWeightsFor,
   type TrainResult,
 } from "@tradeoffs/model";
 import type { Progress } from "./progress.js";
@@ -34,6 +37,10 @@ export interface RunOptions {
   readonly seed: number;
   /** KV budget for serve, bytes. */
   readonly budget?: number | undefined;
+  /** Train batch when `batch` is not given (default 4). */
+  readonly trainBatch?: number | undefined;
+  /** Timed runs per configuration after its warm-up (default 3). */
+  readonly repeats?: number | undefined;
 }
 
 export interface CompareRow {
@@ -46,45 +53,86 @@ export interface CompareRow {
   readonly error?: string;
 }
 
-export function weightsFor(model: PresetName) {
-  return model === "small" && hasSmallWeights() ? loadSmallWeights() : undefined;
+/**
+ * The weights a configuration's measured runs start from: small's shipped weights (trained; for
+ * GQA[kvHeads=2] and MQA the uptrained ones); for an untrained preset (medium) its seeded
+ * initialisation, made once and shared by every configuration; else none (the model draws its own).
+ */
+export function weightsFor(model: PresetName, config: Configuration, seed = 0) {
+  if (model === "small") return shippedWeightsFor(model, config)?.weights;
+  if (model === "medium") return initialWeights(model, seed);
+  return undefined;
 }
 
+/** The first line of a typed error (a configuration this model cannot run); anything else rethrows. */
+function typedErrorLine(e: unknown): string {
+  if (!(e instanceof Error) || !("code" in e)) throw e;
+  return e.message.split("\n")[0] ?? e.message;
+}
+
+/**
+ * Measure every configuration. Timed workloads (infer, train) run once per configuration as a
+ * warm-up, then `repeats` rounds interleaved across configurations (A B C A B C …, so drift on a
+ * shared machine hits all alike); each row keeps the median times and every sample. Quality and
+ * serve are deterministic (serve's clock is simulated) and run once.
+ */
 export function runConfigs(
   configs: readonly Configuration[],
   o: RunOptions,
   progress: Progress,
 ): CompareRow[] {
-  const weights = weightsFor(o.model);
-  const spec = (config: Configuration) => ({ model: o.model, config, weights, seed: o.seed });
-  // Warm up (JIT, WASM instantiation, the worker thread) so the first configuration's times are not
-  // charged with one-off start-up costs; the warm-up's results are discarded.
-  if (configs[0]) runInfer(spec(configs[0]), { batch: 1, prompt: 8, generate: 2 });
-  progress.start(configs.length * o.workloads.length);
-  const rows: CompareRow[] = [];
-  for (const config of configs) {
-    const row: { -readonly [K in keyof CompareRow]: CompareRow[K] } = { config: config.label };
-    try {
-      for (const w of o.workloads) {
-        progress.step(`${config.label}: ${w}`);
+  const spec = (config: Configuration) => ({
+    model: o.model,
+    config,
+    weights: weightsFor(o.model, config, o.seed),
+    seed: o.seed,
+  });
+  const repeats = o.repeats ?? 3;
+  const timed = o.workloads.filter((w) => w === "infer" || w === "train");
+  const once = o.workloads.filter((w) => w === "quality" || w === "serve");
+  const errors = new Map<Configuration, string>();
+  progress.start(configs.length * (timed.length * (repeats + 1) + once.length));
+  const samples = interleaved(configs, { repeats, warmup: 1 }, (config, round) => {
+    const run: { infer?: InferResult; train?: TrainResult } = {};
+    for (const w of timed) {
+      progress.step(`${config.label}: ${w} ${round < 0 ? "warm-up" : `${round + 1}/${repeats}`}`);
+      if (errors.has(config)) continue;
+      try {
         if (w === "infer")
-          row.infer = runInfer(spec(config), { batch: o.batch ?? 1, prompt: o.prompt, generate: o.generate });
-        if (w === "train")
-          row.train = runTrain(spec(config), {
-            batch: o.batch ?? 4,
+          run.infer = runInfer(spec(config), { batch: o.batch ?? 1, prompt: o.prompt, generate: o.generate });
+        else
+          run.train = runTrain(spec(config), {
+            batch: o.batch ?? o.trainBatch ?? 4,
             seq: o.seq,
-            steps: o.steps,
+            steps: round < 0 ? 1 : o.steps,
             seed: o.seed,
           });
+      } catch (e) {
+        errors.set(config, typedErrorLine(e));
+      }
+    }
+    return run;
+  });
+  const rows = configs.map((config, i): CompareRow => {
+    const row: { -readonly [K in keyof CompareRow]: CompareRow[K] } = { config: config.label };
+    const runs = samples[i]!;
+    if (!errors.has(config)) {
+      if (timed.includes("infer")) row.infer = mergeInfer(runs.map((r) => r.infer!));
+      if (timed.includes("train")) row.train = mergeTrain(runs.map((r) => r.train!));
+    }
+    for (const w of once) {
+      progress.step(`${config.label}: ${w}`);
+      if (errors.has(config)) break;
+      try {
         if (w === "quality") row.quality = runQuality(spec(config), { seq: Math.min(o.seq, 256) });
         if (w === "serve") row.serve = runServe(spec(config), o.budget ? { budgetBytes: o.budget } : {});
+      } catch (e) {
+        errors.set(config, typedErrorLine(e));
       }
-    } catch (e) {
-      if (!(e instanceof Error) || !("code" in e)) throw e;
-      row.error = e.message.split("\n")[0] ?? e.message;
     }
-    rows.push(row);
-  }
+    const error = errors.get(config);
+    return error === undefined ? row : { config: config.label, error };
+  });
   progress.done();
   return rows;
 }

@@ -12,10 +12,13 @@ import {
   estimate,
   getPreset,
   type Hardware,
+  type Layout,
+  MEDIUM_SUITE,
   type PresetName,
   parse,
-  project,
+  resolveDevice,
   setBackend,
+  smallestPlan,
   useFastestBackend,
   ValueError,
   type WorkloadSpec,
@@ -26,8 +29,8 @@ import type { ScaleRow } from "./render.js";
 import type { CategoryBytes, CheckpointSchedule, ReportData, ReportRow, SweepPoint } from "./report/data.js";
 import type { CompareRow } from "./run.js";
 
-export function defaultSuite(): string[] {
-  return DEFAULT_SUITE.filter((c) => {
+export function defaultSuite(model = "small"): string[] {
+  return (model === "medium" ? MEDIUM_SUITE : DEFAULT_SUITE).filter((c) => {
     try {
       parse(c);
       return true;
@@ -59,7 +62,25 @@ export function selectBackend(name: string): void {
 const infer = (seq: number) => ({ kind: "infer" as const, batch: 1, seq, generate: 0 });
 const train = (seq: number) => ({ kind: "train" as const, batch: 1, seq, generate: 0 });
 
-/** Each configuration estimated on a published model, with a roofline decode time on `hw`. */
+/** `tp8·pp2·dp2 ZeRO-2 +offload` (parts at 1 or off are left out; `1 device` when nothing is split). */
+export function layoutText(l: Layout): string {
+  const parts = [
+    l.tp > 1 ? `tp${l.tp}` : "",
+    l.pp > 1 ? `pp${l.pp}` : "",
+    l.dp > 1 ? `dp${l.dp}` : "",
+  ].filter(Boolean);
+  const extra = [
+    l.zero > 0 ? `ZeRO-${l.zero}` : "",
+    l.offload !== "none" ? `offload ${l.offload}` : "",
+  ].filter(Boolean);
+  return [parts.join("·") || "1 device", ...extra].join(" ");
+}
+
+/**
+ * Each configuration estimated on a published model, and planned by the multi-device planner on
+ * `hw`: the fewest devices whose best layout fits inference (batch 1, one decoded token after `seq`)
+ * and training (batch 1 × `seq`), and the decode time per token of that inference layout.
+ */
 export function projectRows(
   configs: readonly Configuration[],
   model: PresetName,
@@ -67,6 +88,7 @@ export function projectRows(
   hw: Hardware,
 ): ScaleRow[] {
   const arch = getPreset(model).arch;
+  const device = resolveDevice(hw.name);
   return configs.map((c) => {
     const problems = c.check({ arch });
     if (problems.length > 0) {
@@ -77,19 +99,23 @@ export function projectRows(
         train: dummy,
         decode: { ms: Number.NaN, bound: "" },
         devices: { infer: 0, train: 0 },
+        layout: { infer: "", train: "" },
         hardware: hw.name,
         error: problems.join("; "),
       };
     }
     const i = estimate(model, c, { ...infer(seq), generate: 1 });
     const t = estimate(model, c, train(seq));
-    const p = project(i, hw);
+    const base = { model, config: c, hardware: device, seq, batch: 1 } as const;
+    const pi = smallestPlan({ ...base, workload: "infer", generate: 1 });
+    const pt = smallestPlan({ ...base, workload: "train" });
     return {
       config: c.label,
       infer: i,
       train: t,
-      decode: { ms: p.decode.seconds * 1000, bound: p.decode.bound },
-      devices: { infer: p.devices, train: project(t, hw).devices },
+      decode: pi ? { ms: pi.time.decodeMsPerToken, bound: pi.time.bound } : { ms: Number.NaN, bound: "" },
+      devices: { infer: pi?.devices ?? 0, train: pt?.devices ?? 0 },
+      layout: { infer: pi ? layoutText(pi.layout) : "", train: pt ? layoutText(pt.layout) : "" },
       hardware: hw.name,
     };
   });
@@ -104,6 +130,7 @@ export function scaleJson(rows: readonly ScaleRow[]) {
     decodeMs: r.decode.ms,
     bound: r.decode.bound,
     devices: r.devices,
+    layout: r.layout,
     hardware: r.hardware,
   }));
 }

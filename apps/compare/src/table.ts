@@ -55,8 +55,26 @@ export function renderText(t: Table): string {
   if (t.title) out.push(t.title);
   out.push(line(t.headers), w.map((x) => "─".repeat(x)).join("  "));
   for (const r of t.rows) out.push(line(r));
-  for (const n of t.notes ?? []) out.push(`  ${n}`);
+  for (const n of t.notes ?? [])
+    out.push(...wrap(n, NOTE_WIDTH).map((l, i) => (i === 0 ? `  ${l}` : `    ${l}`)));
   return out.join("\n");
+}
+
+/** Notes wrap to fit a 120-column terminal with their indent. */
+const NOTE_WIDTH = 116;
+
+/** Words of `text` in lines of at most `limit` characters (a longer word gets a line of its own). */
+export function wrap(text: string, limit: number): string[] {
+  const lines: string[] = [];
+  let cur = "";
+  for (const word of text.split(/\s+/)) {
+    if (cur && width(cur) + 1 + width(word) > limit) {
+      lines.push(cur);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  if (cur) lines.push(cur);
+  return lines;
 }
 
 export function renderMarkdown(t: Table): string {

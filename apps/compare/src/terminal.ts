@@ -9,6 +9,7 @@ import { bytes, ms, percent } from "./format.js";
 import { compareTable, peaks, type ScaleRow, scaleTable, serveTable, workloadText } from "./render.js";
 import type { CompareRow } from "./run.js";
 import type { Table } from "./table.js";
+import { decodeCell, prefillCell, timingNotes, trainCell } from "./timing.js";
 
 /** What the terminal aims to fit. */
 export const TERMINAL_COLUMNS = 120;
@@ -87,17 +88,20 @@ export function speedTable(rows: readonly CompareRow[], model: string, names?: r
         ? [name(i), "error"]
         : [
             name(i),
-            r.infer ? r.infer.prefillTokensPerSec.toFixed(0) : DASH,
-            r.infer ? ms(r.infer.decodeMsPerStep / r.infer.batch) : DASH,
-            r.train ? ms(r.train.stepMs) : DASH,
+            prefillCell(r.infer, true),
+            decodeCell(r.infer, true),
+            trainCell(r.train, true),
             r.quality ? (r.quality.loss - r.quality.referenceLoss).toFixed(4) : DASH,
             r.quality ? percent(r.quality.top1Agreement) : DASH,
             r.quality ? r.quality.klDivergence.toExponential(2) : DASH,
           ],
     ),
-    notes: rows.some((r) => r.quality)
-      ? ["quality: against the FP32 Baseline on the same weights and held-out text; loss Δ > 0 is worse"]
-      : [],
+    notes: [
+      ...timingNotes(rows),
+      ...(rows.some((r) => r.quality)
+        ? ["quality: against the FP32 Baseline on the same weights and held-out text; loss Δ > 0 is worse"]
+        : []),
+    ],
   });
 }
 
@@ -141,7 +145,7 @@ export function scaleTableNarrow(
   const hw = rows[0]?.hardware ?? DASH;
   return {
     ...wide,
-    title: `Projected to ${model} (estimate): batch 1 × ${seq} tokens; roofline and devices on ${hw}`,
+    title: `Projected to ${model} (estimate): batch 1 × ${seq} tokens; fewest ${hw} devices that fit (planner)`,
     headers: [
       "configuration",
       "params",
@@ -158,7 +162,7 @@ export function scaleTableNarrow(
       const s = rows[i];
       return r.length < wide.headers.length || !s
         ? [name(i), ...r.slice(1)]
-        : [name(i), ...r.slice(1, -1), `${s.devices.infer} / ${s.devices.train}`];
+        : [name(i), ...r.slice(1, -2), `${s.devices.infer} / ${s.devices.train}`];
     }),
   };
 }

@@ -161,6 +161,7 @@ export {
   baselineComposition,
   baselines,
   DEFAULT_SUITE,
+  MEDIUM_SUITE,
   filled,
   parse,
   registry,

@@ -81,6 +81,13 @@ export function filled(config: Configuration, backend?: Strategy<"backend">): Co
  * The compare app's default suite, in the order the issues introduce the families: each a
  * configuration string of the registry.
  */
+/**
+ * The `medium` preset's suite: the regimes its size makes visible in decode — fewer weight bytes
+ * per token (FP32 vs INT8, Q8_0, Q4_0, NF4), fewer K/V heads, and Flash vs Standard. (MoE is left
+ * out: eight experts of medium's FFN are 1.8 GB of f32 weights.)
+ */
+export const MEDIUM_SUITE = ["Baseline", "INT8", "Q8_0", "Q4_0", "NF4", "GQA[kvHeads=4]", "MQA", "Flash"] as const;
+
 export const DEFAULT_SUITE = [
   "Baseline",
   "Flash",

@@ -3,7 +3,8 @@
  * published model, and print tables, JSON or CSV, and optionally an HTML report. Parses options and
  * prints; measuring and estimating happen in the model package.
  */
-import { resolve } from "node:path";
+import { accessSync, constants } from "node:fs";
+import { dirname, resolve } from "node:path";
 import {
   ConfigError,
   closestMatch,
@@ -37,6 +38,66 @@ function mistypedCommand(first: string | undefined, commands: readonly string[])
   );
 }
 
+/** Per-preset defaults: sizes that fit the model's context and keep the default run short. */
+const RUN_DEFAULTS: Record<
+  string,
+  {
+    prompt: number;
+    generate: number;
+    seq: number;
+    steps: number;
+    repeats: number;
+    trainBatch?: number;
+    workloads: readonly WorkloadName[];
+  }
+> = {
+  tiny: { prompt: 32, generate: 16, seq: 32, steps: 2, repeats: 3, workloads: DEFAULT_WORKLOADS },
+  small: { prompt: 64, generate: 16, seq: 64, steps: 2, repeats: 3, workloads: DEFAULT_WORKLOADS },
+  // 85M parameters: decode is the regime to show; one train step of one sequence when asked.
+  medium: { prompt: 128, generate: 16, seq: 128, steps: 1, repeats: 2, trainBatch: 1, workloads: ["infer"] },
+};
+
+/** The run's sizes: options given, else the preset's defaults; one clear error when they exceed its context. */
+function runSizes(
+  model: string,
+  maxSeq: number,
+  o: { prompt?: number; generate?: number; seq?: number; steps?: number; repeats?: number },
+) {
+  const d = RUN_DEFAULTS[model] ?? RUN_DEFAULTS.small!;
+  const sizes = {
+    ...d,
+    prompt: o.prompt ?? d.prompt,
+    generate: o.generate ?? d.generate,
+    seq: o.seq ?? d.seq,
+    steps: o.steps ?? d.steps,
+    repeats: o.repeats ?? d.repeats,
+  };
+  const problems: string[] = [];
+  if (sizes.prompt + sizes.generate > maxSeq)
+    problems.push(
+      `--prompt ${sizes.prompt} + --generate ${sizes.generate} exceeds ${model}'s context of ${maxSeq} tokens; lower --prompt or --generate`,
+    );
+  if (sizes.seq + 1 > maxSeq)
+    problems.push(
+      `--seq ${sizes.seq} needs ${sizes.seq + 1} tokens, above ${model}'s context of ${maxSeq}; lower --seq`,
+    );
+  if (problems.length > 0) throw new ConfigError(problems);
+  return sizes;
+}
+
+/** Fail before any measuring when `file` cannot be written (an empty name, a missing or read-only folder). */
+function checkWritable(file: string, option: string): void {
+  if (file.trim() === "") throw new ValueError(`${option} needs a file name, got ''`);
+  const dir = dirname(resolve(file));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new ValueError(
+      `${option} ${file}: cannot write to ${dir} (missing or not writable); choose another path`,
+    );
+  }
+}
+
 /** The `run` subcommand (the program's default). */
 export function runCommand(): Command {
   return new Command("run")
@@ -49,11 +110,28 @@ export function runCommand(): Command {
         "all",
       ]),
     )
-    .option("--batch <n>", "batch size (default: 1 for infer, 4 for train)", positiveInt("--batch"))
-    .option("--seq <n>", "training / quality sequence length", positiveInt("--seq"), 64)
-    .option("--prompt <n>", "prompt length for infer", positiveInt("--prompt"), 64)
-    .option("--generate <n>", "tokens to generate for infer", positiveInt("--generate"), 16)
-    .option("--steps <n>", "training steps to time", positiveInt("--steps"), 2)
+    .option(
+      "--batch <n>",
+      "batch size (default: 1 for infer, 4 for train; 1 on medium)",
+      positiveInt("--batch"),
+    )
+    .option(
+      "--seq <n>",
+      "training / quality sequence length (default: 64; tiny 32, medium 128)",
+      positiveInt("--seq"),
+    )
+    .option(
+      "--prompt <n>",
+      "prompt length for infer (default: 64; tiny 32, medium 128)",
+      positiveInt("--prompt"),
+    )
+    .option("--generate <n>", "tokens to generate for infer (default: 16)", positiveInt("--generate"))
+    .option("--steps <n>", "training steps per timed run (default: 2; medium 1)", positiveInt("--steps"))
+    .option(
+      "--repeats <n>",
+      "timed runs per configuration, interleaved across configurations after a warm-up (default: 3; medium 2)",
+      positiveInt("--repeats"),
+    )
     .option("--seed <n>", "seed for initialisation and batches", positiveInt("--seed"), 1)
     .option("--budget <bytes>", "KV memory budget for serve (e.g. 2MiB)", parseBudget)
     .addOption(
@@ -74,10 +152,14 @@ export function runCommand(): Command {
       ),
     )
     .option("--html <file>", "also write a self-contained HTML report with plots")
-    .option("--json", "print one JSON object instead of a table")
-    .option(
-      "--csv",
-      "print ONE CSV of raw numbers (bytes, ms, ratios; units in the header, a `table` column)",
+    .addOption(
+      new Option("--json", "print one JSON object instead of a table").conflicts(["csv", "markdown"]),
+    )
+    .addOption(
+      new Option(
+        "--csv",
+        "print ONE CSV of raw numbers (bytes, ms, ratios; units in the header, a `table` column)",
+      ).conflicts(["markdown"]),
     )
     .option("--markdown", "print the tables as GitHub Markdown (every column)")
     .option(
@@ -98,8 +180,10 @@ export function runCommand(): Command {
           `--model ${o.model} is estimate-only; measure tiny or small, or run: compare estimate --model ${o.model}`,
         );
       }
+      const sizes = runSizes(preset.name, preset.arch.maxSeq, o);
+      if (o.html !== undefined) checkWritable(o.html, "--html");
       selectBackend(o.backend);
-      const texts = configs.length > 0 ? configs : defaultSuite();
+      const texts = configs.length > 0 ? configs : defaultSuite(preset.name);
       let parsed: ReturnType<typeof parseConfigs>;
       try {
         parsed = parseConfigs(texts);
@@ -114,7 +198,7 @@ export function runCommand(): Command {
       if (problems.length > 0) throw new ConfigError(problems);
       const workloads: WorkloadName[] =
         o.workload === undefined
-          ? [...DEFAULT_WORKLOADS]
+          ? [...sizes.workloads]
           : o.workload === "all"
             ? [...WORKLOADS]
             : [o.workload];
@@ -125,10 +209,12 @@ export function runCommand(): Command {
           model: preset.name,
           workloads,
           batch: o.batch,
-          seq: o.seq,
-          prompt: o.prompt,
-          generate: o.generate,
-          steps: o.steps,
+          trainBatch: sizes.trainBatch,
+          seq: sizes.seq,
+          prompt: sizes.prompt,
+          generate: sizes.generate,
+          steps: sizes.steps,
+          repeats: sizes.repeats,
           seed: o.seed,
           budget: o.budget,
         },
