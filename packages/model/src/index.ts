@@ -41,6 +41,7 @@ export {
   uptrainedMeta,
 } from "./checkpoint-file.js";
 export { checkClaims } from "./claims/check.js";
+export { type ModelTable, modelTables } from "./claims/tables.js";
 export type { ClaimResult, ClaimsOptions, Verdict } from "./claims/verdict.js";
 export { type Corpus, corpusFor, detokenizeBrown, loadCorpus, unigramLoss } from "./corpus.js";
 export {

@@ -14,6 +14,7 @@ import {
   SIZE_FORMATS,
 } from "./model-sizes.js";
 import { GPT4_RUMOUR, LLAMA_65B } from "./scale.js";
+import { modelTables } from "./tables.js";
 import { GB, infer } from "./verdict.js";
 
 const byId = new Map(checkClaims({ measure: false }).map((c) => [c.id, c]));
@@ -112,5 +113,34 @@ describe("scale claims", () => {
     expect(relativeLoss(GQA_PAPER.mha, GQA_PAPER.gqa, true)).toBeCloseTo(0.1 / 47.2, 12);
     expect(relativeLoss(2, 2.02, false)).toBeCloseTo(0.01, 12);
     expect(claim(23).value).toMatch(/paper: 0\.21%/);
+  });
+});
+
+describe("published-model tables", () => {
+  const tables = modelTables();
+
+  it("gives GPT-3, GPT-4 and Llama-2, every row with a status and a source", () => {
+    expect(tables.map((t) => t.name)).toEqual(["gpt3", "gpt4", "llama2"]);
+    for (const t of tables)
+      for (const r of t.rows) {
+        expect(r).toHaveLength(t.headers.length);
+        expect(r[2]).toMatch(/^(published|computed|RUMOUR|unpublished)$/);
+        expect(r[3]?.length).toBeGreaterThan(0);
+      }
+  });
+
+  it("marks every GPT-4 size figure as a rumour with its source", () => {
+    const gpt4 = tables[1]!;
+    const params = gpt4.rows.find((r) => r[0] === "parameters");
+    expect(params?.[2]).toBe("RUMOUR");
+    expect(params?.[3]).toContain("SemiAnalysis");
+    expect(params?.[1]).toBe("1.80T");
+  });
+
+  it("Llama-2 weights show the formats side by side with all-FP32 at 4 B per parameter", () => {
+    const row = tables[2]!.rows.find((r) => r[0] === "Llama-2-7B: weights");
+    expect(row?.[1]).toMatch(
+      /^FP32 \(all\) 26\.95 GB, FP16 13\.48 GB, INT8 per-channel 6\.74 GB, Q8_0 7\.16 GB/,
+    );
   });
 });
