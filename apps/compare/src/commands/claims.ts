@@ -2,8 +2,8 @@
  * `claims`: popular rules of thumb re-derived with the estimator and measurements (the model
  * package's `checkClaims`); this file only prints the results.
  */
-import { checkClaims } from "@tradeoffs/model";
-import { Command } from "commander";
+import { checkClaims, modelTables } from "@tradeoffs/model";
+import { Command, Option } from "commander";
 import { emit } from "./options.js";
 
 /** The `claims` subcommand. */
@@ -14,7 +14,31 @@ export function claimsCommand(): Command {
     .option("--json", "print one JSON object")
     .option("--markdown", "print the table as GitHub Markdown")
     .option("--csv", "print the table as CSV")
+    .addOption(
+      new Option("--table <name>", "print published-model figures instead (GPT-3, GPT-4, Llama-2)").choices([
+        "models",
+      ]),
+    )
     .action((o) => {
+      if (o.table === "models") {
+        const tables = modelTables();
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify({ tables }, null, 2)}\n`);
+          return;
+        }
+        emit(
+          tables.map((t) => ({
+            title: t.title,
+            headers: t.headers,
+            rows: t.rows,
+            align: ["left", "left", "left", "left"] as const,
+            notes: t.notes,
+            csv: { name: t.name, headers: t.headers, rows: t.rows },
+          })),
+          o,
+        );
+        return;
+      }
       const results = checkClaims({ measure: o.measure !== false });
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ claims: results }, null, 2)}\n`);
