@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -237,4 +237,78 @@ describe("help, suggestions, CSV and the terminal layout", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe("bad input: one line, exit 2, before any work", () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      "negative generate",
+      ["estimate", "--model", "llama2-7b", "--generate", "-3000"],
+      /--generate must be a non-negative integer, got '-3000'/,
+    ],
+    [
+      "non-numeric generate",
+      ["estimate", "--model", "llama2-7b", "--generate", "abc"],
+      /--generate must be a non-negative integer, got 'abc'/,
+    ],
+    [
+      "--json with --csv",
+      ["estimate", "--model", "llama2-7b", "--json", "--csv"],
+      /cannot be used with option '--csv'/,
+    ],
+    ["an empty --html", ["Baseline", "--model", "tiny", "--html", "", "--quiet"], /--html needs a file name/],
+    [
+      "an unwritable --html",
+      ["Baseline", "--model", "tiny", "--html", "/nonexistent-dir/r.html", "--quiet"],
+      /cannot write to \/nonexistent-dir/,
+    ],
+    [
+      "prompt beyond the context",
+      ["Baseline", "--model", "tiny", "--prompt", "60", "--quiet"],
+      /exceeds tiny's context of 64 tokens; lower --prompt or --generate/,
+    ],
+  ];
+  for (const [what, args, message] of cases) {
+    it(what, async () => {
+      const t0 = performance.now();
+      const r = await run(args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+      expect(performance.now() - t0).toBeLessThan(5000); // refused before measuring anything
+    });
+  }
+
+  it("a config.json that is not JSON is bad input (exit 2)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tradeoffs-bad-"));
+    try {
+      const file = join(dir, "config.json");
+      writeFileSync(file, "{ not json");
+      const r = await run(["estimate", "--model", file]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/is not valid JSON/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("tiny runs with its own defaults (they fit its 64-token context)", async () => {
+    const r = await run([
+      "Baseline",
+      "--model",
+      "tiny",
+      "--workload",
+      "infer",
+      "--repeats",
+      "1",
+      "--scale",
+      "none",
+      "--json",
+      "--quiet",
+    ]);
+    expect(r.code).toBe(0);
+    const row = JSON.parse(r.out).rows[0];
+    expect(row.infer.prompt + row.infer.generate).toBeLessThanOrEqual(64);
+    expect(row.infer.samples.prefillMs).toHaveLength(1);
+  });
 });

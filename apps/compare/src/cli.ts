@@ -4,7 +4,7 @@
  * configurations and projects them to a published model; the other commands live in commands/, one
  * file each, registered below. Exit codes: 0 ok, 2 bad input, 1 failure.
  */
-import { ConfigError, disposeWasm, TradeoffsError, ValueError } from "@tradeoffs/model";
+import { ConfigError, disposeWasm, FormatError, TradeoffsError, ValueError } from "@tradeoffs/model";
 import { Command, CommanderError } from "commander";
 import { claimsCommand } from "./commands/claims.js";
 import { estimateCommand } from "./commands/estimate.js";
@@ -65,7 +65,8 @@ async function runCli(argv: readonly string[]): Promise<number> {
         return 0;
       return 2; // commander already printed the one-line error
     }
-    if (e instanceof ConfigError || e instanceof ValueError) {
+    // Bad input: a configuration, a value, or a file that is not what it claims (malformed JSON).
+    if (e instanceof ConfigError || e instanceof ValueError || e instanceof FormatError) {
       process.stderr.write(`error: ${e.message}\n`);
       return 2;
     }

@@ -3,6 +3,7 @@
  * the projection of each configuration to a published model, and the data for the HTML report.
  */
 import {
+  type ArchSpec,
   activeBackend,
   CATEGORIES,
   ConfigError,
@@ -83,11 +84,11 @@ export function layoutText(l: Layout): string {
  */
 export function projectRows(
   configs: readonly Configuration[],
-  model: PresetName,
+  model: PresetName | ArchSpec,
   seq: number,
   hw: Hardware,
 ): ScaleRow[] {
-  const arch = getPreset(model).arch;
+  const arch = typeof model === "string" ? getPreset(model).arch : model;
   const device = resolveDevice(hw.name);
   return configs.map((c) => {
     const problems = c.check({ arch });

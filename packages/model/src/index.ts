@@ -8,6 +8,7 @@
 // The core-tensor pieces an application needs (configurations, categories, errors, byte sizes,
 // backends), so that an app such as the compare CLI can depend on @tradeoffs/model alone.
 export {
+  type ArchSpec,
   CATEGORIES,
   type Category,
   ConfigError,
@@ -15,6 +16,7 @@ export {
   closestMatch,
   disposeWasm,
   entryName,
+  FormatError,
   formatBytes,
   parseBytes,
   setBackend,

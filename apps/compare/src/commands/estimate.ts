@@ -5,17 +5,15 @@
 import {
   ConfigError,
   estimate,
-  getPreset,
   ggufModelInfo,
-  loadHfConfig,
   PRESET_NAMES,
-  type PresetName,
+  resolveModel,
   type WorkloadSpec,
 } from "@tradeoffs/model";
 import { Command, Option } from "commander";
 import { estimateJson, estimateTable } from "../render.js";
 import { ggufFileNote } from "./gguf-file.js";
-import { emit, parseConfigs, positiveInt } from "./options.js";
+import { emit, nonNegativeInt, parseConfigs, positiveInt } from "./options.js";
 
 /** The `estimate` subcommand. */
 export function estimateCommand(): Command {
@@ -27,27 +25,39 @@ export function estimateCommand(): Command {
     )
     .option("--config <string...>", "configuration string(s)", ["Baseline"])
     .option("--seq <n>", "prompt (infer) or sequence (train) length", positiveInt("--seq"), 2048)
-    .option("--generate <n>", "tokens generated after the prompt (infer)", (v) => Number(v), 0)
+    .option("--generate <n>", "tokens generated after the prompt (infer)", nonNegativeInt("--generate"), 0)
     .option("--batch <n>", "batch size", positiveInt("--batch"), 1)
     .addOption(
       new Option("--kv-dtype <dtype>", "KV cache element type before strategies").choices(["fp16", "fp32"]),
     )
     .addOption(new Option("--workload <name>", "workload").choices(["infer", "train"]).default("infer"))
-    .option("--json", "print one JSON object (rows[i].config, rows[i].estimate.params.total, ...)")
-    .option("--csv", "print the table as CSV (raw numbers, units in the header)")
+    .addOption(
+      new Option(
+        "--json",
+        "print one JSON object (rows[i].config, rows[i].estimate.params.total, ...)",
+      ).conflicts(["csv", "markdown"]),
+    )
+    .addOption(
+      new Option("--csv", "print the table as CSV (raw numbers, units in the header)").conflicts([
+        "markdown",
+      ]),
+    )
     .option("--markdown", "print the table as GitHub Markdown")
     .action((o) => {
       const gguf = /\.gguf$/i.test(o.model) ? ggufModelInfo(o.model) : null;
-      const fromFile = gguf !== null || /\.json$/i.test(o.model);
-      const arch = gguf?.arch ?? (fromFile ? loadHfConfig(o.model) : getPreset(o.model).arch);
+      // A preset or a config.json (file or folder), with what the estimate models only approximately.
+      const resolved = gguf ? null : resolveModel(o.model);
+      const arch = gguf?.arch ?? resolved!.arch;
       const workload: WorkloadSpec = { kind: o.workload, batch: o.batch, seq: o.seq, generate: o.generate };
       const configs = parseConfigs(o.config);
       const estimates = configs.map((c) => {
         const problems = c.check({ arch });
         if (problems.length > 0)
           throw new ConfigError(problems.map((p) => `${c.label} on ${arch.name}: ${p}`));
-        const model = fromFile ? arch : (getPreset(o.model).name as PresetName);
-        return estimate(model, c, workload, o.kvDtype ? { kvDtype: o.kvDtype } : {});
+        const e = estimate(resolved?.model ?? arch, c, workload, o.kvDtype ? { kvDtype: o.kvDtype } : {});
+        // A config.json's own approximations (presets add theirs inside estimate()).
+        const extra = resolved?.source === "config.json" ? resolved.notes : [];
+        return extra.length ? { ...e, notes: [...e.notes, ...extra] } : e;
       });
       const file = gguf ? { file: gguf } : {};
       if (o.json)

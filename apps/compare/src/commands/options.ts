@@ -28,6 +28,13 @@ export function parseBudget(v: string): number {
   return n;
 }
 
+export const nonNegativeInt = (name: string) => (v: string) => {
+  const n = v.trim() === "" ? Number.NaN : Number(v);
+  if (!(Number.isSafeInteger(n) && n >= 0))
+    throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${v}'`);
+  return n;
+};
+
 export const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
   if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`${name} must be a positive integer`);

@@ -13,6 +13,7 @@ import {
   planCluster,
   RECOMPUTES,
   resolveDevice,
+  resolveModel,
 } from "@tradeoffs/model";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { bytes, ms } from "../format.js";
@@ -136,7 +137,7 @@ export function planTables(p: ClusterPlan): Table[] {
 export function planCommand(): Command {
   return new Command("plan")
     .description("size a configuration on N devices: per-device memory, KV capacity and time under TP/PP/DP")
-    .option("--model <preset>", "published preset", "llama2-70b")
+    .option("--model <preset|config.json>", "published preset or a Hugging Face config.json", "llama2-70b")
     .option("--config <string>", "configuration string", "Baseline")
     .option("--hardware <name|file.json>", "device preset, local, or a JSON file", "h100-80gb")
     .option("--gpus <n>", "devices", positiveInt("--gpus"), 8)
@@ -202,7 +203,7 @@ export function planCommand(): Command {
         ...(o.commBufferBytes !== undefined ? { commBufferBytes: o.commBufferBytes } : {}),
       };
       const plan = planCluster({
-        model: o.model,
+        model: resolveModel(o.model).model,
         config: parse(o.config),
         hardware: resolveDevice(o.hardware),
         devices: o.gpus,

@@ -11,6 +11,7 @@ import {
   getHardware,
   getPreset,
   HARDWARE,
+  resolveModel,
   ValueError,
   writeFileAtomic,
 } from "@tradeoffs/model";
@@ -136,8 +137,8 @@ export function runCommand(): Command {
     .option("--budget <bytes>", "KV memory budget for serve (e.g. 2MiB)", parseBudget)
     .addOption(
       new Option(
-        "--scale <preset>",
-        "published model to project each configuration to ('none' to skip)",
+        "--scale <preset|config.json>",
+        "published model (or a Hugging Face config.json) to project each configuration to ('none' to skip)",
       ).default("llama2-70b"),
     )
     .option("--scale-seq <n>", "sequence length for the projection", positiveInt("--scale-seq"), 4096)
@@ -202,7 +203,7 @@ export function runCommand(): Command {
           : o.workload === "all"
             ? [...WORKLOADS]
             : [o.workload];
-      const scale = o.scale === "none" ? null : getPreset(o.scale);
+      const scale = o.scale === "none" ? null : resolveModel(o.scale);
       const rows = runConfigs(
         parsed,
         {
@@ -220,7 +221,7 @@ export function runCommand(): Command {
         },
         createProgress({ quiet: Boolean(o.quiet) }),
       );
-      const scaled = scale ? projectRows(parsed, scale.name, o.scaleSeq, getHardware(o.hardware)) : [];
+      const scaled = scale ? projectRows(parsed, scale.model, o.scaleSeq, getHardware(o.hardware)) : [];
       if (o.html) {
         writeFileAtomic(o.html, renderHtmlReport(reportData(rows, preset.name, scaled)));
         if (!o.quiet) process.stderr.write(`HTML report written to ${resolve(o.html)}\n`);
