@@ -1,7 +1,8 @@
 // Decode GEMV / thin GEMM over weights resident in linear memory (AssemblyScript, 128-bit SIMD):
 // y[i, j] = Σ_q x[i, q] · W[j, q] for rows j in [j0, j1) (a thread's share) and every i < m, reading
 // W in its stored format with no decoded copy: f32 rows, or GGUF Q8_0 / Q4_0 blocks (a block's codes
-// are widened to f32 in registers and scaled once per block). m is small (decode: 1–4 rows of x).
+// are dotted in i32 with x rounded to 16-bit codes per 32-block, then scaled once per block; llama.cpp
+// rounds x to 8 bits instead). m is small (decode: 1–4 rows of x).
 // Not here: the general GEMM (gemm.ts), other packed layouts (dequant.ts decodes those per row).
 import { halfToFloat } from "./dequant";
 
@@ -11,12 +12,6 @@ function hsum(v: v128): f32 {
     f32x4.extract_lane(v, 1) +
     (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3))
   );
-}
-
-/** Eight i16 codes (one v128) times x[0..8): two f32x4 partial products added to `acc`. */
-function madd8(acc: v128, q16: v128, x: usize): v128 {
-  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(q16)), v128.load(x)));
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q16)), v128.load(x, 16)));
 }
 
 /**
@@ -49,7 +44,25 @@ export function gemvF32(
       let a1 = f32x4.splat(0);
       let a2 = f32x4.splat(0);
       let a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0);
+      let b1 = f32x4.splat(0);
+      let b2 = f32x4.splat(0);
+      let b3 = f32x4.splat(0);
       let q = 0;
+      // Two independent accumulator sets per row: the adds' latency is hidden behind the loads.
+      for (; q + 7 < k; q += 8) {
+        const o = (<usize>q) << 2;
+        const xv = v128.load(xi + o);
+        const xw = v128.load(xi + o, 16);
+        a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(w0 + o)));
+        a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(w1 + o)));
+        a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(w2 + o)));
+        a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(w3 + o)));
+        b0 = f32x4.add(b0, f32x4.mul(xw, v128.load(w0 + o, 16)));
+        b1 = f32x4.add(b1, f32x4.mul(xw, v128.load(w1 + o, 16)));
+        b2 = f32x4.add(b2, f32x4.mul(xw, v128.load(w2 + o, 16)));
+        b3 = f32x4.add(b3, f32x4.mul(xw, v128.load(w3 + o, 16)));
+      }
       for (; q + 3 < k; q += 4) {
         const o = (<usize>q) << 2;
         const xv = v128.load(xi + o);
@@ -58,6 +71,10 @@ export function gemvF32(
         a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(w2 + o)));
         a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(w3 + o)));
       }
+      a0 = f32x4.add(a0, b0);
+      a1 = f32x4.add(a1, b1);
+      a2 = f32x4.add(a2, b2);
+      a3 = f32x4.add(a3, b3);
       let s0 = hsum(a0);
       let s1 = hsum(a1);
       let s2 = hsum(a2);
@@ -100,62 +117,139 @@ export function gemvF32(
 }
 
 /**
- * GGUF Q8_0 W [n, k] (k/32 blocks of [f16 d, 32 × i8] per row, 34 B): y[i·n + j] = Σ_b d·Σ_t q·x.
- * k a multiple of 32; x [m, k] contiguous.
+ * x [m, k] (f32, k a multiple of 32) → 16-bit codes per 32-block: q [m, k] i16 at `out`, then the
+ * block scales [m, k/32] f32 (x ≈ scale·q, scale = absmax/32767, round to nearest). The GGUF GEMVs
+ * dot these with the weight codes in 32-bit integers (i32x4.dot_i16x8_s).
  */
-export function gemvQ8_0(m: i32, k: i32, x: usize, w: usize, y: usize, n: i32, j0: i32, j1: i32): void {
-  const rowBytes = <usize>((k >> 5) * 34);
+function quantizeX16(m: i32, k: i32, x: usize, out: usize): void {
+  const nb = k >> 5;
+  const scales = out + ((<usize>(m * k)) << 1);
+  for (let i = 0; i < m; i++) {
+    for (let b = 0; b < nb; b++) {
+      const xb = x + ((<usize>(i * k + (b << 5))) << 2);
+      let mx = f32x4.splat(0);
+      for (let t = 0; t < 128; t += 16) mx = f32x4.max(mx, f32x4.abs(v128.load(xb + <usize>t)));
+      const amax = max(
+        max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)),
+        max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)),
+      );
+      const scale: f32 = amax / 32767;
+      const inv = f32x4.splat(amax > 0 ? <f32>32767 / amax : 0);
+      store<f32>(scales + ((<usize>(i * nb + b)) << 2), scale);
+      const qb = out + ((<usize>(i * k + (b << 5))) << 1);
+      for (let t = 0; t < 4; t++) {
+        const lo = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb + <usize>(t * 32)), inv)));
+        const hi = i32x4.trunc_sat_f32x4_s(
+          f32x4.nearest(f32x4.mul(v128.load(xb + <usize>(t * 32), 16), inv)),
+        );
+        v128.store(qb + <usize>(t * 16), i16x8.narrow_i32x4_s(lo, hi));
+      }
+    }
+  }
+}
+
+/** Σ of 32 products of i16 weight codes (four i16x8) with 32 x codes at `xq`, as i32x4 lanes. */
+function dot32(w0: v128, w1: v128, w2: v128, w3: v128, xq: usize): v128 {
+  let s = i32x4.dot_i16x8_s(w0, v128.load(xq));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(w1, v128.load(xq, 16)));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(w2, v128.load(xq, 32)));
+  return i32x4.add(s, i32x4.dot_i16x8_s(w3, v128.load(xq, 48)));
+}
+
+/** Bytes of `gemvQ8_0` / `gemvQ4_0` scratch (per thread) for m rows of x of width k. */
+export function gemvBlockScratchBytes(m: i32, k: i32): i32 {
+  return m * k * 2 + m * (k >> 5) * 4;
+}
+
+/**
+ * GGUF Q8_0 W [n, k] (k/32 blocks of [f16 d, 32 × i8] per row, 34 B): y[i·n + j] = Σ_b d·sx·Σ_t q·xq
+ * with x rounded to 16-bit codes per 32-block in `scratch` (gemvBlockScratchBytes). k a multiple of 32.
+ */
+export function gemvQ8_0(
+  m: i32,
+  k: i32,
+  x: usize,
+  w: usize,
+  y: usize,
+  n: i32,
+  j0: i32,
+  j1: i32,
+  scratch: usize,
+): void {
+  quantizeX16(m, k, x, scratch);
+  const nb = k >> 5;
+  const sx = scratch + ((<usize>(m * k)) << 1);
+  const rowBytes = <usize>(nb * 34);
   for (let j = j0; j < j1; j++) {
     const wj = w + <usize>j * rowBytes;
     for (let i = 0; i < m; i++) {
-      const xi = x + <usize>(i * k) * 4;
+      const xq = scratch + ((<usize>(i * k)) << 1);
+      const xs = sx + ((<usize>(i * nb)) << 2);
       let acc = f32x4.splat(0);
       let b = wj;
-      for (let q = 0; q < k; q += 32) {
-        const d = f32x4.splat(halfToFloat(<u32>load<u16>(b)));
-        const xq = xi + ((<usize>q) << 2);
-        let s = f32x4.splat(0);
-        s = madd8(s, v128.load8x8_s(b + 2), xq);
-        s = madd8(s, v128.load8x8_s(b + 10), xq + 32);
-        s = madd8(s, v128.load8x8_s(b + 18), xq + 64);
-        s = madd8(s, v128.load8x8_s(b + 26), xq + 96);
-        acc = f32x4.add(acc, f32x4.mul(d, s));
+      for (let q = 0; q < nb; q++) {
+        const d = halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2));
+        const c0 = v128.load(b + 2);
+        const c1 = v128.load(b + 18);
+        const s = dot32(
+          i16x8.extend_low_i8x16_s(c0),
+          i16x8.extend_high_i8x16_s(c0),
+          i16x8.extend_low_i8x16_s(c1),
+          i16x8.extend_high_i8x16_s(c1),
+          xq + ((<usize>q) << 6),
+        );
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
         b += 34;
       }
-      store<f32>(y + <usize>(i * n + j) * 4, hsum(acc));
+      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc));
     }
   }
 }
 
 /**
  * GGUF Q4_0 W [n, k] (k/32 blocks of [f16 d, 16 B] per row, 18 B; byte t: element t low nibble,
- * t+16 high nibble; value d·(nibble − 8)): y[i·n + j] = Σ_q x[i, q]·W[j, q]. k a multiple of 32.
+ * t+16 high nibble; value d·(nibble − 8)): as `gemvQ8_0`, x rounded to 16-bit codes per 32-block.
  */
-export function gemvQ4_0(m: i32, k: i32, x: usize, w: usize, y: usize, n: i32, j0: i32, j1: i32): void {
-  const rowBytes = <usize>((k >> 5) * 18);
+export function gemvQ4_0(
+  m: i32,
+  k: i32,
+  x: usize,
+  w: usize,
+  y: usize,
+  n: i32,
+  j0: i32,
+  j1: i32,
+  scratch: usize,
+): void {
+  quantizeX16(m, k, x, scratch);
+  const nb = k >> 5;
+  const sx = scratch + ((<usize>(m * k)) << 1);
+  const rowBytes = <usize>(nb * 18);
   const mask = i8x16.splat(0x0f);
   const eight = i8x16.splat(8);
   for (let j = j0; j < j1; j++) {
     const wj = w + <usize>j * rowBytes;
     for (let i = 0; i < m; i++) {
-      const xi = x + <usize>(i * k) * 4;
+      const xq = scratch + ((<usize>(i * k)) << 1);
+      const xs = sx + ((<usize>(i * nb)) << 2);
       let acc = f32x4.splat(0);
       let b = wj;
-      for (let q = 0; q < k; q += 32) {
-        const d = f32x4.splat(halfToFloat(<u32>load<u16>(b)));
+      for (let q = 0; q < nb; q++) {
+        const d = halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2));
         const bytes = v128.load(b + 2);
         const lo = i8x16.sub(v128.and(bytes, mask), eight); // elements 0..15
         const hi = i8x16.sub(i8x16.shr_u(bytes, 4), eight); // elements 16..31
-        const xq = xi + ((<usize>q) << 2);
-        let s = f32x4.splat(0);
-        s = madd8(s, i16x8.extend_low_i8x16_s(lo), xq);
-        s = madd8(s, i16x8.extend_high_i8x16_s(lo), xq + 32);
-        s = madd8(s, i16x8.extend_low_i8x16_s(hi), xq + 64);
-        s = madd8(s, i16x8.extend_high_i8x16_s(hi), xq + 96);
-        acc = f32x4.add(acc, f32x4.mul(d, s));
+        const s = dot32(
+          i16x8.extend_low_i8x16_s(lo),
+          i16x8.extend_high_i8x16_s(lo),
+          i16x8.extend_low_i8x16_s(hi),
+          i16x8.extend_high_i8x16_s(hi),
+          xq + ((<usize>q) << 6),
+        );
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
         b += 18;
       }
-      store<f32>(y + <usize>(i * n + j) * 4, hsum(acc));
+      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc));
     }
   }
 }

@@ -169,16 +169,35 @@ function gemvBlocks(rt: WasmRuntime, a: DequantMatmulArgs, format: "q8_0" | "q4_
   const { write, args: wArgs } = layOutWeight(rt, arena, weight, n, k);
   const yAt = arena.take(m * n * 4);
   const nt = gemvThreads(threads, m * n * k, n);
+  // Per thread: x rounded to i16 codes [m, k] and their block scales [m, k/32] (assembly/gemv.ts).
+  const scratch = Array.from({ length: nt }, () => arena.take(m * k * 2 + m * (k / 32) * 4));
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
     write(f32, u8);
     const kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
     rt.run(
       kernel,
-      rowSplit(n, nt).map(([j0, j1]) => [m, k, xAt, wArgs[0]!, yAt, n, j0, j1]),
+      rowSplit(n, nt).map(([j0, j1], t) => [m, k, xAt, wArgs[0]!, yAt, n, j0, j1, scratch[t]!]),
     );
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
   });
+}
+
+/**
+ * The error the GGUF GEMV kernels add by rounding x to 16-bit codes per 32-block (x ≈ s·q, s =
+ * absmax/32767): at most Σ_q |W[j, q]|·s_block(q)/2 for row j of W (`row`, decoded) and x row `xi`.
+ * Tests add it to their f32 tolerance for those kernels (m ≤ GEMV_MAX_M).
+ */
+export function x16RoundingBound(row: Float32Array, x: Float32Array, xOff: number, k: number): number {
+  let bound = 0;
+  for (let b = 0; b < k; b += 32) {
+    let amax = 0;
+    for (let t = b; t < b + 32; t++) amax = Math.max(amax, Math.abs(x[xOff + t]!));
+    let w = 0;
+    for (let t = b; t < b + 32; t++) w += Math.abs(row[t]!);
+    bound += (w * amax) / 32767 / 2;
+  }
+  return bound;
 }
 
 /** Decode W [n, k] to f32 on the WASM kernels (out holds n·k). */

@@ -21,7 +21,7 @@ export const GEMV_MAX_M = 4;
  * Multiply-adds from which a GEMV is split over 2 threads by rows of W (`pnpm bench decode` measures
  * the crossover: below it the hand-off costs more than the second thread saves).
  */
-export const GEMV_SPLIT_MIN_WORK = 1 << 17;
+export const GEMV_SPLIT_MIN_WORK = 1 << 21;
 /** Column splits are rounded to the micro-kernel width. */
 const NR = 8;
 

@@ -1,0 +1,284 @@
+/**
+ * `pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e]`: decode at the memory
+ * roofline on the WASM backend. (1) GEMV 1×4096×4096 and 1×4096×11008 ([out, in] = [4096, 4096],
+ * [11008, 4096]) for every weight format, on its default WASM path and on the JS reference path;
+ * (2) the 1- vs 2-thread FP32 GEMV crossover; (3) a STREAM-like read of a 256 MiB buffer in WASM
+ * memory (1 and 2 threads) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
+ * `runInfer` per preset and format. Warm-up, interleaved rounds, medians with min–max. Not a test.
+ */
+import {
+  allocateResident,
+  getLedger,
+  jsBackend,
+  type LinearWeight,
+  MemoryLedger,
+  noGrad,
+  Rng,
+  randn,
+  wasmAvailable,
+  wasmBackend,
+  wasmRuntime,
+  withBackend,
+  withLedger,
+} from "@tradeoffs/core-tensor";
+import {
+  Fp32Linear,
+  int4Format,
+  int8Format,
+  nf4Format,
+  PackedLinear,
+  q4_0Format,
+  q8_0Format,
+  type WeightFormat,
+} from "@tradeoffs/quant";
+import { filled, type PresetName, parse, runInfer, useFastestBackend } from "../src/index.js";
+
+const argv = process.argv.slice(2);
+const JSON_OUT = argv.includes("--json");
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1]! : dflt;
+};
+const REPS = Number(opt("--reps", "7"));
+const PRESETS = opt("--presets", "small,medium").split(",") as PresetName[];
+const E2E = !argv.includes("--no-e2e");
+const log = (...s: unknown[]) => {
+  if (!JSON_OUT) console.log(...s);
+};
+
+if (!wasmAvailable()) {
+  console.log("WASM unavailable here: nothing to measure");
+  process.exit(0);
+}
+useFastestBackend();
+
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+function spread(xs: number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return { median: s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2, min: s[0]!, max: s[s.length - 1]! };
+}
+/** Time each of `fns` once per round, interleaved, after `warm` untimed rounds: ms per fn. */
+function interleave(fns: (() => void)[], reps: number, warm = 2): Spread[] {
+  const t = fns.map(() => [] as number[]);
+  for (let r = 0; r < warm + reps; r++) {
+    fns.forEach((f, i) => {
+      const t0 = performance.now();
+      f();
+      const dt = performance.now() - t0;
+      if (r >= warm) t[i]!.push(dt);
+    });
+  }
+  return t.map(spread);
+}
+
+// ---- (3) bandwidth roofline -------------------------------------------------------------------
+const PROBE_BYTES = 256 << 20;
+function bandwidth(): { threads: number; gbs: Spread }[] {
+  const rt = wasmRuntime();
+  const ledger = new MemoryLedger();
+  const buf = allocateResident(rt, ledger, "tmp/probe", "u8", PROBE_BYTES);
+  (buf.data as Uint8Array).fill(1); // touch every page
+  const at = buf.address;
+  const half = PROBE_BYTES / 2;
+  const [one, two] = interleave(
+    [
+      () => rt.run("readSum", [[at, PROBE_BYTES]]),
+      () =>
+        rt.run("readSum", [
+          [at, half],
+          [at + half, half],
+        ]),
+    ],
+    REPS,
+  );
+  buf.release();
+  const gbs = (s: Spread) => ({
+    median: PROBE_BYTES / 1e6 / s.median,
+    min: PROBE_BYTES / 1e6 / s.max,
+    max: PROBE_BYTES / 1e6 / s.min,
+  });
+  return [
+    { threads: 1, gbs: gbs(one!) },
+    { threads: 2, gbs: gbs(two!) },
+  ];
+}
+
+// ---- (1) GEMV per format ----------------------------------------------------------------------
+interface GemvRow {
+  shape: string;
+  format: string;
+  path: "wasm" | "js";
+  ms: number;
+  msMin: number;
+  msMax: number;
+  gflops: number;
+  gbps: number;
+}
+type Maker = (w: ReturnType<typeof randn>, path: "wasm" | "js") => LinearWeight;
+const packed =
+  (f: WeightFormat): Maker =>
+  (w, path) =>
+    path === "wasm"
+      ? withBackend(
+          wasmBackend(2),
+          () => new PackedLinear(f, w, "weights/bench", { backend: wasmBackend(2) }),
+        )
+      : new PackedLinear(f, w, "weights/bench", { backend: jsBackend });
+const FORMATS: [string, Maker][] = [
+  [
+    "FP32",
+    (w, path) =>
+      withBackend(path === "wasm" ? wasmBackend(2) : jsBackend, () => new Fp32Linear(w, "weights/bench")),
+  ],
+  ["Q8_0", packed(q8_0Format)],
+  ["Q4_0", packed(q4_0Format)],
+  ["INT8", packed(int8Format({ group: 0 }))],
+  ["INT4[group=32]", packed(int4Format({ group: 32 }))],
+  ["NF4", packed(nf4Format({ block: 64, dq: true }))],
+];
+
+function gemv(): GemvRow[] {
+  const rows: GemvRow[] = [];
+  const rng = new Rng(1);
+  for (const [N, K] of [
+    [4096, 4096],
+    [11008, 4096],
+  ] as const) {
+    const w = randn([N, K], rng, { std: 0.02 });
+    const x = randn([1, K], rng);
+    for (const [name, make] of FORMATS) {
+      const layers = (["wasm", "js"] as const).map((path) => {
+        const l = make(w, path);
+        return { path, l, backend: path === "wasm" ? wasmBackend(2) : jsBackend };
+      });
+      const times = interleave(
+        layers.map(
+          ({ l, backend }) =>
+            () =>
+              withBackend(backend, () => l.apply(x).dispose()),
+        ),
+        REPS,
+      );
+      layers.forEach(({ path, l }, i) => {
+        const s = times[i]!;
+        rows.push({
+          shape: `1x${K}x${N}`,
+          format: name,
+          path,
+          ms: s.median,
+          msMin: s.min,
+          msMax: s.max,
+          gflops: (2 * N * K) / 1e6 / s.median,
+          gbps: l.bytes / 1e6 / s.median,
+        });
+        l.dispose();
+      });
+      const [a, b] = rows.slice(-2);
+      log(
+        `${a!.shape.padEnd(12)} ${name.padEnd(15)} wasm ${a!.ms.toFixed(2).padStart(7)} ms (${a!.msMin.toFixed(2)}–${a!.msMax.toFixed(2)}) ${a!.gflops.toFixed(1).padStart(5)} GFLOP/s ${a!.gbps.toFixed(1).padStart(5)} GB/s | js ${b!.ms.toFixed(2).padStart(7)} ms ${b!.gbps.toFixed(1).padStart(5)} GB/s`,
+      );
+    }
+    w.dispose();
+    x.dispose();
+  }
+  return rows;
+}
+
+// ---- (2) thread crossover ---------------------------------------------------------------------
+function crossover(): { n: number; k: number; ms1: number; ms2: number }[] {
+  const out: { n: number; k: number; ms1: number; ms2: number }[] = [];
+  const rng = new Rng(2);
+  for (const d of [512, 1024, 1448, 2048, 3072]) {
+    const w = randn([d, d], rng);
+    const x = randn([1, d], rng);
+    const l = withBackend(wasmBackend(2), () => new Fp32Linear(w, "weights/bench"));
+    const [t1, t2] = interleave(
+      [1, 2].map((t) => () => withBackend(wasmBackend(t), () => l.apply(x).dispose())),
+      REPS * 10,
+      10,
+    );
+    out.push({ n: d, k: d, ms1: t1!.median, ms2: t2!.median });
+    log(`GEMV FP32 1x${d}x${d}: 1 thread ${t1!.median.toFixed(4)} ms, 2 threads ${t2!.median.toFixed(4)} ms`);
+    l.dispose();
+    w.dispose();
+    x.dispose();
+  }
+  return out;
+}
+
+// ---- (4) end to end ---------------------------------------------------------------------------
+const E2E_CONFIGS = ["Baseline", "INT8", "Q8_0", "Q4_0", "NF4"];
+interface E2eRow {
+  preset: string;
+  config: string;
+  prefillTokS: Spread;
+  decodeTokS: Spread;
+}
+function e2e(): E2eRow[] {
+  const rows: E2eRow[] = [];
+  for (const preset of PRESETS) {
+    const [prompt, generate, rounds] = preset === "medium" ? [32, 9, 3] : [64, 33, 5];
+    const specs = E2E_CONFIGS.map((c) => ({ model: preset, config: filled(parse(c)) }));
+    const samples = specs.map(() => ({ p: [] as number[], d: [] as number[] }));
+    for (let r = 0; r < rounds + 1; r++) {
+      specs.forEach((spec, i) => {
+        const res = runInfer(spec, { batch: 1, prompt, generate });
+        if (r === 0) return; // warm-up
+        samples[i]!.p.push(res.prefillTokensPerSec);
+        samples[i]!.d.push(res.decodeTokensPerSec);
+      });
+    }
+    specs.forEach((_, i) => {
+      const row = {
+        preset,
+        config: E2E_CONFIGS[i]!,
+        prefillTokS: spread(samples[i]!.p),
+        decodeTokS: spread(samples[i]!.d),
+      };
+      rows.push(row);
+      const f = (s: Spread) => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
+      log(
+        `${preset.padEnd(7)} ${row.config.padEnd(9)} prefill ${f(row.prefillTokS)} tok/s   decode ${f(row.decodeTokS)} tok/s`,
+      );
+    });
+  }
+  return rows;
+}
+
+noGrad(() =>
+  withLedger(getLedger(), () => {
+    log(`decode bench on WASM (2 threads), ${REPS} interleaved rounds after warm-up; medians (min–max)`);
+    const bw = bandwidth();
+    for (const b of bw)
+      log(
+        `bandwidth (256 MiB read, ${b.threads} thread): ${b.gbs.median.toFixed(2)} GB/s (${b.gbs.min.toFixed(2)}–${b.gbs.max.toFixed(2)})`,
+      );
+    const roof = Math.max(...bw.map((b) => b.gbs.median));
+    log(
+      `roofline: ${roof.toFixed(2)} GB/s → FP32 GEMV 1x4096x4096 (67.1 MB) floor ${(67.1 / roof).toFixed(2)} ms`,
+    );
+    const cross = crossover();
+    const g = gemv();
+    const decode = E2E ? e2e() : [];
+    if (JSON_OUT) {
+      console.log(
+        JSON.stringify(
+          {
+            gemv: g,
+            bandwidthGBs: roof,
+            bandwidth: bw,
+            crossover: cross,
+            decode,
+          },
+          null,
+          2,
+        ),
+      );
+    }
+  }),
+);
