@@ -44,11 +44,13 @@ export interface LlmInt8Stats {
 
 /** Running totals over every `apply` since the layer was built (or `resetStats()`). */
 export interface LlmInt8Totals {
+  /** Products run. */
   readonly applies: number;
   /** Mean of `outlierFraction` over the applies (0 when none). */
   readonly meanOutlierFraction: number;
   /** Distinct input columns that were an outlier column in at least one apply. */
   readonly columnsEverOutlier: number;
+  /** The layer's input width. */
   readonly columns: number;
 }
 
@@ -70,11 +72,17 @@ function totalsOf(applies: number, sumFraction: number, ever: Uint8Array): LlmIn
  * is g · Ŵ (straight through the activation quantisation); the weight gets none.
  */
 export class LlmInt8Linear implements LinearWeight {
+  /** Canonical label, e.g. `LLMInt8[threshold=6]`. */
   readonly format: string;
+  /** Input width (columns of W, feature columns of x). */
   readonly inFeatures: number;
+  /** Output width (rows of W). */
   readonly outFeatures: number;
+  /** |x| above which a feature column takes the f32 path. */
   readonly threshold: number;
+  /** W as int8 codes with one f32 scale per output channel. */
   readonly packed: PackedWeight;
+  /** The `INT8[group=0]` codec that packs and decodes W. */
   readonly codec: WeightFormat;
   #last: LlmInt8Stats | null = null;
   #applies = 0;
@@ -95,6 +103,7 @@ export class LlmInt8Linear implements LinearWeight {
     this.#ever = new Uint8Array(this.inFeatures);
   }
 
+  /** Bytes held in the ledger: the int8 codes and the per-channel scales. */
   get bytes(): number {
     return this.packed.bytes;
   }
@@ -109,6 +118,7 @@ export class LlmInt8Linear implements LinearWeight {
     return totalsOf(this.#applies, this.#sumFraction, this.#ever);
   }
 
+  /** Forget the statistics (e.g. between a warm-up and a measured run). */
   resetStats(): void {
     this.#last = null;
     this.#applies = 0;
@@ -262,10 +272,12 @@ export class LlmInt8Linear implements LinearWeight {
     return null;
   }
 
+  /** Ŵ as a new f32 [out, in] tensor in `tmp` (the caller disposes it). */
   dequantize(): Tensor {
     return this.codec.dequantize(this.packed, "tmp");
   }
 
+  /** Free the packed weight. */
   dispose(): void {
     this.packed.dispose();
   }
@@ -292,6 +304,7 @@ function planLlmInt8(p: Plan, threshold: number): Plan {
   return { ...p, weights };
 }
 
+/** The `LLMInt8[threshold=6]` weights strategy (LLM.int8()); see {@link LlmInt8Linear}. */
 export const llmInt8 = defineStrategy({
   name: "LLMInt8",
   slot: "weights",

@@ -14,10 +14,15 @@ import { infer, train } from "./verdict.js";
 
 /** One table of figures: a row per figure with its value, status and source. */
 export interface ModelTable {
+  /** Short name (`gpt3`, `gpt4`, `llama2`), e.g. for a CSV's table column. */
   readonly name: string;
+  /** The model the table describes. */
   readonly title: string;
+  /** figure, value, status (published / computed / RUMOUR / unpublished), source or how. */
   readonly headers: readonly string[];
+  /** One row per figure, cells in the order of `headers`. */
   readonly rows: readonly (readonly string[])[];
+  /** Lines printed under the table. */
   readonly notes: readonly string[];
 }
 
