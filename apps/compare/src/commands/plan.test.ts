@@ -1,27 +1,8 @@
 // The `plan` command end to end through the CLI's main(): JSON shape, exit codes, one-line errors.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../cli.js";
+import { runCli } from "../../test/run-cli.js";
 
-async function run(args: string[]) {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  process.exitCode = undefined;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const run = runCli;
 
 afterEach(() => {
   process.exitCode = undefined;
