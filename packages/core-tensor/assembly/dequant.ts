@@ -105,10 +105,21 @@ export function dequantRowNibble(
   }
 }
 
+/** INT8 row: k signed bytes, value = q[t] · scales[⌊t / group⌋] (the quant package's INT8 layout). */
+function dequantRowI8(w: usize, k: i32, scales: usize, group: i32, out: usize): void {
+  for (let t = 0; t < k; t++) {
+    store<f32>(
+      out + <usize>(t * 4),
+      <f32>load<i8>(w + <usize>t) * load<f32>(scales + <usize>((t / group) << 2)),
+    );
+  }
+}
+
 /** Format codes of `matmulDequant`. */
 const Q8_0: i32 = 0;
 const Q4_0: i32 = 1;
 const NIBBLE: i32 = 2;
+const I8: i32 = 3;
 
 /**
  * Decode row j of W (`rowBytes` bytes per row in `format`) into k f32 at out. NIBBLE only: `scales`
@@ -131,6 +142,8 @@ function dequantRow(
   else if (format === NIBBLE) {
     const groups = (k + group - 1) / group;
     dequantRowNibble(row, k, codebook, scales + <usize>((j * groups) << 2), group, out + <usize>(k * 4), out);
+  } else if (format === I8) {
+    dequantRowI8(row, k, scales + <usize>((j * ((k + group - 1) / group)) << 2), group, out);
   } else unreachable();
 }
 

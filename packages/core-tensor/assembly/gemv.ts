@@ -254,6 +254,61 @@ export function gemvQ4_0(
   }
 }
 
+/**
+ * INT8 W [n, k] (k signed bytes per row; value q·scales[j, ⌊c / group⌋], scales [n, ⌈k/group⌉] f32;
+ * group = k for one scale per row): y[i·n + j] = Σ_groups scale·Σ_c q·x, codes widened to f32.
+ */
+export function gemvI8(
+  m: i32,
+  k: i32,
+  x: usize,
+  w: usize,
+  scales: usize,
+  group: i32,
+  y: usize,
+  n: i32,
+  j0: i32,
+  j1: i32,
+): void {
+  const G = (k + group - 1) / group;
+  for (let j = j0; j < j1; j++) {
+    const wj = w + <usize>j * <usize>k;
+    const sj = scales + ((<usize>(j * G)) << 2);
+    for (let i = 0; i < m; i++) {
+      const xi = x + ((<usize>(i * k)) << 2);
+      let acc: f32 = 0;
+      let g = 0;
+      for (let c0 = 0; c0 < k; c0 += group) {
+        const c1 = min(c0 + group, k);
+        let s = f32x4.splat(0);
+        let s2 = f32x4.splat(0);
+        let c = c0;
+        for (; c + 15 < c1; c += 16) {
+          const q = v128.load(wj + <usize>c);
+          const lo = i16x8.extend_low_i8x16_s(q);
+          const hi = i16x8.extend_high_i8x16_s(q);
+          const xc = xi + ((<usize>c) << 2);
+          s = f32x4.add(s, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), v128.load(xc)));
+          s2 = f32x4.add(
+            s2,
+            f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), v128.load(xc, 16)),
+          );
+          s = f32x4.add(s, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), v128.load(xc, 32)));
+          s2 = f32x4.add(
+            s2,
+            f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), v128.load(xc, 48)),
+          );
+        }
+        let t = hsum(f32x4.add(s, s2));
+        for (; c < c1; c++) t += <f32>load<i8>(wj + <usize>c) * load<f32>(xi + ((<usize>c) << 2));
+        acc += t * load<f32>(sj + ((<usize>g) << 2));
+        g++;
+      }
+      store<f32>(y + ((<usize>(i * n + j)) << 2), acc);
+    }
+  }
+}
+
 /** Σ of `bytes` bytes from `p` as u32 words (a memory-bandwidth probe; the sum defeats elimination). */
 export function readSum(p: usize, bytes: i32): u32 {
   let a = i32x4.splat(0);

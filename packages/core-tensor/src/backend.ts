@@ -43,10 +43,19 @@ export interface AttentionKernelArgs {
  * A packed weight W [n, k] in a layout a dequantising kernel reads, row by row:
  * - `q8_0` / `q4_0`: GGUF's Q8_0 / Q4_0 blocks of 32 (k a multiple of 32);
  * - `nibble`: ⌈k/2⌉ bytes per row, element 2t in the LOW nibble of byte t and 2t+1 in the high one;
- *   value = codebook[code] · scales[row · ⌈k/group⌉ + ⌊col/group⌋] (the last group may be shorter).
+ *   value = codebook[code] · scales[row · ⌈k/group⌉ + ⌊col/group⌋] (the last group may be shorter);
+ * - `i8`: k signed bytes per row; value = q · scales[row · ⌈k/group⌉ + ⌊col/group⌋] (group = k: one
+ *   scale per row).
  */
 export type DequantWeight =
   | { readonly format: "q8_0" | "q4_0"; readonly data: Uint8Array }
+  | {
+      readonly format: "i8";
+      readonly data: Uint8Array;
+      readonly group: number;
+      /** f32 [n, ⌈k / group⌉]. */
+      readonly scales: Float32Array;
+    }
   | {
       readonly format: "nibble";
       readonly data: Uint8Array;

@@ -184,6 +184,11 @@ export function int8Format(options: { group?: number } = {}): WeightFormat {
       if (K % 4 === 0 && g % 4 === 0) gemvWords(p, g, x, xOff, y, yOff);
       else gemvBytes(p, g, 0, x, xOff, y, yOff);
     },
+    // Codes and scales in place: the backend's `i8` layout (group = K for one scale per row).
+    kernelWeight: (p) => ({
+      weight: { format: "i8", data: p.data, group: group === 0 ? p.cols : group, scales: p.scales },
+      release: () => {},
+    }),
   });
 }
 

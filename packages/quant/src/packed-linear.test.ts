@@ -179,6 +179,8 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
     [int4Format({ group: 0 }), 5, 67],
     [nf4Format(), 9, 131],
     [nf4Format({ dq: false, block: 32 }), 7, 45],
+    [int8Format(), 9, 67],
+    [int8Format({ group: 6 }), 10, 45],
   ];
   for (const [format, rows, cols] of cases) {
     for (const threads of [1, 2]) {
@@ -216,8 +218,8 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
               jsGemv.apply(x); // backendGemv off: quant's JS GEMV, the kernel is not called
               expectClose(auto.apply(x), oracle(layer, x), tol, `${format.name} auto M=${M}`);
             }
-            const gguf = format.name === "Q8_0" || format.name === "Q4_0";
-            expect(called).toBe(gguf ? 4 : 2);
+            const fused = format.name === "Q8_0" || format.name === "Q4_0" || format.name.startsWith("INT8[");
+            expect(called).toBe(fused ? 4 : 2);
             auto.dispose();
             jsGemv.dispose();
             layer.dispose();

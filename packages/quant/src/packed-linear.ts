@@ -27,19 +27,21 @@ export interface PackedLinearOptions {
   readonly backend?: Backend | undefined;
   /**
    * Decode GEMVs (M ≤ GEMV_MAX_ROWS) through the backend's `matmulDequant` when it has one and the
-   * format has a kernel layout (Q8_0, Q4_0, INT4, NF4). Default (undefined): only for the GGUF block
-   * formats (Q8_0, Q4_0) whose bytes were placed resident in the backend's memory at pack time — they
-   * have their own GEMV kernels, measured faster than the JS GEMV by `pnpm bench decode`; the 4-bit
-   * codebook formats (INT4, NF4) keep the JS GEMV unless this is true (`pnpm bench gemv-backend`).
+   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4). Default (undefined): only for Q8_0, Q4_0
+   * and INT8 weights placed resident in the backend's memory at pack time — they have fused GEMV
+   * kernels, measured faster than the JS GEMV by `pnpm bench decode`; the 4-bit codebook formats
+   * (INT4, NF4) keep the JS GEMV unless this is true (`pnpm bench gemv-backend`).
    */
   readonly backendGemv?: boolean | undefined;
 }
 
 /**
- * Formats whose resident weights use the backend's dequantising kernel by default: Q8_0 and Q4_0 have
- * their own WASM GEMV kernels, measured faster than the JS GEMV (`pnpm bench decode`).
+ * Whether a format's resident weights use the backend's dequantising kernel by default: Q8_0, Q4_0
+ * and INT8 have fused WASM GEMV kernels, measured faster than the JS GEMV (`pnpm bench decode`).
  */
-const AUTO_KERNEL_FORMATS: ReadonlySet<string> = new Set(["Q8_0", "Q4_0"]);
+function autoKernel(format: string): boolean {
+  return format === "Q8_0" || format === "Q4_0" || format.startsWith("INT8[");
+}
 
 /** Rows of x up to which apply() calls the fused GEMV once per row instead of decoding tiles. */
 export const GEMV_MAX_ROWS = 4;
@@ -156,7 +158,7 @@ function forward(
   const N = p.rows;
   if (M <= GEMV_MAX_ROWS) {
     const kernel = backendGemv ? backend.matmulDequant : undefined;
-    if (kernel && codec.kernelWeight && (backendGemv === true || AUTO_KERNEL_FORMATS.has(codec.name))) {
+    if (kernel && codec.kernelWeight && (backendGemv === true || autoKernel(codec.name))) {
       const kw = codec.kernelWeight(p);
       try {
         kernel({ m: M, n: N, k: K, x, weight: kw.weight, y });

@@ -35,6 +35,10 @@ function randomWeight(format: DequantFormat, n: number, k: number, group: number
     const scales = new Float32Array(n * Math.ceil(k / group)).map(() => rng.uniform());
     return { format, data, codebook: Float32Array.from(NF4_TABLE), group, scales };
   }
+  if (format === "i8") {
+    const scales = new Float32Array(n * Math.ceil(k / group)).map(() => rng.uniform() * 0.01);
+    return { format, data, group, scales };
+  }
   const bs = format === "q8_0" ? 34 : 18;
   for (let at = 0; at < data.length; at += bs) {
     const h = f32ToF16((rng.uniform() * 2 - 1) * 0.1);
@@ -45,17 +49,17 @@ function randomWeight(format: DequantFormat, n: number, k: number, group: number
 }
 
 const naiveRow = (w: DequantWeight, j: number, k: number) =>
-  dequantRowNaive(w.format, w.data, j, k, w.format === "nibble" ? w : undefined);
+  dequantRowNaive(w.format, w.data, j, k, w.format === "nibble" || w.format === "i8" ? w : undefined);
 
 describe("wasm dequantising kernels vs the scalar JS oracle", () => {
-  for (const format of ["q8_0", "q4_0", "nibble"] as const) {
+  for (const format of ["q8_0", "q4_0", "nibble", "i8"] as const) {
     it(`${format}: decoded rows (DEQUANT_TOL) and fused matmul (DEQUANT_MATMUL_TOL), odd shapes, 1 and 2 threads`, () => {
       fc.assert(
         fc.property(
           fc.integer({ min: 1, max: 5 }),
           fc.integer({ min: 1, max: 40 }),
           // GGUF formats: k a multiple of 32; nibble: any k, odd included, and groups that do not divide it
-          format === "nibble"
+          format === "nibble" || format === "i8"
             ? fc.integer({ min: 1, max: 150 })
             : fc.integer({ min: 1, max: 6 }).map((b) => b * 32),
           fc.constantFrom(2, 3, 6, 32, 64),
@@ -80,7 +84,10 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
                 for (let c = 0; c < k; c++) s += x[i * k + c]! * want[c]!;
                 const err = Math.abs(y[i * n + j]! - s);
                 // The GGUF GEMV kernels (m ≤ GEMV_MAX_M) also round x to 16 bits per 32-block.
-                const x16 = format !== "nibble" && m <= GEMV_MAX_M ? x16RoundingBound(want, x, i * k, k) : 0;
+                const x16 =
+                  (format === "q8_0" || format === "q4_0") && m <= GEMV_MAX_M
+                    ? x16RoundingBound(want, x, i * k, k)
+                    : 0;
                 if (err > DEQUANT_MATMUL_TOL.atol + DEQUANT_MATMUL_TOL.rtol * Math.abs(s) + x16) return false;
               }
             }

@@ -7,6 +7,8 @@
  * - `nibble`: ⌈k/2⌉ bytes per row, byte t: element 2t in the LOW nibble, 2t+1 in the high one (the
  *   quant package's INT4 / NF4 layout); value = codebook[code]·scales[row, ⌊col / group⌋] with f32
  *   scales [n, ⌈k / group⌉] (the last group of a row may be shorter).
+ * - `i8`: k signed bytes per row; value = q·scales[row, ⌊col / group⌋] (quant's INT8; group = k for
+ *   one scale per row).
  * Packed bytes and scales already in linear memory (resident weights, resident.ts) are read in
  * place; Q8_0 / Q4_0 products of up to GEMV_MAX_M rows run the GEMV kernels (gemv.ts) split by rows.
  * Not here: quantising, autograd, or the Tensor-level linear layer (the quant package's job).
@@ -19,7 +21,7 @@ import { GEMV_MAX_M, gemvThreads, rowSplit } from "./matmul.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
 export type DequantFormat = DequantWeight["format"];
-const FORMAT_CODE: Record<DequantFormat, number> = { q8_0: 0, q4_0: 1, nibble: 2 };
+const FORMAT_CODE: Record<DequantFormat, number> = { q8_0: 0, q4_0: 1, nibble: 2, i8: 3 };
 
 /** NF4 code book (QLoRA, Dettmers et al. 2023, Appendix E): the quant package's NF4 values. */
 export const NF4_TABLE: readonly number[] = Object.freeze([
@@ -30,21 +32,32 @@ export const NF4_TABLE: readonly number[] = Object.freeze([
 
 /** Bytes of one packed row of k values. */
 export function dequantRowBytes(format: DequantFormat, k: number): number {
-  return format === "nibble" ? (k + 1) >> 1 : (k / 32) * (format === "q8_0" ? 34 : 18);
+  if (format === "nibble") return (k + 1) >> 1;
+  if (format === "i8") return k;
+  return (k / 32) * (format === "q8_0" ? 34 : 18);
 }
 
 /** Groups per row of a `nibble` weight. */
 function groupsOf(w: DequantWeight, k: number): number {
-  return w.format === "nibble" ? Math.ceil(k / w.group) : 0;
+  return w.format === "nibble" || w.format === "i8" ? Math.ceil(k / w.group) : 0;
 }
 
 /** Validate W [n, k] in its format; throws a ShapeError / ValueError naming what would be valid. */
 function check(w: DequantWeight, n: number, k: number): void {
   const format = w.format;
   if (!(format in FORMAT_CODE)) {
-    throw new ValueError(`unknown dequant format '${format}'; valid: q8_0, q4_0, nibble`, { format });
+    throw new ValueError(`unknown dequant format '${format}'; valid: q8_0, q4_0, nibble, i8`, { format });
   }
-  if (w.format === "nibble") {
+  if (w.format === "i8") {
+    const need = n * groupsOf(w, k);
+    if (!(Number.isInteger(w.group) && w.group >= 1) || w.scales.length < need) {
+      throw new ShapeError(
+        "dequant",
+        `i8 weight [${n}, ${k}] needs a positive integer group (got ${w.group}) and ${need} f32 scales ([n, ⌈k/group⌉]), got ${w.scales.length}`,
+        { n, k, group: w.group },
+      );
+    }
+  } else if (w.format === "nibble") {
     if (!(Number.isInteger(w.group) && w.group >= 1)) {
       throw new ShapeError("dequant", `nibble group must be a positive integer, got ${w.group}`, {
         group: w.group,
@@ -93,16 +106,16 @@ function layOutWeight(rt: WasmRuntime, arena: Arena, w: DequantWeight, n: number
     return at !== undefined ? { at, copy: false } : { at: arena.take(bytes), copy: true };
   };
   const wp = place(w.data, n * rowBytes);
-  const sp = w.format === "nibble" ? place(w.scales, nScales * 4) : { at: 0, copy: false };
+  const sp =
+    w.format === "nibble" || w.format === "i8" ? place(w.scales, nScales * 4) : { at: 0, copy: false };
   const cp = w.format === "nibble" ? place(w.codebook, 16 * 4) : { at: 0, copy: false };
   const write = (f32: Float32Array, u8: Uint8Array): void => {
     if (wp.copy) u8.set(w.data.subarray(0, n * rowBytes), wp.at);
-    if (w.format === "nibble") {
-      if (sp.copy) f32.set(w.scales.subarray(0, nScales), sp.at >> 2);
-      if (cp.copy) f32.set(w.codebook, cp.at >> 2);
-    }
+    if ((w.format === "nibble" || w.format === "i8") && sp.copy)
+      f32.set(w.scales.subarray(0, nScales), sp.at >> 2);
+    if (w.format === "nibble" && cp.copy) f32.set(w.codebook, cp.at >> 2);
   };
-  const group = w.format === "nibble" ? w.group : 0;
+  const group = w.format === "nibble" || w.format === "i8" ? w.group : 0;
   return { write, args: [wp.at, rowBytes, sp.at, group, cp.at] };
 }
 
@@ -131,7 +144,7 @@ export function wasmMatmulDequant(
     );
   }
   if (m <= GEMV_MAX_M && weight.format !== "nibble") {
-    gemvBlocks(rt, args, weight.format, args.threads ?? 2);
+    gemvFused(rt, args, args.threads ?? 2);
     return;
   }
   const threads = (args.threads ?? 2) > 1 && m * n * k >= WASM_DEQUANT_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
@@ -161,8 +174,8 @@ export function wasmMatmulDequant(
   });
 }
 
-/** y [m, n] = x · Wᵀ for a GGUF block weight and m ≤ GEMV_MAX_M: the GEMV kernels, rows split. */
-function gemvBlocks(rt: WasmRuntime, a: DequantMatmulArgs, format: "q8_0" | "q4_0", threads: number): void {
+/** y [m, n] = x · Wᵀ for a Q8_0 / Q4_0 / i8 weight and m ≤ GEMV_MAX_M: the fused GEMV kernels, rows split. */
+function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void {
   const { m, n, k, x, y, weight } = a;
   const arena = new Arena(rt.scratchBase);
   const xAt = arena.take(m * k * 4);
@@ -170,15 +183,25 @@ function gemvBlocks(rt: WasmRuntime, a: DequantMatmulArgs, format: "q8_0" | "q4_
   const yAt = arena.take(m * n * 4);
   const nt = gemvThreads(threads, m * n * k, n);
   // Per thread: x rounded to i16 codes [m, k] and their block scales [m, k/32] (assembly/gemv.ts).
-  const scratch = Array.from({ length: nt }, () => arena.take(m * k * 2 + m * (k / 32) * 4));
+  const i8 = weight.format === "i8";
+  const scratch = i8 ? [] : Array.from({ length: nt }, () => arena.take(m * k * 2 + m * (k / 32) * 4));
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
     write(f32, u8);
-    const kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
-    rt.run(
-      kernel,
-      rowSplit(n, nt).map(([j0, j1], t) => [m, k, xAt, wArgs[0]!, yAt, n, j0, j1, scratch[t]!]),
-    );
+    const [wAt, , sAt, group] = wArgs as [number, number, number, number];
+    const split = rowSplit(n, nt);
+    if (i8)
+      rt.run(
+        "gemvI8",
+        split.map(([j0, j1]) => [m, k, xAt, wAt, sAt, group, yAt, n, j0, j1]),
+      );
+    else {
+      const kernel = weight.format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
+      rt.run(
+        kernel,
+        split.map(([j0, j1], t) => [m, k, xAt, wAt, yAt, n, j0, j1, scratch[t]!]),
+      );
+    }
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
   });
 }
@@ -230,18 +253,29 @@ export function dequantRowNaive(
   data: Uint8Array,
   j: number,
   k: number,
-  nibble?: { readonly codebook: ArrayLike<number>; readonly group: number; readonly scales: Float32Array },
+  nibble?: { readonly codebook?: ArrayLike<number>; readonly group: number; readonly scales: Float32Array },
 ): Float32Array {
   const out = new Float32Array(k);
   const rb = dequantRowBytes(format, k);
   const row = data.subarray(j * rb, (j + 1) * rb);
+  if (format === "i8") {
+    if (!nibble) throw new ValueError("dequantRowNaive: an i8 row needs its group and scales");
+    const groups = Math.ceil(k / nibble.group);
+    for (let c = 0; c < k; c++) {
+      out[c] = ((row[c]! << 24) >> 24) * nibble.scales[j * groups + Math.floor(c / nibble.group)]!;
+    }
+    return out;
+  }
   if (format === "nibble") {
-    if (!nibble) throw new ValueError("dequantRowNaive: a nibble row needs its codebook, group and scales");
+    if (!nibble?.codebook) {
+      throw new ValueError("dequantRowNaive: a nibble row needs its codebook, group and scales");
+    }
+    const codebook = nibble.codebook;
     const groups = Math.ceil(k / nibble.group);
     for (let c = 0; c < k; c++) {
       const byte = row[c >> 1]!;
       const code = c % 2 === 0 ? byte & 15 : byte >> 4;
-      out[c] = nibble.codebook[code]! * nibble.scales[j * groups + Math.floor(c / nibble.group)]!;
+      out[c] = codebook[code]! * nibble.scales[j * groups + Math.floor(c / nibble.group)]!;
     }
     return out;
   }

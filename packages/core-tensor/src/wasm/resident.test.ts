@@ -124,7 +124,7 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
     expect(ledger.live()).toBe(0);
   });
 
-  for (const format of ["q8_0", "q4_0", "nibble"] as const) {
+  for (const format of ["q8_0", "q4_0", "nibble", "i8"] as const) {
     it(`${format}: a resident packed weight is read in place and equals its dequantise-then-FP32 oracle`, () => {
       const rt = wasmRuntime();
       const rng = new Rng(11);
@@ -139,7 +139,7 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
         const ds = allocateResident(rt, ledger, "weights/q", "u8", n * rb);
         const data = ds.data as Uint8Array;
         for (let i = 0; i < data.length; i++) data[i] = rng.int(256);
-        if (format !== "nibble") {
+        if (format === "q8_0" || format === "q4_0") {
           const bs = format === "q8_0" ? 34 : 18;
           for (let at = 0; at < data.length; at += bs) {
             const h = f32ToF16((rng.uniform() * 2 - 1) * 0.1);
@@ -151,10 +151,13 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
         const ss = allocateResident(rt, ledger, "weights/q", "f32", n * Math.ceil(k / group));
         const scales = (ss.data as Float32Array).map(() => rng.uniform() * 0.1);
         (ss.data as Float32Array).set(scales);
+        const sv = ss.data as Float32Array;
         const weight =
           format === "nibble"
-            ? { format, data, codebook: Float32Array.from(NF4_TABLE), group, scales: ss.data as Float32Array }
-            : { format, data };
+            ? { format, data, codebook: Float32Array.from(NF4_TABLE), group, scales: sv }
+            : format === "i8"
+              ? { format, data, group, scales: sv }
+              : { format, data };
         const x = Float32Array.from({ length: m * k }, () => rng.uniform() * 2 - 1);
         for (const threads of [1, 2]) {
           const y = new Float32Array(m * n);
@@ -168,13 +171,13 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
               data,
               j,
               k,
-              format === "nibble" ? (weight as never) : undefined,
+              format === "nibble" || format === "i8" ? (weight as never) : undefined,
             );
             for (let i = 0; i < m; i++) {
               let want = 0;
               for (let c = 0; c < k; c++) want += x[i * k + c]! * row[c]!;
               // Q8_0 / Q4_0 kernels also round x to 16 bits per 32-block (x16RoundingBound).
-              const x16 = format === "nibble" ? 0 : x16RoundingBound(row, x, i * k, k);
+              const x16 = format === "q8_0" || format === "q4_0" ? x16RoundingBound(row, x, i * k, k) : 0;
               expect(Math.abs(y[i * n + j]! - want)).toBeLessThanOrEqual(
                 GEMV_PACKED_TOL.atol + GEMV_PACKED_TOL.rtol * Math.abs(want) + x16,
               );

@@ -25,6 +25,7 @@ export const KERNELS = [
   "gemvF32",
   "gemvQ8_0",
   "gemvQ4_0",
+  "gemvI8",
   "readSum",
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
