@@ -157,8 +157,6 @@ export class LlmInt8Linear implements LinearWeight {
     const K = this.inFeatures;
     const N = this.outFeatures;
     const p = this.packed;
-    const qw = new Int8Array(p.data.buffer, p.data.byteOffset, p.data.length);
-    const sw = p.scales; // absmax_j / 127 per output channel
     // Outlier columns: any |x[i, k]| > threshold (Dettmers et al. 2022, eq. 8's set O).
     const outlier = new Uint8Array(K);
     let nO = 0;
@@ -179,6 +177,9 @@ export class LlmInt8Linear implements LinearWeight {
     const codes = getLedger().allocate("tmp", "u8", K);
     try {
       const qx = new Int8Array(codes.data.buffer, codes.data.byteOffset, K);
+      // Views of W taken after the scratch allocation (a growing backend heap would detach older ones).
+      const qw = new Int8Array(p.data.buffer, p.data.byteOffset, p.data.length);
+      const sw = p.scales; // absmax_j / 127 per output channel
       for (let i = 0; i < M; i++) {
         const o = i * K;
         let ax = 0;
