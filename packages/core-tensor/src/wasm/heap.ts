@@ -14,7 +14,9 @@ interface Span {
   size: number;
 }
 
+/** Allocator of long-lived, 64-byte aligned blocks in one WASM linear memory (addresses only). */
 export class WasmHeap {
+  /** First managed address (aligned). */
   readonly base: number;
   #top: number;
   /** Free spans below `top`, sorted by address, never adjacent (coalesced). */
@@ -37,6 +39,7 @@ export class WasmHeap {
   get liveBytes(): number {
     return this.#liveBytes;
   }
+  /** Live blocks. */
   get liveBlocks(): number {
     return this.#live.size;
   }

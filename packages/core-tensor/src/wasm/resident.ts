@@ -11,7 +11,9 @@ import type { WasmRuntime } from "./runtime.js";
 
 /** A storage in a runtime's heap; `address` is the byte address kernels read. */
 export class ResidentStorage extends Storage {
+  /** The runtime whose heap holds the bytes. */
   readonly runtime: WasmRuntime;
+  /** Byte address of the first element in the runtime's linear memory. */
   readonly address: number;
   #freed = false;
 
@@ -29,6 +31,7 @@ export class ResidentStorage extends Storage {
     this.address = at;
   }
 
+  /** As `Storage.release`; the last release also returns the block to the heap. */
   override release(): void {
     super.release();
     if (this.disposed && !this.#freed) {

@@ -137,6 +137,7 @@ export class WasmRuntime {
     return !this.#disposed && this.#buffers.has(view.buffer) ? view.byteOffset : undefined;
   }
 
+  /** True after `dispose()`: kernels can no longer run here. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -267,6 +268,7 @@ export function disposeWasm(): void {
 
 /** Bump allocator over the linear memory for one call: 64-byte aligned offsets from `start`. */
 export class Arena {
+  /** The first address laid out. */
   readonly start: number;
   #end: number;
   /** Lay out from `start` (callers pass `rt.scratchBase`, above the resident blocks). */
