@@ -23,7 +23,10 @@ export function estimateCommand(): Command {
       "--model <preset|config.json|file.gguf>",
       `a preset (${PRESET_NAMES.join(", ")}), a Hugging Face config.json or a llama GGUF (header only)`,
     )
-    .option("--config <string...>", "configuration string(s)", ["Baseline"])
+    .option(
+      "--config <string...>",
+      "configuration string(s) (default: Baseline; for a GGUF file, the file's own weight format)",
+    )
     .option("--seq <n>", "prompt (infer) or sequence (train) length", positiveInt("--seq"), 2048)
     .option("--generate <n>", "tokens generated after the prompt (infer)", nonNegativeInt("--generate"), 0)
     .option("--batch <n>", "batch size", positiveInt("--batch"), 1)
@@ -49,7 +52,9 @@ export function estimateCommand(): Command {
       const resolved = gguf ? null : resolveModel(o.model);
       const arch = gguf?.arch ?? resolved!.arch;
       const workload: WorkloadSpec = { kind: o.workload, batch: o.batch, seq: o.seq, generate: o.generate };
-      const configs = parseConfigs(o.config);
+      // A GGUF file's own weight format (Q4_0, Q8_0, ...) is what it holds: estimate that by default.
+      const fileFormat = gguf && gguf.format !== "mixed" && gguf.format !== "FP32" ? gguf.format : undefined;
+      const configs = parseConfigs(o.config ?? [fileFormat ?? "Baseline"]);
       const estimates = configs.map((c) => {
         const problems = c.check({ arch });
         if (problems.length > 0)

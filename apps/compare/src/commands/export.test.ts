@@ -39,3 +39,13 @@ describe("compare export", () => {
     expect(readdirSync(dir).filter((f) => f.includes("nf4"))).toEqual([]);
   });
 });
+
+describe("estimate --model file.gguf", () => {
+  it("estimates the file's own weight format when no --config is given", async () => {
+    const file = join(dir, "fmt-q8.gguf");
+    expect((await runCli(["export", "--model", "tiny", "--config", "Q8_0", "--out", file])).code).toBe(0);
+    const r = await runCli(["estimate", "--model", file, "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).rows[0].config).toBe("Q8_0");
+  });
+});
