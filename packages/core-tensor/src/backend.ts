@@ -150,10 +150,11 @@ export interface Backend {
   /**
    * Optional placement of long-lived weights in the backend's own memory (WASM: its linear memory),
    * so its kernels read them in place. Zeroed storage charged to `category` in `ledger` exactly as
-   * `ledger.allocate` would; release it like any storage. Used through `withResidentWeights`.
+   * `ledger.allocate` would; release it like any storage. Undefined when the backend's memory has
+   * no room (the caller allocates ordinary storage). Used through `withResidentWeights`.
    */
   readonly allocateResident?:
-    | ((ledger: MemoryLedger, category: string, dtype: DType, length: number) => Storage)
+    | ((ledger: MemoryLedger, category: string, dtype: DType, length: number) => Storage | undefined)
     | undefined;
 }
 

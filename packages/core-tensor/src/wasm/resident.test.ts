@@ -14,8 +14,8 @@ import {
 } from "./dequant.js";
 import { wasmAvailable } from "./loader.js";
 import { GEMV_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
-import { allocateResident, ResidentStorage, withResidentWeights } from "./resident.js";
-import { disposeWasm, wasmRuntime } from "./runtime.js";
+import { allocateResident, RESIDENT_HEADROOM, ResidentStorage, withResidentWeights } from "./resident.js";
+import { disposeWasm, WASM_MAX_BYTES, wasmRuntime } from "./runtime.js";
 import { wasmBackend } from "./wasm-backend.js";
 
 /** Packed GEMV (f32 SIMD sums of decoded codes) vs an f64 sum over the oracle's decoded row. */
@@ -26,14 +26,21 @@ const GEMV_F32_TOL = { atol: 1e-3, rtol: 1e-4 } as const;
 
 afterAll(() => disposeWasm());
 
+/** allocateResident, which must find room here. */
+function resident(...args: Parameters<typeof allocateResident>): ResidentStorage {
+  const s = allocateResident(...args);
+  if (!s) throw new Error("allocateResident found no room");
+  return s;
+}
+
 describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
   it("charge their category once, free their block on release, and leak nothing across loops", () => {
     const rt = wasmRuntime();
     const ledger = new MemoryLedger();
     const before = rt.heap.liveBytes;
     for (let round = 0; round < 50; round++) {
-      const a = allocateResident(rt, ledger, "weights/attn", "f32", 1000 + round);
-      const b = allocateResident(rt, ledger, "weights/ffn", "u8", 777);
+      const a = resident(rt, ledger, "weights/attn", "f32", 1000 + round);
+      const b = resident(rt, ledger, "weights/ffn", "u8", 777);
       expect(a.data.every((v) => v === 0)).toBe(true);
       expect(rt.addressOf(a.data)).toBe(a.address);
       expect(ledger.live("weights/attn")).toBe(4 * (1000 + round));
@@ -52,6 +59,15 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
     }
     expect(ledger.live()).toBe(0);
     expect(rt.heap.liveBytes).toBe(before);
+  });
+
+  it("decline (undefined, nothing charged) a block that would not fit below the wasm32 limit", () => {
+    const rt = wasmRuntime();
+    const ledger = new MemoryLedger();
+    const before = rt.heap.liveBytes;
+    expect(allocateResident(rt, ledger, "weights", "u8", WASM_MAX_BYTES - RESIDENT_HEADROOM)).toBeUndefined();
+    expect(rt.heap.liveBytes).toBe(before);
+    expect(ledger.live()).toBe(0);
   });
 
   it("give the heap block back when the ledger refuses the charge", () => {
@@ -94,7 +110,7 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
     ];
     for (const [m, n, k] of shapes) {
       for (const accumulate of [false, true]) {
-        const ws = allocateResident(rt, ledger, "weights/t", "f32", n * k);
+        const ws = resident(rt, ledger, "weights/t", "f32", n * k);
         const w = ws.data as Float32Array;
         for (let i = 0; i < w.length; i++) w[i] = rng.uniform() * 2 - 1;
         const x = Float32Array.from({ length: m * k }, () => rng.uniform() * 2 - 1);
@@ -136,7 +152,7 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
         [4, 1030, 160],
       ] as const) {
         const rb = dequantRowBytes(format, k);
-        const ds = allocateResident(rt, ledger, "weights/q", "u8", n * rb);
+        const ds = resident(rt, ledger, "weights/q", "u8", n * rb);
         const data = ds.data as Uint8Array;
         for (let i = 0; i < data.length; i++) data[i] = rng.int(256);
         if (format === "q8_0" || format === "q4_0") {
@@ -148,7 +164,7 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
           }
         }
         const group = 32;
-        const ss = allocateResident(rt, ledger, "weights/q", "f32", n * Math.ceil(k / group));
+        const ss = resident(rt, ledger, "weights/q", "f32", n * Math.ceil(k / group));
         const scales = (ss.data as Float32Array).map(() => rng.uniform() * 0.1);
         (ss.data as Float32Array).set(scales);
         const sv = ss.data as Float32Array;

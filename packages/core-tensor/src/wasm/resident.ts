@@ -7,7 +7,10 @@
 import type { Backend } from "../backend.js";
 import { type DType, dtypeTraits, type TypedArray } from "../dtype.js";
 import { getLedger, type MemoryLedger, rootCategory, Storage, withLedger } from "../ledger.js";
-import type { WasmRuntime } from "./runtime.js";
+import { WASM_MAX_BYTES, type WasmRuntime } from "./runtime.js";
+
+/** Linear memory left for per-call workspace above the resident blocks (weights stop there). */
+export const RESIDENT_HEADROOM = 512 << 20;
 
 /** A storage in a runtime's heap; `address` is the byte address kernels read. */
 export class ResidentStorage extends Storage {
@@ -60,6 +63,8 @@ function view(dtype: DType, buffer: ArrayBufferLike, at: number, length: number)
 /**
  * Zeroed storage for `length` elements of `dtype` in `rt`'s heap, charged to `category` in `ledger`
  * (budgets and fault injection apply as for `ledger.allocate`). Release it like any storage.
+ * Undefined when the block would not fit below the wasm32 limit with RESIDENT_HEADROOM to spare, or
+ * the memory cannot grow: the caller then allocates an ordinary storage (kernels copy it per call).
  */
 export function allocateResident(
   rt: WasmRuntime,
@@ -67,8 +72,9 @@ export function allocateResident(
   category: string,
   dtype: DType,
   length: number,
-): ResidentStorage {
+): ResidentStorage | undefined {
   const bytes = length * dtypeTraits(dtype).bytesPerBlock;
+  if (rt.heap.top + bytes + RESIDENT_HEADROOM > WASM_MAX_BYTES) return undefined;
   // The storage's release frees exactly these bytes from the ledger (Storage.release → ledger._free).
   const charge = ledger.external(category, bytes);
   const at = rt.heap.alloc(Math.max(bytes, 1));
@@ -79,6 +85,7 @@ export function allocateResident(
   } catch (e) {
     rt.heap.free(at);
     charge.release();
+    if (e instanceof RangeError) return undefined; // the OS refused to grow the memory
     throw e;
   }
 }
@@ -88,8 +95,8 @@ const RESIDENT_ROOTS = new Set(["weights", "adapters"]);
 
 /**
  * Run `fn` (which packs a weight) so that its `weights/…` and `adapters/…` allocations are made by
- * `backend.allocateResident` when the backend has one; every other allocation, and everything when
- * it has none, goes to the current ledger as usual. The charges land in the current ledger either way.
+ * `backend.allocateResident` when the backend has one (and room); every other allocation, and
+ * everything when it has none, goes to the current ledger as usual. The charges land in the current ledger either way.
  */
 export function withResidentWeights<T>(backend: Backend, fn: () => T): T {
   const place = backend.allocateResident;
@@ -100,7 +107,7 @@ export function withResidentWeights<T>(backend: Backend, fn: () => T): T {
       if (prop === "allocate") {
         return (category: string, dtype: DType, length: number): Storage =>
           RESIDENT_ROOTS.has(rootCategory(category)) && length > 0
-            ? place(target, category, dtype, length)
+            ? (place(target, category, dtype, length) ?? target.allocate(category, dtype, length))
             : target.allocate(category, dtype, length);
       }
       const v: unknown = Reflect.get(target, prop, target);

@@ -46,6 +46,8 @@ const ARGS_BYTE = 64;
 const MAX_ARGS = 32;
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB: the wasm32 limit; virtual reservation only until grown
+/** Bytes a runtime's linear memory can address at most (the wasm32 limit). */
+export const WASM_MAX_BYTES = MAX_PAGES * PAGE;
 
 // The worker is a small CommonJS script (no file to resolve from sources or dist).
 const WORKER_SOURCE = `
