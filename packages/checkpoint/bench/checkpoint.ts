@@ -14,7 +14,7 @@ import {
   recomputeFactor,
   type Segments,
 } from "../src/index.js";
-import { measureLayerBytes, ResidualStack } from "../src/testing.js";
+import { measureLayerBytes, ResidualStack } from "../test/synthetic-stack.js";
 
 const argv = process.argv.slice(2);
 const json = argv.includes("--json");

@@ -5,11 +5,11 @@
 import { getLedger, Rng, randn, type Tensor } from "@tradeoffs/core-tensor";
 import { expectNoLeak } from "@tradeoffs/strategy-testkit";
 import { describe, expect, it } from "vitest";
+import { ResidualStack } from "../test/synthetic-stack.js";
 import { budgetSegments, minimumBudget } from "./budget.js";
 import { ckpt } from "./ckpt.js";
 import { predictPeakAct, type Segments } from "./memory-model.js";
 import { none } from "./none.js";
-import { ResidualStack } from "./testing.js";
 
 /** Recomputation runs the same kernels on the same inputs: gradients must match exactly. */
 const GRAD_TOLERANCE_ULPS = 0;

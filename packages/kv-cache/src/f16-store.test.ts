@@ -2,8 +2,8 @@ import { f16ToF32, f32ToF16, getLedger, ValueError } from "@tradeoffs/core-tenso
 import { expectNoLeak } from "@tradeoffs/strategy-testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { storeRoundTrip } from "../test/store-helpers.js";
 import { F16_MAX, f16Store } from "./f16-store.js";
-import { storeRoundTrip } from "./test-helpers.js";
 
 /** fp16 rounding: half an ulp, 2⁻¹¹ relative for normal halves, 2⁻²⁵ absolute in the subnormal range. */
 const FP16_REL_TOL = 2 ** -11;

@@ -2,9 +2,9 @@ import { getLedger, ValueError } from "@tradeoffs/core-tensor";
 import { expectNoLeak } from "@tradeoffs/strategy-testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { storeRoundTrip } from "../test/store-helpers.js";
 import { f32Store } from "./f32-store.js";
 import { INT8_QMAX, int8Store, quantizeAbsmaxInt8 } from "./int8-store.js";
-import { storeRoundTrip } from "./test-helpers.js";
 
 /**
  * Per-element round-trip bound of symmetric absmax int8: half a quantisation step, absmax/127/2.

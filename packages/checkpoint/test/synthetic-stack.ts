@@ -16,8 +16,8 @@ import {
   silu,
   type Tensor,
 } from "@tradeoffs/core-tensor";
-import type { Segments } from "./memory-model.js";
-import { type Layer, runSegments } from "./run-segments.js";
+import type { Segments } from "../src/memory-model.js";
+import { type Layer, runSegments } from "../src/run-segments.js";
 
 export interface ResidualStackSpec {
   readonly layers: number;
