@@ -1,216 +1,45 @@
 /**
  * The Strategy contract. A strategy is a small frozen object made by a factory named after it:
  * `name` (the CLI word), `slot`, typed `options`, a canonical `label`, a pure `plan()` and the slot's
- * executable part (`exec`). `compose()` turns strategies into a `Configuration`: one per slot,
- * ordered by slot, validated by named rules that report every problem at once.
+ * executable part (`exec`, slot-exec.ts). Composition is compose.ts.
  */
-import type { Backend } from "./backend.js";
 import { ConfigError, closestMatch, ValueError } from "./errors.js";
 import type { ArchSpec, Plan } from "./plan.js";
-import type { Rng } from "./rng.js";
-import type { Tensor } from "./tensor.js";
-
-/** Slots in the order a configuration lists them. */
-export const SLOTS = [
-  "backend",
-  "attention",
-  "heads",
-  "weights",
-  "adapters",
-  "checkpoint",
-  "ffn",
-  "kv-dtype",
-  "kv-memory",
-] as const;
-export type Slot = (typeof SLOTS)[number];
+import type { Slot, SlotExec } from "./slot-exec.js";
 
 export type OptionValue = number | boolean | string;
 
-// ---------------------------------------------------------------------------------------------
-// The executable part of each slot.
-
-/** Options of one attention call. q [B, H, Tq, D]; k, v [B, Hkv, Tk, D] with H % Hkv = 0. */
-export interface AttendOptions {
-  /** Causal mask aligned bottom-right: query i sees keys ≤ i + (Tk − Tq). */
-  readonly causal: boolean;
-  /** Sliding window: each query sees at most the last `window` keys. */
-  readonly window?: number | undefined;
-  /** Score scale; default 1/√D. */
-  readonly scale?: number | undefined;
-}
-
-export interface AttentionExec {
-  /** Differentiable attention; output [B, H, Tq, D]. Must not copy K/V per query head. */
-  attend(q: Tensor, k: Tensor, v: Tensor, options: AttendOptions): Tensor;
-}
-
-export interface HeadsExec {
-  /**
-   * K or V projection rows stored for `fromHeads` heads ([fromHeads·headDim, in], e.g. an MHA
-   * checkpoint) converted to this layout's K/V heads for a model with `heads` query heads: a new
-   * tensor [kvHeads·headDim, in], where kvHeads is what this strategy's `plan()` sets.
-   */
-  convertKv(w: Tensor, fromHeads: number, heads: number, headDim: number): Tensor;
-}
-
-/** A linear layer's weight in some storage format: y = x · Wᵀ with W [out, in]. */
-export interface LinearWeight {
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  readonly format: string;
-  /** Bytes held in the ledger (data + scales). */
-  readonly bytes: number;
-  /** x [..., in] → [..., out]; differentiable in x, and in the weight when it is trainable. */
-  apply(x: Tensor): Tensor;
-  /** Trainable tensors (empty for frozen or quantised weights). */
-  parameters(): Tensor[];
-  /** The weight as f32 [out, in] (a new tensor in `tmp`, the caller disposes it). */
-  dequantize(): Tensor;
-  /**
-   * The f32 tensor [out, in] this layer multiplies by and trains in place (FP32), owned by the
-   * layer (do not dispose it); null when the weight is stored packed or wrapped (use `dequantize()`).
-   */
-  f32Weight(): Tensor | null;
-  dispose(): void;
-}
-
-export interface WeightsExec {
-  /** Pack an f32 weight [out, in] into this format under `category` (the caller keeps `w`). */
-  pack(w: Tensor, category: string): LinearWeight;
-}
-
-export interface AdaptersExec {
-  /** Linear layers to adapt, by role (`q`, `k`, `v`, `o`, `gate`, `up`, `down`). */
-  readonly targets: readonly string[];
-  /** Wrap a frozen base layer with trainable adapters (category `adapters`). */
-  wrap(base: LinearWeight, role: string, rng: Rng): LinearWeight;
-}
-
-export interface CheckpointExec {
-  /**
-   * Groups of consecutive layers run under one `checkpoint()` each; `[]` keeps everything.
-   * `layerActBytes`: activation bytes one layer saves; `layerInputBytes`: bytes of a layer input;
-   * `reservedBytes`: activations held outside the layers (embedding, head) that a budget must leave
-   * room for.
-   */
-  segments(
-    layers: number,
-    layerActBytes: number,
-    layerInputBytes: number,
-    reservedBytes?: number,
-  ): readonly (readonly number[])[];
-}
-
-/** A feed-forward block made from a configuration. */
-export interface FfnModule {
-  /** x [..., dModel] → [..., dModel]. */
-  forward(x: Tensor): Tensor;
-  parameters(): Tensor[];
-  /** Named weights for checkpoints (`gate`, `up`, `down`, `router`, `experts.3.up`, ...). */
-  namedWeights(): Map<string, LinearWeight | Tensor>;
-  /** Extra loss terms of the last forward (MoE load balancing), already weighted. */
-  auxLoss?(): Tensor | null;
-  /** Statistics of the last forward (tokens per expert, dropped tokens). */
-  stats?(): Readonly<Record<string, number | readonly number[]>>;
-  dispose(): void;
-}
-
-export interface FfnSpec {
-  readonly dModel: number;
-  readonly hidden: number;
-  readonly weights: WeightsExec;
-  readonly adapters: AdaptersExec | null;
-  readonly rng: Rng;
-  /** Ledger category for the weights; default `weights/ffn`. */
-  readonly category: string;
-  /**
-   * Initial f32 weight for a named matrix (`gate`, `up`, `down`, `router`, `experts.3.up`, ...):
-   * trained or converted weights. `null`/absent means random initialisation from `rng`.
-   */
-  readonly init?: ((name: string, shape: readonly [number, number]) => Tensor | null) | undefined;
-}
-
-export interface FfnExec {
-  create(spec: FfnSpec): FfnModule;
-}
-
-/**
- * Storage for `count` K or V vectors of `dim` elements in some KV dtype, charged to the ledger.
- * Vectors are addressed by index; layout (contiguous or paged) is the cache's business.
- */
-export interface KvStore {
-  readonly count: number;
-  readonly dim: number;
-  /** Bytes held in the ledger (values + scales). */
-  readonly bytes: number;
-  /** Encode one vector from `src[srcOffset .. srcOffset + dim)`. */
-  write(index: number, src: Float32Array, srcOffset: number): void;
-  /** Decode one vector into `dst[dstOffset .. dstOffset + dim)`. */
-  read(index: number, dst: Float32Array, dstOffset: number): void;
-  /** The raw f32 elements when the dtype is f32 (zero-copy reads); undefined otherwise. */
-  readonly f32: Float32Array | undefined;
-  dispose(): void;
-}
-
-/** How K/V vectors are stored (the `kv-dtype` slot). */
-export interface KvDtypeExec {
-  readonly dtype: string;
-  /** Bytes per stored element. */
-  readonly bytesPerElement: number;
-  /** Scale bytes per (token, head) vector (int8 absmax: 4). */
-  readonly scaleBytesPerVector: number;
-  allocate(count: number, dim: number, category: string): KvStore;
-}
-
-export interface KvCacheSpec {
-  readonly batch: number;
-  readonly layers: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-  readonly maxSeq: number;
-  readonly dtype: KvDtypeExec;
-}
-
-/** Per-layer K/V storage for a batch of sequences decoding in lockstep. */
-export interface KvCache {
-  readonly spec: KvCacheSpec;
-  /** Tokens cached so far (per sequence). */
-  readonly length: number;
-  /** Append new positions for `layer`: k, v [B, Hkv, Tnew, D] (f32). */
-  append(layer: number, k: Tensor, v: Tensor): void;
-  /** Everything cached for `layer` as f32 [B, Hkv, T, D] (views, or a decoded `tmp` copy). */
-  read(layer: number): { k: Tensor; v: Tensor };
-  /** Mark `tokens` new positions as complete (after every layer appended them). */
-  advance(tokens: number): void;
-  dispose(): void;
-}
-
-export interface KvMemoryExec {
-  createCache(spec: KvCacheSpec): KvCache;
-  /**
-   * The per-sequence KV store a continuous-batching scheduler serves from, inside `spec.budgetBytes`
-   * (contract in `sequence-cache.ts`). Optional: a kv-memory strategy without it cannot be served.
-   */
-  createSequenceCache?(
-    spec: import("./sequence-cache.js").SequenceCacheSpec,
-  ): import("./sequence-cache.js").SequenceCache;
-}
-
-export interface BackendExec {
-  readonly backend: Backend;
-}
-
-export interface SlotExec {
-  backend: BackendExec;
-  attention: AttentionExec;
-  heads: HeadsExec;
-  weights: WeightsExec;
-  adapters: AdaptersExec;
-  checkpoint: CheckpointExec;
-  ffn: FfnExec;
-  "kv-dtype": KvDtypeExec;
-  "kv-memory": KvMemoryExec;
-}
+// The slots' executable parts and composition live in their own files; re-exported here so
+// `./strategy.js` stays the one import for the contract.
+export {
+  type Composable,
+  type CompositionRule,
+  type Configuration,
+  compose,
+  compositionRules,
+  withDefaults,
+} from "./compose.js";
+export {
+  type AdaptersExec,
+  type AttendOptions,
+  type AttentionExec,
+  type BackendExec,
+  type CheckpointExec,
+  type FfnExec,
+  type FfnModule,
+  type FfnSpec,
+  type HeadsExec,
+  type KvCache,
+  type KvCacheSpec,
+  type KvDtypeExec,
+  type KvMemoryExec,
+  type KvStore,
+  type LinearWeight,
+  SLOTS,
+  type Slot,
+  type SlotExec,
+  type WeightsExec,
+} from "./slot-exec.js";
 
 // ---------------------------------------------------------------------------------------------
 // Strategies and factories.
@@ -440,94 +269,4 @@ export function defineStrategy<S extends Slot, O extends OptionsSpec>(
     });
   };
   return Object.assign(factory, { definition }) as StrategyFactory<S, O>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Composition.
-
-/** Strategies composed into one configuration: at most one per slot, ordered by slot. */
-export interface Configuration {
-  /** Ordered by slot. */
-  readonly strategies: readonly Strategy[];
-  /** `Flash[block=64]+GQA[kvHeads=2]`, or `Baseline` when empty. */
-  readonly label: string;
-  get<S extends Slot>(slot: S): Strategy<S> | undefined;
-  /** Apply every strategy's `plan()` in slot order. */
-  plan(p: Plan): Plan;
-  /** Problems against a model architecture (all of them). */
-  check(ctx: RuleContext): string[];
-}
-
-export type Composable = Strategy | Configuration | readonly Composable[] | false | null | undefined;
-
-/** A named rule over the strategies of a composition. */
-export interface CompositionRule {
-  readonly name: string;
-  check(strategies: readonly Strategy[]): string[];
-}
-
-/**
- * Built-in rules over a composition. A strategy's own rules already ran when its factory built it
- * (an invalid strategy never exists); rules needing the model run in `Configuration.check`.
- */
-export const compositionRules: readonly CompositionRule[] = [
-  {
-    name: "one-strategy-per-slot",
-    check: (ss) => {
-      const problems: string[] = [];
-      for (const slot of SLOTS) {
-        const here = ss.filter((s) => s.slot === slot);
-        if (here.length > 1) {
-          problems.push(
-            `slot '${slot}' has ${here.length} strategies (${here.map((s) => s.label).join(", ")}); keep one`,
-          );
-        }
-      }
-      return problems;
-    },
-  },
-];
-
-function flatten(items: readonly Composable[], out: Strategy[]): void {
-  for (const it of items) {
-    if (!it) continue;
-    if (Array.isArray(it)) flatten(it, out);
-    else if ("strategies" in (it as object)) out.push(...(it as Configuration).strategies);
-    else out.push(it as Strategy);
-  }
-}
-
-/**
- * Compose strategies: flatten arrays and configurations, drop falsy entries, order by slot, and
- * validate with every rule, throwing one `ConfigError` that lists all problems.
- */
-export function compose(...items: Composable[]): Configuration {
-  const list: Strategy[] = [];
-  flatten(items, list);
-  const problems = compositionRules.flatMap((r) => r.check(list));
-  if (problems.length > 0) throw new ConfigError(problems);
-  const ordered = [...list].sort((a, b) => SLOTS.indexOf(a.slot) - SLOTS.indexOf(b.slot));
-  return makeConfiguration(ordered);
-}
-
-function makeConfiguration(ordered: readonly Strategy[], label?: string): Configuration {
-  const frozen = Object.freeze([...ordered]);
-  return Object.freeze({
-    strategies: frozen,
-    label: label ?? (frozen.length ? frozen.map((s) => s.label).join("+") : "Baseline"),
-    get: <S extends Slot>(slot: S) => frozen.find((s) => s.slot === slot) as Strategy<S> | undefined,
-    plan: (p: Plan) => frozen.reduce((acc, s) => s.plan(acc), p),
-    check: (ctx: RuleContext) => frozen.flatMap((s) => s.check(ctx)),
-  });
-}
-
-/**
- * `config` with every empty slot filled from `defaults` (the configuration's own entries win). The
- * label stays the user's: filling baselines does not rename a configuration.
- */
-export function withDefaults(config: Configuration, defaults: readonly Strategy[]): Configuration {
-  const filled = [...config.strategies];
-  for (const d of defaults) if (!config.get(d.slot)) filled.push(d);
-  const ordered = [...filled].sort((a, b) => SLOTS.indexOf(a.slot) - SLOTS.indexOf(b.slot));
-  return makeConfiguration(ordered, config.label);
 }

@@ -1,0 +1,204 @@
+/**
+ * The executable part of each slot: what a strategy's `exec` provides (attend, pack, segments,
+ * createCache, ...). A model is built from these; nothing here names a variant. Not here: the
+ * Strategy contract (strategy.ts) or costs (plan.ts).
+ */
+import type { Backend } from "./backend.js";
+import type { Rng } from "./rng.js";
+import type { SequenceCache, SequenceCacheSpec } from "./sequence-cache.js";
+import type { Tensor } from "./tensor.js";
+
+/** Slots in the order a configuration lists them. */
+export const SLOTS = [
+  "backend",
+  "attention",
+  "heads",
+  "weights",
+  "adapters",
+  "checkpoint",
+  "ffn",
+  "kv-dtype",
+  "kv-memory",
+] as const;
+export type Slot = (typeof SLOTS)[number];
+
+/** Options of one attention call. q [B, H, Tq, D]; k, v [B, Hkv, Tk, D] with H % Hkv = 0. */
+export interface AttendOptions {
+  /** Causal mask aligned bottom-right: query i sees keys ≤ i + (Tk − Tq). */
+  readonly causal: boolean;
+  /** Sliding window: each query sees at most the last `window` keys. */
+  readonly window?: number | undefined;
+  /** Score scale; default 1/√D. */
+  readonly scale?: number | undefined;
+}
+
+export interface AttentionExec {
+  /** Differentiable attention; output [B, H, Tq, D]. Must not copy K/V per query head. */
+  attend(q: Tensor, k: Tensor, v: Tensor, options: AttendOptions): Tensor;
+}
+
+export interface HeadsExec {
+  /**
+   * K or V projection rows stored for `fromHeads` heads ([fromHeads·headDim, in], e.g. an MHA
+   * checkpoint) converted to this layout's K/V heads for a model with `heads` query heads: a new
+   * tensor [kvHeads·headDim, in], where kvHeads is what this strategy's `plan()` sets.
+   */
+  convertKv(w: Tensor, fromHeads: number, heads: number, headDim: number): Tensor;
+}
+
+/** A linear layer's weight in some storage format: y = x · Wᵀ with W [out, in]. */
+export interface LinearWeight {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly format: string;
+  /** Bytes held in the ledger (data + scales). */
+  readonly bytes: number;
+  /** x [..., in] → [..., out]; differentiable in x, and in the weight when it is trainable. */
+  apply(x: Tensor): Tensor;
+  /** Trainable tensors (empty for frozen or quantised weights). */
+  parameters(): Tensor[];
+  /** The weight as f32 [out, in] (a new tensor in `tmp`, the caller disposes it). */
+  dequantize(): Tensor;
+  /**
+   * The f32 tensor [out, in] this layer multiplies by and trains in place (FP32), owned by the
+   * layer (do not dispose it); null when the weight is stored packed or wrapped (use `dequantize()`).
+   */
+  f32Weight(): Tensor | null;
+  dispose(): void;
+}
+
+export interface WeightsExec {
+  /** Pack an f32 weight [out, in] into this format under `category` (the caller keeps `w`). */
+  pack(w: Tensor, category: string): LinearWeight;
+}
+
+export interface AdaptersExec {
+  /** Linear layers to adapt, by role (`q`, `k`, `v`, `o`, `gate`, `up`, `down`). */
+  readonly targets: readonly string[];
+  /** Wrap a frozen base layer with trainable adapters (category `adapters`). */
+  wrap(base: LinearWeight, role: string, rng: Rng): LinearWeight;
+}
+
+export interface CheckpointExec {
+  /**
+   * Groups of consecutive layers run under one `checkpoint()` each; `[]` keeps everything.
+   * `layerActBytes`: activation bytes one layer saves; `layerInputBytes`: bytes of a layer input;
+   * `reservedBytes`: activations held outside the layers (embedding, head) that a budget must leave
+   * room for.
+   */
+  segments(
+    layers: number,
+    layerActBytes: number,
+    layerInputBytes: number,
+    reservedBytes?: number,
+  ): readonly (readonly number[])[];
+}
+
+/** A feed-forward block made from a configuration. */
+export interface FfnModule {
+  /** x [..., dModel] → [..., dModel]. */
+  forward(x: Tensor): Tensor;
+  parameters(): Tensor[];
+  /** Named weights for checkpoints (`gate`, `up`, `down`, `router`, `experts.3.up`, ...). */
+  namedWeights(): Map<string, LinearWeight | Tensor>;
+  /** Extra loss terms of the last forward (MoE load balancing), already weighted. */
+  auxLoss?(): Tensor | null;
+  /** Statistics of the last forward (tokens per expert, dropped tokens). */
+  stats?(): Readonly<Record<string, number | readonly number[]>>;
+  dispose(): void;
+}
+
+export interface FfnSpec {
+  readonly dModel: number;
+  readonly hidden: number;
+  readonly weights: WeightsExec;
+  readonly adapters: AdaptersExec | null;
+  readonly rng: Rng;
+  /** Ledger category for the weights; default `weights/ffn`. */
+  readonly category: string;
+  /**
+   * Initial f32 weight for a named matrix (`gate`, `up`, `down`, `router`, `experts.3.up`, ...):
+   * trained or converted weights. `null`/absent means random initialisation from `rng`.
+   */
+  readonly init?: ((name: string, shape: readonly [number, number]) => Tensor | null) | undefined;
+}
+
+export interface FfnExec {
+  create(spec: FfnSpec): FfnModule;
+}
+
+/**
+ * Storage for `count` K or V vectors of `dim` elements in some KV dtype, charged to the ledger.
+ * Vectors are addressed by index; layout (contiguous or paged) is the cache's business.
+ */
+export interface KvStore {
+  readonly count: number;
+  readonly dim: number;
+  /** Bytes held in the ledger (values + scales). */
+  readonly bytes: number;
+  /** Encode one vector from `src[srcOffset .. srcOffset + dim)`. */
+  write(index: number, src: Float32Array, srcOffset: number): void;
+  /** Decode one vector into `dst[dstOffset .. dstOffset + dim)`. */
+  read(index: number, dst: Float32Array, dstOffset: number): void;
+  /** The raw f32 elements when the dtype is f32 (zero-copy reads); undefined otherwise. */
+  readonly f32: Float32Array | undefined;
+  dispose(): void;
+}
+
+/** How K/V vectors are stored (the `kv-dtype` slot). */
+export interface KvDtypeExec {
+  readonly dtype: string;
+  /** Bytes per stored element. */
+  readonly bytesPerElement: number;
+  /** Scale bytes per (token, head) vector (int8 absmax: 4). */
+  readonly scaleBytesPerVector: number;
+  allocate(count: number, dim: number, category: string): KvStore;
+}
+
+export interface KvCacheSpec {
+  readonly batch: number;
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly maxSeq: number;
+  readonly dtype: KvDtypeExec;
+}
+
+/** Per-layer K/V storage for a batch of sequences decoding in lockstep. */
+export interface KvCache {
+  readonly spec: KvCacheSpec;
+  /** Tokens cached so far (per sequence). */
+  readonly length: number;
+  /** Append new positions for `layer`: k, v [B, Hkv, Tnew, D] (f32). */
+  append(layer: number, k: Tensor, v: Tensor): void;
+  /** Everything cached for `layer` as f32 [B, Hkv, T, D] (views, or a decoded `tmp` copy). */
+  read(layer: number): { k: Tensor; v: Tensor };
+  /** Mark `tokens` new positions as complete (after every layer appended them). */
+  advance(tokens: number): void;
+  dispose(): void;
+}
+
+export interface KvMemoryExec {
+  createCache(spec: KvCacheSpec): KvCache;
+  /**
+   * The per-sequence KV store a continuous-batching scheduler serves from, inside `spec.budgetBytes`
+   * (contract in `sequence-cache.ts`). Optional: a kv-memory strategy without it cannot be served.
+   */
+  createSequenceCache?(spec: SequenceCacheSpec): SequenceCache;
+}
+
+export interface BackendExec {
+  readonly backend: Backend;
+}
+
+export interface SlotExec {
+  backend: BackendExec;
+  attention: AttentionExec;
+  heads: HeadsExec;
+  weights: WeightsExec;
+  adapters: AdaptersExec;
+  checkpoint: CheckpointExec;
+  ffn: FfnExec;
+  "kv-dtype": KvDtypeExec;
+  "kv-memory": KvMemoryExec;
+}
