@@ -389,3 +389,18 @@ describe("diffSnapshots", () => {
     keepA.release();
   });
 });
+
+describe("allocations beyond what the engine can hold", () => {
+  it("give an OutOfMemoryError naming the request, never a raw RangeError, and leak nothing", () => {
+    const ledger = new MemoryLedger({ name: "huge" });
+    let thrown: unknown;
+    try {
+      ledger.allocate("act", "f32", 2 ** 40);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(OutOfMemoryError);
+    expect((thrown as OutOfMemoryError).requested).toBe(2 ** 42);
+    expect(ledger.live()).toBe(0);
+  });
+});

@@ -125,6 +125,17 @@ export class MemoryLedger {
       data = allocArray(dtype, length);
     } catch (e) {
       this._free(category, bytes);
+      // The JavaScript engine refused the array (over its typed-array limit or out of memory):
+      // our typed error with the category breakdown, never a raw "Invalid typed array length".
+      if (e instanceof RangeError) {
+        throw new OutOfMemoryError({
+          requested: bytes,
+          category,
+          budget: this.#liveTotal,
+          budgetCategory: "* (the JavaScript engine refused the allocation)",
+          live: Object.fromEntries(this.#liveRoots),
+        });
+      }
       throw e;
     }
     this.#allocations++;
