@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Regenerate the README's results section from the compare app's --markdown output: the default
-// suite (measured + projected), the serve comparison, and the claims check. Writes the README
+// suite (measured + projected), the medium preset's decode suite, the serve comparison, and the
+// claims check. Writes the README
 // atomically between the markers <!-- results:start --> and <!-- results:end -->.
 import { execFileSync } from "node:child_process";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -20,6 +21,11 @@ const run = (args) =>
   execFileSync("node", [cli, ...args, "--markdown"], { cwd: root, encoding: "utf8" }).trim();
 const sections = [
   ["Default suite", "pnpm compare --markdown", run(["--quiet"])],
+  [
+    "Medium (85.4M parameters, untrained): decode where weight bytes matter",
+    "pnpm compare --model medium --markdown",
+    run(["--model", "medium", "--quiet", "--scale", "none"]),
+  ],
   [
     "Serving: paged vs contiguous KV",
     "pnpm compare Baseline Paged --workload serve --markdown",
