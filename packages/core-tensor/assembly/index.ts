@@ -5,7 +5,16 @@
 export { attentionBlocked, attentionFinish, attentionTile } from "./attention-tile";
 export { dequantRows, matmulDequant } from "./dequant";
 export { gemm, gemmBatched, gemmScratchBytes } from "./gemm";
-export { gemvBlockScratchBytes, gemvF32, gemvI8, gemvQ4_0, gemvQ8_0, readSum } from "./gemv";
+export {
+  gemvBlockScratchBytes,
+  gemvF32,
+  gemvI8,
+  gemvNibble,
+  gemvNibbleScratchBytes,
+  gemvQ4_0,
+  gemvQ8_0,
+  readSum,
+} from "./gemv";
 
 /** First free byte after the module's static data: the JS arena starts here. */
 export function heapBase(): usize {

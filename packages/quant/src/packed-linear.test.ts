@@ -181,6 +181,8 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
     [nf4Format({ dq: false, block: 32 }), 7, 45],
     [int8Format(), 9, 67],
     [int8Format({ group: 6 }), 10, 45],
+    [int4Format({ group: 32 }), 6, 64], // the fused 4-bit kernel (K and group multiples of 32)
+    [nf4Format(), 5, 128],
   ];
   for (const [format, rows, cols] of cases) {
     for (const threads of [1, 2]) {
@@ -207,7 +209,7 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
               backend: counting.options.backend,
               backendGemv: false,
             });
-            // Default: the kernel for resident Q8_0 / Q4_0 only (their WASM GEMVs beat the JS one).
+            // Default (resident weights): the fused kernels, which beat the JS GEMV (bench decode).
             const auto = new PackedLinear(format, w, "weights/test", { backend: counting.options.backend });
             expect(auto.resident).toBe(true);
             for (const M of [1, GEMV_MAX_ROWS]) {
@@ -218,7 +220,10 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
               jsGemv.apply(x); // backendGemv off: quant's JS GEMV, the kernel is not called
               expectClose(auto.apply(x), oracle(layer, x), tol, `${format.name} auto M=${M}`);
             }
-            const fused = format.name === "Q8_0" || format.name === "Q4_0" || format.name.startsWith("INT8[");
+            // Default: the kernel unless a 4-bit codebook layout has K or its group off multiples of 32.
+            const kw = format.kernelWeight!(layer.packed);
+            const fused = kw.weight.format !== "nibble" || (cols % 32 === 0 && kw.weight.group % 32 === 0);
+            kw.release();
             expect(called).toBe(fused ? 4 : 2);
             auto.dispose();
             jsGemv.dispose();

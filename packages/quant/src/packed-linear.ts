@@ -9,6 +9,7 @@
  */
 import {
   type Backend,
+  type DequantWeight,
   empty,
   getBackend,
   type LinearWeight,
@@ -27,20 +28,21 @@ export interface PackedLinearOptions {
   readonly backend?: Backend | undefined;
   /**
    * Decode GEMVs (M ≤ GEMV_MAX_ROWS) through the backend's `matmulDequant` when it has one and the
-   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4). Default (undefined): only for Q8_0, Q4_0
-   * and INT8 weights placed resident in the backend's memory at pack time — they have fused GEMV
-   * kernels, measured faster than the JS GEMV by `pnpm bench decode`; the 4-bit codebook formats
-   * (INT4, NF4) keep the JS GEMV unless this is true (`pnpm bench gemv-backend`).
+   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4). Default (undefined): for weights placed
+   * resident in the backend's memory at pack time whose layout has a fused GEMV kernel, measured
+   * faster than the JS GEMV by `pnpm bench decode` (INT4 / NF4 only when K and the group are
+   * multiples of 32); false: always the JS GEMV; true: the backend kernel for every kernel layout.
    */
   readonly backendGemv?: boolean | undefined;
 }
 
 /**
- * Whether a format's resident weights use the backend's dequantising kernel by default: Q8_0, Q4_0
- * and INT8 have fused WASM GEMV kernels, measured faster than the JS GEMV (`pnpm bench decode`).
+ * Whether a resident weight uses the backend's dequantising kernel by default: the layouts with fused
+ * WASM GEMV kernels, measured faster than the JS GEMV (`pnpm bench decode`): Q8_0, Q4_0, INT8, and
+ * the 4-bit codebook layout (INT4, NF4) when K and the group are multiples of 32.
  */
-function autoKernel(format: string): boolean {
-  return format === "Q8_0" || format === "Q4_0" || format.startsWith("INT8[");
+function autoKernel(w: DequantWeight, K: number): boolean {
+  return w.format !== "nibble" || (K % 32 === 0 && w.group % 32 === 0);
 }
 
 /** Rows of x up to which apply() calls the fused GEMV once per row instead of decoding tiles. */
@@ -158,14 +160,16 @@ function forward(
   const N = p.rows;
   if (M <= GEMV_MAX_ROWS) {
     const kernel = backendGemv ? backend.matmulDequant : undefined;
-    if (kernel && codec.kernelWeight && (backendGemv === true || autoKernel(codec.name))) {
-      const kw = codec.kernelWeight(p);
+    const kw = kernel && codec.kernelWeight ? codec.kernelWeight(p) : undefined;
+    if (kw) {
       try {
-        kernel({ m: M, n: N, k: K, x, weight: kw.weight, y });
+        if (backendGemv === true || autoKernel(kw.weight, K)) {
+          kernel!({ m: M, n: N, k: K, x, weight: kw.weight, y });
+          return;
+        }
       } finally {
         kw.release();
       }
-      return;
     }
     for (let i = 0; i < M; i++) codec.gemv(p, x, i * K, y, i * N);
     return;

@@ -10,7 +10,7 @@
  * - `i8`: k signed bytes per row; value = q·scales[row, ⌊col / group⌋] (quant's INT8; group = k for
  *   one scale per row).
  * Packed bytes and scales already in linear memory (resident weights, resident.ts) are read in
- * place; Q8_0 / Q4_0 products of up to GEMV_MAX_M rows run the GEMV kernels (gemv.ts) split by rows.
+ * place; products of up to GEMV_MAX_M rows run the fused GEMV kernels (gemv.ts) split by rows.
  * Not here: quantising, autograd, or the Tensor-level linear layer (the quant package's job).
  */
 
@@ -143,7 +143,8 @@ export function wasmMatmulDequant(
       },
     );
   }
-  if (m <= GEMV_MAX_M && weight.format !== "nibble") {
+  const fusedNibble = weight.format === "nibble" && k % 32 === 0 && weight.group % 32 === 0;
+  if (m <= GEMV_MAX_M && (weight.format !== "nibble" || fusedNibble)) {
     gemvFused(rt, args, args.threads ?? 2);
     return;
   }
@@ -174,7 +175,10 @@ export function wasmMatmulDequant(
   });
 }
 
-/** y [m, n] = x · Wᵀ for a Q8_0 / Q4_0 / i8 weight and m ≤ GEMV_MAX_M: the fused GEMV kernels, rows split. */
+/**
+ * y [m, n] = x · Wᵀ for m ≤ GEMV_MAX_M and a Q8_0 / Q4_0 / i8 weight, or a nibble weight with k and
+ * group multiples of 32: the fused GEMV kernels (gemv.ts), rows split.
+ */
 function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void {
   const { m, n, k, x, y, weight } = a;
   const arena = new Arena(rt.scratchBase);
@@ -184,18 +188,26 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   const nt = gemvThreads(threads, m * n * k, n);
   // Per thread: x rounded to i16 codes [m, k] and their block scales [m, k/32] (assembly/gemv.ts).
   const i8 = weight.format === "i8";
-  const scratch = i8 ? [] : Array.from({ length: nt }, () => arena.take(m * k * 2 + m * (k / 32) * 4));
+  const nibble = weight.format === "nibble";
+  // Per thread: Q8_0 / Q4_0: x as i16 codes + block scales; nibble: x split even / odd + 4 byte planes.
+  const bytes = nibble ? m * k * 4 + 64 : m * k * 2 + m * (k / 32) * 4;
+  const scratch = i8 ? [] : Array.from({ length: nt }, () => arena.take(bytes));
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
     write(f32, u8);
-    const [wAt, , sAt, group] = wArgs as [number, number, number, number];
+    const [wAt, , sAt, group, cAt] = wArgs as [number, number, number, number, number];
     const split = rowSplit(n, nt);
     if (i8)
       rt.run(
         "gemvI8",
         split.map(([j0, j1]) => [m, k, xAt, wAt, sAt, group, yAt, n, j0, j1]),
       );
-    else {
+    else if (nibble) {
+      rt.run(
+        "gemvNibble",
+        split.map(([j0, j1], t) => [m, k, xAt, wAt, sAt, group, cAt, yAt, n, j0, j1, scratch[t]!]),
+      );
+    } else {
       const kernel = weight.format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
       rt.run(
         kernel,

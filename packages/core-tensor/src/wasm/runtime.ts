@@ -26,6 +26,7 @@ export const KERNELS = [
   "gemvQ8_0",
   "gemvQ4_0",
   "gemvI8",
+  "gemvNibble",
   "readSum",
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
