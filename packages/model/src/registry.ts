@@ -12,8 +12,8 @@ import {
   parseConfig,
   type Strategy,
   setBackend,
-  wasm,
   type WasmBackend,
+  wasm,
   wasmAvailable,
   withDefaults,
 } from "@tradeoffs/core-tensor";
@@ -86,7 +86,16 @@ export function filled(config: Configuration, backend?: Strategy<"backend">): Co
  * per token (FP32 vs INT8, Q8_0, Q4_0, NF4), fewer K/V heads, and Flash vs Standard. (MoE is left
  * out: eight experts of medium's FFN are 1.8 GB of f32 weights.)
  */
-export const MEDIUM_SUITE = ["Baseline", "INT8", "Q8_0", "Q4_0", "NF4", "GQA[kvHeads=4]", "MQA", "Flash"] as const;
+export const MEDIUM_SUITE = [
+  "Baseline",
+  "INT8",
+  "Q8_0",
+  "Q4_0",
+  "NF4",
+  "GQA[kvHeads=4]",
+  "MQA",
+  "Flash",
+] as const;
 
 export const DEFAULT_SUITE = [
   "Baseline",
