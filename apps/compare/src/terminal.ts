@@ -5,7 +5,7 @@
  * full tables instead; Markdown, CSV and JSON always carry everything.
  */
 import { CATEGORIES } from "@tradeoffs/model";
-import { bytes, ms, percent } from "./format.js";
+import { bytes, percent } from "./format.js";
 import { compareTable, peaks, type ScaleRow, scaleTable, serveTable, workloadText } from "./render.js";
 import type { CompareRow } from "./run.js";
 import type { Table } from "./table.js";

@@ -1,5 +1,5 @@
 // The `plan` command end to end through the CLI's main(): JSON shape, exit codes, one-line errors.
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../../test/run-cli.js";
 
 const run = runCli;
