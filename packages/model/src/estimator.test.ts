@@ -151,3 +151,19 @@ describe("estimator: what a preset models approximately is said", () => {
     expect(e.notes.some((n) => n.includes("biases not counted"))).toBe(true);
   });
 });
+
+describe("estimator: MoE decode reads only the experts the batch routes to", () => {
+  it("mixtral-8x7b at batch 1 reads 2 of 8 experts per layer (its 12.9B active parameters, 25.8 GB in fp16, not 94 GB)", () => {
+    const at = (batch: number) =>
+      estimate("mixtral-8x7b", parse("Baseline"), { kind: "infer", batch, seq: 1, generate: 1 });
+    const one = at(1);
+    const expertBytes = 3 * 4096 * 14336 * 2; // gate, up, down in fp16
+    const kv = one.bytesMoved.decodePerToken - (one.bytes.weights - 32 * 6 * expertBytes);
+    expect(kv).toBe(2 * 32 * 8 * 2 * 128 * 2); // seq 1 + 1 decoded token of K and V
+    // exactly the active parameters (top-2 routing) in fp16, plus the KV: 25.8 GB
+    expect(one.bytesMoved.decodePerToken).toBe(one.params.active * 2 + kv);
+    // E·(1 − (1 − k/E)^B): at batch 64 nearly every expert is read
+    const many = at(64);
+    expect(many.bytesMoved.decodePerToken).toBeGreaterThan(0.99 * many.bytes.weights);
+  });
+});

@@ -323,6 +323,18 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   const trainStep = prefill * (3 + recompute);
   const weightRead = weights + adapters;
   const kvPerToken = B * cached(ctx) * kvBytesPerToken;
+  // A decode step reads every weight once — but of each MoE layer's routed experts only the distinct
+  // ones its B tokens choose: E·(1 − (1 − k/E)^B) under uniform routing (shared experts always).
+  const E = arch.experts;
+  const expertBytes = linears(arch)
+    .filter((m) => m.part === "ffn")
+    .reduce((sum, m) => sum + plan.weights.bytesFor(m.out, m.in), 0);
+  const expertsRead = E > 1 ? E * (1 - (1 - Math.min(arch.topK, E) / E) ** B) : E;
+  const decodeWeightRead = weightRead - L * (E - expertsRead) * expertBytes;
+  if (E > 1 && !train)
+    notes.push(
+      `decode bytes: ${expertsRead.toFixed(2)} of ${E} routed experts read per layer at batch ${B} (uniform routing)`,
+    );
 
   const bytes = { weights, adapters, kv, act, grad: gradBytes, optim, tmp } as Record<Category, number>;
   return {
@@ -335,7 +347,7 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     flops: { prefill, decodePerToken, trainStep, attentionPrefill },
     bytesMoved: {
       prefill: weightRead + N * L * Hkv * 2 * D * plan.kv.bytesPerElement,
-      decodePerToken: weightRead + kvPerToken,
+      decodePerToken: decodeWeightRead + kvPerToken,
       trainStep: 3 * weightRead,
     },
     exact,
