@@ -103,6 +103,24 @@ export {
 export { AdamW, type AdamWOptions } from "./optimizer.js";
 export { basePlan, type PlanOptions } from "./plan.js";
 export {
+  type EngineExport,
+  EXPORT_ENGINE_NAMES,
+  EXPORT_ENGINES,
+  type ExportEngine,
+  type ExportFile,
+  type ExportOptions,
+  exportPlan,
+  exportText,
+  exportVllm,
+  type Mapped,
+  type Unsupported,
+  VLLM_BLOCK_SIZES,
+  VLLM_DTYPES,
+  VLLM_KV_CACHE_DTYPES,
+  VLLM_LORA_RANKS,
+  type VllmExportOptions,
+} from "./planner/export/index.js";
+export {
   type ActivationOptions,
   type ClusterPlan,
   CONVENTIONS,
