@@ -29,6 +29,7 @@ export {
 } from "./packed.js";
 export {
   GEMV_MAX_ROWS,
+  KERNEL_MAX_ROWS,
   PackedLinear,
   type PackedLinearOptions,
   packedWeights,

@@ -186,7 +186,7 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
   ];
   for (const [format, rows, cols] of cases) {
     for (const threads of [1, 2]) {
-      it(`${format.name} [${rows}, ${cols}], M = 1 and ${GEMV_MAX_ROWS}, ${threads} thread(s)`, () => {
+      it(`${format.name} [${rows}, ${cols}], M = 1, ${GEMV_MAX_ROWS} and 9, ${threads} thread(s)`, () => {
         expect(format.kernelWeight).toBeDefined();
         const backend = wasmBackend(threads);
         expectNoLeak(() =>
@@ -212,7 +212,7 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
             // Default (resident weights): the fused kernels, which beat the JS GEMV (bench decode).
             const auto = new PackedLinear(format, w, "weights/test", { backend: counting.options.backend });
             expect(auto.resident).toBe(true);
-            for (const M of [1, GEMV_MAX_ROWS]) {
+            for (const M of [1, GEMV_MAX_ROWS, 9]) {
               const x = randn([M, cols], rng);
               const tol = format.name === "Q8_0" || format.name === "Q4_0" ? GGUF_GEMV_TOL : BACKEND_GEMV_TOL;
               expectClose(layer.apply(x), oracle(layer, x), tol, `${format.name} M=${M}`);
@@ -224,7 +224,8 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
             const kw = format.kernelWeight!(layer.packed);
             const fused = kw.weight.format !== "nibble" || (cols % 32 === 0 && kw.weight.group % 32 === 0);
             kw.release();
-            expect(called).toBe(fused ? 4 : 2);
+            // counting: every M; auto: M = 9 (a short prefill) always, M â‰¤ GEMV_MAX_ROWS when fused.
+            expect(called).toBe(3 + (fused ? 3 : 1));
             auto.dispose();
             jsGemv.dispose();
             layer.dispose();

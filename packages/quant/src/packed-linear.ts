@@ -1,8 +1,9 @@
 /**
  * `PackedLinear`: a frozen `LinearWeight` over a `PackedWeight`. y = x·Wᵀ dequantises on the fly:
- * decode (M ≤ GEMV_MAX_ROWS) runs the format's fused JS GEMV with no scratch, or, when asked
- * (`backendGemv`) and the backend has one, the backend's dequantising kernel; larger M decodes a tile
- * of rows into a bounded `tmp` tensor and runs the backend GEMM on it. Never a full f32 copy of W.
+ * decode (M ≤ GEMV_MAX_ROWS) runs the format's fused JS GEMV with no scratch, or (`backendGemv`, by
+ * default for resident weights) the backend's dequantising kernel, which also takes short prefills
+ * (M ≤ KERNEL_MAX_ROWS); larger M decodes a tile of rows into a bounded `tmp` tensor and runs the
+ * backend GEMM on it. Never a full f32 copy of W.
  * Differentiable in x only (dX = dY·W, decoded the same way); the packed weight gets no gradient.
  * On a backend with resident memory (WASM) the packed bytes are placed there when packed
  * (`withResidentWeights`: same bytes, same category), so its kernels read them with no per-call copy.
@@ -27,11 +28,12 @@ export interface PackedLinearOptions {
   /** The backend whose kernels run the products; default: the active backend at each call. */
   readonly backend?: Backend | undefined;
   /**
-   * Decode GEMVs (M ≤ GEMV_MAX_ROWS) through the backend's `matmulDequant` when it has one and the
+   * Products of M ≤ KERNEL_MAX_ROWS rows through the backend's `matmulDequant` when it has one and the
    * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4). Default (undefined): for weights placed
    * resident in the backend's memory at pack time whose layout has a fused GEMV kernel, measured
    * faster than the JS GEMV by `pnpm bench decode` (INT4 / NF4 only when K and the group are
-   * multiples of 32); false: always the JS GEMV; true: the backend kernel for every kernel layout.
+   * multiples of 32; for M > GEMV_MAX_ROWS every layout); false: the JS GEMV and tile + GEMM; true:
+   * the backend kernel for every kernel layout.
    */
   readonly backendGemv?: boolean | undefined;
 }
@@ -44,6 +46,13 @@ export interface PackedLinearOptions {
 function autoKernel(w: DequantWeight, K: number): boolean {
   return w.format !== "nibble" || (K % 32 === 0 && w.group % 32 === 0);
 }
+
+/**
+ * Rows of x up to which apply() runs the backend's dequantising kernel (when used: `backendGemv`)
+ * instead of decoding tiles for the backend GEMM: short prefills. `pnpm bench decode` measures it
+ * 2–2.6× faster than tile + GEMM at M = 32 (768×3072); at large M the blocked GEMM wins.
+ */
+export const KERNEL_MAX_ROWS = 64;
 
 /** Rows of x up to which apply() calls the fused GEMV once per row instead of decoding tiles. */
 export const GEMV_MAX_ROWS = 4;
@@ -158,19 +167,19 @@ function forward(
 ): void {
   const K = p.cols;
   const N = p.rows;
-  if (M <= GEMV_MAX_ROWS) {
-    const kernel = backendGemv ? backend.matmulDequant : undefined;
-    const kw = kernel && codec.kernelWeight ? codec.kernelWeight(p) : undefined;
-    if (kw) {
-      try {
-        if (backendGemv === true || autoKernel(kw.weight, K)) {
-          kernel!({ m: M, n: N, k: K, x, weight: kw.weight, y });
-          return;
-        }
-      } finally {
-        kw.release();
+  const kernel = backendGemv && M <= KERNEL_MAX_ROWS ? backend.matmulDequant : undefined;
+  const kw = kernel && codec.kernelWeight ? codec.kernelWeight(p) : undefined;
+  if (kw) {
+    try {
+      if (backendGemv === true || M > GEMV_MAX_ROWS || autoKernel(kw.weight, K)) {
+        kernel!({ m: M, n: N, k: K, x, weight: kw.weight, y });
+        return;
       }
+    } finally {
+      kw.release();
     }
+  }
+  if (M <= GEMV_MAX_ROWS) {
     for (let i = 0; i < M; i++) codec.gemv(p, x, i * K, y, i * N);
     return;
   }
