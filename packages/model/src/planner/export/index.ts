@@ -4,9 +4,11 @@
  */
 import { type Configuration, ValueError } from "@tradeoffs/core-tensor";
 import type { ClusterPlan } from "../plan.js";
+import { exportLlamaCpp } from "./llamacpp.js";
 import type { EngineExport } from "./result.js";
 import { exportVllm } from "./vllm.js";
 
+export { exportLlamaCpp, LLAMACPP_CACHE_TYPES, type LlamaCppExportOptions } from "./llamacpp.js";
 export type { EngineExport, ExportFile, Mapped, Unsupported } from "./result.js";
 export {
   exportVllm,
@@ -28,6 +30,7 @@ export interface ExportOptions {
 /** The engines by the name `--export` takes. */
 export const EXPORT_ENGINES = {
   vllm: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportVllm(p, c, o),
+  llamacpp: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportLlamaCpp(p, c, o),
 } as const satisfies Record<string, (p: ClusterPlan, c: Configuration, o: ExportOptions) => EngineExport>;
 
 /** One of `EXPORT_ENGINES`' names. */
