@@ -193,7 +193,7 @@ function gemv(): GemvRow[] {
 function crossover(): { n: number; k: number; ms1: number; ms2: number }[] {
   const out: { n: number; k: number; ms1: number; ms2: number }[] = [];
   const rng = new Rng(2);
-  for (const d of [512, 1024, 1448, 2048, 3072]) {
+  for (const d of [512, 1024, 1448, 2048, 3072, 4096]) {
     const w = randn([d, d], rng);
     const x = randn([1, d], rng);
     const l = withBackend(wasmBackend(2), () => new Fp32Linear(w, "weights/bench"));
