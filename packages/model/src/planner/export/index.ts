@@ -4,10 +4,12 @@
  */
 import { type Configuration, ValueError } from "@tradeoffs/core-tensor";
 import type { ClusterPlan } from "../plan.js";
+import { exportHf } from "./hf.js";
 import { exportLlamaCpp } from "./llamacpp.js";
 import type { EngineExport } from "./result.js";
 import { exportVllm } from "./vllm.js";
 
+export { exportHf, HF_LORA_MODULES, HF_OPTIMIZERS } from "./hf.js";
 export { exportLlamaCpp, LLAMACPP_CACHE_TYPES, type LlamaCppExportOptions } from "./llamacpp.js";
 export type { EngineExport, ExportFile, Mapped, Unsupported } from "./result.js";
 export {
@@ -31,6 +33,7 @@ export interface ExportOptions {
 export const EXPORT_ENGINES = {
   vllm: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportVllm(p, c, o),
   llamacpp: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportLlamaCpp(p, c, o),
+  hf: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportHf(p, c, o),
 } as const satisfies Record<string, (p: ClusterPlan, c: Configuration, o: ExportOptions) => EngineExport>;
 
 /** One of `EXPORT_ENGINES`' names. */
