@@ -103,12 +103,15 @@ export {
 export { AdamW, type AdamWOptions } from "./optimizer.js";
 export { basePlan, type PlanOptions } from "./plan.js";
 export {
+  DEEPSPEED_OFFLOAD_DEVICES,
+  DEEPSPEED_ZERO_STAGES,
   type EngineExport,
   EXPORT_ENGINE_NAMES,
   EXPORT_ENGINES,
   type ExportEngine,
   type ExportFile,
   type ExportOptions,
+  exportDeepSpeed,
   exportHf,
   exportLlamaCpp,
   exportPlan,

@@ -4,11 +4,13 @@
  */
 import { type Configuration, ValueError } from "@tradeoffs/core-tensor";
 import type { ClusterPlan } from "../plan.js";
+import { exportDeepSpeed } from "./deepspeed.js";
 import { exportHf } from "./hf.js";
 import { exportLlamaCpp } from "./llamacpp.js";
 import type { EngineExport } from "./result.js";
 import { exportVllm } from "./vllm.js";
 
+export { DEEPSPEED_OFFLOAD_DEVICES, DEEPSPEED_ZERO_STAGES, exportDeepSpeed } from "./deepspeed.js";
 export { exportHf, HF_LORA_MODULES, HF_OPTIMIZERS } from "./hf.js";
 export { exportLlamaCpp, LLAMACPP_CACHE_TYPES, type LlamaCppExportOptions } from "./llamacpp.js";
 export type { EngineExport, ExportFile, Mapped, Unsupported } from "./result.js";
@@ -34,6 +36,7 @@ export const EXPORT_ENGINES = {
   vllm: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportVllm(p, c, o),
   llamacpp: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportLlamaCpp(p, c, o),
   hf: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportHf(p, c, o),
+  deepspeed: (p: ClusterPlan, c: Configuration) => exportDeepSpeed(p, c),
 } as const satisfies Record<string, (p: ClusterPlan, c: Configuration, o: ExportOptions) => EngineExport>;
 
 /** One of `EXPORT_ENGINES`' names. */
