@@ -131,6 +131,76 @@ describe("compare plan", () => {
     expect(bad.err.trim().split("\n")).toHaveLength(1);
   });
 
+  it("--export prints the engine's command and lists what has no equivalent", async () => {
+    const args = ["plan", "--model", "llama2-70b", "--config", "NF4+GQA+KV[dtype=int8]+Paged[block=16]"];
+    const r = await run([
+      ...args,
+      "--gpus",
+      "4",
+      "--tp",
+      "4",
+      "--workload",
+      "serve",
+      "--export",
+      "vllm",
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.engine).toBe("vllm");
+    expect(j.command).toMatch(
+      /^vllm serve .* --tensor-parallel-size 4 --pipeline-parallel-size 1 .*--quantization bitsandbytes/,
+    );
+    expect(j.command).toContain("--block-size 16");
+    expect(j.unsupported).toEqual([
+      { strategy: "KV[dtype=int8]", reason: expect.stringContaining("auto|fp8") },
+    ]);
+    const text = await run([...args, "--gpus", "1", "--hardware", "h100-sxm", "--export", "llamacpp"]);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/^llama-server -m llama2-70b-F16\.gguf -c 2176 -ngl 81 -ctk q8_0 -ctv q8_0\n/);
+    expect(text.out).toMatch(/# no equivalent\n# {3}NF4\[block=64,dq=true\]: NF4/);
+    const ds = await run([
+      "plan",
+      "--model",
+      "llama2-7b",
+      "--config",
+      "BF16",
+      "--gpus",
+      "8",
+      "--dp",
+      "8",
+      "--tp",
+      "1",
+      "--pp",
+      "1",
+      "--workload",
+      "train",
+      "--zero",
+      "3",
+      "--offload",
+      "optimizer+params",
+      "--batch",
+      "32",
+      "--export",
+      "deepspeed",
+      "--json",
+    ]);
+    expect(ds.code).toBe(0);
+    const cfg = JSON.parse(JSON.parse(ds.out).files[0].content);
+    expect(cfg.zero_optimization).toEqual({
+      stage: 3,
+      offload_optimizer: { device: "cpu" },
+      offload_param: { device: "cpu" },
+    });
+    expect(cfg.train_batch_size).toBe(32);
+  });
+
+  it("--export with an unknown engine names the engines, exit 2", async () => {
+    const r = await run(["plan", "--export", "tgi"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/vllm, llamacpp, hf, deepspeed/);
+  });
+
   const bad: [string, string[], RegExp][] = [
     [
       "layout product ≠ devices",

@@ -6,6 +6,9 @@
 import {
   type ClusterPlan,
   CONVENTIONS,
+  EXPORT_ENGINE_NAMES,
+  exportPlan,
+  exportText,
   OFFLOADS,
   PLAN_WORKLOADS,
   PRECISIONS,
@@ -193,6 +196,12 @@ export function planCommand(): Command {
         .choices([...CONVENTIONS])
         .default("tradeoffs"),
     )
+    .addOption(
+      new Option(
+        "--export <engine>",
+        "print the engine's launch flags or config file for this plan; strategies without an equivalent are listed",
+      ).choices([...EXPORT_ENGINE_NAMES]),
+    )
     .option("--json", "print one JSON object (README: Plan for many GPUs)")
     .option("--csv", "print the tables as CSV")
     .option("--markdown", "print the tables as GitHub Markdown")
@@ -226,6 +235,11 @@ export function planCommand(): Command {
         ...(o.recompute !== undefined ? { recompute: o.recompute } : {}),
         ...(o.efficiency !== undefined ? { efficiency: o.efficiency } : {}),
       });
+      if (o.export !== undefined) {
+        const e = exportPlan(o.export, plan, parse(o.config), { utilization: o.utilization });
+        process.stdout.write(o.json ? `${JSON.stringify(e, null, 2)}\n` : exportText(e));
+        return;
+      }
       if (o.json) {
         process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;
