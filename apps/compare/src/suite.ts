@@ -13,7 +13,9 @@ import {
   estimate,
   getPreset,
   type Hardware,
+  headActBytes,
   type Layout,
+  layerActElements,
   MEDIUM_SUITE,
   type PresetName,
   parse,
@@ -165,6 +167,8 @@ export function reportData(
               measured: pick(r.train.peak),
               estimated: pick(r.train.estimate.bytes),
               stepMs: r.train.stepMs,
+              batch: r.train.batch,
+              seq: r.train.seq,
             },
           }
         : {}),
@@ -185,6 +189,11 @@ export function reportData(
     };
   });
   const seqs = [256, 512, 1024, 2048, 4096, 8192];
+  // Sweeps are estimated at the measured batch, so the measured points sit on their lines.
+  const anyTrain = rows.find((r) => r.train)?.train;
+  const anyInfer = rows.find((r) => r.infer)?.infer;
+  const trainAt = (seq: number) => ({ ...train(seq), batch: anyTrain?.batch ?? 1 });
+  const inferAt = (seq: number) => ({ ...infer(seq), batch: anyInfer?.batch ?? 1 });
   const attentionSweep: SweepPoint[] = [];
   const kvSweep: SweepPoint[] = [];
   const est = (c: string, w: WorkloadSpec): Estimate | null => {
@@ -196,7 +205,7 @@ export function reportData(
   };
   for (const seq of seqs) {
     for (const c of ["Baseline", "Flash"]) {
-      const e = est(c, train(seq));
+      const e = est(c, trainAt(seq));
       if (e)
         attentionSweep.push({
           series: c === "Baseline" ? "Standard (act)" : "Flash (act)",
@@ -206,7 +215,7 @@ export function reportData(
         });
     }
     for (const c of ["MHA", "GQA", "MQA"]) {
-      const e = est(c, infer(seq));
+      const e = est(c, inferAt(seq));
       if (e) kvSweep.push({ series: c, seq, bytes: e.bytes.kv, source: "estimated" });
     }
   }
@@ -232,6 +241,9 @@ export function reportData(
       });
     }
   }
+  // Each policy's schedule and prediction for the measured training step (its batch and sequence,
+  // or the run's, or the train workload's defaults when nothing trained), with the byte sizes the
+  // model passes to the strategy's `segments` (the estimator's layer act, layer input and head act).
   const checkpoint: CheckpointSchedule[] = [];
   const arch = getPreset(model).arch;
   for (const c of ["None", "Ckpt[every=2]", "Ckpt[sqrt]", "Ckpt[all]"]) {
@@ -241,19 +253,35 @@ export function reportData(
     } catch {
       continue;
     }
-    const e = estimate(model, strategy, train(64), { backend: activeBackend() });
+    const measured = rows.find((r) => r.config === strategy.label && r.train)?.train;
+    const batch = measured?.batch ?? anyTrain?.batch ?? 4;
+    const seq = measured?.seq ?? anyTrain?.seq ?? 64;
+    const e = estimate(
+      model,
+      strategy,
+      { kind: "train", batch, seq, generate: 0 },
+      { backend: activeBackend() },
+    );
     const s = strategy.get("checkpoint");
-    const layerAct = 1;
-    const segs = s ? s.exec.segments(arch.layers, layerAct, 0) : [];
-    const inSeg = new Set(segs.flat());
-    const measuredRow = rows.find((r) => r.config === strategy.label && r.train);
+    const bb = e.plan.baseBytes;
+    const segs = s
+      ? s.exec.segments(
+          arch.layers,
+          layerActElements(e.plan, batch, seq) * bb,
+          batch * seq * arch.dModel * bb,
+          headActBytes(e.plan, batch * seq),
+        )
+      : [];
+    const recomputed = new Set(segs.flat()).size;
     checkpoint.push({
       policy: c,
       layers: arch.layers,
-      keep: Array.from({ length: arch.layers }, (_, i) => !inSeg.has(i)), // false: recomputed in backward
+      segments: segs.map((g) => [...g]),
+      batch,
+      seq,
       predictedActBytes: e.bytes.act,
-      ...(measuredRow?.train ? { measuredActBytes: measuredRow.train.peak.act } : {}),
-      extraForward: inSeg.size / arch.layers,
+      ...(measured ? { measuredActBytes: measured.peak.act } : {}),
+      extraForward: recomputed / arch.layers,
     });
   }
   const serve = rows

@@ -72,7 +72,7 @@ export function logBytesChannel(
 export const FONT_CONFIG = {
   font: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600 },
-  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, labelLimit: 220 },
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, labelLimit: 0 },
   title: { fontSize: 14, anchor: "start" },
   view: { stroke: null },
 };

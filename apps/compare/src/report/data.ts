@@ -20,7 +20,11 @@ export interface ReportRow {
   readonly train?: {
     readonly measured: CategoryBytes;
     readonly estimated: CategoryBytes;
+    /** Median wall time of one whole training step (forward, backward, optimizer). */
     readonly stepMs: number;
+    /** The step's shape: sequences per batch and tokens per sequence. */
+    readonly batch: number;
+    readonly seq: number;
   };
   readonly quality?: {
     readonly lossDelta: number;
@@ -42,13 +46,22 @@ export interface SweepPoint {
   readonly timeMs?: number;
 }
 
+/** One checkpoint policy's schedule for the model's layer stack, and its activation bytes. */
 export interface CheckpointSchedule {
   readonly policy: string;
   readonly layers: number;
-  /** Layers whose activations are kept (true) or recomputed (false). */
-  readonly keep: readonly boolean[];
+  /**
+   * The runs of consecutive layers executed under one checkpoint (the strategy's `segments(…)` for
+   * the model's real byte sizes): a segment keeps only its first layer's input and recomputes the
+   * rest in backward; a layer in no segment keeps everything it saves. `[]` checkpoints nothing.
+   */
+  readonly segments: readonly (readonly number[])[];
+  /** The training step the schedule and the prediction are for (the measured step's shape). */
+  readonly batch: number;
+  readonly seq: number;
   readonly predictedActBytes: number;
   readonly measuredActBytes?: number;
+  /** Fraction of the layers whose forward runs again in backward. */
   readonly extraForward: number;
 }
 

@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { layerStates } from "./charts/checkpoint.js";
 import type { ReportData } from "./data.js";
 import { buildCharts, CHART_IDS, renderHtmlReport, scriptJson } from "./html.js";
+import { configLabels } from "./labels.js";
 import { SAMPLE_REPORT_DATA, SPARSE_REPORT_DATA } from "./sample-data.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -100,12 +102,12 @@ describe("renderHtmlReport (static)", () => {
       "kv-memory",
       "quality",
       "checkpoint",
-      "serve",
     ]) {
       expect(out).toMatch(
         new RegExp(`data-chart="${id}" data-empty="true">[\\s\\S]*?No data for this run\\.`),
       );
     }
+    expect(out).toMatch(/data-chart="serve" data-empty="true">[\s\S]*?No serve rows in this run/);
     expect(out).toContain('data-chart="memory-infer">');
     const empty: ReportData = { ...SPARSE_REPORT_DATA, rows: [], notes: [] };
     const none = renderHtmlReport(empty);
@@ -122,9 +124,21 @@ interface PageElement {
   hasAttribute(name: string): boolean;
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
-  getBoundingClientRect(): { readonly width: number; readonly height: number };
+  getBoundingClientRect(): {
+    readonly width: number;
+    readonly height: number;
+    readonly left: number;
+    readonly top: number;
+    readonly right: number;
+    readonly bottom: number;
+  };
+  readonly textContent: string | null;
 }
 declare const document: PageElement & { readonly body: PageElement };
+/** The vega views the report's client keeps by chart id. */
+declare const window: {
+  readonly reportViews: Record<string, { data(name: string): Record<string, unknown>[] }>;
+};
 
 interface Rendered {
   readonly consoleErrors: string[];
@@ -211,6 +225,63 @@ describe("renderHtmlReport in headless Chromium", () => {
         expect(s.marks, s.id).toBeGreaterThan(0);
       }
       expect(light.seen).toEqual({ consoleErrors: [], consoleWarnings: [], pageErrors: [], blocked: [] });
+
+      // What the charts drew, read back from their vega views, equals the tables and the data.
+      const drawn = await light.page.evaluate(() => {
+        const speed = [...document.querySelectorAll("table")].find((t) =>
+          (t.querySelector("caption")?.textContent ?? "").startsWith("Speed and quality"),
+        )!;
+        const trainMs: Record<string, string> = {};
+        for (const tr of speed.querySelectorAll("tbody tr")) {
+          const cells = [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "");
+          trainMs[tr.querySelector("th")?.textContent ?? ""] = cells[2]!;
+        }
+        return {
+          trainMs,
+          stepTimes: window.reportViews["attention-time"]!.data("step-times"),
+          layers: window.reportViews.checkpoint!.data("layers"),
+        };
+      });
+      expect(drawn.stepTimes.length).toBeGreaterThan(0);
+      for (const p of drawn.stepTimes) expect(`${drawn.trainMs[String(p.config)]} ms`).toBe(p.time);
+      for (const sched of SAMPLE_REPORT_DATA.checkpoint) {
+        expect(
+          drawn.layers.filter((c) => c.policy === sched.policy).map((c) => c.state),
+          sched.policy,
+        ).toEqual(layerStates(sched));
+      }
+
+      // Axis and legend labels are never cut (vega ends a cut label with "…"), and no two legend
+      // labels of a chart overlap.
+      const labels = await light.page.evaluate(() =>
+        [...document.querySelectorAll("[data-chart]")].map((el) => ({
+          id: el.dataset.chart,
+          texts: [...el.querySelectorAll(".role-axis-label text, .role-legend-label text")].map(
+            (t) => t.textContent ?? "",
+          ),
+          legend: [...el.querySelectorAll(".role-legend-label text")].map((t) => {
+            const b = t.getBoundingClientRect();
+            return { text: t.textContent ?? "", left: b.left, top: b.top, right: b.right, bottom: b.bottom };
+          }),
+        })),
+      );
+      for (const c of labels) {
+        for (const t of c.texts) expect(t.endsWith("…"), `${c.id}: ${t}`).toBe(false);
+        for (const [i, a] of c.legend.entries()) {
+          for (const b of c.legend.slice(i + 1)) {
+            const overlap =
+              a.left < b.right - 0.5 &&
+              b.left < a.right - 0.5 &&
+              a.top < b.bottom - 0.5 &&
+              b.top < a.bottom - 0.5;
+            expect(overlap, `${c.id}: "${a.text}" overlaps "${b.text}"`).toBe(false);
+          }
+        }
+      }
+      const legendTexts = labels.find((c) => c.id === "measured-vs-estimated")!.legend.map((l) => l.text);
+      const shown = configLabels(SAMPLE_REPORT_DATA.rows.map((r) => r.config));
+      for (const r of SAMPLE_REPORT_DATA.rows) expect(legendTexts).toContain(shown.short(r.config));
+
       await light.page.screenshot({ path: SCREENSHOT, fullPage: true });
       await light.page.close();
 

@@ -26,9 +26,14 @@ export { byteUnit } from "./units.js";
 function chartHtml(chart: ReportChart): string {
   const head = `<h3>${escapeHtml(chart.title)}</h3>\n<p class="desc">${inlineText(chart.description)}</p>`;
   if (chart.spec === null) {
-    return `<figure class="chart" data-chart="${chart.id}" data-empty="true">\n${head}\n<p class="no-data">No data for this run.</p>\n</figure>`;
+    return `<figure class="chart" data-chart="${chart.id}" data-empty="true">\n${head}\n<p class="no-data">${inlineText(chart.empty ?? "No data for this run.")}</p>\n</figure>`;
   }
-  return `<figure class="chart" data-chart="${chart.id}">\n${head}\n<div class="vega" role="img" aria-label="${escapeHtml(chart.title)}"></div>\n</figure>`;
+  const keys = chart.keys?.length
+    ? `\n<table class="keys"><caption>Abbreviated labels</caption>\n<tbody>\n${chart.keys
+        .map((k) => `<tr><th scope="row">${escapeHtml(k.short)}</th><td>${escapeHtml(k.full)}</td></tr>`)
+        .join("\n")}\n</tbody>\n</table>`
+    : "";
+  return `<figure class="chart" data-chart="${chart.id}">\n${head}\n<div class="vega" role="img" aria-label="${escapeHtml(chart.title)}"></div>${keys}\n</figure>`;
 }
 
 /** Blocks every fetch (images, fonts, XHR, frames): the report must work with no network. */

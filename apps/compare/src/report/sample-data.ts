@@ -81,6 +81,29 @@ const SHAPES: readonly Shape[] = [
     top1: 0.94,
     speed: 0.74,
   },
+  // Two long labels that share their start and end: the charts abbreviate both, uniquely.
+  {
+    config: "MoE[experts=8,top=2]+Flash[block=64]+GQA[kv=2]+INT8+Paged",
+    w: 0.9,
+    kv: 0.2,
+    att: 0.12,
+    act: 0.8,
+    trains: false,
+    loss: 0.031,
+    top1: 0.938,
+    speed: 0.7,
+  },
+  {
+    config: "MoE[experts=8,top=2]+Flash[block=32]+GQA[kv=2]+INT8+Paged",
+    w: 0.9,
+    kv: 0.2,
+    att: 0.12,
+    act: 0.8,
+    trains: false,
+    loss: 0.032,
+    top1: 0.937,
+    speed: 0.69,
+  },
   {
     config: "Flash+GQA+INT4",
     w: 0.14,
@@ -127,6 +150,8 @@ function row(s: Shape, i: number): ReportRow {
             measured: trainMeasured,
             estimated: skew(trainMeasured, { act: 2 - wobble, tmp: 0.9 }),
             stepMs: 184 / s.speed,
+            batch: 4,
+            seq: 128,
           },
         }
       : {}),
@@ -196,15 +221,18 @@ function kvSweep(): SweepPoint[] {
   return out;
 }
 
-function schedule(policy: string, keep: boolean[], measured: number | undefined): CheckpointSchedule {
-  const kept = keep.filter(Boolean).length;
+/** A schedule of 8 layers from its segments (runs of consecutive layers). */
+function schedule(policy: string, segments: number[][], measured: number | undefined): CheckpointSchedule {
+  const recomputed = segments.flat().length;
   return {
     policy,
-    layers: keep.length,
-    keep,
-    predictedActBytes: Math.round((1.1 + 2.2 * kept) * MiB),
+    layers: 8,
+    segments,
+    batch: 4,
+    seq: 128,
+    predictedActBytes: Math.round((1.1 + 2.2 * (8 - recomputed + segments.length)) * MiB),
     ...(measured !== undefined ? { measuredActBytes: Math.round(measured * MiB) } : {}),
-    extraForward: (keep.length - kept) / keep.length,
+    extraForward: recomputed / 8,
   };
 }
 
@@ -230,26 +258,27 @@ export const SAMPLE_REPORT_DATA: ReportData = {
   attentionSweep: attentionSweep(),
   kvSweep: kvSweep(),
   checkpoint: [
+    schedule("None", [], 18.4),
     schedule(
-      "none",
-      Array.from({ length: 8 }, () => true),
-      18.4,
-    ),
-    schedule(
-      "sqrt",
-      Array.from({ length: 8 }, (_, i) => i % 3 === 0),
+      "Ckpt[sqrt]",
+      [
+        [0, 1, 2],
+        [3, 4, 5],
+        [6, 7],
+      ],
       7.9,
     ),
     schedule(
-      "every-2",
-      Array.from({ length: 8 }, (_, i) => i % 2 === 0),
+      "Ckpt[every=2]",
+      [
+        [0, 1],
+        [2, 3],
+        [4, 5],
+        [6, 7],
+      ],
       undefined,
     ),
-    schedule(
-      "all",
-      Array.from({ length: 8 }, () => false),
-      1.3,
-    ),
+    schedule("Ckpt[all]", [[0], [1], [2], [3], [4], [5], [6], [7]], 1.3),
   ],
   serve: [serveTimeline("Baseline", 1, false), serveTimeline("Paged", 1, true)],
   notes: [

@@ -33,6 +33,9 @@ th.text { text-align: left; }
 tbody th.text { white-space: normal; min-width: 9em; max-width: 24em; }
 tbody tr:last-child th, tbody tr:last-child td { border-bottom: none; }
 tbody tr:hover { background: var(--card); }
+table.keys { width: auto; margin-top: 8px; font-size: 0.8rem; }
+table.keys caption { padding: 4px 0; font-size: 0.8rem; color: var(--muted); }
+table.keys th, table.keys td { text-align: left; white-space: normal; padding: 2px 10px 2px 0; }
 ul.notes { padding-left: 1.2em; }
 ul.notes li { margin: 2px 0; }
 footer { margin-top: 40px; color: var(--muted); font-size: 0.8rem; }

@@ -1,44 +1,58 @@
 /**
- * Chart: wall-clock time vs sequence length for the sweep points that carry a measured time.
+ * Chart: the measured wall time of one whole training step (forward, backward, optimizer) with
+ * standard vs Flash attention — the table's "train ms/step" numbers. Attention alone is not timed.
  */
 import { ms } from "../../format.js";
-import { autoScale, top, type VegaLiteSpec } from "../chart-kit.js";
-import type { SweepPoint } from "../data.js";
-import { distinct } from "../units.js";
-import { seqAxis, seriesLines } from "./lines.js";
+import { top, type VegaLiteSpec } from "../chart-kit.js";
+import type { ReportRow } from "../data.js";
 
-export function attentionTimeSpec(points: readonly SweepPoint[]): VegaLiteSpec | null {
-  const pts = points.filter((p) => p.timeMs !== undefined && Number.isFinite(p.timeMs));
-  if (pts.length === 0) return null;
-  const times = pts.map((p) => p.timeMs!);
-  const yScale = autoScale(times, 20);
-  const series = distinct([
-    ...["Standard", "Flash"].filter((s) => pts.some((p) => p.series === s)),
-    ...pts.map((p) => p.series),
-  ]);
-  const values = pts.map((p) => ({
-    series: p.series,
-    seq: p.seq,
-    source: p.source,
-    timeMs: p.timeMs!,
-    time: `${ms(p.timeMs!)} ms`,
-  }));
-  const y = {
-    field: "timeMs",
-    type: "quantitative",
-    scale: yScale,
-    title: `Time (ms${yScale.type === "log" ? ", log scale" : ""})`,
-  };
+/** Standard attention (`Baseline`) and Flash attention on its own (`Flash`, `Flash[…]`, no `+`). */
+export function isAttentionRow(config: string): boolean {
+  return (
+    config === "Baseline" || ((config === "Flash" || config.startsWith("Flash[")) && !config.includes("+"))
+  );
+}
+
+/** One bar per attention row that trained: its step time, as in the speed table. */
+export function trainStepPoints(rows: readonly ReportRow[]) {
+  return rows.flatMap((r) =>
+    r.train && isAttentionRow(r.config) && Number.isFinite(r.train.stepMs)
+      ? [
+          {
+            config: r.config,
+            attention: r.config === "Baseline" ? "Standard" : "Flash",
+            stepMs: r.train.stepMs,
+            time: `${ms(r.train.stepMs)} ms`,
+            shape: `batch ${r.train.batch} × ${r.train.seq} tokens`,
+          },
+        ]
+      : [],
+  );
+}
+
+export function attentionTimeSpec(rows: readonly ReportRow[]): VegaLiteSpec | null {
+  const values = trainStepPoints(rows);
+  if (values.length === 0) return null;
   return top({
-    description: "Attention time vs sequence length",
-    data: { values },
+    description: "Measured training step time, standard vs Flash attention",
+    data: { name: "step-times", values },
     width: "container",
-    height: 300,
-    layer: seriesLines(seqAxis(pts), y, series, pts, [
-      { field: "series" },
-      { field: "seq", title: "tokens" },
-      { field: "source" },
-      { field: "time" },
-    ]),
+    height: Math.max(2, values.length) * 36,
+    mark: { type: "bar", tooltip: true },
+    encoding: {
+      y: { field: "config", type: "nominal", sort: null, title: null, axis: { labelLimit: 0 } },
+      x: { field: "stepMs", type: "quantitative", title: "Training step (ms, whole step)" },
+      color: {
+        field: "attention",
+        type: "nominal",
+        scale: { domain: ["Standard", "Flash"], range: ["#4e79a7", "#f28e2b"] },
+        title: "Attention",
+      },
+      tooltip: [
+        { field: "config", title: "configuration" },
+        { field: "shape", title: "step" },
+        { field: "time", title: "train ms/step" },
+      ],
+    },
   });
 }

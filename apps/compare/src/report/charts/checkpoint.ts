@@ -1,24 +1,35 @@
 /**
- * Chart (f): checkpoint schedules as a kept/recomputed layer heatmap beside predicted and
- * measured activation bytes per policy.
+ * Chart (f): checkpoint schedules as a per-layer heatmap (kept, segment input kept, recomputed) from
+ * each policy's real segments, beside predicted and measured activation bytes for the same step.
  */
 import { bytes } from "../../format.js";
 import { top, type VegaLiteSpec } from "../chart-kit.js";
 import type { CheckpointSchedule, ReportData } from "../data.js";
-import { byteUnit, inUnit } from "../units.js";
+import { byteUnit, distinct, inUnit } from "../units.js";
+
+/** What a layer keeps for backward under a schedule. */
+export const LAYER_STATES = ["all kept", "input kept, recomputed", "recomputed"] as const;
+export type LayerState = (typeof LAYER_STATES)[number];
+
+/**
+ * Per layer: `all kept` in no segment; `input kept, recomputed` first in its segment (the segment's
+ * checkpointed input); `recomputed` inside a segment.
+ */
+export function layerStates(s: CheckpointSchedule): LayerState[] {
+  const out: LayerState[] = Array.from({ length: s.layers }, () => "all kept");
+  for (const seg of s.segments) {
+    for (const [i, l] of seg.entries()) out[l] = i === 0 ? "input kept, recomputed" : "recomputed";
+  }
+  return out;
+}
 
 export function checkpointSpec(data: ReportData): VegaLiteSpec | null {
-  const schedules = data.checkpoint.filter((s) => s.keep.length > 0);
+  const schedules = data.checkpoint.filter((s) => s.layers > 0);
   if (schedules.length === 0) return null;
   const policies = schedules.map((s) => s.policy);
   const extra = (s: CheckpointSchedule) => s.extraForward.toFixed(2);
   const cells = schedules.flatMap((s) =>
-    s.keep.map((kept, layer) => ({
-      policy: s.policy,
-      layer,
-      state: kept ? "kept" : "recomputed",
-      extra: extra(s),
-    })),
+    layerStates(s).map((state, layer) => ({ policy: s.policy, layer, state, extra: extra(s) })),
   );
   const maxAct = Math.max(...schedules.flatMap((s) => [s.predictedActBytes, s.measuredActBytes ?? 0]));
   const unit = byteUnit(maxAct);
@@ -38,18 +49,19 @@ export function checkpointSpec(data: ReportData): VegaLiteSpec | null {
   const height = Math.max(3, schedules.length) * 34;
   const band = { paddingInner: 0.2, paddingOuter: 0.1 };
   const y = { field: "policy", type: "nominal", sort: policies, scale: band, title: "Policy" };
-  const maxLayers = Math.max(...schedules.map((s) => s.keep.length));
+  const maxLayers = Math.max(...schedules.map((s) => s.layers));
+  const shapes = distinct(schedules.map((s) => `batch ${s.batch} × ${s.seq} tokens`));
   return top({
     description: "Checkpoint schedules: which layers keep their activations, and the activation bytes",
     spacing: 28,
     hconcat: [
       {
-        data: { values: cells },
+        data: { name: "layers", values: cells },
         width: Math.min(460, Math.max(180, maxLayers * 28)),
         height,
         mark: { type: "rect", tooltip: true },
         encoding: {
-          y: { ...y, axis: { labelLimit: 160 } },
+          y: { ...y, axis: { labelLimit: 0 } },
           x: {
             field: "layer",
             type: "ordinal",
@@ -60,8 +72,9 @@ export function checkpointSpec(data: ReportData): VegaLiteSpec | null {
           color: {
             field: "state",
             type: "nominal",
-            scale: { domain: ["kept", "recomputed"], range: ["#4e79a7", "#f28e2b"] },
-            title: "Activations",
+            scale: { domain: [...LAYER_STATES], range: ["#4e79a7", "#9c755f", "#f28e2b"] },
+            title: "Layer activations",
+            legend: { labelLimit: 0 },
           },
           tooltip: [
             { field: "policy" },
@@ -72,14 +85,18 @@ export function checkpointSpec(data: ReportData): VegaLiteSpec | null {
         },
       },
       {
-        data: { values: bars },
+        data: { name: "act-bytes", values: bars },
         width: 320,
         height,
         mark: { type: "bar", tooltip: true },
         encoding: {
           y: { ...y, axis: { labels: false, ticks: false, domain: false }, title: null },
           yOffset: { field: "kind", type: "nominal", sort: ["predicted", "measured"] },
-          x: { field: "value", type: "quantitative", title: `Activation memory (${unit.name})` },
+          x: {
+            field: "value",
+            type: "quantitative",
+            title: `Activation memory (${unit.name}), ${shapes.join("; ")}`,
+          },
           color: {
             field: "kind",
             type: "nominal",

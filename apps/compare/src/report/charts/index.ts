@@ -4,8 +4,9 @@
  */
 import type { VegaLiteSpec } from "../chart-kit.js";
 import type { ReportData } from "../data.js";
+import { type ConfigLabels, configLabels } from "../labels.js";
 import { distinct } from "../units.js";
-import { attentionTimeSpec } from "./attention-time.js";
+import { attentionTimeSpec, isAttentionRow } from "./attention-time.js";
 import { checkpointSpec } from "./checkpoint.js";
 import { measuredVsEstimatedSpec } from "./measured-vs-estimated.js";
 import { memorySpec } from "./memory.js";
@@ -21,6 +22,23 @@ export interface ReportChart {
   readonly description: string;
   /** `null` when this run produced no data for the chart (the page shows a short note instead). */
   readonly spec: VegaLiteSpec | null;
+  /** The note shown instead of a chart without data, saying how to get the data where that is known. */
+  readonly empty?: string;
+  /** Abbreviated configuration labels this chart shows, with their full names (a key table under it). */
+  readonly keys?: ConfigLabels["keys"];
+}
+
+/** ` A and B run the same schedule on N layers.` for policies whose segments coincide, else "". */
+function sameSchedules(schedules: ReportData["checkpoint"]): string {
+  const groups = new Map<string, string[]>();
+  for (const s of schedules) {
+    const key = `${s.layers}:${JSON.stringify(s.segments)}`;
+    groups.set(key, [...(groups.get(key) ?? []), s.policy]);
+  }
+  return [...groups.entries()]
+    .filter(([, p]) => p.length > 1)
+    .map(([key, p]) => ` ${p.join(" and ")} run the same schedule on ${key.split(":")[0]} layers.`)
+    .join("");
 }
 
 /** Every chart the report can show, in page order. */
@@ -41,27 +59,31 @@ export type ChartId = (typeof CHART_IDS)[number];
 /** The vega-lite specs of every chart, built from the data (`spec: null` where there is no data). */
 export function buildCharts(data: ReportData): ReportChart[] {
   const scaleModels = distinct(data.rows.flatMap((r) => (r.scale ? [r.scale.model] : [])));
+  // Charts show short, unique configuration labels; each abbreviated one is keyed under its chart.
+  const labels = configLabels(data.rows.map((r) => r.config));
+  const rows = data.rows.map((r) => ({ ...r, config: labels.short(r.config) }));
+  const keysOf = (shown: readonly string[]) => labels.keys.filter((k) => shown.includes(k.short));
   const charts: Record<ChartId, Omit<ReportChart, "id">> = {
     "memory-infer": {
       title: "Memory by category — inference",
       description: `Peak bytes per ledger category on \`${data.model}\`: for each configuration the upper bar is measured, the lower (faded) bar is the estimator's prediction.`,
-      spec: memorySpec(data.rows, "infer"),
+      spec: memorySpec(rows, "infer"),
     },
     "memory-train": {
       title: "Memory by category — training",
       description: `Peak bytes per ledger category during a training step on \`${data.model}\`: measured (upper) vs estimated (lower, faded).`,
-      spec: memorySpec(data.rows, "train"),
+      spec: memorySpec(rows, "train"),
     },
     "memory-scale": {
       title: `Projected to ${scaleModels.length > 0 ? scaleModels.join(", ") : "a published model"}`,
       description: "The estimator's prediction for the same configurations at the scale model's size.",
-      spec: scaleSpec(data.rows),
+      spec: scaleSpec(rows),
     },
     "measured-vs-estimated": {
       title: "Measured vs estimated totals",
       description:
         "Each point is one configuration and workload; points on the dashed line are predicted exactly.",
-      spec: measuredVsEstimatedSpec(data.rows),
+      spec: measuredVsEstimatedSpec(rows),
     },
     "attention-memory": {
       title: "Attention memory vs sequence length",
@@ -70,9 +92,10 @@ export function buildCharts(data: ReportData): ReportChart[] {
       spec: sweepSpec(data.attentionSweep, "Attention memory", ["Standard", "Flash"]),
     },
     "attention-time": {
-      title: "Attention time vs sequence length",
-      description: "Wall-clock time of the attention kernels where they ran here.",
-      spec: attentionTimeSpec(data.attentionSweep),
+      title: "Training step time: standard vs Flash attention",
+      description:
+        "Measured wall time of one whole training step (forward, backward and optimizer; the speed table's train ms/step) with standard and with Flash attention. Attention is one part of the step; it is not timed on its own.",
+      spec: attentionTimeSpec(rows),
     },
     "kv-memory": {
       title: "KV cache vs sequence length",
@@ -83,12 +106,11 @@ export function buildCharts(data: ReportData): ReportChart[] {
     quality: {
       title: "Quality deltas",
       description: "Loss change and top-1 next-token agreement against the unmodified reference model.",
-      spec: qualitySpec(data.rows),
+      spec: qualitySpec(rows),
     },
     checkpoint: {
       title: "Checkpoint schedules",
-      description:
-        "Which layers keep their activations (others are recomputed in the backward pass), with predicted and measured activation bytes.",
+      description: `Each policy's schedule for the model's layers (a segment keeps only its first layer's input and recomputes its layers in backward), with the activation bytes predicted and measured for the same training step.${sameSchedules(data.checkpoint)}`,
       spec: checkpointSpec(data),
     },
     serve: {
@@ -96,7 +118,20 @@ export function buildCharts(data: ReportData): ReportChart[] {
       description:
         "Per configuration: KV cache bytes in use (solid, shaded) vs reserved (dashed), and running sequences, over scheduler steps.",
       spec: serveSpec(data),
+      empty:
+        "No serve rows in this run: the default workloads are infer, train and quality. Run with `--workload serve` (or `--workload all`) to measure the serve timelines.",
     },
   };
-  return CHART_IDS.map((id) => ({ id, ...charts[id] }));
+  const shownBy: Partial<Record<ChartId, readonly string[]>> = {
+    "memory-infer": rows.filter((r) => r.infer).map((r) => r.config),
+    "memory-train": rows.filter((r) => r.train).map((r) => r.config),
+    "memory-scale": rows.filter((r) => r.scale).map((r) => r.config),
+    "measured-vs-estimated": rows.filter((r) => r.infer || r.train).map((r) => r.config),
+    "attention-time": rows.filter((r) => r.train && isAttentionRow(r.config)).map((r) => r.config),
+    quality: rows.filter((r) => r.quality).map((r) => r.config),
+  };
+  return CHART_IDS.map((id) => {
+    const keys = charts[id].spec ? keysOf(shownBy[id] ?? []) : [];
+    return { id, ...charts[id], ...(keys.length > 0 ? { keys } : {}) };
+  });
 }

@@ -45,7 +45,7 @@ export function memorySpec(rows: readonly ReportRow[], workload: Workload): Vega
     width: "container",
     height: Math.max(120, withRun.length * 44),
     encoding: {
-      y: { field: "config", type: "nominal", sort: null, title: null, axis: { labelLimit: 280 } },
+      y: { field: "config", type: "nominal", sort: null, title: null, axis: { labelLimit: 0 } },
       yOffset: {
         field: "source",
         type: "nominal",

@@ -36,7 +36,7 @@ export function qualitySpec(rows: readonly ReportRow[]): VegaLiteSpec | null {
     type: "nominal",
     sort: configs,
     title: null,
-    axis: { labelLimit: 280 },
+    axis: { labelLimit: 0 },
   };
   return top({
     description: "Quality against the unmodified reference: loss delta and top-1 agreement",

@@ -34,7 +34,7 @@ export function scaleSpec(rows: readonly ReportRow[]): VegaLiteSpec | null {
     width: "container",
     height: Math.max(80, withScale.length * 24),
     encoding: {
-      y: { field: "config", type: "nominal", sort: null, title: null, axis: { labelLimit: 280 } },
+      y: { field: "config", type: "nominal", sort: null, title: null, axis: { labelLimit: 0 } },
       x: {
         field: "value",
         type: "quantitative",
