@@ -323,10 +323,31 @@ function lookupDot16(codes: v128, p0: v128, p1: v128, p2: v128, p3: v128, x: usi
   const h01 = i8x16.shuffle(b0, b1, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const l23 = i8x16.shuffle(b2, b3, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const h23 = i8x16.shuffle(b2, b3, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  acc = f32x4.add(acc, f32x4.mul(i8x16.shuffle(l01, l23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), v128.load(x)));
-  acc = f32x4.add(acc, f32x4.mul(i8x16.shuffle(l01, l23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31), v128.load(x, 16)));
-  acc = f32x4.add(acc, f32x4.mul(i8x16.shuffle(h01, h23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), v128.load(x, 32)));
-  return f32x4.add(acc, f32x4.mul(i8x16.shuffle(h01, h23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31), v128.load(x, 48)));
+  acc = f32x4.add(
+    acc,
+    f32x4.mul(i8x16.shuffle(l01, l23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), v128.load(x)),
+  );
+  acc = f32x4.add(
+    acc,
+    f32x4.mul(
+      i8x16.shuffle(l01, l23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31),
+      v128.load(x, 16),
+    ),
+  );
+  acc = f32x4.add(
+    acc,
+    f32x4.mul(
+      i8x16.shuffle(h01, h23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23),
+      v128.load(x, 32),
+    ),
+  );
+  return f32x4.add(
+    acc,
+    f32x4.mul(
+      i8x16.shuffle(h01, h23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31),
+      v128.load(x, 48),
+    ),
+  );
 }
 
 /** Bytes of `gemvNibble` scratch (per thread): x split into even / odd elements, and 4 byte planes. */
@@ -357,17 +378,18 @@ export function gemvNibble(
   const half = k >> 1;
   // x row i → [even elements (half) | odd elements (half)]: byte t's low code meets x[2t], high x[2t+1]
   for (let i = 0; i < m; i++) {
-    const xi = x + (<usize>(i * k) << 2);
-    const e = scratch + (<usize>(i * k) << 2);
-    const o = e + (<usize>half << 2);
+    const xi = x + ((<usize>(i * k)) << 2);
+    const e = scratch + ((<usize>(i * k)) << 2);
+    const o = e + ((<usize>half) << 2);
     for (let t = 0; t < half; t++) {
-      store<f32>(e + (<usize>t << 2), load<f32>(xi + (<usize>t << 3)));
-      store<f32>(o + (<usize>t << 2), load<f32>(xi + (<usize>t << 3), 4));
+      store<f32>(e + ((<usize>t) << 2), load<f32>(xi + ((<usize>t) << 3)));
+      store<f32>(o + ((<usize>t) << 2), load<f32>(xi + ((<usize>t) << 3), 4));
     }
   }
-  const planes = scratch + (<usize>(m * k) << 2);
+  const planes = scratch + ((<usize>(m * k)) << 2);
   for (let c = 0; c < 16; c++) {
-    for (let p = 0; p < 4; p++) store<u8>(planes + <usize>(p * 16 + c), load<u8>(codebook + <usize>(c * 4 + p)));
+    for (let p = 0; p < 4; p++)
+      store<u8>(planes + <usize>(p * 16 + c), load<u8>(codebook + <usize>(c * 4 + p)));
   }
   const p0 = v128.load(planes);
   const p1 = v128.load(planes, 16);
@@ -378,22 +400,22 @@ export function gemvNibble(
   const gb = group >> 1; // bytes per group
   for (let j = j0; j < j1; j++) {
     const wj = w + <usize>j * <usize>half;
-    const sj = scales + (<usize>(j * G) << 2);
+    const sj = scales + ((<usize>(j * G)) << 2);
     for (let i = 0; i < m; i++) {
-      const e = scratch + (<usize>(i * k) << 2);
-      const o = e + (<usize>half << 2);
+      const e = scratch + ((<usize>(i * k)) << 2);
+      const o = e + ((<usize>half) << 2);
       let acc: f32 = 0;
       for (let g = 0; g < G; g++) {
         let s = f32x4.splat(0);
         for (let t = g * gb; t < (g + 1) * gb; t += 16) {
           const bytes = v128.load(wj + <usize>t);
-          const xo = <usize>t << 2;
+          const xo = (<usize>t) << 2;
           s = lookupDot16(v128.and(bytes, mask), p0, p1, p2, p3, e + xo, s);
           s = lookupDot16(i8x16.shr_u(bytes, 4), p0, p1, p2, p3, o + xo, s);
         }
-        acc += hsum(s) * load<f32>(sj + (<usize>g << 2));
+        acc += hsum(s) * load<f32>(sj + ((<usize>g) << 2));
       }
-      store<f32>(y + (<usize>(i * n + j) << 2), acc);
+      store<f32>(y + ((<usize>(i * n + j)) << 2), acc);
     }
   }
 }

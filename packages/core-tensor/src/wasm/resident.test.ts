@@ -180,7 +180,9 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
           ledger.resetPeak();
           withLedger(ledger, () => wasmMatmulDequant({ m, n, k, x, weight, y, threads }, rt));
           // Workspace is x, y, the codebook and per-thread x scratch: W was not copied.
-          expect(ledger.peak("tmp")).toBeLessThanOrEqual(4 * m * (k + n) + 2 * (4 * m * k + 64) + 8 * (k + 16) + 64 * 8);
+          expect(ledger.peak("tmp")).toBeLessThanOrEqual(
+            4 * m * (k + n) + 2 * (4 * m * k + 64) + 8 * (k + 16) + 64 * 8,
+          );
           for (let j = 0; j < n; j++) {
             const row = dequantRowNaive(
               format,
