@@ -274,7 +274,7 @@ export function reportData(
       : [];
     const recomputed = new Set(segs.flat()).size;
     checkpoint.push({
-      policy: c,
+      policy: strategy.label,
       layers: arch.layers,
       segments: segs.map((g) => [...g]),
       batch,

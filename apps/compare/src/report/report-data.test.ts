@@ -26,7 +26,7 @@ describe("reportData: the checkpoint chart agrees with the rows", () => {
 
   it("predicts each policy at the measured batch and sequence, equal to the row's own estimate", () => {
     for (const label of ["Ckpt[every=2]", "Ckpt[sqrt]", "Ckpt[all]"]) {
-      const s = data.checkpoint.find((c) => c.policy === label)!;
+      const s = data.checkpoint.find((c) => c.policy === parse(label).label)!;
       const row = rows.find((r) => r.config === parse(label).label)!;
       expect({ batch: s.batch, seq: s.seq }, label).toEqual({ batch: BATCH, seq: SEQ });
       expect(s.predictedActBytes, label).toBe(row.train!.estimate.bytes.act);
@@ -38,7 +38,8 @@ describe("reportData: the checkpoint chart agrees with the rows", () => {
   });
 
   it("computes every=2, sqrt and all schedules for the model's layers, each different", () => {
-    const of = (p: string) => data.checkpoint.find((c) => c.policy === p)!;
+    // Policies are named as the tables name them (`Ckpt[policy=sqrt]`).
+    const of = (p: string) => data.checkpoint.find((c) => c.policy === parse(p).label)!;
     expect(of("None").segments).toEqual([]);
     expect(of("Ckpt[all]").segments).toEqual(Array.from({ length: layers }, (_, i) => [i]));
     expect(
