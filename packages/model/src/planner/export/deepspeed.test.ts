@@ -82,6 +82,13 @@ describe("exportPlan deepspeed", () => {
     expect(e.command).toBe("deepspeed --num_gpus 8 train.py --deepspeed ds_config.json");
   });
 
+  it("launches across nodes with a hostfile past the preset's GPUs per node", () => {
+    const { e } = run("BF16", { devices: 32, dp: 32, batch: 64, microBatch: 1, zero: 3 });
+    expect(e.command).toBe(
+      "deepspeed --hostfile hostfile --num_nodes 4 --num_gpus 8 train.py --deepspeed ds_config.json",
+    );
+  });
+
   it("uses fp16 or full fp32 when the weights say so", () => {
     expect(run("FP16").ds.fp16).toEqual({ enabled: true });
     const fp32 = run("FP32").ds;

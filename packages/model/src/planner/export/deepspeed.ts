@@ -4,6 +4,7 @@
  * (deepspeed.ai/docs/config-json/; the page is unversioned, read 2026-11). Not the estimator: planner/deepspeed.ts sizes memory.
  */
 import type { Configuration } from "@tradeoffs/core-tensor";
+import { DEVICES } from "../hardware.js";
 import type { ClusterPlan } from "../plan.js";
 import { account, type EngineExport, type Handlers, inSlot, type Unsupported } from "./result.js";
 
@@ -57,8 +58,22 @@ const handlers: Handlers = {
   AdamW: () => ({ as: '"optimizer": { "type": "AdamW" }' }),
 };
 
+/**
+ * The launcher line. DeepSpeed getting-started: `--num_gpus` GPUs per node; across nodes a hostfile
+ * lists the nodes and `--num_nodes` how many to use.
+ */
+function launch(devices: number, perNode: number): string {
+  const script = "train.py --deepspeed ds_config.json";
+  if (devices <= perNode) return `deepspeed --num_gpus ${devices} ${script}`;
+  return `deepspeed --hostfile hostfile --num_nodes ${Math.ceil(devices / perNode)} --num_gpus ${perNode} ${script}`;
+}
+
 /** The `ds_config.json` (and launch line) that realise a training `plan` with `config`, and what they cannot. */
-export function exportDeepSpeed(plan: ClusterPlan, config: Configuration): EngineExport {
+export function exportDeepSpeed(
+  plan: ClusterPlan,
+  config: Configuration,
+  opts: { gpusPerNode?: number } = {},
+): EngineExport {
   const { mapped, unsupported } = account("DeepSpeed", config, handlers);
   const extra: Unsupported[] = [];
   const l = plan.layout;
@@ -131,8 +146,7 @@ export function exportDeepSpeed(plan: ClusterPlan, config: Configuration): Engin
     mapped.push({ strategy: "optimizer AdamW (the planner's)", as: '"optimizer": { "type": "AdamW" }' });
   return {
     engine: "deepspeed",
-    // The launcher's --num_gpus (DeepSpeed getting-started: `deepspeed --num_gpus N script.py --deepspeed ds_config.json`).
-    command: `deepspeed --num_gpus ${plan.devices} train.py --deepspeed ds_config.json`,
+    command: launch(plan.devices, opts.gpusPerNode ?? DEVICES[plan.hardware]?.gpusPerNode ?? plan.devices),
     files: [{ path: "ds_config.json", content: `${JSON.stringify(ds, null, 2)}\n` }],
     mapped,
     unsupported: [...unsupported, ...extra],

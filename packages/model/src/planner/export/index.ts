@@ -29,6 +29,8 @@ export interface ExportOptions {
   readonly model?: string;
   /** vLLM `--gpu-memory-utilization`. */
   readonly utilization?: number;
+  /** DeepSpeed launcher: GPUs per node (default: the hardware preset's). */
+  readonly gpusPerNode?: number;
 }
 
 /** The engines by the name `--export` takes. */
@@ -36,7 +38,7 @@ export const EXPORT_ENGINES = {
   vllm: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportVllm(p, c, o),
   llamacpp: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportLlamaCpp(p, c, o),
   hf: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportHf(p, c, o),
-  deepspeed: (p: ClusterPlan, c: Configuration) => exportDeepSpeed(p, c),
+  deepspeed: (p: ClusterPlan, c: Configuration, o: ExportOptions) => exportDeepSpeed(p, c, o),
 } as const satisfies Record<string, (p: ClusterPlan, c: Configuration, o: ExportOptions) => EngineExport>;
 
 /** One of `EXPORT_ENGINES`' names. */
