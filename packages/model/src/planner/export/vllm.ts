@@ -22,8 +22,8 @@ export const VLLM_KV_CACHE_DTYPES = ["auto", "fp8", "fp8_e5m2", "fp8_e4m3"] as c
 /** `--dtype` choices (vLLM v0.6.3 engine args: `{auto,half,float16,bfloat16,float,float32}`). */
 export const VLLM_DTYPES = ["auto", "half", "float16", "bfloat16", "float", "float32"] as const;
 /**
- * `--max-lora-rank` values vLLM accepts (its LoRA config checks the rank against 8, 16, 32, 64, 128,
- * 256; vLLM v0.6.3 `LoRAConfig`).
+ * `--max-lora-rank` values vLLM accepts: `LoRAConfig.__post_init__` checks the rank against
+ * `possible_max_ranks` (8, 16, 32, 64, 128, 256; later releases add 320 and 512).
  */
 export const VLLM_LORA_RANKS = [8, 16, 32, 64, 128, 256] as const;
 
