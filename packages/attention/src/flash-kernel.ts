@@ -8,16 +8,27 @@ import { visibleHi, visibleLo } from "./masked-softmax.js";
 
 /** Everything the kernel needs to walk q [B, H, Tq, D] against k, v [B, Hkv, Tk, D]. */
 export interface FlashGeometry {
+  /** Batch size. */
   readonly B: number;
+  /** Query heads. */
   readonly H: number;
+  /** K/V heads (divides `H`; each serves H/Hkv query heads). */
   readonly Hkv: number;
+  /** Query length. */
   readonly Tq: number;
+  /** Key length. */
   readonly Tk: number;
+  /** Head dimension. */
   readonly D: number;
+  /** Query rows per tile. */
   readonly blockQ: number;
+  /** Key columns per tile. */
   readonly blockK: number;
+  /** Score scale (default 1/√D). */
   readonly scale: number;
+  /** Causal mask, bottom-right aligned when Tq ≠ Tk. */
   readonly causal: boolean;
+  /** Sliding window: each query sees at most the last `window` keys. */
   readonly window?: number | undefined;
 }
 

@@ -43,6 +43,10 @@ export function attentionDims(q: Tensor, k: Tensor, v: Tensor, op: string) {
   return { B, H, Tq, D, Hkv, Tk, group: H / Hkv };
 }
 
+/**
+ * Validates the attend options `window` (positive integer) and `scale` (finite); throws a
+ * ValueError naming `op` and the bad value. Call at the top of an attention kernel.
+ */
 export function checkAttendOptions(options: AttendOptions, op: string): void {
   if (options.window !== undefined && !(Number.isInteger(options.window) && options.window >= 1)) {
     throw new ValueError(`${op}: window must be a positive integer, got ${options.window}`);
@@ -82,6 +86,10 @@ export const standardCost: AttentionCost = Object.freeze({
   exactTmp: true,
 });
 
+/**
+ * `Standard`: attention with materialised scores (O(n²) temporaries); the baseline and oracle for
+ * `Flash`.
+ */
 export const standard = defineStrategy({
   name: "Standard",
   slot: "attention",

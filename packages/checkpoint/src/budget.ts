@@ -15,8 +15,11 @@ import { type LayerBytes, layerBytes, type Segments } from "./memory-model.js";
 
 /** No segment schedule fits the budget; `minimumBytes` is the smallest budget that has one. */
 export class CheckpointBudgetError extends TradeoffsError {
+  /** The budget asked for, in bytes. */
   readonly budgetBytes: number;
+  /** The smallest budget that has a schedule, in bytes. */
   readonly minimumBytes: number;
+  /** Layers in the stack. */
   readonly layers: number;
 
   constructor(args: { budgetBytes: number; minimumBytes: number; layers: number }) {

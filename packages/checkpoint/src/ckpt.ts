@@ -82,6 +82,10 @@ function rules(o: CkptOptions): string[] {
   return problems;
 }
 
+/**
+ * `Ckpt[every=k | budget=bytes | sqrt | all]`: gradient checkpointing; segments keep only their
+ * input and recompute in backward.
+ */
 export const ckpt = defineStrategy({
   name: "Ckpt",
   slot: "checkpoint",

@@ -6,18 +6,27 @@
 import { formatBytes, type Strategy, TradeoffsError } from "@tradeoffs/core-tensor";
 import { predictPeakAct, recomputedLayers, recomputeFactor, type Segments } from "./memory-model.js";
 
+/**
+ * Input of the schedule explorer: the layer stack's sizes and the checkpoint policies to compare.
+ */
 export interface ExploreOptions {
+  /** Layers in the stack. */
   readonly layers: number;
   /** Bytes one layer saves for backward without checkpointing. */
   readonly layerActBytes: number;
   /** Bytes of one layer input. */
   readonly layerInputBytes: number;
+  /** Checkpoint policies to compare, one row each. */
   readonly policies: readonly Strategy<"checkpoint">[];
 }
 
+/**
+ * One explorer row: a policy's segments, predicted peak activation bytes and recomputation cost.
+ */
 export interface ScheduleRow {
   /** The policy's label, e.g. `Ckpt[every=2]`. */
   readonly policy: string;
+  /** Layers in the stack. */
   readonly layers: number;
   /** Predicted peak `act` bytes (NaN when the policy has no schedule, see `error`). */
   readonly peakActBytes: number;
@@ -25,6 +34,7 @@ export interface ScheduleRow {
   readonly peakVsNone: number;
   /** Extra forward FLOPs as a fraction of one forward of the stack. */
   readonly extraForward: number;
+  /** The segments the policy picks (empty for `None` or an infeasible budget). */
   readonly segments: Segments;
   /** Why there is no schedule (an infeasible budget), if so. */
   readonly error?: string;

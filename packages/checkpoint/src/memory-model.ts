@@ -37,7 +37,9 @@ export function layerBytes(bytes: LayerBytes, l: number): number {
 
 /** One step of a schedule in forward order: a checkpointed segment [start, end) or a free layer. */
 export interface ScheduleItem {
+  /** `segment`: checkpointed (recomputed in backward); `free`: keeps its activations. */
   readonly kind: "segment" | "free";
+  /** First layer (inclusive). */
   readonly start: number;
   /** Exclusive. */
   readonly end: number;

@@ -7,6 +7,10 @@ import { predictPeakAct } from "./memory-model.js";
 /** No segments: every layer keeps its activations (`peakAct` of no segments is all of them). */
 export const noneCost: CheckpointCost = Object.freeze({ segments: () => [], peakAct: predictPeakAct });
 
+/**
+ * `None`: no checkpointing, every activation is kept; the baseline (and gradient oracle) for
+ * `Ckpt`.
+ */
 export const none = defineStrategy({
   name: "None",
   slot: "checkpoint",

@@ -2,4 +2,8 @@
 import { ckpt } from "./ckpt.js";
 import { none } from "./none.js";
 
+/**
+ * The checkpoint strategies by registry name (`None`, `Ckpt`): pass to a registry or look one up by
+ * label.
+ */
 export const checkpointStrategies = { None: none, Ckpt: ckpt } as const;

@@ -76,9 +76,16 @@ export function allOrNothing<T extends { dispose(): void }>(makers: readonly (()
   return made;
 }
 
+/**
+ * Llama's SwiGLU feed-forward block, `down(silu(gate(x)) * up(x))`: the `Dense` FFN and each MoE
+ * expert.
+ */
 export class SwiGlu implements FfnModule {
+  /** Gate projection [hidden, dModel]. */
   readonly gate: LinearWeight;
+  /** Up projection [hidden, dModel]. */
   readonly up: LinearWeight;
+  /** Down projection [dModel, hidden]. */
   readonly down: LinearWeight;
 
   constructor(gate: LinearWeight, up: LinearWeight, down: LinearWeight) {
@@ -115,10 +122,12 @@ export class SwiGlu implements FfnModule {
     });
   }
 
+  /** The trainable tensors (for an optimizer). */
   parameters(): Tensor[] {
     return [...this.gate.parameters(), ...this.up.parameters(), ...this.down.parameters()];
   }
 
+  /** The weights by name (`gate`, `up`, `down`), for checkpoint files and quantization. */
   namedWeights(): Map<string, LinearWeight | Tensor> {
     return new Map<string, LinearWeight>([
       ["gate", this.gate],
@@ -127,6 +136,7 @@ export class SwiGlu implements FfnModule {
     ]);
   }
 
+  /** Frees the three weights. */
   dispose(): void {
     this.gate.dispose();
     this.up.dispose();

@@ -41,7 +41,9 @@ export const ROUTER_INIT_STD = 0.02;
 
 /** The options of `MoE[...]` (see `moe.definition.options` for their docs and ranges). */
 export interface MoeOptions {
+  /** Routed experts E. */
   readonly experts: number;
+  /** Experts each token is routed to (k ≤ E). */
   readonly topK: number;
   /** Capacity factor c (Infinity = dropless). */
   readonly capacity: number;
@@ -86,6 +88,7 @@ export class MoeFfn implements FfnModule {
   readonly experts: readonly FfnModule[];
   /** The shared experts (every token). */
   readonly shared: readonly FfnModule[];
+  /** The parsed `MoE[...]` options. */
   readonly options: MoeOptions;
   /** Model width d. */
   readonly dModel: number;
@@ -214,6 +217,7 @@ export class MoeFfn implements FfnModule {
     return this.#aux && !this.#aux.disposed ? this.#aux : null;
   }
 
+  /** Routing statistics of the last forward (expert load, dropped tokens). */
   stats(): MoeStats {
     if (this.#last) return this.#last;
     const z = new Array<number>(this.options.experts).fill(0);

@@ -6,6 +6,7 @@
  */
 import type { ArchSpec } from "@tradeoffs/core-tensor";
 
+/** FFN parameter and FLOP counts of a model, total (held in memory) vs active (used per token). */
 export interface MoeParamCounts {
   /** Parameters of one expert (3·d·h for SwiGLU, 2·d·h for GELU; plus biases if the arch has them). */
   readonly perExpert: number;

@@ -6,15 +6,21 @@
 import { type KvDtypeExec, type KvStore, ValueError } from "@tradeoffs/core-tensor";
 import { PoolExhaustedError } from "./errors.js";
 
+/** Shape, dtype and size of a `BlockPool` (give `blocks` or `budgetBytes`). */
 export interface BlockPoolOptions {
+  /** Layers whose K/V a block holds. */
   readonly layers: number;
+  /** K/V heads. */
   readonly kvHeads: number;
+  /** Head dimension. */
   readonly headDim: number;
   /** Tokens per block. */
   readonly block: number;
+  /** Storage dtype of the K/V entries. */
   readonly dtype: KvDtypeExec;
   /** Pool size in blocks; or give `budgetBytes` and the pool takes as many blocks as fit. */
   readonly blocks?: number | undefined;
+  /** Size the pool by bytes: as many blocks as fit. */
   readonly budgetBytes?: number | undefined;
   /** Ledger category of block storage; default `kv` (the host swap pool uses `kv/host`). */
   readonly category?: string | undefined;
@@ -24,9 +30,13 @@ export interface BlockPoolOptions {
 
 /** Prefix-cache counters. `hitRate` = hits / (hits + misses), by block lookups. */
 export interface PrefixCacheStats {
+  /** Full blocks found in the prefix cache. */
   readonly hits: number;
+  /** Full blocks looked up and not found. */
   readonly misses: number;
+  /** Cached blocks evicted (LRU) to make room. */
   readonly evictions: number;
+  /** hits / (hits + misses); 0 with no lookups. */
   readonly hitRate: number;
 }
 
@@ -80,13 +90,24 @@ export function blockKey(parent: string, tokens: readonly number[]): string {
   return a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0");
 }
 
+/**
+ * Fixed-size K/V blocks with reference counts and a prefix cache: the memory under `Paged` (device
+ * pool and host swap pool).
+ */
 export class BlockPool {
+  /** Layers whose K/V a block holds. */
   readonly layers: number;
+  /** K/V heads. */
   readonly kvHeads: number;
+  /** Head dimension. */
   readonly headDim: number;
+  /** Token slots per block. */
   readonly block: number;
+  /** Storage dtype. */
   readonly dtype: KvDtypeExec;
+  /** Ledger category the blocks are charged to. */
   readonly category: string;
+  /** Pool name used in errors. */
   readonly name: string;
   /** Blocks in the pool. */
   readonly capacity: number;
@@ -221,11 +242,13 @@ export class BlockPool {
     }
   }
 
+  /** References to block `id` (sequences and the prefix cache). */
   refs(id: number): number {
     this.#check(id);
     return this.#refs[id]!;
   }
 
+  /** Token slots written in block `id`. */
   filled(id: number): number {
     return this.#filled[id]!;
   }
@@ -235,6 +258,7 @@ export class BlockPool {
     this.#filled[id] = n;
   }
 
+  /** Storage of block `id`; throws a ValueError if the block is free. */
   store(id: number): KvStore {
     const s = this.#stores[id];
     if (!s) throw new ValueError(`${this.name}: block ${id} has no storage (it is free)`);
@@ -290,6 +314,7 @@ export class BlockPool {
     return key;
   }
 
+  /** Prefix-cache hits, misses and evictions so far. */
   get prefixStats(): PrefixCacheStats {
     const n = this.#hits + this.#misses;
     return {

@@ -21,10 +21,15 @@ import { PoolExhaustedError } from "./errors.js";
 import { checkKvShape } from "./kv-shape.js";
 import { attendBlocks } from "./paged-attention.js";
 
+/** Shape, dtype and byte budget of a `ContiguousKvCache`. */
 export interface ContiguousCacheOptions {
+  /** Decoder layers. */
   readonly layers: number;
+  /** K/V heads. */
   readonly kvHeads: number;
+  /** Head dimension. */
   readonly headDim: number;
+  /** Storage dtype of K/V. */
   readonly dtype: KvDtypeExec;
   /** KV budget in bytes: reservations never exceed it. */
   readonly budgetBytes: number;

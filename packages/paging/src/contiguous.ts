@@ -5,6 +5,9 @@
 import { defineStrategy, type KvCacheSpec, type SequenceCacheSpec } from "@tradeoffs/core-tensor";
 import { ContiguousKvCache } from "./contiguous-cache.js";
 
+/**
+ * `Contiguous`: each sequence reserves its maximum length of K/V up front; the pre-paging baseline.
+ */
 export const contiguous = defineStrategy({
   name: "Contiguous",
   slot: "kv-memory",

@@ -7,8 +7,11 @@ import { formatBytes, TradeoffsError } from "@tradeoffs/core-tensor";
 
 /** No free (or evictable) block is left in a pool. */
 export class PoolExhaustedError extends TradeoffsError {
+  /** Blocks asked for. */
   readonly requested: number;
+  /** Blocks free at the time. */
   readonly free: number;
+  /** Blocks in the pool. */
   readonly capacity: number;
   constructor(args: { pool: string; requested: number; free: number; capacity: number; blockBytes: number }) {
     super(

@@ -18,9 +18,13 @@ import {
  * A contiguous reservation is the same with one block of `maxTokens` slots.
  */
 export interface BlockView {
+  /** Block storage in position order. */
   readonly stores: readonly KvStore[];
+  /** Token slots per block. */
   readonly block: number;
+  /** K/V heads. */
   readonly kvHeads: number;
+  /** Head dimension. */
   readonly headDim: number;
 }
 

@@ -23,15 +23,21 @@ import { type BlockView, type PagedSource, pagedAttention } from "./paged-attent
 /** Host pool blocks of a serving cache built with `swap: true`. */
 const SERVING_HOST_BLOCKS = 64;
 
+/** Shape, dtype, block size and budget of a `PagedKvCache`. */
 export interface PagedCacheOptions {
+  /** Decoder layers. */
   readonly layers: number;
+  /** K/V heads. */
   readonly kvHeads: number;
+  /** Head dimension. */
   readonly headDim: number;
+  /** Storage dtype of K/V. */
   readonly dtype: KvDtypeExec;
   /** Tokens per block. */
   readonly block: number;
   /** Device pool size in blocks, or the KV budget in bytes (`budgetBytes`). */
   readonly blocks?: number | undefined;
+  /** KV budget in bytes for the device pool. */
   readonly budgetBytes?: number | undefined;
   /** Reuse full blocks of earlier sequences with the same token prefix; default true. */
   readonly prefixCaching?: boolean | undefined;

@@ -6,6 +6,10 @@
 import { defineStrategy, type KvCacheSpec, type SequenceCacheSpec } from "@tradeoffs/core-tensor";
 import { PagedKvCache } from "./paged-cache.js";
 
+/**
+ * `Paged[block]`: K/V in fixed-size blocks allocated as tokens arrive, shared copy-on-write, with
+ * prefix caching.
+ */
 export const paged = defineStrategy({
   name: "Paged",
   slot: "kv-memory",

@@ -18,10 +18,13 @@ export interface StepModel {
   decode(cache: SequenceCache, seqIds: readonly number[], tokens: readonly number[]): Float32Array[];
 }
 
+/** One request of a serve trace: prompt tokens, arrival time and how many tokens to generate. */
 export interface ServeRequest {
+  /** Request id, unique in the trace. */
   readonly id: number;
   /** Arrival time in seconds (same clock as the scheduler's). */
   readonly arrival: number;
+  /** Prompt token ids. */
   readonly prompt: readonly number[];
   /** Tokens to generate per sample (the simulated end of sequence). */
   readonly outputTokens: number;
@@ -31,12 +34,15 @@ export interface ServeRequest {
   readonly n?: number | undefined;
   /** 0 (default) = greedy; otherwise softmax sampling with a per-sample seeded `Rng`. */
   readonly temperature?: number | undefined;
+  /** Seed of the samples' RNGs (when temperature > 0). */
   readonly seed?: number | undefined;
 }
 
 /** What one step did, for the clock. */
 export interface StepWork {
+  /** Prompt tokens computed this step. */
   readonly prefillTokens: number;
+  /** Sequences that decoded one token this step. */
   readonly decodeSequences: number;
   /** Σ cached positions the decode batch attended over. */
   readonly contextTokens: number;
@@ -47,8 +53,13 @@ export interface StepWork {
 /** Seconds a step takes on the scheduler's clock. The default is the measured wall time. */
 export type StepClock = (work: StepWork) => number;
 
+/**
+ * Options of the continuous-batching scheduler: the KV cache, the model and the preemption policy.
+ */
 export interface SchedulerOptions {
+  /** The KV cache sequences live in (`Contiguous` or `Paged`). */
   readonly cache: SequenceCache;
+  /** The model that prefills and decodes. */
   readonly model: StepModel;
   /** What to do with a preempted sequence: `recompute` (free, prefill again later) or `swap` (to the host pool). */
   readonly preemption?: "recompute" | "swap" | undefined;
@@ -56,44 +67,67 @@ export interface SchedulerOptions {
   readonly maxBatch?: number | undefined;
   /** Model context length; default 2048. */
   readonly maxSeq?: number | undefined;
+  /** Seconds each step takes; default the measured wall time. */
   readonly clock?: StepClock | undefined;
   /** Called after every step with the time and the KV usage during the step. */
   readonly onStep?: ((s: StepRecord) => void) | undefined;
 }
 
+/** What the scheduler reports after each step (for timelines of KV usage). */
 export interface StepRecord {
+  /** Step index from 0. */
   readonly step: number;
   /** Clock time at the end of the step. */
   readonly time: number;
+  /** Clock seconds the step took. */
   readonly seconds: number;
+  /** Sequences in the running batch. */
   readonly running: number;
+  /** KV usage during the step. */
   readonly usage: KvUsage;
+  /** The work the step did. */
   readonly work: StepWork;
 }
 
+/** How one request went: arrival, first token, completion and its outputs. */
 export interface RequestResult {
+  /** The request's id. */
   readonly id: number;
+  /** Arrival time, clock seconds. */
   readonly arrival: number;
+  /** Clock time of the first generated token. */
   readonly firstTokenAt: number;
+  /** Clock time the last sample finished. */
   readonly doneAt: number;
   /** Generated tokens per sample. */
   readonly outputs: readonly (readonly number[])[];
+  /** Times the request was preempted. */
   readonly preemptions: number;
 }
 
+/** Result of a scheduler run: per-request results and the run's totals. */
 export interface ScheduleResult {
+  /** Per-request results in id order. */
   readonly requests: readonly RequestResult[];
+  /** Steps run. */
   readonly steps: number;
   /** Clock time when the last request finished. */
   readonly time: number;
+  /** Measured wall time of the run. */
   readonly wallSeconds: number;
+  /** Preemptions by kind. */
   readonly preemptions: { readonly recompute: number; readonly swap: number };
+  /** Most device-resident sequences at once. */
   readonly peakSequences: number;
+  /** Prompt tokens computed (recomputed prefills included). */
   readonly prefillTokens: number;
+  /** Tokens decoded. */
   readonly decodeTokens: number;
   /** Σ over steps of bytes × seconds (time-weighted KV usage). */
   readonly reservedByteSeconds: number;
+  /** Σ over steps of bytes holding real tokens × seconds. */
   readonly usedByteSeconds: number;
+  /** Most KV bytes reserved at once. */
   readonly peakReservedBytes: number;
   /** Σ over steps of device-resident sequences × seconds. */
   readonly sequenceSeconds: number;

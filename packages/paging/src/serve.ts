@@ -14,9 +14,13 @@ import {
 
 /** A clipped log-normal length: exp(ln(median) + sigma · N(0,1)) rounded, in [min, max]. */
 export interface LengthDistribution {
+  /** Median length (tokens). */
   readonly median: number;
+  /** Std of ln(length). */
   readonly sigma: number;
+  /** Smallest length (clip). */
   readonly min: number;
+  /** Largest length (clip). */
   readonly max: number;
 }
 
@@ -25,6 +29,7 @@ export interface TraceOptions {
   readonly requests?: number | undefined;
   /** Mean arrivals per second (Poisson); default 20. */
   readonly rate?: number | undefined;
+  /** Seed of the trace's RNG; default 0. */
   readonly seed?: number | undefined;
   /** Token ids are drawn uniformly from [0, vocab); default 64. */
   readonly vocab?: number | undefined;
@@ -44,7 +49,9 @@ export interface TraceOptions {
   readonly sharedPrefix?: number | undefined;
 }
 
+/** Prompt lengths of a default trace: median 128, sigma 0.9, in [4, 1024]. */
 export const DEFAULT_PROMPT: LengthDistribution = { median: 128, sigma: 0.9, min: 4, max: 1024 };
+/** Output lengths of a default trace: median 128, sigma 1.0, in [1, 1024]. */
 export const DEFAULT_OUTPUT: LengthDistribution = { median: 128, sigma: 1.0, min: 1, max: 1024 };
 
 function draw(d: LengthDistribution, rng: Rng): number {
@@ -121,32 +128,48 @@ export function simulatedClock(cost: StepCost = DEFAULT_STEP_COST): StepClock {
 /** The measured wall time of each step. */
 export const wallClock: StepClock = (w) => w.wallSeconds;
 
+/**
+ * Summary of one serve run (throughput, latency percentiles, KV waste): what `serve` reports per
+ * configuration.
+ */
 export interface ServeMetrics {
+  /** Requests served. */
   readonly requests: number;
   /** Clock seconds from 0 to the last completion. */
   readonly seconds: number;
+  /** Measured wall time of the run. */
   readonly wallSeconds: number;
   /** Generated tokens per clock second. */
   readonly tokensPerSecond: number;
+  /** Completed requests per clock second. */
   readonly requestsPerSecond: number;
   /** 1 − (bytes holding real tokens) / (bytes reserved for running sequences), time-weighted. */
   readonly wastePercent: number;
   /** Slots reserved but never filled, over slots reserved, for sequences at completion. */
   readonly internalFragmentationPercent: number;
+  /** Most KV bytes reserved at once. */
   readonly peakReservedBytes: number;
+  /** Most sequences running at once. */
   readonly peakSequences: number;
+  /** Time-weighted mean of running sequences. */
   readonly meanSequences: number;
+  /** Preemptions by kind (recompute or swap). */
   readonly preemptions: { readonly recompute: number; readonly swap: number };
   /** Time to first token, seconds. */
   readonly ttft: Percentiles;
   /** Time per output token after the first, seconds. */
   readonly tpot: Percentiles;
+  /** Scheduler steps. */
   readonly steps: number;
 }
 
+/** Nearest-rank 50th, 90th and 99th percentiles of a sample. */
 export interface Percentiles {
+  /** Median. */
   readonly p50: number;
+  /** 90th percentile. */
   readonly p90: number;
+  /** 99th percentile. */
   readonly p99: number;
 }
 
