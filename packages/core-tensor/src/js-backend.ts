@@ -7,7 +7,11 @@ import type { BackendCost } from "./plan.js";
 import { defineStrategy } from "./strategy.js";
 
 /** The JS kernels work on the tensors' own storage: no workspace beside the operands. */
-export const jsCost: BackendCost = Object.freeze({ name: "JS", matmulWorkspaceBytes: () => 0 });
+export const jsCost: BackendCost = Object.freeze({
+  name: "JS",
+  matmulWorkspaceBytes: () => 0,
+  residentWeights: false,
+});
 
 export const js = defineStrategy({
   name: "JS",

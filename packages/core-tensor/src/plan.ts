@@ -144,6 +144,8 @@ export interface BackendCost {
    * packs panels there); 0 for a backend that works in place.
    */
   matmulWorkspaceBytes(operandElements: number): number;
+  /** Weights live in the backend's own memory, so a product never copies its weight operand. */
+  readonly residentWeights: boolean;
   /** Why the workspace is approximate, when it is not 0. */
   readonly note?: string | undefined;
 }

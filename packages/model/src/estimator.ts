@@ -285,11 +285,13 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     );
   }
   // The backend's matmul workspace for its largest product: the head, the FFN's up projection, or
-  // a product the attention strategy runs through the backend.
+  // a product the attention strategy runs through the backend. A backend that keeps weights in its
+  // own memory copies only the activation operands.
   const attnShape = { batch: B, heads: H, kvHeads: Hkv, tq: T, tk: T, headDim: D };
+  const weightCopied = plan.backend.residentWeights ? 0 : 1;
   const operands = Math.max(
-    N * d + V * d + N * V,
-    N * d + arch.ffnHidden * d + N * arch.ffnHidden,
+    N * d + weightCopied * V * d + N * V,
+    N * d + weightCopied * arch.ffnHidden * d + N * arch.ffnHidden,
     plan.attention.matmulOperandElements(attnShape),
   );
   const backendTmp = plan.backend.matmulWorkspaceBytes(operands);

@@ -64,7 +64,7 @@ export function samplePlan(arch: ArchSpec = sampleArch()): Plan {
     arch,
     workload: { kind: "infer", batch: 2, seq: 16, generate: 4 },
     // Baseline-shaped costs written out here (the testkit sits below the strategy packages).
-    backend: { name: "JS", matmulWorkspaceBytes: () => 0 },
+    backend: { name: "JS", matmulWorkspaceBytes: () => 0, residentWeights: false },
     weights: {
       format: "FP32",
       bitsPerWeight: 32,

@@ -88,15 +88,17 @@ function attentionBatched(a: AttentionKernelArgs, threads: number): void {
 export const WASM_GEMM_SCRATCH_BYTES = (128 * 256 + 256 * 2048 + 32) * 4;
 
 /**
- * Each WASM matmul copies its operands into WebAssembly memory (f32) and packs panels there, charged
- * to `tmp/wasm` while it runs: the operands plus one packing scratch per thread.
+ * Each WASM matmul copies its activation operands into WebAssembly memory (f32) and packs panels
+ * there, charged to `tmp/wasm` while it runs: those operands plus one packing scratch per thread.
  */
 function wasmCost(threads: number): BackendCost {
   return Object.freeze({
     name: "WASM",
     matmulWorkspaceBytes: (operandElements: number) =>
       operandElements * 4 + threads * WASM_GEMM_SCRATCH_BYTES,
-    note: "tmp on WASM: plus the largest matmul's operands copied into WebAssembly memory and the packing scratch",
+    // Weights are packed into WebAssembly memory once (resident.ts): only activations are copied.
+    residentWeights: true,
+    note: "tmp on WASM: plus the largest matmul's activation operands copied into WebAssembly memory and the packing scratch (weights are resident)",
   });
 }
 
