@@ -33,6 +33,7 @@ export function trainStepPoints(rows: readonly ReportRow[]) {
 export function attentionTimeSpec(rows: readonly ReportRow[]): VegaLiteSpec | null {
   const values = trainStepPoints(rows);
   if (values.length === 0) return null;
+  const kinds = (["Standard", "Flash"] as const).filter((k) => values.some((v) => v.attention === k));
   return top({
     description: "Measured training step time, standard vs Flash attention",
     data: { name: "step-times", values },
@@ -45,7 +46,11 @@ export function attentionTimeSpec(rows: readonly ReportRow[]): VegaLiteSpec | nu
       color: {
         field: "attention",
         type: "nominal",
-        scale: { domain: ["Standard", "Flash"], range: ["#4e79a7", "#f28e2b"] },
+        // Only the kinds that ran, so the legend names nothing absent.
+        scale: {
+          domain: kinds,
+          range: kinds.map((k) => (k === "Standard" ? "#4e79a7" : "#f28e2b")),
+        },
         title: "Attention",
       },
       tooltip: [
