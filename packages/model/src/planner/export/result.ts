@@ -9,11 +9,13 @@ import type { Configuration, Strategy } from "@tradeoffs/core-tensor";
 export interface Unsupported {
   /** The strategy's canonical label (`KV[dtype=int8]`) or the plan field (`layout dp=2`). */
   readonly strategy: string;
+  /** Why the engine cannot express it (and the nearest option, if any). */
   readonly reason: string;
 }
 
 /** A strategy the export realises, and the flag or field that does it. */
 export interface Mapped {
+  /** The strategy's canonical label, or the plan field. */
   readonly strategy: string;
   /** The flag, field or mechanism (`--quantization bitsandbytes`, `checkpoint architecture`). */
   readonly as: string;
@@ -21,12 +23,15 @@ export interface Mapped {
 
 /** A file an export writes (config JSON, a Python snippet). */
 export interface ExportFile {
+  /** File name to write it to (`ds_config.json`, `train.py`). */
   readonly path: string;
+  /** The file's text. */
   readonly content: string;
 }
 
 /** One engine's export of a plan: the command and/or files, what maps, and what does not. */
 export interface EngineExport {
+  /** The engine's name as `--export` takes it. */
   readonly engine: string;
   /** The launch command line, when the engine is launched by one. */
   readonly command?: string;
