@@ -43,14 +43,25 @@ interface Reservation {
   pending: Int32Array;
 }
 
+/**
+ * Each sequence reserves K/V for its maximum length up front: the `Contiguous` kv-memory layout.
+ */
 export class ContiguousKvCache implements KvCache, SequenceCache {
+  /** Layout name (`contiguous`) for messages and reports. */
   readonly kind = "contiguous";
+  /** Decoder layers. */
   readonly layers: number;
+  /** K/V heads. */
   readonly kvHeads: number;
+  /** Head dimension. */
   readonly headDim: number;
+  /** Device bytes per cached token (every layer, K and V, scales included). */
   readonly tokenBytes: number;
+  /** The KV budget in tokens. */
   readonly capacityTokens: number;
+  /** Whether `swapOut`/`swapIn` work (a host pool exists). */
   readonly canSwap = false;
+  /** KV budget in bytes: reservations never exceed it. */
   readonly budgetBytes: number;
   readonly #dtype: KvDtypeExec;
   readonly #seqs = new Map<number, Reservation>();
@@ -99,6 +110,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
 
   // ---- core KvCache (lockstep) --------------------------------------------------------------
 
+  /** The cache's shape (core's `KvCacheSpec`), for lockstep use as a `KvCache`. */
   get spec(): KvCacheSpec {
     return {
       batch: this.#batch,
@@ -150,16 +162,21 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     return { k, v };
   }
 
+  /** Lockstep use: mark `tokens` new positions of every sequence complete. */
   advance(tokens: number): void {
     for (let b = 0; b < this.#batch; b++) this.commit(b, tokens);
   }
 
   // ---- per-sequence API ---------------------------------------------------------------------
 
+  /** Could a sequence join now, prefilling `promptTokens` and able to grow to `maxTokens`? */
   canAdmit(_promptTokens: number, maxTokens: number): boolean {
     return this.#reserved + maxTokens * this.tokenBytes <= this.budgetBytes;
   }
 
+  /**
+   * Token slots of device memory a sequence of `tokens` tokens, able to grow to `maxTokens`, holds.
+   */
   footprintTokens(_tokens: number, maxTokens: number): number {
     return maxTokens;
   }
@@ -169,6 +186,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     return maxTokens;
   }
 
+  /** Adds sequence `seqId`; returns how many leading prompt tokens were found cached. */
   addSequence(
     seqId: number,
     options: { readonly tokens?: readonly number[]; readonly maxTokens: number },
@@ -179,6 +197,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     return 0;
   }
 
+  /** Makes room for `tokens` more positions of `seqId`; false if memory is short. */
   ensureCapacity(seqId: number, tokens: number): boolean {
     const r = this.#seq(seqId);
     return r.length + tokens <= r.maxTokens;
@@ -191,6 +210,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     this.#write(seqId, layer, k.data, v.data, T);
   }
 
+  /** Marks the appended positions complete (every layer wrote them): their ids, or just a count. */
   commit(seqId: number, tokens: readonly number[] | number): void {
     const r = this.#seq(seqId);
     const n = typeof tokens === "number" ? tokens : tokens.length;
@@ -203,16 +223,19 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     r.pending.fill(0);
   }
 
+  /** Attention of q [1, H, Tq, D] over sequence `seqId`'s cached K/V for `layer`. */
   attend(q: Tensor, seqId: number, layer: number, options: AttendOptions): Tensor {
     const r = this.#seq(seqId);
     const view = { stores: [r.store], block: r.maxTokens, kvHeads: this.kvHeads, headDim: this.headDim };
     return attendBlocks(q, view, r.length + r.pending[layer]!, layer, options);
   }
 
+  /** Tokens cached for sequence `seqId`. */
   sequenceLength(seqId: number): number {
     return this.#seq(seqId).length;
   }
 
+  /** `child` starts as a copy of `parent`; false if memory is short. */
   fork(parent: number, child: number): boolean {
     const p = this.#seq(parent);
     if (this.#seqs.has(child)) throw new ValueError(`ContiguousKvCache: sequence ${child} already exists`);
@@ -231,6 +254,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     return true;
   }
 
+  /** Releases sequence `seqId` and its K/V. */
   free(seqId: number): void {
     const r = this.#seq(seqId);
     this.#reserved -= r.store.bytes;
@@ -238,14 +262,17 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     this.#seqs.delete(seqId);
   }
 
+  /** Always false: a contiguous cache has no host pool. */
   swapOut(): boolean {
     return false;
   }
 
+  /** Always false: a contiguous cache has no host pool. */
   swapIn(): boolean {
     return true;
   }
 
+  /** KV bytes reserved, used (real tokens), cached and on the host, and running sequences, now. */
   usage(): KvUsage {
     let used = 0;
     for (const r of this.#seqs.values()) used += r.length;
@@ -258,6 +285,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     };
   }
 
+  /** Frees all K/V storage. */
   dispose(): void {
     for (const id of [...this.#seqs.keys()]) this.free(id);
   }

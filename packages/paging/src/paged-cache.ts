@@ -61,15 +61,28 @@ interface Seq {
   host: number[] | null;
 }
 
+/**
+ * K/V in blocks of a `BlockPool`, allocated as tokens arrive and shared copy-on-write: the `Paged`
+ * kv-memory layout.
+ */
 export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
+  /** Layout name (`paged`) for messages and reports. */
   readonly kind = "paged";
+  /** The device block pool. */
   readonly pool: BlockPool;
+  /** The host swap pool, or null without swapping. */
   readonly host: BlockPool | null;
+  /** Decoder layers. */
   readonly layers: number;
+  /** K/V heads. */
   readonly kvHeads: number;
+  /** Head dimension. */
   readonly headDim: number;
+  /** Token slots per block. */
   readonly block: number;
+  /** Device bytes per cached token (every layer, K and V, scales included). */
   readonly tokenBytes: number;
+  /** Whether full blocks are shared between sequences with the same token prefix. */
   readonly prefixCaching: boolean;
   readonly #dtype: KvDtypeExec;
   readonly #seqs = new Map<number, Seq>();
@@ -121,15 +134,18 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     });
   }
 
+  /** The KV budget in tokens. */
   get capacityTokens(): number {
     return this.pool.capacity * this.block;
   }
+  /** Whether `swapOut`/`swapIn` work (a host pool exists). */
   get canSwap(): boolean {
     return this.host !== null;
   }
 
   // ---- core KvCache (lockstep) --------------------------------------------------------------
 
+  /** The cache's shape (core's `KvCacheSpec`), for lockstep use as a `KvCache`. */
   get spec(): KvCacheSpec {
     return {
       batch: this.#batch,
@@ -173,18 +189,23 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return { k, v };
   }
 
+  /** Lockstep use: mark `tokens` new positions of every sequence complete. */
   advance(tokens: number): void {
     for (let b = 0; b < this.#batch; b++) this.commit(b, tokens);
   }
 
   // ---- per-sequence API ---------------------------------------------------------------------
 
+  /** Could a sequence join now, prefilling `promptTokens` and able to grow to `maxTokens`? */
   canAdmit(promptTokens: number, _maxTokens: number): boolean {
     // Headroom (1% of the pool, at least one block, as vLLM's watermark) so running sequences can grow.
     const watermark = Math.max(1, Math.ceil(this.pool.capacity / 100));
     return this.pool.available >= Math.ceil(promptTokens / this.block) + watermark;
   }
 
+  /**
+   * Token slots of device memory a sequence of `tokens` tokens, able to grow to `maxTokens`, holds.
+   */
   footprintTokens(tokens: number, _maxTokens: number): number {
     return Math.ceil(tokens / this.block) * this.block;
   }
@@ -194,6 +215,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return promptTokens + outputTokens / 2 + this.block / 2;
   }
 
+  /** Adds sequence `seqId`; returns how many leading prompt tokens were found cached. */
   addSequence(
     seqId: number,
     options: { readonly tokens?: readonly number[]; readonly maxTokens: number },
@@ -228,6 +250,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return s.length;
   }
 
+  /** Makes room for `tokens` more positions of `seqId`; false if memory is short. */
   ensureCapacity(seqId: number, tokens: number): boolean {
     const s = this.#seq(seqId);
     const start = s.length + Math.max(0, ...s.pending);
@@ -244,6 +267,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     this.#write(this.#seq(seqId), layer, k.data, v.data, T);
   }
 
+  /** Marks the appended positions complete (every layer wrote them): their ids, or just a count. */
   commit(seqId: number, tokens: readonly number[] | number): void {
     const s = this.#seq(seqId);
     const n = typeof tokens === "number" ? tokens : tokens.length;
@@ -273,10 +297,12 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     }
   }
 
+  /** Attention of q [1, H, Tq, D] over sequence `seqId`'s cached K/V for `layer`. */
   attend(q: Tensor, seqId: number, layer: number, options: AttendOptions): Tensor {
     return pagedAttention(q, this, seqId, layer, options);
   }
 
+  /** Where sequence `seqId`'s K/V for `layer` lives (block stores in position order). */
   blockView(seqId: number, layer: number): { view: BlockView; tokens: number } {
     const s = this.#seq(seqId);
     if (s.host) throw new ValueError(`PagedKvCache: sequence ${seqId} is swapped out; swapIn() it first`);
@@ -296,10 +322,12 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return [...this.#seq(seqId).table];
   }
 
+  /** Tokens cached for sequence `seqId`. */
   sequenceLength(seqId: number): number {
     return this.#seq(seqId).length;
   }
 
+  /** Whether sequence `seqId` exists (device-resident or swapped). */
   has(seqId: number): boolean {
     return this.#seqs.has(seqId);
   }
@@ -314,6 +342,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return { k, v };
   }
 
+  /** `child` starts as a copy of `parent`; false if memory is short. */
   fork(parent: number, child: number): boolean {
     const p = this.#seq(parent);
     if (p.pending.some((x) => x !== 0))
@@ -334,6 +363,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return true;
   }
 
+  /** Releases sequence `seqId` and its K/V. */
   free(seqId: number): void {
     const s = this.#seq(seqId);
     for (const id of s.table) this.pool.release(id);
@@ -341,6 +371,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     this.#seqs.delete(seqId);
   }
 
+  /** Moves a sequence's K/V to the host pool; false if there is none or it is full. */
   swapOut(seqId: number): boolean {
     const s = this.#seq(seqId);
     if (!this.host || s.host) return false;
@@ -357,6 +388,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return true;
   }
 
+  /** Brings a swapped-out sequence back to the device; false if the device is short. */
   swapIn(seqId: number): boolean {
     const s = this.#seq(seqId);
     if (!s.host) return true;
@@ -371,10 +403,12 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return true;
   }
 
+  /** Whether sequence `seqId` is swapped out to the host pool. */
   isSwapped(seqId: number): boolean {
     return this.#seq(seqId).host !== null;
   }
 
+  /** KV bytes reserved, used (real tokens), cached and on the host, and running sequences, now. */
   usage(): KvUsage {
     const seen = new Set<number>();
     let usedTokens = 0;
@@ -398,6 +432,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     };
   }
 
+  /** Frees all K/V storage. */
   dispose(): void {
     this.#seqs.clear();
     this.pool.dispose();

@@ -11,6 +11,7 @@ import { PoolExhaustedError, RequestTooLargeError } from "./errors.js";
  * `cache` for every layer (the scheduler commits them afterwards) and return next-token logits.
  */
 export interface StepModel {
+  /** Vocabulary size: the length of each logits vector. */
   readonly vocab: number;
   /** Compute `tokens[start..]` of a sequence whose first `start` tokens are cached; logits [vocab] of the last. */
   prefill(cache: SequenceCache, seqId: number, tokens: readonly number[], start: number): Float32Array;
@@ -133,6 +134,7 @@ export interface ScheduleResult {
   readonly sequenceSeconds: number;
   /** Σ over finished sequences of slots held at the end and slots filled (internal fragmentation). */
   readonly finalSlots: number;
+  /** Σ over finished sequences of token slots filled (with `finalSlots`: internal fragmentation). */
   readonly finalTokens: number;
 }
 

@@ -24,6 +24,9 @@ export interface LengthDistribution {
   readonly max: number;
 }
 
+/**
+ * Shape of a synthetic serve trace: request count, arrival rate, length distributions, sampling.
+ */
 export interface TraceOptions {
   /** Requests in the trace; default 200. */
   readonly requests?: number | undefined;
