@@ -219,9 +219,9 @@ export {
   wasmDequantRows,
   wasmMatmulDequant,
 } from "./wasm/dequant.js";
+export { HEAP_ALIGN, WasmHeap } from "./wasm/heap.js";
 export { type WasmFlavor, wasmAvailable, wasmUnavailableReason } from "./wasm/loader.js";
 export { GEMV_MAX_M, GEMV_SPLIT_MIN_WORK, WASM_SPLIT_MIN_WORK, wasmMatmul } from "./wasm/matmul.js";
-export { HEAP_ALIGN, WasmHeap } from "./wasm/heap.js";
 export { allocateResident, ResidentStorage, withResidentWeights } from "./wasm/resident.js";
 export { Arena, disposeWasm, KERNELS, type KernelName, WasmRuntime, wasmRuntime } from "./wasm/runtime.js";
 export type { WasmMemory, WasmModule } from "./wasm/wasm-api.js";

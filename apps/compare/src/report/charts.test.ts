@@ -115,7 +115,7 @@ describe("configuration labels", () => {
     for (const c of all) if (c.length <= MAX_LABEL) expect(l.short(c)).toBe(c);
     expect(l.keys.map((k) => k.full)).toEqual(long);
     // Abbreviations that would coincide are numbered.
-    const clash = ["A".repeat(20) + "m" + "B".repeat(20), "A".repeat(20) + "n" + "B".repeat(20), "C"];
+    const clash = [`${"A".repeat(20)}m${"B".repeat(20)}`, `${"A".repeat(20)}n${"B".repeat(20)}`, "C"];
     const same = configLabels(clash);
     const s = clash.map(same.short);
     for (const x of s) expect(x.length).toBeLessThanOrEqual(MAX_LABEL);
