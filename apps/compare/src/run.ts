@@ -39,7 +39,7 @@ export interface RunOptions {
   readonly budget?: number | undefined;
   /** Train batch when `batch` is not given (default 4). */
   readonly trainBatch?: number | undefined;
-  /** Timed runs per configuration after its warm-up (default 3). */
+  /** Timed runs per configuration after its warm-up (default 5). */
   readonly repeats?: number | undefined;
 }
 
@@ -87,7 +87,7 @@ export function runConfigs(
     weights: weightsFor(o.model, config, o.seed),
     seed: o.seed,
   });
-  const repeats = o.repeats ?? 3;
+  const repeats = o.repeats ?? 5;
   const timed = o.workloads.filter((w) => w === "infer" || w === "train");
   const once = o.workloads.filter((w) => w === "quality" || w === "serve");
   const errors = new Map<Configuration, string>();

@@ -52,8 +52,8 @@ const RUN_DEFAULTS: Record<
     workloads: readonly WorkloadName[];
   }
 > = {
-  tiny: { prompt: 32, generate: 16, seq: 32, steps: 2, repeats: 3, workloads: DEFAULT_WORKLOADS },
-  small: { prompt: 64, generate: 16, seq: 64, steps: 2, repeats: 3, workloads: DEFAULT_WORKLOADS },
+  tiny: { prompt: 32, generate: 16, seq: 32, steps: 2, repeats: 5, workloads: DEFAULT_WORKLOADS },
+  small: { prompt: 64, generate: 16, seq: 64, steps: 2, repeats: 5, workloads: DEFAULT_WORKLOADS },
   // 85M parameters: decode is the regime to show; one train step of one sequence when asked.
   medium: { prompt: 128, generate: 16, seq: 128, steps: 1, repeats: 2, trainBatch: 1, workloads: ["infer"] },
 };
@@ -130,7 +130,7 @@ export function runCommand(): Command {
     .option("--steps <n>", "training steps per timed run (default: 2; medium 1)", positiveInt("--steps"))
     .option(
       "--repeats <n>",
-      "timed runs per configuration, interleaved across configurations after a warm-up (default: 3; medium 2)",
+      "timed runs per configuration, interleaved across configurations after a warm-up (default: 5; medium 2)",
       positiveInt("--repeats"),
     )
     .option("--seed <n>", "seed for initialisation and batches", positiveInt("--seed"), 1)

@@ -4,7 +4,7 @@
  */
 import { noGrad } from "@tradeoffs/core-tensor";
 import { corpusFor } from "../corpus.js";
-import { type Measured, measured, type RunSpec } from "./common.js";
+import { type Measured, measured, median, type RunSpec } from "./common.js";
 import type { InferSamples } from "./repeat.js";
 
 export interface InferOptions {
@@ -19,7 +19,7 @@ export interface InferResult extends Measured {
   readonly prompt: number;
   readonly generate: number;
   readonly prefillMs: number;
-  /** Mean time of one decode step (one token for each of the B sequences). */
+  /** Median time of one decode step (one token for each of the B sequences). */
   readonly decodeMsPerStep: number;
   readonly prefillTokensPerSec: number;
   readonly decodeTokensPerSec: number;
@@ -46,12 +46,18 @@ export function runInfer(spec: RunSpec, options: InferOptions = {}): InferResult
       const input = prompts(B, P, model.arch.vocab);
       const t0 = performance.now();
       let prefillMs = 0;
+      let last = t0;
+      const stepMs: number[] = [];
       const onStep = (step: number) => {
-        if (step === 0) prefillMs = performance.now() - t0;
+        const now = performance.now();
+        if (step === 0) prefillMs = now - t0;
+        else stepMs.push(now - last);
+        last = now;
       };
       const out = model.generate(input, G, { onStep })[0]!;
       const decodeSteps = Math.max(1, G - 1);
-      const decodeMs = performance.now() - t0 - prefillMs;
+      // The median step: a collection pause in one step does not move the figure.
+      const decodeMs = median(stepMs) * decodeSteps;
       return {
         kind: "infer" as const,
         batch: B,

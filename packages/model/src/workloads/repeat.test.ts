@@ -5,13 +5,13 @@ import { interleaved, isUnstable, mergeInfer, mergeTrain, spreadOf } from "./rep
 import { runTrain } from "./train.js";
 
 describe("repeated, interleaved timing", () => {
-  it("warms every item up, then interleaves rounds A B C A B C", () => {
+  it("warms every item up, then interleaves rounds A B C, B C A, rotated", () => {
     const order: string[] = [];
     const samples = interleaved(["A", "B", "C"], { repeats: 2, warmup: 1 }, (item, round) => {
       order.push(`${item}${round}`);
       return round;
     });
-    expect(order).toEqual(["A-1", "B-1", "C-1", "A0", "B0", "C0", "A1", "B1", "C1"]);
+    expect(order).toEqual(["A-1", "B-1", "C-1", "A0", "B0", "C0", "B1", "C1", "A1"]);
     expect(samples).toEqual([
       [0, 1],
       [0, 1],

@@ -1,6 +1,6 @@
 /**
  * Repeated, order-free timing (what careful benchmark harnesses do): a warm-up run of every item,
- * then rounds that interleave the items (A B C A B C …) so drift on a shared machine hits all alike,
+ * then rounds that interleave the items (A B C, B C A, …) so drift on a shared machine hits all alike,
  * and each time reported as the median of its samples with the spread beside it. Bytes and results
  * are deterministic and taken from the first sample. Not here: what is timed (infer.ts, train.ts).
  */
@@ -33,8 +33,8 @@ export function isUnstable(s: Spread): boolean {
 }
 
 /**
- * Run `warmup` discarded runs of every item, then `repeats` rounds over all items in order; returns
- * each item's samples in round order.
+ * Run `warmup` discarded runs of every item, then `repeats` rounds over all items, each round
+ * rotated by one; returns each item's samples in round order.
  */
 export function interleaved<I, R>(
   items: readonly I[],
@@ -47,8 +47,14 @@ export function interleaved<I, R>(
   }
   for (let w = 0; w < warmup; w++) for (const item of items) run(item, -1 - w);
   const samples: R[][] = items.map(() => []);
+  // Round r starts at item r mod n (A B C, B C A, C A B, …): no item always runs first or after
+  // the same neighbour, so position effects (a collection left by the previous item) cancel too.
+  const n = items.length;
   for (let r = 0; r < repeats; r++) {
-    for (let i = 0; i < items.length; i++) samples[i]!.push(run(items[i]!, r));
+    for (let j = 0; j < n; j++) {
+      const i = (r + j) % n;
+      samples[i]!.push(run(items[i]!, r));
+    }
   }
   return samples;
 }
