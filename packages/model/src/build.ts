@@ -25,7 +25,7 @@ import { Layer } from "./layer.js";
 import { basePlan } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
 import { filled } from "./registry.js";
-import { type WeightMap, weightName } from "./weight-names.js";
+import { storedKvHeads, type WeightMap, weightName } from "./weight-names.js";
 
 export interface TransformerOptions {
   /** Seed for random initialisation of anything `weights` does not provide. Default 0. */
@@ -91,10 +91,8 @@ function slotExecs(config: Configuration): SlotExecs {
  */
 function givenWeights(options: TransformerOptions, arch: ArchSpec, heads: HeadsExec) {
   const byLayout = (name: string, stored: Tensor, shape: readonly [number, number]): Tensor | null => {
-    if (!/self_attn\.[kv]_proj\.weight$/.test(name) || stored.dim(1) !== shape[1]) return null;
-    const fromHeads = stored.dim(0) / arch.headDim;
-    if (!Number.isInteger(fromHeads) || fromHeads % arch.kvHeads !== 0) return null;
-    return heads.convertKv(stored, fromHeads, arch.heads, arch.headDim);
+    const fromHeads = storedKvHeads(name, stored, shape, arch);
+    return fromHeads === null ? null : heads.convertKv(stored, fromHeads, arch.heads, arch.headDim);
   };
   return (name: string, shape: readonly number[]): Tensor | null => {
     const t = options.weights?.get(name);

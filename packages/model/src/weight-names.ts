@@ -11,6 +11,21 @@ import type { Layer } from "./layer.js";
 /** Initial or trained weights by Hugging Face Llama names (`model.layers.0.self_attn.q_proj.weight`). */
 export type WeightMap = ReadonlyMap<string, Tensor>;
 
+/**
+ * The K/V heads a stored K or V projection holds when it can be pooled into `arch.kvHeads` (a
+ * multiple of them, same input width); null for any other weight.
+ */
+export function storedKvHeads(
+  name: string,
+  stored: Tensor,
+  shape: readonly [number, number],
+  arch: ArchSpec,
+): number | null {
+  if (!/self_attn\.[kv]_proj\.weight$/.test(name) || stored.dim(1) !== shape[1]) return null;
+  const fromHeads = stored.dim(0) / arch.headDim;
+  return Number.isInteger(fromHeads) && fromHeads % arch.kvHeads === 0 ? fromHeads : null;
+}
+
 /** The default conversion: MHA K/V projection rows mean-pooled into fewer K/V heads. */
 export function convertKvHeads(
   name: string,
@@ -18,10 +33,8 @@ export function convertKvHeads(
   shape: readonly [number, number],
   arch: ArchSpec,
 ): Tensor | null {
-  if (!/self_attn\.[kv]_proj\.weight$/.test(name) || stored.dim(1) !== shape[1]) return null;
-  const fromHeads = stored.dim(0) / arch.headDim;
-  if (!Number.isInteger(fromHeads) || fromHeads % arch.kvHeads !== 0) return null;
-  return meanPoolKvHeads(stored, fromHeads, arch.kvHeads, arch.headDim);
+  const fromHeads = storedKvHeads(name, stored, shape, arch);
+  return fromHeads === null ? null : meanPoolKvHeads(stored, fromHeads, arch.kvHeads, arch.headDim);
 }
 
 /** Hugging Face Llama names of every weight, by part and layer. */
