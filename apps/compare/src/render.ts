@@ -3,7 +3,7 @@
  * raw numbers for CSV. The terminal's default narrow layout is in terminal.ts.
  */
 
-import type { Estimate } from "@tradeoffs/model";
+import type { Estimate, Spread } from "@tradeoffs/model";
 import { CATEGORIES } from "@tradeoffs/model";
 import { bytes, count, ms, pair, percent } from "./format.js";
 import type { CompareRow } from "./run.js";
@@ -46,6 +46,9 @@ export function workloadText(rows: readonly CompareRow[]): string {
 }
 
 /** The full measured table: memory pairs per category, speed and quality, canonical labels. */
+/** A time's min and max for the CSV (empty cells when the workload did not run). */
+const range = (s: Spread | undefined) => [s?.min, s?.max];
+
 export function compareTable(rows: readonly CompareRow[], model: string): Table {
   const rowPeaks = rows.map(peaks);
   const used = CATEGORIES.filter((c) => rowPeaks.some((p) => (p?.m[c] ?? 0) > 0 || (p?.e[c] ?? 0) > 0));
@@ -99,11 +102,11 @@ export function compareTable(rows: readonly CompareRow[], model: string): Table 
         r.error,
         ...CATEGORIES.flatMap((c) => [p?.m[c], p?.e[c]]),
         r.infer?.prefillTokensPerSec,
-        ...(r.infer ? [prefillSpread(r.infer).min, prefillSpread(r.infer).max] : [undefined, undefined]),
+        ...range(r.infer && prefillSpread(r.infer)),
         r.infer ? r.infer.decodeMsPerStep / r.infer.batch : undefined,
-        ...(r.infer ? [decodeSpread(r.infer).min, decodeSpread(r.infer).max] : [undefined, undefined]),
+        ...range(r.infer && decodeSpread(r.infer)),
         r.train?.stepMs,
-        ...(r.train ? [trainSpread(r.train).min, trainSpread(r.train).max] : [undefined, undefined]),
+        ...range(r.train && trainSpread(r.train)),
         r.quality ? r.quality.loss - r.quality.referenceLoss : undefined,
         r.quality?.top1Agreement,
         r.quality?.klDivergence,
