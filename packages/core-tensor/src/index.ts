@@ -141,6 +141,7 @@ export type {
   BackendCost,
   CheckpointCost,
   KvCost,
+  MlaSpec,
   Plan,
   SegmentList,
   WeightsCost,

@@ -37,6 +37,45 @@ export interface ArchSpec {
   readonly capacity: number;
   readonly ropeTheta: number;
   readonly normEps: number;
+  /** Biases on the q, k and v projections only (Qwen2, Qwen-MoE); `biases` puts them everywhere. */
+  readonly qkvBias?: boolean | undefined;
+  /** Norms per layer (default 2, before attention and FFN; Gemma 2 adds one after each: 4). */
+  readonly layerNorms?: number | undefined;
+  /**
+   * Layers of an MoE model whose FFN is one dense gated FFN of `denseFfnHidden` (DeepSeek's
+   * `first_k_dense_replace`, Qwen-MoE's `mlp_only_layers`); default 0.
+   */
+  readonly denseLayers?: number | undefined;
+  /** Hidden width of the dense layers' FFN (required when `denseLayers` > 0). */
+  readonly denseFfnHidden?: number | undefined;
+  /** A sigmoid gate (d → 1) scales the shared experts' output in each MoE layer (Qwen-MoE). */
+  readonly sharedExpertGate?: boolean | undefined;
+  /** Multi-head latent attention (DeepSeek-V2) in place of q, k, v projections; `headDim` is V's head size. */
+  readonly mla?: MlaSpec | undefined;
+  /**
+   * Of the layers, how many attend within `window` (default: all when `window` is set); the rest
+   * attend globally (Gemma 2: every other layer).
+   */
+  readonly windowLayers?: number | undefined;
+  /** tanh soft-capping (cap · tanh(x / cap)) of attention scores and final logits (Gemma 2). */
+  readonly logitSoftcap?:
+    | { readonly attention?: number | undefined; readonly final?: number | undefined }
+    | undefined;
+}
+
+/**
+ * Multi-head latent attention (DeepSeek-V2, Liu et al. 2024, section 2.1): K and V are expanded per
+ * head from one cached latent of `kvLoraRank` plus one shared RoPE key of `ropeHeadDim`; queries go
+ * through an optional `qLoraRank` bottleneck. The cache holds kvLoraRank + ropeHeadDim per token and layer.
+ */
+export interface MlaSpec {
+  readonly kvLoraRank: number;
+  /** Query bottleneck rank; undefined: one d → heads·(nope + rope) projection. */
+  readonly qLoraRank?: number | undefined;
+  /** Per-head dims of the decoupled RoPE part of q and k (`qk_rope_head_dim`). */
+  readonly ropeHeadDim: number;
+  /** Per-head dims of the position-free part of q and k (`qk_nope_head_dim`); V's are `headDim`. */
+  readonly nopeHeadDim: number;
 }
 
 export type WorkloadKind = "infer" | "train" | "serve" | "quality";
