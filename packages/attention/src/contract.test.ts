@@ -10,7 +10,15 @@ const registry: Registry = attentionStrategies;
 afterAll(() => disposeWasm());
 
 strategyContract(
-  [standard(), flash(), flash({ block: 1 }), flash({ block: 16, blockK: 8 }), flash({ blockQ: 4 })],
+  [
+    standard(),
+    standard({ window: 4 }),
+    flash(),
+    flash({ block: 1 }),
+    flash({ block: 16, blockK: 8 }),
+    flash({ blockQ: 4 }),
+    flash({ window: 4 }),
+  ],
   registry,
   "attention",
 );

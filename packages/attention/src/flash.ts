@@ -27,6 +27,7 @@ import {
   flashScratchLength,
 } from "./flash-kernel.js";
 import { attentionDims, checkAttendOptions } from "./standard.js";
+import { WINDOW_OPTION, windowPlan, withWindow } from "./window.js";
 
 /** Options of one Flash call: the attention options plus the tile sizes. */
 export interface FlashOptions extends AttendOptions {
@@ -158,6 +159,7 @@ export const FLASH_OPTIONS = {
   block: { type: "int", default: FLASH_DEFAULT_BLOCK, min: 1, doc: "tile edge (query rows and keys)" },
   blockQ: { type: "int", default: 0, min: 0, doc: "query rows per tile (0 = block)" },
   blockK: { type: "int", default: 0, min: 0, doc: "keys per tile (0 = block)" },
+  window: WINDOW_OPTION,
 } satisfies OptionsSpec;
 
 /** The tile edges `Flash[...]` options stand for: `blockQ` / `blockK`, where 0 means `block`. */
@@ -171,7 +173,11 @@ function tileOptions(o: { block: number; blockQ: number; blockK: number }) {
  * no product goes through the backend's matmul; with a causal prefill, key blocks wholly above the
  * diagonal are skipped.
  */
-export function flashCost(tiles: { readonly blockQ: number; readonly blockK: number }): AttentionCost {
+export function flashCost(
+  tiles: { readonly blockQ: number; readonly blockK: number },
+  window?: number,
+): AttentionCost {
+  const span = window ?? Number.POSITIVE_INFINITY;
   return Object.freeze({
     savedElements: (s: AttentionShape) => s.batch * s.heads * s.tq * s.headDim + s.batch * s.heads * s.tq,
     tmpElements: (s: AttentionShape) =>
@@ -179,7 +185,9 @@ export function flashCost(tiles: { readonly blockQ: number; readonly blockK: num
       s.batch * s.heads * s.tq +
       Math.min(tiles.blockQ, Math.max(s.tq, 1)) * Math.min(tiles.blockK, Math.max(s.tk, 1)),
     matmulOperandElements: () => 0,
-    keysPerQuery: (tq: number, tk: number) => (tq > 1 ? Math.min(tk, (tk + 1) / 2 + tiles.blockK / 2) : tk),
+    // A window skips key blocks wholly before it too: at most window + one partial block per query.
+    keysPerQuery: (tq: number, tk: number) =>
+      tq > 1 ? Math.min(tk, (tk + 1) / 2 + tiles.blockK / 2, span + tiles.blockK) : Math.min(tk, span),
     exactTmp: false,
   });
 }
@@ -190,12 +198,15 @@ const base = defineStrategy({
   description: "Tiled exact attention with online softmax (O(n) temporaries and saved activations)",
   options: FLASH_OPTIONS,
   labelOptions: ["block"],
-  plan: (p, o) => ({ ...p, attention: flashCost(tileOptions(o)) }),
+  plan: (p, o) => {
+    const q = windowPlan(p, o.window);
+    return { ...q, attention: flashCost(tileOptions(o), q.arch.window) };
+  },
   exec: (o) => {
     const tiles = tileOptions(o);
     return {
       attend: (q: Tensor, k: Tensor, v: Tensor, a: AttendOptions) =>
-        flashAttention(q, k, v, { ...a, ...tiles }),
+        flashAttention(q, k, v, { ...withWindow(a, o.window), ...tiles }),
     };
   },
 });
@@ -222,7 +233,10 @@ function canonicalBlocks(given: Partial<Record<string, OptionValue>>): Partial<R
   return { ...rest, block: q, ...(k !== q ? { blockK: k } : {}) };
 }
 
-/** `Flash[block=64]`: tiled attention; `flash({ block: 32 })`, or `blockQ` / `blockK` separately. */
+/**
+ * `Flash[block=64]`: tiled attention; `flash({ block: 32 })`, or `blockQ` / `blockK` separately;
+ * `Flash[window=4096]` masks to a sliding window and skips the key tiles before it.
+ */
 export const flash: StrategyFactory<"attention", typeof FLASH_OPTIONS> = Object.assign(
   (given: Partial<Record<string, OptionValue>> = {}) => base(canonicalBlocks(given)),
   { definition: base.definition },

@@ -29,3 +29,4 @@ export {
   standardAttention,
   standardCost,
 } from "./standard.js";
+export { WINDOW_OPTION, windowPlan, withWindow } from "./window.js";

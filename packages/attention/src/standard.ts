@@ -17,6 +17,7 @@ import {
   ValueError,
 } from "@tradeoffs/core-tensor";
 import { maskedSoftmax } from "./masked-softmax.js";
+import { WINDOW_OPTION, windowPlan, withWindow } from "./window.js";
 
 /** Validate q [B, H, Tq, D], k/v [B, Hkv, Tk, D]; returns the dimensions. */
 export function attentionDims(q: Tensor, k: Tensor, v: Tensor, op: string) {
@@ -88,13 +89,18 @@ export const standardCost: AttentionCost = Object.freeze({
 
 /**
  * `Standard`: attention with materialised scores (O(n²) temporaries); the baseline and oracle for
- * `Flash`.
+ * `Flash`. `Standard[window=4096]` masks to a sliding window (the scores are still materialised:
+ * the window saves KV memory, not attention temporaries).
  */
 export const standard = defineStrategy({
   name: "Standard",
   slot: "attention",
   description: "Materialised attention scores (O(n²) temporaries and saved activations)",
-  options: {},
-  plan: (p) => ({ ...p, attention: standardCost }),
-  exec: () => ({ attend: standardAttention }),
+  options: { window: WINDOW_OPTION },
+  labelOptions: [],
+  plan: (p, o) => ({ ...windowPlan(p, o.window), attention: standardCost }),
+  exec: (o) => ({
+    attend: (q: Tensor, k: Tensor, v: Tensor, a: AttendOptions) =>
+      standardAttention(q, k, v, withWindow(a, o.window)),
+  }),
 });
