@@ -17,23 +17,22 @@ import {
   type WorkloadSpec,
 } from "@tradeoffs/core-tensor";
 import { checkEstimateInput } from "./estimate-input.js";
-import { headActBytes, layerActElements, layerTmpElements, linearsTrainable } from "./layer-tensors.js";
+import { cachedTokens, kvGroups } from "./kv-layout.js";
+import { headActBytes, layerActElements, layerTmpElements } from "./layer-tensors.js";
+import {
+  linearParams as countLinearParams,
+  countParams,
+  expertLayerCount,
+  modelLinears,
+  type ParamCounts,
+  qkHeadDim,
+  sumLinears,
+} from "./params.js";
 import { basePlan, type PlanOptions } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
 import { filled } from "./registry.js";
 
-export interface ParamCounts {
-  readonly total: number;
-  /** Parameters touched per token (top-k experts + shared + everything else). */
-  readonly active: number;
-  /** Parameters that receive gradients in training (adapters only with LoRA). */
-  readonly trainable: number;
-  /** Of which: embeddings + head + norms (+ positions). */
-  readonly embedding: number;
-  readonly attention: number;
-  readonly ffn: number;
-  readonly adapters: number;
-}
+export { countParams, type ParamCounts } from "./params.js";
 
 export interface Estimate {
   readonly model: string;
@@ -63,84 +62,9 @@ export interface Estimate {
   readonly plan: Plan;
 }
 
-/** One linear matrix of a layer: [out, in], its role, and how many copies a layer holds (experts). */
-interface LinearMatrix {
-  readonly out: number;
-  readonly in: number;
-  readonly role: string;
-  readonly copies: number;
-  readonly part: "attn" | "ffn";
-}
-
-/** The linear matrices of one layer: attention q, k, v, o and the FFN's, once per routed or shared expert. */
-function linears(arch: ArchSpec): LinearMatrix[] {
-  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F } = arch;
-  const experts = arch.experts + arch.sharedExperts;
-  const attn = (role: string, out: number, inp: number): LinearMatrix => ({
-    out,
-    in: inp,
-    role,
-    copies: 1,
-    part: "attn",
-  });
-  const ffn = (role: string, out: number, inp: number): LinearMatrix => ({
-    out,
-    in: inp,
-    role,
-    copies: experts,
-    part: "ffn",
-  });
-  return [
-    attn("q", H * D, d),
-    attn("k", Hkv * D, d),
-    attn("v", Hkv * D, d),
-    attn("o", d, H * D),
-    ...(arch.ffnKind === "swiglu" ? [ffn("gate", F, d), ffn("up", F, d)] : [ffn("up", F, d)]),
-    ffn("down", d, F),
-  ];
-}
-
-/** Σ over one layer's linear matrices (each expert copy counted) of `f(matrix)`. */
-function perLayer(arch: ArchSpec, f: (m: LinearMatrix) => number): number {
-  return linears(arch).reduce((s, m) => s + m.copies * f(m), 0);
-}
-
-/** Parameter counts derived from the architecture (and adapters from the plan). */
-export function countParams(plan: Plan): ParamCounts {
-  const arch = plan.arch;
-  const { dModel: d, vocab: V, layers: L, experts: E, topK: k, sharedExperts: S } = arch;
-  const normSize = arch.norm === "layernorm" ? 2 * d : d;
-  const part = (p: LinearMatrix["part"]) => linears(arch).filter((m) => m.part === p);
-  const size = (ms: LinearMatrix[]) => ms.reduce((s, m) => s + m.out * m.in + (arch.biases ? m.out : 0), 0);
-  const attnPer = size(part("attn"));
-  const expertPer = size(part("ffn"));
-  const router = E > 1 ? d * E : 0;
-  const embedding =
-    V * d +
-    (arch.tiedEmbeddings ? 0 : V * d) +
-    (arch.positional === "learned" ? arch.maxSeq * d : 0) +
-    normSize * (2 * L + 1);
-  const ffnTotal = L * ((E + S) * expertPer + router);
-  const ffnActive = L * ((Math.min(k, E) + S) * expertPer + router);
-  const targets = plan.adapters?.targets ?? [];
-  const rank = plan.adapters?.rank ?? 0;
-  const adapters = L * perLayer(arch, (m) => (targets.includes(m.role) ? rank * (m.out + m.in) : 0));
-  const total = embedding + L * attnPer + ffnTotal;
-  const linearParams = L * perLayer(arch, (m) => m.out * m.in);
-  return {
-    total,
-    active: embedding + L * attnPer + ffnActive,
-    trainable: plan.adapters ? adapters : linearsTrainable(plan) ? total : total - linearParams,
-    embedding,
-    attention: L * attnPer,
-    ffn: ffnTotal,
-    adapters,
-  };
-}
-
 /** Bytes of the linear weights under the plan's weight format (data + scales, exact). */
 function linearWeightBytes(plan: Plan): number {
-  return plan.arch.layers * perLayer(plan.arch, (m) => plan.weights.bytesFor(m.out, m.in));
+  return sumLinears(plan.arch, (m) => plan.weights.bytesFor(m.out, m.in));
 }
 
 /**
@@ -206,7 +130,7 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   const bb = plan.baseBytes;
   const params = countParams(plan);
   const notes = [...plan.notes];
-  const linearParams = L * perLayer(arch, (m) => m.out * m.in);
+  const linearParams = countLinearParams(arch);
   const weights = linearWeightBytes(plan) + (params.total - linearParams) * bb;
   const adapters = params.adapters * bb;
   const train = w.kind === "train";
@@ -224,13 +148,22 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   };
 
   // KV cache: each sequence holds the tokens the kv-memory strategy reserves for prompt + generate;
-  // with sliding-window attention a rolling buffer keeps only the last `window` of them (Mistral).
-  const kvBytesPerToken = L * Hkv * 2 * (D * plan.kv.bytesPerElement + plan.kv.scaleBytesPerVector);
-  const cached = (tokens: number) => Math.min(tokens, arch.window ?? Number.POSITIVE_INFINITY);
-  const kv = train ? 0 : B * plan.kv.reservedTokens(cached(w.seq + w.generate)) * kvBytesPerToken;
-  if (!train && cached(w.seq + w.generate) < w.seq + w.generate)
+  // with sliding-window attention a rolling buffer keeps only the last `window` of them (Mistral;
+  // Gemma 2's local layers), per group of layers (kv-layout.ts; MLA caches one latent per token).
+  const groups = kvGroups(arch);
+  const groupBytesPerToken = (g: (typeof groups)[number]) =>
+    g.layers * g.vectors * (g.width * plan.kv.bytesPerElement + plan.kv.scaleBytesPerVector);
+  const kvBytesFor = (tokens: number, reserve: (t: number) => number) =>
+    groups.reduce((s, g) => s + reserve(cachedTokens(g, tokens)) * groupBytesPerToken(g), 0);
+  const kv = train ? 0 : B * kvBytesFor(w.seq + w.generate, (t) => plan.kv.reservedTokens(t));
+  const windowedGroup = groups.find((g) => cachedTokens(g, w.seq + w.generate) < w.seq + w.generate);
+  if (!train && windowedGroup)
     notes.push(
-      `kv: sliding-window attention keeps a rolling buffer of the last ${arch.window} tokens per sequence`,
+      `kv: sliding-window attention keeps a rolling buffer of the last ${arch.window} tokens per sequence${windowedGroup.layers < L ? ` in ${windowedGroup.layers} of ${L} layers (the others attend globally)` : ""}`,
+    );
+  if (!train && arch.mla)
+    notes.push(
+      `kv: MLA caches one latent of kvLoraRank + qk_rope_head_dim = ${arch.mla.kvLoraRank + arch.mla.ropeHeadDim} elements per token and layer, not K and V per head`,
     );
 
   // Activations saved for backward, and the checkpoint segments the model would run for them.
@@ -273,7 +206,7 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   const tmpDecode = w.generate > 1 ? layerTmpElements(plan, B, 1, w.seq + w.generate) * bb : 0;
   const tmpHead = (N * d + N * V) * bb;
   let tmp = Math.max(tmpLayer, tmpDecode, tmpHead);
-  const largestLinear = Math.max(...linears(arch).map((m) => m.out * m.in));
+  const largestLinear = Math.max(...modelLinears(arch).map((m) => m.out * m.in));
   if (train) {
     // Backward: the largest weight gradient is born in tmp before it moves to grad, beside the
     // logits gradient and a few activation gradients.
@@ -315,7 +248,21 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   // FLOPs: 2 per multiply-add over active linear weights, attention scores and values, the head.
   const activeLinear = params.active - params.embedding;
   const perTokenLinear = 2 * activeLinear + 2 * d * V;
-  const attnFlops = (tq: number, tk: number) => L * 4 * B * H * D * tq * plan.attention.keysPerQuery(tq, tk);
+  // Per layer group: scores over q·k dims (MLA: nope + rope) and values over V's; a decode step
+  // scores the keys its layer holds (a windowed layer's rolling buffer).
+  const attnFlops = (tq: number, tk: number) =>
+    groups.reduce(
+      (s, g) =>
+        s +
+        g.layers *
+          2 *
+          B *
+          H *
+          (qkHeadDim(arch) + D) *
+          tq *
+          plan.attention.keysPerQuery(tq, tq > 1 ? tk : cachedTokens(g, tk)),
+      0,
+    );
   const attentionPrefill = attnFlops(T, T);
   const prefill = N * perTokenLinear + attentionPrefill;
   const ctx = w.seq + Math.max(1, w.generate);
@@ -324,15 +271,15 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
   const recompute = segments.flat().length / L;
   const trainStep = prefill * (3 + recompute);
   const weightRead = weights + adapters;
-  const kvPerToken = B * cached(ctx) * kvBytesPerToken;
+  const kvPerToken = B * kvBytesFor(ctx, (t) => t);
   // A decode step reads every weight once — but of each MoE layer's routed experts only the distinct
   // ones its B tokens choose: E·(1 − (1 − k/E)^B) under uniform routing (shared experts always).
   const E = arch.experts;
-  const expertBytes = linears(arch)
-    .filter((m) => m.part === "ffn")
+  const expertBytes = modelLinears(arch)
+    .filter((m) => m.ffn === "routed")
     .reduce((sum, m) => sum + plan.weights.bytesFor(m.out, m.in), 0);
   const expertsRead = E > 1 ? E * (1 - (1 - Math.min(arch.topK, E) / E) ** B) : E;
-  const decodeWeightRead = weightRead - L * (E - expertsRead) * expertBytes;
+  const decodeWeightRead = weightRead - expertLayerCount(arch) * (E - expertsRead) * expertBytes;
   if (E > 1 && !train)
     notes.push(
       `decode bytes: ${expertsRead.toFixed(2)} of ${E} routed experts read per layer at batch ${B} (uniform routing)`,
@@ -348,7 +295,7 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
     totalBytes: CATEGORIES.reduce((s, c) => s + bytes[c], 0),
     flops: { prefill, decodePerToken, trainStep, attentionPrefill },
     bytesMoved: {
-      prefill: weightRead + N * L * Hkv * 2 * D * plan.kv.bytesPerElement,
+      prefill: weightRead + N * kvBytesFor(1, (t) => t),
       decodePerToken: decodeWeightRead + kvPerToken,
       trainStep: 3 * weightRead,
     },
