@@ -107,7 +107,8 @@ async function loadContenders(): Promise<{ contenders: Contender[]; notes: strin
     contenders.push(kernelContender("WASM-2t", wasmBackend(2).matmul, 2));
   } else notes.push(`WASM skipped: ${wasmUnavailableReason()}`);
   if (!noRef) {
-    // Reference libraries from the private bench package; the bench degrades gracefully without them.
+    // Reference libraries from the private bench package, installed on first use into
+    // node_modules/.cache/tradeoffs-bench (not by pnpm install); the bench degrades gracefully without them.
     try {
       const ref = await import("../../../tooling/bench-reference/src/index.js");
       for (const [make, threads] of [
@@ -130,7 +131,7 @@ async function loadContenders(): Promise<{ contenders: Contender[]; notes: strin
       }
     } catch (e) {
       notes.push(
-        `reference libraries unavailable (tooling/bench-reference not installed): ${String(e).split("\n")[0]}`,
+        `reference libraries unavailable (tooling/bench-reference failed to load): ${String(e).split("\n")[0]}`,
       );
     }
   }

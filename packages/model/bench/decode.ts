@@ -1,11 +1,13 @@
 /**
- * `pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e]`: decode at the memory
+ * `pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-ref]`: decode at the memory
  * roofline on the WASM backend. (1) GEMV 1×4096×4096 and 1×4096×11008 ([out, in] = [4096, 4096],
  * [11008, 4096]) for every weight format, on its default WASM path and on the JS reference path;
  * (2) the 1- vs 2-thread FP32 GEMV crossover; (3) a STREAM-like read of a 256 MiB buffer in WASM
  * memory (1 and 2 threads) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
  * `runInfer` per preset and format. Warm-up, interleaved rounds, medians with min–max. Not a test.
  */
+
+import { referenceGemv } from "@tradeoffs/bench-reference";
 import {
   allocateResident,
   getLedger,
@@ -250,6 +252,8 @@ function e2e(): E2eRow[] {
   return rows;
 }
 
+// Reference GEMV rows (tfjs-wasm, onnxruntime-node 1/2 threads); installs those runtimes on first use.
+const reference = await referenceGemv({ reps: REPS, log, skip: argv.includes("--no-ref") });
 noGrad(() =>
   withLedger(getLedger(), () => {
     log(`decode bench on WASM (2 threads), ${REPS} interleaved rounds after warm-up; medians (min–max)`);
@@ -270,6 +274,7 @@ noGrad(() =>
         JSON.stringify(
           {
             gemv: g,
+            reference,
             bandwidthGBs: roof,
             bandwidth: bw,
             crossover: cross,
