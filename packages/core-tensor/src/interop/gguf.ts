@@ -5,7 +5,7 @@
  * `loadGgufHeader` reads only the header. Not here: writing (gguf-write.ts), model layouts (model).
  * Layout source: ggml/docs/gguf.md in ggml-org/llama.cpp.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { host } from "#host";
 import { dtypeTraits } from "../dtype.js";
 import { FormatError } from "../errors.js";
 import { dequantRowNaive } from "../wasm/dequant.js";
@@ -350,7 +350,7 @@ export function readGguf(bytes: Uint8Array): GgufFile {
 
 /** Read and parse a GGUF file. */
 export function loadGguf(path: string): GgufFile {
-  return readGguf(new Uint8Array(readFileSync(path)));
+  return readGguf(host.readFile(path));
 }
 
 /**
@@ -358,25 +358,18 @@ export function loadGguf(path: string): GgufFile {
  * continues, never reading tensor data it does not need.
  */
 export function loadGgufHeader(path: string): GgufHeader {
-  const fd = openSync(path, "r");
+  const file = host.openFile(path);
   try {
-    const size = fstatSync(fd).size;
+    const size = file.size;
     for (let n = Math.min(size, 1 << 20); ; n = Math.min(size, n * 2)) {
-      const buf = new Uint8Array(n);
-      let got = 0;
-      while (got < n) {
-        const r = readSync(fd, buf, got, n - got, got);
-        if (r === 0) break;
-        got += r;
-      }
       try {
-        return parseGgufHeader(buf.subarray(0, got), size);
+        return parseGgufHeader(file.read(0, n), size);
       } catch (e) {
         if (!(e instanceof Truncated) || n >= size) throw e;
       }
     }
   } finally {
-    closeSync(fd);
+    file.close();
   }
 }
 

@@ -3,8 +3,7 @@
  * from tensors. Parsing checks every offset, size and dtype; files are written atomically (temp file
  * then rename), so a failed save never leaves a half-written file behind.
  */
-import { randomBytes } from "node:crypto";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { host } from "#host";
 import type { DType } from "../dtype.js";
 import { FormatError } from "../errors.js";
 import { empty, shapeSize, type Tensor, type TensorOptions } from "../tensor.js";
@@ -191,7 +190,7 @@ export function writeSafetensors(
     offset += t.bytes;
   }
   let json = JSON.stringify(header);
-  json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  json += " ".repeat((8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8);
   const hb = new TextEncoder().encode(json);
   if (hb.length > MAX_HEADER_BYTES) {
     throw new FormatError(
@@ -220,16 +219,9 @@ function clip(s: string): string {
   return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }
 
-/** Write bytes to `path` atomically: a temp file beside it, then rename. */
+/** Write bytes to `path` atomically: a temp file beside it, then rename (Node; a ConfigError in browsers). */
 export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  host.writeFileAtomic(path, bytes);
 }
 
 export function saveSafetensors(
@@ -241,5 +233,5 @@ export function saveSafetensors(
 }
 
 export function loadSafetensors(path: string, options: TensorOptions = {}): SafetensorsFile {
-  return readSafetensors(new Uint8Array(readFileSync(path)), options);
+  return readSafetensors(host.readFile(path), options);
 }

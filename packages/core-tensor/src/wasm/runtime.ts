@@ -1,14 +1,17 @@
 /**
  * The WASM runtime: one shared `WebAssembly.Memory`, the kernels instance on the calling thread, and
- * up to one helper worker (`worker_threads`) running the same module on the same memory. `run()` hands
- * each thread its argument list and returns when all are done (synchronous: the caller computes its
- * share, then blocks in `Atomics.wait` — allowed on Node's main thread). Not here: operand layout or
+ * up to one helper worker (`worker_threads` in Node, a Web Worker in browsers; started through `#host`)
+ * running the same module on the same memory. `run()` hands each thread its argument list and returns
+ * when all are done (synchronous: the caller computes its share, then blocks in `Atomics.wait` —
+ * allowed on Node's main thread and in workers; where it is not, such as a page's main thread, every
+ * job runs on the calling thread in turn). Not here: operand layout or
  * how work is split (matmul.ts, dequant.ts, attention.ts). Memory map: resident blocks (weights,
  * `heap`, from `heapBase` up to `heap.top`), then per-call workspace: a caller lays out its operands
  * with an `Arena` from `scratchBase` and runs inside `withWorkspace`, which charges those bytes.
  */
-import { Worker } from "node:worker_threads";
+import { host } from "#host";
 import { ValueError } from "../errors.js";
+import type { HelperThread } from "../host/host.js";
 import { getLedger } from "../ledger.js";
 import { WasmHeap } from "./heap.js";
 import { type WasmFlavor, wasmModule } from "./loader.js";
@@ -27,6 +30,7 @@ export const KERNELS = [
   "gemvQ4_0",
   "gemvI8",
   "gemvNibble",
+  "gemvF16",
   "readSum",
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
@@ -50,9 +54,9 @@ const MAX_PAGES = 65536; // 4 GiB: the wasm32 limit; virtual reservation only un
 /** Bytes a runtime's linear memory can address at most (the wasm32 limit). */
 export const WASM_MAX_BYTES = MAX_PAGES * PAGE;
 
-// The worker is a small CommonJS script (no file to resolve from sources or dist).
+// The helper's script body (no file to resolve from sources or dist); the host wraps it so that
+// `workerData` is bound (Node: worker_threads' workerData; browsers: the first message).
 const WORKER_SOURCE = `
-const { workerData } = require("node:worker_threads");
 const { module, memory, ctrl, names } = workerData;
 const i32 = new Int32Array(ctrl);
 const f64 = new Float64Array(ctrl, ${ARGS_BYTE}, ${MAX_ARGS});
@@ -62,7 +66,7 @@ try {
   fns = names.map((n) => inst.exports[n]);
   Atomics.store(i32, ${STATE}, 1);
 } catch (e) {
-  process.stderr.write("WASM helper: " + String(e) + String.fromCharCode(10));
+  console.error("WASM helper: " + String(e));
   Atomics.store(i32, ${STATE}, -1);
 }
 Atomics.notify(i32, ${DONE});
@@ -85,7 +89,7 @@ while (fns) {
 `;
 
 interface Helper {
-  readonly worker: Worker;
+  readonly worker: HelperThread;
   readonly ctrl: Int32Array;
   readonly args: Float64Array;
   seq: number;
@@ -181,6 +185,11 @@ export class WasmRuntime {
     const op = KERNELS.indexOf(name);
     const fn = this.#fns[op]!;
     if (jobs.length === 0) return;
+    if (jobs.length > 1 && !host.helpersAllowed()) {
+      // No blocking waits here (a page's main thread): the jobs cover disjoint outputs, run them in turn.
+      for (const a of jobs) fn(...a);
+      return;
+    }
     while (this.#helpers.length < jobs.length - 1) this.#startHelper();
     for (let t = 1; t < jobs.length; t++) {
       const h = this.#helpers[t - 1]!;
@@ -208,7 +217,7 @@ export class WasmRuntime {
       h.ctrl[OP] = -1;
       Atomics.store(h.ctrl, SEQ, h.seq + 1);
       Atomics.notify(h.ctrl, SEQ);
-      void h.worker.terminate();
+      h.worker.terminate();
     }
     this.#helpers = [];
   }
@@ -220,24 +229,24 @@ export class WasmRuntime {
   #startHelper(): void {
     const sab = new SharedArrayBuffer(ARGS_BYTE + MAX_ARGS * 8);
     const ctrl = new Int32Array(sab);
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { module: wasmModule(this.flavor), memory: this.memory, ctrl: sab, names: KERNELS },
+    const worker = host.startHelper(WORKER_SOURCE, {
+      module: wasmModule(this.flavor),
+      memory: this.memory,
+      ctrl: sab,
+      names: KERNELS,
     });
-    // Never keep the process alive for an idle helper.
-    worker.unref();
     const h: Helper = { worker, ctrl, args: new Float64Array(sab, ARGS_BYTE, MAX_ARGS), seq: 0 };
     // Wait (bounded) for the worker to instantiate, so a broken worker fails loudly here.
     const deadline = Date.now() + 30_000;
     while (Atomics.load(ctrl, STATE) === 0) {
       if (Date.now() > deadline) {
-        void worker.terminate();
+        worker.terminate();
         throw new ValueError("the WASM helper thread did not start within 30 s; use threads: 1", {});
       }
       Atomics.wait(ctrl, DONE, 0, 50);
     }
     if (Atomics.load(ctrl, STATE) < 0) {
-      void worker.terminate();
+      worker.terminate();
       throw new ValueError("the WASM helper thread failed to instantiate the kernels; use threads: 1", {});
     }
     this.#helpers.push(h);
