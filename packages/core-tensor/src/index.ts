@@ -22,6 +22,7 @@ export {
   type Backend,
   type DequantMatmulArgs,
   type DequantWeight,
+  type DoubleQuantScales,
   getBackend,
   jsBackend,
   listBackends,
@@ -221,7 +222,13 @@ export {
   wasmMatmulDequant,
 } from "./wasm/dequant.js";
 export { HEAP_ALIGN, WasmHeap } from "./wasm/heap.js";
-export { type WasmFlavor, wasmAvailable, wasmUnavailableReason } from "./wasm/loader.js";
+export {
+  type LoadWasmOptions,
+  loadWasm,
+  type WasmFlavor,
+  wasmAvailable,
+  wasmUnavailableReason,
+} from "./wasm/loader.js";
 export { GEMV_MAX_M, GEMV_SPLIT_MIN_WORK, WASM_SPLIT_MIN_WORK, wasmMatmul } from "./wasm/matmul.js";
 export { allocateResident, ResidentStorage, withResidentWeights } from "./wasm/resident.js";
 export { Arena, disposeWasm, KERNELS, type KernelName, WasmRuntime, wasmRuntime } from "./wasm/runtime.js";
