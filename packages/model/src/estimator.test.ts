@@ -146,9 +146,12 @@ describe("estimator: the medium preset", () => {
 });
 
 describe("estimator: what a preset models approximately is said", () => {
-  it("qwen2.5-0.5b's estimate carries the preset's note on uncounted biases", () => {
-    const e = estimate("qwen2.5-0.5b", parse("Baseline"), { kind: "infer", batch: 1, seq: 16, generate: 0 });
-    expect(e.notes.some((n) => n.includes("biases not counted"))).toBe(true);
+  it("gemma2-9b's estimate names its local layers' rolling buffer and the uncounted soft-capping", () => {
+    const e = estimate("gemma2-9b", parse("Baseline"), { kind: "infer", batch: 1, seq: 8192, generate: 0 });
+    expect(e.notes.some((n) => n.includes("last 4096 tokens per sequence in 21 of 42 layers"))).toBe(true);
+    expect(e.notes.some((n) => /soft-capping .*attention scores at 50.*final logits at 30/.test(n))).toBe(
+      true,
+    );
   });
 });
 

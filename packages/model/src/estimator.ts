@@ -264,6 +264,14 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
       0,
     );
   const attentionPrefill = attnFlops(T, T);
+  const cap = arch.logitSoftcap;
+  if (cap && (cap.attention !== undefined || cap.final !== undefined)) {
+    const parts = [
+      cap.attention === undefined ? "" : `attention scores at ${cap.attention}`,
+      cap.final === undefined ? "" : `final logits at ${cap.final}`,
+    ].filter((p) => p !== "");
+    notes.push(`flops: tanh soft-capping of ${parts.join(" and ")} is elementwise and not counted`);
+  }
   const prefill = N * perTokenLinear + attentionPrefill;
   const ctx = w.seq + Math.max(1, w.generate);
   const decodePerToken = B * perTokenLinear + attnFlops(1, ctx);

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,35 +11,35 @@ import { getPreset } from "./presets.js";
 
 const FIXTURES = fileURLToPath(new URL("../test/fixtures/hf/", import.meta.url));
 const fixture = (name: string) => readHfConfig(join(FIXTURES, name, "config.json"));
+const readJson = (name: string) =>
+  JSON.parse(readFileSync(join(FIXTURES, name, "config.json"), "utf8")) as Record<string, unknown>;
 const counts = (arch: Parameters<typeof basePlan>[0]) =>
   countParams(basePlan(arch, { kind: "infer", batch: 1, seq: 1, generate: 0 }, { baseBytes: 2 }));
 
 // Published totals (Hub safetensors metadata unless marked; sources in test/fixtures/hf/README.md).
-const PUBLISHED: Record<string, { params: number; exact: boolean; modelled: boolean }> = {
-  "qwen2.5-7b": { params: 7_615_616_512, exact: true, modelled: false },
-  "qwen2.5-0.5b": { params: 494_032_768, exact: true, modelled: false },
-  "gemma-7b": { params: 8_537_680_896, exact: true, modelled: true },
-  "gemma-2-9b": { params: 9_241_705_984, exact: true, modelled: false },
-  "phi-3-mini-4k": { params: 3_821_079_552, exact: true, modelled: true },
-  "mixtral-8x22b": { params: 140_620_634_112, exact: true, modelled: true },
-  "qwen1.5-moe-a2.7b": { params: 14_315_784_192, exact: true, modelled: false },
+const PUBLISHED: Record<string, { params: number; exact: boolean }> = {
+  "qwen2.5-7b": { params: 7_615_616_512, exact: true },
+  "qwen2.5-0.5b": { params: 494_032_768, exact: true },
+  "gemma-7b": { params: 8_537_680_896, exact: true },
+  "gemma-2-9b": { params: 9_241_705_984, exact: true },
+  "phi-3-mini-4k": { params: 3_821_079_552, exact: true },
+  "mixtral-8x22b": { params: 140_620_634_112, exact: true },
+  "qwen1.5-moe-a2.7b": { params: 14_315_784_192, exact: true },
   // The model card's "16.4B" (rounded); no exact figure is published.
-  "deepseek-moe-16b": { params: 16.4e9, exact: false, modelled: false },
-  "deepseek-v2-lite": { params: 15_706_484_224, exact: true, modelled: false },
+  "deepseek-moe-16b": { params: 16.4e9, exact: false },
+  "deepseek-v2-lite": { params: 15_706_484_224, exact: true },
 };
 
-describe("config.json families: the estimator's count plus the named gaps = the published total", () => {
+describe("config.json families: the estimator's count = the published total, with no gaps", () => {
   for (const [name, pub] of Object.entries(PUBLISHED)) {
     it(`${name}: ${pub.params.toLocaleString("en")}${pub.exact ? "" : " (rounded)"}`, () => {
       const m = fixture(name);
       expect(m.arch.name).toBe(name);
-      const total = counts(m.arch).total + m.missingParams;
+      expect(m.missingParams).toBe(0);
+      expect(m.notes.some((n) => /not counted|over-counted/.test(n))).toBe(false);
+      const total = counts(m.arch).total;
       if (pub.exact) expect(total).toBe(pub.params);
       else expect(Math.abs(total - pub.params) / pub.params).toBeLessThan(0.005);
-      // Exactly modelled families carry no gap; the others name each gap with its size.
-      expect(m.missingParams === 0).toBe(pub.modelled);
-      if (!pub.modelled)
-        expect(m.notes.some((n) => /(not counted|over-counted): [\d,]+ parameters/.test(n))).toBe(true);
     });
   }
 
@@ -52,23 +52,25 @@ describe("config.json families: the estimator's count plus the named gaps = the 
       ["phi-3-mini-4k", "phi3-mini-4k"],
       ["mixtral-8x22b", "mixtral-8x22b"],
       ["qwen1.5-moe-a2.7b", "qwen1.5-moe-a2.7b"],
+      ["deepseek-moe-16b", "deepseek-moe-16b"],
+      ["deepseek-v2-lite", "deepseek-v2-lite"],
     ] as const;
     for (const [file, preset] of pairs) {
       const p = getPreset(preset);
       const m = fixture(file);
       expect({ ...m.arch, name: preset }).toEqual({ ...p.arch, window: p.arch.window });
-      expect(p.modelled?.missingParams ?? 0).toBe(m.missingParams);
+      expect(p.modelled).toBeUndefined();
     }
   });
 });
 
 describe("config.json families: what each reads", () => {
-  it("qwen2: q/k/v biases named as a gap; small sizes tie the embeddings", () => {
+  it("qwen2: q/k/v biases counted (and no others); small sizes tie the embeddings", () => {
     const small = fixture("qwen2.5-0.5b");
     expect(small.arch.tiedEmbeddings).toBe(true);
-    expect(small.arch.biases).toBe(false);
-    // 24 layers · (14 + 2·2 heads) · 64 dims
-    expect(small.missingParams).toBe(24 * 18 * 64);
+    expect([small.arch.biases, small.arch.qkvBias]).toEqual([false, true]);
+    // 24 layers · (14 + 2·2 heads) · 64 dims of bias
+    expect(counts(small.arch).total - counts({ ...small.arch, qkvBias: false }).total).toBe(24 * 18 * 64);
     expect(fixture("qwen2.5-7b").arch.tiedEmbeddings).toBe(false);
   });
 
@@ -80,10 +82,10 @@ describe("config.json families: what each reads", () => {
     expect(g.notes.join("\n")).toMatch(/GeGLU/);
     const g2 = fixture("gemma-2-9b");
     expect(g2.arch.kvHeads).toBe(8);
-    expect(g2.arch.window).toBeUndefined();
-    expect(g2.notes.join("\n")).toMatch(/every other layer attends to the last 4096 tokens/);
-    expect(g2.notes.join("\n")).toMatch(/soft ?capping/);
-    expect(g2.missingParams).toBe(2 * 42 * 3584);
+    // Even layers slide over 4096 tokens, odd ones attend globally; four norms per layer.
+    expect([g2.arch.window, g2.arch.windowLayers, g2.arch.layerNorms]).toEqual([4096, 21, 4]);
+    expect(g2.arch.logitSoftcap).toEqual({ attention: 50, final: 30 });
+    expect(counts(g2.arch).total - counts({ ...g2.arch, layerNorms: 2 }).total).toBe(2 * 42 * 3584);
   });
 
   it("phi3: fused checkpoint names, Llama's count; the config's 2047-token window is kept", () => {
@@ -101,18 +103,32 @@ describe("config.json families: what each reads", () => {
   it("qwen-moe and deepseek: fine-grained routed experts plus shared experts", () => {
     const q = fixture("qwen1.5-moe-a2.7b").arch;
     expect([q.experts, q.topK, q.sharedExperts, q.ffnHidden]).toEqual([60, 4, 4, 1408]);
+    expect([q.sharedExpertGate, q.qkvBias, q.denseLayers]).toEqual([true, true, undefined]);
+    // A shared gate per MoE layer: d → 1.
+    expect(counts(q).total - counts({ ...q, sharedExpertGate: false }).total).toBe(24 * 2048);
     const d = fixture("deepseek-moe-16b");
     expect([d.arch.experts, d.arch.topK, d.arch.sharedExperts, d.arch.ffnHidden]).toEqual([64, 6, 2, 1408]);
-    // Layer 0 is dense (10944 wide); counted as an MoE layer and named.
-    expect(d.missingParams).toBe(3 * 2048 * 10944 - (66 * 3 * 2048 * 1408 + 2048 * 64));
+    // Layer 0 is dense (10944 wide) in place of 66 experts of 1408 and the router.
+    expect([d.arch.denseLayers, d.arch.denseFfnHidden]).toEqual([1, 10944]);
+    expect(counts(d.arch).total - counts({ ...d.arch, denseLayers: 0 }).total).toBe(
+      3 * 2048 * 10944 - (66 * 3 * 2048 * 1408 + 2048 * 64),
+    );
+    // moe_layer_freq 2 makes the 14 odd layers dense too: 1 + 14 of 28.
+    const freq2 = hfModelFromConfig({ ...readJson("deepseek-moe-16b"), moe_layer_freq: 2 });
+    expect(freq2.arch.denseLayers).toBe(1 + 14);
   });
 
-  it("deepseek_v2: MLA is stated with its real cache size, not silently counted as MHA", () => {
+  it("deepseek_v2: MLA read into ArchSpec.mla; headDim is v_head_dim", () => {
     const m = fixture("deepseek-v2-lite");
     expect(m.arch.headDim).toBe(128);
-    const notes = m.notes.join("\n");
-    expect(notes).toMatch(/kv_lora_rank \+ qk_rope_head_dim = 576 elements/);
-    expect(notes).toMatch(/7\.1× too many/);
+    expect(m.arch.mla).toEqual({ kvLoraRank: 512, qLoraRank: undefined, ropeHeadDim: 64, nopeHeadDim: 128 });
+    // Per layer: q 2048→16·192, kv_a 2048→512+64, its norm 512, kv_b 512→16·(128+128), o 16·128→2048.
+    const attention = 2048 * 16 * 192 + 2048 * 576 + 512 + 512 * 16 * 256 + 16 * 128 * 2048;
+    expect(counts(m.arch).attention).toBe(27 * attention);
+    // With a q_lora_rank (DeepSeek-V2 itself: 1536): q_a, its norm, q_b in place of q.
+    const v2 = hfModelFromConfig({ ...readJson("deepseek-v2-lite"), q_lora_rank: 1536 });
+    const q = 2048 * 1536 + 1536 + 1536 * 16 * 192;
+    expect(counts(v2.arch).attention).toBe(27 * (attention - 2048 * 16 * 192 + q));
   });
 
   it("names a folder's config.json after the folder and a loose file after itself", () => {

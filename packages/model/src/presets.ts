@@ -286,8 +286,7 @@ export const presets = {
   "qwen2.5-0.5b": {
     executable: false,
     description: "Qwen2.5-0.5B (tied embeddings, q/k/v biases, GQA with 2 KV heads)",
-    published: { params: 494_032_768, exact: false, source: "Qwen/Qwen2.5-0.5B safetensors" },
-    modelled: { missingParams: 27_648, notes: ["q, k, v biases not counted (27,648 parameters)"] },
+    published: { params: 494_032_768, exact: true, source: "Qwen/Qwen2.5-0.5B safetensors" },
     arch: {
       name: "qwen2.5-0.5b",
       layers: 24,
@@ -302,6 +301,7 @@ export const presets = {
       tiedEmbeddings: true,
       ropeTheta: 1e6,
       normEps: 1e-6,
+      qkvBias: true,
     },
   },
   // Qwen/Qwen2.5-7B config.json: hidden 3584, 28 layers, 28 heads, 4 KV heads, FFN 18944, vocab
@@ -309,8 +309,7 @@ export const presets = {
   "qwen2.5-7b": {
     executable: false,
     description: "Qwen2.5-7B (q/k/v biases, GQA with 4 KV heads)",
-    published: { params: 7_615_616_512, exact: false, source: "Qwen/Qwen2.5-7B safetensors" },
-    modelled: { missingParams: 129_024, notes: ["q, k, v biases not counted (129,024 parameters)"] },
+    published: { params: 7_615_616_512, exact: true, source: "Qwen/Qwen2.5-7B safetensors" },
     arch: {
       name: "qwen2.5-7b",
       layers: 28,
@@ -324,6 +323,7 @@ export const presets = {
       ...llama,
       ropeTheta: 1e6,
       normEps: 1e-6,
+      qkvBias: true,
     },
   },
   // Qwen1.5-MoE-A2.7B (Qwen blog, 2024-03) and its config.json: 60 routed experts of 1408, top-4,
@@ -332,15 +332,8 @@ export const presets = {
   "qwen1.5-moe-a2.7b": {
     executable: false,
     description: "Qwen1.5-MoE-A2.7B (60 fine-grained experts, top-4, shared expert)",
-    published: { params: 14_315_784_192, exact: false, source: "Qwen/Qwen1.5-MoE-A2.7B safetensors" },
-    modelled: {
-      missingParams: 196_608,
-      notes: [
-        "q, k, v biases not counted (147,456 parameters)",
-        "shared_expert_gate not counted (49,152 parameters)",
-        "the 5632-wide shared expert counts as 4 shared experts of 1408 (same parameters)",
-      ],
-    },
+    // The 5632-wide shared expert counts as 4 shared experts of 1408: the same parameters.
+    published: { params: 14_315_784_192, exact: true, source: "Qwen/Qwen1.5-MoE-A2.7B safetensors" },
     arch: {
       name: "qwen1.5-moe-a2.7b",
       layers: 24,
@@ -355,6 +348,8 @@ export const presets = {
       experts: 60,
       topK: 4,
       sharedExperts: 4,
+      sharedExpertGate: true,
+      qkvBias: true,
       ropeTheta: 1e6,
       normEps: 1e-6,
     },
@@ -385,16 +380,9 @@ export const presets = {
   // attention alternating, logit soft-capping 50 / 30, four norms per layer.
   "gemma2-9b": {
     executable: false,
-    description: "Gemma-2-9B (head_dim 256, GQA, alternating local/global attention)",
-    published: { params: 9_241_705_984, exact: false, source: "google/gemma-2-9b safetensors" },
-    modelled: {
-      missingParams: 301_056,
-      notes: [
-        "post_attention_layernorm and post_feedforward_layernorm not counted (301,056 parameters)",
-        "every other layer attends to the last 4096 tokens; KV is counted as global in every layer",
-        "attention and final logit soft-capping not modelled in FLOPs",
-      ],
-    },
+    description:
+      "Gemma-2-9B (head_dim 256, GQA, 4 norms per layer, 21 local (4096) + 21 global attention layers, logit soft-capping)",
+    published: { params: 9_241_705_984, exact: true, source: "google/gemma-2-9b safetensors" },
     arch: {
       name: "gemma2-9b",
       layers: 42,
@@ -408,6 +396,11 @@ export const presets = {
       ...llama,
       tiedEmbeddings: true,
       normEps: 1e-6,
+      layerNorms: 4,
+      // HF's Gemma2DecoderLayer slides where layer_idx % 2 == 0: 21 of the 42 layers.
+      window: 4096,
+      windowLayers: 21,
+      logitSoftcap: { attention: 50, final: 30 },
     },
   },
   // Phi-3 technical report (Microsoft, 2024) and microsoft/Phi-3-mini-4k-instruct config.json: 32
@@ -429,6 +422,65 @@ export const presets = {
       maxSeq: 4096,
       window: 2047,
       ...llama,
+    },
+  },
+  // DeepSeekMoE (Dai et al. 2024), Table 1 (16B: 28 layers, d 2048, 16 heads, 64 routed experts of
+  // 1408, top-6, 2 shared, the first layer dense) and deepseek-ai/deepseek-moe-16b-base config.json
+  // (dense FFN 10944, vocab 102400). The model card says "16.4B"; the architecture gives
+  // 16,375,728,128 (no exact published total found).
+  "deepseek-moe-16b": {
+    executable: false,
+    description: "DeepSeek-MoE-16B (64 fine-grained experts, top-6, 2 shared, first layer dense)",
+    published: {
+      params: 16.4e9,
+      exact: false,
+      source: "deepseek-ai/deepseek-moe-16b-base model card (rounded)",
+    },
+    arch: {
+      name: "deepseek-moe-16b",
+      layers: 28,
+      dModel: 2048,
+      heads: 16,
+      kvHeads: 16,
+      headDim: 128,
+      ffnHidden: 1408,
+      vocab: 102400,
+      maxSeq: 4096,
+      ...llama,
+      experts: 64,
+      topK: 6,
+      sharedExperts: 2,
+      denseLayers: 1,
+      denseFfnHidden: 10944,
+      normEps: 1e-6,
+    },
+  },
+  // DeepSeek-V2 (Liu et al. 2024), appendix B (V2-Lite: 27 layers, d 2048, 16 heads, MLA with
+  // kv_lora_rank 512, no query compression, qk_nope 128 + qk_rope 64, v 128; 64 routed experts of
+  // 1408, top-6, 2 shared, the first layer dense; "15.7B total, 2.4B activated") and
+  // deepseek-ai/DeepSeek-V2-Lite config.json. Total: the Hub's safetensors metadata, 15,706,484,224.
+  "deepseek-v2-lite": {
+    executable: false,
+    description: "DeepSeek-V2-Lite (MLA: 576-element latent KV cache; 64 experts, top-6, 2 shared)",
+    published: { params: 15_706_484_224, exact: true, source: "deepseek-ai/DeepSeek-V2-Lite safetensors" },
+    arch: {
+      name: "deepseek-v2-lite",
+      layers: 27,
+      dModel: 2048,
+      heads: 16,
+      kvHeads: 16,
+      headDim: 128,
+      ffnHidden: 1408,
+      vocab: 102400,
+      maxSeq: 163840,
+      ...llama,
+      experts: 64,
+      topK: 6,
+      sharedExperts: 2,
+      denseLayers: 1,
+      denseFfnHidden: 10944,
+      normEps: 1e-6,
+      mla: { kvLoraRank: 512, ropeHeadDim: 64, nopeHeadDim: 128 },
     },
   },
 } as const satisfies Record<string, Preset>;

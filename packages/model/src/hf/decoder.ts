@@ -131,11 +131,6 @@ export function llamaLike(name: string, dec: DecoderFields, ffnHidden: number, t
   };
 }
 
-/** Biases on q, k and v only (Qwen2; `attention_bias` configs add o): parameters per model. */
-export function qkvBiasParams(arch: ArchSpec): number {
-  return arch.layers * (arch.heads + 2 * arch.kvHeads) * arch.headDim;
-}
-
 /** Parameters of one gated (three-matrix) FFN of width `hidden` on width `d`. */
 export function gatedFfnParams(d: number, hidden: number): number {
   return 3 * d * hidden;

@@ -1,9 +1,11 @@
 /**
  * Gemma (`gemma`) and Gemma 2 (`gemma2`): head_dim decoupled from the width, tied embeddings by
  * default, a GELU-gated FFN (GeGLU), and in Gemma 2 four norms per layer, alternating local
- * (sliding-window) and global attention, and tanh soft-capping of attention and final logits.
+ * (sliding-window) and global attention, and tanh soft-capping of attention and final logits; all
+ * counted exactly (GeGLU as SwiGLU's three matrices).
  * Not here: the shared decoder fields (decoder.ts).
  */
+import type { ArchSpec } from "@tradeoffs/core-tensor";
 import { type HfModel, hfModel, llamaLike, readDecoder } from "./decoder.js";
 import { type ConfigFields, HF_LIMITS } from "./fields.js";
 
@@ -22,30 +24,22 @@ export function gemmaModel(f: ConfigFields, name: string): HfModel {
 }
 
 /**
- * `gemma2`: Gemma plus a post-attention and a post-FFN norm in each layer (4 norms where the
- * estimator counts 2), sliding-window attention on every other layer, and logit soft-capping.
+ * `gemma2`: Gemma plus a post-attention and a post-FFN norm in each layer (`layerNorms` 4),
+ * sliding-window attention on the even layers (`windowLayers`: ⌈layers / 2⌉; HF's Gemma2 decoder
+ * slides where `layer_idx % 2 == 0`), and tanh soft-capping of attention and final logits.
  */
 export function gemma2Model(f: ConfigFields, name: string): HfModel {
   const dec = readDecoder(f, { maxSeq: 8192, normEps: 1e-6 });
   const ffn = f.int("intermediate_size", HF_LIMITS.intermediate_size);
-  const arch = llamaLike(name, dec, ffn, f.flag("tie_word_embeddings", true));
   const window = f.optInt("sliding_window", HF_LIMITS.max_position_embeddings);
-  const notes = [geglu(f)];
-  if (window !== undefined)
-    notes.push(
-      `alternating attention: every other layer attends to the last ${window} tokens; KV and attention FLOPs are counted as global in every layer (an upper bound past ${window} tokens)`,
-    );
-  const caps = ["attn_logit_softcapping", "final_logit_softcapping"].filter((k) => f.has(k));
-  if (caps.length > 0) notes.push(`${caps.join(" and ")} (tanh, no parameters) not modelled in FLOPs`);
-  return hfModel(
-    "gemma2",
-    arch,
-    [
-      {
-        params: 2 * dec.layers * dec.d,
-        note: "post_attention_layernorm and post_feedforward_layernorm per layer",
-      },
-    ],
-    notes,
-  );
+  const attention = f.has("attn_logit_softcapping") ? f.positive("attn_logit_softcapping", 1) : undefined;
+  const final = f.has("final_logit_softcapping") ? f.positive("final_logit_softcapping", 1) : undefined;
+  const arch: ArchSpec = {
+    ...llamaLike(name, dec, ffn, f.flag("tie_word_embeddings", true)),
+    layerNorms: 4,
+    window,
+    windowLayers: window === undefined ? undefined : Math.ceil(dec.layers / 2),
+    logitSoftcap: attention === undefined && final === undefined ? undefined : { attention, final },
+  };
+  return hfModel("gemma2", arch, [], [geglu(f)]);
 }

@@ -10,7 +10,6 @@ import {
   type HfModel,
   hfModel,
   llamaLike,
-  qkvBiasParams,
   readDecoder,
   readRouting,
 } from "./decoder.js";
@@ -21,11 +20,14 @@ export function readWindow(f: ConfigFields): number | undefined {
   return f.optInt("sliding_window", HF_LIMITS.max_position_embeddings);
 }
 
-/** Gaps for Llama's optional `attention_bias` (q, k, v, o) and `mlp_bias` (gate, up, down) flags. */
+/**
+ * Gaps for Llama's optional `attention_bias` (q, k, v, o; the q, k, v part is counted through
+ * `qkvBias`, see `dense`) and `mlp_bias` (gate, up, down) flags.
+ */
 export function llamaBiasGaps(f: ConfigFields, arch: ArchSpec): Gap[] {
   const gaps: Gap[] = [];
   if (f.flag("attention_bias", false))
-    gaps.push({ params: qkvBiasParams(arch) + arch.layers * arch.dModel, note: "q, k, v, o biases" });
+    gaps.push({ params: arch.layers * arch.dModel, note: "o bias (q, k, v biases are counted)" });
   if (f.flag("mlp_bias", false))
     gaps.push({ params: arch.layers * (2 * arch.ffnHidden + arch.dModel), note: "gate, up, down biases" });
   return gaps;
@@ -33,10 +35,12 @@ export function llamaBiasGaps(f: ConfigFields, arch: ArchSpec): Gap[] {
 
 function dense(f: ConfigFields, name: string, dec: DecoderFields): ArchSpec {
   const ffn = f.int("intermediate_size", HF_LIMITS.intermediate_size);
-  return {
+  const arch: ArchSpec = {
     ...llamaLike(name, dec, ffn, f.flag("tie_word_embeddings", false)),
     window: readWindow(f),
   };
+  // A bad attention_bias value is reported once, by llamaBiasGaps.
+  return f.json.attention_bias === true ? { ...arch, qkvBias: true } : arch;
 }
 
 /** `llama` and `mistral`: the decoder as the estimator models it. */

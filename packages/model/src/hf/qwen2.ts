@@ -1,7 +1,7 @@
 /**
  * Qwen2 / Qwen2.5 (`qwen2`: biases on q, k and v only, tied embeddings on small sizes) and Qwen-MoE
- * (`qwen2_moe`: fine-grained routed experts plus one gated shared expert). What `ArchSpec` cannot
- * express yet is returned as named parameter gaps. Not here: the shared decoder fields (decoder.ts).
+ * (`qwen2_moe`: fine-grained routed experts plus one gated shared expert), counted exactly through
+ * `qkvBias`, `sharedExpertGate` and `denseLayers`. Not here: the shared decoder fields (decoder.ts).
  */
 import type { ArchSpec } from "@tradeoffs/core-tensor";
 import {
@@ -10,13 +10,10 @@ import {
   type HfModel,
   hfModel,
   llamaLike,
-  qkvBiasParams,
   readDecoder,
   readRouting,
 } from "./decoder.js";
 import { type ConfigFields, HF_LIMITS } from "./fields.js";
-
-const QKV_BIAS_NOTE = "q, k, v biases (ArchSpec.biases would also add o, FFN and norm biases)";
 
 function slidingNote(f: ConfigFields): string[] {
   return f.flag("use_sliding_window", false)
@@ -26,20 +23,21 @@ function slidingNote(f: ConfigFields): string[] {
     : [];
 }
 
-/** `qwen2`: Llama's layout plus q/k/v biases. */
+/** `qwen2`: Llama's layout plus q/k/v biases; counted exactly. */
 export function qwen2Model(f: ConfigFields, name: string): HfModel {
   const dec = readDecoder(f, { maxSeq: 32768, normEps: 1e-6 });
   const ffn = f.int("intermediate_size", HF_LIMITS.intermediate_size);
-  const arch = llamaLike(name, dec, ffn, f.flag("tie_word_embeddings", false));
-  return hfModel("qwen2", arch, [{ params: qkvBiasParams(arch), note: QKV_BIAS_NOTE }], slidingNote(f));
+  const arch = { ...llamaLike(name, dec, ffn, f.flag("tie_word_embeddings", false)), qkvBias: true };
+  return hfModel("qwen2", arch, [], slidingNote(f));
 }
 
 /**
  * `qwen2_moe` (Qwen1.5-MoE, Qwen2-MoE): `num_experts` routed experts of width
  * `moe_intermediate_size`, top `num_experts_per_tok`, and a shared expert of width
  * `shared_expert_intermediate_size` behind a sigmoid gate (`shared_expert_gate`, d → 1). The shared
- * expert counts as `sharedExperts` routed-width experts; layers outside `decoder_sparse_step` or in
- * `mlp_only_layers` are dense FFNs of `intermediate_size`.
+ * expert counts as `sharedExperts` routed-width experts (a width that is not a multiple is a named
+ * gap); layers outside `decoder_sparse_step` or in `mlp_only_layers` are dense FFNs of
+ * `intermediate_size`.
  */
 export function qwen2MoeModel(f: ConfigFields, name: string): HfModel {
   const dec = readDecoder(f, { maxSeq: 32768, normEps: 1e-6 });
@@ -50,27 +48,22 @@ export function qwen2MoeModel(f: ConfigFields, name: string): HfModel {
   const step = f.int("decoder_sparse_step", HF_LIMITS.num_hidden_layers, 1);
   const mlpOnly = new Set(f.intList("mlp_only_layers", HF_LIMITS.num_hidden_layers));
   const shared = Math.floor(sharedWidth / F);
+  // Qwen2MoeDecoderLayer: sparse when layer i is not in mlp_only_layers and (i + 1) % step == 0.
+  let moeLayers = 0;
+  for (let i = 0; i < dec.layers; i++) if (!mlpOnly.has(i) && (i + 1) % step === 0) moeLayers++;
   const arch: ArchSpec = {
     ...llamaLike(name, dec, F, f.flag("tie_word_embeddings", false)),
+    qkvBias: true,
     experts,
     topK,
     sharedExperts: shared,
+    sharedExpertGate: sharedWidth > 0,
+    ...(moeLayers < dec.layers ? { denseLayers: dec.layers - moeLayers, denseFfnHidden: denseWidth } : {}),
   };
-  const d = dec.d;
-  let moeLayers = 0;
-  for (let i = 0; i < dec.layers; i++) if (!mlpOnly.has(i) && (i + 1) % step === 0) moeLayers++;
-  const denseLayers = dec.layers - moeLayers;
-  const countedFfn = (experts + shared) * gatedFfnParams(d, F) + d * experts;
   const gaps: Gap[] = [
-    { params: qkvBiasParams(arch), note: QKV_BIAS_NOTE },
-    { params: sharedWidth > 0 ? moeLayers * d : 0, note: "shared_expert_gate (one d → 1 gate per layer)" },
     {
-      params: moeLayers * gatedFfnParams(d, sharedWidth - shared * F),
+      params: moeLayers * gatedFfnParams(dec.d, sharedWidth - shared * F),
       note: `shared expert width ${sharedWidth} is not a multiple of the expert width ${F}`,
-    },
-    {
-      params: denseLayers * (gatedFfnParams(d, denseWidth) - countedFfn),
-      note: `${denseLayers} dense layers (decoder_sparse_step ${step}, mlp_only_layers) counted as MoE layers`,
     },
   ];
   return hfModel("qwen2_moe", arch, gaps, slidingNote(f));
