@@ -30,6 +30,8 @@ export interface SequenceCacheSpec {
   readonly budgetBytes: number;
   /** Keep a host pool so preempted sequences can swap out (layouts that cannot swap ignore it). */
   readonly swap?: boolean | undefined;
+  /** Sliding window: each sequence keeps only its last `window` positions (a rolling buffer). */
+  readonly window?: number | undefined;
 }
 
 /** A per-sequence KV cache: sequences join, grow, fork, leave, and (where supported) swap to host. */

@@ -162,16 +162,28 @@ export interface KvCacheSpec {
   readonly headDim: number;
   readonly maxSeq: number;
   readonly dtype: KvDtypeExec;
+  /**
+   * Sliding-window attention span: keep only the last `window` positions per sequence (a rolling
+   * buffer), so memory stops growing past it. Positions (`length`) stay absolute.
+   */
+  readonly window?: number | undefined;
 }
 
-/** Per-layer K/V storage for a batch of sequences decoding in lockstep. */
+/**
+ * Per-layer K/V storage for a batch of sequences decoding in lockstep. With `spec.window` it is a
+ * rolling buffer: `read` returns only the last `window` positions, so a caller appending T > 1
+ * positions to a non-empty cache reads before appending (the chunk's first queries need older keys).
+ */
 export interface KvCache {
   readonly spec: KvCacheSpec;
   /** Tokens cached so far (per sequence). */
   readonly length: number;
   /** Append new positions for `layer`: k, v [B, Hkv, Tnew, D] (f32). */
   append(layer: number, k: Tensor, v: Tensor): void;
-  /** Everything cached for `layer` as f32 [B, Hkv, T, D] (views, or a decoded `tmp` copy). */
+  /**
+   * Everything cached for `layer` as f32 [B, Hkv, T, D] (views, or a decoded `tmp` copy), appended
+   * positions included; with a window, the last min(T, window) positions in order.
+   */
   read(layer: number): { k: Tensor; v: Tensor };
   /** Mark `tokens` new positions as complete (after every layer appended them). */
   advance(tokens: number): void;

@@ -1,7 +1,8 @@
 /**
  * `ContiguousKvCache`: the pre-paging layout, core's lockstep `KvCache` and the scheduler's `SequenceCache`.
  * Each sequence reserves its maximum length on joining, inside a KV budget, as one block of `maxTokens`
- * slots read by the paged block kernel. Not a block allocator (that is `BlockPool`).
+ * slots read by the paged block kernel; with a sliding window, a ring of min(maxTokens, window) slots
+ * (position p in slot p mod slots). Not a block allocator (that is `BlockPool`).
  */
 import {
   type AttendOptions,
@@ -18,7 +19,7 @@ import {
 } from "@tradeoffs/core-tensor";
 import { blockBytes, blockVectorIndex } from "./block-pool.js";
 import { PoolExhaustedError } from "./errors.js";
-import { checkKvShape } from "./kv-shape.js";
+import { checkKvShape, checkRingWindow } from "./kv-shape.js";
 import { attendBlocks } from "./paged-attention.js";
 
 /** Shape, dtype and byte budget of a `ContiguousKvCache`. */
@@ -33,11 +34,18 @@ export interface ContiguousCacheOptions {
   readonly dtype: KvDtypeExec;
   /** KV budget in bytes: reservations never exceed it. */
   readonly budgetBytes: number;
+  /**
+   * Sliding window: each sequence keeps only its last `window` positions, in a ring of
+   * min(maxTokens, window) slots (a rolling buffer); positions stay absolute. Default: keep all.
+   */
+  readonly window?: number | undefined;
 }
 
 interface Reservation {
   store: KvStore;
   maxTokens: number;
+  /** Token slots of `store`: maxTokens, or the ring min(maxTokens, window). Position p is in slot p mod slots. */
+  slots: number;
   length: number;
   /** Positions appended per layer and not yet committed. */
   pending: Int32Array;
@@ -63,6 +71,8 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
   readonly canSwap = false;
   /** KV budget in bytes: reservations never exceed it. */
   readonly budgetBytes: number;
+  /** Positions each sequence keeps (a rolling buffer), or undefined to keep all. */
+  readonly window: number | undefined;
   readonly #dtype: KvDtypeExec;
   readonly #seqs = new Map<number, Reservation>();
   #reserved = 0;
@@ -75,23 +85,30 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
       if (!(Number.isInteger(v) && v >= 1))
         throw new ValueError(`ContiguousKvCache: ${k} must be a positive integer, got ${v}`);
     }
+    if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1))
+      throw new ValueError(`ContiguousKvCache: window must be a positive integer, got ${o.window}`);
     this.layers = o.layers;
     this.kvHeads = o.kvHeads;
     this.headDim = o.headDim;
+    this.window = o.window;
     this.#dtype = o.dtype;
     this.budgetBytes = o.budgetBytes;
     this.tokenBytes = blockBytes(o.layers, o.kvHeads, o.headDim, 1, o.dtype);
     this.capacityTokens = Math.floor(o.budgetBytes / this.tokenBytes);
   }
 
-  /** A lockstep cache for core's `KvCache` contract: `batch` sequences reserving `maxSeq` tokens each, up front. */
+  /**
+   * A lockstep cache for core's `KvCache` contract: `batch` sequences reserving `maxSeq` tokens each
+   * (with `spec.window`, a ring of min(maxSeq, window)), up front.
+   */
   static forBatch(spec: KvCacheSpec): ContiguousKvCache {
     for (const [k, v] of Object.entries({ batch: spec.batch, maxSeq: spec.maxSeq })) {
       if (!(Number.isInteger(v) && v >= 1))
         throw new ValueError(`ContiguousKvCache: ${k} must be a positive integer, got ${v}`);
     }
     const tokenBytes = blockBytes(spec.layers, spec.kvHeads, spec.headDim, 1, spec.dtype);
-    const c = new ContiguousKvCache({ ...spec, budgetBytes: spec.batch * spec.maxSeq * tokenBytes });
+    const slots = Math.min(spec.maxSeq, spec.window ?? spec.maxSeq);
+    const c = new ContiguousKvCache({ ...spec, budgetBytes: spec.batch * slots * tokenBytes });
     try {
       for (let b = 0; b < spec.batch; b++) c.addSequence(b, { maxTokens: spec.maxSeq });
     } catch (e) {
@@ -119,6 +136,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
       headDim: this.headDim,
       maxSeq: this.#batch ? this.#maxSeq : this.capacityTokens,
       dtype: this.#dtype,
+      window: this.window,
     };
   }
 
@@ -143,11 +161,16 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     }
   }
 
-  /** Gathers every lockstep sequence into f32 [B, Hkv, T, D] `tmp` tensors. */
+  /**
+   * Gathers every lockstep sequence into f32 [B, Hkv, T, D] `tmp` tensors: all positions, or with a
+   * window the last min(length, window) in order (appended positions included).
+   */
   read(layer: number): { k: Tensor; v: Tensor } {
     const { kvHeads: H, headDim: D } = this;
     const B = this.#batch;
-    const T = B ? this.#seq(0).length + this.#seq(0).pending[layer]! : 0;
+    const end = B ? this.#seq(0).length + this.#seq(0).pending[layer]! : 0;
+    const T = B ? Math.min(end, this.#seq(0).slots) : 0;
+    const first = end - T; // oldest position still held
     const k = empty([B, H, T, D]);
     const v = empty([B, H, T, D]);
     for (let b = 0; b < B; b++) {
@@ -155,8 +178,8 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
       for (let h = 0; h < H; h++)
         for (let i = 0; i < T; i++) {
           const dst = ((b * H + h) * T + i) * D;
-          r.store.read(this.#index(r, layer, 0, h, i), k.data, dst);
-          r.store.read(this.#index(r, layer, 1, h, i), v.data, dst);
+          r.store.read(this.#index(r, layer, 0, h, first + i), k.data, dst);
+          r.store.read(this.#index(r, layer, 1, h, first + i), v.data, dst);
         }
     }
     return { k, v };
@@ -171,19 +194,19 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
 
   /** Could a sequence join now, prefilling `promptTokens` and able to grow to `maxTokens`? */
   canAdmit(_promptTokens: number, maxTokens: number): boolean {
-    return this.#reserved + maxTokens * this.tokenBytes <= this.budgetBytes;
+    return this.#reserved + this.#slotsFor(maxTokens) * this.tokenBytes <= this.budgetBytes;
   }
 
   /**
    * Token slots of device memory a sequence of `tokens` tokens, able to grow to `maxTokens`, holds.
    */
   footprintTokens(_tokens: number, maxTokens: number): number {
-    return maxTokens;
+    return this.#slotsFor(maxTokens);
   }
 
   /** The whole reservation, for every step of the request's life. */
   meanHeldTokens(_promptTokens: number, _outputTokens: number, maxTokens: number): number {
-    return maxTokens;
+    return this.#slotsFor(maxTokens);
   }
 
   /** Adds sequence `seqId`; returns how many leading prompt tokens were found cached. */
@@ -223,11 +246,18 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     r.pending.fill(0);
   }
 
-  /** Attention of q [1, H, Tq, D] over sequence `seqId`'s cached K/V for `layer`. */
+  /**
+   * Attention of q [1, H, Tq, D] over sequence `seqId`'s cached K/V for `layer`. Once a ring has
+   * wrapped, every query's window must fit in it (older keys are gone).
+   */
   attend(q: Tensor, seqId: number, layer: number, options: AttendOptions): Tensor {
     const r = this.#seq(seqId);
-    const view = { stores: [r.store], block: r.maxTokens, kvHeads: this.kvHeads, headDim: this.headDim };
-    return attendBlocks(q, view, r.length + r.pending[layer]!, layer, options);
+    const tk = r.length + r.pending[layer]!;
+    checkRingWindow("ContiguousKvCache.attend", seqId, tk, r.slots, q.rank === 4 ? q.dim(2) : 1, options);
+    // The ring as a block table: every block is the one store, so position p reads slot p mod slots.
+    const stores = new Array<KvStore>(Math.max(1, Math.ceil(tk / r.slots))).fill(r.store);
+    const view = { stores, block: r.slots, kvHeads: this.kvHeads, headDim: this.headDim };
+    return attendBlocks(q, view, tk, layer, options);
   }
 
   /** Tokens cached for sequence `seqId`. */
@@ -245,7 +275,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     for (let l = 0; l < this.layers; l++)
       for (const kv of [0, 1] as const)
         for (let h = 0; h < this.kvHeads; h++)
-          for (let i = 0; i < p.length; i++) {
+          for (let i = Math.max(0, p.length - p.slots); i < p.length; i++) {
             p.store.read(this.#index(p, l, kv, h, i), tmp, 0);
             c.store.write(this.#index(c, l, kv, h, i), tmp, 0);
           }
@@ -275,7 +305,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
   /** KV bytes reserved, used (real tokens), cached and on the host, and running sequences, now. */
   usage(): KvUsage {
     let used = 0;
-    for (const r of this.#seqs.values()) used += r.length;
+    for (const r of this.#seqs.values()) used += Math.min(r.length, r.slots);
     return {
       reservedBytes: this.#reserved,
       usedBytes: used * this.tokenBytes,
@@ -292,11 +322,17 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** Token slots a reservation for `maxTokens` holds: all of them, or the window's ring. */
+  #slotsFor(maxTokens: number): number {
+    return Math.min(maxTokens, this.window ?? maxTokens);
+  }
+
   #reserve(maxTokens: number): Reservation {
     if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) {
       throw new ValueError(`ContiguousKvCache: maxTokens must be a positive integer, got ${maxTokens}`);
     }
-    const bytes = maxTokens * this.tokenBytes;
+    const slots = this.#slotsFor(maxTokens);
+    const bytes = slots * this.tokenBytes;
     if (this.#reserved + bytes > this.budgetBytes) {
       throw new PoolExhaustedError({
         pool: "contiguous KV reservations",
@@ -306,12 +342,15 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
         blockBytes: bytes,
       });
     }
-    const store = this.#dtype.allocate(this.layers * 2 * this.kvHeads * maxTokens, this.headDim, "kv");
+    const store = this.#dtype.allocate(this.layers * 2 * this.kvHeads * slots, this.headDim, "kv");
     this.#reserved += store.bytes;
-    return { store, maxTokens, length: 0, pending: new Int32Array(this.layers) };
+    return { store, maxTokens, slots, length: 0, pending: new Int32Array(this.layers) };
   }
 
-  /** k, v: [Hkv, T, D] flat for one sequence, written after its committed and pending positions. */
+  /**
+   * k, v: [Hkv, T, D] flat for one sequence, written after its committed and pending positions (a
+   * ring keeps the last `slots` of them: earlier ones would be overwritten in this same write).
+   */
   #write(seqId: number, layer: number, k: Float32Array, v: Float32Array, T: number): void {
     if (!(Number.isInteger(layer) && layer >= 0 && layer < this.layers)) {
       throw new ValueError(`ContiguousKvCache: layer ${layer} is outside [0, ${this.layers})`);
@@ -325,7 +364,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     }
     const { kvHeads: H, headDim: D } = this;
     for (let h = 0; h < H; h++)
-      for (let i = 0; i < T; i++) {
+      for (let i = Math.max(0, T - r.slots); i < T; i++) {
         const src = (h * T + i) * D;
         r.store.write(this.#index(r, layer, 0, h, start + i), k, src);
         r.store.write(this.#index(r, layer, 1, h, start + i), v, src);
@@ -333,8 +372,9 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     r.pending[layer] = r.pending[layer]! + T;
   }
 
-  #index(r: Reservation, layer: number, kv: 0 | 1, h: number, slot: number): number {
-    return blockVectorIndex(this.kvHeads, r.maxTokens, layer, kv, h, slot);
+  /** Vector index of (layer, K/V, head) at absolute position `pos` (slot pos mod slots). */
+  #index(r: Reservation, layer: number, kv: 0 | 1, h: number, pos: number): number {
+    return blockVectorIndex(this.kvHeads, r.slots, layer, kv, h, pos % r.slots);
   }
 
   #seq(seqId: number): Reservation {

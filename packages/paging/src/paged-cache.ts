@@ -1,7 +1,8 @@
 /**
  * `PagedKvCache`: per-sequence block tables over a `BlockPool`, blocks allocated as tokens arrive,
- * copy-on-write for forked sequences, prefix-cache reuse of full blocks, and swap to a host pool.
- * It is both core's lockstep `KvCache` and the scheduler's `SequenceCache`; the kernel is `pagedAttention`.
+ * copy-on-write for forked sequences, prefix-cache reuse of full blocks, and swap to a host pool;
+ * with a sliding window, a ring of ⌈window / block⌉ blocks per sequence (the block that fell out of
+ * the window is rewritten). Both core's lockstep `KvCache` and the scheduler's `SequenceCache`.
  */
 import {
   type AttendOptions,
@@ -17,7 +18,7 @@ import {
 } from "@tradeoffs/core-tensor";
 import { BlockPool } from "./block-pool.js";
 import { PoolExhaustedError } from "./errors.js";
-import { checkKvShape } from "./kv-shape.js";
+import { checkKvShape, checkRingWindow } from "./kv-shape.js";
 import { type BlockView, type PagedSource, pagedAttention } from "./paged-attention.js";
 
 /** Host pool blocks of a serving cache built with `swap: true`. */
@@ -45,10 +46,16 @@ export interface PagedCacheOptions {
   readonly hostBlocks?: number | undefined;
   /** Lockstep use as core's `KvCache`: sequences 0..batch-1 are added up front. */
   readonly batch?: number | undefined;
+  /**
+   * Sliding window: each sequence keeps only its last `window` positions, in a ring of
+   * ⌈window / block⌉ blocks (position p in table entry ⌊p / block⌋ mod ring); prefix caching is off.
+   * Default: keep all.
+   */
+  readonly window?: number | undefined;
 }
 
 interface Seq {
-  /** Device block ids, position p lives in table[⌊p / block⌋]. */
+  /** Device block ids, position p lives in table[⌊p / block⌋ mod ring]. */
   table: number[];
   /** Prefix-cache key of each full block (null: not keyed). */
   keys: (string | null)[];
@@ -84,11 +91,17 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
   readonly tokenBytes: number;
   /** Whether full blocks are shared between sequences with the same token prefix. */
   readonly prefixCaching: boolean;
+  /** Positions each sequence keeps (a rolling buffer), or undefined to keep all. */
+  readonly window: number | undefined;
+  /** Table entries per sequence: ⌈window / block⌉, or Infinity without a window. */
+  readonly #ring: number;
   readonly #dtype: KvDtypeExec;
   readonly #seqs = new Map<number, Seq>();
   readonly #batch: number;
 
   constructor(o: PagedCacheOptions) {
+    if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1))
+      throw new ValueError(`PagedKvCache: window must be a positive integer, got ${o.window}`);
     this.pool = new BlockPool({ ...o, name: "device KV pool" });
     this.host =
       o.hostBlocks && o.hostBlocks > 0
@@ -100,27 +113,35 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     this.block = o.block;
     this.#dtype = o.dtype;
     this.tokenBytes = this.pool.blockBytes / o.block;
-    this.prefixCaching = o.prefixCaching ?? true;
+    this.window = o.window;
+    this.#ring = o.window === undefined ? Number.POSITIVE_INFINITY : Math.ceil(o.window / o.block);
+    // A ring rewrites full blocks, which the prefix cache treats as immutable: no sharing by prefix.
+    this.prefixCaching = o.window === undefined && (o.prefixCaching ?? true);
     this.#batch = o.batch ?? 0;
     for (let b = 0; b < this.#batch; b++) this.addSequence(b, { maxTokens: 0 });
   }
 
-  /** A lockstep cache for core's `KvCache` contract: pool of batch × ⌈maxSeq / block⌉ blocks, filled on demand. */
+  /**
+   * A lockstep cache for core's `KvCache` contract: pool of batch × ⌈maxSeq / block⌉ blocks (with
+   * `spec.window`, batch × ⌈min(maxSeq, window) / block⌉), filled on demand.
+   */
   static forBatch(spec: KvCacheSpec, block: number): PagedKvCache {
+    const held = Math.min(spec.maxSeq, spec.window ?? spec.maxSeq);
     return new PagedKvCache({
       layers: spec.layers,
       kvHeads: spec.kvHeads,
       headDim: spec.headDim,
       dtype: spec.dtype,
       block,
-      blocks: spec.batch * Math.ceil(spec.maxSeq / block),
+      blocks: spec.batch * Math.ceil(held / block),
       batch: spec.batch,
+      window: spec.window,
     });
   }
 
   /**
-   * The serving cache of `Paged[block]`: a device pool of `spec.budgetBytes`, prefix caching on, and a
-   * host pool of 64 blocks when `spec.swap` (none otherwise).
+   * The serving cache of `Paged[block]`: a device pool of `spec.budgetBytes`, prefix caching on (off
+   * with `spec.window`: a ring), and a host pool of 64 blocks when `spec.swap` (none otherwise).
    */
   static forServing(spec: SequenceCacheSpec, block: number): PagedKvCache {
     return new PagedKvCache({
@@ -131,6 +152,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
       block,
       budgetBytes: spec.budgetBytes,
       hostBlocks: spec.swap ? SERVING_HOST_BLOCKS : 0,
+      window: spec.window,
     });
   }
 
@@ -154,6 +176,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
       headDim: this.headDim,
       maxSeq: this.capacityTokens,
       dtype: this.#dtype,
+      window: this.window,
     };
   }
 
@@ -178,14 +201,18 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     }
   }
 
-  /** Gathers every lockstep sequence into f32 [B, Hkv, T, D] `tmp` tensors (the generic path). */
+  /**
+   * Gathers every lockstep sequence into f32 [B, Hkv, T, D] `tmp` tensors (the generic path): all
+   * positions, or with a window the last min(length, window) in order.
+   */
   read(layer: number): { k: Tensor; v: Tensor } {
     const B = this.#batch;
-    const T = B ? this.#seq(0).length + this.#seq(0).pending[layer]! : 0;
+    const end = B ? this.#seq(0).length + this.#seq(0).pending[layer]! : 0;
+    const T = this.#held(end);
     const k = empty([B, this.kvHeads, T, this.headDim]);
     const v = empty([B, this.kvHeads, T, this.headDim]);
     for (let b = 0; b < B; b++)
-      this.#gather(this.#seq(b), layer, T, k.data, v.data, b * this.kvHeads * T * this.headDim);
+      this.#gather(this.#seq(b), layer, end - T, T, k.data, v.data, b * this.kvHeads * T * this.headDim);
     return { k, v };
   }
 
@@ -200,19 +227,22 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
   canAdmit(promptTokens: number, _maxTokens: number): boolean {
     // Headroom (1% of the pool, at least one block, as vLLM's watermark) so running sequences can grow.
     const watermark = Math.max(1, Math.ceil(this.pool.capacity / 100));
-    return this.pool.available >= Math.ceil(promptTokens / this.block) + watermark;
+    return this.pool.available >= Math.ceil(this.#ringTokens(promptTokens) / this.block) + watermark;
   }
 
   /**
    * Token slots of device memory a sequence of `tokens` tokens, able to grow to `maxTokens`, holds.
    */
   footprintTokens(tokens: number, _maxTokens: number): number {
-    return Math.ceil(tokens / this.block) * this.block;
+    return Math.ceil(this.#ringTokens(tokens) / this.block) * this.block;
   }
 
-  /** The live tokens (prompt plus half the output, on average) and half a block of slack at the end. */
+  /**
+   * The live tokens (prompt plus half the output, on average, at most the ring) and half a block of
+   * slack at the end.
+   */
   meanHeldTokens(promptTokens: number, outputTokens: number, _maxTokens: number): number {
-    return promptTokens + outputTokens / 2 + this.block / 2;
+    return this.#ringTokens(promptTokens + outputTokens / 2) + this.block / 2;
   }
 
   /** Adds sequence `seqId`; returns how many leading prompt tokens were found cached. */
@@ -254,10 +284,9 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
   ensureCapacity(seqId: number, tokens: number): boolean {
     const s = this.#seq(seqId);
     const start = s.length + Math.max(0, ...s.pending);
-    const { fresh, cow, first } = this.#blocksNeeded(s, start, tokens);
+    const { fresh, cow, entries } = this.#blocksNeeded(s, start, tokens);
     if (this.pool.available < fresh + cow) return false;
-    if (cow) this.#writable(s, first);
-    for (let i = 0; i < fresh; i++) this.#writable(s, s.table.length);
+    for (const j of entries) this.#writable(s, j);
     return true;
   }
 
@@ -285,8 +314,9 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     else s.tokens?.push(...tokens);
     const bs = this.block;
     for (let j = Math.floor(before / bs); j * bs < s.length; j++) {
-      const id = s.table[j]!;
-      const filled = Math.min(bs, s.length - j * bs);
+      const id = s.table[j % this.#ring]!;
+      // A ring block being rewritten still holds the older positions after the new ones: all slots live.
+      const filled = j >= this.#ring ? bs : Math.min(bs, s.length - j * bs);
       this.pool.setFilled(id, filled);
       if (filled === bs && this.prefixCaching && s.tokens && (s.keys[j] ?? null) === null) {
         const parent = j === 0 ? "" : s.keys[j - 1];
@@ -297,27 +327,47 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     }
   }
 
-  /** Attention of q [1, H, Tq, D] over sequence `seqId`'s cached K/V for `layer`. */
+  /**
+   * Attention of q [1, H, Tq, D] over sequence `seqId`'s cached K/V for `layer`. Once a ring has
+   * wrapped, every query's window must fit in it (older keys are gone).
+   */
   attend(q: Tensor, seqId: number, layer: number, options: AttendOptions): Tensor {
+    if (this.window !== undefined) {
+      const s = this.#seq(seqId);
+      const tq = q.rank === 4 ? q.dim(2) : 1;
+      checkRingWindow(
+        "PagedKvCache.attend",
+        seqId,
+        s.length + s.pending[layer]!,
+        this.#ring * this.block,
+        tq,
+        options,
+      );
+    }
     return pagedAttention(q, this, seqId, layer, options);
   }
 
-  /** Where sequence `seqId`'s K/V for `layer` lives (block stores in position order). */
+  /**
+   * Where sequence `seqId`'s K/V for `layer` lives (block stores in position order; a ring's entries
+   * repeat, so positions that fell out of the window read newer data and must be masked).
+   */
   blockView(seqId: number, layer: number): { view: BlockView; tokens: number } {
     const s = this.#seq(seqId);
     if (s.host) throw new ValueError(`PagedKvCache: sequence ${seqId} is swapped out; swapIn() it first`);
+    const tokens = s.length + s.pending[layer]!;
+    const blocks = Math.max(s.table.length, Math.ceil(tokens / this.block));
     return {
       view: {
-        stores: s.table.map((id) => this.pool.store(id)),
+        stores: Array.from({ length: blocks }, (_, j) => this.pool.store(s.table[j % this.#ring]!)),
         block: this.block,
         kvHeads: this.kvHeads,
         headDim: this.headDim,
       },
-      tokens: s.length + s.pending[layer]!,
+      tokens,
     };
   }
 
-  /** The device block ids of a sequence (position p in entry ⌊p / block⌋). */
+  /** The device block ids of a sequence (position p in entry ⌊p / block⌋, mod the ring with a window). */
   blockTable(seqId: number): readonly number[] {
     return [...this.#seq(seqId).table];
   }
@@ -332,13 +382,17 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return this.#seqs.has(seqId);
   }
 
-  /** Gather one sequence's cached K/V for `layer` into f32 [1, Hkv, T, D] `tmp` tensors (tests, generic path). */
+  /**
+   * Gather one sequence's cached K/V for `layer` into f32 [1, Hkv, T, D] `tmp` tensors (tests, generic
+   * path): every position, or with a window the last min(length, window).
+   */
   readSequence(seqId: number, layer: number): { k: Tensor; v: Tensor } {
     const s = this.#seq(seqId);
-    const T = s.length + s.pending[layer]!;
+    const end = s.length + s.pending[layer]!;
+    const T = this.#held(end);
     const k = empty([1, this.kvHeads, T, this.headDim]);
     const v = empty([1, this.kvHeads, T, this.headDim]);
-    this.#gather(s, layer, T, k.data, v.data, 0);
+    this.#gather(s, layer, end - T, T, k.data, v.data, 0);
     return { k, v };
   }
 
@@ -452,15 +506,34 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     return s;
   }
 
+  /** Positions a sequence of `tokens` holds: all, or the last `window`. */
+  #held(tokens: number): number {
+    return Math.min(tokens, this.window ?? tokens);
+  }
+
+  /** Token slots of the ring (all `tokens` without a window). */
+  #ringTokens(tokens: number): number {
+    return Math.min(tokens, this.#ring * this.block);
+  }
+
   /**
    * Pool blocks a write of `tokens` positions from `start` takes: `fresh` new table entries, plus `cow`
-   * (0 or 1) for copying the shared block at entry `first` that the write would land in.
+   * for copying shared blocks the write lands in; `entries`: the table entries written, in order
+   * (a ring revisits its own, and with a fork some are shared).
    */
-  #blocksNeeded(s: Seq, start: number, tokens: number): { fresh: number; cow: number; first: number } {
-    const fresh = Math.max(0, Math.ceil((start + tokens) / this.block) - s.table.length);
-    const first = Math.floor(start / this.block);
-    const cow = tokens > 0 && first < s.table.length && this.pool.refs(s.table[first]!) > 1 ? 1 : 0;
-    return { fresh, cow, first };
+  #blocksNeeded(s: Seq, start: number, tokens: number): { fresh: number; cow: number; entries: number[] } {
+    const bs = this.block;
+    const entries: number[] = [];
+    if (tokens <= 0) return { fresh: 0, cow: 0, entries };
+    // A write longer than the ring keeps only its last ring·block positions.
+    const from = Math.max(start, start + tokens - this.#ringTokens(start + tokens));
+    const last = Math.floor((start + tokens - 1) / bs);
+    for (let j = Math.floor(from / bs); j <= last && entries.length < this.#ring; j++)
+      entries.push(j % this.#ring);
+    const fresh = entries.filter((e) => e >= s.table.length).length;
+    const cow = entries.filter((e) => e < s.table.length && this.pool.refs(s.table[e]!) > 1).length;
+    entries.sort((a, b) => a - b);
+    return { fresh, cow, entries };
   }
 
   /** Make table entry j exist and be exclusively owned (allocate, or copy a shared block). */
@@ -489,7 +562,7 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
       throw new ValueError("PagedKvCache: cannot append to a swapped-out sequence; swapIn() it first");
     const { block: bs, kvHeads: H, headDim: D } = this;
     const start = s.length + s.pending[layer]!;
-    const { fresh, cow } = this.#blocksNeeded(s, start, T);
+    const { fresh, cow, entries } = this.#blocksNeeded(s, start, T);
     if (fresh + cow > this.pool.available) {
       throw new PoolExhaustedError({
         pool: this.pool.name,
@@ -499,9 +572,11 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
         blockBytes: this.pool.blockBytes,
       });
     }
-    for (let i = 0; i < T; i++) {
+    for (const j of entries) this.#writable(s, j); // allocate (in table order) and unshare first
+    // A write longer than the ring keeps only its last ring·block positions.
+    for (let i = Math.max(0, T - this.#ringTokens(start + T)); i < T; i++) {
       const p = start + i;
-      const id = this.#writable(s, Math.floor(p / bs));
+      const id = s.table[Math.floor(p / bs) % this.#ring]!;
       const store = this.pool.store(id);
       const slot = p % bs;
       for (let h = 0; h < H; h++) {
@@ -513,14 +588,22 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     s.pending[layer] = s.pending[layer]! + T;
   }
 
-  /** Decode positions [0, T) of `layer` into k/v laid out [Hkv, T, D] at `offset`. */
-  #gather(s: Seq, layer: number, T: number, k: Float32Array, v: Float32Array, offset: number): void {
+  /** Decode positions [first, first + T) of `layer` into k/v laid out [Hkv, T, D] at `offset`. */
+  #gather(
+    s: Seq,
+    layer: number,
+    first: number,
+    T: number,
+    k: Float32Array,
+    v: Float32Array,
+    offset: number,
+  ): void {
     const { block: bs, kvHeads: H, headDim: D } = this;
-    for (let p = 0; p < T; p++) {
-      const id = s.table[Math.floor(p / bs)]!;
+    for (let p = first; p < first + T; p++) {
+      const id = s.table[Math.floor(p / bs) % this.#ring]!;
       const store = this.pool.store(id);
       for (let h = 0; h < H; h++) {
-        const dst = offset + (h * T + p) * D;
+        const dst = offset + (h * T + p - first) * D;
         store.read(this.pool.vectorIndex(layer, 0, h, p % bs), k, dst);
         store.read(this.pool.vectorIndex(layer, 1, h, p % bs), v, dst);
       }
