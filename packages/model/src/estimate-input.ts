@@ -43,6 +43,20 @@ export function archProblems(arch: ArchSpec): string[] {
   checkInt(p, `${n} sharedExperts`, arch.sharedExperts, 0, ARCH_LIMITS.experts);
   checkInt(p, `${n} topK`, arch.topK, 1, Math.max(1, arch.experts));
   if (arch.window !== undefined) checkInt(p, `${n} window`, arch.window, 1, ARCH_LIMITS.maxSeq);
+  if (arch.windowLayers !== undefined) checkInt(p, `${n} windowLayers`, arch.windowLayers, 0, arch.layers);
+  if (arch.layerNorms !== undefined) checkInt(p, `${n} layerNorms`, arch.layerNorms, 0, 16);
+  if (arch.denseLayers !== undefined) {
+    checkInt(p, `${n} denseLayers`, arch.denseLayers, 0, arch.layers);
+    if (arch.denseLayers > 0)
+      checkInt(p, `${n} denseFfnHidden`, arch.denseFfnHidden, 1, ARCH_LIMITS.ffnHidden);
+  }
+  if (arch.mla) {
+    checkInt(p, `${n} mla.kvLoraRank`, arch.mla.kvLoraRank, 1, ARCH_LIMITS.dModel);
+    if (arch.mla.qLoraRank !== undefined)
+      checkInt(p, `${n} mla.qLoraRank`, arch.mla.qLoraRank, 1, ARCH_LIMITS.dModel);
+    checkInt(p, `${n} mla.ropeHeadDim`, arch.mla.ropeHeadDim, 1, ARCH_LIMITS.headDim);
+    checkInt(p, `${n} mla.nopeHeadDim`, arch.mla.nopeHeadDim, 0, ARCH_LIMITS.headDim);
+  }
   if (Number.isInteger(arch.heads) && Number.isInteger(arch.kvHeads) && arch.heads % arch.kvHeads !== 0) {
     p.push(`${n} kvHeads (${arch.kvHeads}) must divide heads (${arch.heads})`);
   }
