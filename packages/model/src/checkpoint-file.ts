@@ -3,8 +3,6 @@
  * `pnpm train-small`), its GQA/MQA variants uptrained from it (`pnpm uptrain-heads`), their
  * metadata, and which of them a configuration runs on. Not the training itself (scripts/).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   type Configuration,
   loadSafetensors,
@@ -13,6 +11,7 @@ import {
   ValueError,
   withLedger,
 } from "@tradeoffs/core-tensor";
+import { host } from "#host";
 import { basePlan } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
 import { filled } from "./registry.js";
@@ -20,7 +19,7 @@ import type { WeightMap } from "./transformer.js";
 import { weightName } from "./weight-names.js";
 
 /** Where the shipped weights live (the package's `weights/`). */
-export const WEIGHTS_DIR = join(import.meta.dirname, "..", "weights");
+export const WEIGHTS_DIR = host.weightsDir;
 
 export interface SmallMeta {
   readonly valLoss: number;
@@ -76,14 +75,14 @@ export function uptrainedFileStem(kvHeads: number): string {
 }
 
 export function hasSmallWeights(): boolean {
-  return existsSync(join(WEIGHTS_DIR, "small.safetensors"));
+  return host.exists(host.join(WEIGHTS_DIR, "small.safetensors"));
 }
 
 /** The trained small model's f32 weights (loaded once, kept in `checkpointLedger`). */
 export function loadSmallWeights(): WeightMap {
   if (cached) return cached;
-  const path = join(WEIGHTS_DIR, "small.safetensors");
-  if (!existsSync(path)) {
+  const path = host.join(WEIGHTS_DIR, "small.safetensors");
+  if (!host.exists(path)) {
     throw new TradeoffsError(
       "E_NO_WEIGHTS",
       `trained weights not found at ${path}; run \`pnpm train-small\` to create them`,
@@ -94,8 +93,8 @@ export function loadSmallWeights(): WeightMap {
 }
 
 export function smallMeta(): SmallMeta | null {
-  const path = join(WEIGHTS_DIR, "small.json");
-  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as SmallMeta) : null;
+  const path = host.join(WEIGHTS_DIR, "small.json");
+  return host.exists(path) ? (JSON.parse(host.readText(path)) as SmallMeta) : null;
 }
 
 function checkLayout(kvHeads: number): void {
@@ -111,7 +110,7 @@ function checkLayout(kvHeads: number): void {
 export function hasUptrainedWeights(kvHeads: number): boolean {
   return (
     UPTRAINED_LAYOUTS.some((l) => l.kvHeads === kvHeads) &&
-    existsSync(join(WEIGHTS_DIR, `${uptrainedFileStem(kvHeads)}.safetensors`))
+    host.exists(host.join(WEIGHTS_DIR, `${uptrainedFileStem(kvHeads)}.safetensors`))
   );
 }
 
@@ -124,8 +123,8 @@ export function loadUptrainedWeights(kvHeads: number): WeightMap {
   checkLayout(kvHeads);
   const hit = uptrainedCache.get(kvHeads);
   if (hit) return hit;
-  const path = join(WEIGHTS_DIR, `${uptrainedFileStem(kvHeads)}.safetensors`);
-  if (!existsSync(path)) {
+  const path = host.join(WEIGHTS_DIR, `${uptrainedFileStem(kvHeads)}.safetensors`);
+  if (!host.exists(path)) {
     throw new TradeoffsError(
       "E_NO_WEIGHTS",
       `uptrained weights not found at ${path}; run \`pnpm uptrain-heads\` to create them`,
@@ -139,8 +138,8 @@ export function loadUptrainedWeights(kvHeads: number): WeightMap {
 /** Metadata of the uptrained weights for `kvHeads` K/V heads, or null when absent. */
 export function uptrainedMeta(kvHeads: number): UptrainMeta | null {
   checkLayout(kvHeads);
-  const path = join(WEIGHTS_DIR, `${uptrainedFileStem(kvHeads)}.json`);
-  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as UptrainMeta) : null;
+  const path = host.join(WEIGHTS_DIR, `${uptrainedFileStem(kvHeads)}.json`);
+  return host.exists(path) ? (JSON.parse(host.readText(path)) as UptrainMeta) : null;
 }
 
 /** Whether `w` is one of the weight maps this module loaded (trained or uptrained small). */

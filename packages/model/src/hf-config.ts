@@ -4,8 +4,8 @@
  * GPT-2. Every bad field is reported at once (a `ConfigError` naming field, range and value); an
  * unknown family names the supported ones. The family modules live in `hf/`.
  */
-import { readFileSync } from "node:fs";
 import { type ArchSpec, FormatError, ValueError } from "@tradeoffs/core-tensor";
+import { host } from "#host";
 import type { HfModel } from "./hf/decoder.js";
 import { deepseekModel, deepseekV2Model } from "./hf/deepseek.js";
 import { ConfigFields } from "./hf/fields.js";
@@ -81,7 +81,7 @@ export function archFromHfConfig(config: Readonly<Record<string, unknown>>, name
 export function readHfConfig(path: string): HfModel {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = host.readText(path);
   } catch (e) {
     throw new ValueError(`cannot read ${path}: ${(e as Error).message}`, { path });
   }

@@ -3,9 +3,8 @@
  * or the path of a Hugging Face `config.json` (or of the folder holding it). Not here: reading the
  * families (hf-config.ts) or the presets themselves (presets.ts).
  */
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { type ArchSpec, closestMatch, ValueError } from "@tradeoffs/core-tensor";
+import { host } from "#host";
 import { HF_FAMILIES, readHfConfig } from "./hf-config.js";
 import { getPreset, PRESET_NAMES, type PresetName } from "./presets.js";
 
@@ -24,7 +23,7 @@ export interface ResolvedModel {
 }
 
 function looksLikePath(s: string): boolean {
-  return /\.json$/i.test(s) || /[\\/]/.test(s) || existsSync(s);
+  return /\.json$/i.test(s) || /[\\/]/.test(s) || host.exists(s);
 }
 
 /**
@@ -52,8 +51,8 @@ export function resolveModel(nameOrPath: string): ResolvedModel {
       { model: nameOrPath, presets: PRESET_NAMES },
     );
   }
-  const isDir = existsSync(nameOrPath) && statSync(nameOrPath).isDirectory();
-  const m = readHfConfig(isDir ? join(nameOrPath, "config.json") : nameOrPath);
+  const isDir = host.exists(nameOrPath) && host.isDirectory(nameOrPath);
+  const m = readHfConfig(isDir ? host.join(nameOrPath, "config.json") : nameOrPath);
   return {
     name: m.arch.name,
     model: m.arch,

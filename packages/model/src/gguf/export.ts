@@ -4,7 +4,6 @@
  * weights in the model's own format (FP32/FP16/BF16/Q8_0/Q4_0, bytes as stored). Embeddings, norms
  * and the head stay F32, as in our model. Not here: reading (import.ts) or MoE/LoRA/windowed models.
  */
-import { statSync } from "node:fs";
 import {
   type ArchSpec,
   type GgufTensorInput,
@@ -17,6 +16,7 @@ import {
   writeGguf,
 } from "@tradeoffs/core-tensor";
 import { PackedLinear } from "@tradeoffs/quant";
+import { host } from "#host";
 import type { Transformer } from "../transformer.js";
 import { byteVocabMetadata } from "./byte-vocab.js";
 import {
@@ -193,5 +193,5 @@ export function exportGguf(
     const k = typeof t.type === "string" ? t.type : t.type.name;
     types[k] = (types[k] ?? 0) + 1;
   }
-  return { path, bytes: statSync(path).size, tensors: tensors.length, types, notCarried };
+  return { path, bytes: host.fileSize(path), tensors: tensors.length, types, notCarried };
 }

@@ -1,21 +1,23 @@
 /**
  * Resolve the `--hardware` a user typed: a preset name, `local` (measured, with this machine's
- * memory), or a path to a JSON file holding one device (`deviceFromJson`'s fields). Node-only (reads
- * files and the OS); hardware.ts stays browser-safe.
+ * memory), or a path to a JSON file holding one device (`deviceFromJson`'s fields). Files and the
+ * machine's memory come through `#host` (a browser has no files; its memory is navigator.deviceMemory).
  */
-import { readFileSync } from "node:fs";
-import { totalmem } from "node:os";
 import { ValueError } from "@tradeoffs/core-tensor";
+import { host } from "#host";
 import { type DeviceSpec, deviceFromJson, getDevice } from "./hardware.js";
 
 /** A preset by name, or the device a `.json` file describes; `ValueError` naming the file or preset otherwise. */
 export function resolveDevice(nameOrPath: string): DeviceSpec {
-  if (nameOrPath.toLowerCase() === "local")
-    return { ...getDevice("local"), memoryBytes: totalmem(), memorySource: "os.totalmem() of this machine" };
+  if (nameOrPath.toLowerCase() === "local") {
+    const memory = host.totalMemory();
+    const local = getDevice("local");
+    return memory ? { ...local, memoryBytes: memory.bytes, memorySource: memory.source } : local;
+  }
   if (!/\.json$/i.test(nameOrPath)) return getDevice(nameOrPath);
   let text: string;
   try {
-    text = readFileSync(nameOrPath, "utf8");
+    text = host.readText(nameOrPath);
   } catch (e) {
     throw new ValueError(`cannot read hardware file ${nameOrPath}: ${(e as Error).message}`, {
       path: nameOrPath,

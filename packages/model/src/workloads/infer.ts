@@ -2,7 +2,7 @@
  * `infer`: batch B, prompt P, generate G tokens greedily — prefill, then decode with the KV cache.
  * Measures time per phase and peak bytes per category.
  */
-import { noGrad } from "@tradeoffs/core-tensor";
+import { noGrad, ValueError } from "@tradeoffs/core-tensor";
 import { corpusFor } from "../corpus.js";
 import { type Measured, measured, median, type RunSpec } from "./common.js";
 import type { InferSamples } from "./repeat.js";
@@ -11,6 +11,11 @@ export interface InferOptions {
   readonly batch?: number;
   readonly prompt?: number;
   readonly generate?: number;
+  /**
+   * The B prompts' token ids (each at least P long; the first P are used). Default: held-out corpus
+   * windows (`prompts()`), which need the corpus files (Node); a browser passes its own.
+   */
+  readonly input?: readonly (readonly number[])[];
 }
 
 export interface InferResult extends Measured {
@@ -36,6 +41,18 @@ export function prompts(batch: number, length: number, vocab = 256): number[][] 
   return Array.from({ length: batch }, (_, b) => Array.from(text.subarray(b * stride, b * stride + length)));
 }
 
+/** The first P ids of each of the first B given prompts; a ValueError when there are too few of either. */
+function givenPrompts(input: readonly (readonly number[])[], B: number, P: number): number[][] {
+  const short = input.findIndex((ids) => ids.length < P);
+  if (input.length < B || (short >= 0 && short < B)) {
+    throw new ValueError(
+      `infer input: need ${B} prompts of at least ${P} tokens each, got ${input.length} of lengths ${input.map((ids) => ids.length).join(", ")}`,
+      { batch: B, prompt: P },
+    );
+  }
+  return input.slice(0, B).map((ids) => ids.slice(0, P));
+}
+
 export function runInfer(spec: RunSpec, options: InferOptions = {}): InferResult {
   const B = options.batch ?? 1;
   const P = options.prompt ?? 64;
@@ -43,7 +60,7 @@ export function runInfer(spec: RunSpec, options: InferOptions = {}): InferResult
   const workload = { kind: "infer", batch: B, seq: P, generate: G } as const;
   return measured(spec, workload, (model) =>
     noGrad(() => {
-      const input = prompts(B, P, model.arch.vocab);
+      const input = options.input ? givenPrompts(options.input, B, P) : prompts(B, P, model.arch.vocab);
       const t0 = performance.now();
       let prefillMs = 0;
       let last = t0;
