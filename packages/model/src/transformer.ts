@@ -10,6 +10,7 @@ import {
   add,
   type Configuration,
   checkpoint,
+  concat,
   crossEntropy,
   embedding,
   type KvCache,
@@ -78,9 +79,12 @@ export class Transformer {
     return withBackend(this.#exec.backend.backend, fn);
   }
 
-  /** A KV cache for `batch` sequences of up to `maxSeq` tokens, from the configured kv slots. */
+  /**
+   * A KV cache for `batch` sequences of up to `maxSeq` tokens, from the configured kv slots; with
+   * sliding-window attention (`arch.window`) a rolling buffer of the last `window` positions.
+   */
   createCache(batch: number, maxSeq: number): KvCache {
-    const { layers, kvHeads, headDim } = this.arch;
+    const { layers, kvHeads, headDim, window } = this.arch;
     return this.#exec["kv-memory"].createCache({
       batch,
       layers,
@@ -88,6 +92,7 @@ export class Transformer {
       headDim,
       maxSeq,
       dtype: this.#exec["kv-dtype"],
+      window,
     });
   }
 
@@ -107,12 +112,27 @@ export class Transformer {
     const options = { causal: true, window: this.arch.window };
     const kvAttend: KvAttend = (layer, q, k, v) => {
       if (!cache) return attn.attend(q, k, v, options);
+      if (cache.spec.window !== undefined && offset > 0 && T > 1) return windowChunk(layer, q, k, v);
       cache.append(layer, k, v);
       if (offset === 0) return attn.attend(q, k, v, options);
       const all = cache.read(layer); // (B, Hkv, offset + T, D)
       const o = attn.attend(q, all.k, all.v, options);
       all.k.dispose();
       all.v.dispose();
+      return o;
+    };
+    // A rolling buffer holds the last `window` positions: a chunk's first queries need keys older
+    // than what it keeps after this chunk is appended, so read first and attend over both.
+    const windowChunk: KvAttend = (layer, q, k, v) => {
+      const held = cache!.read(layer); // (B, Hkv, ≤ window, D): the positions before this chunk
+      const kAll = concat([held.k, k], 2); // (B, Hkv, held + T, D), ending at the newest position
+      const vAll = concat([held.v, v], 2);
+      held.k.dispose();
+      held.v.dispose();
+      cache!.append(layer, k, v);
+      const o = attn.attend(q, kAll, vAll, options);
+      kAll.dispose();
+      vAll.dispose();
       return o;
     };
     const logits = this.forwardWith(ids, positions, kvAttend, cache === null);
