@@ -90,7 +90,7 @@ describe("dense layers in MoE models (DeepSeek-MoE-16B)", () => {
       denseLayers: 40,
       windowLayers: -1,
       window: 4096,
-      mla: { ...arch.mla, kvLoraRank: 0.5 },
+      mla: { kvLoraRank: 0.5, ropeHeadDim: 64, nopeHeadDim: 128 },
     };
     try {
       estimate(bad, parse("Baseline"), infer(16));

@@ -4,7 +4,8 @@
  * the model sizes its checkpoint segments from them. Attention's share comes from the attention
  * strategy's own cost hooks. Not here: bytes per category for a whole workload (estimator.ts).
  */
-import type { AttentionShape, Plan } from "@tradeoffs/core-tensor";
+import type { ArchSpec, AttentionShape, Plan } from "@tradeoffs/core-tensor";
+import { qkHeadDim } from "./params.js";
 
 /** One named tensor (or group of tensors) and its element count. */
 export interface TensorSize {
@@ -34,13 +35,23 @@ function attentionShape(plan: Plan, batch: number, tq: number, tk: number): Atte
 }
 
 /**
+ * Elements per token of one layer's q and of its k and v as attention reads them: H·D and 2·Hkv·D;
+ * MLA expands k (nope + rope) and v (headDim) per head from the latent, and q has nope + rope dims.
+ */
+export function qkvElementsPerToken(arch: ArchSpec): { q: number; kv: number } {
+  const { heads: H, kvHeads: Hkv, headDim: D } = arch;
+  return arch.mla ? { q: H * qkHeadDim(arch), kv: H * (qkHeadDim(arch) + D) } : { q: H * D, kv: 2 * Hkv * D };
+}
+
+/**
  * What one layer saves for backward on batch × seq tokens: attention-norm input and rstd, normed h,
  * rotated q, k and v, the attention's own saves, merged heads, FFN-norm input and rstd, normed h2,
  * the FFN's saves and each adapter's rank-r intermediate. A linear layer's input is saved only when
  * its weight (or an adapter on it) needs a gradient.
  */
 export function layerSaved(plan: Plan, batch: number, seq: number): TensorSize[] {
-  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F } = plan.arch;
+  const { dModel: d, heads: H, headDim: D, ffnHidden: F, mla } = plan.arch;
+  const qkv = qkvElementsPerToken(plan.arch);
   const N = batch * seq;
   const grads = (...roles: string[]) =>
     linearsTrainable(plan) || roles.some((r) => plan.adapters?.targets.includes(r));
@@ -52,8 +63,10 @@ export function layerSaved(plan: Plan, batch: number, seq: number): TensorSize[]
   const sizes: TensorSize[] = [
     { name: "attention norm input and rstd", elements: N * (d + 1) },
     { name: "normed h (input of q, k, v)", elements: grads("q", "k", "v") ? N * d : 0 },
-    { name: "rotated q", elements: N * H * D },
-    { name: "rotated k, v", elements: 2 * N * Hkv * D },
+    { name: "rotated q", elements: N * qkv.q },
+    { name: "rotated k, v", elements: N * qkv.kv },
+    // MLA: the compressed latent (kv_a's output) and its normed copy, the input of kv_b
+    { name: "MLA latent", elements: mla ? N * (2 * mla.kvLoraRank + mla.ropeHeadDim) : 0 },
     { name: "attention", elements: plan.attention.savedElements(attentionShape(plan, batch, seq, seq)) },
     { name: "merged heads (input of o)", elements: grads("o") ? N * H * D : 0 },
     { name: "FFN norm input and rstd", elements: N * (d + 1) },
@@ -99,10 +112,11 @@ export function headActBytes(plan: Plan, N: number): number {
  * (the strategy's own workspace), and the FFN (x, x2, normed input, silu(gate), up, product).
  */
 export function layerLiveSets(plan: Plan, batch: number, tq: number, tk: number): LiveSet[] {
-  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F, experts: E, topK: k } = plan.arch;
+  const { dModel: d, ffnHidden: F, experts: E, topK: k } = plan.arch;
   const N = batch * tq;
-  const A = N * H * D;
-  const K = N * Hkv * D;
+  const qkv = qkvElementsPerToken(plan.arch);
+  const A = N * qkv.q;
+  const K = (N * qkv.kv) / 2;
   const width = E > 1 ? Math.min(k, E) : 1;
   const t = (name: string, elements: number): TensorSize => ({ name, elements });
   const residual = t("residual x", N * d);
@@ -117,7 +131,7 @@ export function layerLiveSets(plan: Plan, batch: number, tq: number, tk: number)
         residual,
         ...projections,
         // decode gathers K and V from the cache
-        t("cache read", tk > tq ? 2 * batch * Hkv * tk * D : 0),
+        t("cache read", tk > tq ? batch * tk * qkv.kv : 0),
         t("attention workspace", plan.attention.tmpElements(attentionShape(plan, batch, tq, tk))),
       ],
     },
