@@ -2,6 +2,8 @@ import { ConfigError } from "@tradeoffs/core-tensor";
 import { describe, expect, it } from "vitest";
 import { estimate } from "./estimator.js";
 import { kvCacheHeads, kvElementsPerToken, kvGroups } from "./kv-layout.js";
+import { kvBytesPerToken } from "./planner/memory.js";
+import { deviceWeights, modelFacts } from "./planner/model-facts.js";
 import { getPreset } from "./presets.js";
 import { parse } from "./registry.js";
 
@@ -32,6 +34,17 @@ describe("MLA (DeepSeek-V2-Lite): the cache holds the latent, not K and V", () =
   it("the latent is one vector that tensor parallelism replicates, not splits", () => {
     expect(kvGroups(v2)).toEqual([{ layers: 27, window: undefined, vectors: 1, width: 576 }]);
     expect(kvCacheHeads(v2)).toBe(1);
+  });
+
+  it("the planner holds the whole latent on each tensor-parallel device and splits q_b, kv_b, o and experts", () => {
+    const f = modelFacts("deepseek-v2-lite", parse("Baseline"));
+    expect(kvBytesPerToken(f, 1, 27)).toBe(27 * 576 * 2);
+    expect(kvBytesPerToken(f, 4, 27)).toBe(27 * 576 * 2);
+    // kv_a (2048 → 576), its norm, the layer norms and the router stay whole; q, kv_b, o and experts split.
+    const one = deviceWeights(f, 1, 27, false, false).params;
+    const four = deviceWeights(f, 4, 27, false, false).params;
+    const replicated = 27 * (2048 * 576 + 512 + 2 * 2048 + 64 * 2048);
+    expect(four - replicated).toBeCloseTo((one - replicated) / 4, 0);
   });
 
   it("attention FLOPs score over nope + rope = 192 dims and weight values over 128", () => {

@@ -5,6 +5,7 @@
  * Korthikanti et al. (activations.ts); the KV cache follows vLLM's KV-head split. No time here.
  */
 import { CATEGORIES, type Category } from "@tradeoffs/core-tensor";
+import { kvCacheHeads } from "../kv-layout.js";
 import { type Recompute, stageActivationBytes } from "./activations.js";
 import type { DeviceSpec } from "./hardware.js";
 import { inFlight, kvHeadsPerDevice, type Layout, type PlanWorkload, stageLayers } from "./layout.js";
@@ -86,7 +87,7 @@ export function reservedTokens(f: ModelFacts, tokens: number): number {
 
 /** KV bytes per token on one device of a stage with `layers` layers. */
 export function kvBytesPerToken(f: ModelFacts, tp: number, layers: number): number {
-  return layers * kvHeadsPerDevice(f.arch.kvHeads, tp) * f.kvBytesPerTokenHead;
+  return layers * kvHeadsPerDevice(kvCacheHeads(f.arch), tp) * f.kvBytesPerTokenHead;
 }
 
 /** Memory of one device of pipeline stage `stage`. */

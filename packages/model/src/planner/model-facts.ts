@@ -6,6 +6,8 @@
  */
 import type { ArchSpec, Configuration, WorkloadSpec } from "@tradeoffs/core-tensor";
 import { type Estimate, estimate, type ParamCounts } from "../estimator.js";
+import { kvCacheHeads } from "../kv-layout.js";
+import { denseLayerCount, type LinearMatrix, linearParams, modelLinears } from "../params.js";
 import { getPreset, type PresetName } from "../presets.js";
 import { kvHeadsPerDevice } from "./layout.js";
 
@@ -25,7 +27,10 @@ export interface ModelFacts {
   readonly adapters: number;
   readonly grad: number;
   readonly optim: number;
-  /** KV-cache bytes per token, per layer, per KV head (K and V, scales included). */
+  /**
+   * KV-cache bytes per token, per layer, per KV head (K and V, scales included); MLA counts its
+   * latent as one head (`kvCacheHeads`), held whole on every tensor-parallel device.
+   */
   readonly kvBytesPerTokenHead: number;
   /** Tokens per KV block under a paged configuration; null for contiguous. */
   readonly pagedBlock: number | null;
@@ -55,7 +60,7 @@ export function modelFacts(model: PresetName | ArchSpec, config: Configuration):
   const arch = train.plan.arch;
   const executable = typeof model === "string" && getPreset(model).executable;
   const baseBytes = train.plan.baseBytes ?? (executable ? 4 : 2);
-  const linear = linearParamsPerLayer(arch) * arch.layers;
+  const linear = linearParams(arch);
   const nonLinear = train.params.total - linear;
   const kvm = config.get("kv-memory");
   const block = kvm?.name === "Paged" ? Number((kvm.options as Record<string, unknown>).block ?? 16) : null;
@@ -71,7 +76,7 @@ export function modelFacts(model: PresetName | ArchSpec, config: Configuration):
     adapters: train.bytes.adapters,
     grad: train.bytes.grad,
     optim: train.bytes.optim,
-    kvBytesPerTokenHead: infer.bytes.kv / (KV_PROBE_TOKENS * arch.layers * arch.kvHeads),
+    kvBytesPerTokenHead: infer.bytes.kv / (KV_PROBE_TOKENS * arch.layers * kvCacheHeads(arch)),
     pagedBlock: block,
     flash: config.get("attention")?.name === "Flash",
     checkpointed: (() => {
@@ -80,13 +85,6 @@ export function modelFacts(model: PresetName | ArchSpec, config: Configuration):
     })(),
     estimateFor,
   };
-}
-
-/** Linear weights of one layer (every expert copy), unsplit. */
-function linearParamsPerLayer(arch: ArchSpec): number {
-  const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F } = arch;
-  const perExpert = (arch.ffnKind === "swiglu" ? 3 : 2) * F * d;
-  return 2 * H * D * d + 2 * Hkv * D * d + (arch.experts + arch.sharedExperts) * perExpert;
 }
 
 /** One device's share of the weights. */
@@ -102,11 +100,22 @@ export interface DeviceWeights {
 }
 
 /**
+ * The share of a matrix one device holds under tensor parallelism (vLLM's layout): K and V by the
+ * device's KV heads; MLA's small down-projections (q_a, kv_a) replicated; the rest split over tp.
+ */
+function tpShare(m: LinearMatrix, kvShare: number, tp: number): number {
+  if (m.role === "k" || m.role === "v") return kvShare;
+  if (m.role === "q_a" || m.role === "kv_a") return 1;
+  return 1 / tp;
+}
+
+/**
  * The weights on one device of a stage with `layers` layers: per layer, q and o (and their column
  * biases) split over tp, k and v for the device's KV heads, FFN matrices split over tp per expert,
- * norms and the router replicated; the embedding (vocab-parallel over tp) and learned positions on
- * the first stage; the final norm and the head on the last (a tied head is a second copy when the
- * first and last stages differ, as Megatron-LM keeps it).
+ * norms, routers and shared-expert gates replicated; the embedding (vocab-parallel over tp) and
+ * learned positions on the first stage; the final norm and the head on the last (a tied head is a
+ * second copy when the first and last stages differ, as Megatron-LM keeps it). An MoE model's dense
+ * layers come first (DeepSeek's `first_k_dense_replace`) and sit on the first stage.
  */
 export function deviceWeights(
   f: ModelFacts,
@@ -116,27 +125,50 @@ export function deviceWeights(
   last: boolean,
 ): DeviceWeights {
   const a = f.arch;
-  const { dModel: d, heads: H, headDim: D, ffnHidden: F, vocab: V } = a;
-  const kvDev = kvHeadsPerDevice(a.kvHeads, tp);
-  const E = a.experts;
-  const S = a.sharedExperts;
-  const perExpert = ((a.ffnKind === "swiglu" ? 3 : 2) * F * d) / tp;
-  const attnLinear = (2 * H * D * d) / tp + 2 * kvDev * D * d;
-  const bias = a.biases
-    ? (H * D) / tp + 2 * kvDev * D + d + (E + S) * ((a.ffnKind === "swiglu" ? 2 * F : F) / tp + d)
-    : 0;
+  const { dModel: d, vocab: V, experts: E } = a;
+  const kvShare = kvHeadsPerDevice(a.kvHeads, tp) / a.kvHeads;
+  const Ld = denseLayerCount(a);
+  const Le = a.layers - Ld;
   const normSize = a.norm === "layernorm" ? 2 * d : d;
-  const layerOther = bias + 2 * normSize + (E > 1 ? d * E : 0);
-  const layerLinear = attnLinear + (E + S) * perExpert;
+  const mlaNorms = a.mla ? a.mla.kvLoraRank + (a.mla.qLoraRank ?? 0) : 0;
+  // One layer of each kind on one device: linear weights, replicated or split others, routed experts.
+  const layer = (dense: boolean) => {
+    let linear = 0;
+    let other = (a.layerNorms ?? 2) * normSize + mlaNorms;
+    let routed = 0;
+    for (const m of modelLinears(a)) {
+      const inLayer =
+        m.part === "attn"
+          ? m.copies / a.layers
+          : (m.ffn === "dense") === dense
+            ? m.copies / (dense ? Ld : Le)
+            : 0;
+      if (inLayer === 0) continue;
+      const share = tpShare(m, kvShare, tp);
+      linear += inLayer * share * m.out * m.in;
+      // A row-parallel layer's (o, down) bias is whole on each device; a column-parallel one is split.
+      if (m.bias) other += inLayer * (m.role === "o" || m.role === "down" ? 1 : share) * m.out;
+      if (m.ffn === "routed" && E > 1) routed += inLayer * share * m.out * m.in;
+    }
+    if (!dense) other += (E > 1 ? d * E : 0) + (a.sharedExpertGate && a.sharedExperts > 0 ? d : 0);
+    return { linear, other, routed };
+  };
+  const dense = first ? Math.min(layers, Ld) : 0;
+  const kinds = [
+    { n: layers - dense, ...layer(false) },
+    { n: dense, ...(Ld > 0 ? layer(true) : { linear: 0, other: 0, routed: 0 }) },
+  ];
   let edge = 0;
   if (first) edge += (V * d) / tp + (a.positional === "learned" ? a.maxSeq * d : 0);
   if (last) edge += normSize + (!a.tiedEmbeddings || !first ? (V * d) / tp : 0);
   const lb = f.linearBytesPerParam;
   const bb = f.baseBytes;
+  const sum = (g: (k: (typeof kinds)[number]) => number) => kinds.reduce((s, k) => s + k.n * g(k), 0);
+  const layerBytes = Math.max(...kinds.filter((k) => k.n > 0).map((k) => k.linear * lb + k.other * bb), 0);
   return {
-    bytes: layers * (layerLinear * lb + layerOther * bb) + edge * bb,
-    params: layers * (layerLinear + layerOther) + edge,
-    routedExpertBytes: E > 1 ? layers * E * perExpert * lb : 0,
-    layerBytes: Math.max(layerLinear * lb + layerOther * bb, first || last ? ((V * d) / tp) * bb : 0),
+    bytes: sum((k) => k.linear * lb + k.other * bb) + edge * bb,
+    params: sum((k) => k.linear + k.other) + edge,
+    routedExpertBytes: sum((k) => k.routed) * lb,
+    layerBytes: Math.max(layerBytes, first || last ? ((V * d) / tp) * bb : 0),
   };
 }

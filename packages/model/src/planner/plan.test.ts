@@ -14,7 +14,16 @@ import { expectedExpertsRead } from "./time.js";
 const base = { model: "llama2-70b" as const, config: parse("Baseline"), hardware: "h100-80gb" };
 
 describe("planner: the layout's share of the weights", () => {
-  for (const name of ["llama2-70b", "gpt3-175b", "mixtral-8x7b", "gpt2"] as const) {
+  for (const name of [
+    "llama2-70b",
+    "gpt3-175b",
+    "mixtral-8x7b",
+    "gpt2",
+    "qwen1.5-moe-a2.7b",
+    "gemma2-9b",
+    "deepseek-moe-16b",
+    "deepseek-v2-lite",
+  ] as const) {
     it(`${name}: one device holds exactly the estimator's weights; pipeline stages sum to them`, () => {
       const f = modelFacts(name, parse("Baseline"));
       const total = estimate(name, parse("Baseline"), { kind: "infer", batch: 1, seq: 16, generate: 0 }).bytes
