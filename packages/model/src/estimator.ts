@@ -19,6 +19,8 @@ import {
 import { checkEstimateInput } from "./estimate-input.js";
 import { cachedTokens, kvGroups } from "./kv-layout.js";
 import { headActBytes, layerActElements, layerTmpElements } from "./layer-tensors.js";
+import { trainingBytes } from "./optim/train-estimate.js";
+import { checkTrainingChoice, type TrainingChoice } from "./optim/training-choice.js";
 import {
   linearParams as countLinearParams,
   countParams,
@@ -96,6 +98,8 @@ export interface EstimateOptions extends PlanOptions {
    * the workspace of the kernels a model built now would run on.
    */
   readonly backend?: Strategy<"backend"> | undefined;
+  /** Training workloads: optimizer, bf16 parameters / master weights, gradient accumulation. */
+  readonly training?: TrainingChoice | undefined;
 }
 
 /** Estimate a configuration on a preset (by name) or an architecture for a workload. */
@@ -118,14 +122,41 @@ export function estimate(
   return estimatePlan(
     modelled.length ? { ...plan, notes: [...plan.notes, ...modelled] } : plan,
     config.label,
+    options.training,
   );
 }
 
+/**
+ * Gradient accumulation over `n` micro-batches: bytes of one micro-batch of batch/n (only one is
+ * live at a time; gradients accumulate in place), FLOPs and bytes moved of all n per step.
+ */
+function accumulatedEstimate(plan: Plan, label: string, training: TrainingChoice, n: number): Estimate {
+  const w = plan.workload;
+  checkTrainingChoice(training, w.batch);
+  const micro = estimatePlan({ ...plan, workload: { ...w, batch: w.batch / n } }, label, {
+    ...training,
+    gradAccum: 1,
+  });
+  return {
+    ...micro,
+    workload: w,
+    flops: { ...micro.flops, trainStep: n * micro.flops.trainStep },
+    bytesMoved: { ...micro.bytesMoved, trainStep: n * micro.bytesMoved.trainStep },
+    notes: [
+      ...micro.notes,
+      `gradient accumulation: ${n} micro-batches of ${w.batch / n}; act and tmp of one, grad not multiplied`,
+    ],
+    plan,
+  };
+}
+
 /** The estimate for a fully formed plan. */
-export function estimatePlan(plan: Plan, label: string): Estimate {
+export function estimatePlan(plan: Plan, label: string, training?: TrainingChoice): Estimate {
   const arch = plan.arch;
   const w = plan.workload;
   checkEstimateInput(arch, w);
+  const accum = w.kind === "train" ? (training?.gradAccum ?? 1) : 1;
+  if (accum > 1) return accumulatedEstimate(plan, label, training!, accum);
   const { dModel: d, heads: H, kvHeads: Hkv, headDim: D, layers: L, vocab: V } = arch;
   const bb = plan.baseBytes;
   const params = countParams(plan);
@@ -194,12 +225,14 @@ export function estimatePlan(plan: Plan, label: string): Estimate {
       notes.push("act with experts: routed-token activations are modelled for balanced routing");
     }
   }
-  const gradBytes = train ? params.trainable * (bb === 2 ? 2 : 4) : 0;
-  const optim = train ? params.trainable * (bb === 2 ? 12 : 8) : 0;
-  if (train && bb === 2)
-    notes.push(
-      "mixed precision: fp16 grads; fp32 master weights and Adam moments counted in optim (12 B/param)",
-    );
+  // grad and optim follow the training choice (optimizer, master weights): optim/train-estimate.ts.
+  const trained = train ? trainingBytes(plan, params.trainable, training) : null;
+  const gradBytes = trained?.grad ?? 0;
+  const optim = trained?.optim ?? 0;
+  if (trained) {
+    notes.push(...trained.notes);
+    exact.optim = trained.exact;
+  }
 
   // Temporaries: the largest layer working set, or the head (normed h and logits).
   const tmpLayer = layerTmpElements(plan, B, T, T) * bb;

@@ -100,7 +100,41 @@ export {
   type TensorSize,
   totalElements,
 } from "./layer-tensors.js";
-export { AdamW, type AdamWOptions } from "./optimizer.js";
+export { Adafactor, type AdafactorOptions, factoredShape } from "./optim/adafactor.js";
+export { AdamW, type AdamWOptions } from "./optim/adamw.js";
+export { AdamW8bit, type AdamW8bitOptions } from "./optim/adamw8bit.js";
+export {
+  BLOCK_8BIT,
+  Blockwise8bit,
+  blockwise8bitBytes,
+  MIN_8BIT_SIZE,
+  QUANT_MAPS,
+  type QuantMap,
+  quantCodes,
+} from "./optim/blockwise-8bit.js";
+export { Lion, type LionOptions } from "./optim/lion.js";
+export { Bf16Params, roundToBf16 } from "./optim/master-weights.js";
+export type { CommonOptimizerOptions, Optimizer } from "./optim/optimizer.js";
+export {
+  createOptimizer,
+  OPTIMIZER_NAMES,
+  OPTIMIZERS,
+  type OptimizerChoice,
+  type OptimizerName,
+  optimizerStateBytes,
+  parseOptimizerName,
+} from "./optim/registry.js";
+export { Sgd, type SgdOptions } from "./optim/sgd.js";
+export { trainableShapes } from "./optim/trainable-shapes.js";
+export {
+  checkTrainingChoice,
+  createTrainingOptimizer,
+  PARAM_DTYPES,
+  type ParamDtype,
+  type TrainingChoice,
+  trainingChoiceProblems,
+  trainingOptimBytes,
+} from "./optim/training-choice.js";
 export { basePlan, type PlanOptions } from "./plan.js";
 export {
   DEEPSPEED_OFFLOAD_DEVICES,
@@ -208,7 +242,16 @@ export {
   project,
 } from "./roofline.js";
 export { byteTokenizer } from "./tokenizer.js";
-export { evaluate, fixedBatches, sampleBatch, type TrainOptions, train } from "./training.js";
+export {
+  type Batch,
+  evaluate,
+  fixedBatches,
+  sampleBatch,
+  sampleMicroBatches,
+  type TrainOptions,
+  train,
+  trainStep,
+} from "./training.js";
 export {
   convertKvHeads,
   Transformer,

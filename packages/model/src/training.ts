@@ -1,10 +1,24 @@
 /**
  * Training and evaluation on byte text: seeded random windows for training batches, fixed evenly
- * spaced windows for validation, a warmup + cosine learning-rate schedule.
+ * spaced windows for validation, a warmup + cosine learning-rate schedule, and optimizer steps over
+ * one batch or N accumulated micro-batches. Not here: the optimizers (optim/).
  */
-import { backward, noGrad, type Rng, type Tensor, tensor } from "@tradeoffs/core-tensor";
-import { AdamW, type AdamWOptions } from "./optimizer.js";
+import { backward, noGrad, type Rng, type Tensor, tensor, ValueError } from "@tradeoffs/core-tensor";
+import type { AdamWOptions } from "./optim/adamw.js";
+import type { Optimizer } from "./optim/optimizer.js";
+import { OPTIMIZERS } from "./optim/registry.js";
+import {
+  checkTrainingChoice,
+  createTrainingOptimizer,
+  type TrainingChoice,
+} from "./optim/training-choice.js";
 import type { Transformer } from "./transformer.js";
+
+/** One batch of token windows: ids and next-token targets, both i32 [B, T]. */
+export interface Batch {
+  readonly ids: Tensor;
+  readonly targets: Tensor;
+}
 
 /** B windows of T+1 bytes at random offsets: ids are the first T, targets the last T. */
 export function sampleBatch(
@@ -76,7 +90,11 @@ export function evaluate(
   return total / batches.length;
 }
 
-export interface TrainOptions extends AdamWOptions {
+/**
+ * Options of `train`: sizes, schedule and the training choice. Without `optimizer`, AdamW with the
+ * AdamW fields given here (`lr`, `beta1`, ...).
+ */
+export interface TrainOptions extends AdamWOptions, TrainingChoice {
   readonly steps: number;
   readonly batch: number;
   readonly seq: number;
@@ -87,33 +105,76 @@ export interface TrainOptions extends AdamWOptions {
 }
 
 /**
- * One optimizer step on one batch: loss, backward, AdamW update (at `lr`, default the optimizer's),
- * gradients dropped. Disposes the batch; returns the loss before the update.
+ * One optimizer step (at `lr`, default the optimizer's) on one batch, or on N micro-batches whose
+ * gradients accumulate in place (`grad` bytes stay those of one set) and are then averaged, so N
+ * micro-batches of B/N step like one batch of B. Disposes the batches and drops the gradients;
+ * returns the mean loss before the update.
  */
 export function trainStep(
   model: Transformer,
-  opt: AdamW,
-  batch: { ids: Tensor; targets: Tensor },
+  opt: Optimizer,
+  batch: Batch | readonly Batch[],
   lr?: number,
 ): number {
+  const batches: readonly Batch[] = Array.isArray(batch) ? batch : [batch as Batch];
   // Exception-safe: whatever throws (an OutOfMemoryError in forward, backward or the update), the
-  // batch, the graph's saved activations and the gradients are freed before the error propagates.
+  // batches, the graph's saved activations and the gradients are freed before the error propagates.
   try {
-    const loss = model.loss(batch.ids, batch.targets);
-    let value: number;
-    try {
-      value = loss.item();
-      backward(loss);
-    } finally {
-      loss.dispose(); // drops whatever of the graph backward did not release
+    if (batches.length === 0)
+      throw new ValueError("trainStep: no batches; pass one batch or N micro-batches");
+    let total = 0;
+    for (const b of batches) {
+      const loss = model.loss(b.ids, b.targets);
+      try {
+        total += loss.item();
+        backward(loss); // accumulates into each parameter's .grad
+      } finally {
+        loss.dispose(); // drops whatever of the graph backward did not release
+      }
+    }
+    if (batches.length > 1) {
+      const inv = 1 / batches.length;
+      for (const p of opt.params) {
+        if (!p.grad) continue;
+        const g = p.grad.data;
+        for (let j = 0; j < g.length; j++) g[j] = g[j]! * inv;
+      }
     }
     noGrad(() => opt.step(lr));
-    return value;
+    return total / batches.length;
   } finally {
-    batch.ids.dispose();
-    batch.targets.dispose();
+    for (const b of batches) {
+      b.ids.dispose();
+      b.targets.dispose();
+    }
     opt.zeroGrad();
   }
+}
+
+/** N micro-batches of batch/N windows: the same windows, in order, as one `sampleBatch` of `batch`. */
+export function sampleMicroBatches(
+  data: Uint8Array,
+  batch: number,
+  seq: number,
+  rng: Rng,
+  micro: number,
+): Batch[] {
+  if (!(Number.isInteger(micro) && micro >= 1 && batch % micro === 0))
+    throw new ValueError(
+      `gradient accumulation ${micro} must be a positive integer dividing the batch ${batch}`,
+      { batch, micro },
+    );
+  const out: Batch[] = [];
+  try {
+    for (let i = 0; i < micro; i++) out.push(sampleBatch(data, batch / micro, seq, rng));
+  } catch (e) {
+    for (const b of out) {
+      b.ids.dispose();
+      b.targets.dispose();
+    }
+    throw e;
+  }
+  return out;
 }
 
 /** Train `model` on random windows of `data`; returns per-step losses and times. */
@@ -123,10 +184,16 @@ export function train(
   rng: Rng,
   options: TrainOptions,
 ): { losses: number[]; stepMs: number[] } {
-  const opt = new AdamW(model.parameters(), options);
+  checkTrainingChoice(options, options.batch);
+  const opt = createTrainingOptimizer(model.parameters(), {
+    ...options,
+    optimizer: options.optimizer ?? { ...options, name: "adamw" },
+  });
+  const accum = options.gradAccum ?? 1;
   const losses: number[] = [];
   const stepMs: number[] = [];
-  const peak = options.lr ?? 1e-3;
+  const peak =
+    options.lr ?? options.optimizer?.lr ?? OPTIMIZERS[options.optimizer?.name ?? "adamw"].defaultLr;
   const warmup = options.warmup ?? Math.min(20, Math.floor(options.steps / 10));
   const minRatio = options.minLrRatio ?? 0.1;
   try {
@@ -137,7 +204,9 @@ export function train(
         step < warmup
           ? (peak * (step + 1)) / warmup
           : peak * (minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
-      losses.push(trainStep(model, opt, sampleBatch(data, options.batch, options.seq, rng), lr));
+      losses.push(
+        trainStep(model, opt, sampleMicroBatches(data, options.batch, options.seq, rng, accum), lr),
+      );
       stepMs.push(performance.now() - t0);
       options.onStep?.(step, losses[losses.length - 1]!, stepMs[stepMs.length - 1]!);
     }

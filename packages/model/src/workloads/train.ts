@@ -1,11 +1,18 @@
 /**
- * `train`: AdamW steps on B×T windows of the training text. Measures time per step and peak bytes
- * per category (weights, act, grad, optim, tmp) over the steps.
+ * `train`: optimizer steps on B×T windows of the training text, with the run's training choice
+ * (optimizer, bf16 parameters / master weights, N accumulated micro-batches of B/N). Measures time
+ * per step and peak bytes per category (weights, act, grad, optim, tmp) over the steps.
  */
 import { Rng } from "@tradeoffs/core-tensor";
 import { corpusFor } from "../corpus.js";
-import { AdamW } from "../optimizer.js";
-import { sampleBatch, trainStep } from "../training.js";
+import { estimate } from "../estimator.js";
+import {
+  checkTrainingChoice,
+  createTrainingOptimizer,
+  type TrainingChoice,
+} from "../optim/training-choice.js";
+import { filled } from "../registry.js";
+import { sampleMicroBatches, trainStep } from "../training.js";
 import { type Measured, measured, median, type RunSpec } from "./common.js";
 import type { TrainSamples } from "./repeat.js";
 
@@ -13,8 +20,11 @@ export interface TrainWorkloadOptions {
   readonly batch?: number;
   readonly seq?: number;
   readonly steps?: number;
+  /** Learning rate; default the optimizer's own (AdamW 1e-3, Lion 1e-4, SGD 1e-2, ...). */
   readonly lr?: number;
   readonly seed?: number;
+  /** Optimizer, parameter dtype, master weights, gradient accumulation (default AdamW, f32, 1). */
+  readonly training?: TrainingChoice;
 }
 
 export interface TrainResult extends Measured {
@@ -26,6 +36,10 @@ export interface TrainResult extends Measured {
   readonly stepMs: number;
   readonly losses: readonly number[];
   readonly trainableParams: number;
+  /** The optimizer that ran (`adamw`, `adamw8bit`, ...). */
+  readonly optimizer: string;
+  /** Micro-batches per step (1 without accumulation). */
+  readonly gradAccum: number;
   /** Every run's step time when the result merges repeated runs (`mergeTrain`); `stepMs` is their median. */
   readonly samples?: TrainSamples;
 }
@@ -34,10 +48,18 @@ export function runTrain(spec: RunSpec, options: TrainWorkloadOptions = {}): Tra
   const B = options.batch ?? 4;
   const T = options.seq ?? 64;
   const steps = options.steps ?? 2;
+  const choice = options.training ?? {};
+  checkTrainingChoice(choice, B);
+  const accum = choice.gradAccum ?? 1;
+  const optimizer = { ...(choice.optimizer ?? { name: "adamw" as const }) };
+  const run = {
+    ...choice,
+    optimizer: options.lr === undefined ? optimizer : { ...optimizer, lr: options.lr },
+  };
   const workload = { kind: "train", batch: B, seq: T, generate: 0 } as const;
-  return measured(spec, workload, (model) => {
+  const result = measured(spec, workload, (model) => {
     const params = model.parameters();
-    const opt = new AdamW(params, { lr: options.lr ?? 1e-3 });
+    const opt = createTrainingOptimizer(params, run);
     const rng = new Rng(options.seed ?? 7);
     const data = corpusFor(model.arch.vocab).train;
     const losses: number[] = [];
@@ -45,7 +67,7 @@ export function runTrain(spec: RunSpec, options: TrainWorkloadOptions = {}): Tra
     try {
       for (let s = 0; s < steps; s++) {
         const t0 = performance.now();
-        losses.push(trainStep(model, opt, sampleBatch(data, B, T, rng)));
+        losses.push(trainStep(model, opt, sampleMicroBatches(data, B, T, rng, accum)));
         times.push(performance.now() - t0);
       }
     } finally {
@@ -59,6 +81,11 @@ export function runTrain(spec: RunSpec, options: TrainWorkloadOptions = {}): Tra
       stepMs: median(times),
       losses,
       trainableParams: params.reduce((s, p) => s + p.size, 0),
+      optimizer: optimizer.name,
+      gradAccum: accum,
     };
   });
+  // The estimate for the same training choice (measured() sizes the default one).
+  if (options.training === undefined) return result;
+  return { ...result, estimate: estimate(spec.model, filled(spec.config), workload, { training: run }) };
 }

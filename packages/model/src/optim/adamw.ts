@@ -1,0 +1,89 @@
+/**
+ * AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019) with global-norm
+ * gradient clipping. Moment buffers are allocated on the first step under the ledger category `optim`
+ * (two f32 tensors per trainable parameter: 8 bytes per parameter). Not here: 8-bit moments (adamw8bit.ts).
+ */
+import { type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
+import {
+  allocateAll,
+  type CommonOptimizerOptions,
+  clipScale,
+  globalGradNorm,
+  type Optimizer,
+} from "./optimizer.js";
+
+export interface AdamWOptions extends CommonOptimizerOptions {
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+}
+
+export class AdamW implements Optimizer {
+  readonly name = "adamw";
+  readonly params: readonly Tensor[];
+  readonly options: Required<AdamWOptions>;
+  #m: Tensor[] = [];
+  #v: Tensor[] = [];
+  #t = 0;
+
+  /** State bytes for one parameter of `shape`: m and v in f32. */
+  static stateBytes(shape: readonly number[]): number {
+    return 8 * shape.reduce((a, b) => a * b, 1);
+  }
+
+  constructor(params: readonly Tensor[], options: AdamWOptions = {}) {
+    if (params.length === 0) throw new ValueError("AdamW: no trainable parameters");
+    this.params = params;
+    this.options = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clip: 1, ...options };
+  }
+
+  /** One update from the accumulated `.grad`s; returns the gradient norm before clipping. */
+  step(lr = this.options.lr): number {
+    if (this.#m.length === 0) {
+      // All moments or none: a failed allocation frees what it made and leaves the optimizer as it was.
+      const made = allocateAll(
+        [...this.params, ...this.params],
+        (p) => zeros(p.shape, { category: "optim" }),
+        (t) => t.dispose(),
+      );
+      this.#m = made.slice(0, this.params.length);
+      this.#v = made.slice(this.params.length);
+    }
+    const norm = globalGradNorm(this.params);
+    const { beta1, beta2, eps, weightDecay, clip } = this.options;
+    const scale = clipScale(norm, clip);
+    this.#t++;
+    const bc1 = 1 - beta1 ** this.#t;
+    const bc2 = 1 - beta2 ** this.#t;
+    this.params.forEach((p, i) => {
+      if (!p.grad) return;
+      const w = p.data;
+      const g = p.grad.data;
+      const m = this.#m[i]!.data;
+      const v = this.#v[i]!.data;
+      const decay = p.rank >= 2 ? 1 - lr * weightDecay : 1;
+      for (let j = 0; j < w.length; j++) {
+        const gj = g[j]! * scale;
+        m[j] = beta1 * m[j]! + (1 - beta1) * gj;
+        v[j] = beta2 * v[j]! + (1 - beta2) * gj * gj;
+        w[j] = w[j]! * decay - (lr * (m[j]! / bc1)) / (Math.sqrt(v[j]! / bc2) + eps);
+      }
+    });
+    return norm;
+  }
+
+  /** Drop every parameter's gradient (frees the `grad` bytes). */
+  zeroGrad(): void {
+    for (const p of this.params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  dispose(): void {
+    this.zeroGrad();
+    for (const t of [...this.#m, ...this.#v]) t.dispose();
+    this.#m = [];
+    this.#v = [];
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The one interface every optimizer implements (AdamW, 8-bit AdamW, Adafactor, SGD, Lion), and the
+ * global-norm gradient clipping they share. Not here: the update rules (one file per optimizer) or
+ * the registry of names users type (registry.ts).
+ */
+import type { Tensor } from "@tradeoffs/core-tensor";
+
+/** Options every optimizer takes. */
+export interface CommonOptimizerOptions {
+  /** Peak learning rate (a training schedule may pass another to `step`). */
+  readonly lr?: number;
+  /** Weight decay; decoupled (AdamW, Lion, Adafactor) or L2 (SGD), on matrices (rank ≥ 2) only. */
+  readonly weightDecay?: number;
+  /** Clip the global gradient norm to this value (0 = off). */
+  readonly clip?: number;
+}
+
+/** A training optimizer over a fixed list of parameters whose `.grad`s backward fills. */
+export interface Optimizer {
+  /** The registry name (`adamw`, `adamw8bit`, `adafactor`, `sgd`, `lion`). */
+  readonly name: string;
+  readonly params: readonly Tensor[];
+  /** One update from the accumulated `.grad`s at `lr`; returns the gradient norm before clipping. */
+  step(lr?: number): number;
+  /** Drop every parameter's gradient (frees the `grad` bytes). */
+  zeroGrad(): void;
+  /** Free the gradients and every state tensor. Idempotent. */
+  dispose(): void;
+}
+
+/** √Σ g² over every parameter's gradient. */
+export function globalGradNorm(params: readonly Tensor[]): number {
+  let sq = 0;
+  for (const p of params) {
+    if (!p.grad) continue;
+    for (const g of p.grad.data) sq += g * g;
+  }
+  return Math.sqrt(sq);
+}
+
+/** The factor gradients are multiplied by so their global norm is at most `clip` (0 = off). */
+export function clipScale(norm: number, clip: number): number {
+  return clip > 0 && norm > clip ? clip / norm : 1;
+}
+
+/**
+ * Allocate every state tensor or none: `make` runs once per item (a parameter); a failed allocation (an
+ * OutOfMemoryError) frees what was made and rethrows, leaving the optimizer as it was.
+ */
+export function allocateAll<I, T>(items: readonly I[], make: (item: I) => T, free: (t: T) => void): T[] {
+  const made: T[] = [];
+  try {
+    for (const item of items) made.push(make(item));
+  } catch (e) {
+    for (const t of made) free(t);
+    throw e;
+  }
+  return made;
+}

@@ -1,0 +1,93 @@
+/**
+ * SGD with momentum in PyTorch's form (`torch.optim.SGD`): L2 weight decay added to the gradient,
+ * buffer b ← μ·b + (1 − dampening)·g (b = g on the first step), step along b (or g + μ·b with
+ * Nesterov). One f32 buffer per parameter when μ > 0, none otherwise. Not here: decoupled decay.
+ */
+import { type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
+import {
+  allocateAll,
+  type CommonOptimizerOptions,
+  clipScale,
+  globalGradNorm,
+  type Optimizer,
+} from "./optimizer.js";
+
+export interface SgdOptions extends CommonOptimizerOptions {
+  /** Momentum μ (0 = plain SGD, no state). */
+  readonly momentum?: number;
+  readonly dampening?: number;
+  readonly nesterov?: boolean;
+}
+
+export class Sgd implements Optimizer {
+  readonly name = "sgd";
+  readonly params: readonly Tensor[];
+  readonly options: Required<SgdOptions>;
+  #buf: Tensor[] = [];
+  #t = 0;
+
+  /** State bytes for one parameter of `shape`: one f32 buffer with momentum, else none. */
+  static stateBytes(shape: readonly number[], options: SgdOptions = {}): number {
+    return (options.momentum ?? 0.9) > 0 ? 4 * shape.reduce((a, b) => a * b, 1) : 0;
+  }
+
+  constructor(params: readonly Tensor[], options: SgdOptions = {}) {
+    if (params.length === 0) throw new ValueError("SGD: no trainable parameters");
+    this.params = params;
+    this.options = {
+      lr: 1e-2,
+      weightDecay: 0,
+      clip: 1,
+      momentum: 0.9,
+      dampening: 0,
+      nesterov: false,
+      ...options,
+    };
+    if (this.options.nesterov && (this.options.momentum <= 0 || this.options.dampening !== 0))
+      throw new ValueError(
+        `SGD: Nesterov momentum needs momentum > 0 and dampening 0, got momentum ${this.options.momentum}, dampening ${this.options.dampening}`,
+      );
+  }
+
+  step(lr = this.options.lr): number {
+    const { momentum, dampening, nesterov, weightDecay, clip } = this.options;
+    if (momentum > 0 && this.#buf.length === 0)
+      this.#buf = allocateAll(
+        this.params,
+        (p) => zeros(p.shape, { category: "optim" }),
+        (t) => t.dispose(),
+      );
+    const norm = globalGradNorm(this.params);
+    const scale = clipScale(norm, clip);
+    this.#t++;
+    this.params.forEach((p, i) => {
+      if (!p.grad) return;
+      const w = p.data;
+      const g = p.grad.data;
+      const b = this.#buf[i]?.data;
+      const wd = p.rank >= 2 ? weightDecay : 0;
+      for (let j = 0; j < w.length; j++) {
+        let d = g[j]! * scale + wd * w[j]!;
+        if (b) {
+          b[j] = this.#t === 1 ? d : momentum * b[j]! + (1 - dampening) * d;
+          d = nesterov ? d + momentum * b[j]! : b[j]!;
+        }
+        w[j] = w[j]! - lr * d;
+      }
+    });
+    return norm;
+  }
+
+  zeroGrad(): void {
+    for (const p of this.params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  dispose(): void {
+    this.zeroGrad();
+    for (const t of this.#buf) t.dispose();
+    this.#buf = [];
+  }
+}
