@@ -4,6 +4,18 @@
 
 export { attentionBlocked, attentionFinish, attentionTile } from "./attention-tile";
 export { dequantRows, matmulDequant } from "./dequant";
+export {
+  adamwF32,
+  addF32,
+  argmaxF32,
+  expF32,
+  mulF32,
+  rmsNormF32,
+  ropeF32,
+  sampleF32,
+  siluMulF32,
+  softmaxF32,
+} from "./fused";
 export { gemm, gemmBatched, gemmScratchBytes } from "./gemm";
 export {
   gemvBlockScratchBytes,

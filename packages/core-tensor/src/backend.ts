@@ -9,6 +9,7 @@
 import type { DType } from "./dtype.js";
 import { ValueError } from "./errors.js";
 import * as ew from "./kernels/elementwise.js";
+import type { AdamWArgs, SampleArgs } from "./kernels/fused.js";
 import { type MatmulArgs, matmulBlocked } from "./kernels/matmul.js";
 import * as rows from "./kernels/rows.js";
 import type { MemoryLedger, Storage } from "./ledger.js";
@@ -148,6 +149,15 @@ export interface Backend {
   /** Optional dequantising matmul over packed weights (the quantised GEMV of decode). */
   readonly matmulDequant?: ((args: DequantMatmulArgs) => void) | undefined;
   /**
+   * Optional fused SwiGLU activation: out[i] = silu(gate[i]) · up[i] over gate.length elements
+   * (reference: kernels/fused.ts `siluMul`, which the `siluMul` op runs when this is absent).
+   */
+  readonly siluMul?: ((gate: Float32Array, up: Float32Array, out: Float32Array) => void) | undefined;
+  /** Optional greedy / temperature sampler over rows of logits (reference: kernels/fused.ts `sample`). */
+  readonly sample?: ((args: SampleArgs) => void) | undefined;
+  /** Optional one-pass AdamW update of f32 arrays (reference: kernels/fused.ts `adamw`). */
+  readonly adamw?: ((args: AdamWArgs) => void) | undefined;
+  /**
    * Optional placement of long-lived weights in the backend's own memory (WASM: its linear memory),
    * so its kernels read them in place. Zeroed storage charged to `category` in `ledger` exactly as
    * `ledger.allocate` would; release it like any storage. Undefined when the backend's memory has
@@ -220,4 +230,4 @@ export function listBackends(): readonly Backend[] {
   return [...registry.values()];
 }
 
-export type { MatmulArgs };
+export type { AdamWArgs, MatmulArgs, SampleArgs };

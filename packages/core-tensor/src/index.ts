@@ -116,6 +116,7 @@ export {
   setLedger,
   withLedger,
 } from "./ledger.js";
+export { type AdamWHyper, adamwUpdate } from "./ops/adamw.js";
 export { add, addScalar, div, mul, scale, sub } from "./ops/binary.js";
 export { embedding, gatherRows, scatterAddRows } from "./ops/gather.js";
 export { concat, narrow, reshape, slice, transpose } from "./ops/layout.js";
@@ -124,7 +125,9 @@ export { type MatmulOptions, matmul } from "./ops/matmul.js";
 export { layerNorm, rmsNorm } from "./ops/norm.js";
 export { max, mean, sum } from "./ops/reduce.js";
 export { rope } from "./ops/rope.js";
+export { sampleTokens } from "./ops/sample.js";
 export { argmax, topk } from "./ops/select.js";
+export { siluMul } from "./ops/silu-mul.js";
 export { type CrossEntropyOptions, crossEntropy, logSoftmax, softmax } from "./ops/softmax.js";
 export { abs, exp, gelu, log, neg, relu, rsqrt, sigmoid, silu, sqrt, square, tanh } from "./ops/unary.js";
 export {
@@ -221,6 +224,7 @@ export {
   wasmDequantRows,
   wasmMatmulDequant,
 } from "./wasm/dequant.js";
+export { FUSED_MIN_ELEMENTS, type FusedKernelName } from "./wasm/fused.js";
 export { HEAP_ALIGN, WasmHeap } from "./wasm/heap.js";
 export {
   type LoadWasmOptions,

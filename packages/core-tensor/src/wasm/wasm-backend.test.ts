@@ -59,11 +59,15 @@ describe("the WASM strategy (slot backend)", () => {
     expect(p.backend).toBe(js);
   });
 
-  it("exec is a Backend overriding matmul and inheriting the other kernels from JS", () => {
+  it("exec is a Backend overriding matmul and the step kernels, inheriting the rest from JS", () => {
     const { backend } = wasm({ threads: 1 }).exec;
     expect(backend.name).toBe("WASM");
     expect(backend.matmul).not.toBe(jsBackend.matmul);
-    expect(backend.softmax).toBe(jsBackend.softmax);
+    for (const k of ["softmax", "rmsNorm", "rope", "binary", "unary"] as const) {
+      expect(backend[k], k).not.toBe(jsBackend[k]);
+    }
+    expect(backend.siluMul && backend.adamw && backend.sample).toBeTruthy();
+    expect(backend.layerNorm).toBe(jsBackend.layerNorm);
     expect(wasmBackend(1)).toBe(backend); // cached
     // Building the exec registers nothing: selecting a backend is explicit.
     const prev = setBackend(backend);

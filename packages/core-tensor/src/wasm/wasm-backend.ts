@@ -1,7 +1,8 @@
 /**
  * The `WASM` strategy of the `backend` slot: a `Backend` whose matmul, fused attention forward and
- * dequantising matmul run the AssemblyScript SIMD kernels on 1 or 2 threads and whose other kernels
- * are the JS ones. Creating it is cheap: the module
+ * dequantising matmul run the AssemblyScript SIMD kernels on 1 or 2 threads, whose step kernels
+ * (norms, RoPE, SiLU, adds, softmax, sampling, AdamW: fused.ts) run them on the calling thread from a
+ * size that pays, and whose other kernels are the JS ones. Creating it is cheap: the module
  * is compiled once per process and the runtime (memory, helper thread) starts on the first matmul.
  * Not here: the kernels (assembly/), the runtime (runtime.ts).
  */
@@ -14,6 +15,7 @@ import type { BackendCost } from "../plan.js";
 import { defineStrategy } from "../strategy.js";
 import { wasmAttention } from "./attention.js";
 import { wasmMatmulDequant } from "./dequant.js";
+import { fusedKernels } from "./fused.js";
 import { wasmUnavailableReason } from "./loader.js";
 import { wasmMatmul } from "./matmul.js";
 import { allocateResident } from "./resident.js";
@@ -41,6 +43,7 @@ export function wasmBackend(threads = 2): WasmBackend {
   if (reason !== undefined) throw new ConfigError([reason], { backend: "WASM" });
   const backend: WasmBackend = Object.freeze({
     ...jsBackend,
+    ...fusedKernels(),
     name: "WASM",
     threads,
     matmul: (p: MatmulArgs) => wasmMatmul(wasmRuntime(), p, threads),

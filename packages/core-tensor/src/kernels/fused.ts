@@ -1,0 +1,88 @@
+/**
+ * The JavaScript references of the fused step kernels a backend may provide (`Backend.siluMul`,
+ * `Backend.sample`, `Backend.adamw`): SiLU(gate)·up, temperature sampling and the AdamW update, on raw
+ * arrays. Readable loops in f64; they are the fallback when the backend has no kernel and the oracle
+ * the WASM kernels are tested against. Not here: tensors, autograd or the optimizer's bookkeeping.
+ */
+
+/** out[i] = silu(gate[i]) · up[i], silu(v) = v / (1 + e^−v), over gate.length elements. */
+export function siluMul(gate: Float32Array, up: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < gate.length; i++) {
+    const v = gate[i]!;
+    out[i] = (v / (1 + Math.exp(-v))) * up[i]!;
+  }
+}
+
+/**
+ * One token per row of `logits` [rows, cols]: with temperature > 0, p_j ∝ e^((x_j − max)/temperature)
+ * and the token is the first j whose running sum of p exceeds uniforms[r]·Σp (the argmax, first on
+ * ties, when temperature ≤ 0 or rounding leaves none). The rule `sampleToken` in @tradeoffs/paging
+ * applies to one row.
+ */
+export interface SampleArgs {
+  readonly logits: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+  readonly temperature: number;
+  /** rows uniforms in [0, 1) (ignored when temperature ≤ 0). */
+  readonly uniforms: ArrayLike<number>;
+  /** rows token ids (written). */
+  readonly out: Int32Array;
+}
+
+/** The JS sampler (see `SampleArgs`). */
+export function sample(a: SampleArgs): void {
+  const { logits: x, cols } = a;
+  for (let r = 0; r < a.rows; r++) {
+    const o = r * cols;
+    let best = 0;
+    for (let j = 1; j < cols; j++) if (x[o + j]! > x[o + best]!) best = j;
+    a.out[r] = best;
+    if (!(a.temperature > 0)) continue;
+    const mx = x[o + best]!;
+    let sum = 0;
+    for (let j = 0; j < cols; j++) sum += Math.exp((x[o + j]! - mx) / a.temperature);
+    let left = a.uniforms[r]! * sum;
+    for (let j = 0; j < cols; j++) {
+      left -= Math.exp((x[o + j]! - mx) / a.temperature);
+      if (left < 0) {
+        a.out[r] = j;
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * One AdamW update (Loshchilov & Hutter, decoupled weight decay) of `param` in place from `grad`,
+ * with the moments `m`, `v` (all the same length, f32). The caller owns the step count and passes the
+ * bias corrections bc1 = 1 − β₁ᵗ and bc2 = 1 − β₂ᵗ, the decay factor (1 − lr·wd, or 1) and the
+ * gradient scale (global-norm clipping).
+ */
+export interface AdamWArgs {
+  readonly param: Float32Array;
+  readonly grad: Float32Array;
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** Multiplies the parameter before the step: 1 − lr·weightDecay, or 1 for no decay. */
+  readonly decay: number;
+  /** Multiplies each gradient (clipping), 1 for none. */
+  readonly gradScale: number;
+  readonly bc1: number;
+  readonly bc2: number;
+}
+
+/** The JS AdamW update (see `AdamWArgs`): the reference the WASM kernel matches bit for bit. */
+export function adamw(a: AdamWArgs): void {
+  const { param: w, grad: g, m, v, lr, beta1, beta2, eps, decay, gradScale, bc1, bc2 } = a;
+  for (let j = 0; j < w.length; j++) {
+    const gj = g[j]! * gradScale;
+    m[j] = beta1 * m[j]! + (1 - beta1) * gj;
+    v[j] = beta2 * v[j]! + (1 - beta2) * gj * gj;
+    w[j] = w[j]! * decay - (lr * (m[j]! / bc1)) / (Math.sqrt(v[j]! / bc2) + eps);
+  }
+}
