@@ -2,8 +2,9 @@
 // y[i, j] = Σ_q x[i, q] · W[j, q] for rows j in [j0, j1) (a thread's share) and every i < m, reading
 // W in its stored format with no decoded copy: f32 rows, or GGUF Q8_0 / Q4_0 blocks (a block's codes
 // are dotted in i32 with x rounded to 16-bit codes per 32-block, then scaled once per block; llama.cpp
-// rounds x to 8 bits instead). m is small (decode: 1–4 rows of x).
-// Not here: the general GEMM (gemm.ts), other packed layouts (dequant.ts decodes those per row).
+// rounds x to 8 bits instead), or signed 8-bit codes with f32 group scales. m is small (decode: 1–4
+// rows of x). Not here: the general GEMM (gemm.ts), 4-bit codebooks (gemv-nibble.ts), 16-bit floats
+// (gemv16.ts), other packed layouts (dequant.ts decodes those per row).
 import { halfToFloat } from "./dequant";
 
 function hsum(v: v128): f32 {
@@ -121,7 +122,7 @@ export function gemvF32(
  * block scales [m, k/32] f32 (x ≈ scale·q, scale = absmax/32767, round to nearest). The GGUF GEMVs
  * dot these with the weight codes in 32-bit integers (i32x4.dot_i16x8_s).
  */
-function quantizeX16(m: i32, k: i32, x: usize, out: usize): void {
+export function quantizeX16(m: i32, k: i32, x: usize, out: usize): void {
   const nb = k >> 5;
   const scales = out + ((<usize>(m * k)) << 1);
   for (let i = 0; i < m; i++) {
@@ -303,117 +304,6 @@ export function gemvI8(
         for (; c < c1; c++) t += <f32>load<i8>(wj + <usize>c) * load<f32>(xi + ((<usize>c) << 2));
         acc += t * load<f32>(sj + ((<usize>g) << 2));
         g++;
-      }
-      store<f32>(y + ((<usize>(i * n + j)) << 2), acc);
-    }
-  }
-}
-
-/**
- * Σ codebook[codes[c]]·x[c] over 16 codes (one per byte of `codes`, each < 16) added to `acc`: each
- * code picks its f32's four bytes from the byte planes p0..p3 of the codebook (i8x16.swizzle), and two
- * rounds of byte interleaving assemble four f32x4.
- */
-function lookupDot16(codes: v128, p0: v128, p1: v128, p2: v128, p3: v128, x: usize, acc: v128): v128 {
-  const b0 = i8x16.swizzle(p0, codes);
-  const b1 = i8x16.swizzle(p1, codes);
-  const b2 = i8x16.swizzle(p2, codes);
-  const b3 = i8x16.swizzle(p3, codes);
-  const l01 = i8x16.shuffle(b0, b1, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-  const h01 = i8x16.shuffle(b0, b1, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  const l23 = i8x16.shuffle(b2, b3, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-  const h23 = i8x16.shuffle(b2, b3, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  acc = f32x4.add(
-    acc,
-    f32x4.mul(i8x16.shuffle(l01, l23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), v128.load(x)),
-  );
-  acc = f32x4.add(
-    acc,
-    f32x4.mul(
-      i8x16.shuffle(l01, l23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31),
-      v128.load(x, 16),
-    ),
-  );
-  acc = f32x4.add(
-    acc,
-    f32x4.mul(
-      i8x16.shuffle(h01, h23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23),
-      v128.load(x, 32),
-    ),
-  );
-  return f32x4.add(
-    acc,
-    f32x4.mul(
-      i8x16.shuffle(h01, h23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31),
-      v128.load(x, 48),
-    ),
-  );
-}
-
-/** Bytes of `gemvNibble` scratch (per thread): x split into even / odd elements, and 4 byte planes. */
-export function gemvNibbleScratchBytes(m: i32, k: i32): i32 {
-  return m * k * 4 + 64;
-}
-
-/**
- * 4-bit codebook W [n, k] (quant's INT4 / NF4 layout: k/2 bytes per row, element 2t in the LOW
- * nibble of byte t; value codebook[code]·scales[j, ⌊c / group⌋], scales [n, k/group] f32):
- * y[i·n + j] = Σ_q x[i, q]·W[j, q], codes looked up in registers (no decoded row). k and group
- * multiples of 32. `scratch`: gemvNibbleScratchBytes(m, k).
- */
-export function gemvNibble(
-  m: i32,
-  k: i32,
-  x: usize,
-  w: usize,
-  scales: usize,
-  group: i32,
-  codebook: usize,
-  y: usize,
-  n: i32,
-  j0: i32,
-  j1: i32,
-  scratch: usize,
-): void {
-  const half = k >> 1;
-  // x row i → [even elements (half) | odd elements (half)]: byte t's low code meets x[2t], high x[2t+1]
-  for (let i = 0; i < m; i++) {
-    const xi = x + ((<usize>(i * k)) << 2);
-    const e = scratch + ((<usize>(i * k)) << 2);
-    const o = e + ((<usize>half) << 2);
-    for (let t = 0; t < half; t++) {
-      store<f32>(e + ((<usize>t) << 2), load<f32>(xi + ((<usize>t) << 3)));
-      store<f32>(o + ((<usize>t) << 2), load<f32>(xi + ((<usize>t) << 3), 4));
-    }
-  }
-  const planes = scratch + ((<usize>(m * k)) << 2);
-  for (let c = 0; c < 16; c++) {
-    for (let p = 0; p < 4; p++)
-      store<u8>(planes + <usize>(p * 16 + c), load<u8>(codebook + <usize>(c * 4 + p)));
-  }
-  const p0 = v128.load(planes);
-  const p1 = v128.load(planes, 16);
-  const p2 = v128.load(planes, 32);
-  const p3 = v128.load(planes, 48);
-  const mask = i8x16.splat(0x0f);
-  const G = k / group;
-  const gb = group >> 1; // bytes per group
-  for (let j = j0; j < j1; j++) {
-    const wj = w + <usize>j * <usize>half;
-    const sj = scales + ((<usize>(j * G)) << 2);
-    for (let i = 0; i < m; i++) {
-      const e = scratch + ((<usize>(i * k)) << 2);
-      const o = e + ((<usize>half) << 2);
-      let acc: f32 = 0;
-      for (let g = 0; g < G; g++) {
-        let s = f32x4.splat(0);
-        for (let t = g * gb; t < (g + 1) * gb; t += 16) {
-          const bytes = v128.load(wj + <usize>t);
-          const xo = (<usize>t) << 2;
-          s = lookupDot16(v128.and(bytes, mask), p0, p1, p2, p3, e + xo, s);
-          s = lookupDot16(i8x16.shr_u(bytes, 4), p0, p1, p2, p3, o + xo, s);
-        }
-        acc += hsum(s) * load<f32>(sj + ((<usize>g) << 2));
       }
       store<f32>(y + ((<usize>(i * n + j)) << 2), acc);
     }

@@ -17,16 +17,9 @@ export {
   softmaxF32,
 } from "./fused";
 export { gemm, gemmBatched, gemmScratchBytes } from "./gemm";
-export {
-  gemvBlockScratchBytes,
-  gemvF32,
-  gemvI8,
-  gemvNibble,
-  gemvNibbleScratchBytes,
-  gemvQ4_0,
-  gemvQ8_0,
-  readSum,
-} from "./gemv";
+export { gemvBlockScratchBytes, gemvF32, gemvI8, gemvQ4_0, gemvQ8_0, readSum } from "./gemv";
+export { gemvNibble, gemvNibbleScratchBytes } from "./gemv-nibble";
+export { gemvF16 } from "./gemv16";
 
 /** First free byte after the module's static data: the JS arena starts here. */
 export function heapBase(): usize {

@@ -46,10 +46,13 @@ export interface AttentionKernelArgs {
  * - `nibble`: ⌈k/2⌉ bytes per row, element 2t in the LOW nibble of byte t and 2t+1 in the high one;
  *   value = codebook[code] · scales[row · ⌈k/group⌉ + ⌊col/group⌋] (the last group may be shorter);
  * - `i8`: k signed bytes per row; value = q · scales[row · ⌈k/group⌉ + ⌊col/group⌋] (group = k: one
- *   scale per row).
+ *   scale per row);
+ * - `f16` / `bf16`: k 16-bit floats per row.
  */
 export type DequantWeight =
   | { readonly format: "q8_0" | "q4_0"; readonly data: Uint8Array }
+  /** IEEE half (`f16`) or bfloat16 (`bf16`) [n, k], two little-endian bytes per weight. */
+  | { readonly format: "f16" | "bf16"; readonly data: Uint8Array }
   | {
       readonly format: "i8";
       readonly data: Uint8Array;
@@ -63,9 +66,26 @@ export type DequantWeight =
       /** The 16 values a code stands for, before scaling. */
       readonly codebook: Float32Array;
       readonly group: number;
-      /** f32 [n, ⌈k / group⌉]. */
+      /** f32 [n, ⌈k / group⌉]; unused (may be empty) when `dq` is given. */
       readonly scales: Float32Array;
+      /** Double-quantised scales (NF4): kernels decode them, no f32 copy is made. */
+      readonly dq?: DoubleQuantScales | undefined;
     };
+
+/**
+ * Group scales stored double-quantised (QLoRA's NF4): scale t of the row-major [n, ⌈k / group⌉] grid
+ * is `codes[t]·chunkScales[⌊t / chunk⌋] + mean`, computed in f64 and rounded to f32.
+ */
+export interface DoubleQuantScales {
+  /** One signed 8-bit code per group scale, [n·⌈k / group⌉]. */
+  readonly codes: Int8Array;
+  /** One f32 per `chunk` consecutive codes. */
+  readonly chunkScales: Float32Array;
+  /** Codes per chunk scale. */
+  readonly chunk: number;
+  /** Added to every decoded scale. */
+  readonly mean: number;
+}
 
 /** y [m, n] = x [m, k] · dequant(W)ᵀ, overwriting y. */
 export interface DequantMatmulArgs {

@@ -4,6 +4,7 @@
  * Not here: mixed-precision training (the weights are frozen once packed).
  */
 import { defineStrategy, f32ToBF16, f32ToF16 } from "@tradeoffs/core-tensor";
+import { sixteenBitKernelWeight } from "./kernel-weight.js";
 import {
   type FormatSpec,
   f16Lut,
@@ -35,6 +36,7 @@ function sixteenBit(toBits: (v: number) => number): Pick<FormatSpec, "bitsPerWei
 export const fp16Format: WeightFormat = makeFormat({
   name: "FP16",
   ...sixteenBit(f32ToF16),
+  kernelWeight: (p) => sixteenBitKernelWeight("f16", p),
   decodeRows(p, r0, r1, out) {
     const h = u16(p);
     const lut = f16Lut();
@@ -74,6 +76,7 @@ let bfRowF = new Float32Array(bfRow.buffer);
 export const bf16Format: WeightFormat = makeFormat({
   name: "BF16",
   ...sixteenBit(f32ToBF16),
+  kernelWeight: (p) => sixteenBitKernelWeight("bf16", p),
   decodeRows(p, r0, r1, out) {
     const h = u16(p);
     const base = r0 * p.cols;

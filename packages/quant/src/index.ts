@@ -8,7 +8,12 @@ export { Fp32Linear, fp32 } from "./fp32.js";
 export { bf16, bf16Format, fp16, fp16Format } from "./half.js";
 export { int4, int4Format } from "./int4.js";
 export { int8, int8Format, NOMINAL_COLS } from "./int8.js";
-export { ggufKernelWeight, type KernelWeight, nibbleKernelWeight } from "./kernel-weight.js";
+export {
+  ggufKernelWeight,
+  type KernelWeight,
+  nibbleKernelWeight,
+  sixteenBitKernelWeight,
+} from "./kernel-weight.js";
 export {
   LlmInt8Linear,
   type LlmInt8Stats,

@@ -1,48 +1,44 @@
 /**
  * How a packed weight is handed to a backend's dequantising kernel (`Backend.matmulDequant`): the
- * bytes as they are, plus for the 4-bit codebook formats the codebook and one f32 scale per group.
+ * bytes as they are, plus for the 4-bit codebook formats the codebook and the group scales, either f32
+ * or double-quantised (NF4: the kernel decodes them; nothing is decoded per call here).
  * Not here: the kernels (core-tensor) or the choice of when to use them (packed-linear.ts).
  */
-import { type DequantWeight, empty } from "@tradeoffs/core-tensor";
-import type { RowScales } from "./nibbles.js";
+import type { DequantWeight, DoubleQuantScales } from "@tradeoffs/core-tensor";
 import type { PackedWeight } from "./packed.js";
 
-/** A weight in a kernel layout; `release()` frees what was decoded for it (second-level scales). */
+/** A weight in a kernel layout; `release()` frees anything made for it (nothing, for every format here). */
 export interface KernelWeight {
   readonly weight: DequantWeight;
   release(): void;
 }
 
 const nothing = (): void => {};
+const NO_SCALES = new Float32Array(0);
 
 /** A GGUF block format's bytes, read in place. */
 export function ggufKernelWeight(format: "q8_0" | "q4_0", p: PackedWeight): KernelWeight {
   return { weight: { format, data: p.data }, release: nothing };
 }
 
+/** A 16-bit float weight's bytes (FP16: `f16`, BF16: `bf16`), read in place. */
+export function sixteenBitKernelWeight(format: "f16" | "bf16", p: PackedWeight): KernelWeight {
+  return { weight: { format, data: p.data }, release: nothing };
+}
+
 /**
- * A 4-bit codebook weight (INT4, NF4): codes in place, scales [rows, G] either `stored` in place or,
- * when only `rowScales` can produce them (NF4's double quantisation), decoded into a `tmp` tensor
- * that `release()` frees.
+ * A 4-bit codebook weight (INT4, NF4): codes in place, scales [rows, ⌈cols/group⌉] either `stored` f32
+ * in place or double-quantised (`dq`: 8-bit codes, chunk scales and a mean, all in place).
  */
 export function nibbleKernelWeight(
   p: PackedWeight,
   codebook: Float32Array,
   group: number,
-  scales: { readonly stored: Float32Array } | { readonly rowScales: RowScales },
+  scales: { readonly stored: Float32Array } | { readonly dq: DoubleQuantScales },
 ): KernelWeight {
-  const G = Math.ceil(p.cols / group);
-  if ("stored" in scales) {
-    return {
-      weight: { format: "nibble", data: p.data, codebook, group, scales: scales.stored },
-      release: nothing,
-    };
-  }
-  const decoded = empty([p.rows * G]); // (rows, G) f32 in tmp
-  const d = decoded.data;
-  for (let r = 0; r < p.rows; r++) scales.rowScales(r, d, r * G);
-  return {
-    weight: { format: "nibble", data: p.data, codebook, group, scales: d },
-    release: () => decoded.dispose(),
-  };
+  const weight: DequantWeight =
+    "stored" in scales
+      ? { format: "nibble", data: p.data, codebook, group, scales: scales.stored }
+      : { format: "nibble", data: p.data, codebook, group, scales: NO_SCALES, dq: scales.dq };
+  return { weight, release: nothing };
 }

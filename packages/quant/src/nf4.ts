@@ -145,12 +145,22 @@ export function nf4Format(options: { block?: number; dq?: boolean } = {}): Weigh
       const G = groupsPerRow(p.cols, block);
       decodeNibbleRows(p.data, p.cols, block, NF4_LUT, r0, r1, rowScales(p, G), out);
     },
+    // dq: the kernel decodes scale t = code[t]·chunkScale[⌊t/256⌋] + mean itself (no per-call copy).
     kernelWeight: (p) =>
       nibbleKernelWeight(
         p,
         NF4_LUT.code,
         block,
-        dq ? { rowScales: rowScales(p, groupsPerRow(p.cols, block)) } : { stored: p.scales },
+        dq
+          ? {
+              dq: {
+                codes: new Int8Array(p.extra.buffer, p.extra.byteOffset, p.extra.length),
+                chunkScales: p.scales.subarray(0, p.scales.length - 1),
+                chunk: DQ_CHUNK,
+                mean: p.scales[p.scales.length - 1]!,
+              },
+            }
+          : { stored: p.scales },
       ),
     gemv(p, x, xOff, y, yOff) {
       const G = groupsPerRow(p.cols, block);

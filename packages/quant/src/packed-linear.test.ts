@@ -162,11 +162,13 @@ describe("no full f32 copy of W (the ledger's tmp peak)", () => {
  */
 const BACKEND_GEMV_TOL = FP32_MATMUL_TOL;
 /**
- * The WASM Q8_0 / Q4_0 GEMV kernels also round x to 16-bit codes per 32-block (core-tensor's
- * `x16RoundingBound`: ≤ Σ|w|·absmax(x_block)/65534 per output; here |w| ≲ 0.4, |x| ≲ 4.5, k ≤ 160
- * gives ≤ 4.4e-3 worst case, ~1e-4 typical with random signs).
+ * The WASM Q8_0 / Q4_0 and fused 4-bit GEMV kernels also round x to 16-bit codes per 32-block
+ * (core-tensor's `x16RoundingBound`: ≤ Σ|w|·absmax(x_block)/65534 per output; here |w| ≲ 0.4,
+ * |x| ≲ 4.5, k ≤ 160 gives ≤ 4.4e-3 worst case, ~1e-4 typical with random signs); the 4-bit kernel
+ * also rounds the codebook to 13-bit integers (`codebookRoundingBound`: NF4 ≤ Σ|x·scale|/16382,
+ * ~2e-4 typical here; INT4's integer codebook is exact).
  */
-const GGUF_GEMV_TOL = { atol: 5e-4, rtol: 1e-4 };
+const INT16_GEMV_TOL = { atol: 5e-4, rtol: 1e-4 };
 
 describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals x·dequantize(W)ᵀ", () => {
   afterAll(() => disposeWasm());
@@ -214,7 +216,9 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals x�
             expect(auto.resident).toBe(true);
             for (const M of [1, GEMV_MAX_ROWS, 9]) {
               const x = randn([M, cols], rng);
-              const tol = format.name === "Q8_0" || format.name === "Q4_0" ? GGUF_GEMV_TOL : BACKEND_GEMV_TOL;
+              const fusedNibble = cols % 32 === 0 && /^(INT4|NF4)/.test(format.name);
+              const int16 = format.name === "Q8_0" || format.name === "Q4_0" || fusedNibble;
+              const tol = int16 ? INT16_GEMV_TOL : BACKEND_GEMV_TOL;
               expectClose(layer.apply(x), oracle(layer, x), tol, `${format.name} M=${M}`);
               counting.apply(x);
               jsGemv.apply(x); // backendGemv off: quant's JS GEMV, the kernel is not called

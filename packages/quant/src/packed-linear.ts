@@ -29,7 +29,7 @@ export interface PackedLinearOptions {
   readonly backend?: Backend | undefined;
   /**
    * Products of M ≤ KERNEL_MAX_ROWS rows through the backend's `matmulDequant` when it has one and the
-   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4). Default (undefined): for weights placed
+   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4, FP16, BF16). Default (undefined): for weights placed
    * resident in the backend's memory at pack time whose layout has a fused GEMV kernel, measured
    * faster than the JS GEMV by `pnpm bench decode` (INT4 / NF4 only when K and the group are
    * multiples of 32; for M > GEMV_MAX_ROWS every layout); false: the JS GEMV and tile + GEMM; true:
@@ -40,8 +40,8 @@ export interface PackedLinearOptions {
 
 /**
  * Whether a resident weight uses the backend's dequantising kernel by default: the layouts with fused
- * WASM GEMV kernels, measured faster than the JS GEMV (`pnpm bench decode`): Q8_0, Q4_0, INT8, and
- * the 4-bit codebook layout (INT4, NF4) when K and the group are multiples of 32.
+ * WASM GEMV kernels, measured faster than the JS GEMV (`pnpm bench decode`): Q8_0, Q4_0, INT8, FP16,
+ * BF16, and the 4-bit codebook layout (INT4, NF4) when K and the group are multiples of 32.
  */
 function autoKernel(w: DequantWeight, K: number): boolean {
   return w.format !== "nibble" || (K % 32 === 0 && w.group % 32 === 0);

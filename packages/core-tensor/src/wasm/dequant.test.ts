@@ -1,12 +1,14 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DequantWeight } from "../backend.js";
-import { f32ToF16 } from "../dtype.js";
+import { f32ToBF16, f32ToF16 } from "../dtype.js";
 import { ShapeError } from "../errors.js";
 import { getLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
 import {
+  codebookRoundingBound,
   type DequantFormat,
+  decodeDqScales,
   dequantRowBytes,
   dequantRowNaive,
   NF4_TABLE,
@@ -39,6 +41,15 @@ function randomWeight(format: DequantFormat, n: number, k: number, group: number
     const scales = new Float32Array(n * Math.ceil(k / group)).map(() => rng.uniform() * 0.01);
     return { format, data, group, scales };
   }
+  if (format === "f16" || format === "bf16") {
+    const bits = format === "f16" ? f32ToF16 : f32ToBF16;
+    for (let i = 0; i < n * k; i++) {
+      const h = bits((rng.uniform() * 2 - 1) * 2);
+      data[2 * i] = h & 255;
+      data[2 * i + 1] = h >> 8;
+    }
+    return { format, data };
+  }
   const bs = format === "q8_0" ? 34 : 18;
   for (let at = 0; at < data.length; at += bs) {
     const h = f32ToF16((rng.uniform() * 2 - 1) * 0.1);
@@ -52,14 +63,14 @@ const naiveRow = (w: DequantWeight, j: number, k: number) =>
   dequantRowNaive(w.format, w.data, j, k, w.format === "nibble" || w.format === "i8" ? w : undefined);
 
 describe("wasm dequantising kernels vs the scalar JS oracle", () => {
-  for (const format of ["q8_0", "q4_0", "nibble", "i8"] as const) {
+  for (const format of ["q8_0", "q4_0", "nibble", "i8", "f16", "bf16"] as const) {
     it(`${format}: decoded rows (DEQUANT_TOL) and fused matmul (DEQUANT_MATMUL_TOL), odd shapes, 1 and 2 threads`, () => {
       fc.assert(
         fc.property(
           fc.integer({ min: 1, max: 5 }),
           fc.integer({ min: 1, max: 40 }),
-          // GGUF formats: k a multiple of 32; nibble: any k, odd included, and groups that do not divide it
-          format === "nibble" || format === "i8"
+          // GGUF formats: k a multiple of 32; others: any k, odd included, and groups that do not divide it
+          format !== "q8_0" && format !== "q4_0"
             ? fc.integer({ min: 1, max: 150 })
             : fc.integer({ min: 1, max: 6 }).map((b) => b * 32),
           fc.constantFrom(2, 3, 6, 32, 64),
@@ -87,7 +98,17 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
                 const x16 =
                   (format === "q8_0" || format === "q4_0") && m <= GEMV_MAX_M
                     ? x16RoundingBound(want, x, i * k, k)
-                    : 0;
+                    : weight.format === "nibble" && m <= GEMV_MAX_M && k % 32 === 0 && group % 32 === 0
+                      ? x16RoundingBound(want, x, i * k, k) +
+                        codebookRoundingBound(
+                          weight.codebook,
+                          weight.scales.subarray(j * Math.ceil(k / group)),
+                          group,
+                          x,
+                          i * k,
+                          k,
+                        )
+                      : 0;
                 if (err > DEQUANT_MATMUL_TOL.atol + DEQUANT_MATMUL_TOL.rtol * Math.abs(s) + x16) return false;
               }
             }
@@ -98,6 +119,93 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
       );
     });
   }
+
+  it("nibble GEMV (k, group multiples of 32; a shorter last group): f32 and double-quantised scales", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: GEMV_MAX_M }),
+        fc.integer({ min: 1, max: 13 }),
+        fc.integer({ min: 1, max: 9 }).map((b) => b * 32),
+        fc.constantFrom(32, 64, 96, 128),
+        fc.boolean(),
+        fc.constantFrom(1, 2),
+        fc.integer({ min: 1, max: 1 << 30 }),
+        (m, n, k, group, dq, threads, seed) => {
+          const rng = new Rng(seed);
+          const plain = randomWeight("nibble", n, k, group, rng);
+          if (plain.format !== "nibble") return false;
+          const G = Math.ceil(k / group);
+          const chunk = 5; // small, so that chunks straddle rows
+          const weight: DequantWeight = dq
+            ? {
+                ...plain,
+                scales: new Float32Array(0),
+                dq: {
+                  codes: new Int8Array(n * G).map(() => rng.int(255) - 127),
+                  chunkScales: new Float32Array(Math.ceil((n * G) / chunk)).map(() => rng.uniform() * 0.01),
+                  chunk,
+                  mean: 0.5,
+                },
+              }
+            : plain;
+          const scales = new Float32Array(n * G);
+          if (weight.format === "nibble" && weight.dq) decodeDqScales(weight.dq, n * G, scales);
+          else scales.set(plain.scales);
+          const x = new Float32Array(m * k).map(() => rng.uniform() * 2 - 1);
+          const y = new Float32Array(m * n);
+          wasmMatmulDequant({ m, n, k, x, weight, y, threads });
+          for (let j = 0; j < n; j++) {
+            const want = naiveRow(weight, j, k);
+            const rowScales = scales.subarray(j * G, (j + 1) * G);
+            for (let i = 0; i < m; i++) {
+              let s = 0;
+              for (let c = 0; c < k; c++) s += x[i * k + c]! * want[c]!;
+              const bound =
+                DEQUANT_MATMUL_TOL.atol +
+                DEQUANT_MATMUL_TOL.rtol * Math.abs(s) +
+                x16RoundingBound(want, x, i * k, k) +
+                codebookRoundingBound(NF4_TABLE, rowScales, group, x, i * k, k);
+              if (!(Math.abs(y[i * n + j]! - s) <= bound)) return false;
+            }
+          }
+          return true;
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("f16 / bf16 GEMV decodes every value exactly: subnormals, ±0, ±Inf, NaN, odd k", () => {
+    const halves = [
+      0x0000, 0x8000, 0x0001, 0x83ff, 0x0400, 0x3c00, 0xc000, 0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00, 0x3555,
+    ];
+    // W [13, 13] is diagonal: W[j, j] = halves[j] lands in every SIMD lane, the scalar tail, the
+    // four-row blocks and the single last row; x = 1 makes y[j] that one decoded value.
+    const k = halves.length;
+    const n = k;
+    for (const format of ["f16", "bf16"] as const) {
+      const data = new Uint8Array(n * k * 2);
+      for (let j = 0; j < n; j++) {
+        data[2 * (j * k + j)] = halves[j]! & 255;
+        data[2 * (j * k + j) + 1] = halves[j]! >> 8;
+      }
+      const y = new Float32Array(n);
+      wasmMatmulDequant({
+        m: 1,
+        n,
+        k,
+        x: new Float32Array(k).fill(1),
+        weight: { format, data },
+        y,
+        threads: 1,
+      });
+      for (let j = 0; j < n; j++) {
+        const want = dequantRowNaive(format, data, j, k)[j]!;
+        // +0 partial sums turn a −0 weight into +0; NaN stays NaN.
+        expect(y[j] === want || (Number.isNaN(y[j]) && Number.isNaN(want))).toBe(true);
+      }
+    }
+  });
 
   it("nibble: element 2t is the LOW nibble of byte t (the quant package's layout)", () => {
     const codebook = Float32Array.from({ length: 16 }, (_, i) => i);

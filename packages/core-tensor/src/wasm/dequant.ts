@@ -9,19 +9,29 @@
  *   scales [n, ⌈k / group⌉] (the last group of a row may be shorter).
  * - `i8`: k signed bytes per row; value = q·scales[row, ⌊col / group⌋] (quant's INT8; group = k for
  *   one scale per row).
+ * - `f16` / `bf16`: k 16-bit floats per row (quant's FP16 / BF16), any m through the 16-bit GEMV.
  * Packed bytes and scales already in linear memory (resident weights, resident.ts) are read in
- * place; products of up to GEMV_MAX_M rows run the fused GEMV kernels (gemv.ts) split by rows.
+ * place; products of up to GEMV_MAX_M rows run the fused GEMV kernels (gemv.ts, gemv-nibble.ts,
+ * gemv16.ts) split by rows. Double-quantised nibble scales (NF4) are decoded by the GEMV kernel; the
+ * other paths decode them into the call's workspace.
  * Not here: quantising, autograd, or the Tensor-level linear layer (the quant package's job).
  */
 
-import type { DequantMatmulArgs, DequantWeight } from "../backend.js";
-import { f16ToF32 } from "../dtype.js";
+import type { DequantMatmulArgs, DequantWeight, DoubleQuantScales } from "../backend.js";
+import { bf16ToF32, f16ToF32 } from "../dtype.js";
 import { ShapeError, ValueError } from "../errors.js";
 import { GEMV_MAX_M, gemvThreads, rowSplit } from "./matmul.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
 export type DequantFormat = DequantWeight["format"];
-const FORMAT_CODE: Record<DequantFormat, number> = { q8_0: 0, q4_0: 1, nibble: 2, i8: 3 };
+/** Format codes of the row-decoding kernels (assembly/dequant.ts); 16-bit floats have only a GEMV. */
+const FORMAT_CODE: Record<Exclude<DequantFormat, "f16" | "bf16">, number> = {
+  q8_0: 0,
+  q4_0: 1,
+  nibble: 2,
+  i8: 3,
+};
+const FORMATS: readonly DequantFormat[] = ["q8_0", "q4_0", "nibble", "i8", "f16", "bf16"];
 
 /** NF4 code book (QLoRA, Dettmers et al. 2023, Appendix E): the quant package's NF4 values. */
 export const NF4_TABLE: readonly number[] = Object.freeze([
@@ -34,6 +44,7 @@ export const NF4_TABLE: readonly number[] = Object.freeze([
 export function dequantRowBytes(format: DequantFormat, k: number): number {
   if (format === "nibble") return (k + 1) >> 1;
   if (format === "i8") return k;
+  if (format === "f16" || format === "bf16") return 2 * k;
   return (k / 32) * (format === "q8_0" ? 34 : 18);
 }
 
@@ -45,8 +56,8 @@ function groupsOf(w: DequantWeight, k: number): number {
 /** Validate W [n, k] in its format; throws a ShapeError / ValueError naming what would be valid. */
 function check(w: DequantWeight, n: number, k: number): void {
   const format = w.format;
-  if (!(format in FORMAT_CODE)) {
-    throw new ValueError(`unknown dequant format '${format}'; valid: q8_0, q4_0, nibble, i8`, { format });
+  if (!FORMATS.includes(format)) {
+    throw new ValueError(`unknown dequant format '${format}'; valid: ${FORMATS.join(", ")}`, { format });
   }
   if (w.format === "i8") {
     const need = n * groupsOf(w, k);
@@ -69,14 +80,15 @@ function check(w: DequantWeight, n: number, k: number): void {
       });
     }
     const need = n * groupsOf(w, k);
-    if (w.scales.length < need) {
+    if (w.dq) checkDq(w.dq, need);
+    else if (w.scales.length < need) {
       throw new ShapeError(
         "dequant",
         `nibble weight [${n}, ${k}] with group ${w.group} needs ${need} f32 scales ([n, ⌈k/group⌉]), got ${w.scales.length}`,
         { n, k, group: w.group },
       );
     }
-  } else if (k % 32 !== 0) {
+  } else if ((format === "q8_0" || format === "q4_0") && k % 32 !== 0) {
     throw new ShapeError("dequant", `${format} needs k a multiple of 32, got k=${k}`, { format, k });
   }
   const need = n * dequantRowBytes(format, k);
@@ -93,30 +105,65 @@ function check(w: DequantWeight, n: number, k: number): void {
   }
 }
 
+/** Double-quantised scales cover `need` group scales; throws a ShapeError naming what is missing. */
+function checkDq(dq: DoubleQuantScales, need: number): void {
+  if (!(Number.isInteger(dq.chunk) && dq.chunk >= 1)) {
+    throw new ShapeError("dequant", `double-quant chunk must be a positive integer, got ${dq.chunk}`, {
+      chunk: dq.chunk,
+    });
+  }
+  const chunks = Math.ceil(need / dq.chunk);
+  if (dq.codes.length < need || dq.chunkScales.length < chunks) {
+    throw new ShapeError(
+      "dequant",
+      `double-quantised scales for ${need} groups need ${need} codes and ${chunks} chunk scales, got ${dq.codes.length} and ${dq.chunkScales.length}`,
+      { need, chunk: dq.chunk },
+    );
+  }
+}
+
+/** Decode `count` double-quantised group scales into `out` (f64 arithmetic rounded to f32, as NF4's). */
+export function decodeDqScales(dq: DoubleQuantScales, count: number, out: Float32Array, at = 0): void {
+  for (let t = 0; t < count; t++) out[at + t] = dq.codes[t]! * dq.chunkScales[(t / dq.chunk) | 0]! + dq.mean;
+}
+
 /**
  * Place W's packed rows (and, for `nibble`, its scales and codebook): read in place when resident in
  * `rt`, else reserved in `arena`; `write` copies the others in once the memory is addressable; `args`
- * are the kernels' (w, rowBytes, scales, group, codebook) arguments.
+ * are the kernels' (w, rowBytes, scales, group, codebook) arguments. Double-quantised nibble scales
+ * are decoded into `arena` unless `keepDq` (the GEMV kernel decodes them): then `dqArgs` are the
+ * kernel's (codes, chunk, mean) and `args`' scales are the chunk scales.
  */
-function layOutWeight(rt: WasmRuntime, arena: Arena, w: DequantWeight, n: number, k: number) {
+function layOutWeight(rt: WasmRuntime, arena: Arena, w: DequantWeight, n: number, k: number, keepDq = false) {
   const rowBytes = dequantRowBytes(w.format, k);
   const nScales = n * groupsOf(w, k);
   const place = (view: ArrayBufferView, bytes: number) => {
     const at = rt.addressOf(view);
     return at !== undefined ? { at, copy: false } : { at: arena.take(bytes), copy: true };
   };
+  const none = { at: 0, copy: false };
   const wp = place(w.data, n * rowBytes);
-  const sp =
-    w.format === "nibble" || w.format === "i8" ? place(w.scales, nScales * 4) : { at: 0, copy: false };
-  const cp = w.format === "nibble" ? place(w.codebook, 16 * 4) : { at: 0, copy: false };
+  const dq = w.format === "nibble" ? w.dq : undefined;
+  const nChunks = dq ? Math.ceil(nScales / dq.chunk) : 0;
+  let sp = none;
+  if (w.format === "i8" || (w.format === "nibble" && !dq)) sp = place(w.scales, nScales * 4);
+  else if (dq && keepDq) sp = place(dq.chunkScales, nChunks * 4);
+  else if (dq) sp = { at: arena.take(nScales * 4), copy: true };
+  const qp = dq && keepDq ? place(dq.codes, nScales) : none;
+  const cp = w.format === "nibble" ? place(w.codebook, 16 * 4) : none;
   const write = (f32: Float32Array, u8: Uint8Array): void => {
     if (wp.copy) u8.set(w.data.subarray(0, n * rowBytes), wp.at);
-    if ((w.format === "nibble" || w.format === "i8") && sp.copy)
-      f32.set(w.scales.subarray(0, nScales), sp.at >> 2);
+    if (sp.copy) {
+      if (dq && keepDq) f32.set(dq.chunkScales.subarray(0, nChunks), sp.at >> 2);
+      else if (dq) decodeDqScales(dq, nScales, f32, sp.at >> 2);
+      else if (w.format === "nibble" || w.format === "i8") f32.set(w.scales.subarray(0, nScales), sp.at >> 2);
+    }
+    if (dq && qp.copy) u8.set(new Uint8Array(dq.codes.buffer, dq.codes.byteOffset, nScales), qp.at);
     if (w.format === "nibble" && cp.copy) f32.set(w.codebook, cp.at >> 2);
   };
   const group = w.format === "nibble" || w.format === "i8" ? w.group : 0;
-  return { write, args: [wp.at, rowBytes, sp.at, group, cp.at] };
+  const dqArgs = dq && keepDq ? [qp.at, dq.chunk, dq.mean] : [0, 0, 0];
+  return { write, args: [wp.at, rowBytes, sp.at, group, cp.at], dqArgs };
 }
 
 /** Below this many multiply-adds a dequantising matmul stays on one thread (the hand-off costs more). */
@@ -144,10 +191,12 @@ export function wasmMatmulDequant(
     );
   }
   const fusedNibble = weight.format === "nibble" && k % 32 === 0 && weight.group % 32 === 0;
-  if (m <= GEMV_MAX_M && (weight.format !== "nibble" || fusedNibble)) {
+  const sixteen = weight.format === "f16" || weight.format === "bf16";
+  if (sixteen || (m <= GEMV_MAX_M && (weight.format !== "nibble" || fusedNibble))) {
     gemvFused(rt, args, args.threads ?? 2);
     return;
   }
+  const format = weight.format as keyof typeof FORMAT_CODE;
   const threads = (args.threads ?? 2) > 1 && m * n * k >= WASM_DEQUANT_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
   const arena = new Arena(rt.scratchBase);
   const xAt = arena.take(m * k * 4);
@@ -158,7 +207,7 @@ export function wasmMatmulDequant(
     f32.set(x.subarray(0, m * k), xAt >> 2);
     write(f32, u8);
     const job = (j0: number, j1: number, t: number) => [
-      FORMAT_CODE[weight.format],
+      FORMAT_CODE[format],
       m,
       k,
       j0,
@@ -176,39 +225,45 @@ export function wasmMatmulDequant(
 }
 
 /**
- * y [m, n] = x · Wᵀ for m ≤ GEMV_MAX_M and a Q8_0 / Q4_0 / i8 weight, or a nibble weight with k and
- * group multiples of 32: the fused GEMV kernels (gemv.ts), rows split.
+ * y [m, n] = x · Wᵀ through the fused GEMV kernels, rows split: m ≤ GEMV_MAX_M and a Q8_0 / Q4_0 /
+ * i8 weight or a nibble weight with k and group multiples of 32, or any m for f16 / bf16.
  */
 function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void {
   const { m, n, k, x, y, weight } = a;
   const arena = new Arena(rt.scratchBase);
   const xAt = arena.take(m * k * 4);
-  const { write, args: wArgs } = layOutWeight(rt, arena, weight, n, k);
+  const { write, args: wArgs, dqArgs } = layOutWeight(rt, arena, weight, n, k, true);
   const yAt = arena.take(m * n * 4);
   const nt = gemvThreads(threads, m * n * k, n);
-  // Per thread: x rounded to i16 codes [m, k] and their block scales [m, k/32] (assembly/gemv.ts).
-  const i8 = weight.format === "i8";
-  const nibble = weight.format === "nibble";
-  // Per thread: Q8_0 / Q4_0: x as i16 codes + block scales; nibble: x split even / odd + 4 byte planes.
-  const bytes = nibble ? m * k * 4 + 64 : m * k * 2 + m * (k / 32) * 4;
-  const scratch = i8 ? [] : Array.from({ length: nt }, () => arena.take(bytes));
+  const format = weight.format;
+  // Per thread: Q8_0 / Q4_0: x as i16 codes + block scales; nibble: the same + 2 codebook byte planes
+  // (assembly/gemv.ts, gemv-nibble.ts: gemvBlockScratchBytes, gemvNibbleScratchBytes).
+  const blocks = m * k * 2 + m * (k / 32) * 4;
+  const bytes = format === "nibble" ? blocks + 32 : blocks;
+  const scratched = format === "nibble" || format === "q8_0" || format === "q4_0";
+  const scratch = scratched ? Array.from({ length: nt }, () => arena.take(bytes)) : [];
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
     write(f32, u8);
     const [wAt, , sAt, group, cAt] = wArgs as [number, number, number, number, number];
     const split = rowSplit(n, nt);
-    if (i8)
+    if (format === "i8")
       rt.run(
         "gemvI8",
         split.map(([j0, j1]) => [m, k, xAt, wAt, sAt, group, yAt, n, j0, j1]),
       );
-    else if (nibble) {
+    else if (format === "f16" || format === "bf16")
+      rt.run(
+        "gemvF16",
+        split.map(([j0, j1]) => [m, k, xAt, wAt, yAt, n, j0, j1, format === "bf16" ? 1 : 0]),
+      );
+    else if (format === "nibble") {
       rt.run(
         "gemvNibble",
-        split.map(([j0, j1], t) => [m, k, xAt, wAt, sAt, group, cAt, yAt, n, j0, j1, scratch[t]!]),
+        split.map(([j0, j1], t) => [m, k, xAt, wAt, sAt, group, cAt, yAt, n, j0, j1, scratch[t]!, ...dqArgs]),
       );
     } else {
-      const kernel = weight.format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
+      const kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
       rt.run(
         kernel,
         split.map(([j0, j1], t) => [m, k, xAt, wAt, yAt, n, j0, j1, scratch[t]!]),
@@ -219,9 +274,9 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
 }
 
 /**
- * The error the GGUF GEMV kernels add by rounding x to 16-bit codes per 32-block (x ≈ s·q, s =
- * absmax/32767): at most Σ_q |W[j, q]|·s_block(q)/2 for row j of W (`row`, decoded) and x row `xi`.
- * Tests add it to their f32 tolerance for those kernels (m ≤ GEMV_MAX_M).
+ * The error the GGUF and nibble GEMV kernels add by rounding x to 16-bit codes per 32-block (x ≈ s·q,
+ * s = absmax/32767): at most Σ_q |W[j, q]|·s_block(q)/2 for row j of W (`row`, decoded) and x row
+ * `xi`. Tests add it to their f32 tolerance for those kernels (m ≤ GEMV_MAX_M).
  */
 export function x16RoundingBound(row: Float32Array, x: Float32Array, xOff: number, k: number): number {
   let bound = 0;
@@ -235,7 +290,27 @@ export function x16RoundingBound(row: Float32Array, x: Float32Array, xOff: numbe
   return bound;
 }
 
-/** Decode W [n, k] to f32 on the WASM kernels (out holds n·k). */
+/**
+ * The error the nibble GEMV kernel adds by rounding the codebook to 16-bit integers (|code| ≤ 8191,
+ * assembly/gemv-nibble.ts): each value within max|codebook|/8191/2, so at most that times
+ * Σ_q |x[xOff + q]|·|scale(j, q)| for one row j whose group scales are `scales` (G of them).
+ */
+export function codebookRoundingBound(
+  codebook: ArrayLike<number>,
+  scales: ArrayLike<number>,
+  group: number,
+  x: Float32Array,
+  xOff: number,
+  k: number,
+): number {
+  let cmax = 0;
+  for (let c = 0; c < 16; c++) cmax = Math.max(cmax, Math.abs(codebook[c]!));
+  let s = 0;
+  for (let q = 0; q < k; q++) s += Math.abs(x[xOff + q]!) * Math.abs(scales[Math.floor(q / group)]!);
+  return (s * cmax) / 8191 / 2;
+}
+
+/** Decode W [n, k] to f32 on the WASM kernels (out holds n·k; f16 / bf16 are decoded in JS). */
 export function wasmDequantRows(
   weight: DequantWeight,
   n: number,
@@ -246,30 +321,45 @@ export function wasmDequantRows(
   check(weight, n, k);
   if (out.length < n * k)
     throw new ShapeError("dequant", `out needs ${n * k} elements, got ${out.length}`, { n, k });
+  const format = weight.format;
+  if (format === "f16" || format === "bf16") {
+    for (let j = 0; j < n; j++) out.set(dequantRowNaive(format, weight.data, j, k), j * k);
+    return;
+  }
   const arena = new Arena(rt.scratchBase);
   const { write, args } = layOutWeight(rt, arena, weight, n, k);
   const oAt = arena.take((n * k + 16) * 4); // + one group's scaled codebook after the last row
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     write(f32, u8);
-    rt.run("dequantRows", [[FORMAT_CODE[weight.format], k, 0, n, ...args, oAt]]);
+    rt.run("dequantRows", [[FORMAT_CODE[format], k, 0, n, ...args, oAt]]);
     out.set(f32.subarray(oAt >> 2, (oAt >> 2) + n * k));
   });
 }
 
 /**
  * The oracle: decode row `j` of W [n, k] with plain scalar JS. `nibble` needs `weight`'s codebook,
- * group and scales; the GGUF formats need only the bytes.
+ * group and scales (or `dq`); `i8` its group and scales; the GGUF and 16-bit formats only the bytes.
  */
 export function dequantRowNaive(
   format: DequantFormat,
   data: Uint8Array,
   j: number,
   k: number,
-  nibble?: { readonly codebook?: ArrayLike<number>; readonly group: number; readonly scales: Float32Array },
+  nibble?: {
+    readonly codebook?: ArrayLike<number>;
+    readonly group: number;
+    readonly scales: Float32Array;
+    readonly dq?: DoubleQuantScales | undefined;
+  },
 ): Float32Array {
   const out = new Float32Array(k);
   const rb = dequantRowBytes(format, k);
   const row = data.subarray(j * rb, (j + 1) * rb);
+  if (format === "f16" || format === "bf16") {
+    const decode = format === "f16" ? f16ToF32 : bf16ToF32;
+    for (let c = 0; c < k; c++) out[c] = decode(row[2 * c]! | (row[2 * c + 1]! << 8));
+    return out;
+  }
   if (format === "i8") {
     if (!nibble) throw new ValueError("dequantRowNaive: an i8 row needs its group and scales");
     const groups = Math.ceil(k / nibble.group);
@@ -284,10 +374,20 @@ export function dequantRowNaive(
     }
     const codebook = nibble.codebook;
     const groups = Math.ceil(k / nibble.group);
+    let scales = nibble.scales;
+    let at = j * groups;
+    if (nibble.dq) {
+      scales = new Float32Array(groups);
+      for (let g = 0; g < groups; g++) {
+        const t = j * groups + g;
+        scales[g] = nibble.dq.codes[t]! * nibble.dq.chunkScales[(t / nibble.dq.chunk) | 0]! + nibble.dq.mean;
+      }
+      at = 0;
+    }
     for (let c = 0; c < k; c++) {
       const byte = row[c >> 1]!;
       const code = c % 2 === 0 ? byte & 15 : byte >> 4;
-      out[c] = codebook[code]! * nibble.scales[j * groups + Math.floor(c / nibble.group)]!;
+      out[c] = codebook[code]! * scales[at + Math.floor(c / nibble.group)]!;
     }
     return out;
   }
