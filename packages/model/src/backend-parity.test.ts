@@ -7,14 +7,19 @@
 import {
   backward,
   disposeWasm,
+  jsBackend,
   MemoryLedger,
   noGrad,
   Rng,
+  randn,
   tensor,
   wasmAvailable,
+  wasmBackend,
+  withBackend,
   withLedger,
 } from "@tradeoffs/core-tensor";
 import { afterAll, describe, expect, it } from "vitest";
+import { AdamW } from "./optim/adamw.js";
 import { parse } from "./registry.js";
 import { Transformer } from "./transformer.js";
 
@@ -110,5 +115,33 @@ describe.skipIf(!wasmAvailable())("JS and WASM backends agree on a whole model",
     for (let i = 0; i < js.g.length; i++) {
       expect(maxRelDiff(wa.g[i]!, js.g[i]!), `parameter ${i}`).toBeLessThanOrEqual(GRAD_TOL);
     }
+  });
+
+  it("AdamW steps leave bit-equal parameters (one above the WASM threshold)", () => {
+    const run = (backend: "JS" | "WASM") =>
+      withLedger(new MemoryLedger(), () =>
+        withBackend(backend === "JS" ? jsBackend : wasmBackend(2), () => {
+          const init = new Rng(12);
+          const w = randn([70, 73], init, { requiresGrad: true });
+          const b = randn([73], init, { requiresGrad: true });
+          const opt = new AdamW([w, b], { lr: 1e-2, clip: 0.5 });
+          const g = new Rng(13);
+          for (let t = 0; t < 3; t++) {
+            w.grad = randn(w.shape, g);
+            b.grad = randn(b.shape, g);
+            noGrad(() => opt.step());
+            opt.zeroGrad();
+          }
+          const out = [w.data.slice(), b.data.slice()];
+          opt.dispose();
+          w.dispose();
+          b.dispose();
+          return out;
+        }),
+      );
+    const js = run("JS");
+    const wa = run("WASM");
+    expect(wa[0]).toEqual(js[0]);
+    expect(wa[1]).toEqual(js[1]);
   });
 });

@@ -3,7 +3,7 @@
  * gradient clipping. Moment buffers are allocated on the first step under the ledger category `optim`
  * (two f32 tensors per trainable parameter: 8 bytes per parameter). Not here: 8-bit moments (adamw8bit.ts).
  */
-import { type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
+import { adamwUpdate, type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
 import {
   allocateAll,
   type CommonOptimizerOptions,
@@ -57,17 +57,18 @@ export class AdamW implements Optimizer {
     const bc2 = 1 - beta2 ** this.#t;
     this.params.forEach((p, i) => {
       if (!p.grad) return;
-      const w = p.data;
-      const g = p.grad.data;
-      const m = this.#m[i]!.data;
-      const v = this.#v[i]!.data;
       const decay = p.rank >= 2 ? 1 - lr * weightDecay : 1;
-      for (let j = 0; j < w.length; j++) {
-        const gj = g[j]! * scale;
-        m[j] = beta1 * m[j]! + (1 - beta1) * gj;
-        v[j] = beta2 * v[j]! + (1 - beta2) * gj * gj;
-        w[j] = w[j]! * decay - (lr * (m[j]! / bc1)) / (Math.sqrt(v[j]! / bc2) + eps);
-      }
+      // One pass over p, g, m, v on the active backend's kernel (WASM) or the JS reference; same bits.
+      adamwUpdate(p, p.grad, this.#m[i]!, this.#v[i]!, {
+        lr,
+        beta1,
+        beta2,
+        eps,
+        decay,
+        gradScale: scale,
+        bc1,
+        bc2,
+      });
     });
     return norm;
   }
