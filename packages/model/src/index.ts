@@ -88,6 +88,7 @@ export {
   readHfConfig,
 } from "./hf-config.js";
 export { clearInitialWeights, initialWeights, initLedger } from "./init-weights.js";
+export { type KvGroup, kvCacheHeads, kvGroups } from "./kv-layout.js";
 export {
   ffnActElements,
   headActBytes,
@@ -135,6 +136,7 @@ export {
   trainingChoiceProblems,
   trainingOptimBytes,
 } from "./optim/training-choice.js";
+export { type LinearMatrix, modelLinears } from "./params.js";
 export { basePlan, type PlanOptions } from "./plan.js";
 export {
   DEEPSPEED_OFFLOAD_DEVICES,
