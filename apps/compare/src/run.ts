@@ -2,7 +2,7 @@
  * Run configurations through the measured workloads on an executable preset and collect rows.
  * No algorithm lives here: everything comes from @tradeoffs/model.
  */
-import type { Configuration } from "@tradeoffs/model";
+import type { Configuration, TrainingChoice } from "@tradeoffs/model";
 import {
   type InferResult,
   initialWeights,
@@ -41,6 +41,8 @@ export interface RunOptions {
   readonly trainBatch?: number | undefined;
   /** Timed runs per configuration after its warm-up (default 5). */
   readonly repeats?: number | undefined;
+  /** Optimizer, bf16 parameters / master weights, gradient accumulation for train (default AdamW). */
+  readonly training?: TrainingChoice | undefined;
 }
 
 export interface CompareRow {
@@ -106,6 +108,7 @@ export function runConfigs(
             seq: o.seq,
             steps: round < 0 ? 1 : o.steps,
             seed: o.seed,
+            ...(o.training ? { training: o.training } : {}),
           });
       } catch (e) {
         errors.set(config, typedErrorLine(e));

@@ -13,7 +13,14 @@ import {
 import { Command, Option } from "commander";
 import { estimateJson, estimateTable } from "../render.js";
 import { ggufFileNote } from "./gguf-file.js";
-import { emit, nonNegativeInt, parseConfigs, positiveInt } from "./options.js";
+import {
+  emit,
+  nonNegativeInt,
+  parseConfigs,
+  positiveInt,
+  TRAINING_OPTIONS,
+  trainingChoice,
+} from "./options.js";
 
 /** The `estimate` subcommand. */
 export function estimateCommand(): Command {
@@ -46,6 +53,11 @@ export function estimateCommand(): Command {
       ]),
     )
     .option("--markdown", "print the table as GitHub Markdown")
+    .addOption(TRAINING_OPTIONS.optim())
+    .addOption(TRAINING_OPTIONS.gradAccum())
+    .addOption(TRAINING_OPTIONS.params())
+    .addOption(TRAINING_OPTIONS.masterWeights())
+    .addOption(TRAINING_OPTIONS.noMasterWeights())
     .action((o) => {
       const gguf = /\.gguf$/i.test(o.model) ? ggufModelInfo(o.model) : null;
       // A preset or a config.json (file or folder), with what the estimate models only approximately.
@@ -55,11 +67,15 @@ export function estimateCommand(): Command {
       // A GGUF file's own weight format (Q4_0, Q8_0, ...) is what it holds: estimate that by default.
       const fileFormat = gguf && gguf.format !== "mixed" && gguf.format !== "FP32" ? gguf.format : undefined;
       const configs = parseConfigs(o.config ?? [fileFormat ?? "Baseline"]);
+      const training = trainingChoice(o, o.workload === "train");
       const estimates = configs.map((c) => {
         const problems = c.check({ arch });
         if (problems.length > 0)
           throw new ConfigError(problems.map((p) => `${c.label} on ${arch.name}: ${p}`));
-        const e = estimate(resolved?.model ?? arch, c, workload, o.kvDtype ? { kvDtype: o.kvDtype } : {});
+        const e = estimate(resolved?.model ?? arch, c, workload, {
+          ...(o.kvDtype ? { kvDtype: o.kvDtype } : {}),
+          ...(training ? { training } : {}),
+        });
         // A config.json's own approximations (presets add theirs inside estimate()).
         const extra = resolved?.source === "config.json" ? resolved.notes : [];
         return extra.length ? { ...e, notes: [...e.notes, ...extra] } : e;

@@ -2,8 +2,18 @@
  * What the built-in commands share: option parsers, configuration parsing that reports every bad
  * string at once, the examples text, and printing a table in the chosen format.
  */
-import { ConfigError, type Configuration, parse, parseBytes } from "@tradeoffs/model";
-import { InvalidArgumentError } from "commander";
+import {
+  ConfigError,
+  type Configuration,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+  PARAM_DTYPES,
+  type ParamDtype,
+  parse,
+  parseBytes,
+  type TrainingChoice,
+} from "@tradeoffs/model";
+import { InvalidArgumentError, Option } from "commander";
 import { renderCsvTables, renderMarkdown, renderText, type Table } from "../table.js";
 
 export const EXAMPLES = `Examples:
@@ -11,6 +21,7 @@ export const EXAMPLES = `Examples:
   $ pnpm compare Baseline Flash --seq 1024 --workload train
   $ pnpm compare Baseline "GQA[kvHeads=2]" MQA "GQA+KV[dtype=int8]"
   $ pnpm compare Baseline Paged --workload serve
+  $ pnpm compare Baseline --workload train --optim adamw8bit --grad-accum 2
   $ pnpm compare --html report.html
   $ pnpm compare estimate --model llama2-70b --config Baseline GQA NF4 --seq 4096
   $ pnpm compare estimate --model apps/compare/test/fixtures/mixtral-config.json
@@ -40,6 +51,61 @@ export const positiveInt = (name: string) => (v: string) => {
   if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`${name} must be a positive integer`);
   return n;
 };
+
+/** The training-choice options `run` and `estimate` share (`--optim`, `--grad-accum`, bf16 parameters). */
+export const TRAINING_OPTIONS = {
+  optim: () =>
+    new Option("--optim <name>", "optimizer for training (default: adamw)").choices([...OPTIMIZER_NAMES]),
+  gradAccum: () =>
+    new Option(
+      "--grad-accum <n>",
+      "micro-batches per optimizer step, gradients accumulated (must divide --batch; default 1)",
+    ).argParser(positiveInt("--grad-accum")),
+  params: () =>
+    new Option(
+      "--params <dtype>",
+      "trainable parameters as f32, or as bf16 values (default: fp32; published models bf16)",
+    ).choices([...PARAM_DTYPES]),
+  masterWeights: () =>
+    new Option(
+      "--master-weights",
+      "keep an f32 master copy of bf16 parameters in optim (implies --params bf16)",
+    ),
+  noMasterWeights: () =>
+    new Option("--no-master-weights", "no f32 master copy (published models keep one by default)"),
+} as const;
+
+/**
+ * The training choice from `addTrainingOptions` flags; undefined when none was given. One
+ * ConfigError naming every contradiction (a master copy of f32 parameters, flags with no training).
+ */
+export function trainingChoice(
+  o: { optim?: string; gradAccum?: number; params?: string; masterWeights?: boolean },
+  trains: boolean,
+): TrainingChoice | undefined {
+  const given = ["optim", "gradAccum", "params", "masterWeights"].filter(
+    (k) => o[k as keyof typeof o] !== undefined,
+  );
+  if (given.length === 0) return undefined;
+  const problems: string[] = [];
+  if (!trains)
+    problems.push(
+      `--optim, --grad-accum, --params and --master-weights size a training step; add --workload train`,
+    );
+  if (o.masterWeights === true && o.params === "fp32")
+    problems.push(
+      "--master-weights keeps an f32 copy of bf16 parameters; use --params bf16 (or drop --params fp32)",
+    );
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    ...(o.optim !== undefined ? { optimizer: { name: o.optim as OptimizerName } } : {}),
+    ...(o.gradAccum !== undefined ? { gradAccum: o.gradAccum } : {}),
+    ...(o.params !== undefined || o.masterWeights === true
+      ? { params: (o.params ?? "bf16") as ParamDtype }
+      : {}),
+    ...(o.masterWeights !== undefined ? { masterWeights: o.masterWeights } : {}),
+  };
+}
 
 /** Parses every string; a `ConfigError` lists the problems of all of them. */
 export function parseConfigs(texts: readonly string[]): Configuration[] {

@@ -23,7 +23,15 @@ import { DEFAULT_WORKLOADS, runConfigs, WORKLOADS, type WorkloadName } from "../
 import { defaultBackend, defaultSuite, projectRows, reportData, scaleJson, selectBackend } from "../suite.js";
 import type { Table } from "../table.js";
 import { measuredTables, scaleTableNarrow, serveTableNarrow } from "../terminal.js";
-import { EXAMPLES, emit, parseBudget, parseConfigs, positiveInt } from "./options.js";
+import {
+  EXAMPLES,
+  emit,
+  parseBudget,
+  parseConfigs,
+  positiveInt,
+  TRAINING_OPTIONS,
+  trainingChoice,
+} from "./options.js";
 
 /**
  * A first argument that is no configuration but looks like a mistyped command (`lst`): say so, with
@@ -168,6 +176,11 @@ export function runCommand(): Command {
       "every column in one table per comparison, canonical labels (default: fits 120 columns)",
     )
     .option("--quiet", "no progress output on stderr")
+    .addOption(TRAINING_OPTIONS.optim())
+    .addOption(TRAINING_OPTIONS.gradAccum())
+    .addOption(TRAINING_OPTIONS.params())
+    .addOption(TRAINING_OPTIONS.masterWeights())
+    .addOption(TRAINING_OPTIONS.noMasterWeights())
     .addHelpText("after", `\n${EXAMPLES}`)
     .action((configs: string[], o, command: Command) => {
       if (/\.json$/i.test(o.model)) {
@@ -203,6 +216,7 @@ export function runCommand(): Command {
           : o.workload === "all"
             ? [...WORKLOADS]
             : [o.workload];
+      const training = trainingChoice(o, workloads.includes("train"));
       const scale = o.scale === "none" ? null : resolveModel(o.scale);
       const rows = runConfigs(
         parsed,
@@ -218,6 +232,7 @@ export function runCommand(): Command {
           repeats: sizes.repeats,
           seed: o.seed,
           budget: o.budget,
+          training,
         },
         createProgress({ quiet: Boolean(o.quiet) }),
       );
