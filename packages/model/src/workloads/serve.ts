@@ -35,6 +35,7 @@ import { type Measured, measured, type RunSpec } from "./common.js";
 /** Adapt a transformer to the scheduler's `StepModel`: per-sequence K/V through a `SequenceCache`. */
 export function transformerStepModel(model: Transformer): StepModel {
   const options: AttendOptions = { causal: true, window: model.arch.window };
+  const attention = model.exec.attention;
   const lastRows = (logits: Tensor): Float32Array[] => {
     const [B, T, V] = logits.shape as [number, number, number];
     const d = logits.data;
@@ -49,6 +50,9 @@ export function transformerStepModel(model: Transformer): StepModel {
       const positions = fresh.map((_, i) => start + i);
       const kvAttend: KvAttend = (layer, q, k, v) => {
         cache.appendTokens(seqId, layer, k, v);
+        // With a window the cache is a rolling buffer: a prompt longer than it has already dropped
+        // the keys its first queries see, so a prefill from position 0 attends over its own K/V.
+        if (options.window !== undefined && start === 0) return attention.attend(q, k, v, options);
         return cache.attend(q, seqId, layer, options);
       };
       return noGrad(() => {
@@ -158,8 +162,9 @@ export interface ServeEstimate {
 
 /**
  * Predict waste and concurrency from the trace alone: a request with prompt p and output o holds on
- * average p + o/2 live tokens over its o decode steps, and the cache's layout says how many slots it
- * holds meanwhile (`meanHeldTokens`: reserve-max holds p + maxNew, blocks about p + o/2 + block/2).
+ * average p + o/2 live tokens over its o decode steps (at most `window` with sliding-window
+ * attention), and the cache's layout says how many slots it holds meanwhile (`meanHeldTokens`:
+ * reserve-max holds p + maxNew, blocks about p + o/2 + block/2, a rolling buffer at most its ring).
  */
 export function estimateServe(
   trace: readonly {
@@ -170,6 +175,7 @@ export function estimateServe(
   cache: Pick<SequenceCache, "tokenBytes" | "meanHeldTokens">,
   budgetBytes: number,
   maxSeq: number,
+  window?: number,
 ): ServeEstimate {
   const tokenBytes = cache.tokenBytes;
   let live = 0;
@@ -180,7 +186,7 @@ export function estimateServe(
     const p = r.prompt.length;
     const o = r.outputTokens;
     const held = cache.meanHeldTokens(p, o, p + Math.min(r.maxNewTokens ?? maxSeq - p, maxSeq - p));
-    live += o * (p + o / 2);
+    live += o * Math.min(p + o / 2, window ?? Number.POSITIVE_INFINITY);
     reserved += o * held;
     lifetimes += o;
     slots += held;
@@ -235,6 +241,7 @@ export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult
       dtype: model.exec["kv-dtype"],
       budgetBytes,
       swap: options.preemption === "swap",
+      window: model.arch.window,
     });
     const timeline: { step: number; reserved: number; used: number; running: number }[] = [];
     try {
@@ -253,7 +260,7 @@ export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult
             running: s.running,
           }),
       });
-      const predicted = estimateServe(trace, cache, budgetBytes, model.arch.maxSeq);
+      const predicted = estimateServe(trace, cache, budgetBytes, model.arch.maxSeq, model.arch.window);
       return { kind: "serve" as const, memory: cache.kind, metrics, budgetBytes, timeline, predicted };
     } finally {
       cache.dispose();
