@@ -15,9 +15,17 @@ function hsum(v: v128): f32 {
   );
 }
 
+/** y[at] = s, or y[at] += s when `accumulate` ≠ 0. */
+function put(yo: usize, s: f32, accumulate: i32): void {
+  store<f32>(yo, accumulate ? s + load<f32>(yo) : s);
+}
+
 /**
- * f32 W [n, k] (row stride `ws` floats): y[i·ys + j] (+)= Σ_q x[i·xs + q]·W[j, q]. Four rows of W
- * share each load of x; `accumulate` ≠ 0 adds to y.
+ * f32 W [n, k] (row stride `ws` floats): y[i·ys + j] (+)= Σ_q x[i·xs + q]·W[j, q]. Eight rows of W
+ * share each load of x (then blocks of four, then single rows); `accumulate` ≠ 0 adds to y.
+ * Eight rows of four floats per step read eight streams at once: measured at 4096×4096 on one
+ * thread, 8×4 beat 4×8 (the previous kernel), 4×16 and 2×16 by 10–25% on the best of 40 runs; more
+ * streams in flight keep more cache-line fills outstanding.
  */
 export function gemvF32(
   m: i32,
@@ -34,6 +42,71 @@ export function gemvF32(
 ): void {
   const rowBytes = (<usize>ws) << 2;
   let j = j0;
+  for (; j + 7 < j1; j += 8) {
+    const w0 = w + <usize>j * rowBytes;
+    for (let i = 0; i < m; i++) {
+      const xi = x + <usize>(i * xs) * 4;
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let a2 = f32x4.splat(0);
+      let a3 = f32x4.splat(0);
+      let a4 = f32x4.splat(0);
+      let a5 = f32x4.splat(0);
+      let a6 = f32x4.splat(0);
+      let a7 = f32x4.splat(0);
+      let q = 0;
+      for (; q + 3 < k; q += 4) {
+        const o = (<usize>q) << 2;
+        const xv = v128.load(xi + o);
+        let p = w0 + o;
+        a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(p)));
+        p += rowBytes;
+        a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(p)));
+        p += rowBytes;
+        a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(p)));
+        p += rowBytes;
+        a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(p)));
+        p += rowBytes;
+        a4 = f32x4.add(a4, f32x4.mul(xv, v128.load(p)));
+        p += rowBytes;
+        a5 = f32x4.add(a5, f32x4.mul(xv, v128.load(p)));
+        p += rowBytes;
+        a6 = f32x4.add(a6, f32x4.mul(xv, v128.load(p)));
+        p += rowBytes;
+        a7 = f32x4.add(a7, f32x4.mul(xv, v128.load(p)));
+      }
+      let s0 = hsum(a0);
+      let s1 = hsum(a1);
+      let s2 = hsum(a2);
+      let s3 = hsum(a3);
+      let s4 = hsum(a4);
+      let s5 = hsum(a5);
+      let s6 = hsum(a6);
+      let s7 = hsum(a7);
+      for (; q < k; q++) {
+        const o = (<usize>q) << 2;
+        const xv = load<f32>(xi + o);
+        const p = w0 + o;
+        s0 += xv * load<f32>(p);
+        s1 += xv * load<f32>(p + rowBytes);
+        s2 += xv * load<f32>(p + 2 * rowBytes);
+        s3 += xv * load<f32>(p + 3 * rowBytes);
+        s4 += xv * load<f32>(p + 4 * rowBytes);
+        s5 += xv * load<f32>(p + 5 * rowBytes);
+        s6 += xv * load<f32>(p + 6 * rowBytes);
+        s7 += xv * load<f32>(p + 7 * rowBytes);
+      }
+      const yo = y + <usize>(i * ys + j) * 4;
+      put(yo, s0, accumulate);
+      put(yo + 4, s1, accumulate);
+      put(yo + 8, s2, accumulate);
+      put(yo + 12, s3, accumulate);
+      put(yo + 16, s4, accumulate);
+      put(yo + 20, s5, accumulate);
+      put(yo + 24, s6, accumulate);
+      put(yo + 28, s7, accumulate);
+    }
+  }
   for (; j + 3 < j1; j += 4) {
     const w0 = w + <usize>j * rowBytes;
     const w1 = w0 + rowBytes;

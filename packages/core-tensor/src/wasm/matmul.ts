@@ -116,10 +116,10 @@ export function gemvThreads(threads: number, work: number, n: number): number {
   return threads > 1 && work >= GEMV_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
 }
 
-/** Rows of W [n, ·] per thread: the first share rounded to the kernel's 4-row block. */
+/** Rows of W [n, ·] per thread: the first share rounded to the f32 kernel's 8-row block. */
 export function rowSplit(n: number, nt: number): [number, number][] {
   if (nt === 1) return [[0, n]];
-  const cut = Math.min(n, Math.ceil(n / 8) * 4);
+  const cut = Math.min(n, Math.ceil(n / 16) * 8);
   return [
     [0, cut],
     [cut, n],
