@@ -226,7 +226,32 @@ export class WasmRuntime {
     if (this.#disposed) throw new ValueError("this WASM runtime was disposed; create a new one", {});
   }
 
+  /**
+   * Start helper threads up to `count` without blocking while they boot, and resolve when they are
+   * ready. Browsers need this before a multi-threaded `run()`: a Web Worker cannot start while the
+   * thread that created it blocks in `Atomics.wait`. Elsewhere `run()` starts helpers on first use.
+   */
+  async startHelpers(count: number): Promise<void> {
+    this.#check();
+    while (this.#helpers.length < count) {
+      const h = this.#spawnHelper();
+      const deadline = Date.now() + 30_000;
+      while (Atomics.load(h.ctrl, STATE) === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      this.#adopt(h);
+    }
+  }
+
   #startHelper(): void {
+    const h = this.#spawnHelper();
+    // Wait (bounded) for the worker to instantiate, so a broken worker fails loudly here.
+    const deadline = Date.now() + 30_000;
+    while (Atomics.load(h.ctrl, STATE) === 0 && Date.now() < deadline) Atomics.wait(h.ctrl, DONE, 0, 50);
+    this.#adopt(h);
+  }
+
+  #spawnHelper(): Helper {
     const sab = new SharedArrayBuffer(ARGS_BYTE + MAX_ARGS * 8);
     const ctrl = new Int32Array(sab);
     const worker = host.startHelper(WORKER_SOURCE, {
@@ -235,18 +260,18 @@ export class WasmRuntime {
       ctrl: sab,
       names: KERNELS,
     });
-    const h: Helper = { worker, ctrl, args: new Float64Array(sab, ARGS_BYTE, MAX_ARGS), seq: 0 };
-    // Wait (bounded) for the worker to instantiate, so a broken worker fails loudly here.
-    const deadline = Date.now() + 30_000;
-    while (Atomics.load(ctrl, STATE) === 0) {
-      if (Date.now() > deadline) {
-        worker.terminate();
-        throw new ValueError("the WASM helper thread did not start within 30 s; use threads: 1", {});
-      }
-      Atomics.wait(ctrl, DONE, 0, 50);
+    return { worker, ctrl, args: new Float64Array(sab, ARGS_BYTE, MAX_ARGS), seq: 0 };
+  }
+
+  /** Keep a started helper, or stop it and throw when it never became ready or failed. */
+  #adopt(h: Helper): void {
+    const state = Atomics.load(h.ctrl, STATE);
+    if (state === 0) {
+      h.worker.terminate();
+      throw new ValueError("the WASM helper thread did not start within 30 s; use threads: 1", {});
     }
-    if (Atomics.load(ctrl, STATE) < 0) {
-      worker.terminate();
+    if (state < 0) {
+      h.worker.terminate();
       throw new ValueError("the WASM helper thread failed to instantiate the kernels; use threads: 1", {});
     }
     this.#helpers.push(h);
