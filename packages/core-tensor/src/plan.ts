@@ -69,6 +69,7 @@ export interface ArchSpec {
  * through an optional `qLoraRank` bottleneck. The cache holds kvLoraRank + ropeHeadDim per token and layer.
  */
 export interface MlaSpec {
+  /** Rank of the compressed KV latent (`kv_lora_rank`): what the cache holds besides the RoPE key. */
   readonly kvLoraRank: number;
   /** Query bottleneck rank; undefined: one d → heads·(nope + rope) projection. */
   readonly qLoraRank?: number | undefined;
