@@ -8,6 +8,7 @@ import type { ArchSpec } from "@tradeoffs/core-tensor";
 
 /** Layers that cache the same vectors per token and keep the same span of tokens. */
 export interface KvGroup {
+  /** Layers in the group. */
   readonly layers: number;
   /** Tokens each layer of the group keeps (a rolling buffer of the window); undefined: all. */
   readonly window: number | undefined;

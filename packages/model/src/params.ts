@@ -9,12 +9,15 @@ import { linearsTrainable } from "./layer-tensors.js";
 
 /** One linear matrix: [out, in], its role, and how many copies the whole model holds. */
 export interface LinearMatrix {
+  /** Output features (rows). */
   readonly out: number;
+  /** Input features (columns). */
   readonly in: number;
   /** `q`, `k`, `v`, `o`; MLA's `q_a`, `q_b`, `kv_a`, `kv_b`; the FFN's `gate`, `up`, `down`. */
   readonly role: string;
   /** Copies over the whole model (layers × experts). */
   readonly copies: number;
+  /** Attention or feed-forward (the ledger's `weights/attn` and `weights/ffn`). */
   readonly part: "attn" | "ffn";
   /** Which FFN a matrix belongs to: routed experts (read only when chosen), shared, or dense. */
   readonly ffn?: "routed" | "shared" | "dense";
