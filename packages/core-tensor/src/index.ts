@@ -18,6 +18,7 @@ export {
   releaseGraph,
 } from "./autograd.js";
 export {
+  type AdamWArgs,
   type AttentionKernelArgs,
   type Backend,
   type DequantMatmulArgs,
@@ -28,6 +29,7 @@ export {
   listBackends,
   type MatmulArgs,
   registerBackend,
+  type SampleArgs,
   setBackend,
   withBackend,
 } from "./backend.js";

@@ -20,9 +20,13 @@ export function siluMul(gate: Float32Array, up: Float32Array, out: Float32Array)
  * applies to one row.
  */
 export interface SampleArgs {
+  /** f32 [rows, cols]. */
   readonly logits: Float32Array;
+  /** Rows of logits: one token each. */
   readonly rows: number;
+  /** Vocabulary size (logits per row). */
   readonly cols: number;
+  /** 0 (or less): greedy. */
   readonly temperature: number;
   /** rows uniforms in [0, 1) (ignored when temperature ≤ 0). */
   readonly uniforms: ArrayLike<number>;
@@ -60,19 +64,29 @@ export function sample(a: SampleArgs): void {
  * gradient scale (global-norm clipping).
  */
 export interface AdamWArgs {
+  /** Updated in place. */
   readonly param: Float32Array;
+  /** The parameter's gradient (read only). */
   readonly grad: Float32Array;
+  /** First moment, updated in place. */
   readonly m: Float32Array;
+  /** Second moment, updated in place. */
   readonly v: Float32Array;
+  /** Learning rate. */
   readonly lr: number;
+  /** Decay of the first moment (e.g. 0.9). */
   readonly beta1: number;
+  /** Decay of the second moment (e.g. 0.95). */
   readonly beta2: number;
+  /** Added to √v̂ in the denominator. */
   readonly eps: number;
   /** Multiplies the parameter before the step: 1 − lr·weightDecay, or 1 for no decay. */
   readonly decay: number;
   /** Multiplies each gradient (clipping), 1 for none. */
   readonly gradScale: number;
+  /** Bias correction of the first moment, 1 − β₁ᵗ. */
   readonly bc1: number;
+  /** Bias correction of the second moment, 1 − β₂ᵗ. */
   readonly bc2: number;
 }
 

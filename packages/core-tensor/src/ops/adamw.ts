@@ -12,9 +12,13 @@ import { f32 } from "./common.js";
 
 /** The scalars of one AdamW update (see `AdamWArgs` for their meaning). */
 export interface AdamWHyper {
+  /** Learning rate. */
   readonly lr: number;
+  /** Decay of the first moment (e.g. 0.9). */
   readonly beta1: number;
+  /** Decay of the second moment (e.g. 0.95). */
   readonly beta2: number;
+  /** Added to √v̂ in the denominator. */
   readonly eps: number;
   /** Multiplies the parameter first: 1 − lr·weightDecay, or 1 for no decay. */
   readonly decay: number;
