@@ -236,7 +236,9 @@ export function estimatePlan(plan: Plan, label: string, training?: TrainingChoic
 
   // Temporaries: the largest layer working set, or the head (normed h and logits).
   const tmpLayer = layerTmpElements(plan, B, T, T) * bb;
-  const tmpDecode = w.generate > 1 ? layerTmpElements(plan, B, 1, w.seq + w.generate) * bb : 0;
+  // A decode step attends over the keys a layer holds (a windowed layer's rolling buffer).
+  const decodeKeys = Math.max(...groups.map((g) => cachedTokens(g, w.seq + w.generate)));
+  const tmpDecode = w.generate > 1 ? layerTmpElements(plan, B, 1, decodeKeys) * bb : 0;
   const tmpHead = (N * d + N * V) * bb;
   let tmp = Math.max(tmpLayer, tmpDecode, tmpHead);
   const largestLinear = Math.max(...modelLinears(arch).map((m) => m.out * m.in));

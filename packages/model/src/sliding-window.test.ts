@@ -19,6 +19,8 @@ import { Transformer } from "./transformer.js";
  */
 const WINDOW_DECODE_TOL = 1e-4;
 const WINDOW = 6;
+/** The estimator's inference tmp against the ledger's (transformer.test.ts holds Baseline to the same 5%). */
+const WINDOW_TMP_TOL = 0.05;
 
 function ids(rng: Rng, B: number, T: number, V: number) {
   return tensor(
@@ -132,6 +134,35 @@ describe(`sliding-window attention with a rolling-buffer KV cache (window ${WIND
       expect(maxDiff(windowed.subarray(0, WINDOW * V), full.subarray(0, WINDOW * V))).toBe(0);
       expect(maxDiff(windowed.subarray(12 * V), full.subarray(12 * V))).toBeGreaterThan(1e-3);
       seq.dispose();
+    });
+  });
+
+  it("a long generation's tmp follows the rolling buffer: decode reads at most the window, the estimate too", () => {
+    const ledger = new MemoryLedger();
+    withLedger(ledger, () => {
+      const config = "Standard[window=8]";
+      const m = Transformer.create("small", parse(config), { seed: 1 });
+      const rng = new Rng(6);
+      const prompt = ids(rng, 1, 4, m.arch.vocab);
+      ledger.resetPeak();
+      const cache = m.createCache(1, 4 + 300);
+      noGrad(() => {
+        let next = prompt;
+        for (let s = 0; s < 300; s++) {
+          m.forward(next, cache).dispose();
+          if (next !== prompt) next.dispose();
+          next = ids(rng, 1, 1, m.arch.vocab);
+        }
+        next.dispose();
+      });
+      const peak = ledger.snapshot().peak;
+      const est = estimate("small", parse(config), { kind: "infer", batch: 1, seq: 4, generate: 300 });
+      expect(peak.kv).toBe(est.bytes.kv);
+      // 300 positions of K/V gathered per decode step would be ~0.5 MB of tmp; the window keeps 8.
+      expect(Math.abs((peak.tmp ?? 0) - est.bytes.tmp) / est.bytes.tmp).toBeLessThan(WINDOW_TMP_TOL);
+      cache.dispose();
+      prompt.dispose();
+      m.dispose();
     });
   });
 
