@@ -196,6 +196,10 @@ export function estimatePlan(plan: Plan, label: string, training?: TrainingChoic
     notes.push(
       `kv: MLA caches one latent of kvLoraRank + qk_rope_head_dim = ${arch.mla.kvLoraRank + arch.mla.ropeHeadDim} elements per token and layer, not K and V per head`,
     );
+  if (arch.mla)
+    notes.push(
+      "flops: MLA attention as its checkpoint's code runs it (K and V expanded per head from the latent); an engine that absorbs kv_b_proj into q and o scores against the latent instead",
+    );
 
   // Activations saved for backward, and the checkpoint segments the model would run for them.
   const layerAct = layerActElements(plan, B, T) * bb;
