@@ -13,6 +13,8 @@ const projects = ["packages", "apps", "tooling"].flatMap((group) =>
         .map((entry) => `${group}/${entry.name}/vitest.config.ts`)
     : [],
 );
+// The README examples run as plain JavaScript against the built packages (examples/test).
+if (existsSync("examples/vitest.config.ts")) projects.push("examples/vitest.config.ts");
 
 // VITEST_JSON_OUT=<file> adds a JSON report next to the usual console output (used by .ci/run).
 const jsonOut = process.env.VITEST_JSON_OUT;

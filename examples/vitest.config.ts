@@ -1,0 +1,3 @@
+import { tradeoffsProject } from "@tradeoffs/vitest-config";
+
+export default tradeoffsProject(import.meta.url);
