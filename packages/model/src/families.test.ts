@@ -22,6 +22,7 @@ describe("MLA (DeepSeek-V2-Lite): the cache holds the latent, not K and V", () =
     expect(e.notes.join("\n")).toMatch(
       /MLA caches one latent of kvLoraRank \+ qk_rope_head_dim = 576 elements/,
     );
+    expect(e.notes.join("\n")).toMatch(/absorbs kv_b_proj into q and o/);
   });
 
   it("int8 KV keeps one scale per latent vector; paged reserves whole blocks", () => {
