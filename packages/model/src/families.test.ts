@@ -2,6 +2,7 @@ import { ConfigError } from "@tradeoffs/core-tensor";
 import { describe, expect, it } from "vitest";
 import { estimate } from "./estimator.js";
 import { kvCacheHeads, kvElementsPerToken, kvGroups } from "./kv-layout.js";
+import { planCluster } from "./planner/index.js";
 import { kvBytesPerToken } from "./planner/memory.js";
 import { deviceWeights, modelFacts } from "./planner/model-facts.js";
 import { getPreset } from "./presets.js";
@@ -118,4 +119,30 @@ describe("dense layers in MoE models (DeepSeek-MoE-16B)", () => {
       ]);
     }
   });
+});
+
+describe("the planner's KV follows the estimator's layer groups", () => {
+  const cases = [
+    ["mistral-7b", "Baseline", 32768],
+    ["gemma2-9b", "Baseline", 8192],
+    ["phi3-mini-4k", "Baseline", 4000],
+    ["deepseek-v2-lite", "KV[dtype=int8]", 20000],
+    ["gemma2-9b", "Paged[block=16]", 6000],
+  ] as const;
+  for (const [model, config, seq] of cases) {
+    it(`${model} ${config} at ${seq} tokens: one device holds the estimate's KV`, () => {
+      const p = planCluster({
+        model,
+        config: parse(config),
+        hardware: "h100-80gb",
+        devices: 1,
+        tp: 1,
+        seq,
+        generate: 64,
+        batch: 2,
+      });
+      const e = estimate(model, parse(config), infer(seq, 64, 2));
+      expect(p.perDevice.bytes.kv).toBe(e.bytes.kv);
+    });
+  }
 });

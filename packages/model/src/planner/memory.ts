@@ -5,7 +5,7 @@
  * Korthikanti et al. (activations.ts); the KV cache follows vLLM's KV-head split. No time here.
  */
 import { CATEGORIES, type Category } from "@tradeoffs/core-tensor";
-import { kvCacheHeads } from "../kv-layout.js";
+import { cachedTokens, kvCacheHeads, kvGroups } from "../kv-layout.js";
 import { type Recompute, stageActivationBytes } from "./activations.js";
 import type { DeviceSpec } from "./hardware.js";
 import { inFlight, kvHeadsPerDevice, type Layout, type PlanWorkload, stageLayers } from "./layout.js";
@@ -85,6 +85,20 @@ export function reservedTokens(f: ModelFacts, tokens: number): number {
   return f.pagedBlock ? Math.ceil(tokens / f.pagedBlock) * f.pagedBlock : tokens;
 }
 
+/**
+ * Tokens one layer holds on average after `tokens` tokens of a sequence: a windowed layer keeps a
+ * rolling buffer of its window (Mistral: every layer; Gemma 2: half of them), with `reserve`
+ * applied per layer group (paged: whole blocks).
+ */
+export function kvTokensPerLayer(
+  f: ModelFacts,
+  tokens: number,
+  reserve: (t: number) => number = (t) => reservedTokens(f, t),
+): number {
+  const groups = kvGroups(f.arch);
+  return groups.reduce((s, g) => s + g.layers * reserve(cachedTokens(g, tokens)), 0) / f.arch.layers;
+}
+
 /** KV bytes per token on one device of a stage with `layers` layers. */
 export function kvBytesPerToken(f: ModelFacts, tp: number, layers: number): number {
   return layers * kvHeadsPerDevice(kvCacheHeads(f.arch), tp) * f.kvBytesPerTokenHead;
@@ -152,7 +166,7 @@ export function stageMemory(
     bytes.tmp = tmp + (zero === 3 ? 2 * dw.layerBytes : 0);
   } else {
     bytes.weights = dw.bytes;
-    const tokens = reservedTokens(f, w.seq + w.generate);
+    const tokens = kvTokensPerLayer(f, w.seq + w.generate);
     bytes.kv = seqs * tokens * kvBytesPerToken(f, tp, layers);
     bytes.tmp =
       f.estimateFor({ kind: "infer", batch: seqs, seq: w.seq, generate: w.generate }).bytes.tmp / tp;

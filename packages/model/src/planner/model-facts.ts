@@ -6,7 +6,7 @@
  */
 import type { ArchSpec, Configuration, WorkloadSpec } from "@tradeoffs/core-tensor";
 import { type Estimate, estimate, type ParamCounts } from "../estimator.js";
-import { kvCacheHeads } from "../kv-layout.js";
+import { kvCacheHeads, kvGroups } from "../kv-layout.js";
 import { denseLayerCount, type LinearMatrix, linearParams, modelLinears } from "../params.js";
 import { getPreset, type PresetName } from "../presets.js";
 import { kvHeadsPerDevice } from "./layout.js";
@@ -41,8 +41,6 @@ export interface ModelFacts {
   estimateFor(w: WorkloadSpec): Estimate;
 }
 
-const KV_PROBE_TOKENS = 4096; // a multiple of every paged block size in use, so no rounding
-
 /** Read the facts for a preset (or architecture) under a configuration. */
 export function modelFacts(model: PresetName | ArchSpec, config: Configuration): ModelFacts {
   const cache = new Map<string, Estimate>();
@@ -56,7 +54,6 @@ export function modelFacts(model: PresetName | ArchSpec, config: Configuration):
     return e;
   };
   const train = estimateFor({ kind: "train", batch: 1, seq: 1, generate: 0 });
-  const infer = estimateFor({ kind: "infer", batch: 1, seq: KV_PROBE_TOKENS, generate: 0 });
   const arch = train.plan.arch;
   const executable = typeof model === "string" && getPreset(model).executable;
   const baseBytes = train.plan.baseBytes ?? (executable ? 4 : 2);
@@ -76,7 +73,7 @@ export function modelFacts(model: PresetName | ArchSpec, config: Configuration):
     adapters: train.bytes.adapters,
     grad: train.bytes.grad,
     optim: train.bytes.optim,
-    kvBytesPerTokenHead: infer.bytes.kv / (KV_PROBE_TOKENS * arch.layers * kvCacheHeads(arch)),
+    kvBytesPerTokenHead: kvBytesPerTokenHead(train.plan.arch, train.plan.kv),
     pagedBlock: block,
     flash: config.get("attention")?.name === "Flash",
     checkpointed: (() => {
@@ -85,6 +82,19 @@ export function modelFacts(model: PresetName | ArchSpec, config: Configuration):
     })(),
     estimateFor,
   };
+}
+
+/**
+ * K and V bytes one token adds per layer and cache head under the plan's KV cost (the estimator's
+ * rule: elements per vector at the KV dtype plus its scale), the same in every layer group.
+ */
+function kvBytesPerTokenHead(
+  arch: ArchSpec,
+  kv: { bytesPerElement: number; scaleBytesPerVector: number },
+): number {
+  const g = kvGroups(arch)[0];
+  if (!g) return 0;
+  return (g.vectors / kvCacheHeads(arch)) * (g.width * kv.bytesPerElement + kv.scaleBytesPerVector);
 }
 
 /** One device's share of the weights. */

@@ -9,7 +9,7 @@ import type { Recompute } from "./activations.js";
 import { type CommItem, commItem, groupBandwidth } from "./comm.js";
 import type { DeviceSpec, Efficiency, Precision } from "./hardware.js";
 import { type Layout, stageLayers } from "./layout.js";
-import { kvBytesPerToken, type PlanWorkloadSpec, replicaShape } from "./memory.js";
+import { kvBytesPerToken, kvTokensPerLayer, type PlanWorkloadSpec, replicaShape } from "./memory.js";
 import { deviceWeights, type ModelFacts } from "./model-facts.js";
 
 /** Fixed cost per collective call (NCCL small-message latency on NVLink is ~10 µs): an assumption. */
@@ -108,7 +108,7 @@ export function planTime(
       return s + dw.bytes - dw.routedExpertBytes * unread;
     }, 0);
     const ctx = w.seq + Math.max(1, w.generate);
-    const kvRead = seqs * ctx * kvBytesPerToken(f, tp, a.layers);
+    const kvRead = seqs * kvTokensPerLayer(f, ctx, (t) => t) * kvBytesPerToken(f, tp, a.layers);
     const dec = roofline(e.flops.decodePerToken / tp, weightRead + kvRead, device, o);
     const decodeComm = [
       withLatency(
