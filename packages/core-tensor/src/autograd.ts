@@ -11,11 +11,17 @@ import { alias, clone, full, keep, scope, type Tensor } from "./tensor.js";
 
 /** One recorded op. `backward` gets the output gradient and returns one gradient (or null) per input. */
 export interface GradNode {
+  /** Operation name, for error messages and graph dumps (`matmul`, `softmax`, …). */
   readonly name: string;
+  /** The tensors the operation read, in argument order; their gradients come back in the same order. */
   readonly inputs: readonly Tensor[];
   /** Handles retained for backward (released after the first backward unless `retainGraph`). */
   readonly saved: readonly Tensor[];
+  /** Gradients of the inputs given the output gradient (`null` for an input that needs none). */
   readonly backward: (grad: Tensor, saved: readonly Tensor[]) => readonly (Tensor | null)[];
+  /**
+   * True once the saved tensors have been released (backward without `retainGraph`, or no references left).
+   */
   released: boolean;
   /** Live references: the output handle plus every downstream node that consumes the output. */
   refs: number;
@@ -29,6 +35,7 @@ export interface GradNode {
 
 let gradEnabled = true;
 
+/** Whether operations are being recorded for autograd now (false inside `noGrad`). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -172,6 +179,7 @@ function topoOrder(root: Tensor): Tensor[] {
   return order; // inputs before the tensors that use them
 }
 
+/** Options of `backward()`. */
 export interface BackwardOptions {
   /** Output gradient; default 1 for a one-element tensor. */
   readonly grad?: Tensor;

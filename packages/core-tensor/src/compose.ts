@@ -14,6 +14,7 @@ export interface Configuration {
   readonly strategies: readonly Strategy[];
   /** `Flash[block=64]+GQA[kvHeads=2]`, or `Baseline` when empty. */
   readonly label: string;
+  /** The strategy filling `slot`, or `undefined` when the configuration leaves it to the model's default. */
   get<S extends Slot>(slot: S): Strategy<S> | undefined;
   /** Apply every strategy's `plan()` in slot order. */
   plan(p: Plan): Plan;
@@ -21,11 +22,17 @@ export interface Configuration {
   check(ctx: RuleContext): string[];
 }
 
+/**
+ * What `compose()` accepts: strategies, configurations and (nested) arrays of them; falsy entries are
+ * dropped, so `cond && flash()` works.
+ */
 export type Composable = Strategy | Configuration | readonly Composable[] | false | null | undefined;
 
 /** A named rule over the strategies of a composition. */
 export interface CompositionRule {
+  /** Rule name, shown with each problem it finds. */
   readonly name: string;
+  /** One message per problem in `strategies` (empty when the rule holds). */
   check(strategies: readonly Strategy[]): string[];
 }
 

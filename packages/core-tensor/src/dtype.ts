@@ -11,6 +11,7 @@ export type TypedArray = Float32Array | Uint16Array | Int8Array | Uint8Array | I
 
 /** One row of the traits table. */
 export interface DTypeTraits {
+  /** The dtype's name (`f32`, `q8_0`, …), as `DType` spells it. */
   readonly name: string;
   /** `float`/`int`: one element per block; `block`: a quantised block format. */
   readonly kind: "float" | "int" | "block";
@@ -164,6 +165,7 @@ const table: ReadonlyMap<string, DTypeTraits> = new Map(ROWS.map((t) => [t.name,
 
 /** Element dtypes a `Tensor` can hold. */
 export type DType = "f32" | "f16" | "bf16" | "i8" | "u8" | "i32";
+/** The element dtypes a `Tensor` can hold (the block formats live only inside packed weights). */
 export const TENSOR_DTYPES: readonly DType[] = ["f32", "f16", "bf16", "i8", "u8", "i32"];
 
 /** The traits of a dtype; throws a `DTypeError` listing the known names. */

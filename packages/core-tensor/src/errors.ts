@@ -50,10 +50,15 @@ export class DisposedError extends TradeoffsError {
 
 /** An allocation that would exceed the ledger's budget (total or per category). */
 export class OutOfMemoryError extends TradeoffsError {
+  /** Bytes the failed allocation asked for. */
   readonly requested: number;
+  /** Category path of the failed allocation. */
   readonly category: string;
+  /** The limit that would have been exceeded, in bytes. */
   readonly budget: number;
+  /** Which budget: a top-level category, or `*` for the total. */
   readonly budgetCategory: string;
+  /** Live bytes per category at the time of the failure. */
   readonly live: Readonly<Record<string, number>>;
 
   constructor(args: {
@@ -83,6 +88,7 @@ export class OutOfMemoryError extends TradeoffsError {
 
 /** A configuration string or composition with one or more problems (all of them are listed). */
 export class ConfigError extends TradeoffsError {
+  /** Every problem found, one message each (the error message lists them all). */
   readonly problems: readonly string[];
   constructor(problems: readonly string[], details: Record<string, unknown> = {}) {
     const message =

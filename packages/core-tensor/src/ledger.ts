@@ -9,6 +9,10 @@ import { DisposedError, OutOfMemoryError, ValueError } from "./errors.js";
 
 /** Top-level categories; paths may refine them (`weights/attn`). The estimator uses the same keys. */
 export const CATEGORIES = ["weights", "adapters", "kv", "act", "grad", "optim", "tmp"] as const;
+/**
+ * A top-level memory category (`weights`, `adapters`, `kv`, `act`, `grad`, `optim`, `tmp`): one list shared
+ * by the ledger and the estimator.
+ */
 export type Category = (typeof CATEGORIES)[number];
 /** A category path such as `weights/ffn` or `tmp`. */
 export type CategoryPath = Category | `${Category}/${string}`;
@@ -21,12 +25,17 @@ export function rootCategory(path: string): string {
 
 /** Live and peak bytes at one moment. `peak` is the high-water mark since the last `resetPeak()`. */
 export interface LedgerSnapshot {
+  /** Live bytes per top-level category. */
   readonly live: Readonly<Record<string, number>>;
+  /** Peak bytes per top-level category (each category's own high-water mark). */
   readonly peak: Readonly<Record<string, number>>;
+  /** Live bytes in total. */
   readonly liveTotal: number;
+  /** Peak of the total (not the sum of the per-category peaks, which can occur at different times). */
   readonly peakTotal: number;
   /** The same, per full path (`weights/attn`). */
   readonly livePaths: Readonly<Record<string, number>>;
+  /** Peak bytes per full path. */
   readonly peakPaths: Readonly<Record<string, number>>;
 }
 
@@ -35,8 +44,11 @@ export interface LedgerSnapshot {
  * owner, `release()` when done; the bytes leave the ledger when the count reaches zero.
  */
 export class Storage {
+  /** The ledger that accounts for these bytes. */
   readonly ledger: MemoryLedger;
+  /** Element type of `data`. */
   readonly dtype: DType;
+  /** Size in bytes (`data.byteLength`), charged to the ledger while any reference is held. */
   readonly bytes: number;
   #data: TypedArray | null;
   #category: string;
@@ -55,26 +67,32 @@ export class Storage {
     this.#category = category;
   }
 
+  /** The elements. Throws `DisposedError` after the last `release()`. */
   get data(): TypedArray {
     if (this.#data === null) throw new DisposedError("storage");
     return this.#data;
   }
+  /** Category path the bytes are charged to (`weights/attn`, `act`, …). */
   get category(): string {
     return this.#category;
   }
+  /** Number of owners still holding this storage. */
   get refs(): number {
     return this.#refs;
   }
+  /** True once the last reference has been released and the bytes left the ledger. */
   get disposed(): boolean {
     return this.#data === null;
   }
 
+  /** Adds one owner (a view that shares this storage); pair with `release()`. */
   retain(): this {
     if (this.#data === null) throw new DisposedError("storage");
     this.#refs++;
     return this;
   }
 
+  /** Drops one owner; the last release frees the bytes from the ledger. Extra calls are ignored. */
   release(): void {
     if (this.#data === null) return;
     if (--this.#refs === 0) {
@@ -93,12 +111,20 @@ export class Storage {
 
 /** Bytes held outside a typed array the ledger created (e.g. WebAssembly memory). */
 export interface ExternalAllocation {
+  /** Bytes charged while the allocation is held. */
   readonly bytes: number;
+  /** Category path they are charged to. */
   readonly category: string;
+  /** Returns the bytes to the ledger (once). */
   release(): void;
 }
 
+/**
+ * Accounts for every byte a tensor holds: live and peak bytes per category path, optional budgets that raise
+ * `OutOfMemoryError`, and measurement windows. Models read and tests assert memory through it.
+ */
 export class MemoryLedger {
+  /** Name used in error messages (default `ledger`). */
   readonly name: string;
   #livePaths = new Map<string, number>();
   #peakPaths = new Map<string, number>();
@@ -170,6 +196,7 @@ export class MemoryLedger {
     this.#budgets.set(category, bytes);
   }
 
+  /** The byte limit on `category` (`*`: the total), if one is set. */
   budget(category = "*"): number | undefined {
     return this.#budgets.get(category);
   }
@@ -220,6 +247,7 @@ export class MemoryLedger {
     this.#peakTotal = this.#liveTotal;
   }
 
+  /** Live and peak bytes now, per category and per path (frozen, sorted by name). */
   snapshot(): LedgerSnapshot {
     const rec = (m: Map<string, number>) =>
       Object.freeze(Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : 1))));
@@ -335,9 +363,13 @@ export class MemoryLedger {
 
 /** What changed between two snapshots, per category: live bytes gained and the later peak above the earlier live. */
 export interface LedgerDiff {
+  /** Live bytes gained (negative: freed) per category. */
   readonly live: Readonly<Record<string, number>>;
+  /** The later peak minus the earlier live bytes, per category. */
   readonly peakAbove: Readonly<Record<string, number>>;
+  /** Live bytes gained in total. */
   readonly liveTotal: number;
+  /** The later total peak minus the earlier total live bytes. */
   readonly peakAboveTotal: number;
 }
 

@@ -7,22 +7,31 @@
 
 /** A decoder-only transformer's architecture (published numbers for presets). */
 export interface ArchSpec {
+  /** Model name (the preset's, or the config's `model_type`). */
   readonly name: string;
+  /** Decoder layers. */
   readonly layers: number;
+  /** Residual stream width. */
   readonly dModel: number;
+  /** Query heads. */
   readonly heads: number;
   /** K/V heads (= heads for MHA, fewer for GQA, 1 for MQA). */
   readonly kvHeads: number;
+  /** Dimensions per head (dModel / heads for most models, larger for Gemma). */
   readonly headDim: number;
   /** Hidden width of one FFN expert. */
   readonly ffnHidden: number;
   /** `swiglu` (three matrices) or `gelu` (two matrices, GPT-2/3). */
   readonly ffnKind: "swiglu" | "gelu";
+  /** Vocabulary size (rows of the embedding table and of the output head). */
   readonly vocab: number;
+  /** The output head reuses the embedding matrix (no separate `lm_head`). */
   readonly tiedEmbeddings: boolean;
+  /** Normalisation: RMSNorm (Llama family) or LayerNorm (GPT-2/3). */
   readonly norm: "rmsnorm" | "layernorm";
   /** `rope` (no position parameters) or `learned` (a maxSeq × dModel table). */
   readonly positional: "rope" | "learned";
+  /** Longest sequence the model supports (the KV cache's reservation for `Contiguous`). */
   readonly maxSeq: number;
   /** Sliding-window attention span (keys per query), if any. */
   readonly window?: number | undefined;
@@ -30,12 +39,15 @@ export interface ArchSpec {
   readonly biases: boolean;
   /** Routed experts per FFN (1 = dense). */
   readonly experts: number;
+  /** Experts each token is routed to (1 for dense models). */
   readonly topK: number;
   /** Always-on shared experts (DeepSeekMoE-style), each of width ffnHidden. */
   readonly sharedExperts: number;
   /** Expert capacity factor (Infinity = dropless). */
   readonly capacity: number;
+  /** RoPE base frequency θ (10000 for Llama 2). */
   readonly ropeTheta: number;
+  /** ε added inside each norm. */
   readonly normEps: number;
   /** Biases on the q, k and v projections only (Qwen2, Qwen-MoE); `biases` puts them everywhere. */
   readonly qkvBias?: boolean | undefined;
@@ -79,11 +91,14 @@ export interface MlaSpec {
   readonly nopeHeadDim: number;
 }
 
+/** The kinds of workload the estimator and the workloads understand. */
 export type WorkloadKind = "infer" | "train" | "serve" | "quality";
 
 /** What runs: batch × (prompt + generate) for inference, batch × seq for training. */
 export interface WorkloadSpec {
+  /** Which workload. */
   readonly kind: WorkloadKind;
+  /** Sequences run together. */
   readonly batch: number;
   /** Prompt length (infer) or sequence length (train). */
   readonly seq: number;
@@ -97,11 +112,17 @@ export interface WorkloadSpec {
 
 /** The shape of one attention call: q [batch, heads, tq, headDim]; k, v [batch, kvHeads, tk, headDim]. */
 export interface AttentionShape {
+  /** Batch size. */
   readonly batch: number;
+  /** Query heads. */
   readonly heads: number;
+  /** K/V heads (fewer than `heads` under GQA/MQA). */
   readonly kvHeads: number;
+  /** Query positions in this call. */
   readonly tq: number;
+  /** Key positions attended over. */
   readonly tk: number;
+  /** Dimensions per head. */
   readonly headDim: number;
 }
 
@@ -177,6 +198,7 @@ export interface CheckpointCost {
 
 /** The `backend` slot's costs. */
 export interface BackendCost {
+  /** Backend name as configurations spell it (`JS`, `WASM`). */
   readonly name: string;
   /**
    * Workspace bytes the backend's matmul holds beside its operands' own tensors, for a product
@@ -190,17 +212,29 @@ export interface BackendCost {
   readonly note?: string | undefined;
 }
 
+/**
+ * The analytic plan one estimate is computed from: architecture, workload, and one cost hook object per
+ * slot. Each strategy's `plan(p)` returns a new plan with its own slot's hooks replaced; the estimator only
+ * sums what the hooks report.
+ */
 export interface Plan {
+  /** The architecture (after strategies such as GQA changed it). */
   readonly arch: ArchSpec;
+  /** What runs. */
   readonly workload: WorkloadSpec;
+  /** The `backend` slot's costs. */
   readonly backend: BackendCost;
   /** Linear-layer weight format; embeddings and norms stay at `baseBytes`. */
   readonly weights: WeightsCost;
   /** Bytes per element of unquantised tensors: weights outside linears, activations. */
   readonly baseBytes: number;
+  /** Trainable low-rank adapters (LoRA): rank and target projections; `null` without adapters. */
   readonly adapters: { readonly rank: number; readonly targets: readonly string[] } | null;
+  /** The `attention` slot's costs. */
   readonly attention: AttentionCost;
+  /** The `kv-dtype` and `kv-memory` slots' costs. */
   readonly kv: KvCost;
+  /** The `checkpoint` slot's costs. */
   readonly checkpoint: CheckpointCost;
   /** Why a figure is approximate; appended by strategies and the estimator. */
   readonly notes: readonly string[];

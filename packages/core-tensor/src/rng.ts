@@ -5,12 +5,17 @@
  */
 import { ValueError } from "./errors.js";
 
+/**
+ * A seeded, reproducible random stream (xoshiro128**): the same seed gives the same numbers on every
+ * machine. Pass one explicitly wherever randomness is needed; there is no global generator.
+ */
 export class Rng {
   #s0: number;
   #s1: number;
   #s2: number;
   #s3: number;
   #spare: number | null = null;
+  /** The seed this generator was created with. */
   readonly seed: number;
 
   constructor(seed: number) {

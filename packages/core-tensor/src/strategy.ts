@@ -7,6 +7,7 @@ import { ConfigError, closestMatch, ValueError } from "./errors.js";
 import type { ArchSpec, Plan } from "./plan.js";
 import type { Slot, SlotExec } from "./slot-exec.js";
 
+/** A strategy option's value: numbers (including byte sizes and `Infinity`), booleans and choice words. */
 export type OptionValue = number | boolean | string;
 
 // The slots' executable parts and composition live in their own files; re-exported here so
@@ -46,12 +47,21 @@ export {
 
 /** Context for rules that need the model (GQA's kvHeads must divide the heads). */
 export interface RuleContext {
+  /** The model's architecture, when the strategy is checked against one. */
   readonly arch?: ArchSpec | undefined;
 }
 
+/**
+ * One space-time technique filling one slot (`flash()`, `gqa()`, `int8()`, …): a small frozen object with
+ * its options, a canonical label, a pure `plan()` for the estimator and the slot's executable part. Combine
+ * strategies with `compose()`.
+ */
 export interface Strategy<S extends Slot = Slot> {
+  /** The name configurations and the CLI use (`Flash`, `GQA`). */
   readonly name: string;
+  /** The slot this strategy fills. */
   readonly slot: S;
+  /** Every option, defaults filled in (frozen). */
   readonly options: Readonly<Record<string, OptionValue>>;
   /** Canonical label, e.g. `Flash[block=64]`; parsing it gives the same strategy. */
   readonly label: string;
@@ -90,8 +100,10 @@ export type OptionSpec =
       readonly doc: string;
     };
 
+/** A strategy's options by name, each with its type, range, default and doc. */
 export type OptionsSpec = Readonly<Record<string, OptionSpec>>;
 
+/** The typed option values an `OptionsSpec` describes (booleans, choice strings, numbers). */
 export type OptionsOf<O extends OptionsSpec> = {
   readonly [K in keyof O]: O[K] extends { type: "bool" }
     ? boolean
@@ -100,10 +112,18 @@ export type OptionsOf<O extends OptionsSpec> = {
       : number;
 };
 
+/**
+ * Everything `defineStrategy` needs to build a factory: name, slot, options, the plan and exec builders, and
+ * rules.
+ */
 export interface StrategyDefinition<S extends Slot, O extends OptionsSpec> {
+  /** The name configurations and the CLI use. */
   readonly name: string;
+  /** The slot the strategy fills. */
   readonly slot: S;
+  /** One line for `pnpm compare list` and the docs. */
   readonly description: string;
+  /** The options: type, range, default, doc. */
   readonly options: O;
   /**
    * A bare word in brackets (`Ckpt[sqrt]`) sets this option: a choice whose choices include the
@@ -112,14 +132,22 @@ export interface StrategyDefinition<S extends Slot, O extends OptionsSpec> {
   readonly positional?: keyof O & string;
   /** Options shown in the label even when default; others appear only when set. Default: all. */
   readonly labelOptions?: readonly (keyof O & string)[];
+  /** Pure: the plan with this strategy's cost hooks set for `options`. */
   plan(p: Plan, options: OptionsOf<O>): Plan;
+  /** Builds the slot's executable part for `options` (called on first use). */
   exec(options: OptionsOf<O>): SlotExec[S];
+  /** Problems with `options` in a context (empty when fine); collected with every other problem. */
   rules?(options: OptionsOf<O>, ctx: RuleContext): string[];
 }
 
 /** A factory: `flash({ block: 32 })`. Carries its definition for the parser and docs. */
 export interface StrategyFactory<S extends Slot = Slot, O extends OptionsSpec = OptionsSpec> {
+  /**
+   * Makes the strategy; options not given take their defaults. Invalid or unknown options throw one
+   * `ConfigError` listing every problem.
+   */
   (options?: Partial<Record<keyof O & string, OptionValue>>): Strategy<S>;
+  /** The definition the factory was made from (read by the configuration parser and `list`). */
   readonly definition: StrategyDefinition<S, O>;
 }
 

@@ -9,24 +9,36 @@ import { DisposedError, DTypeError, ShapeError, ValueError } from "./errors.js";
 import { getLedger, type MemoryLedger, type Storage } from "./ledger.js";
 import type { Rng } from "./rng.js";
 
+/** A tensor's dimensions, outermost first (row-major); `[]` is a scalar. */
 export type Shape = readonly number[];
 
 /** Options accepted by every tensor constructor. */
 export interface TensorOptions {
+  /** Element type; default `f32`. */
   readonly dtype?: DType;
   /** Ledger category path; default `tmp`. */
   readonly category?: string;
+  /** Ledger that accounts for the storage; default the current one (`getLedger()`). */
   readonly ledger?: MemoryLedger;
+  /** Record operations on this tensor for `backward()` (a leaf that accumulates `grad`). */
   readonly requiresGrad?: boolean;
 }
 
+/**
+ * An n-dimensional array: a shape and dtype over a contiguous row-major window of a ledger `Storage`.
+ * Leading-axis views and reshapes share storage; release it with `dispose()` or `scope()`.
+ */
 export class Tensor {
+  /** Dimensions, outermost first (frozen). */
   readonly shape: Shape;
+  /** Element type (the storage's). */
   readonly dtype: DType;
+  /** Number of elements (the product of `shape`). */
   readonly size: number;
   /** Element offset of this tensor's first element in its storage. */
   readonly offset: number;
   #storage: Storage | null;
+  /** Whether operations on this tensor are recorded for `backward()`. */
   requiresGrad = false;
   /** Accumulated gradient (category `grad` for leaves). */
   grad: Tensor | null = null;
@@ -54,15 +66,18 @@ export class Tensor {
     trackInScope(this);
   }
 
+  /** The backing storage. Throws `DisposedError` once this handle is disposed. */
   get storage(): Storage {
     if (this.#storage === null) throw new DisposedError(this.describe());
     return this.#storage;
   }
 
+  /** True once this handle or its storage has been released. */
   get disposed(): boolean {
     return this.#storage === null || this.#storage.disposed;
   }
 
+  /** Number of axes (`shape.length`). */
   get rank(): number {
     return this.shape.length;
   }
@@ -129,10 +144,12 @@ export class Tensor {
     this.gradFn?.drop();
   }
 
+  /** A short label for messages: name (if any), shape and dtype, e.g. `'wq' tensor[64×64] f32`. */
   describe(): string {
     return `${this.name ? `'${this.name}' ` : ""}tensor[${this.shape.join("×")}] ${this.dtype}`;
   }
 
+  /** Same as `describe()`. */
   toString(): string {
     return this.describe();
   }
@@ -222,8 +239,10 @@ export function empty(shape: Shape, options: TensorOptions = {}): Tensor {
   return t;
 }
 
+/** A new zero-filled tensor (an alias of `empty`: storage is always zeroed). */
 export const zeros = empty;
 
+/** A new tensor with every element set to `value` (encoded for 16-bit float dtypes). */
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
   const t = empty(shape, options);
   if (t.dtype === "f32" || t.dtype === "i32" || t.dtype === "i8" || t.dtype === "u8") t.values.fill(value);
@@ -235,6 +254,7 @@ export function full(shape: Shape, value: number, options: TensorOptions = {}): 
   return t;
 }
 
+/** A new tensor of ones. */
 export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
   return full(shape, 1, options);
 }
@@ -270,6 +290,7 @@ export function tensor(
   return t;
 }
 
+/** Nested number arrays, as `tensor()` accepts them; every level must be rectangular. */
 export type NestedArray = readonly (number | NestedArray)[];
 
 function flattenNested(v: NestedArray, shape: number[]): number[] {
