@@ -20,6 +20,7 @@ export const SLOTS = [
   "kv-dtype",
   "kv-memory",
 ] as const;
+/** One of the nine places a strategy can fill (`backend`, `attention`, `heads`, …). */
 export type Slot = (typeof SLOTS)[number];
 
 /** Options of one attention call. q [B, H, Tq, D]; k, v [B, Hkv, Tk, D] with H % Hkv = 0. */
@@ -32,11 +33,13 @@ export interface AttendOptions {
   readonly scale?: number | undefined;
 }
 
+/** The `attention` slot's executable part. */
 export interface AttentionExec {
   /** Differentiable attention; output [B, H, Tq, D]. Must not copy K/V per query head. */
   attend(q: Tensor, k: Tensor, v: Tensor, options: AttendOptions): Tensor;
 }
 
+/** The `heads` slot's executable part: the K/V head layout (MHA, GQA, MQA). */
 export interface HeadsExec {
   /**
    * K or V projection rows stored for `fromHeads` heads ([fromHeads·headDim, in], e.g. an MHA
@@ -48,8 +51,11 @@ export interface HeadsExec {
 
 /** A linear layer's weight in some storage format: y = x · Wᵀ with W [out, in]. */
 export interface LinearWeight {
+  /** Input width (`in`). */
   readonly inFeatures: number;
+  /** Output width (`out`). */
   readonly outFeatures: number;
+  /** Storage format name as reports print it (`FP32`, `INT8[group=64]`, …). */
   readonly format: string;
   /** Bytes held in the ledger (data + scales). */
   readonly bytes: number;
@@ -64,14 +70,17 @@ export interface LinearWeight {
    * layer (do not dispose it); null when the weight is stored packed or wrapped (use `dequantize()`).
    */
   f32Weight(): Tensor | null;
+  /** Releases the weight's storage (and any adapter tensors it owns). */
   dispose(): void;
 }
 
+/** The `weights` slot's executable part: a storage format for linear layers. */
 export interface WeightsExec {
   /** Pack an f32 weight [out, in] into this format under `category` (the caller keeps `w`). */
   pack(w: Tensor, category: string): LinearWeight;
 }
 
+/** The `adapters` slot's executable part (LoRA): wraps frozen layers with trainable low-rank adapters. */
 export interface AdaptersExec {
   /** Linear layers to adapt, by role (`q`, `k`, `v`, `o`, `gate`, `up`, `down`). */
   readonly targets: readonly string[];
@@ -79,6 +88,7 @@ export interface AdaptersExec {
   wrap(base: LinearWeight, role: string, rng: Rng): LinearWeight;
 }
 
+/** The `checkpoint` slot's executable part: which layers keep their activations. */
 export interface CheckpointExec {
   /**
    * Groups of consecutive layers run under one `checkpoint()` each; `[]` keeps everything.
@@ -98,6 +108,7 @@ export interface CheckpointExec {
 export interface FfnModule {
   /** x [..., dModel] → [..., dModel]. */
   forward(x: Tensor): Tensor;
+  /** Trainable tensors of the block. */
   parameters(): Tensor[];
   /** Named weights for checkpoints (`gate`, `up`, `down`, `router`, `experts.3.up`, ...). */
   namedWeights(): Map<string, LinearWeight | Tensor>;
@@ -105,14 +116,23 @@ export interface FfnModule {
   auxLoss?(): Tensor | null;
   /** Statistics of the last forward (tokens per expert, dropped tokens). */
   stats?(): Readonly<Record<string, number | readonly number[]>>;
+  /** Releases the block's weights. */
   dispose(): void;
 }
 
+/**
+ * What an FFN block is built from: widths, the weight format and adapters, and where its weights come from.
+ */
 export interface FfnSpec {
+  /** Model width (input and output of the block). */
   readonly dModel: number;
+  /** Hidden width (of each expert for MoE). */
   readonly hidden: number;
+  /** The weight format its linear layers are packed in. */
   readonly weights: WeightsExec;
+  /** Adapters to wrap its linear layers with, or `null`. */
   readonly adapters: AdaptersExec | null;
+  /** Source of random initial weights (and of router noise, if any). */
   readonly rng: Rng;
   /** Ledger category for the weights; default `weights/ffn`. */
   readonly category: string;
@@ -123,7 +143,9 @@ export interface FfnSpec {
   readonly init?: ((name: string, shape: readonly [number, number]) => Tensor | null) | undefined;
 }
 
+/** The `ffn` slot's executable part: builds feed-forward blocks (dense SwiGLU or MoE). */
 export interface FfnExec {
+  /** A new block for `spec` (its weights charged to `spec.category`). */
   create(spec: FfnSpec): FfnModule;
 }
 
@@ -132,7 +154,9 @@ export interface FfnExec {
  * Vectors are addressed by index; layout (contiguous or paged) is the cache's business.
  */
 export interface KvStore {
+  /** Number of vectors the store holds. */
   readonly count: number;
+  /** Elements per vector. */
   readonly dim: number;
   /** Bytes held in the ledger (values + scales). */
   readonly bytes: number;
@@ -142,25 +166,38 @@ export interface KvStore {
   read(index: number, dst: Float32Array, dstOffset: number): void;
   /** The raw f32 elements when the dtype is f32 (zero-copy reads); undefined otherwise. */
   readonly f32: Float32Array | undefined;
+  /** Releases the store's bytes. */
   dispose(): void;
 }
 
 /** How K/V vectors are stored (the `kv-dtype` slot). */
 export interface KvDtypeExec {
+  /** Element type name (`fp32`, `fp16`, `int8`). */
   readonly dtype: string;
   /** Bytes per stored element. */
   readonly bytesPerElement: number;
   /** Scale bytes per (token, head) vector (int8 absmax: 4). */
   readonly scaleBytesPerVector: number;
+  /** A new store for `count` vectors of `dim` elements, charged to `category`. */
   allocate(count: number, dim: number, category: string): KvStore;
 }
 
+/**
+ * The shape of a KV cache: batch, layers, K/V heads and head size, the longest sequence, and the element
+ * type.
+ */
 export interface KvCacheSpec {
+  /** Sequences decoding together. */
   readonly batch: number;
+  /** Decoder layers (one K and one V per layer). */
   readonly layers: number;
+  /** K/V heads per layer. */
   readonly kvHeads: number;
+  /** Elements per head. */
   readonly headDim: number;
+  /** Positions each sequence may reach (what `Contiguous` reserves up front). */
   readonly maxSeq: number;
+  /** How K/V elements are stored. */
   readonly dtype: KvDtypeExec;
   /**
    * Sliding-window attention span: keep only the last `window` positions per sequence (a rolling
@@ -175,6 +212,7 @@ export interface KvCacheSpec {
  * positions to a non-empty cache reads before appending (the chunk's first queries need older keys).
  */
 export interface KvCache {
+  /** The shape the cache was created for. */
   readonly spec: KvCacheSpec;
   /** Tokens cached so far (per sequence). */
   readonly length: number;
@@ -187,10 +225,15 @@ export interface KvCache {
   read(layer: number): { k: Tensor; v: Tensor };
   /** Mark `tokens` new positions as complete (after every layer appended them). */
   advance(tokens: number): void;
+  /** Releases every layer's K/V storage. */
   dispose(): void;
 }
 
+/**
+ * The `kv-memory` slot's executable part: where K/V entries live (contiguous reservation or paged blocks).
+ */
 export interface KvMemoryExec {
+  /** A new cache for `spec` (charged to the ledger's `kv` category). */
   createCache(spec: KvCacheSpec): KvCache;
   /**
    * The per-sequence KV store a continuous-batching scheduler serves from, inside `spec.budgetBytes`
@@ -199,18 +242,30 @@ export interface KvMemoryExec {
   createSequenceCache?(spec: SequenceCacheSpec): SequenceCache;
 }
 
+/** The `backend` slot's executable part. */
 export interface BackendExec {
+  /** The kernels every tensor operation of a model built with this configuration runs on. */
   readonly backend: Backend;
 }
 
+/** Each slot's executable part, by slot name (`Strategy<S>.exec` is `SlotExec[S]`). */
 export interface SlotExec {
+  /** Kernels (`JS`, `WASM`). */
   backend: BackendExec;
+  /** Attention (standard, flash). */
   attention: AttentionExec;
+  /** K/V head layout (MHA, GQA, MQA). */
   heads: HeadsExec;
+  /** Linear-layer weight format (FP32, INT8, NF4, …). */
   weights: WeightsExec;
+  /** Trainable adapters (LoRA). */
   adapters: AdaptersExec;
+  /** Activation checkpointing. */
   checkpoint: CheckpointExec;
+  /** Feed-forward block (dense, MoE). */
   ffn: FfnExec;
+  /** KV cache element type. */
   "kv-dtype": KvDtypeExec;
+  /** KV cache memory layout (contiguous, paged). */
   "kv-memory": KvMemoryExec;
 }
