@@ -36,8 +36,9 @@ export interface FlashOptions extends AttendOptions {
   /** Keys per tile; default 64. */
   readonly blockK?: number | undefined;
   /**
-   * The backend whose fused `attention` kernel runs inference when it has one (the WASM backend does);
-   * default: the active backend. Training, and backends without the kernel, run the JS kernels here.
+   * The backend whose fused `attention` kernel runs inference, and whose `attentionBackward` runs the
+   * backward, when it has them (the WASM backend has both); default: the active backend at the
+   * forward. Otherwise (training forward, or a backend without them) the JS kernels here run.
    */
   readonly backend?: Backend | undefined;
 }
@@ -87,7 +88,8 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
   const [qd, kd, vd] = [q.data, k.data, v.data]; // f32 only: .data throws a DTypeError otherwise
   const o = empty([B, H, Tq, D]); // (B, H, Tq, D)
   const inference = !isGradEnabled() || ![q, k, v].some((t) => t.requiresGrad);
-  const kernel = (options.backend ?? getBackend()).attention;
+  const backend = options.backend ?? getBackend();
+  const kernel = backend.attention;
   if (inference && kernel) {
     // Inference with a backend attention kernel (WASM: the same tiled online softmax in SIMD). No
     // statistics are kept: nothing will run backward.
@@ -130,6 +132,33 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
     const dq = empty(q.shape); // (B, H, Tq, D)
     const dk = empty(k.shape); // (B, Hkv, Tk, D)
     const dv = empty(v.shape); // (B, Hkv, Tk, D)
+    if (backend.attentionBackward) {
+      // The backend's tile kernel (WASM: the same recomputing backward in SIMD), overwriting dq, dk, dv.
+      const [qa, ka, va, oa, la] = [sq!.data, sk!.data, sv!.data, so!.data, sl!.data];
+      backend.attentionBackward({
+        q: qa,
+        k: ka,
+        v: va,
+        out: oa,
+        lse: la,
+        dOut: g.data,
+        dq: dq.data,
+        dk: dk.data,
+        dv: dv.data,
+        batch: B,
+        heads: H,
+        kvHeads: Hkv,
+        tq: Tq,
+        tk: Tk,
+        headDim: D,
+        causal: geom.causal,
+        window: geom.window,
+        scale: geom.scale,
+        blockQ: geom.blockQ,
+        blockK: geom.blockK,
+      });
+      return [dq, dk, dv];
+    }
     const tile = empty([flashScratchLength(geom, "backward")]); // P and dS tiles + Dᵢ
     try {
       flashBackwardKernel(

@@ -4,6 +4,7 @@
 
 export { attentionBlocked, attentionFinish, attentionTile } from "./attention-tile";
 export { dequantRows, matmulDequant } from "./dequant";
+export { attentionBackward } from "./flash-backward";
 export {
   adamwF32,
   addF32,

@@ -41,6 +41,22 @@ export interface AttentionKernelArgs {
 }
 
 /**
+ * One attention backward on raw arrays, given the forward's output and per-row log-sum-exp of the
+ * scaled, masked scores (lse [B, H, Tq]; −∞ for a row that sees no key): dq [B, H, Tq, D] and dk, dv
+ * [B, Hkv, Tk, D] are overwritten with the gradients for dOut (dk, dv summed over each K/V head's query
+ * group). Geometry and mask as `AttentionKernelArgs` (its `out` is the forward's output here).
+ */
+export interface AttentionBackwardArgs extends AttentionKernelArgs {
+  /** [B, H, Tq]: log Σ exp of each query row's scaled visible scores. */
+  readonly lse: Float32Array;
+  /** The gradient of `out`. */
+  readonly dOut: Float32Array;
+  readonly dq: Float32Array;
+  readonly dk: Float32Array;
+  readonly dv: Float32Array;
+}
+
+/**
  * A packed weight W [n, k] in a layout a dequantising kernel reads, row by row:
  * - `q8_0` / `q4_0`: GGUF's Q8_0 / Q4_0 blocks of 32 (k a multiple of 32);
  * - `nibble`: ⌈k/2⌉ bytes per row, element 2t in the LOW nibble of byte t and 2t+1 in the high one;
@@ -166,6 +182,11 @@ export interface Backend {
    * callers run their own kernels; present on `WASM` (the blocked SIMD kernel).
    */
   readonly attention?: ((args: AttentionKernelArgs) => void) | undefined;
+  /**
+   * Optional attention backward from the forward's output and log-sum-exp (training with Flash:
+   * the WASM tile kernel). Absent on `JS`, whose callers run their own kernel.
+   */
+  readonly attentionBackward?: ((args: AttentionBackwardArgs) => void) | undefined;
   /** Optional dequantising matmul over packed weights (the quantised GEMV of decode). */
   readonly matmulDequant?: ((args: DequantMatmulArgs) => void) | undefined;
   /**

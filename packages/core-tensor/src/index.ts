@@ -19,6 +19,7 @@ export {
 } from "./autograd.js";
 export {
   type AdamWArgs,
+  type AttentionBackwardArgs,
   type AttentionKernelArgs,
   type Backend,
   type DequantMatmulArgs,

@@ -28,7 +28,10 @@ import { Transformer } from "./transformer.js";
  * few layers: relative to the largest logit.
  */
 const LOGIT_TOL = 1e-4;
-/** Gradients of the same loss (backward runs the JS kernels on both; forward differs), relative to the largest. */
+/**
+ * Gradients of the same loss, relative to the largest: the forward's kernels differ, and so does
+ * Flash's backward (WASM tile kernel vs JS); the other backward closures run JS on both.
+ */
 const GRAD_TOL = 1e-4;
 
 afterAll(() => disposeWasm());
@@ -108,12 +111,15 @@ describe.skipIf(!wasmAvailable())("JS and WASM backends agree on a whole model",
           model.dispose();
         }
       });
-    const js = grads("JS");
-    const wa = grads("WASM");
-    expect(Math.abs(wa.loss - js.loss) / js.loss).toBeLessThanOrEqual(LOGIT_TOL);
-    expect(wa.g.length).toBe(js.g.length);
-    for (let i = 0; i < js.g.length; i++) {
-      expect(maxRelDiff(wa.g[i]!, js.g[i]!), `parameter ${i}`).toBeLessThanOrEqual(GRAD_TOL);
+    // Standard attention, and Flash (whose backward runs the WASM tile kernel on WASM).
+    for (const attention of ["", "Flash+"]) {
+      const js = grads(`${attention}JS`);
+      const wa = grads(`${attention}WASM`);
+      expect(Math.abs(wa.loss - js.loss) / js.loss).toBeLessThanOrEqual(LOGIT_TOL);
+      expect(wa.g.length).toBe(js.g.length);
+      for (let i = 0; i < js.g.length; i++) {
+        expect(maxRelDiff(wa.g[i]!, js.g[i]!), `${attention}parameter ${i}`).toBeLessThanOrEqual(GRAD_TOL);
+      }
     }
   });
 

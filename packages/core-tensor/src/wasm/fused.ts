@@ -14,7 +14,7 @@ import { wasmModule } from "./loader.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 import { webAssembly } from "./wasm-api.js";
 
-/** The exports of assembly/fused.ts (byte addresses, element counts). */
+/** The exports of assembly/fused.ts and flash-backward.ts (byte addresses, element counts). */
 interface FusedExports {
   addF32(a: number, b: number, out: number, n: number): void;
   mulF32(a: number, b: number, out: number, n: number): void;
@@ -59,6 +59,8 @@ interface FusedExports {
     bc2: number,
   ): void;
   expF32(x: number, out: number, n: number): void;
+  /** assembly/flash-backward.ts (its wrapper is flash-backward.ts). */
+  attentionBackward(...args: number[]): void;
 }
 
 /** The kernels `fusedKernels` dispatches, by name. */

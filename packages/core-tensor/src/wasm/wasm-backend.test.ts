@@ -66,7 +66,7 @@ describe("the WASM strategy (slot backend)", () => {
     for (const k of ["softmax", "rmsNorm", "rope", "binary", "unary"] as const) {
       expect(backend[k], k).not.toBe(jsBackend[k]);
     }
-    expect(backend.siluMul && backend.adamw && backend.sample).toBeTruthy();
+    expect(backend.siluMul && backend.adamw && backend.sample && backend.attentionBackward).toBeTruthy();
     expect(backend.layerNorm).toBe(jsBackend.layerNorm);
     expect(wasmBackend(1)).toBe(backend); // cached
     // Building the exec registers nothing: selecting a backend is explicit.

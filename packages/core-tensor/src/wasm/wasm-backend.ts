@@ -6,7 +6,13 @@
  * is compiled once per process and the runtime (memory, helper thread) starts on the first matmul.
  * Not here: the kernels (assembly/), the runtime (runtime.ts).
  */
-import { type AttentionKernelArgs, type Backend, type DequantMatmulArgs, jsBackend } from "../backend.js";
+import {
+  type AttentionBackwardArgs,
+  type AttentionKernelArgs,
+  type Backend,
+  type DequantMatmulArgs,
+  jsBackend,
+} from "../backend.js";
 import type { DType } from "../dtype.js";
 import { ConfigError } from "../errors.js";
 import type { MatmulArgs } from "../kernels/matmul.js";
@@ -15,6 +21,7 @@ import type { BackendCost } from "../plan.js";
 import { defineStrategy } from "../strategy.js";
 import { wasmAttention } from "./attention.js";
 import { wasmMatmulDequant } from "./dequant.js";
+import { wasmAttentionBackward } from "./flash-backward.js";
 import { fusedKernels } from "./fused.js";
 import { wasmUnavailableReason } from "./loader.js";
 import { wasmMatmul } from "./matmul.js";
@@ -48,6 +55,7 @@ export function wasmBackend(threads = 2): WasmBackend {
     threads,
     matmul: (p: MatmulArgs) => wasmMatmul(wasmRuntime(), p, threads),
     attention: (a: AttentionKernelArgs) => attentionBatched(a, threads),
+    attentionBackward: (a: AttentionBackwardArgs) => wasmAttentionBackward(a),
     matmulDequant: (a: DequantMatmulArgs) => wasmMatmulDequant({ ...a, threads }),
     allocateResident: (ledger: MemoryLedger, category: string, dtype: DType, length: number) =>
       allocateResident(wasmRuntime(), ledger, category, dtype, length),

@@ -1,0 +1,104 @@
+/**
+ * Flash attention backward on the WASM kernel (assembly/flash-backward.ts): recomputes the score
+ * tiles from q, k and the forward's per-row log-sum-exp and accumulates dq, dk, dv, one batch element
+ * at a time on the calling thread. Raw arrays in and out, for the attention package's Flash to call
+ * through `Backend.attentionBackward`. Not here: the forward (attention.ts) or autograd.
+ */
+import type { AttentionBackwardArgs } from "../backend.js";
+import { ShapeError } from "../errors.js";
+import { fusedExports } from "./fused.js";
+import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
+
+/** The kernel's export (byte addresses). */
+type BackwardKernel = (...args: number[]) => void;
+
+/**
+ * dq, dk, dv ← the gradients of out = softmax(scale·q·kᵀ, masked)·v given dOut, from the forward's
+ * out and lse (see `AttentionBackwardArgs`); overwrites the three gradients.
+ */
+export function wasmAttentionBackward(a: AttentionBackwardArgs, rt: WasmRuntime = wasmRuntime()): void {
+  const { batch: B, heads: H, kvHeads: Hkv, tq, tk, headDim: d } = a;
+  if (Hkv <= 0 || H % Hkv !== 0) {
+    throw new ShapeError("attentionBackward", `heads=${H} must be a multiple of kvHeads=${Hkv}`, {
+      heads: H,
+      kvHeads: Hkv,
+    });
+  }
+  const qs = H * tq * d;
+  const ks = Hkv * tk * d;
+  const need: [string, Float32Array, number][] = [
+    ["q", a.q, B * qs],
+    ["out", a.out, B * qs],
+    ["dOut", a.dOut, B * qs],
+    ["dq", a.dq, B * qs],
+    ["k", a.k, B * ks],
+    ["v", a.v, B * ks],
+    ["dk", a.dk, B * ks],
+    ["dv", a.dv, B * ks],
+    ["lse", a.lse, B * H * tq],
+  ];
+  for (const [name, arr, n] of need) {
+    if (arr.length < n) {
+      throw new ShapeError("attentionBackward", `${name} has ${arr.length} elements, needs ${n}`, {
+        [name]: arr.length,
+        needed: n,
+      });
+    }
+  }
+  const bq = Math.max(1, Math.min(a.blockQ ?? 64, tq));
+  const bk = Math.max(1, Math.min(a.blockK ?? 64, tk));
+  const arena = new Arena(rt.scratchBase);
+  const at = {
+    q: arena.take(qs * 4),
+    o: arena.take(qs * 4),
+    g: arena.take(qs * 4),
+    dq: arena.take(qs * 4),
+    k: arena.take(ks * 4),
+    v: arena.take(ks * 4),
+    dk: arena.take(ks * 4),
+    dv: arena.take(ks * 4),
+    lse: arena.take(H * tq * 4),
+    scratch: arena.take((3 * bq * bk + bq) * 4),
+  };
+  const kernel: BackwardKernel = fusedExports(rt).attentionBackward;
+  withWorkspace(rt, arena, ({ f32 }) => {
+    for (let b = 0; b < B; b++) {
+      f32.set(a.q.subarray(b * qs, (b + 1) * qs), at.q >> 2);
+      f32.set(a.out.subarray(b * qs, (b + 1) * qs), at.o >> 2);
+      f32.set(a.dOut.subarray(b * qs, (b + 1) * qs), at.g >> 2);
+      f32.set(a.k.subarray(b * ks, (b + 1) * ks), at.k >> 2);
+      f32.set(a.v.subarray(b * ks, (b + 1) * ks), at.v >> 2);
+      f32.set(a.lse.subarray(b * H * tq, (b + 1) * H * tq), at.lse >> 2);
+      f32.fill(0, at.dq >> 2, (at.dq >> 2) + qs);
+      f32.fill(0, at.dk >> 2, (at.dk >> 2) + ks);
+      f32.fill(0, at.dv >> 2, (at.dv >> 2) + ks);
+      kernel(
+        0,
+        Hkv,
+        H,
+        Hkv,
+        tq,
+        tk,
+        d,
+        at.q,
+        at.k,
+        at.v,
+        at.o,
+        at.lse,
+        at.g,
+        at.dq,
+        at.dk,
+        at.dv,
+        a.scale,
+        a.causal ? 1 : 0,
+        a.window ?? 0,
+        bq,
+        bk,
+        at.scratch,
+      );
+      a.dq.set(f32.subarray(at.dq >> 2, (at.dq >> 2) + qs), b * qs);
+      a.dk.set(f32.subarray(at.dk >> 2, (at.dk >> 2) + ks), b * ks);
+      a.dv.set(f32.subarray(at.dv >> 2, (at.dv >> 2) + ks), b * ks);
+    }
+  });
+}
