@@ -21,22 +21,35 @@ import type { MemoryLedger, Storage } from "./ledger.js";
  * keeps the last `window` keys up to hi. A query that sees no key gets zeros.
  */
 export interface AttentionKernelArgs {
+  /** Queries [B, H, Tq, D], row-major. */
   readonly q: Float32Array;
+  /** Keys [B, Hkv, Tk, D]. */
   readonly k: Float32Array;
+  /** Values [B, Hkv, Tk, D]. */
   readonly v: Float32Array;
+  /** Output [B, H, Tq, D], overwritten. */
   readonly out: Float32Array;
+  /** B: sequences. */
   readonly batch: number;
+  /** H: query heads. */
   readonly heads: number;
+  /** Hkv: K/V heads (H % Hkv = 0). */
   readonly kvHeads: number;
+  /** Tq: query positions. */
   readonly tq: number;
+  /** Tk: key positions. */
   readonly tk: number;
+  /** D: elements per head. */
   readonly headDim: number;
+  /** Apply the causal mask (bottom-right aligned). */
   readonly causal: boolean;
   /** Keys each query sees at most (undefined: no window). */
   readonly window?: number | undefined;
+  /** Score scale (usually 1/√D). */
   readonly scale: number;
   /** Tile edges the kernel may use (a hint; the result does not depend on them). */
   readonly blockQ?: number | undefined;
+  /** Key tile edge (a hint, like `blockQ`). */
   readonly blockK?: number | undefined;
 }
 
@@ -105,11 +118,17 @@ export interface DoubleQuantScales {
 
 /** y [m, n] = x [m, k] · dequant(W)ᵀ, overwriting y. */
 export interface DequantMatmulArgs {
+  /** Rows of x and y. */
   readonly m: number;
+  /** Output features (rows of W). */
   readonly n: number;
+  /** Input features (columns of W). */
   readonly k: number;
+  /** Input x [m, k]. */
   readonly x: Float32Array;
+  /** The packed weight W [n, k]. */
   readonly weight: DequantWeight;
+  /** Output y [m, n], overwritten. */
   readonly y: Float32Array;
 }
 
@@ -118,6 +137,7 @@ export interface Backend {
   readonly name: string;
   /** Batched C = op(A)·op(B); see `MatmulArgs`. */
   matmul(args: MatmulArgs): void;
+  /** Elementwise `op` of `a` and `b` with broadcasting (shapes as given) into `out`. */
   binary(
     op: ew.BinaryOp,
     a: Float32Array,
@@ -126,9 +146,16 @@ export interface Backend {
     bShape: readonly number[],
     out: Float32Array,
   ): void;
+  /** Elementwise `op` of `x` into `out`. */
   unary(op: ew.UnaryOp, x: Float32Array, out: Float32Array): void;
+  /** Reduces `x` viewed as [outer, n, inner] over its middle axis into `out` [outer, inner]. */
   reduce(op: ew.ReduceOp, x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void;
+  /** Row-wise softmax (or log-softmax when `log`) of x [rows, cols] into `out`. */
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number, log: boolean): void;
+  /**
+   * RMSNorm of x [rows, cols] with weight `w` [cols] into `out`; fills `rstd` [rows] (1/RMS) for backward
+   * when given.
+   */
   rmsNorm(
     x: Float32Array,
     w: Float32Array,
@@ -138,6 +165,10 @@ export interface Backend {
     eps: number,
     rstd?: Float32Array,
   ): void;
+  /**
+   * LayerNorm of x [rows, cols] with weight `w` and bias `b` into `out`; fills `mean` and `rstd` [rows] for
+   * backward when given.
+   */
   layerNorm(
     x: Float32Array,
     w: Float32Array,
@@ -149,6 +180,11 @@ export interface Backend {
     mean?: Float32Array,
     rstd?: Float32Array,
   ): void;
+  /**
+   * Rotary position embedding (half-split pairs, as Hugging Face Llama) of x [outer, T, D] into `out`, base
+   * `theta`; `positions` holds T entries (shared) or one row of T per group of outer rows. `inverse` rotates
+   * by −θ (backward).
+   */
   rope(
     x: Float32Array,
     out: Float32Array,
@@ -159,7 +195,12 @@ export interface Backend {
     theta: number,
     inverse: boolean,
   ): void;
+  /** Rows `ids` of table [rows, cols] into `out` [ids.length, cols] (embedding lookup). */
   gather(table: Float32Array, rows: number, cols: number, ids: ArrayLike<number>, out: Float32Array): void;
+  /**
+   * Per-row cross-entropy (−log softmax(logits)[target]) of logits [rows, cols] into `losses`; rows whose
+   * target is `ignoreIndex` get 0. Returns how many rows were counted.
+   */
   crossEntropy(
     logits: Float32Array,
     targets: ArrayLike<number>,
@@ -168,6 +209,10 @@ export interface Backend {
     losses: Float32Array,
     ignoreIndex: number,
   ): number;
+  /**
+   * The `k` largest values per row of x [rows, cols] into `values` [rows, k] and their column indices into
+   * `indices`, descending (ties: lower index first).
+   */
   topk(
     x: Float32Array,
     rows: number,
@@ -176,6 +221,7 @@ export interface Backend {
     values: Float32Array,
     indices: Int32Array,
   ): void;
+  /** Column index of each row's largest value of x [rows, cols]. */
   argmax(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
   /**
    * Optional fused attention forward (inference: no statistics for backward). Absent on `JS`, whose
@@ -267,6 +313,7 @@ export function withBackend<T>(backend: Backend | string, fn: () => T): T {
   }
 }
 
+/** Every registered backend (`JS`, and `WASM` once registered). */
 export function listBackends(): readonly Backend[] {
   return [...registry.values()];
 }
