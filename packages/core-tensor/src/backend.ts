@@ -64,8 +64,11 @@ export interface AttentionBackwardArgs extends AttentionKernelArgs {
   readonly lse: Float32Array;
   /** The gradient of `out`. */
   readonly dOut: Float32Array;
+  /** [B, H, Tq, D], overwritten with the gradient of q. */
   readonly dq: Float32Array;
+  /** [B, Hkv, Tk, D], overwritten with the gradient of k. */
   readonly dk: Float32Array;
+  /** [B, Hkv, Tk, D], overwritten with the gradient of v. */
   readonly dv: Float32Array;
 }
 

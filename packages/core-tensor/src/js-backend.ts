@@ -13,6 +13,10 @@ export const jsCost: BackendCost = Object.freeze({
   residentWeights: false,
 });
 
+/**
+ * The `JS` backend strategy (`js()` in code, `JS` in configurations): pure-JavaScript kernels on the
+ * tensors' own storage. The baseline of the `backend` slot.
+ */
 export const js = defineStrategy({
   name: "JS",
   slot: "backend",

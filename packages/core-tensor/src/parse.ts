@@ -19,12 +19,15 @@ import {
 export interface NamedComposition {
   readonly name: string;
   readonly description: string;
+  /** The strategies the name stands for (`QLoRA` → `NF4` + `LoRA`). */
   expand(): Composable;
 }
 
 /** What the parser needs of a factory (every `StrategyFactory` is one). */
 export interface RegistryFactory {
+  /** Makes the strategy from (untyped) options, as the parser does. */
   (options?: Partial<Record<string, OptionValue>>): Strategy;
+  /** What the parser and `list` read: name, slot, description, options and the positional option. */
   readonly definition: {
     readonly name: string;
     readonly slot: Slot;
@@ -34,6 +37,7 @@ export interface RegistryFactory {
   };
 }
 
+/** A registry value: a strategy factory, or a name for a composition of several. */
 export type RegistryEntry = RegistryFactory | NamedComposition;
 
 /** The names users type, mapped to factories (build it as a typed const map). */

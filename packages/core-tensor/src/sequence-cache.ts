@@ -22,9 +22,13 @@ export interface KvUsage {
 
 /** What a serving cache is built for: the model's K/V geometry and the KV budget. */
 export interface SequenceCacheSpec {
+  /** Decoder layers. */
   readonly layers: number;
+  /** K/V heads per layer. */
   readonly kvHeads: number;
+  /** Elements per head. */
   readonly headDim: number;
+  /** How K/V elements are stored. */
   readonly dtype: KvDtypeExec;
   /** Device KV budget in bytes: what the cache holds never exceeds it. */
   readonly budgetBytes: number;
@@ -38,8 +42,11 @@ export interface SequenceCacheSpec {
 export interface SequenceCache {
   /** The layout's short name for messages and reports (`paged`, `contiguous`). */
   readonly kind: string;
+  /** Decoder layers. */
   readonly layers: number;
+  /** K/V heads per layer. */
   readonly kvHeads: number;
+  /** Elements per head. */
   readonly headDim: number;
   /** Device bytes per cached token (every layer, K and V, scales included). */
   readonly tokenBytes: number;
@@ -76,14 +83,18 @@ export interface SequenceCache {
   commit(seqId: number, tokens: readonly number[] | number): void;
   /** Attention of q [1, H, Tq, D] over the sequence's cached K/V (appended positions included). */
   attend(q: Tensor, seqId: number, layer: number, options: AttendOptions): Tensor;
+  /** Positions cached for the sequence so far. */
   sequenceLength(seqId: number): number;
   /** `child` starts as a copy of `parent` (shared blocks when paged); false if memory is short. */
   fork(parent: number, child: number): boolean;
+  /** Removes the sequence and frees its memory (shared blocks stay while another sequence holds them). */
   free(seqId: number): void;
   /** Move a sequence's K/V to the host pool, freeing its device memory; false if the host is full. */
   swapOut(seqId: number): boolean;
   /** Bring a swapped sequence back; false if the device is short. */
   swapIn(seqId: number): boolean;
+  /** Device and host bytes held now, and the sequences resident on the device. */
   usage(): KvUsage;
+  /** Frees everything the cache holds. */
   dispose(): void;
 }

@@ -8,9 +8,13 @@ import { FormatError } from "../errors.js";
 
 /** One ggml tensor type: `blockSize` elements take `typeSize` bytes. */
 export interface GgmlType {
+  /** The type's id in GGUF files (`ggml_type`). */
   readonly id: number;
+  /** The type's name as llama.cpp spells it (`F32`, `Q4_0`, …). */
   readonly name: string;
+  /** Elements per block (1 for plain floats). */
   readonly blockSize: number;
+  /** Bytes per block. */
   readonly typeSize: number;
 }
 
@@ -72,6 +76,7 @@ export const GGML_TYPES: readonly GgmlType[] = Object.freeze([...BY_ID.values()]
 
 /** The tensor types whose data this project converts to and from f32. */
 export const GGUF_SUPPORTED_TYPES = ["F32", "F16", "BF16", "Q8_0", "Q4_0"] as const;
+/** A tensor type name this project reads and writes (`F32`, `F16`, `BF16`, `Q8_0`, `Q4_0`). */
 export type GgufSupportedType = (typeof GGUF_SUPPORTED_TYPES)[number];
 
 /** The type with ggml id `id`; a removed or unknown id gets a `FormatError` naming it. */
@@ -113,6 +118,7 @@ export const GGUF_VALUE_TYPES = [
   "i64",
   "f64",
 ] as const;
+/** A GGUF metadata value type name (`u32`, `string`, `array`, …). */
 export type GgufValueTypeName = (typeof GGUF_VALUE_TYPES)[number];
 /** The element types a metadata value or array item may have (GGUF allows arrays of arrays; we do not). */
 export type GgufScalarType = Exclude<GgufValueTypeName, "array">;

@@ -19,10 +19,13 @@ import { writeFileAtomic } from "./safetensors.js";
 
 /** A tensor to write: row-major `shape` (the last dimension is ggml's contiguous `ne[0]`). */
 export interface GgufTensorInput {
+  /** Tensor name in the file (`blk.0.attn_q.weight`, …). */
   readonly name: string;
+  /** Row-major shape (written reversed, as ggml's `ne`). */
   readonly shape: readonly number[];
   /** A ggml type or its name (`F32`, `Q4_0`, ...). */
   readonly type: GgmlType | string;
+  /** The tensor's bytes, already encoded in `type`. */
   readonly data: Uint8Array;
 }
 

@@ -37,9 +37,11 @@ export const GGUF_MAX_NAME = 64;
 
 /** One tensor's description from the header. */
 export interface GgufTensorInfo {
+  /** Tensor name (`blk.0.attn_q.weight`, …). */
   readonly name: string;
   /** Row-major shape: ggml's `ne` reversed, so the contiguous dimension (`ne[0]`) is last. */
   readonly shape: readonly number[];
+  /** Element type of its data. */
   readonly type: GgmlType;
   /** Offset from the start of the data section (a multiple of the alignment). */
   readonly offset: number;
@@ -49,11 +51,13 @@ export interface GgufTensorInfo {
 
 /** Everything before the tensor data. */
 export interface GgufHeader {
+  /** GGUF format version (2 or 3). */
   readonly version: number;
   /** Keys in file order. */
   readonly metadata: ReadonlyMap<string, GgufValue>;
   /** Tensors in file order. */
   readonly tensors: readonly GgufTensorInfo[];
+  /** Alignment of tensor data (`general.alignment`, default 32). */
   readonly alignment: number;
   /** Byte offset of the data section in the file. */
   readonly dataOffset: number;

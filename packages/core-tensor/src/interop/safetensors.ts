@@ -53,8 +53,11 @@ function describe(v: unknown): string {
   return typeof v === "object" || typeof v === "undefined" ? `an ${typeof v}` : `a ${typeof v}`;
 }
 
+/** The contents of a safetensors file: tensors by name and the free-form string metadata. */
 export interface SafetensorsFile {
+  /** Tensors by name, in file order (the caller owns and disposes them). */
   readonly tensors: Map<string, Tensor>;
+  /** The `__metadata__` entries (empty when absent). */
   readonly metadata: Readonly<Record<string, string>>;
 }
 
@@ -224,6 +227,10 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | string): void 
   host.writeFileAtomic(path, bytes);
 }
 
+/**
+ * Writes `tensors` (and string `metadata`) to `path` as safetensors, atomically (Node; a `ConfigError` in
+ * browsers).
+ */
 export function saveSafetensors(
   path: string,
   tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
@@ -232,6 +239,7 @@ export function saveSafetensors(
   writeFileAtomic(path, writeSafetensors(tensors, metadata));
 }
 
+/** Reads a safetensors file from `path` (Node); tensors are copied into ledger storage with `options`. */
 export function loadSafetensors(path: string, options: TensorOptions = {}): SafetensorsFile {
   return readSafetensors(host.readFile(path), options);
 }

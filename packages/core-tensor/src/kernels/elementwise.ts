@@ -4,7 +4,9 @@
  */
 import { ShapeError } from "../errors.js";
 
+/** Elementwise binary operations every backend implements. */
 export type BinaryOp = "add" | "sub" | "mul" | "div" | "max" | "min";
+/** Elementwise unary operations every backend implements. */
 export type UnaryOp =
   | "neg"
   | "exp"
@@ -18,6 +20,7 @@ export type UnaryOp =
   | "silu"
   | "gelu"
   | "sigmoid";
+/** Reductions over one axis every backend implements. */
 export type ReduceOp = "sum" | "mean" | "max";
 
 /** The broadcast result shape of two shapes (NumPy rules), or a ShapeError. */

@@ -6,23 +6,35 @@
 
 /** C[b] (m×n) = op(A[b]) (m×k) · op(B[b]) (k×n), optionally accumulating into C. */
 export interface MatmulArgs {
+  /** Rows of op(A) and of C. */
   readonly m: number;
+  /** Columns of op(B) and of C. */
   readonly n: number;
+  /** Columns of op(A) = rows of op(B) (the summed dimension). */
   readonly k: number;
   /** Number of independent products; a batch stride of 0 broadcasts that operand. */
   readonly batch: number;
+  /** A's elements (m×k, or k×m with `transA`). */
   readonly a: Float32Array;
+  /** Index of A's first element in `a`. */
   readonly aOffset: number;
+  /** Elements between consecutive A matrices (0: one A for every product). */
   readonly aBatchStride: number;
   /** A is stored k×m (row-major) and used transposed. */
   readonly transA: boolean;
+  /** B's elements (k×n, or n×k with `transB`). */
   readonly b: Float32Array;
+  /** Index of B's first element in `b`. */
   readonly bOffset: number;
+  /** Elements between consecutive B matrices (0: one B for every product). */
   readonly bBatchStride: number;
   /** B is stored n×k (row-major) and used transposed — the `x @ Wᵀ` of a linear layer. */
   readonly transB: boolean;
+  /** C's elements (m×n, row-major), written. */
   readonly c: Float32Array;
+  /** Index of C's first element in `c`. */
   readonly cOffset: number;
+  /** Elements between consecutive C matrices. */
   readonly cBatchStride: number;
   /** Add into C instead of overwriting it. */
   readonly accumulate?: boolean;

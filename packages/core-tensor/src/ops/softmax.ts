@@ -49,6 +49,7 @@ export function logSoftmax(x: Tensor): Tensor {
     return [r];
   });
 }
+/** Options of `crossEntropy()`. */
 export interface CrossEntropyOptions {
   /** Targets equal to this are skipped (and not counted in the mean). Default −1. */
   readonly ignoreIndex?: number;
