@@ -17,7 +17,9 @@ import {
 
 /** A name that expands to several strategies (`QLoRA` = `NF4[dq=true]+LoRA`, `Baseline` = none). */
 export interface NamedComposition {
+  /** The name users type (`QLoRA`). */
   readonly name: string;
+  /** One line for `list` and the docs. */
   readonly description: string;
   /** The strategies the name stands for (`QLoRA` → `NF4` + `LoRA`). */
   expand(): Composable;
