@@ -25,6 +25,7 @@ export interface LinearMatrix {
   readonly bias: boolean;
 }
 
+/** A model's parameters under a plan: totals, per token, trainable, and by part. */
 export interface ParamCounts {
   readonly total: number;
   /** Parameters touched per token (top-k experts + shared + everything else). */
