@@ -16,18 +16,25 @@ import { getPreset, type PresetName } from "../presets.js";
 import { filled } from "../registry.js";
 import { Transformer, type WeightMap } from "../transformer.js";
 
+/**
+ * What a workload runs: an executable preset, a configuration, and weights (trained, or random from `seed`).
+ */
 export interface RunSpec {
   /** An executable preset (`tiny`, `small`). */
   readonly model: PresetName;
+  /** The strategies to build the model with. */
   readonly config: Configuration;
   /** Trained weights (e.g. `loadSmallWeights()`); random init from `seed` when absent. */
   readonly weights?: WeightMap | undefined;
+  /** Seed of the random initial weights when `weights` is absent; default 0. */
   readonly seed?: number;
 }
 
+/** What every workload result carries: the ledger's peak bytes and the estimate for the same run. */
 export interface Measured {
   /** Peak bytes per category over the run, as the ledger saw them. */
   readonly peak: Readonly<Record<Category, number>>;
+  /** Peak of the total bytes over the run. */
   readonly peakTotal: number;
   /** The estimator's figures for the same run. */
   readonly estimate: Estimate;
@@ -77,6 +84,7 @@ export function measured<T>(
   };
 }
 
+/** The median of `xs` (mean of the two middle values for an even count; NaN when empty). */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);

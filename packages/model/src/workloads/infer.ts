@@ -7,9 +7,13 @@ import { corpusFor } from "../corpus.js";
 import { type Measured, measured, median, type RunSpec } from "./common.js";
 import type { InferSamples } from "./repeat.js";
 
+/** Options of `runInfer`: batch × (prompt + generate) tokens. */
 export interface InferOptions {
+  /** Sequences decoded together (B); default 1. */
   readonly batch?: number;
+  /** Prompt tokens per sequence (P); default 64. */
   readonly prompt?: number;
+  /** Tokens generated after the prompt (G); default 32. */
   readonly generate?: number;
   /**
    * The B prompts' token ids (each at least P long; the first P are used). Default: held-out corpus
@@ -18,15 +22,26 @@ export interface InferOptions {
   readonly input?: readonly (readonly number[])[];
 }
 
+/**
+ * What `runInfer` measured: peak bytes per category, times and throughput, beside the estimate for the same
+ * run.
+ */
 export interface InferResult extends Measured {
+  /** Discriminates the workload results. */
   readonly kind: "infer";
+  /** Sequences decoded together. */
   readonly batch: number;
+  /** Prompt tokens per sequence. */
   readonly prompt: number;
+  /** Tokens generated per sequence. */
   readonly generate: number;
+  /** Time of the prefill (the whole prompt, every sequence), in ms. */
   readonly prefillMs: number;
   /** Median time of one decode step (one token for each of the B sequences). */
   readonly decodeMsPerStep: number;
+  /** Prompt tokens processed per second in the prefill (B · P / prefill time). */
   readonly prefillTokensPerSec: number;
+  /** Tokens generated per second while decoding (B per step; NaN when G ≤ 1). */
   readonly decodeTokensPerSec: number;
   /** Greedy tokens of the first sequence (for equality checks across configurations). */
   readonly tokens: readonly number[];
@@ -53,6 +68,10 @@ function givenPrompts(input: readonly (readonly number[])[], B: number, P: numbe
   return input.slice(0, B).map((ids) => ids.slice(0, P));
 }
 
+/**
+ * Builds the model of `spec`, prefills B prompts and decodes greedily, measuring bytes (through the ledger)
+ * and time; returns them with the estimate for the same workload.
+ */
 export function runInfer(spec: RunSpec, options: InferOptions = {}): InferResult {
   const B = options.batch ?? 1;
   const P = options.prompt ?? 64;

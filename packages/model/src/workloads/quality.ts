@@ -17,9 +17,13 @@ import { fixedBatches } from "../training.js";
 import { Transformer } from "../transformer.js";
 import { type Measured, measured, type RunSpec } from "./common.js";
 
+/** Options of `runQuality`: `batches` batches of `batch` × `seq` held-out tokens. */
 export interface QualityOptions {
+  /** Validation batches; default 2. */
   readonly batches?: number;
+  /** Sequences per batch; default 4. */
   readonly batch?: number;
+  /** Tokens per sequence; default 128. */
   readonly seq?: number;
   /**
    * With the shipped small weights: `uptrained` (default) runs GQA[kvHeads=2] / MQA configurations
@@ -28,10 +32,18 @@ export interface QualityOptions {
   readonly headsWeights?: HeadsWeights;
 }
 
+/**
+ * What `runQuality` measured: the configuration's logits and loss against the Baseline model's on the same
+ * held-out tokens, with peak bytes and the estimate.
+ */
 export interface QualityResult extends Measured {
+  /** Discriminates the workload results. */
   readonly kind: "quality";
+  /** Tokens compared. */
   readonly tokens: number;
+  /** Largest |logit − reference logit| over every token and vocabulary entry. */
   readonly maxAbsLogitError: number;
+  /** Mean |logit − reference logit| over every token and vocabulary entry. */
   readonly meanAbsLogitError: number;
   /** Mean over tokens of KL(p_ref ‖ p_config), nats. */
   readonly klDivergence: number;
@@ -39,9 +51,11 @@ export interface QualityResult extends Measured {
   readonly top1Agreement: number;
   /** Validation cross-entropy, nats per byte. */
   readonly loss: number;
+  /** The Baseline model's validation cross-entropy on the same tokens, nats per byte. */
   readonly referenceLoss: number;
   /** exp(loss): perplexity per byte. */
   readonly perplexity: number;
+  /** exp(referenceLoss). */
   readonly referencePerplexity: number;
   /**
    * The weights the configuration ran on: `trained (small, 800 steps)`, `uptrained (GQA kvHeads=2,
@@ -51,6 +65,10 @@ export interface QualityResult extends Measured {
   readonly weights: string;
 }
 
+/**
+ * Runs the configuration and the Baseline model over the same held-out tokens and compares their logits
+ * (errors, KL, top-1 agreement) and losses.
+ */
 export function runQuality(spec: RunSpec, options: QualityOptions = {}): QualityResult {
   const nb = options.batches ?? 2;
   const B = options.batch ?? 4;

@@ -11,9 +11,13 @@ import type { TrainResult } from "./train.js";
 
 /** A time's median with its range and sample count. */
 export interface Spread {
+  /** Median of the samples. */
   readonly median: number;
+  /** Smallest sample. */
   readonly min: number;
+  /** Largest sample. */
   readonly max: number;
+  /** Number of samples. */
   readonly n: number;
 }
 
@@ -61,12 +65,15 @@ export function interleaved<I, R>(
 
 /** Raw per-run timings of an infer result that merged several runs. */
 export interface InferSamples {
+  /** Each run's prefill time, ms. */
   readonly prefillMs: readonly number[];
+  /** Each run's median decode step time, ms. */
   readonly decodeMsPerStep: readonly number[];
 }
 
 /** Raw per-run timings of a train result that merged several runs. */
 export interface TrainSamples {
+  /** Each run's median step time, ms. */
   readonly stepMs: readonly number[];
 }
 

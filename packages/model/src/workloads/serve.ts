@@ -144,8 +144,14 @@ export interface ServeOptions {
    * measured wall seconds are reported either way (`metrics.wallSeconds`).
    */
   readonly clock?: "model" | "wall";
+  /** The synthetic request trace (arrivals, prompt and output lengths); default 24 short requests, seeded. */
   readonly trace?: TraceOptions;
+  /**
+   * What happens to a sequence evicted for memory: recompute its prefix later (default) or swap its K/V to
+   * host.
+   */
   readonly preemption?: "recompute" | "swap";
+  /** Sequences decoded together at most; default 16. */
   readonly maxBatch?: number;
 }
 
@@ -201,12 +207,20 @@ export function estimateServe(
   };
 }
 
+/**
+ * What `runServe` measured: throughput and latency metrics of the continuous-batching scheduler, the KV
+ * memory timeline, and the prediction for the same trace.
+ */
 export interface ServeResult extends Measured {
+  /** Discriminates the workload results. */
   readonly kind: "serve";
   /** The serving cache's layout (`SequenceCache.kind`: `contiguous`, `paged`). */
   readonly memory: string;
+  /** Throughput, latency and memory metrics of the run. */
   readonly metrics: ServeMetrics;
+  /** The estimator's prediction for the same trace and budget. */
   readonly predicted: ServeEstimate;
+  /** The KV budget the run had, in bytes. */
   readonly budgetBytes: number;
   /** KV bytes reserved and used, and running sequences, after each scheduler step. */
   readonly timeline: readonly {
@@ -228,6 +242,10 @@ export const SMALL_TRACE: TraceOptions = {
   maxNewTokens: 96,
 };
 
+/**
+ * Serves a synthetic request trace with continuous batching from the configuration's KV cache inside a fixed
+ * budget, measuring throughput, latency and memory; returns them with the prediction.
+ */
 export function runServe(spec: RunSpec, options: ServeOptions = {}): ServeResult {
   const budgetBytes = options.budgetBytes ?? 2 * 2 ** 20;
   const trace = syntheticTrace({ ...SMALL_TRACE, ...options.trace });

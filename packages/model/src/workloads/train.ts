@@ -16,25 +16,40 @@ import { sampleMicroBatches, trainStep } from "../training.js";
 import { type Measured, measured, median, type RunSpec } from "./common.js";
 import type { TrainSamples } from "./repeat.js";
 
+/** Options of `runTrain`: `steps` optimizer steps on `batch` × `seq` corpus tokens. */
 export interface TrainWorkloadOptions {
+  /** Sequences per step; default 4. */
   readonly batch?: number;
+  /** Tokens per sequence; default 64. */
   readonly seq?: number;
+  /** Optimizer steps; default 2. */
   readonly steps?: number;
   /** Learning rate; default the optimizer's own (AdamW 1e-3, Lion 1e-4, SGD 1e-2, ...). */
   readonly lr?: number;
+  /** Seed of the batch sampling; default 7. */
   readonly seed?: number;
   /** Optimizer, parameter dtype, master weights, gradient accumulation (default AdamW, f32, 1). */
   readonly training?: TrainingChoice;
 }
 
+/**
+ * What `runTrain` measured: peak bytes per category (weights, grads, optimizer state, activations), step
+ * time and losses, beside the estimate.
+ */
 export interface TrainResult extends Measured {
+  /** Discriminates the workload results. */
   readonly kind: "train";
+  /** Sequences per step. */
   readonly batch: number;
+  /** Tokens per sequence. */
   readonly seq: number;
+  /** Optimizer steps run. */
   readonly steps: number;
   /** Median wall time of one step (forward, backward, optimizer). */
   readonly stepMs: number;
+  /** Training loss of each step (nats per byte). */
   readonly losses: readonly number[];
+  /** Parameters the optimizer updated (adapters only under LoRA). */
   readonly trainableParams: number;
   /** The optimizer that ran (`adamw`, `adamw8bit`, ...). */
   readonly optimizer: string;
@@ -44,6 +59,10 @@ export interface TrainResult extends Measured {
   readonly samples?: TrainSamples;
 }
 
+/**
+ * Builds the model of `spec` and runs `steps` training steps (forward, backward, optimizer) on corpus
+ * batches, measuring bytes and time; returns them with the estimate for the same workload.
+ */
 export function runTrain(spec: RunSpec, options: TrainWorkloadOptions = {}): TrainResult {
   const B = options.batch ?? 4;
   const T = options.seq ?? 64;
