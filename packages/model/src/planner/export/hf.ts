@@ -12,6 +12,7 @@ import {
   type Decision,
   type EngineExport,
   type Handlers,
+  ownWindow,
   type Unsupported,
 } from "./result.js";
 
@@ -109,8 +110,12 @@ const handlers = (p: Py, train: boolean): Handlers => ({
     unsupported: "Transformers dequantises GGUF files on load (gguf_file=); Q4_0 does not stay 4-bit",
   }),
   // Transformers attention docs: attn_implementation "eager" | "sdpa" | "flash_attention_2".
-  Flash: () => kw(p.model, 'attn_implementation="flash_attention_2"'),
-  Standard: () => kw(p.model, 'attn_implementation="eager"'),
+  Flash: (s) =>
+    ownWindow(s, "Transformers", "the model's config.json (sliding_window)") ??
+    kw(p.model, 'attn_implementation="flash_attention_2"'),
+  Standard: (s) =>
+    ownWindow(s, "Transformers", "the model's config.json (sliding_window)") ??
+    kw(p.model, 'attn_implementation="eager"'),
   KV: (s) =>
     s.options.dtype === "int8"
       ? {

@@ -12,6 +12,7 @@ import {
   type EngineExport,
   type Handlers,
   inSlot,
+  ownWindow,
   shellWord,
   type Unsupported,
 } from "./result.js";
@@ -38,6 +39,9 @@ export interface LlamaCppExportOptions {
   readonly model?: string;
 }
 
+/** Where llama.cpp's sliding window comes from (our GGUF export writes the llama architecture, which has none). */
+const GGUF_WINDOW = "the GGUF's metadata (the llama architecture has no window key)";
+
 const QUANTISED_NO_GGUF = (what: string) => ({
   unsupported: `${what} has no GGUF tensor type; GGUF holds ${Object.values(GGUF_WEIGHT_FORMATS).join(", ")} among ours (the command names an F16 file)`,
 });
@@ -63,8 +67,8 @@ const handlers = (flash: boolean): Handlers => ({
         : "";
     return { as: `-ctk ${t} -ctv ${t}${note}`, flags: ["-ctk", t, "-ctv", t] };
   },
-  Flash: () => ({ as: "-fa on", flags: ["-fa", "on"] }),
-  Standard: () => ({ as: "-fa off", flags: ["-fa", "off"] }),
+  Flash: (s) => ownWindow(s, "llama.cpp", GGUF_WINDOW) ?? { as: "-fa on", flags: ["-fa", "on"] },
+  Standard: (s) => ownWindow(s, "llama.cpp", GGUF_WINDOW) ?? { as: "-fa off", flags: ["-fa", "off"] },
   Contiguous: () => ({ as: "llama.cpp's KV cache: one buffer of cells per context (no flag)" }),
   Paged: () => ({ unsupported: "llama.cpp's KV cache is a flat buffer of cells; it has no block size" }),
   LoRA: (s) => ({

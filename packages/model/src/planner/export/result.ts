@@ -72,6 +72,19 @@ export function account(
   return { flags, mapped, unsupported };
 }
 
+/**
+ * An attention strategy that sets its own sliding window (`Flash[window=4096]`): an engine takes the
+ * window from the model it loads (`where`), so the export cannot set another and lists it; null when
+ * the strategy keeps the model's own span (`window=0`).
+ */
+export function ownWindow(s: Strategy, engine: string, where: string): Decision | null {
+  const window = Number(s.options.window ?? 0);
+  if (!(window > 0)) return null;
+  return {
+    unsupported: `window=${window}: ${engine} takes the sliding window from ${where}; no option sets another`,
+  };
+}
+
 /** The strategy filling `slot`, if any. */
 export const inSlot = (config: Configuration, slot: string): Strategy | undefined =>
   config.strategies.find((s) => s.slot === slot);

@@ -11,6 +11,7 @@ import {
   architectureHandlers,
   type EngineExport,
   type Handlers,
+  ownWindow,
   shellWord,
   type Unsupported,
 } from "./result.js";
@@ -86,8 +87,15 @@ const handlers: Handlers = {
     return { as: `--block-size ${block}`, flags: ["--block-size", String(block)] };
   },
   Contiguous: () => ({ unsupported: "vLLM always pages its KV cache (PagedAttention); no contiguous cache" }),
-  Flash: () => ({ as: "vLLM's default CUDA attention backend (FlashAttention); no flag needed" }),
-  Standard: () => ({ unsupported: "vLLM always runs a fused paged-attention kernel; no unfused attention" }),
+  Flash: (s) =>
+    ownWindow(s, "vLLM", "the model's config.json (sliding_window)") ?? {
+      as: "vLLM's default CUDA attention backend (FlashAttention); no flag needed",
+    },
+  Standard: (s) => {
+    const fused = "vLLM always runs a fused paged-attention kernel; no unfused attention";
+    const own = ownWindow(s, "vLLM", "the model's config.json (sliding_window)");
+    return { unsupported: own && "unsupported" in own ? `${fused}; ${own.unsupported}` : fused };
+  },
   LoRA: (s) => {
     const rank = Number(s.options.rank);
     const max = VLLM_LORA_RANKS.find((r) => r >= rank);
