@@ -36,15 +36,24 @@ import { filled } from "./registry.js";
 
 export { countParams, type ParamCounts } from "./params.js";
 
+/**
+ * The analytic estimate of one workload: parameters, peak bytes per ledger category, FLOPs and bytes moved,
+ * with which figures are exact and why the others are approximate. Computed from the plan at any scale.
+ */
 export interface Estimate {
+  /** The preset (or model) name. */
   readonly model: string;
+  /** The configuration's canonical label. */
   readonly config: string;
+  /** The workload estimated. */
   readonly workload: WorkloadSpec;
+  /** Parameter counts (total, trainable, adapters). */
   readonly params: ParamCounts;
   /** Peak bytes per ledger category over the workload (estimate). */
   readonly bytes: Readonly<Record<Category, number>>;
   /** Sum of the category peaks (an upper bound on the total peak). */
   readonly totalBytes: number;
+  /** Floating-point operations of a prefill, one decode token and one training step. */
   readonly flops: {
     readonly prefill: number;
     readonly decodePerToken: number;
@@ -60,7 +69,9 @@ export interface Estimate {
   };
   /** Per category: does the formula follow the implementation exactly? */
   readonly exact: Readonly<Record<Category, boolean>>;
+  /** Why figures are approximate (from the strategies and the estimator). */
   readonly notes: readonly string[];
+  /** The plan the figures were computed from. */
   readonly plan: Plan;
 }
 
@@ -89,6 +100,7 @@ function checkpointSegments(
   }
 }
 
+/** Options of `estimate()`: baselines, backend and training choices on top of the plan's options. */
 export interface EstimateOptions extends PlanOptions {
   /** Fill empty slots with the executable baselines (true for tiny/small, false for published). */
   readonly fillBaselines?: boolean;

@@ -27,6 +27,7 @@ export interface LinearMatrix {
 
 /** A model's parameters under a plan: totals, per token, trainable, and by part. */
 export interface ParamCounts {
+  /** Parameters of the model itself: embedding + attention + FFN (adapters are counted in `adapters`). */
   readonly total: number;
   /** Parameters touched per token (top-k experts + shared + everything else). */
   readonly active: number;
@@ -38,6 +39,7 @@ export interface ParamCounts {
   readonly attention: number;
   /** FFNs: experts, routers and shared-expert gates. */
   readonly ffn: number;
+  /** Adapter (LoRA) parameters; 0 without adapters. */
   readonly adapters: number;
 }
 

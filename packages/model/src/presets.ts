@@ -34,7 +34,12 @@ const gpt = {
   normEps: 1e-5,
 } as const;
 
+/**
+ * A model preset: its architecture, whether it runs here, and for published models the parameter count it is
+ * checked against.
+ */
 export interface Preset {
+  /** The architecture (published numbers for the published models). */
   readonly arch: ArchSpec;
   /** Runs here (`tiny`, `small`) or estimate-only (published models). */
   readonly executable: boolean;
@@ -50,9 +55,14 @@ export interface Preset {
    * (negative: over-counts) and one note per approximation. Absent when the family is modelled fully.
    */
   readonly modelled?: { readonly missingParams: number; readonly notes: readonly string[] };
+  /** One line for `list` and reports. */
   readonly description: string;
 }
 
+/**
+ * Every model preset by name: the executable `tiny` and `small`, and published architectures (Llama 2,
+ * Mixtral, …) for estimates.
+ */
 export const presets = {
   tiny: {
     executable: true,
@@ -485,7 +495,9 @@ export const presets = {
   },
 } as const satisfies Record<string, Preset>;
 
+/** A preset's name (`small`, `llama2-70b`, …). */
 export type PresetName = keyof typeof presets;
+/** Every preset name, in table order. */
 export const PRESET_NAMES = Object.keys(presets) as PresetName[];
 
 /** Published active parameters per token for MoE presets (Mixtral paper: 12.9B; 8x22B: 39B). */

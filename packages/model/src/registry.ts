@@ -22,12 +22,17 @@ import { dense, moeStrategies } from "@tradeoffs/moe";
 import { contiguous, pagingStrategies } from "@tradeoffs/paging";
 import { fp32, quantStrategies } from "@tradeoffs/quant";
 
+/** `Baseline`: the configuration that sets no strategy (the model as built). */
 export const baselineComposition: NamedComposition = {
   name: "Baseline",
   description: "No strategy set: the model as built (baselines in every slot for tiny/small)",
   expand: () => [],
 };
 
+/**
+ * Every name a configuration string may use (strategies, backends and named compositions), keyed as users
+ * type them; `parse()` and `pnpm compare list` read it.
+ */
 export const registry = {
   Baseline: baselineComposition,
   JS: js,
@@ -97,6 +102,7 @@ export const MEDIUM_SUITE = [
   "Flash",
 ] as const;
 
+/** The configurations `pnpm compare` runs when given none (the medium model has a suite of its own). */
 export const DEFAULT_SUITE = [
   "Baseline",
   "Flash",
