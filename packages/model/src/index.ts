@@ -121,6 +121,7 @@ export {
   OPTIMIZER_NAMES,
   OPTIMIZERS,
   type OptimizerChoice,
+  type OptimizerEntry,
   type OptimizerName,
   optimizerStateBytes,
   parseOptimizerName,

@@ -16,7 +16,9 @@ import type { Transformer } from "./transformer.js";
 
 /** One batch of token windows: ids and next-token targets, both i32 [B, T]. */
 export interface Batch {
+  /** Input token ids [B, T]. */
   readonly ids: Tensor;
+  /** The next token of each position [B, T]. */
   readonly targets: Tensor;
 }
 

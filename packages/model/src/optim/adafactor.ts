@@ -8,6 +8,7 @@
 import { type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
 import { type CommonOptimizerOptions, clipScale, globalGradNorm, type Optimizer } from "./optimizer.js";
 
+/** Adafactor hyperparameters (defaults: lr 1e-3, no first moment, no weight decay, clip 1, the paper's ε and d). */
 export interface AdafactorOptions extends CommonOptimizerOptions {
   /** First-moment decay; 0 (default) keeps no first moment. */
   readonly beta1?: number;
@@ -38,9 +39,13 @@ interface State {
   readonly m: Tensor | null;
 }
 
+/** Adafactor with a factored second moment (`optim`: rows + cols f32 per matrix, n per vector). */
 export class Adafactor implements Optimizer {
+  /** The registry name. */
   readonly name = "adafactor";
+  /** The tensors this optimizer updates. */
   readonly params: readonly Tensor[];
+  /** The options with every default filled. */
   readonly options: Required<AdafactorOptions>;
   #state: State[] = [];
   #t = 0;
@@ -52,6 +57,7 @@ export class Adafactor implements Optimizer {
     return 4 * ((f ? f[0] + f[1] : n) + ((options.beta1 ?? 0) > 0 ? n : 0));
   }
 
+  /** An optimizer over `params` (throws a ValueError when there are none); state is allocated on the first step. */
   constructor(params: readonly Tensor[], options: AdafactorOptions = {}) {
     if (params.length === 0) throw new ValueError("Adafactor: no trainable parameters");
     this.params = params;
@@ -94,6 +100,7 @@ export class Adafactor implements Optimizer {
     }
   }
 
+  /** {@inheritDoc Optimizer.step} */
   step(lr = this.options.lr): number {
     if (this.#state.length === 0) this.#allocate();
     const norm = globalGradNorm(this.params);
@@ -162,6 +169,7 @@ export class Adafactor implements Optimizer {
     return norm;
   }
 
+  /** {@inheritDoc Optimizer.zeroGrad} */
   zeroGrad(): void {
     for (const p of this.params) {
       p.grad?.dispose();
@@ -169,6 +177,7 @@ export class Adafactor implements Optimizer {
     }
   }
 
+  /** {@inheritDoc Optimizer.dispose} */
   dispose(): void {
     this.zeroGrad();
     for (const s of this.#state) for (const t of [s.r, s.c, s.v, s.m]) t?.dispose();

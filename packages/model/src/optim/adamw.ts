@@ -12,15 +12,23 @@ import {
   type Optimizer,
 } from "./optimizer.js";
 
+/** AdamW hyperparameters (defaults: lr 1e-3, β 0.9/0.95, ε 1e-8, weight decay 0.1, clip 1). */
 export interface AdamWOptions extends CommonOptimizerOptions {
+  /** First-moment decay β₁. */
   readonly beta1?: number;
+  /** Second-moment decay β₂. */
   readonly beta2?: number;
+  /** ε added to √v̂. */
   readonly eps?: number;
 }
 
+/** AdamW over f32 moments (`optim`: 8 B per parameter). */
 export class AdamW implements Optimizer {
+  /** The registry name. */
   readonly name = "adamw";
+  /** The tensors this optimizer updates. */
   readonly params: readonly Tensor[];
+  /** The options with every default filled. */
   readonly options: Required<AdamWOptions>;
   #m: Tensor[] = [];
   #v: Tensor[] = [];
@@ -31,6 +39,7 @@ export class AdamW implements Optimizer {
     return 8 * shape.reduce((a, b) => a * b, 1);
   }
 
+  /** An optimizer over `params` (throws a ValueError when there are none); state is allocated on the first step. */
   constructor(params: readonly Tensor[], options: AdamWOptions = {}) {
     if (params.length === 0) throw new ValueError("AdamW: no trainable parameters");
     this.params = params;
@@ -81,6 +90,7 @@ export class AdamW implements Optimizer {
     }
   }
 
+  /** {@inheritDoc Optimizer.dispose} */
   dispose(): void {
     this.zeroGrad();
     for (const t of [...this.#m, ...this.#v]) t.dispose();

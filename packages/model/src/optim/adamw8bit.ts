@@ -16,6 +16,7 @@ import {
 } from "./blockwise-8bit.js";
 import { allocateAll, clipScale, globalGradNorm, type Optimizer } from "./optimizer.js";
 
+/** 8-bit AdamW hyperparameters: AdamW's, plus the code map. */
 export interface AdamW8bitOptions extends AdamWOptions {
   /** Code map of both moments (m signed, v unsigned); default `dynamic` as in bitsandbytes. */
   readonly map?: QuantMap;
@@ -38,9 +39,13 @@ function store(m: Moment, b: number, src: Float32Array, len: number): void {
   else m.data.set(src.subarray(0, len), b * BLOCK_8BIT);
 }
 
+/** AdamW with blockwise 8-bit moments (`optim`: 2 B per parameter + 8 B per block of 2048). */
 export class AdamW8bit implements Optimizer {
+  /** The registry name. */
   readonly name = "adamw8bit";
+  /** The tensors this optimizer updates. */
   readonly params: readonly Tensor[];
+  /** The options with every default filled. */
   readonly options: Required<AdamW8bitOptions>;
   #m: Moment[] = [];
   #v: Moment[] = [];
@@ -55,6 +60,7 @@ export class AdamW8bit implements Optimizer {
     return n < MIN_8BIT_SIZE ? 8 * n : 2 * blockwise8bitBytes(n);
   }
 
+  /** An optimizer over `params` (throws a ValueError when there are none); state is allocated on the first step. */
   constructor(params: readonly Tensor[], options: AdamW8bitOptions = {}) {
     if (params.length === 0) throw new ValueError("AdamW8bit: no trainable parameters");
     if (options.map !== undefined && !QUANT_MAPS.includes(options.map))
@@ -87,6 +93,7 @@ export class AdamW8bit implements Optimizer {
     this.#v = made.slice(this.params.length);
   }
 
+  /** {@inheritDoc Optimizer.step} */
   step(lr = this.options.lr): number {
     if (this.#m.length === 0) this.#allocate();
     const norm = globalGradNorm(this.params);
@@ -119,6 +126,7 @@ export class AdamW8bit implements Optimizer {
     return norm;
   }
 
+  /** {@inheritDoc Optimizer.zeroGrad} */
   zeroGrad(): void {
     for (const p of this.params) {
       p.grad?.dispose();
@@ -126,6 +134,7 @@ export class AdamW8bit implements Optimizer {
     }
   }
 
+  /** {@inheritDoc Optimizer.dispose} */
   dispose(): void {
     this.zeroGrad();
     for (const t of [...this.#m, ...this.#v]) t.dispose();

@@ -88,12 +88,16 @@ export function blockwise8bitBytes(n: number): number {
  * absmax scales (f32 [⌈n/2048⌉]). All zeros when made.
  */
 export class Blockwise8bit {
+  /** Elements stored. */
   readonly n: number;
+  /** One code index per element (u8 [n]). */
   readonly codes: Tensor;
+  /** One absmax per block of 2048 (f32 [⌈n/2048⌉]). */
   readonly scales: Tensor;
   readonly #map: Float32Array;
   readonly #signed: boolean;
 
+  /** `n` zeros under `category`; `signed` picks the map's signed (first moment) or unsigned half. */
   constructor(n: number, map: QuantMap, signed: boolean, category: string) {
     this.n = n;
     this.#signed = signed;
@@ -138,6 +142,7 @@ export class Blockwise8bit {
     }
   }
 
+  /** Free codes and scales. */
   dispose(): void {
     this.codes.dispose();
     this.scales.dispose();

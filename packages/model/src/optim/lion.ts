@@ -13,14 +13,21 @@ import {
   type Optimizer,
 } from "./optimizer.js";
 
+/** Lion hyperparameters (defaults: lr 1e-4, β 0.9/0.99, weight decay 0.1, clip 1). */
 export interface LionOptions extends CommonOptimizerOptions {
+  /** Interpolation β₁ of the update direction. */
   readonly beta1?: number;
+  /** Moment decay β₂. */
   readonly beta2?: number;
 }
 
+/** Lion: sign of an interpolated momentum (`optim`: one f32 moment per parameter). */
 export class Lion implements Optimizer {
+  /** The registry name. */
   readonly name = "lion";
+  /** The tensors this optimizer updates. */
   readonly params: readonly Tensor[];
+  /** The options with every default filled. */
   readonly options: Required<LionOptions>;
   #m: Tensor[] = [];
 
@@ -29,12 +36,14 @@ export class Lion implements Optimizer {
     return 4 * shape.reduce((a, b) => a * b, 1);
   }
 
+  /** An optimizer over `params` (throws a ValueError when there are none); state is allocated on the first step. */
   constructor(params: readonly Tensor[], options: LionOptions = {}) {
     if (params.length === 0) throw new ValueError("Lion: no trainable parameters");
     this.params = params;
     this.options = { lr: 1e-4, weightDecay: 0.1, clip: 1, beta1: 0.9, beta2: 0.99, ...options };
   }
 
+  /** {@inheritDoc Optimizer.step} */
   step(lr = this.options.lr): number {
     if (this.#m.length === 0)
       this.#m = allocateAll(
@@ -61,6 +70,7 @@ export class Lion implements Optimizer {
     return norm;
   }
 
+  /** {@inheritDoc Optimizer.zeroGrad} */
   zeroGrad(): void {
     for (const p of this.params) {
       p.grad?.dispose();
@@ -68,6 +78,7 @@ export class Lion implements Optimizer {
     }
   }
 
+  /** {@inheritDoc Optimizer.dispose} */
   dispose(): void {
     this.zeroGrad();
     for (const t of this.#m) t.dispose();

@@ -16,12 +16,16 @@ export function roundToBf16(t: Tensor): void {
 
 /** An optimizer over bf16 parameters: `makeInner` builds the update rule over the tensors it updates. */
 export class Bf16Params implements Optimizer {
+  /** The inner optimizer's name. */
   readonly name: string;
+  /** The tensors this optimizer updates. */
   readonly params: readonly Tensor[];
+  /** Whether an f32 master copy (ledger `optim`) receives the updates. */
   readonly masterWeights: boolean;
   readonly #inner: Optimizer;
   #masters: Tensor[] = [];
 
+  /** Round `params` to bf16 (after copying them to f32 masters when `masterWeights`) and build the rule with `makeInner`. */
   constructor(
     params: readonly Tensor[],
     makeInner: (targets: readonly Tensor[]) => Optimizer,
@@ -50,6 +54,7 @@ export class Bf16Params implements Optimizer {
     for (const p of params) roundToBf16(p);
   }
 
+  /** {@inheritDoc Optimizer.step} */
   step(lr?: number): number {
     if (!this.masterWeights) {
       const norm = this.#inner.step(lr);
@@ -73,6 +78,7 @@ export class Bf16Params implements Optimizer {
     }
   }
 
+  /** {@inheritDoc Optimizer.zeroGrad} */
   zeroGrad(): void {
     for (const p of this.params) {
       p.grad?.dispose();
@@ -80,6 +86,7 @@ export class Bf16Params implements Optimizer {
     }
   }
 
+  /** {@inheritDoc Optimizer.dispose} */
   dispose(): void {
     this.zeroGrad();
     this.#inner.dispose();

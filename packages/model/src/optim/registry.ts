@@ -22,10 +22,13 @@ export type OptimizerChoice =
   | ({ readonly name: "sgd" } & SgdOptions)
   | ({ readonly name: "lion" } & LionOptions);
 
-interface OptimizerEntry {
+/** One registry entry: how to make an optimizer and what its state costs. */
+export interface OptimizerEntry {
+  /** One line for help texts. */
   readonly description: string;
   /** Learning rate when none is given (Lion's is 10× below AdamW's, SGD's 10× above). */
   readonly defaultLr: number;
+  /** Make the optimizer over `params`. */
   create(params: readonly Tensor[], choice: OptimizerChoice): Optimizer;
   /** Ledger bytes of `optim` state for one parameter of `shape`. */
   stateBytes(shape: readonly number[], choice: OptimizerChoice): number;

@@ -12,16 +12,23 @@ import {
   type Optimizer,
 } from "./optimizer.js";
 
+/** SGD hyperparameters (defaults: lr 1e-2, momentum 0.9, no dampening, no Nesterov, no weight decay, clip 1). */
 export interface SgdOptions extends CommonOptimizerOptions {
   /** Momentum μ (0 = plain SGD, no state). */
   readonly momentum?: number;
+  /** Dampening of the gradient added to the buffer. */
   readonly dampening?: number;
+  /** Step along g + μ·b instead of b. */
   readonly nesterov?: boolean;
 }
 
+/** SGD with momentum (`optim`: one f32 buffer per parameter, none without momentum). */
 export class Sgd implements Optimizer {
+  /** The registry name. */
   readonly name = "sgd";
+  /** The tensors this optimizer updates. */
   readonly params: readonly Tensor[];
+  /** The options with every default filled. */
   readonly options: Required<SgdOptions>;
   #buf: Tensor[] = [];
   #t = 0;
@@ -31,6 +38,7 @@ export class Sgd implements Optimizer {
     return (options.momentum ?? 0.9) > 0 ? 4 * shape.reduce((a, b) => a * b, 1) : 0;
   }
 
+  /** An optimizer over `params` (throws a ValueError when there are none); state is allocated on the first step. */
   constructor(params: readonly Tensor[], options: SgdOptions = {}) {
     if (params.length === 0) throw new ValueError("SGD: no trainable parameters");
     this.params = params;
@@ -49,6 +57,7 @@ export class Sgd implements Optimizer {
       );
   }
 
+  /** {@inheritDoc Optimizer.step} */
   step(lr = this.options.lr): number {
     const { momentum, dampening, nesterov, weightDecay, clip } = this.options;
     if (momentum > 0 && this.#buf.length === 0)
@@ -78,6 +87,7 @@ export class Sgd implements Optimizer {
     return norm;
   }
 
+  /** {@inheritDoc Optimizer.zeroGrad} */
   zeroGrad(): void {
     for (const p of this.params) {
       p.grad?.dispose();
@@ -85,6 +95,7 @@ export class Sgd implements Optimizer {
     }
   }
 
+  /** {@inheritDoc Optimizer.dispose} */
   dispose(): void {
     this.zeroGrad();
     for (const t of this.#buf) t.dispose();
