@@ -14,51 +14,34 @@ function hsum(v: v128): f32 {
 // T selects the format at compile time (isSigned<T>() is a constant, so each instantiation keeps one
 // decode): u16 → IEEE half, i16 → bfloat16.
 
-// (binaryen inlines these small helpers at -O3.)
-// Each 16-bit value moved into the high half of a 32-bit lane (low half zero): for BF16 that is the f32.
-function highLo(h: v128): v128 {
-  return i8x16.shuffle(i32x4.splat(0), h, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+// (binaryen inlines these small helpers at -O3.) A v128 of 8 weights read as i32x4 holds element 2L
+// in the low and 2L+1 in the high half of lane L: shifting left by 16 (even elements) and masking the
+// low half off (odd elements) puts each 16-bit value in the high half of a lane, where BF16 already is
+// the f32, with no byte shuffle; x is split into its even and odd elements once per 8 columns instead.
+
+/** Elements 0, 2, 4, 6 of the 8 in `h`, each in the high half of a lane (low half zero). */
+function evens(h: v128): v128 {
+  return i32x4.shl(h, 16);
 }
-function highHi(h: v128): v128 {
-  return i8x16.shuffle(i32x4.splat(0), h, 0, 1, 24, 25, 2, 3, 26, 27, 4, 5, 28, 29, 6, 7, 30, 31);
+/** Elements 1, 3, 5, 7 of the 8 in `h`, each in the high half of a lane. */
+function odds(h: v128): v128 {
+  return v128.and(h, i32x4.splat(<i32>0xffff0000));
 }
 
 /**
- * IEEE half bits in the high half of each lane → f32 for NORMAL halves (exponent 1..30). An arithmetic
- * shift by 3 puts exponent and mantissa where f32 keeps them ((h & 0x7fff) << 13, the sign copied to
- * bits 31..28); clearing bits 30..28 leaves the sign at bit 31; adding 112 to the exponent field
- * rebiases it (15 → 127). Integer arithmetic only: no subnormal f32 ever enters a multiply (x86 would
- * take a slow microcode assist for each). Zeros, subnormals, ±Inf and NaN go to `halfHighExact`.
+ * IEEE half bits in the high half of each lane → f32, exact for every half. An arithmetic shift by 3
+ * puts exponent and mantissa where f32 keeps them ((h & 0x7fff) << 13, the sign copied to bits
+ * 31..28); clearing bits 30..28 leaves the sign at bit 31. That pattern read as f32 is the half's
+ * value · 2^-112 for normals and subnormals alike (zero stays zero), so one multiply by 2^112 decodes
+ * both. Exponent 31 (±Inf, NaN) comes out as ±65536·(1 + m/1024), exponent field 143: OR-ing in
+ * exponent 255 on exactly those lanes makes it ±Inf / NaN with the mantissa kept. Branch-free: a
+ * per-tile test for special halves with a slow path measured 3× slower (register spills).
  */
 function halfHigh(v: v128): v128 {
   const t = v128.and(i32x4.shr_s(v, 3), i32x4.splat(<i32>0x8fffffff));
-  return i32x4.add(t, i32x4.splat(112 << 23));
-}
-
-/**
- * Any half → f32, exact: the pattern of `halfHigh` before rebiasing, read as f32, is the half's value ·
- * 2^-112 for normals and subnormals alike, so one multiply by 2^112 decodes both; lanes with exponent
- * 31 (±Inf, NaN) take f32 exponent 255, mantissa kept.
- */
-function halfHighExact(v: v128): v128 {
-  const t = v128.and(i32x4.shr_s(v, 3), i32x4.splat(<i32>0x8fffffff));
-  const f = f32x4.mul(t, f32x4.splat(5.192296858534828e33));
+  const f = f32x4.mul(t, f32x4.splat(5.192296858534828e33)); // 2^112
   const special = i32x4.eq(v128.and(t, i32x4.splat(0x0f800000)), i32x4.splat(0x0f800000));
-  return v128.bitselect(v128.or(t, i32x4.splat(0x7f800000)), f, special);
-}
-
-/**
- * Whether any of the 8 halves in h0..h3 (32 weights) is not normal: exponent 0 (zero, subnormal) or
- * 31 (±Inf, NaN). (exponent bits − 0x0400) as u16 is ≥ 0x7800 exactly for those two.
- */
-function anySpecial(h0: v128, h1: v128, h2: v128, h3: v128): bool {
-  const e = i16x8.splat(0x7c00);
-  const one = i16x8.splat(0x0400);
-  const m = i16x8.max_u(
-    i16x8.max_u(i16x8.sub(v128.and(h0, e), one), i16x8.sub(v128.and(h1, e), one)),
-    i16x8.max_u(i16x8.sub(v128.and(h2, e), one), i16x8.sub(v128.and(h3, e), one)),
-  );
-  return v128.any_true(i16x8.ge_u(m, i16x8.splat(0x7800)));
+  return v128.or(f, v128.and(special, i32x4.splat(0x7f800000)));
 }
 
 /** Scalar decode of one 16-bit weight (the tail of a row); exact for every bit pattern. */
@@ -75,20 +58,26 @@ function decode1<T>(h: u32): f32 {
   return reinterpret<f32>(sign | ((e + 112) << 23) | (mant << 13));
 }
 
-/** The four f32 of 16-bit weights 0..3 (`lo4`) or 4..7 (`hi4`) of the 8 in `h`; FP16 `exact`: any half. */
-function lo4<T>(h: v128, exact: bool): v128 {
-  if (isSigned<T>()) return highLo(h);
-  return exact ? halfHighExact(highLo(h)) : halfHigh(highLo(h));
+/** The four f32 of the even (`ev4`) or odd (`od4`) weights of the 8 in `h`. */
+function ev4<T>(h: v128): v128 {
+  return isSigned<T>() ? evens(h) : halfHigh(evens(h));
 }
-function hi4<T>(h: v128, exact: bool): v128 {
-  if (isSigned<T>()) return highHi(h);
-  return exact ? halfHighExact(highHi(h)) : halfHigh(highHi(h));
+function od4<T>(h: v128): v128 {
+  return isSigned<T>() ? odds(h) : halfHigh(odds(h));
+}
+
+/** x[0, 2, 4, 6] of the 8 floats in xa (0..3), xb (4..7). */
+function xEven(xa: v128, xb: v128): v128 {
+  return i8x16.shuffle(xa, xb, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+}
+/** x[1, 3, 5, 7] of the 8 floats in xa, xb. */
+function xOdd(xa: v128, xb: v128): v128 {
+  return i8x16.shuffle(xa, xb, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
 }
 
 /**
  * 16-bit W [n, k] (`bf` 0: IEEE half, 1: bfloat16; row stride k): y[i·n + j] = Σ_q x[i·k + q]·W[j, q]
- * for j0 ≤ j < j1, any k. Four rows at a time share each load of x. FP16 checks each 8×4 tile for
- * halves that are not normal (zero, subnormal, ±Inf, NaN) and decodes such a tile with `halfHighExact`.
+ * for j0 ≤ j < j1, any k. Four rows at a time share each load of x (split into even and odd elements).
  */
 export function gemvF16(
   m: i32,
@@ -125,32 +114,21 @@ function rows16<T>(m: i32, k: i32, x: usize, w: usize, y: usize, n: i32, j0: i32
       let b3 = f32x4.splat(0);
       let q = 0;
       for (; q + 7 < k; q += 8) {
-        const xa = v128.load(xi + ((<usize>q) << 2));
-        const xb = v128.load(xi + ((<usize>q) << 2), 16);
+        const xa = xEven(v128.load(xi + ((<usize>q) << 2)), v128.load(xi + ((<usize>q) << 2), 16));
+        const xb = xOdd(v128.load(xi + ((<usize>q) << 2)), v128.load(xi + ((<usize>q) << 2), 16));
         const o = (<usize>q) << 1;
         const h0 = v128.load(w0 + o);
         const h1 = v128.load(w1 + o);
         const h2 = v128.load(w2 + o);
         const h3 = v128.load(w3 + o);
-        if (!isSigned<T>() && anySpecial(h0, h1, h2, h3)) {
-          a0 = f32x4.add(a0, f32x4.mul(xa, lo4<T>(h0, true)));
-          b0 = f32x4.add(b0, f32x4.mul(xb, hi4<T>(h0, true)));
-          a1 = f32x4.add(a1, f32x4.mul(xa, lo4<T>(h1, true)));
-          b1 = f32x4.add(b1, f32x4.mul(xb, hi4<T>(h1, true)));
-          a2 = f32x4.add(a2, f32x4.mul(xa, lo4<T>(h2, true)));
-          b2 = f32x4.add(b2, f32x4.mul(xb, hi4<T>(h2, true)));
-          a3 = f32x4.add(a3, f32x4.mul(xa, lo4<T>(h3, true)));
-          b3 = f32x4.add(b3, f32x4.mul(xb, hi4<T>(h3, true)));
-        } else {
-          a0 = f32x4.add(a0, f32x4.mul(xa, lo4<T>(h0, false)));
-          b0 = f32x4.add(b0, f32x4.mul(xb, hi4<T>(h0, false)));
-          a1 = f32x4.add(a1, f32x4.mul(xa, lo4<T>(h1, false)));
-          b1 = f32x4.add(b1, f32x4.mul(xb, hi4<T>(h1, false)));
-          a2 = f32x4.add(a2, f32x4.mul(xa, lo4<T>(h2, false)));
-          b2 = f32x4.add(b2, f32x4.mul(xb, hi4<T>(h2, false)));
-          a3 = f32x4.add(a3, f32x4.mul(xa, lo4<T>(h3, false)));
-          b3 = f32x4.add(b3, f32x4.mul(xb, hi4<T>(h3, false)));
-        }
+        a0 = f32x4.add(a0, f32x4.mul(xa, ev4<T>(h0)));
+        b0 = f32x4.add(b0, f32x4.mul(xb, od4<T>(h0)));
+        a1 = f32x4.add(a1, f32x4.mul(xa, ev4<T>(h1)));
+        b1 = f32x4.add(b1, f32x4.mul(xb, od4<T>(h1)));
+        a2 = f32x4.add(a2, f32x4.mul(xa, ev4<T>(h2)));
+        b2 = f32x4.add(b2, f32x4.mul(xb, od4<T>(h2)));
+        a3 = f32x4.add(a3, f32x4.mul(xa, ev4<T>(h3)));
+        b3 = f32x4.add(b3, f32x4.mul(xb, od4<T>(h3)));
       }
       let s0 = hsum(f32x4.add(a0, b0));
       let s1 = hsum(f32x4.add(a1, b1));
@@ -180,9 +158,10 @@ function rows16<T>(m: i32, k: i32, x: usize, w: usize, y: usize, n: i32, j0: i32
       let q = 0;
       for (; q + 7 < k; q += 8) {
         const h = v128.load(wj + ((<usize>q) << 1));
-        const exact = !isSigned<T>() && anySpecial(h, h, h, h);
-        a = f32x4.add(a, f32x4.mul(v128.load(xi + ((<usize>q) << 2)), lo4<T>(h, exact)));
-        b = f32x4.add(b, f32x4.mul(v128.load(xi + ((<usize>q) << 2), 16), hi4<T>(h, exact)));
+        const x0 = v128.load(xi + ((<usize>q) << 2));
+        const x1 = v128.load(xi + ((<usize>q) << 2), 16);
+        a = f32x4.add(a, f32x4.mul(xEven(x0, x1), ev4<T>(h)));
+        b = f32x4.add(b, f32x4.mul(xOdd(x0, x1), od4<T>(h)));
       }
       let s = hsum(f32x4.add(a, b));
       for (; q < k; q++)

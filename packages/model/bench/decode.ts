@@ -1,7 +1,9 @@
 /**
- * `pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-ref]`: decode at the memory
- * roofline on the WASM backend. (1) GEMV 1×4096×4096 and 1×4096×11008 ([out, in] = [4096, 4096],
- * [11008, 4096]) for every weight format, on its default WASM path and on the JS reference path;
+ * `pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-ref] [--no-js]`: decode at
+ * the memory roofline on the WASM backend. (1) GEMV 1×4096×4096 and 1×4096×11008 ([out, in] = [4096,
+ * 4096], [11008, 4096]) for every weight format (FP32, FP16, BF16, Q8_0, Q4_0, INT8, INT4, NF4), the
+ * formats of one shape interleaved in the same rounds, on the default WASM path and on quant's JS path
+ * (`--no-js` skips it), each with its time ×FP32 and its GB/s ×roofline;
  * (2) the 1- vs 2-thread FP32 GEMV crossover; (3) a STREAM-like read of a 256 MiB buffer in WASM
  * memory (1 and 2 threads) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
  * `runInfer` per preset and format. Warm-up, interleaved rounds, medians with min–max. Not a test.
@@ -24,7 +26,9 @@ import {
   withLedger,
 } from "@tradeoffs/core-tensor";
 import {
+  bf16Format,
   Fp32Linear,
+  fp16Format,
   int4Format,
   int8Format,
   nf4Format,
@@ -44,6 +48,7 @@ const opt = (name: string, dflt: string) => {
 const REPS = Number(opt("--reps", "7"));
 const PRESETS = opt("--presets", "small,medium").split(",") as PresetName[];
 const E2E = !argv.includes("--no-e2e");
+const JS_PATH = !argv.includes("--no-js");
 const log = (...s: unknown[]) => {
   if (!JSON_OUT) console.log(...s);
 };
@@ -120,6 +125,10 @@ interface GemvRow {
   msMax: number;
   gflops: number;
   gbps: number;
+  /** Median time over FP32's on the same path and shape (fewer bytes read should mean < 1). */
+  vsFp32: number;
+  /** Achieved GB/s over the bandwidth roofline (1 = reading the weight at the probe's speed). */
+  vsRoofline: number;
 }
 type Maker = (w: ReturnType<typeof randn>, path: "wasm" | "js") => LinearWeight;
 const packed =
@@ -137,6 +146,8 @@ const FORMATS: [string, Maker][] = [
     (w, path) =>
       withBackend(path === "wasm" ? wasmBackend(2) : jsBackend, () => new Fp32Linear(w, "weights/bench")),
   ],
+  ["FP16", packed(fp16Format)],
+  ["BF16", packed(bf16Format)],
   ["Q8_0", packed(q8_0Format)],
   ["Q4_0", packed(q4_0Format)],
   ["INT8", packed(int8Format({ group: 0 }))],
@@ -144,31 +155,40 @@ const FORMATS: [string, Maker][] = [
   ["NF4", packed(nf4Format({ block: 64, dq: true }))],
 ];
 
-function gemv(): GemvRow[] {
+/**
+ * Per shape and path, every format's layer timed in the same interleaved rounds (so the ratios to
+ * FP32 compare like with like): ms median (min–max), GB/s of the weight's bytes, ×FP32, ×roofline.
+ */
+function gemv(roof: number): GemvRow[] {
   const rows: GemvRow[] = [];
   const rng = new Rng(1);
+  const paths = JS_PATH ? (["wasm", "js"] as const) : (["wasm"] as const);
   for (const [N, K] of [
     [4096, 4096],
     [11008, 4096],
   ] as const) {
     const w = randn([N, K], rng, { std: 0.02 });
     const x = randn([1, K], rng);
-    for (const [name, make] of FORMATS) {
-      const layers = (["wasm", "js"] as const).map((path) => {
-        const l = make(w, path);
-        return { path, l, backend: path === "wasm" ? wasmBackend(2) : jsBackend };
-      });
+    for (const path of paths) {
+      const backend = path === "wasm" ? wasmBackend(2) : jsBackend;
+      const layers = FORMATS.map(([name, make]) => ({ name, l: make(w, path) }));
+      // The JS path is 5–20× slower than WASM: a third of the rounds.
       const times = interleave(
         layers.map(
-          ({ l, backend }) =>
+          ({ l }) =>
             () =>
               withBackend(backend, () => l.apply(x).dispose()),
         ),
-        REPS,
+        path === "wasm" ? REPS : Math.max(3, Math.ceil(REPS / 3)),
       );
-      layers.forEach(({ path, l }, i) => {
+      const fp32 = times[0]!.median;
+      log(
+        `\nGEMV 1x${K}x${N}, ${path === "wasm" ? "WASM (2 threads)" : "JS path"}: ms median (min–max), GB/s of the stored weight, time ×FP32, GB/s ×roofline (${roof.toFixed(1)} GB/s)`,
+      );
+      layers.forEach(({ name, l }, i) => {
         const s = times[i]!;
-        rows.push({
+        const gbps = l.bytes / 1e6 / s.median;
+        const row: GemvRow = {
           shape: `1x${K}x${N}`,
           format: name,
           path,
@@ -176,14 +196,17 @@ function gemv(): GemvRow[] {
           msMin: s.min,
           msMax: s.max,
           gflops: (2 * N * K) / 1e6 / s.median,
-          gbps: l.bytes / 1e6 / s.median,
-        });
+          gbps,
+          vsFp32: s.median / fp32,
+          vsRoofline: gbps / roof,
+        };
+        rows.push(row);
+        const ms = `${row.ms.toFixed(2).padStart(7)} ms (${row.msMin.toFixed(2)}–${row.msMax.toFixed(2)})`;
+        log(
+          `  ${name.padEnd(15)} ${ms.padEnd(28)} ${row.gbps.toFixed(1).padStart(5)} GB/s  ×FP32 ${row.vsFp32.toFixed(2).padStart(5)}  ×roofline ${row.vsRoofline.toFixed(2)}`,
+        );
         l.dispose();
       });
-      const [a, b] = rows.slice(-2);
-      log(
-        `${a!.shape.padEnd(12)} ${name.padEnd(15)} wasm ${a!.ms.toFixed(2).padStart(7)} ms (${a!.msMin.toFixed(2)}–${a!.msMax.toFixed(2)}) ${a!.gflops.toFixed(1).padStart(5)} GFLOP/s ${a!.gbps.toFixed(1).padStart(5)} GB/s | js ${b!.ms.toFixed(2).padStart(7)} ms ${b!.gbps.toFixed(1).padStart(5)} GB/s`,
-      );
     }
     w.dispose();
     x.dispose();
@@ -267,7 +290,7 @@ noGrad(() =>
       `roofline: ${roof.toFixed(2)} GB/s → FP32 GEMV 1x4096x4096 (67.1 MB) floor ${(67.1 / roof).toFixed(2)} ms`,
     );
     const cross = crossover();
-    const g = gemv();
+    const g = gemv(roof);
     const decode = E2E ? e2e() : [];
     if (JSON_OUT) {
       console.log(
