@@ -27,9 +27,16 @@ import { getPreset, type PresetName } from "./presets.js";
 import { filled } from "./registry.js";
 import { storedKvHeads, type WeightMap, weightName } from "./weight-names.js";
 
+/**
+ * Options of `Transformer.create`: a seed, weights to load, and how to convert weights whose shape differs.
+ */
 export interface TransformerOptions {
   /** Seed for random initialisation of anything `weights` does not provide. Default 0. */
   readonly seed?: number;
+  /**
+   * Weights by name (as `namedTensors()` names them) to load instead of random ones; missing entries are
+   * initialised from `seed`.
+   */
   readonly weights?: WeightMap;
   /**
    * Convert weights whose shape differs from what the configuration needs. Default: K/V projections

@@ -7,7 +7,9 @@
 import { closestMatch, getBackend, matmulArgs, ValueError } from "@tradeoffs/core-tensor";
 import type { Estimate } from "./estimator.js";
 
+/** A device for the roofline projection: peak FLOP/s, memory bandwidth and memory size. */
 export interface Hardware {
+  /** The name `getHardware` takes (`a100-80gb`, `h100-80gb`, `local`). */
   readonly name: string;
   /** Peak dense FLOP/s at the precision the estimate assumes (bf16/fp16 tensor cores for GPUs). */
   readonly flops: number;
@@ -15,9 +17,11 @@ export interface Hardware {
   readonly bandwidth: number;
   /** Device memory, bytes. */
   readonly memory: number;
+  /** Where the figures come from (a datasheet, or how they were measured here). */
   readonly source: string;
 }
 
+/** The built-in devices, by name, with datasheet peaks (dense, no sparsity). */
 export const HARDWARE: Readonly<Record<string, Hardware>> = {
   // NVIDIA A100 datasheet (SXM4 80GB): 312 TFLOPS BF16 dense, 2,039 GB/s HBM2e.
   "a100-80gb": {
@@ -73,6 +77,10 @@ export function calibrateLocal(memoryBytes = 24 * 2 ** 30): Hardware {
   };
 }
 
+/**
+ * A built-in device by name, or `local` (measured on this machine now). Unknown names throw a `ValueError`
+ * naming the closest one and the choices.
+ */
 export function getHardware(name: string): Hardware {
   if (name === "local") return calibrateLocal();
   const hw = HARDWARE[name];
@@ -86,18 +94,27 @@ export function getHardware(name: string): Hardware {
   return hw;
 }
 
+/** The roofline time of one phase: max(FLOPs / peak, bytes / bandwidth) and which bound it hit. */
 export interface PhaseTime {
+  /** Projected time, s. */
   readonly seconds: number;
+  /** Whether compute or memory bandwidth limits the phase. */
   readonly bound: "compute" | "memory";
+  /** Floating-point operations of the phase. */
   readonly flops: number;
+  /** Bytes read from memory in the phase. */
   readonly bytes: number;
 }
 
+/** An estimate projected onto a device: the time of each phase and how many devices its bytes need. */
 export interface Projection {
+  /** The device projected onto. */
   readonly hardware: Hardware;
+  /** The whole prefill. */
   readonly prefill: PhaseTime;
   /** One decode step (one token for each sequence in the batch). */
   readonly decode: PhaseTime;
+  /** One training step. */
   readonly trainStep: PhaseTime;
   /** Devices needed to hold the estimate's bytes (weights + kv + … as the workload needs). */
   readonly devices: number;
@@ -109,6 +126,10 @@ function phase(flops: number, bytes: number, hw: Hardware): PhaseTime {
   return { seconds: Math.max(c, m), bound: c >= m ? "compute" : "memory", flops, bytes };
 }
 
+/**
+ * Projects an estimate onto a device with the roofline model (no overlap or efficiency factors: a lower
+ * bound on time).
+ */
 export function project(e: Estimate, hw: Hardware): Projection {
   return {
     hardware: hw,

@@ -36,6 +36,11 @@ export type { TransformerOptions } from "./build.js";
 export type { KvAttend } from "./layer.js";
 export { convertKvHeads, type WeightMap, weightName } from "./weight-names.js";
 
+/**
+ * A Llama-style decoder (RMSNorm, RoPE, SwiGLU) whose parts come from a configuration's slots: build it with
+ * `Transformer.create(preset, config)`, then `forward`, `generate` or train it; every tensor it holds is
+ * charged to the ledger.
+ */
 export class Transformer {
   /** The architecture as configured (K/V heads and experts set by the strategies). */
   readonly arch: ArchSpec;
@@ -43,9 +48,13 @@ export class Transformer {
   readonly config: Configuration;
   /** The configuration's plan for this architecture (what the estimator uses). */
   readonly plan: Plan;
+  /** Token embedding [vocab, dModel] (category `weights/embed`). */
   readonly embed: Tensor;
+  /** Final norm's weight [dModel]. */
   readonly norm: Tensor;
+  /** Output head [vocab, dModel]; `null` when tied to `embed`. */
   readonly head: Tensor | null;
+  /** The decoder layers, first to last. */
   readonly layers: readonly Layer[];
   readonly #exec: SlotExecs;
   #disposed = false;
@@ -70,6 +79,7 @@ export class Transformer {
     return new Transformer(buildParts(model, configuration, options));
   }
 
+  /** Each slot's executable part as the model was built with it. */
   get exec(): { readonly [S in keyof SlotExec]: SlotExec[S] } {
     return this.#exec;
   }
@@ -252,6 +262,7 @@ export class Transformer {
     return namedWeights(this);
   }
 
+  /** Releases every tensor the model holds (idempotent). */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
