@@ -13,6 +13,7 @@ import {
 } from "@tradeoffs/core-tensor";
 import { kvDtype } from "@tradeoffs/kv-cache";
 import { expectClose, expectNoLeak } from "@tradeoffs/strategy-testkit";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { opaqueF32 } from "../test/kv-fixtures.js";
 import { ContiguousKvCache } from "./contiguous-cache.js";
@@ -176,5 +177,51 @@ describe("paged ring and forks", () => {
       expect(c.usage().reservedBytes).toBe(4 * c.pool.blockBytes); // two rings of two blocks
       c.dispose();
     });
+  });
+});
+
+describe("rolling buffers, any window, block and chunking (fast-check)", () => {
+  it("read() is always the last min(length, window) positions of a keep-all cache; KV bytes never exceed the ring", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("contiguous", "paged"),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 12 }),
+        (layout, window, block, chunks) => {
+          const maxSeq = chunks.reduce((a, b) => a + b, 0);
+          const spec = { batch: 1, layers: 1, kvHeads: 1, headDim: 2, maxSeq, dtype: kvDtype().exec };
+          const make = (w?: number) =>
+            layout === "paged"
+              ? PagedKvCache.forBatch({ ...spec, window: w }, block)
+              : ContiguousKvCache.forBatch({ ...spec, window: w });
+          const kv0 = getLedger().live("kv");
+          const full = make();
+          const ring = make(window);
+          // Token slots the ring may hold: whole blocks when paged.
+          const cap = Math.min(maxSeq, window);
+          const held = layout === "paged" ? Math.ceil(cap / block) * block : cap;
+          try {
+            for (const T of chunks) {
+              const end = full.length + T;
+              step(full, T, () => {});
+              step(ring, T, () =>
+                scope(() => {
+                  const want = lastPositions(full.read(0).k, Math.min(end, window));
+                  expect(Array.from(ring.read(0).k.data)).toEqual(want);
+                }),
+              );
+              const ringBytes = ring.usage().reservedBytes;
+              expect(getLedger().live("kv") - kv0).toBe(full.usage().reservedBytes + ringBytes);
+              expect(ringBytes).toBeLessThanOrEqual(held * 2 * 2 * 4); // K and V of 2 floats per slot
+            }
+          } finally {
+            full.dispose();
+            ring.dispose();
+          }
+        },
+      ),
+      { numRuns: 150, seed: 24 },
+    );
   });
 });
