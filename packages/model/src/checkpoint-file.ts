@@ -21,11 +21,17 @@ import { weightName } from "./weight-names.js";
 /** Where the shipped weights live (the package's `weights/`). */
 export const WEIGHTS_DIR = host.weightsDir;
 
+/** The shipped small model's training record (`weights/small.json`); other fields it holds pass through. */
 export interface SmallMeta {
+  /** Validation cross-entropy after training, nats per byte. */
   readonly valLoss: number;
+  /** The validation loss of a unigram model fitted on the training text (the bar to beat), nats per byte. */
   readonly unigramLoss: number;
+  /** Training steps. */
   readonly steps: number;
+  /** Training tokens seen (steps × batch × seq). */
   readonly tokens: number;
+  /** Seed of initialisation and batch sampling. */
   readonly seed: number;
   readonly [key: string]: unknown;
 }
@@ -74,6 +80,7 @@ export function uptrainedFileStem(kvHeads: number): string {
   return `small-kvheads-${kvHeads}`;
 }
 
+/** Whether the shipped small-model weights are present (`weights/small.safetensors`). */
 export function hasSmallWeights(): boolean {
   return host.exists(host.join(WEIGHTS_DIR, "small.safetensors"));
 }
@@ -92,6 +99,7 @@ export function loadSmallWeights(): WeightMap {
   return cached;
 }
 
+/** The shipped small model's training record, or `null` when `weights/small.json` is absent. */
 export function smallMeta(): SmallMeta | null {
   const path = host.join(WEIGHTS_DIR, "small.json");
   return host.exists(path) ? (JSON.parse(host.readText(path)) as SmallMeta) : null;

@@ -7,10 +7,15 @@
 import { host } from "#host";
 import { byteTokenizer } from "./tokenizer.js";
 
+/** The Brown Corpus as bytes, split by file into training and held-out validation text. */
 export interface Corpus {
+  /** Training text (UTF-8 bytes; the byte tokenizer's ids). */
   readonly train: Uint8Array;
+  /** Held-out text: every 20th file. */
   readonly validation: Uint8Array;
+  /** Where the text comes from (package and version). */
   readonly source: string;
+  /** How many corpus files each split holds. */
   readonly files: { readonly train: number; readonly validation: number };
 }
 

@@ -15,6 +15,7 @@ import {
 } from "@tradeoffs/core-tensor";
 import { KV_DTYPES } from "@tradeoffs/kv-cache";
 
+/** Options of `basePlan` (and of `estimate`): element sizes before any strategy. */
 export interface PlanOptions {
   /** Bytes per element of activations and unquantised weights: 4 (f32, executable runs) or 2. */
   readonly baseBytes?: number;
@@ -36,6 +37,11 @@ function ownWeights(baseBytes: number): WeightsCost {
   });
 }
 
+/**
+ * The plan before any strategy: the architecture's own weights at `baseBytes`, the JS backend, standard
+ * attention, a contiguous KV cache in `kvDtype` and no checkpointing. Strategies' `plan()` then replace
+ * their slots' hooks.
+ */
 export function basePlan(arch: ArchSpec, workload: WorkloadSpec, options: PlanOptions = {}): Plan {
   const baseBytes = options.baseBytes ?? 4;
   const kv = KV_DTYPES[options.kvDtype ?? (baseBytes === 2 ? "fp16" : "fp32")];
