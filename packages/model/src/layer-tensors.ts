@@ -9,13 +9,17 @@ import { qkHeadDim } from "./params.js";
 
 /** One named tensor (or group of tensors) and its element count. */
 export interface TensorSize {
+  /** What the tensor is (`rotated q`, `normed h (input of q, k, v)`, …). */
   readonly name: string;
+  /** Its element count under the plan. */
   readonly elements: number;
 }
 
 /** Tensors live together at one point of a forward. */
 export interface LiveSet {
+  /** The point of the forward (`projections`, `attention`, `FFN`, …). */
   readonly phase: string;
+  /** The tensors live together there. */
   readonly tensors: readonly TensorSize[];
 }
 

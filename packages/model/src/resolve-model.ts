@@ -14,7 +14,9 @@ export interface ResolvedModel {
   readonly name: string;
   /** What `estimate()` takes: the preset's name (its defaults follow) or the architecture read. */
   readonly model: PresetName | ArchSpec;
+  /** The architecture (the preset's, or read from config.json). */
   readonly arch: ArchSpec;
+  /** Whether the model came from a preset or a Hugging Face config.json. */
   readonly source: "preset" | "config.json";
   /** Checkpoint parameters `arch` does not count (negative: over-counts); 0 when modelled fully. */
   readonly missingParams: number;

@@ -31,6 +31,7 @@ import {
 /** Slots whose strategy is a choice of the engine at run time, not something a weights file holds. */
 const RUNTIME_SLOTS = ["backend", "attention", "checkpoint", "kv-dtype", "kv-memory"] as const;
 
+/** Options of `exportGguf`. */
 export interface GgufExportOptions {
   /** `general.name`; default the architecture's name. */
   readonly name?: string;
@@ -38,8 +39,11 @@ export interface GgufExportOptions {
 
 /** What `exportGguf` wrote. */
 export interface GgufExportResult {
+  /** The file written. */
   readonly path: string;
+  /** Its size in bytes. */
   readonly bytes: number;
+  /** Tensors written. */
   readonly tensors: number;
   /** Tensor count per ggml type. */
   readonly types: Readonly<Record<string, number>>;

@@ -115,6 +115,7 @@ export function archFromGguf(h: GgufHeader, name = "gguf"): ArchSpec {
 
 /** What a GGUF holds, from its header: the architecture and the real bytes per tensor type. */
 export interface GgufModelInfo {
+  /** The architecture read from the file's `llama.*` metadata. */
   readonly arch: ArchSpec;
   /** Our weight format when every linear weight has the same supported type, else `mixed`. */
   readonly format: GgufWeightFormat | "mixed";
@@ -122,6 +123,7 @@ export interface GgufModelInfo {
   readonly types: Readonly<Record<string, { readonly tensors: number; readonly bytes: number }>>;
   /** Data bytes of every tensor. */
   readonly weightBytes: number;
+  /** The file's size in bytes. */
   readonly fileSize: number;
 }
 
@@ -183,6 +185,7 @@ export function ggufWeights(file: GgufFile, arch: ArchSpec): Map<string, Tensor>
   return out;
 }
 
+/** Options of `loadGgufModel`. */
 export interface GgufLoadOptions {
   /**
    * Configuration to build with. Default: the file's own weight format (`Q4_0` for a Q4_0 file), so

@@ -15,6 +15,7 @@ export const GGUF_WEIGHT_FORMATS = {
   Q8_0: "Q8_0",
   Q4_0: "Q4_0",
 } as const;
+/** A weight format a GGUF file can hold (`FP32`, `FP16`, `BF16`, `Q8_0`, `Q4_0`). */
 export type GgufWeightFormat = keyof typeof GGUF_WEIGHT_FORMATS;
 
 /** `general.file_type` (llama.cpp's `llama_ftype`) for each format: ALL_F32, MOSTLY_F16, ... */

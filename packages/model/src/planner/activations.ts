@@ -11,8 +11,10 @@ import { kvHeadsPerDevice } from "./layout.js";
 
 /** What backward recomputes: nothing, the attention core (selective), or whole layers (full). */
 export const RECOMPUTES = ["none", "selective", "full"] as const;
+/** What backward recomputes: `none`, `selective` (the attention core) or `full` (whole layers). */
 export type Recompute = (typeof RECOMPUTES)[number];
 
+/** The layout and recompute choices the activation formula depends on. */
 export interface ActivationOptions {
   /** Tokens per sequence. */
   readonly seq: number;

@@ -15,6 +15,7 @@ export type Precision = (typeof PRECISIONS)[number];
 export interface Link {
   /** `nvlink4`, `pcie5`, `infiniband-ndr`, ... */
   readonly kind: string;
+  /** Bandwidth in bytes/s, per direction. */
   readonly bandwidth: number;
 }
 
@@ -53,11 +54,13 @@ export interface DeviceSpec {
   readonly interNode: Link;
   /** Link from the device to host memory (offload traffic); Infinity when memory is unified. */
   readonly host: Link;
+  /** Devices per node (joined by `intraNode` links). */
   readonly gpusPerNode: number;
   /** CPU and GPU share one memory (Apple silicon): offload moves nothing. */
   readonly unified: boolean;
   /** Runtime context the framework holds before any tensor (CUDA/HIP/Metal context), bytes. */
   readonly contextBytes: number;
+  /** The fractions of peak the roofline applies. */
   readonly efficiency: Efficiency;
   /** Datasheet or whitepaper of the peaks and bandwidth. */
   readonly source: string;
