@@ -4,7 +4,7 @@
  * 4096], [11008, 4096]) for every weight format (FP32, FP16, BF16, Q8_0, Q4_0, INT8, INT4, NF4), the
  * formats of one shape interleaved in the same rounds, on the default WASM path and on quant's JS path
  * (`--no-js` skips it), each with its time ×FP32 and its GB/s ×roofline;
- * (2) the 1- vs 2-thread FP32 GEMV crossover; (3) a STREAM-like read of a 256 MiB buffer in WASM
+ * (2) the 1- vs 2-thread GEMV crossover (FP32, NF4); (3) a STREAM-like read of a 256 MiB buffer in WASM
  * memory (1 and 2 threads) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
  * `runInfer` per preset and format. Warm-up, interleaved rounds, medians with min–max. Not a test.
  */
@@ -215,23 +215,34 @@ function gemv(roof: number): GemvRow[] {
 }
 
 // ---- (2) thread crossover ---------------------------------------------------------------------
-function crossover(): { n: number; k: number; ms1: number; ms2: number }[] {
-  const out: { n: number; k: number; ms1: number; ms2: number }[] = [];
+/**
+ * 1 vs 2 threads for a square GEMV, FP32 (memory-bound) and NF4 (compute-bound): where the second
+ * thread starts to pay (core-tensor's GEMV_SPLIT_MIN_WORK).
+ */
+function crossover(): { format: string; n: number; k: number; ms1: number; ms2: number }[] {
+  const out: { format: string; n: number; k: number; ms1: number; ms2: number }[] = [];
   const rng = new Rng(2);
-  for (const d of [512, 1024, 1448, 2048, 3072, 4096]) {
-    const w = randn([d, d], rng);
-    const x = randn([1, d], rng);
-    const l = withBackend(wasmBackend(2), () => new Fp32Linear(w, "weights/bench"));
-    const [t1, t2] = interleave(
-      [1, 2].map((t) => () => withBackend(wasmBackend(t), () => l.apply(x).dispose())),
-      REPS * 10,
-      10,
-    );
-    out.push({ n: d, k: d, ms1: t1!.median, ms2: t2!.median });
-    log(`GEMV FP32 1x${d}x${d}: 1 thread ${t1!.median.toFixed(4)} ms, 2 threads ${t2!.median.toFixed(4)} ms`);
-    l.dispose();
-    w.dispose();
-    x.dispose();
+  for (const [format, make] of [FORMATS[0]!, FORMATS[FORMATS.length - 1]!]) {
+    for (const d of [512, 1024, 1448, 2048, 3072, 4096]) {
+      const w = randn([d, d], rng, { std: 0.02 });
+      const x = randn([1, d], rng);
+      // Packed at 2 threads (resident in the shared runtime); applied under each thread count.
+      const l = withBackend(wasmBackend(2), () =>
+        format === "FP32" ? make(w, "wasm") : new PackedLinear(nf4Format(), w, "weights/bench"),
+      );
+      const [t1, t2] = interleave(
+        [1, 2].map((t) => () => withBackend(wasmBackend(t), () => l.apply(x).dispose())),
+        REPS * 10,
+        10,
+      );
+      out.push({ format, n: d, k: d, ms1: t1!.median, ms2: t2!.median });
+      log(
+        `GEMV ${format} 1x${d}x${d}: 1 thread ${t1!.median.toFixed(4)} ms, 2 threads ${t2!.median.toFixed(4)} ms`,
+      );
+      l.dispose();
+      w.dispose();
+      x.dispose();
+    }
   }
   return out;
 }
