@@ -21,11 +21,11 @@ export const GEMV_MAX_M = 4;
  * Multiply-adds from which a GEMV is split over 2 threads by rows of W (2M: a 1448×1448 layer; every
  * 4096-wide decode layer splits). `pnpm bench decode` prints the crossover (section 2, FP32 and NF4,
  * square d×d). Measured 2026-11-27 on the shared 2-core machine: at load ≈ 2, FP32 ran as fast on one
- * thread as on two at every d from 512 to 4096 (one thread already reads at the bandwidth probe's
- * speed, 25 GB/s for 1 thread and 24 for 2), so the split buys nothing there but costs nothing above
- * ~1000; at load ≥ 10 the second thread waits for a core and the split costs 1.5–5× (FP32 4096: 8.5
- * vs 12.4 ms; NF4 4096: 2.5 vs 11.1 ms). The compute-bound kernels (NF4, Q4_0, FP16) are the ones a
- * free second core speeds up; the hand-off (~10–50 µs) sets the floor of the threshold.
+ * thread as on two at every d from 512 to 4096 (the bandwidth probe reads 25 GB/s on 1 thread and 24
+ * on 2: memory is the limit), so the split neither helps nor hurts there; at load ≥ 10 the second
+ * thread waits for a core and the split costs 1.5–5× (FP32 4096: 8.5 vs 12.4 ms; NF4 4096: 2.5 vs
+ * 11.1 ms). The compute-bound kernels (NF4, Q4_0, FP16) are the ones a free second core speeds up;
+ * the hand-off (~10–50 µs) sets the floor of the threshold.
  */
 export const GEMV_SPLIT_MIN_WORK = 1 << 21;
 /** Column splits are rounded to the micro-kernel width. */
