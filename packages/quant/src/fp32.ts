@@ -65,6 +65,10 @@ const fp32Cost: WeightsCost = Object.freeze({
   workspaceElements: () => 0,
 });
 
+/**
+ * The `FP32` weights strategy (`fp32()`, `FP32` in configurations): 32-bit float weights, the reference
+ * every other format is tested against.
+ */
 export const fp32 = defineStrategy({
   name: "FP32",
   slot: "weights",

@@ -113,6 +113,7 @@ export const bf16Format: WeightFormat = makeFormat({
   },
 });
 
+/** The `FP16` weights strategy: IEEE half-precision weights (16 bits), computed in f32. */
 export const fp16 = defineStrategy({
   name: "FP16",
   slot: "weights",
@@ -122,6 +123,7 @@ export const fp16 = defineStrategy({
   exec: () => packedWeights(fp16Format),
 });
 
+/** The `BF16` weights strategy: bfloat16 weights (16 bits, f32's exponent range), computed in f32. */
 export const bf16 = defineStrategy({
   name: "BF16",
   slot: "weights",

@@ -71,6 +71,10 @@ export function int4Format(options: { group?: number } = {}): WeightFormat {
   });
 }
 
+/**
+ * The `INT4[group]` weights strategy: 4-bit symmetric weights, two per byte, one f32 scale per `group`
+ * inputs (default 32; 0: one per row), dequantised on the fly.
+ */
 export const int4 = defineStrategy({
   name: "INT4",
   slot: "weights",

@@ -192,6 +192,10 @@ export function int8Format(options: { group?: number } = {}): WeightFormat {
   });
 }
 
+/**
+ * The `INT8[group]` weights strategy: 8-bit symmetric weights with one f32 scale per `group` inputs (default
+ * 0: one per output channel), dequantised on the fly.
+ */
 export const int8 = defineStrategy({
   name: "INT8",
   slot: "weights",

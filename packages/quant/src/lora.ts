@@ -33,6 +33,7 @@ export const LORA_TARGETS = {
   all: ["q", "k", "v", "o", "gate", "up", "down"],
 } as const satisfies Record<string, readonly string[]>;
 
+/** Which projections LoRA adapts: `qv` (default), `qk`, `qkv`, `qkvo`, `ffn` or `all`. */
 export type LoraTargets = keyof typeof LORA_TARGETS;
 
 /** A frozen base layer plus a trainable low-rank update. Owns (and disposes) its base. */
@@ -119,6 +120,10 @@ export class LoraLinear implements LinearWeight {
   }
 }
 
+/**
+ * The `LoRA[rank,alpha,targets]` adapters strategy: trainable low-rank updates (alpha/rank)·B·A on frozen
+ * linear layers of the `targets` projections.
+ */
 export const lora = defineStrategy({
   name: "LoRA",
   slot: "adapters",

@@ -99,6 +99,10 @@ function encodeBlocks(
   }
 }
 
+/**
+ * The NF4 weight format (absmax per `block` inputs, default 64; double-quantised scales when `dq`, default
+ * true) for packing weights directly.
+ */
 export function nf4Format(options: { block?: number; dq?: boolean } = {}): WeightFormat {
   const block = options.block ?? 64;
   const dq = options.dq ?? true;
@@ -169,6 +173,10 @@ export function nf4Format(options: { block?: number; dq?: boolean } = {}): Weigh
   });
 }
 
+/**
+ * The `NF4[block,dq]` weights strategy (QLoRA's 4-bit NormalFloat): absmax per `block` inputs (default 64),
+ * optionally double-quantised (`dq`, default true). Frozen: train it with LoRA (`QLoRA`).
+ */
 export const nf4 = defineStrategy({
   name: "NF4",
   slot: "weights",

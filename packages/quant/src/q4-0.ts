@@ -16,6 +16,7 @@ export const QK4_0 = 32;
 /** Bytes per block: fp16 d + 16 bytes of nibbles. */
 export const Q4_0_BLOCK_BYTES = 2 + QK4_0 / 2;
 
+/** The Q4_0 weight format (ggml's byte layout), for packing weights directly. */
 export const q4_0Format: WeightFormat = makeFormat({
   name: "Q4_0",
   bitsPerWeight: (8 * Q4_0_BLOCK_BYTES) / QK4_0,
@@ -155,6 +156,10 @@ export const q4_0Format: WeightFormat = makeFormat({
   },
 });
 
+/**
+ * The `Q4_0` weights strategy: llama.cpp/GGUF's 4-bit blocks (32 weights + an fp16 scale, 4.5 bits), byte-
+ * identical to ggml.
+ */
 export const q4_0 = defineStrategy({
   name: "Q4_0",
   slot: "weights",

@@ -38,6 +38,7 @@ export function checkGgufShape(name: string, rows: number, cols: number, qk: num
   }
 }
 
+/** The Q8_0 weight format (ggml's byte layout), for packing weights directly. */
 export const q8_0Format: WeightFormat = makeFormat({
   name: "Q8_0",
   bitsPerWeight: (8 * Q8_0_BLOCK_BYTES) / QK8_0,
@@ -139,6 +140,10 @@ export const q8_0Format: WeightFormat = makeFormat({
   },
 });
 
+/**
+ * The `Q8_0` weights strategy: llama.cpp/GGUF's 8-bit blocks (32 int8 weights + an fp16 scale, 8.5 bits),
+ * byte-identical to ggml.
+ */
 export const q8_0 = defineStrategy({
   name: "Q8_0",
   slot: "weights",

@@ -10,6 +10,7 @@ import { q4_0 } from "./q4-0.js";
 import { q8_0 } from "./q8-0.js";
 import { qlora } from "./qlora.js";
 
+/** The `weights` and `adapters` strategies of this package by the names configurations use. */
 export const quantStrategies = {
   FP32: fp32,
   FP16: fp16,
