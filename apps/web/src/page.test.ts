@@ -7,13 +7,14 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { CATEGORIES, estimate, parse, planCluster } from "@tradeoffs/model";
+import { CATEGORIES, estimate, parse, planCluster, readHfConfig } from "@tradeoffs/model";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const APP = join(import.meta.dirname, "..");
+const MODEL = join(ROOT, "packages", "model");
 
 /** Start the server on a free port; resolves with its URL. */
 function serve(extra: string[]): Promise<{ url: string; server: ChildProcess }> {
@@ -138,6 +139,21 @@ describe.skipIf(!available)("apps/web in headless Chromium", () => {
     await page.fill("#config", "GQA[kvHeads=3]");
     await page.waitForSelector("#error:not([hidden])");
     expect(await page.textContent("#error")).toMatch(/kvHeads/);
+    expect(errors).toEqual([]);
+  });
+
+  it("estimates an uploaded Hugging Face config.json as the CLI does for the file", async () => {
+    const { page, errors } = await open([]);
+    const file = join(MODEL, "test/fixtures/hf/mixtral-8x22b/config.json");
+    await page.fill("#config", "Flash+INT8");
+    await page.setInputFiles("#config-file", file);
+    await page.waitForFunction(() => document.getElementById("model-note")?.textContent?.includes("mixtral"));
+    // What `compare estimate --model <file> --config Flash+INT8 --seq 2048 --generate 128` computes.
+    const arch = readHfConfig(file).arch;
+    const e = estimate(arch, parse("Flash+INT8"), { kind: "infer", batch: 1, seq: 2048, generate: 128 });
+    const shown = await tableValues(page, "estimate");
+    expect(shown.params).toEqual([e.params.total]);
+    for (const c of CATEGORIES) expect(shown[`bytes.${c}`], c).toEqual([e.bytes[c]]);
     expect(errors).toEqual([]);
   });
 
