@@ -17,9 +17,13 @@ import {
 
 /** An f32 linear weight (trainable). */
 export class Fp32Linear implements LinearWeight {
+  /** Always `FP32`. */
   readonly format = "FP32";
+  /** The trainable f32 weight [out, in] (a copy of the one packed). */
   readonly weight: Tensor;
+  /** Input width. */
   readonly inFeatures: number;
+  /** Output width. */
   readonly outFeatures: number;
 
   constructor(w: Tensor, category: string) {
@@ -31,26 +35,32 @@ export class Fp32Linear implements LinearWeight {
     this.inFeatures = w.dim(1);
   }
 
+  /** Bytes of `weight`. */
   get bytes(): number {
     return this.weight.bytes;
   }
 
+  /** x [..., in] · Wᵀ → [..., out]; differentiable in x and W. */
   apply(x: Tensor): Tensor {
     return matmul(x, this.weight, { transB: true });
   }
 
+  /** `[weight]`. */
   parameters(): Tensor[] {
     return [this.weight];
   }
 
+  /** `weight` itself (owned by this layer). */
   f32Weight(): Tensor {
     return this.weight;
   }
 
+  /** A copy of `weight` in `tmp` (the caller disposes it). */
   dequantize(): Tensor {
     return clone(this.weight, { category: "tmp" });
   }
 
+  /** Releases `weight`. */
   dispose(): void {
     this.weight.dispose();
   }

@@ -9,7 +9,9 @@ import type { PackedWeight } from "./packed.js";
 
 /** A weight in a kernel layout; `release()` frees anything made for it (nothing, for every format here). */
 export interface KernelWeight {
+  /** The packed bytes and scales as the backend's `matmulDequant` reads them. */
   readonly weight: DequantWeight;
+  /** Frees anything made for this view (nothing, for every format here). */
   release(): void;
 }
 

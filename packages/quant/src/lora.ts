@@ -38,13 +38,17 @@ export type LoraTargets = keyof typeof LORA_TARGETS;
 
 /** A frozen base layer plus a trainable low-rank update. Owns (and disposes) its base. */
 export class LoraLinear implements LinearWeight {
+  /** The frozen base layer (owned: disposed with this one). */
   readonly base: LinearWeight;
+  /** Adapter rank r. */
   readonly rank: number;
+  /** Scale numerator: the update is (alpha/rank)·B·A. */
   readonly alpha: number;
   /** [rank, in], category `adapters`. */
   readonly a: Tensor;
   /** [out, rank], category `adapters`, zero at start. */
   readonly b: Tensor;
+  /** The base's format plus `+LoRA`, e.g. `NF4[block=64,dq=true]+LoRA`. */
   readonly format: string;
 
   constructor(base: LinearWeight, options: { rank: number; alpha: number; rng: Rng; role?: string }) {
@@ -73,9 +77,11 @@ export class LoraLinear implements LinearWeight {
     this.b.name = `lora.${role}.B`;
   }
 
+  /** Input width (the base's). */
   get inFeatures(): number {
     return this.base.inFeatures;
   }
+  /** Output width (the base's). */
   get outFeatures(): number {
     return this.base.outFeatures;
   }
@@ -83,6 +89,7 @@ export class LoraLinear implements LinearWeight {
   get bytes(): number {
     return this.base.bytes + this.a.bytes + this.b.bytes;
   }
+  /** Bytes of A and B. */
   get adapterBytes(): number {
     return this.a.bytes + this.b.bytes;
   }
@@ -103,16 +110,17 @@ export class LoraLinear implements LinearWeight {
     return [this.a, this.b];
   }
 
-  /** W + (alpha/rank)·B·A as f32 [out, in] in `tmp`. */
   /** Base + adapters: no single f32 tensor to hand out (`dequantize()` merges them). */
   f32Weight(): null {
     return null;
   }
 
+  /** W + (alpha/rank)·B·A as f32 [out, in] in `tmp`. */
   dequantize(): Tensor {
     return scope(() => add(this.base.dequantize(), scale(matmul(this.b, this.a), this.alpha / this.rank)));
   }
 
+  /** Releases the adapters and the base. */
   dispose(): void {
     this.a.dispose();
     this.b.dispose();

@@ -64,12 +64,22 @@ export function tileRows(rows: number, cols: number): number {
   return Math.max(1, Math.min(rows, Math.floor(TILE_ELEMENTS / Math.max(1, cols))));
 }
 
+/**
+ * A frozen linear weight stored in a packed format (INT8, INT4, NF4, Q8_0, Q4_0, FP16, BF16): products
+ * dequantise tiles on the fly, or run the backend's dequantising kernel when it has one.
+ */
 export class PackedLinear implements LinearWeight {
+  /** The format's name as reports print it (`INT8[group=0]`, `Q4_0`, …). */
   readonly format: string;
+  /** Input width. */
   readonly inFeatures: number;
+  /** Output width. */
   readonly outFeatures: number;
+  /** The packed bytes and scales. */
   readonly packed: PackedWeight;
+  /** The format that packed them (and decodes them). */
   readonly codec: WeightFormat;
+  /** The options the layer was built with. */
   readonly options: PackedLinearOptions;
   /** Whether the packed bytes live in the (pack-time) backend's own memory. */
   readonly resident: boolean;
@@ -89,6 +99,7 @@ export class PackedLinear implements LinearWeight {
     this.inFeatures = this.packed.cols;
   }
 
+  /** Bytes held in the ledger (data + scales). */
   get bytes(): number {
     return this.packed.bytes;
   }
@@ -138,10 +149,12 @@ export class PackedLinear implements LinearWeight {
     return null;
   }
 
+  /** The weight decoded to f32 [out, in] (a new tensor in `tmp`; the caller disposes it). */
   dequantize(): Tensor {
     return this.codec.dequantize(this.packed, "tmp");
   }
 
+  /** Releases the packed storage. */
   dispose(): void {
     this.packed.dispose();
   }

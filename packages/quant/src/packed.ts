@@ -33,10 +33,15 @@ export interface PackedLayout {
  * ledger allocation under `category`, so `bytes` is what the ledger sees.
  */
 export class PackedWeight {
+  /** The format's name. */
   readonly format: string;
+  /** [rows, cols] = [out, in]. */
   readonly shape: readonly [number, number];
+  /** Rows (output features). */
   readonly rows: number;
+  /** Columns (input features). */
   readonly cols: number;
+  /** Ledger category the bytes are charged to. */
   readonly category: string;
   #parts: Storage[];
   readonly #data: Storage;
@@ -81,9 +86,11 @@ export class PackedWeight {
     for (const p of this.#parts) b += p.bytes;
     return b;
   }
+  /** True once the storage has been released. */
   get disposed(): boolean {
     return this.#data.disposed;
   }
+  /** Releases the data, scales and extra storage (idempotent). */
   dispose(): void {
     for (const p of this.#parts) p.release();
     this.#parts = [];
@@ -120,15 +127,21 @@ export interface WeightFormat {
 
 /** The parts of a format; `makeFormat` adds the shared checks and the generic dequantize. */
 export interface FormatSpec {
+  /** Canonical name with options, as `WeightFormat.name`. */
   readonly name: string;
+  /** Storage bits per weight, as `WeightFormat.bitsPerWeight`. */
   readonly bitsPerWeight: number;
+  /** The storage a [rows, cols] weight needs in this format. */
   layout(rows: number, cols: number): PackedLayout;
   /** Validate the shape (block multiples); throw a ShapeError naming what would be valid. */
   checkShape?(rows: number, cols: number): void;
   /** Fill `p` from the f32 weight `w` ([rows, cols] row-major, all finite). */
   encode(w: Float32Array, p: PackedWeight): void;
+  /** Decode rows [r0, r1) into `out` (row-major, (r1 − r0)·cols floats). */
   decodeRows(p: PackedWeight, r0: number, r1: number, out: Float32Array): void;
+  /** y[yOff + j] = Σ_k x[xOff + k]·W[j, k] for every row j (the fused decode GEMV). */
   gemv(p: PackedWeight, x: Float32Array, xOff: number, y: Float32Array, yOff: number): void;
+  /** The weight in a layout a backend's `matmulDequant` reads, when the format has one. */
   kernelWeight?(p: PackedWeight): KernelWeight;
 }
 
