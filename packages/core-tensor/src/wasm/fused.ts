@@ -90,7 +90,8 @@ export const FUSED_MIN_ELEMENTS: Readonly<Record<FusedKernelName, number>> = Obj
   rmsNorm: 1024,
   rope: 2048,
   softmax: 512,
-  argmax: 65536,
+  // The JS loop (~2 ns per element) beat the WASM one (copy in, SIMD max, scan) at every size measured.
+  argmax: Number.POSITIVE_INFINITY,
   sample: 1024,
   adamw: 4096,
 });
@@ -353,7 +354,8 @@ export function fusedKernels(
       big("softmax", r * c) ? wasmSoftmax(x, out, r, c, log) : rows.softmax(x, out, r, c, log),
     argmax: (x, r, c, out) => (big("argmax", r * c) ? wasmArgmax(x, r, c, out) : rows.argmax(x, r, c, out)),
     siluMul: (g, u, out) => (big("siluMul", g.length) ? wasmSiluMul(g, u, out) : fusedJs.siluMul(g, u, out)),
-    sample: (a) => (big("sample", a.rows * a.cols) ? wasmSample(a) : fusedJs.sample(a)),
+    // Greedy sampling is an argmax: it stays on JS like `argmax`.
+    sample: (a) => (a.temperature > 0 && big("sample", a.rows * a.cols) ? wasmSample(a) : fusedJs.sample(a)),
     adamw: (a) => (big("adamw", a.param.length) ? wasmAdamw(a) : fusedJs.adamw(a)),
   };
 }
