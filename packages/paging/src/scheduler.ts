@@ -265,8 +265,10 @@ export function schedule(requests: readonly ServeRequest[], options: SchedulerOp
     });
 
   const finishSeq = (s: SeqRun) => {
-    finalSlots += cache.footprintTokens(s.tokens.length - 1, s.req.maxTokens);
-    finalTokens += s.tokens.length - 1; // the last token's K/V is never needed
+    const slots = cache.footprintTokens(s.tokens.length - 1, s.req.maxTokens);
+    finalSlots += slots;
+    // The last token's K/V is never needed; a rolling buffer (sliding window) fills at most its ring.
+    finalTokens += Math.min(s.tokens.length - 1, slots);
     cache.free(s.seqId);
     s.req.outputs[s.sample] = s.tokens.slice(s.req.r.prompt.length);
     if (--s.req.remaining === 0) {

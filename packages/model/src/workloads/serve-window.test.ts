@@ -75,6 +75,7 @@ describe("serving a sliding-window model from rolling-buffer caches", () => {
       expect(windowed.metrics.requests).toBe(8);
       expect(windowed.peak.kv).toBeLessThanOrEqual(budgetBytes);
       expect(windowed.predicted.wastePercent).toBeGreaterThanOrEqual(0);
+      expect(windowed.metrics.internalFragmentationPercent).toBeGreaterThanOrEqual(0);
       expect(windowed.metrics.peakReservedBytes).toBeLessThan(full.metrics.peakReservedBytes);
       // Every request may grow past 8 tokens (maxTokens ≥ 2 + 32): a contiguous ring is 8 slots.
       if (memory === "")
