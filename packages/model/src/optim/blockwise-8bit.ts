@@ -18,6 +18,7 @@ const blocks = (n: number): number => Math.ceil(n / BLOCK_8BIT);
  */
 export const MIN_8BIT_SIZE = 4096;
 
+/** The code maps an 8-bit state can use. */
 export const QUANT_MAPS = ["dynamic", "linear"] as const;
 /** How the 256 codes are spread over [−1, 1] (signed) or [0, 1] (unsigned). */
 export type QuantMap = (typeof QUANT_MAPS)[number];

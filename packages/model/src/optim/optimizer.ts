@@ -19,6 +19,7 @@ export interface CommonOptimizerOptions {
 export interface Optimizer {
   /** The registry name (`adamw`, `adamw8bit`, `adafactor`, `sgd`, `lion`). */
   readonly name: string;
+  /** The tensors it updates (their `.grad`s are read, their data written). */
   readonly params: readonly Tensor[];
   /** One update from the accumulated `.grad`s at `lr`; returns the gradient norm before clipping. */
   step(lr?: number): number;

@@ -11,7 +11,9 @@ import { Lion, type LionOptions } from "./lion.js";
 import type { Optimizer } from "./optimizer.js";
 import { Sgd, type SgdOptions } from "./sgd.js";
 
+/** The optimizer names users type, in the order help texts list them. */
 export const OPTIMIZER_NAMES = ["adamw", "adamw8bit", "adafactor", "sgd", "lion"] as const;
+/** One of `OPTIMIZER_NAMES`. */
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /** An optimizer and its options, e.g. `{ name: "sgd", momentum: 0.9, lr: 0.01 }`. */

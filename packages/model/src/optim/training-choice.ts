@@ -9,6 +9,7 @@ import { Bf16Params } from "./master-weights.js";
 import type { Optimizer } from "./optimizer.js";
 import { createOptimizer, OPTIMIZER_NAMES, type OptimizerChoice, optimizerStateBytes } from "./registry.js";
 
+/** How trainable parameters can be held (`--params`). */
 export const PARAM_DTYPES = ["fp32", "bf16"] as const;
 /** How trainable parameters are held: f32, or bf16 values (with `masterWeights`, beside an f32 copy). */
 export type ParamDtype = (typeof PARAM_DTYPES)[number];
