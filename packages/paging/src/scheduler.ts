@@ -379,7 +379,11 @@ export function schedule(requests: readonly ServeRequest[], options: SchedulerOp
     }
     let contextTokens = 0;
     if (batch.length > 0) {
-      for (const s of batch) contextTokens += cache.sequenceLength(s.seqId) + 1;
+      // Keys each sequence's step reads: all of them, or what a rolling buffer (sliding window) holds.
+      for (const s of batch) {
+        const n = cache.sequenceLength(s.seqId) + 1;
+        contextTokens += Math.min(n, cache.footprintTokens(n, s.req.maxTokens));
+      }
       const last = batch.map((s) => s.tokens[s.tokens.length - 1]!);
       const logits = model.decode(
         cache,
