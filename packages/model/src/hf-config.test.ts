@@ -72,6 +72,15 @@ describe("config.json families: what each reads", () => {
     // 24 layers · (14 + 2·2 heads) · 64 dims of bias
     expect(counts(small.arch).total - counts({ ...small.arch, qkvBias: false }).total).toBe(24 * 18 * 64);
     expect(fixture("qwen2.5-7b").arch.tiedEmbeddings).toBe(false);
+    // use_sliding_window (off in the released configs) slides the layers from max_window_layers up.
+    expect(small.arch.window).toBeUndefined();
+    const sliding = hfModelFromConfig({
+      ...readJson("qwen2.5-0.5b"),
+      use_sliding_window: true,
+      sliding_window: 4096,
+      max_window_layers: 20,
+    });
+    expect([sliding.arch.window, sliding.arch.windowLayers]).toEqual([4096, 4]);
   });
 
   it("gemma: head_dim is read, not derived from the width; embeddings tied by default", () => {

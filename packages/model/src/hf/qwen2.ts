@@ -15,20 +15,28 @@ import {
 } from "./decoder.js";
 import { type ConfigFields, HF_LIMITS } from "./fields.js";
 
-function slidingNote(f: ConfigFields): string[] {
-  return f.flag("use_sliding_window", false)
-    ? [
-        `use_sliding_window: the upper layers' ${String(f.json.sliding_window)}-token window is not modelled (full attention counted)`,
-      ]
-    : [];
+/**
+ * `use_sliding_window`: HF's Qwen2 attention slides over `sliding_window` tokens in the layers with
+ * index ≥ `max_window_layers`, the lower layers attend globally; off by default (every released config).
+ */
+function qwenWindow(f: ConfigFields, layers: number): Partial<ArchSpec> {
+  if (!f.flag("use_sliding_window", false)) return {};
+  const window = f.int("sliding_window", HF_LIMITS.max_position_embeddings);
+  const lower = f.int("max_window_layers", HF_LIMITS.num_hidden_layers, 28, 0);
+  const windowLayers = Math.max(0, layers - lower);
+  return windowLayers > 0 ? { window, windowLayers } : {};
 }
 
 /** `qwen2`: Llama's layout plus q/k/v biases; counted exactly. */
 export function qwen2Model(f: ConfigFields, name: string): HfModel {
   const dec = readDecoder(f, { maxSeq: 32768, normEps: 1e-6 });
   const ffn = f.int("intermediate_size", HF_LIMITS.intermediate_size);
-  const arch = { ...llamaLike(name, dec, ffn, f.flag("tie_word_embeddings", false)), qkvBias: true };
-  return hfModel("qwen2", arch, [], slidingNote(f));
+  const arch: ArchSpec = {
+    ...llamaLike(name, dec, ffn, f.flag("tie_word_embeddings", false)),
+    qkvBias: true,
+    ...qwenWindow(f, dec.layers),
+  };
+  return hfModel("qwen2", arch, []);
 }
 
 /**
@@ -59,6 +67,7 @@ export function qwen2MoeModel(f: ConfigFields, name: string): HfModel {
     sharedExperts: shared,
     sharedExpertGate: sharedWidth > 0,
     ...(moeLayers < dec.layers ? { denseLayers: dec.layers - moeLayers, denseFfnHidden: denseWidth } : {}),
+    ...qwenWindow(f, dec.layers),
   };
   const gaps: Gap[] = [
     {
@@ -66,5 +75,5 @@ export function qwen2MoeModel(f: ConfigFields, name: string): HfModel {
       note: `shared expert width ${sharedWidth} is not a multiple of the expert width ${F}`,
     },
   ];
-  return hfModel("qwen2_moe", arch, gaps, slidingNote(f));
+  return hfModel("qwen2_moe", arch, gaps);
 }
