@@ -99,68 +99,112 @@ export function gemvNibble(
   const pl = v128.load(planes);
   const ph = v128.load(planes, 16);
   const inv = <f32>(1 / s);
-  const mask = i8x16.splat(0x0f);
   const G = (k + group - 1) / group; // the last group of a row may be shorter
   const bpg = group >> 5; // 32-blocks per group
   const half = <usize>(k >> 1);
-  for (let j = j0; j < j1; j++) {
+  // Two rows of W per pass share each load of x's codes and block scale.
+  let j = j0;
+  for (; j + 1 < j1; j += 2) {
+    const w0 = w + <usize>j * half;
+    const w1 = w0 + half;
+    for (let i = 0; i < m; i++) {
+      const xq = scratch + ((<usize>(i * k)) << 1);
+      const xs = sx + ((<usize>(i * nb)) << 2);
+      let acc0 = f32x4.splat(0);
+      let acc1 = f32x4.splat(0);
+      for (let g = 0; g < G; g++) {
+        const s0 = groupScale(scales, dqCodes, dqChunk, dqMean, j * G + g) * inv;
+        const s1 = groupScale(scales, dqCodes, dqChunk, dqMean, (j + 1) * G + g) * inv;
+        const bEnd = min((g + 1) * bpg, nb);
+        for (let b = g * bpg; b < bEnd; b++) {
+          const xb = xq + ((<usize>b) << 6);
+          const x0 = v128.load(xb);
+          const x1 = v128.load(xb, 16);
+          const x2 = v128.load(xb, 32);
+          const x3 = v128.load(xb, 48);
+          const sxb = load<f32>(xs + ((<usize>b) << 2));
+          const d0 = dot32(v128.load(w0 + ((<usize>b) << 4)), pl, ph, x0, x1, x2, x3);
+          const d1 = dot32(v128.load(w1 + ((<usize>b) << 4)), pl, ph, x0, x1, x2, x3);
+          acc0 = f32x4.add(acc0, f32x4.mul(f32x4.convert_i32x4_s(d0), f32x4.splat(s0 * sxb)));
+          acc1 = f32x4.add(acc1, f32x4.mul(f32x4.convert_i32x4_s(d1), f32x4.splat(s1 * sxb)));
+        }
+      }
+      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc0));
+      store<f32>(y + ((<usize>(i * n + j + 1)) << 2), hsum(acc1));
+    }
+  }
+  for (; j < j1; j++) {
     const wj = w + <usize>j * half;
     for (let i = 0; i < m; i++) {
       const xq = scratch + ((<usize>(i * k)) << 1);
       const xs = sx + ((<usize>(i * nb)) << 2);
       let acc = f32x4.splat(0);
       for (let g = 0; g < G; g++) {
-        const t = j * G + g;
-        const ws: f32 =
-          dqCodes === 0
-            ? load<f32>(scales + ((<usize>t) << 2))
-            : <f32>(
-                (<f64>load<i8>(dqCodes + <usize>t) * <f64>load<f32>(scales + ((<usize>(t / dqChunk)) << 2)) +
-                  dqMean)
-              );
-        const wsi = ws * inv;
+        const sg = groupScale(scales, dqCodes, dqChunk, dqMean, j * G + g) * inv;
         const bEnd = min((g + 1) * bpg, nb);
         for (let b = g * bpg; b < bEnd; b++) {
-          const bytes = v128.load(wj + ((<usize>b) << 4));
-          const lo = v128.and(bytes, mask); // even elements
-          const hi = i8x16.shr_u(bytes, 4); // odd elements
-          const el = i8x16.swizzle(pl, lo);
-          const eh = i8x16.swizzle(ph, lo);
-          const ol = i8x16.swizzle(pl, hi);
-          const oh = i8x16.swizzle(ph, hi);
           const xb = xq + ((<usize>b) << 6);
-          let d = i32x4.dot_i16x8_s(
-            i8x16.shuffle(el, eh, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23),
+          const d = dot32(
+            v128.load(wj + ((<usize>b) << 4)),
+            pl,
+            ph,
             v128.load(xb),
-          );
-          d = i32x4.add(
-            d,
-            i32x4.dot_i16x8_s(
-              i8x16.shuffle(el, eh, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31),
-              v128.load(xb, 16),
-            ),
-          );
-          d = i32x4.add(
-            d,
-            i32x4.dot_i16x8_s(
-              i8x16.shuffle(ol, oh, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23),
-              v128.load(xb, 32),
-            ),
-          );
-          d = i32x4.add(
-            d,
-            i32x4.dot_i16x8_s(
-              i8x16.shuffle(ol, oh, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31),
-              v128.load(xb, 48),
-            ),
+            v128.load(xb, 16),
+            v128.load(xb, 32),
+            v128.load(xb, 48),
           );
           acc = f32x4.add(
             acc,
-            f32x4.mul(f32x4.convert_i32x4_s(d), f32x4.splat(wsi * load<f32>(xs + ((<usize>b) << 2)))),
+            f32x4.mul(f32x4.convert_i32x4_s(d), f32x4.splat(sg * load<f32>(xs + ((<usize>b) << 2)))),
           );
         }
       }
       store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc));
     }
   }
+}
+
+/** Scale of group index t: f32 at `scales`, or double-quantised (see `gemvNibble`). */
+function groupScale(scales: usize, dqCodes: usize, dqChunk: i32, dqMean: f64, t: i32): f32 {
+  return dqCodes === 0
+    ? load<f32>(scales + ((<usize>t) << 2))
+    : <f32>(
+        (<f64>load<i8>(dqCodes + <usize>t) * <f64>load<f32>(scales + ((<usize>(t / dqChunk)) << 2)) + dqMean)
+      );
+}
+
+/**
+ * One 32-block: the 16 code bytes in `bytes` (low nibbles: even elements, high: odd) looked up as
+ * 16-bit integers in the byte planes pl / ph and dotted with x's codes x0..x3 ([even 0..7 | even 8..15
+ * | odd 0..7 | odd 8..15]): i32x4 partial sums, 8 products per lane.
+ */
+function dot32(bytes: v128, pl: v128, ph: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const lo = v128.and(bytes, i8x16.splat(0x0f)); // even elements
+  const hi = v128.and(i16x8.shr_u(bytes, 4), i8x16.splat(0x0f)); // odd elements
+  const el = i8x16.swizzle(pl, lo);
+  const eh = i8x16.swizzle(ph, lo);
+  const ol = i8x16.swizzle(pl, hi);
+  const oh = i8x16.swizzle(ph, hi);
+  let d = i32x4.dot_i16x8_s(
+    i8x16.shuffle(el, eh, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23),
+    x0,
+  );
+  d = i32x4.add(
+    d,
+    i32x4.dot_i16x8_s(
+      i8x16.shuffle(el, eh, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31),
+      x1,
+    ),
+  );
+  d = i32x4.add(
+    d,
+    i32x4.dot_i16x8_s(i8x16.shuffle(ol, oh, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), x2),
+  );
+  return i32x4.add(
+    d,
+    i32x4.dot_i16x8_s(
+      i8x16.shuffle(ol, oh, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31),
+      x3,
+    ),
+  );
 }
