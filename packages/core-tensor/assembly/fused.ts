@@ -266,6 +266,67 @@ export function softmaxF32(x: usize, out: usize, rows: i32, cols: i32, log: i32)
   }
 }
 
+/**
+ * Attention probabilities over scores x [rows, tk], row r being query r mod tq: out = softmax(scale·x)
+ * over the keys the mask lets the query see, 0 elsewhere (and on a row that sees none). The mask rule
+ * is attentionTile's: hi = causal ? min(i + tk − tq, tk − 1) : tk − 1, and a window keeps the last
+ * `window` keys up to hi. out may alias x.
+ */
+export function maskedSoftmaxF32(
+  x: usize,
+  out: usize,
+  rows: i32,
+  tq: i32,
+  tk: i32,
+  scale: f32,
+  causal: i32,
+  window: i32,
+): void {
+  const sv = f32x4.splat(scale);
+  for (let r = 0; r < rows; r++) {
+    const i = r % tq;
+    const hi = causal !== 0 ? min(i + tk - tq, tk - 1) : tk - 1;
+    const lo = window > 0 ? max(0, hi - window + 1) : 0;
+    const xr = x + ((<usize>(r * tk)) << 2);
+    const yr = out + ((<usize>(r * tk)) << 2);
+    if (hi < lo) {
+      memory.fill(yr, 0, (<usize>tk) << 2);
+      continue;
+    }
+    const n = hi - lo + 1;
+    const xs = xr + ((<usize>lo) << 2);
+    const ys = yr + ((<usize>lo) << 2);
+    const mv = f32x4.splat(rowMax(xs, n));
+    const m = f32x4.extract_lane(mv, 0);
+    let s4 = f32x4.splat(0);
+    let j = 0;
+    for (; j + 3 < n; j += 4) {
+      const o = (<usize>j) << 2;
+      const e = exp4(f32x4.mul(f32x4.sub(v128.load(xs + o), mv), sv));
+      v128.store(ys + o, e);
+      s4 = f32x4.add(s4, e);
+    }
+    let sum =
+      f32x4.extract_lane(s4, 0) +
+      f32x4.extract_lane(s4, 1) +
+      (f32x4.extract_lane(s4, 2) + f32x4.extract_lane(s4, 3));
+    for (; j < n; j++) {
+      const e = exp1((load<f32>(xs + ((<usize>j) << 2)) - m) * scale);
+      store<f32>(ys + ((<usize>j) << 2), e);
+      sum += e;
+    }
+    const inv: f32 = sum > 0 ? 1 / sum : 0;
+    const iv = f32x4.splat(inv);
+    j = 0;
+    for (; j + 3 < n; j += 4)
+      v128.store(ys + ((<usize>j) << 2), f32x4.mul(v128.load(ys + ((<usize>j) << 2)), iv));
+    for (; j < n; j++) store<f32>(ys + ((<usize>j) << 2), load<f32>(ys + ((<usize>j) << 2)) * inv);
+    // Masked keys last: out may alias x, whose visible span was read above.
+    memory.fill(yr, 0, (<usize>lo) << 2);
+    memory.fill(ys + ((<usize>n) << 2), 0, (<usize>(tk - hi - 1)) << 2);
+  }
+}
+
 /** Σ e^(x[j] − m) for j < n. */
 function expSum(x: usize, n: i32, m: f32): f32 {
   const mv = f32x4.splat(m);

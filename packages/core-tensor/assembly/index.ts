@@ -10,6 +10,7 @@ export {
   addF32,
   argmaxF32,
   expF32,
+  maskedSoftmaxF32,
   mulF32,
   rmsNormF32,
   ropeF32,

@@ -1,8 +1,9 @@
 /**
  * `pnpm bench fused [--json] [--reps N]`: microseconds per call of each step kernel (add, mul, silu,
- * silu·up, RMSNorm, RoPE, softmax, argmax, AdamW) on the JS reference and on WASM, over sizes around
- * the dispatch thresholds (`FUSED_MIN_ELEMENTS`), interleaved rounds, medians. The crossover is where
- * WASM (staging copies and a workspace charge included) starts to win. Not a test: nothing is asserted.
+ * silu·up, RMSNorm, RoPE, softmax, masked softmax, argmax, AdamW) on the JS reference and on WASM, over
+ * sizes around the dispatch thresholds (`FUSED_MIN_ELEMENTS`), interleaved rounds, medians. The
+ * crossover is where WASM (staging copies and a workspace charge included) starts to win. Not a test:
+ * nothing is asserted.
  */
 import { loadavg } from "node:os";
 import * as ew from "../src/kernels/elementwise.js";
@@ -14,6 +15,7 @@ import {
   wasmAdamw,
   wasmAdd,
   wasmArgmax,
+  wasmMaskedSoftmax,
   wasmRmsNorm,
   wasmRope,
   wasmSilu,
@@ -64,6 +66,7 @@ function cases(n: number): Record<Exclude<FusedKernelName, "sample">, Pair> {
     bc1: 0.1,
     bc2: 0.05,
   });
+  const causal = { rows: n / 64, tq: 64, tk: 64, scale: 0.125, causal: true };
   const aj = adam();
   const aw = adam();
   return {
@@ -82,6 +85,11 @@ function cases(n: number): Record<Exclude<FusedKernelName, "sample">, Pair> {
     softmax: {
       js: () => rows.softmax(a, o, n / 64, 64, false),
       wasm: () => wasmSoftmax(a, o, n / 64, 64, false, rt),
+    },
+    maskedSoftmax: {
+      // Causal prefill scores: n/64 query rows of 64 keys.
+      js: () => fusedJs.maskedSoftmax({ ...causal, x: a, out: o }),
+      wasm: () => wasmMaskedSoftmax({ ...causal, x: a, out: o }, rt),
     },
     argmax: { js: () => rows.argmax(a, 1, n, idx), wasm: () => wasmArgmax(a, 1, n, idx, rt) },
     adamw: { js: () => fusedJs.adamw(aj), wasm: () => wasmAdamw(aw, rt) },

@@ -9,7 +9,7 @@
 import type { DType } from "./dtype.js";
 import { ValueError } from "./errors.js";
 import * as ew from "./kernels/elementwise.js";
-import type { AdamWArgs, SampleArgs } from "./kernels/fused.js";
+import type { AdamWArgs, MaskedSoftmaxArgs, SampleArgs } from "./kernels/fused.js";
 import { type MatmulArgs, matmulBlocked } from "./kernels/matmul.js";
 import * as rows from "./kernels/rows.js";
 import type { MemoryLedger, Storage } from "./ledger.js";
@@ -243,6 +243,11 @@ export interface Backend {
    * (reference: kernels/fused.ts `siluMul`, which the `siluMul` op runs when this is absent).
    */
   readonly siluMul?: ((gate: Float32Array, up: Float32Array, out: Float32Array) => void) | undefined;
+  /**
+   * Optional softmax of attention scores under the causal / window mask (reference: kernels/fused.ts
+   * `maskedSoftmax`; Standard attention runs its own loop when this is absent).
+   */
+  readonly maskedSoftmax?: ((args: MaskedSoftmaxArgs) => void) | undefined;
   /** Optional greedy / temperature sampler over rows of logits (reference: kernels/fused.ts `sample`). */
   readonly sample?: ((args: SampleArgs) => void) | undefined;
   /** Optional one-pass AdamW update of f32 arrays (reference: kernels/fused.ts `adamw`). */
@@ -321,4 +326,4 @@ export function listBackends(): readonly Backend[] {
   return [...registry.values()];
 }
 
-export type { AdamWArgs, MatmulArgs, SampleArgs };
+export type { AdamWArgs, MaskedSoftmaxArgs, MatmulArgs, SampleArgs };

@@ -28,6 +28,7 @@ export {
   getBackend,
   jsBackend,
   listBackends,
+  type MaskedSoftmaxArgs,
   type MatmulArgs,
   registerBackend,
   type SampleArgs,

@@ -1,7 +1,7 @@
 /**
  * The JavaScript references of the fused step kernels a backend may provide (`Backend.siluMul`,
- * `Backend.sample`, `Backend.adamw`): SiLU(gate)·up, temperature sampling and the AdamW update, on raw
- * arrays. Readable loops in f64; they are the fallback when the backend has no kernel and the oracle
+ * `Backend.maskedSoftmax`, `Backend.sample`, `Backend.adamw`): SiLU(gate)·up, the masked softmax of
+ * attention scores, temperature sampling and the AdamW update, on raw arrays. Readable loops in f64; they are the fallback when the backend has no kernel and the oracle
  * the WASM kernels are tested against. Not here: tensors, autograd or the optimizer's bookkeeping.
  */
 
@@ -10,6 +10,52 @@ export function siluMul(gate: Float32Array, up: Float32Array, out: Float32Array)
   for (let i = 0; i < gate.length; i++) {
     const v = gate[i]!;
     out[i] = (v / (1 + Math.exp(-v))) * up[i]!;
+  }
+}
+
+/**
+ * Attention probabilities from raw scores x [rows, tk], row r being query r mod tq (grouped heads stack
+ * their queries along rows): out = softmax(scale·x) over the keys query i sees, 0 elsewhere. The mask
+ * is AttendOptions' rule (the attention package's `visibleKeys`): hi = i + tk − tq when causal (at most
+ * tk − 1), else tk − 1; a window keeps the last `window` keys up to hi.
+ */
+export interface MaskedSoftmaxArgs {
+  /** Scores [rows, tk] (read). */
+  readonly x: Float32Array;
+  /** Probabilities [rows, tk] (written; may be x). */
+  readonly out: Float32Array;
+  readonly rows: number;
+  /** Queries per group of rows. */
+  readonly tq: number;
+  /** Keys per row. */
+  readonly tk: number;
+  /** Multiplies the scores (after the row max is subtracted). */
+  readonly scale: number;
+  readonly causal: boolean;
+  /** Keys each query sees at most (undefined or 0: no window). */
+  readonly window?: number | undefined;
+}
+
+/** The JS masked softmax (see `MaskedSoftmaxArgs`). */
+export function maskedSoftmax(a: MaskedSoftmaxArgs): void {
+  const { x, out, tq, tk, scale } = a;
+  for (let r = 0; r < a.rows; r++) {
+    const i = r % tq;
+    const hi = a.causal ? Math.min(i + tk - tq, tk - 1) : tk - 1;
+    const lo = a.window ? Math.max(0, hi - a.window + 1) : 0;
+    const o = r * tk;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let j = lo; j <= hi; j++) if (x[o + j]! > m) m = x[o + j]!;
+    let sum = 0;
+    for (let j = lo; j <= hi; j++) {
+      const e = Math.exp((x[o + j]! - m) * scale);
+      out[o + j] = e;
+      sum += e;
+    }
+    const inv = sum > 0 ? 1 / sum : 0;
+    for (let j = lo; j <= hi; j++) out[o + j] = out[o + j]! * inv;
+    out.fill(0, o, o + Math.max(0, Math.min(lo, tk)));
+    out.fill(0, o + Math.max(hi + 1, 0), o + tk);
   }
 }
 

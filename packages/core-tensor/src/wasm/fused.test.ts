@@ -12,6 +12,7 @@ import {
   wasmAdd,
   wasmArgmax,
   wasmExp,
+  wasmMaskedSoftmax,
   wasmRmsNorm,
   wasmRope,
   wasmSample,
@@ -174,6 +175,44 @@ describe("WASM step kernels against the JS references", () => {
         wasmSoftmax(x, got, rows, cols, log);
         expectClose(got, want, ROW_TOL);
       }
+    }
+  });
+
+  it("masked softmax: causal (Tq < Tk), windowed, full, grouped rows, in place, against the reference and f64", () => {
+    const rng = new Rng(11);
+    const cases = [
+      { tq: 5, tk: 5, causal: true, window: undefined },
+      { tq: 3, tk: 9, causal: true, window: undefined },
+      { tq: 7, tk: 7, causal: true, window: 3 },
+      { tq: 1, tk: 33, causal: true, window: 8 },
+      { tq: 4, tk: 6, causal: false, window: undefined },
+      { tq: 2, tk: 8, causal: true, window: 1 },
+    ];
+    for (const c of cases) {
+      const rows = 3 * c.tq; // three heads stacked along rows
+      const x = randArray(rng, rows * c.tk, 3);
+      const args = { ...c, rows, scale: 0.7 };
+      const want = new Float32Array(x.length).fill(9);
+      fusedJs.maskedSoftmax({ ...args, x, out: want });
+      // The reference against the definition: each row sums to 1 over exactly the visible keys.
+      for (let r = 0; r < rows; r++) {
+        const i = r % c.tq;
+        const hi = c.causal ? Math.min(i + c.tk - c.tq, c.tk - 1) : c.tk - 1;
+        const lo = c.window ? Math.max(0, hi - c.window + 1) : 0;
+        let sum = 0;
+        for (let j = 0; j < c.tk; j++) {
+          const p = want[r * c.tk + j]!;
+          if (j < lo || j > hi) expect(p, `row ${r} key ${j}`).toBe(0);
+          sum += p;
+        }
+        expect(Math.abs(sum - 1)).toBeLessThan(1e-5);
+      }
+      const got = new Float32Array(x.length).fill(9);
+      wasmMaskedSoftmax({ ...args, x, out: got });
+      expectClose(got, want, ROW_TOL);
+      const inPlace = x.slice();
+      wasmMaskedSoftmax({ ...args, x: inPlace, out: inPlace });
+      expect(inPlace).toEqual(got);
     }
   });
 

@@ -33,6 +33,16 @@ interface FusedExports {
     table: number,
   ): void;
   softmaxF32(x: number, out: number, rows: number, cols: number, log: number): void;
+  maskedSoftmaxF32(
+    x: number,
+    out: number,
+    rows: number,
+    tq: number,
+    tk: number,
+    scale: number,
+    causal: number,
+    window: number,
+  ): void;
   argmaxF32(x: number, rows: number, cols: number, out: number): void;
   sampleF32(
     x: number,
@@ -72,6 +82,7 @@ export type FusedKernelName =
   | "rmsNorm"
   | "rope"
   | "softmax"
+  | "maskedSoftmax"
   | "argmax"
   | "sample"
   | "adamw";
@@ -90,6 +101,7 @@ export const FUSED_MIN_ELEMENTS: Readonly<Record<FusedKernelName, number>> = Obj
   rmsNorm: 1024,
   rope: 2048,
   softmax: 512,
+  maskedSoftmax: 512,
   // The JS loop (~2 ns per element) beat the WASM one (copy in, SIMD max, scan) at every size measured.
   argmax: Number.POSITIVE_INFINITY,
   sample: 1024,
@@ -270,6 +282,15 @@ export function wasmSoftmax(
   s.run((k) => k.softmaxF32(xp, op_, nRows, cols, log ? 1 : 0));
 }
 
+/** `Backend.maskedSoftmax` in WASM (see `MaskedSoftmaxArgs`; out may be x). */
+export function wasmMaskedSoftmax(a: fusedJs.MaskedSoftmaxArgs, rt: WasmRuntime = wasmRuntime()): void {
+  const n = a.rows * a.tk;
+  const s = new Staging(rt);
+  const xp = a.x === a.out ? s.inout(a.x.subarray(0, n)) : s.input(a.x.subarray(0, n));
+  const op_ = a.x === a.out ? xp : s.output(a.out.subarray(0, n));
+  s.run((k) => k.maskedSoftmaxF32(xp, op_, a.rows, a.tq, a.tk, a.scale, a.causal ? 1 : 0, a.window ?? 0));
+}
+
 /** `Backend.argmax` in WASM (first index on ties). */
 export function wasmArgmax(
   x: Float32Array,
@@ -321,7 +342,16 @@ export function wasmExp(x: Float32Array, out: Float32Array, rt: WasmRuntime = wa
 
 type FusedKernels = Pick<
   Backend,
-  "binary" | "unary" | "rmsNorm" | "rope" | "softmax" | "argmax" | "siluMul" | "sample" | "adamw"
+  | "binary"
+  | "unary"
+  | "rmsNorm"
+  | "rope"
+  | "softmax"
+  | "maskedSoftmax"
+  | "argmax"
+  | "siluMul"
+  | "sample"
+  | "adamw"
 >;
 
 /**
@@ -352,6 +382,8 @@ export function fusedKernels(
         : rows.rope(x, out, outer, T, D, pos, theta, inv),
     softmax: (x, out, r, c, log) =>
       big("softmax", r * c) ? wasmSoftmax(x, out, r, c, log) : rows.softmax(x, out, r, c, log),
+    maskedSoftmax: (a) =>
+      big("maskedSoftmax", a.rows * a.tk) ? wasmMaskedSoftmax(a) : fusedJs.maskedSoftmax(a),
     argmax: (x, r, c, out) => (big("argmax", r * c) ? wasmArgmax(x, r, c, out) : rows.argmax(x, r, c, out)),
     siluMul: (g, u, out) => (big("siluMul", g.length) ? wasmSiluMul(g, u, out) : fusedJs.siluMul(g, u, out)),
     // Greedy sampling is an argmax: it stays on JS like `argmax`.
