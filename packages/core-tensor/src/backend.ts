@@ -135,6 +135,11 @@ export interface DequantMatmulArgs {
   readonly y: Float32Array;
 }
 
+/**
+ * The kernels every tensor operation runs on, over flat f32 arrays with explicit shapes: a small required
+ * set (matmul, elementwise, reductions, norms, RoPE, gather, cross-entropy, top-k) plus optional fused
+ * kernels. `JS` is the reference; `WASM` is tested against it.
+ */
 export interface Backend {
   /** The CLI word of the backend strategy (`JS`, `WASM`). */
   readonly name: string;

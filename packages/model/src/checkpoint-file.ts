@@ -33,6 +33,7 @@ export interface SmallMeta {
   readonly tokens: number;
   /** Seed of initialisation and batch sampling. */
   readonly seed: number;
+  /** The record's other fields (batch, seq, lr, backend, corpus, units, …). */
   readonly [key: string]: unknown;
 }
 

@@ -97,12 +97,17 @@ export function evaluate(
  * AdamW fields given here (`lr`, `beta1`, ...).
  */
 export interface TrainOptions extends AdamWOptions, TrainingChoice {
+  /** Optimizer steps. */
   readonly steps: number;
+  /** Windows per step. */
   readonly batch: number;
+  /** Tokens per window. */
   readonly seq: number;
+  /** Steps of linear learning-rate warmup; default min(20, steps / 10). */
   readonly warmup?: number;
   /** Final learning rate as a fraction of the peak (cosine decay). */
   readonly minLrRatio?: number;
+  /** Called after each step with its index, loss and time in ms. */
   readonly onStep?: (step: number, loss: number, ms: number) => void;
 }
 

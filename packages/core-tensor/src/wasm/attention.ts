@@ -7,12 +7,20 @@
 import { ShapeError } from "../errors.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
+/**
+ * Options of the WASM attention kernels: shapes q [B, H, tq, d], k, v [B, Hkv, tk, d], the mask, scale,
+ * tiles and threads.
+ */
 export interface WasmAttentionOptions {
   /** Query heads H and K/V heads Hkv (H % Hkv = 0; query head h reads K/V head h / (H / Hkv)). */
   readonly heads: number;
+  /** K/V heads Hkv. */
   readonly kvHeads: number;
+  /** Query positions. */
   readonly tq: number;
+  /** Key positions. */
   readonly tk: number;
+  /** Elements per head. */
   readonly d: number;
   /** Causal mask aligned bottom-right: query i sees keys ≤ i + tk − tq. */
   readonly causal: boolean;
@@ -20,7 +28,9 @@ export interface WasmAttentionOptions {
   readonly window?: number | undefined;
   /** Default 1/√d. */
   readonly scale?: number | undefined;
+  /** Query tile edge (a hint; the result does not depend on it). */
   readonly blockQ?: number | undefined;
+  /** Key tile edge (a hint; the result does not depend on it). */
   readonly blockK?: number | undefined;
   /** 1 or 2 (heads split); default 2. */
   readonly threads?: number;

@@ -23,6 +23,7 @@ import { ShapeError, ValueError } from "../errors.js";
 import { GEMV_MAX_M, gemvThreads, rowSplit } from "./matmul.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
+/** The packed formats the WASM dequantising kernels read. */
 export type DequantFormat = DequantWeight["format"];
 /** Format codes of the row-decoding kernels (assembly/dequant.ts); 16-bit floats have only a GEMV. */
 const FORMAT_CODE: Record<Exclude<DequantFormat, "f16" | "bf16">, number> = {

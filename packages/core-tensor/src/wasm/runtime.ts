@@ -33,6 +33,7 @@ export const KERNELS = [
   "gemvF16",
   "readSum",
 ] as const;
+/** The exported kernel names `run()` accepts. */
 export type KernelName = (typeof KERNELS)[number];
 
 type KernelFn = (...args: number[]) => void;
@@ -95,10 +96,18 @@ interface Helper {
   seq: number;
 }
 
+/**
+ * The WebAssembly kernels instance, its shared memory and up to one helper thread; `run()` runs a kernel
+ * split over the threads. Get the shared one with `wasmRuntime()`.
+ */
 export class WasmRuntime {
+  /** Which build of the kernels runs (`simd`, or the opt-in `relaxed` SIMD build). */
   readonly flavor: WasmFlavor;
+  /** The shared linear memory every thread computes in. */
   readonly memory: WasmMemory;
+  /** First byte address after the module's static data: resident blocks start here. */
   readonly heapBase: number;
+  /** Bytes of packing scratch one matmul call needs (the kernels' `gemmScratchBytes()`). */
   readonly gemmScratchBytes: number;
   /** Long-lived blocks (resident weights) from `heapBase` up. */
   readonly heap: WasmHeap;
@@ -319,6 +328,7 @@ export class Arena {
     this.#end = at + Math.ceil(bytes / 64) * 64;
     return at;
   }
+  /** The first address past everything laid out so far. */
   get end(): number {
     return this.#end;
   }

@@ -5,12 +5,15 @@
 
 /** A compiled module (opaque here). */
 export interface WasmModule {
+  /** Brand only: keeps other objects from passing as a compiled module. */
   readonly __wasmModule?: never;
 }
 
 /** A linear memory; `buffer` is a SharedArrayBuffer when created with `shared: true`. */
 export interface WasmMemory {
+  /** The memory's bytes (replaced by a new buffer after each growth). */
   readonly buffer: ArrayBufferLike;
+  /** Grows by `pages` 64 KiB pages; returns the previous size in pages. */
   grow(pages: number): number;
 }
 

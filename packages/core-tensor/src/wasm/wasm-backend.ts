@@ -30,6 +30,7 @@ import { wasmRuntime } from "./runtime.js";
 
 /** A WASM backend: `threads` 1 or 2. */
 export interface WasmBackend extends Backend {
+  /** Threads its kernels split work over (1 or 2). */
   readonly threads: number;
 }
 
@@ -113,6 +114,10 @@ function wasmCost(threads: number): BackendCost {
   });
 }
 
+/**
+ * The `WASM[threads]` backend strategy: WebAssembly SIMD kernels (AssemblyScript) on 1 or 2 threads (default
+ * 2), JS for the rest; tested against `JS`.
+ */
 export const wasm = defineStrategy({
   name: "WASM",
   slot: "backend",

@@ -14,6 +14,7 @@ export const PARAM_DTYPES = ["fp32", "bf16"] as const;
 /** How trainable parameters are held: f32, or bf16 values (with `masterWeights`, beside an f32 copy). */
 export type ParamDtype = (typeof PARAM_DTYPES)[number];
 
+/** How a model trains: optimizer, parameter dtype, f32 master weights and gradient accumulation. */
 export interface TrainingChoice {
   /** Default `{ name: "adamw" }`. */
   readonly optimizer?: OptimizerChoice | undefined;

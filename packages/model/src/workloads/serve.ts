@@ -135,6 +135,7 @@ export function modelStepCost(model: Transformer, rates: typeof NOMINAL_CPU = NO
   };
 }
 
+/** Options of `runServe`: the KV budget, clock, trace, preemption and batch limit. */
 export interface ServeOptions {
   /** KV memory budget in bytes (the same for every configuration). Default 2 MiB (341 tokens of small). */
   readonly budgetBytes?: number;
