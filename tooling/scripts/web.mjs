@@ -81,6 +81,12 @@ const server = createServer((req, res) => {
   });
   createReadStream(file).pipe(res);
 });
+server.on("error", (e) => {
+  process.stderr.write(
+    `web: cannot listen on port ${port}: ${e.code === "EADDRINUSE" ? "in use; pass --port N (0: any free port)" : e.message}\n`,
+  );
+  process.exit(1);
+});
 server.listen(port, "127.0.0.1", () => {
   const { port: bound } = server.address();
   process.stdout.write(

@@ -63,7 +63,7 @@ function show(f: Figure): string {
     case "count":
       return formatCount(f.value);
     case "flops":
-      return `${(f.value / 1e9).toFixed(2)} GFLOP`;
+      return `${formatCount(f.value)}FLOP`;
     case "ms":
       return `${f.value.toFixed(2)} ms`;
     case "tokens":
@@ -98,7 +98,7 @@ function render(): void {
     $("estimate-title").textContent =
       `${arch.name}, ${f.config.label}, ${inputs.workload} ${inputs.batch} × ${inputs.seq}`;
     fillTable("estimate", f.estimateFigures);
-    $("estimate-notes").textContent = f.estimate.notes.join(" ");
+    $("estimate-notes").textContent = f.estimate.notes.join("\n");
     $("plan-title").textContent = `${inputs.devices} × ${f.plan.hardware}: ${f.layout}`;
     $("plan").dataset.layout = f.layout;
     fillTable("plan", f.planFigures);
@@ -108,10 +108,11 @@ function render(): void {
       ...[...CATEGORIES, "overhead" as const]
         .filter((c) => d.bytes[c] > 0)
         .map((c) => {
-          const bar = document.createElement("div");
-          bar.style.width = `${Math.max(1, Math.min(100, (100 * d.bytes[c]) / d.capacity))}%`;
-          bar.textContent = `${c} ${formatBytes(d.bytes[c])}`;
-          return bar;
+          const row = document.createElement("div");
+          const bar = document.createElement("span");
+          bar.style.width = `${Math.max(0.5, Math.min(100, (100 * d.bytes[c]) / d.capacity))}%`;
+          row.append(bar, `${c} ${formatBytes(d.bytes[c])}`);
+          return row;
         }),
     );
   } catch (e) {
@@ -206,11 +207,12 @@ function run(): void {
 async function upload(file: File): Promise<void> {
   const note = $("model-note");
   try {
-    uploaded = hfModelFromConfig(
-      JSON.parse(await file.text()) as Record<string, unknown>,
-      file.name.replace(/\.json$/i, ""),
-      file.name,
-    );
+    const json = JSON.parse(await file.text()) as Record<string, unknown>;
+    // A Hub snapshot's `config.json` says little by its name: call the model after its family.
+    const name = /^config\.json$/i.test(file.name)
+      ? String(json.model_type ?? "config")
+      : file.name.replace(/\.json$/i, "");
+    uploaded = hfModelFromConfig(json, name, file.name);
     note.textContent = `${uploaded.arch.name} (${uploaded.family})${uploaded.notes.length ? `: ${uploaded.notes.join(" ")}` : ""}`;
   } catch (e) {
     uploaded = null;
