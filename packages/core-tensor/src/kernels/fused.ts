@@ -24,6 +24,7 @@ export interface MaskedSoftmaxArgs {
   readonly x: Float32Array;
   /** Probabilities [rows, tk] (written; may be x). */
   readonly out: Float32Array;
+  /** Rows of scores (query heads × tq, stacked). */
   readonly rows: number;
   /** Queries per group of rows. */
   readonly tq: number;
@@ -31,6 +32,7 @@ export interface MaskedSoftmaxArgs {
   readonly tk: number;
   /** Multiplies the scores (after the row max is subtracted). */
   readonly scale: number;
+  /** Causal mask, aligned bottom-right when tq < tk. */
   readonly causal: boolean;
   /** Keys each query sees at most (undefined or 0: no window). */
   readonly window?: number | undefined;
