@@ -185,6 +185,8 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
     [int8Format({ group: 6 }), 10, 45],
     [int4Format({ group: 32 }), 6, 64], // the fused 4-bit kernel (K and group multiples of 32)
     [nf4Format(), 5, 128],
+    [fp16Format, 7, 45], // the 16-bit GEMV: any K
+    [bf16Format, 6, 67],
   ];
   for (const [format, rows, cols] of cases) {
     for (const threads of [1, 2]) {

@@ -29,11 +29,12 @@ export interface PackedLinearOptions {
   readonly backend?: Backend | undefined;
   /**
    * Products of M ≤ KERNEL_MAX_ROWS rows through the backend's `matmulDequant` when it has one and the
-   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4, FP16, BF16). Default (undefined): for weights placed
-   * resident in the backend's memory at pack time whose layout has a fused GEMV kernel, measured
-   * faster than the JS GEMV by `pnpm bench decode` (INT4 / NF4 only when K and the group are
-   * multiples of 32; for M > GEMV_MAX_ROWS every layout); false: the JS GEMV and tile + GEMM; true:
-   * the backend kernel for every kernel layout.
+   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4, FP16, BF16). Default (undefined): for
+   * weights placed resident in the backend's memory at pack time whose layout has a fused GEMV
+   * kernel, measured faster than the JS GEMV by `pnpm bench decode` (INT4 / NF4 only when K and the
+   * group are multiples of 32; for M > GEMV_MAX_ROWS every layout except FP16 / BF16, which use it
+   * up to M = 16); false: the JS GEMV and tile + GEMM; true: the backend kernel for every kernel
+   * layout.
    */
   readonly backendGemv?: boolean | undefined;
 }
@@ -53,6 +54,14 @@ function autoKernel(w: DequantWeight, K: number): boolean {
  * 2–2.6× faster than tile + GEMM at M = 32 (768×3072); at large M the blocked GEMM wins.
  */
 export const KERNEL_MAX_ROWS = 64;
+
+/**
+ * The 16-bit float layouts (FP16, BF16) have only a GEMV kernel, which decodes W again for every row
+ * of x: by default it takes M ≤ 16, larger M decodes tiles for the GEMM. Measured 2048×2048 on the
+ * WASM backend (loaded machine): FP16 kernel vs tile + GEMM 12.7 vs 34.7 ms at M = 8, 70 vs 80 at
+ * M = 32, 174 vs 88 at M = 64.
+ */
+const SIXTEEN_BIT_KERNEL_MAX_ROWS = 16;
 
 /** Rows of x up to which apply() calls the fused GEMV once per row instead of decoding tiles. */
 export const GEMV_MAX_ROWS = 4;
@@ -184,7 +193,9 @@ function forward(
   const kw = kernel && codec.kernelWeight ? codec.kernelWeight(p) : undefined;
   if (kw) {
     try {
-      if (backendGemv === true || M > GEMV_MAX_ROWS || autoKernel(kw.weight, K)) {
+      const sixteen = kw.weight.format === "f16" || kw.weight.format === "bf16";
+      const auto = sixteen ? M <= SIXTEEN_BIT_KERNEL_MAX_ROWS : M > GEMV_MAX_ROWS || autoKernel(kw.weight, K);
+      if (backendGemv === true || auto) {
         kernel!({ m: M, n: N, k: K, x, weight: kw.weight, y });
         return;
       }
