@@ -1,9 +1,10 @@
 /**
  * `pnpm bench step-kernels [--json] [--reps N] [--configs Baseline,Q8_0]`: what the WASM step kernels
- * (RMSNorm, RoPE, SiLU, adds, softmax: core-tensor's wasm/fused.ts) buy end to end. The `small`
- * model on the WASM backend as it is, against the same backend with those kernels replaced by the JS
- * ones, interleaved in one process: a 64-token prefill and 32 decode steps per round, wall and CPU
- * ms, best (least disturbed) and median. Not a test: nothing is asserted; the machine may be shared.
+ * (RMSNorm, RoPE, SiLU, adds, softmax, attention's masked softmax: core-tensor's wasm/fused.ts) buy end
+ * to end. The `small` model on the WASM backend as it is, against the same backend with those kernels
+ * replaced by the JS ones, interleaved in one process: a 64-token prefill and 32 decode steps per
+ * round, wall and CPU ms, best (least disturbed) and median. Not a test: nothing is asserted; the
+ * machine may be shared.
  */
 import { loadavg } from "node:os";
 import {
@@ -39,7 +40,7 @@ if (!wasmAvailable()) {
 
 /** The WASM backend with its step kernels replaced by JS's (matmul, attention, GEMV unchanged). */
 function withoutStepKernels(b: Backend): Backend {
-  const { siluMul: _s, sample: _p, adamw: _a, attentionBackward: _b, ...rest } = b;
+  const { siluMul: _s, sample: _p, adamw: _a, attentionBackward: _b, maskedSoftmax: _m, ...rest } = b;
   return Object.freeze({
     ...rest,
     binary: jsBackend.binary,
