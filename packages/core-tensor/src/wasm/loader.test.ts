@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../errors.js";
+import { loadWasm, wasmAvailable } from "./loader.js";
+
+describe("loadWasm (the asynchronous path browsers take)", () => {
+  it("compiles the kernels ahead of use; the synchronous path then finds them", async () => {
+    await expect(loadWasm()).resolves.toBeUndefined();
+    expect(wasmAvailable()).toBe(true);
+  });
+
+  it("rejects bytes this runtime cannot run with a ConfigError that says why", async () => {
+    const err = await loadWasm({ flavor: "relaxed", bytes: Uint8Array.from([0, 97, 115, 109, 9, 9]) }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(String((err as Error).message)).toMatch(/cannot run the WASM kernels.*use the JS backend/);
+  });
+});
