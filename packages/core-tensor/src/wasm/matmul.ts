@@ -18,14 +18,14 @@ export const WASM_SPLIT_MIN_WORK = 1 << 18;
 /** Rows of x up to which a product with a resident Wᵀ runs the GEMV kernel instead of the GEMM. */
 export const GEMV_MAX_M = 4;
 /**
- * Multiply-adds from which a GEMV is split over 2 threads by rows of W (2M: a 1448×1448 layer; every
- * 4096-wide decode layer splits). `pnpm bench decode` prints the crossover (section 2, FP32 and NF4,
- * square d×d). Measured 2026-11-27 on the shared 2-core machine: at load ≈ 2, FP32 ran as fast on one
- * thread as on two at every d from 512 to 4096 (the bandwidth probe reads 25 GB/s on 1 thread and 24
- * on 2: memory is the limit), so the split neither helps nor hurts there; at load ≥ 10 the second
- * thread waits for a core and the split costs 1.5–5× (FP32 4096: 8.5 vs 12.4 ms; NF4 4096: 2.5 vs
- * 11.1 ms). The compute-bound kernels (NF4, Q4_0, FP16) are the ones a free second core speeds up;
- * the hand-off (~10–50 µs) sets the floor of the threshold.
+ * Multiply-adds from which a GEMV is split over 2 threads by rows of W (2^21: just above a 1448×1448
+ * layer; every 4096-wide decode layer splits). `pnpm bench decode` prints the crossover (section 2,
+ * FP32 and NF4, square d×d, 1 vs 2 threads). Measured 2026-11-27 on the shared 2-core machine at
+ * load ≈ 4 (bandwidth probe 30 GB/s on 1 thread, 50 on 2): below 2^21 the split is not taken
+ * (512–1448: equal times); from 2048 it pays, FP32 0.57 → 0.42 ms at 2048 and 2.88 → 1.73 ms at
+ * 4096, NF4 0.47 → 0.34 and 1.81 → 1.09 ms. Under heavy load (≥ 10) the second thread waits for a
+ * core and the split can cost 1.5–5× instead: the threshold assumes a free second core. The hand-off
+ * (~10–50 µs) sets its floor.
  */
 export const GEMV_SPLIT_MIN_WORK = 1 << 21;
 /** Column splits are rounded to the micro-kernel width. */
