@@ -116,6 +116,29 @@ function givenWeights(options: TransformerOptions, arch: ArchSpec, heads: HeadsE
   };
 }
 
+/**
+ * What an architecture asks for that the executable model does not compute (it runs Llama-style
+ * layers: RMSNorm, RoPE, SwiGLU, no biases, two norms per layer, one window for every layer). The
+ * estimator models these fields; running them here would silently compute a different model.
+ */
+function notExecutable(arch: ArchSpec): string[] {
+  const out: string[] = [];
+  if (arch.ffnKind !== "swiglu") out.push(`ffnKind ${arch.ffnKind} (runs: swiglu)`);
+  if (arch.norm !== "rmsnorm") out.push(`norm ${arch.norm} (runs: rmsnorm)`);
+  if (arch.positional !== "rope") out.push(`positional ${arch.positional} (runs: rope)`);
+  if (arch.biases) out.push("biases");
+  if (arch.qkvBias) out.push("qkvBias");
+  if (arch.layerNorms !== undefined && arch.layerNorms !== 2)
+    out.push(`layerNorms ${arch.layerNorms} (runs: 2)`);
+  if (arch.denseLayers) out.push(`denseLayers ${arch.denseLayers}`);
+  if (arch.sharedExpertGate) out.push("sharedExpertGate");
+  if (arch.mla) out.push("mla (multi-head latent attention)");
+  if (arch.windowLayers !== undefined && arch.windowLayers !== arch.layers)
+    out.push(`windowLayers ${arch.windowLayers} of ${arch.layers} (runs: one window on every layer)`);
+  if (arch.logitSoftcap) out.push("logitSoftcap");
+  return out;
+}
+
 /** Build every part of a model for a preset (or an architecture) and a configuration. */
 export function buildParts(
   model: PresetName | ArchSpec,
@@ -123,6 +146,12 @@ export function buildParts(
   options: TransformerOptions,
 ): ModelParts {
   const base = typeof model === "string" ? getPreset(model).arch : model;
+  const unsupported = notExecutable(base);
+  if (unsupported.length > 0)
+    throw new ValueError(
+      `Transformer.create: ${base.name} needs what the executable model does not compute: ${unsupported.join(", ")}; estimate it instead`,
+      { unsupported },
+    );
   const problems = configuration.check({ arch: base });
   if (problems.length > 0)
     throw new ValueError(`${configuration.label} on ${base.name}: ${problems.join("; ")}`, { problems });
