@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `tradeoffs` command (alias `tradeoffs-compare`): runs the compare CLI built in ../dist. It only
-// locates the build and says how to make it when missing; the CLI itself is src/cli.ts.
+// The `tradeoffs` command, the package's only bin (so `npx @tradeoffs/compare …` runs it): runs the
+// compare CLI built in ../dist. It only locates the build and says how to make it when missing; the
+// CLI itself is src/cli.ts.
 import { existsSync } from "node:fs";
 
 const cli = new URL("../dist/cli.js", import.meta.url);

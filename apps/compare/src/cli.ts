@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The compare CLI (bin `tradeoffs`, alias `tradeoffs-compare`). `tradeoffs [configs…]` measures
+ * The compare CLI (bin `tradeoffs`). `tradeoffs [configs…]` measures
  * configurations and projects them to a published model; the other commands live in commands/, one
  * file each, registered below. Exit codes: 0 ok, 2 bad input, 1 failure.
  */
