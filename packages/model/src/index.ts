@@ -203,6 +203,7 @@ export {
   PLAN_WORKLOADS,
   type PlanCandidate,
   type PlanRequest,
+  type PlanTraining,
   type PlanWorkload,
   type PlanWorkloadSpec,
   PRECISIONS,

@@ -21,6 +21,7 @@ import {
 import { Command, InvalidArgumentError, Option } from "commander";
 import { bytes, ms } from "../format.js";
 import { renderCsv, renderMarkdown, renderText, type Table } from "../table.js";
+import { TRAINING_OPTIONS, trainingChoice } from "./options.js";
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -74,6 +75,12 @@ export function planTables(p: ClusterPlan): Table[] {
     ["fits", d.fits ? "yes" : "NO"],
     ["cpu per device / node", `${bytes(p.cpuBytes)} / ${bytes(p.cpuBytesPerNode)}`],
   ];
+  if (p.training !== undefined) {
+    const t = p.training;
+    const held =
+      t.params === "bf16" ? `bf16 parameters${t.masterWeights === false ? "" : " + f32 master"}` : "";
+    rows.push(["optimizer", [t.optimizer?.name ?? "adamw", held].filter(Boolean).join(", ")]);
+  }
   if (p.kvCapacityTokens !== null)
     rows.push(
       ["KV capacity", `${p.kvCapacityTokens.toLocaleString("en")} tokens (${p.kvBlocks} blocks per replica)`],
@@ -202,6 +209,10 @@ export function planCommand(): Command {
         "print the engine's launch flags or config file for this plan; strategies without an equivalent are listed",
       ).choices([...EXPORT_ENGINE_NAMES]),
     )
+    .addOption(TRAINING_OPTIONS.optim())
+    .addOption(TRAINING_OPTIONS.params())
+    .addOption(TRAINING_OPTIONS.masterWeights())
+    .addOption(TRAINING_OPTIONS.noMasterWeights())
     .option("--json", "print one JSON object (README: Plan for many GPUs)")
     .option("--csv", "print the tables as CSV")
     .option("--markdown", "print the tables as GitHub Markdown")
@@ -211,6 +222,8 @@ export function planCommand(): Command {
         ...(o.fragmentation !== undefined ? { fragmentation: o.fragmentation } : {}),
         ...(o.commBufferBytes !== undefined ? { commBufferBytes: o.commBufferBytes } : {}),
       };
+      // Accumulation is the plan's own batch / (micro-batch × dp); --grad-accum is not an option here.
+      const training = trainingChoice(o, o.workload === "train");
       const plan = planCluster({
         model: resolveModel(o.model).model,
         config: parse(o.config),
@@ -234,6 +247,7 @@ export function planCommand(): Command {
         ...(o.sp === false ? { sp: false } : {}),
         ...(o.recompute !== undefined ? { recompute: o.recompute } : {}),
         ...(o.efficiency !== undefined ? { efficiency: o.efficiency } : {}),
+        ...(training !== undefined ? { training } : {}),
       });
       if (o.export !== undefined) {
         const e = exportPlan(o.export, plan, parse(o.config), { utilization: o.utilization });

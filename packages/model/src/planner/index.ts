@@ -70,6 +70,7 @@ export {
   largestFitting,
   type PlanCandidate,
   type PlanRequest,
+  type PlanTraining,
   planCluster,
   smallestPlan,
 } from "./plan.js";

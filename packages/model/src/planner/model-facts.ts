@@ -4,12 +4,14 @@
  * device's share of the weights follows from a layout (heads and FFN columns split over tp, KV heads
  * replicated below tp, layers over pp, embedding on the first stage, head on the last).
  */
+
 import type { ArchSpec, Configuration, WorkloadSpec } from "@tradeoffs/core-tensor";
 import { type Estimate, estimate, type ParamCounts } from "../estimator.js";
 import { kvCacheHeads, kvGroups } from "../kv-layout.js";
 import { denseLayerCount, type LinearMatrix, linearParams, modelLinears } from "../params.js";
 import { getPreset, type PresetName } from "../presets.js";
 import { kvHeadsPerDevice } from "./layout.js";
+import type { PlanTraining } from "./plan.js";
 
 export interface ModelFacts {
   readonly model: PresetName | ArchSpec;
@@ -42,13 +44,17 @@ export interface ModelFacts {
 }
 
 /** Read the facts for a preset (or architecture) under a configuration. */
-export function modelFacts(model: PresetName | ArchSpec, config: Configuration): ModelFacts {
+export function modelFacts(
+  model: PresetName | ArchSpec,
+  config: Configuration,
+  training?: PlanTraining,
+): ModelFacts {
   const cache = new Map<string, Estimate>();
   const estimateFor = (w: WorkloadSpec): Estimate => {
     const key = `${w.kind}:${w.batch}:${w.seq}:${w.generate}`;
     let e = cache.get(key);
     if (!e) {
-      e = estimate(model, config, w);
+      e = estimate(model, config, w, training ? { training } : {});
       cache.set(key, e);
     }
     return e;

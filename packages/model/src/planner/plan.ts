@@ -4,6 +4,7 @@
  * JSON the `compare plan` command prints (stable field names; README "Plan for many GPUs").
  */
 import { type ArchSpec, type Configuration, ValueError } from "@tradeoffs/core-tensor";
+import { checkTrainingChoice, type TrainingChoice } from "../optim/training-choice.js";
 import { getPreset, type PresetName } from "../presets.js";
 import type { Recompute } from "./activations.js";
 import type { CommItem } from "./comm.js";
@@ -70,7 +71,16 @@ export interface PlanRequest {
   readonly convention?: Convention;
   /** DeepSpeed convention: zero.Init (default true). */
   readonly zeroInit?: boolean;
+  /**
+   * Training: the optimizer and how parameters are held (bf16, master weights), as `estimate()`
+   * takes them; the `optim` and `grad` bytes follow. Gradient accumulation is the plan's own
+   * `batch` / (`microBatch` × dp), so `gradAccum` is not taken here.
+   */
+  readonly training?: PlanTraining;
 }
+
+/** The training choices a plan takes (`TrainingChoice` without `gradAccum`). */
+export type PlanTraining = Omit<TrainingChoice, "gradAccum">;
 
 /** One evaluated layout, as JSON. */
 export interface PlanCandidate {
@@ -107,6 +117,8 @@ export interface ClusterPlan {
   readonly convention: Convention;
   /** The workload as planned, defaults filled. */
   readonly workload: PlanWorkloadSpec;
+  /** The training choices the plan was sized with (absent: AdamW on the weights' own dtype). */
+  readonly training?: PlanTraining;
   /** The layout given, or the best one found. */
   readonly layout: Layout;
   /** Memory of the device that needs the most (first or last pipeline stage). */
@@ -218,7 +230,16 @@ export function planCluster(req: PlanRequest): ClusterPlan {
   const problems = req.config.check({ arch });
   if (problems.length > 0)
     throw new ValueError(`${req.config.label} on ${arch.name}: ${problems.join("; ")}`, { problems });
-  const f = modelFacts(req.model, req.config);
+  if (req.training !== undefined) {
+    if ((req.workload ?? "infer") !== "train")
+      throw new ValueError("an optimizer or parameter dtype sizes a training step; plan --workload train");
+    if ((req.training as TrainingChoice).gradAccum !== undefined)
+      throw new ValueError(
+        "gradient accumulation in a plan is batch / (micro-batch × dp): set --batch and --micro-batch, not --grad-accum",
+      );
+    checkTrainingChoice(req.training);
+  }
+  const f = modelFacts(req.model, req.config, req.training);
   const kind = req.workload ?? "infer";
   const microBatch = req.microBatch ?? 1;
   const n = req.devices;
@@ -326,6 +347,7 @@ export function planCluster(req: PlanRequest): ClusterPlan {
     devices: n,
     convention: o.convention,
     workload: w,
+    ...(req.training !== undefined ? { training: req.training } : {}),
     layout: L,
     perDevice: {
       stage: m.stage,

@@ -108,6 +108,20 @@ export function exportDeepSpeed(
     });
   if (l.offload === "optimizer+params" && !offloadParam)
     extra.push({ strategy: "layout offload=optimizer+params", reason: "offload_param needs ZeRO stage 3" });
+  // The CLI's --optim: DeepSpeed's config-json `optimizer.type` is mapped for AdamW only here; any
+  // other optimizer is constructed in the training script and passed to deepspeed.initialize.
+  const chosen = plan.training?.optimizer?.name;
+  if (chosen !== undefined && chosen !== "adamw")
+    extra.push({
+      strategy: `--optim ${chosen}`,
+      reason:
+        "not written as a config-json optimizer type; build it in train.py and pass it to deepspeed.initialize(optimizer=…) (ds_config then has no optimizer block)",
+    });
+  if (plan.training?.params === "bf16" && plan.training.masterWeights === false)
+    extra.push({
+      strategy: "--params bf16 --no-master-weights",
+      reason: 'DeepSpeed\'s "bf16" mode keeps fp32 master weights in the optimizer',
+    });
   const weights = inSlot(config, "weights")?.name;
   const precision =
     weights === "FP32" ? {} : weights === "FP16" ? { fp16: { enabled: true } } : { bf16: { enabled: true } };
@@ -123,7 +137,8 @@ export function exportDeepSpeed(
     train_micro_batch_size_per_gpu: w.microBatch,
     gradient_accumulation_steps: accumulation,
     ...precision,
-    ...(inSlot(config, "optimizer") === undefined || inSlot(config, "optimizer")?.name === "AdamW"
+    ...((inSlot(config, "optimizer") === undefined && (chosen === undefined || chosen === "adamw")) ||
+    inSlot(config, "optimizer")?.name === "AdamW"
       ? { optimizer: { type: "AdamW" } }
       : {}),
     zero_optimization: {
@@ -142,7 +157,9 @@ export function exportDeepSpeed(
   if (offloadOptimizer)
     mapped.push({ strategy: "layout offload optimizer", as: 'offload_optimizer.device "cpu"' });
   if (offloadParam) mapped.push({ strategy: "layout offload params", as: 'offload_param.device "cpu"' });
-  if (inSlot(config, "optimizer") === undefined)
+  if (inSlot(config, "optimizer") === undefined && chosen === "adamw")
+    mapped.push({ strategy: "--optim adamw", as: '"optimizer": { "type": "AdamW" }' });
+  else if (inSlot(config, "optimizer") === undefined && chosen === undefined)
     mapped.push({ strategy: "optimizer AdamW (the planner's)", as: '"optimizer": { "type": "AdamW" }' });
   return {
     engine: "deepspeed",

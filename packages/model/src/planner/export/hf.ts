@@ -4,7 +4,9 @@
  * and TrainingArguments. Names follow the Transformers v4.53 bitsandbytes and TrainingArguments docs
  * and PEFT's LoraConfig. Not a trainer: it prints code for the user to run.
  */
+
 import type { Configuration } from "@tradeoffs/core-tensor";
+import type { OptimizerName } from "../../optim/registry.js";
 import type { ClusterPlan } from "../plan.js";
 import {
   account,
@@ -50,6 +52,15 @@ export const HF_OPTIMIZERS: Readonly<Record<string, string>> = {
   Adafactor: "adafactor",
   SGD: "sgd",
   Lion: "lion_32bit",
+};
+
+/** The CLI's `--optim` names → the optimizer strategy names `HF_OPTIMIZERS` and the other engines key on. */
+const PLAN_OPTIMIZER_STRATEGY: Readonly<Record<OptimizerName, string>> = {
+  adamw: "AdamW",
+  adamw8bit: "AdamW8bit",
+  adafactor: "Adafactor",
+  sgd: "SGD",
+  lion: "Lion",
 };
 
 /** Python keyword arguments gathered from the strategies. */
@@ -202,6 +213,17 @@ export function exportHf(
         reason: 'set TrainingArguments(deepspeed="ds_config.json") from --export deepspeed',
       });
     const accumulation = Math.max(1, Math.round(w.batch / (w.microBatch * l.dp)));
+    const chosen = plan.training?.optimizer?.name;
+    if (chosen !== undefined && p.optim === undefined) {
+      p.optim = HF_OPTIMIZERS[PLAN_OPTIMIZER_STRATEGY[chosen]];
+      mapped.push({ strategy: `--optim ${chosen}`, as: `optim="${p.optim}"` });
+    }
+    if (plan.training?.params === "bf16" && plan.training.masterWeights === false)
+      extra.push({
+        strategy: "--params bf16 --no-master-weights",
+        reason:
+          "TrainingArguments(bf16=True) is mixed precision with fp32 master weights; pure bf16 parameters need the model loaded in bf16 and a custom optimizer",
+      });
     const optim = p.optim ?? "adamw_torch";
     if (p.optim === undefined)
       mapped.push({ strategy: "optimizer AdamW (the planner's)", as: 'optim="adamw_torch"' });
