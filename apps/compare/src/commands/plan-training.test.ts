@@ -20,9 +20,14 @@ describe("compare plan with a training choice", () => {
       const j = JSON.parse(r.out);
       expect(j.training).toEqual({ optimizer: { name } });
       perDevice[name] = j.perDevice.bytes.optim;
-      const e = estimate("llama2-7b", parse("Baseline"), { kind: "train", batch: 1, seq: 1, generate: 0 }, {
-        training: { optimizer: { name: name as "adamw" } },
-      });
+      const e = estimate(
+        "llama2-7b",
+        parse("Baseline"),
+        { kind: "train", batch: 1, seq: 1, generate: 0 },
+        {
+          training: { optimizer: { name: name as "adamw" } },
+        },
+      );
       expect(perDevice[name]).toBe(e.bytes.optim);
     }
     expect(perDevice.adamw8bit!).toBeLessThan(perDevice.adamw!);
