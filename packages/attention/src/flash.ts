@@ -85,6 +85,20 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
     causal: options.causal,
     window: options.window,
   };
+  // The geometry as the backend kernels (forward and backward) take it.
+  const kernelShape = {
+    batch: B,
+    heads: H,
+    kvHeads: Hkv,
+    tq: Tq,
+    tk: Tk,
+    headDim: D,
+    causal: geom.causal,
+    window: geom.window,
+    scale: geom.scale,
+    blockQ: geom.blockQ,
+    blockK: geom.blockK,
+  };
   const [qd, kd, vd] = [q.data, k.data, v.data]; // f32 only: .data throws a DTypeError otherwise
   const o = empty([B, H, Tq, D]); // (B, H, Tq, D)
   const inference = !isGradEnabled() || ![q, k, v].some((t) => t.requiresGrad);
@@ -99,17 +113,7 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
         k: kd,
         v: vd,
         out: o.data,
-        batch: B,
-        heads: H,
-        kvHeads: Hkv,
-        tq: Tq,
-        tk: Tk,
-        headDim: D,
-        causal: geom.causal,
-        window: geom.window,
-        scale: geom.scale,
-        blockQ: geom.blockQ,
-        blockK: geom.blockK,
+        ...kernelShape,
       });
     } catch (e) {
       o.dispose();
@@ -145,17 +149,7 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
         dq: dq.data,
         dk: dk.data,
         dv: dv.data,
-        batch: B,
-        heads: H,
-        kvHeads: Hkv,
-        tq: Tq,
-        tk: Tk,
-        headDim: D,
-        causal: geom.causal,
-        window: geom.window,
-        scale: geom.scale,
-        blockQ: geom.blockQ,
-        blockK: geom.blockK,
+        ...kernelShape,
       });
       return [dq, dk, dv];
     }

@@ -6,7 +6,13 @@
  * `Adafactor(relative_step=False)`), optionally scaled by the parameter's RMS. Not here: the schedule.
  */
 import { type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
-import { type CommonOptimizerOptions, clipScale, globalGradNorm, type Optimizer } from "./optimizer.js";
+import {
+  type CommonOptimizerOptions,
+  clipScale,
+  globalGradNorm,
+  type Optimizer,
+  zeroGrads,
+} from "./optimizer.js";
 
 /** Adafactor hyperparameters (defaults: lr 1e-3, no first moment, no weight decay, clip 1, the paper's ε and d). */
 export interface AdafactorOptions extends CommonOptimizerOptions {
@@ -171,10 +177,7 @@ export class Adafactor implements Optimizer {
 
   /** {@inheritDoc Optimizer.zeroGrad} */
   zeroGrad(): void {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    zeroGrads(this.params);
   }
 
   /** {@inheritDoc Optimizer.dispose} */

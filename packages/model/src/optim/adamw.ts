@@ -10,6 +10,7 @@ import {
   clipScale,
   globalGradNorm,
   type Optimizer,
+  zeroGrads,
 } from "./optimizer.js";
 
 /** AdamW hyperparameters (defaults: lr 1e-3, β 0.9/0.95, ε 1e-8, weight decay 0.1, clip 1). */
@@ -84,10 +85,7 @@ export class AdamW implements Optimizer {
 
   /** Drop every parameter's gradient (frees the `grad` bytes). */
   zeroGrad(): void {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    zeroGrads(this.params);
   }
 
   /** {@inheritDoc Optimizer.dispose} */

@@ -14,7 +14,7 @@ import {
   QUANT_MAPS,
   type QuantMap,
 } from "./blockwise-8bit.js";
-import { allocateAll, clipScale, globalGradNorm, type Optimizer } from "./optimizer.js";
+import { allocateAll, clipScale, globalGradNorm, type Optimizer, zeroGrads } from "./optimizer.js";
 
 /** 8-bit AdamW hyperparameters: AdamW's, plus the code map. */
 export interface AdamW8bitOptions extends AdamWOptions {
@@ -128,10 +128,7 @@ export class AdamW8bit implements Optimizer {
 
   /** {@inheritDoc Optimizer.zeroGrad} */
   zeroGrad(): void {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    zeroGrads(this.params);
   }
 
   /** {@inheritDoc Optimizer.dispose} */

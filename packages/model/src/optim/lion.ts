@@ -11,6 +11,7 @@ import {
   clipScale,
   globalGradNorm,
   type Optimizer,
+  zeroGrads,
 } from "./optimizer.js";
 
 /** Lion hyperparameters (defaults: lr 1e-4, β 0.9/0.99, weight decay 0.1, clip 1). */
@@ -72,10 +73,7 @@ export class Lion implements Optimizer {
 
   /** {@inheritDoc Optimizer.zeroGrad} */
   zeroGrad(): void {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    zeroGrads(this.params);
   }
 
   /** {@inheritDoc Optimizer.dispose} */

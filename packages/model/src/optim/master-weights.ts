@@ -6,7 +6,7 @@
  * bf16-representable values in f32 tensors (the `weights` bytes do not halve). Not here: the rules.
  */
 import { bf16ToF32, clone, f32ToBF16, type Tensor } from "@tradeoffs/core-tensor";
-import type { Optimizer } from "./optimizer.js";
+import { type Optimizer, zeroGrads } from "./optimizer.js";
 
 /** Round every element of `t` to the nearest bf16 value (ties to even), in place. */
 export function roundToBf16(t: Tensor): void {
@@ -80,10 +80,7 @@ export class Bf16Params implements Optimizer {
 
   /** {@inheritDoc Optimizer.zeroGrad} */
   zeroGrad(): void {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    zeroGrads(this.params);
   }
 
   /** {@inheritDoc Optimizer.dispose} */

@@ -29,6 +29,14 @@ export interface Optimizer {
   dispose(): void;
 }
 
+/** Drop every parameter's gradient (what each optimizer's `zeroGrad` does). */
+export function zeroGrads(params: readonly Tensor[]): void {
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
+}
+
 /** √Σ g² over every parameter's gradient. */
 export function globalGradNorm(params: readonly Tensor[]): number {
   let sq = 0;

@@ -10,6 +10,7 @@ import {
   clipScale,
   globalGradNorm,
   type Optimizer,
+  zeroGrads,
 } from "./optimizer.js";
 
 /** SGD hyperparameters (defaults: lr 1e-2, momentum 0.9, no dampening, no Nesterov, no weight decay, clip 1). */
@@ -89,10 +90,7 @@ export class Sgd implements Optimizer {
 
   /** {@inheritDoc Optimizer.zeroGrad} */
   zeroGrad(): void {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    zeroGrads(this.params);
   }
 
   /** {@inheritDoc Optimizer.dispose} */
