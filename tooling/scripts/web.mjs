@@ -4,10 +4,10 @@
 // make the page cross-origin isolated, so workers can share memory), printing the URL.
 // Options: --port N (default 5180; 0 picks a free port), --no-build, --no-isolation (serve without
 // COOP/COEP: the page then runs the model on one thread).
-import { spawnSync } from "node:child_process";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, normalize, sep } from "node:path";
+import { silentBuild } from "./silent-build.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 const dist = join(root, "apps", "web", "dist");
@@ -31,21 +31,7 @@ if (unknown.length > 0) {
 }
 
 if (!flag("--no-build")) {
-  const build = spawnSync(
-    "pnpm",
-    ["exec", "turbo", "run", "build", "--output-logs=errors-only", "--filter=@tradeoffs/web..."],
-    {
-      cwd: root,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { TURBO_TELEMETRY_DISABLED: "1", ...process.env },
-    },
-  );
-  if (build.status !== 0) {
-    process.stderr.write(`${build.stdout ?? ""}${build.stderr ?? ""}`);
-    process.stderr.write(`web: the build failed (exit ${build.status ?? build.signal}); nothing is served\n`);
-    process.exit(1);
-  }
+  silentBuild("@tradeoffs/web...", "web", "nothing is served");
 }
 if (!existsSync(join(dist, "index.html"))) {
   process.stderr.write(`web: ${dist} has no index.html; run without --no-build\n`);
