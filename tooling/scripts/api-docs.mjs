@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `pnpm api:docs [--no-build]`: the API reference in docs/api. Builds the published packages (turbo,
+// `pnpm api:docs [--no-build] [--check]`: the API reference in docs/api. Builds the published packages (turbo,
 // cached), writes each one's doc model (temp/<name>.api.json) with API Extractor, reports left
 // untouched (`pnpm api` owns etc/*.api.md), then renders markdown with api-documenter and prints how
-// many items lack a TSDoc summary. Progress goes to stderr.
+// many items lack a TSDoc summary. Progress goes to stderr. `--check` renders into a temporary folder
+// instead and fails, naming the pages, when docs/api differs from it (`pnpm test` runs this).
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,9 +13,14 @@ import { docModels } from "./api-undocumented.mjs";
 
 const { Extractor, ExtractorConfig } = apiExtractor;
 const root = join(import.meta.dirname, "..", "..");
-const out = join(root, "docs", "api");
+const committed = join(root, "docs", "api");
+const check = process.argv.includes("--check");
+const out = check ? mkdtempSync(join(tmpdir(), "tradeoffs-api-docs-")) : committed;
 const run = (cmd, args) => {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: ["ignore", process.stderr, "inherit"] });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: ["ignore", check ? "ignore" : process.stderr, "inherit"],
+  });
   if (r.status !== 0) {
     console.error(`api:docs: ${cmd} ${args.join(" ")} failed (exit ${r.status ?? r.signal})`);
     process.exit(1);
@@ -53,6 +59,27 @@ try {
   run(join(root, "node_modules", ".bin", "api-documenter"), ["markdown", "-i", models, "-o", out]);
 } finally {
   rmSync(models, { recursive: true, force: true });
+}
+
+if (check) {
+  const pages = (dir) => (existsSync(dir) ? readdirSync(dir).sort() : []);
+  const want = pages(out);
+  const have = pages(committed);
+  const stale = [...new Set([...want, ...have])].filter(
+    (f) =>
+      !want.includes(f) ||
+      !have.includes(f) ||
+      !readFileSync(join(out, f)).equals(readFileSync(join(committed, f))),
+  );
+  rmSync(out, { recursive: true, force: true });
+  if (stale.length > 0) {
+    console.error(
+      `api:docs --check: docs/api is stale in ${stale.length} pages (${stale.slice(0, 5).join(", ")}${stale.length > 5 ? ", …" : ""}); run \`pnpm api:docs\` and commit docs/api`,
+    );
+    process.exit(1);
+  }
+  console.error(`api:docs --check: docs/api matches the API (${want.length} pages)`);
+  process.exit(0);
 }
 
 let missing = 0;
