@@ -146,18 +146,8 @@ export function scaleTableNarrow(
   return {
     ...wide,
     title: `Projected to ${model} (estimate): batch 1 × ${seq} tokens; fewest ${hw} devices that fit (planner)`,
-    headers: [
-      "configuration",
-      "params",
-      "active",
-      "weights",
-      "kv",
-      "infer total",
-      "train total",
-      "decode ms/tok",
-      "bound",
-      "devices i / t",
-    ],
+    // The wide headers with its two device columns folded into one.
+    headers: [...wide.headers.slice(0, -2), "devices i / t"],
     rows: wide.rows.map((r, i) => {
       const s = rows[i];
       return r.length < wide.headers.length || !s
