@@ -36,6 +36,8 @@ export interface ModelFacts {
   readonly kvBytesPerTokenHead: number;
   /** Tokens per KV block under a paged configuration; null for contiguous. */
   readonly pagedBlock: number | null;
+  /** The architecture's linear matrices (`modelLinears`), listed once for every layout `deviceWeights` sizes. */
+  readonly linears: readonly LinearMatrix[];
   readonly flash: boolean;
   /** The configuration checkpoints layers (full recomputation). */
   readonly checkpointed: boolean;
@@ -81,6 +83,7 @@ export function modelFacts(
     optim: train.bytes.optim,
     kvBytesPerTokenHead: kvBytesPerTokenHead(train.plan.arch, train.plan.kv),
     pagedBlock: block,
+    linears: modelLinears(arch),
     flash: config.get("attention")?.name === "Flash",
     checkpointed: (() => {
       const c = config.get("checkpoint");
@@ -152,7 +155,7 @@ export function deviceWeights(
     let linear = 0;
     let other = (a.layerNorms ?? 2) * normSize + mlaNorms;
     let routed = 0;
-    for (const m of modelLinears(a)) {
+    for (const m of f.linears) {
       const inLayer =
         m.part === "attn"
           ? m.copies / a.layers
