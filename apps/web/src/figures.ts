@@ -73,16 +73,17 @@ export function workloadOf(inputs: Inputs): WorkloadSpec {
 /** The estimate and the plan for `inputs`; throws the model package's typed errors on bad inputs. */
 export function figuresFor(inputs: Inputs, arch: ArchSpec): Figures {
   const config = configurationFor(inputs, arch);
-  const e = estimate(inputs.model, config, workloadOf(inputs));
+  const w = workloadOf(inputs);
+  const e = estimate(inputs.model, config, w);
   const plan = planCluster({
     model: inputs.model,
     config,
     hardware: inputs.hardware,
     devices: inputs.devices,
     workload: inputs.workload,
-    seq: inputs.seq,
-    generate: inputs.workload === "train" ? 0 : inputs.generate,
-    batch: inputs.batch,
+    seq: w.seq,
+    generate: w.generate,
+    batch: w.batch,
     ...(inputs.tp !== undefined ? { tp: inputs.tp } : {}),
     ...(inputs.pp !== undefined ? { pp: inputs.pp } : {}),
   });
