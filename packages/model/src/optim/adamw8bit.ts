@@ -4,7 +4,7 @@
  * with the fresh f32 moments, and re-encodes. State: 2 bytes per parameter plus two f32 absmax per
  * block; tensors under 4096 elements keep f32 moments. Not here: the codec (blockwise-8bit.ts).
  */
-import { type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
+import { adamwUpdate, type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
 import type { AdamWOptions } from "./adamw.js";
 import {
   BLOCK_8BIT,
@@ -24,20 +24,6 @@ export interface AdamW8bitOptions extends AdamWOptions {
 
 /** One moment of one parameter: 8-bit blocks, or f32 for a small tensor. */
 type Moment = Blockwise8bit | Tensor;
-
-/** Decode block `b` of a moment into `dst` (f32 moments copy); returns the block's length. */
-function load(m: Moment, b: number, dst: Float32Array): number {
-  if (m instanceof Blockwise8bit) return m.load(b, dst);
-  const start = b * BLOCK_8BIT;
-  const src = m.data.subarray(start, Math.min(m.size, start + BLOCK_8BIT));
-  dst.set(src);
-  return src.length;
-}
-
-function store(m: Moment, b: number, src: Float32Array, len: number): void {
-  if (m instanceof Blockwise8bit) m.store(b, src, len);
-  else m.data.set(src.subarray(0, len), b * BLOCK_8BIT);
-}
 
 /** AdamW with blockwise 8-bit moments (`optim`: 2 B per parameter + 8 B per block of 2048). */
 export class AdamW8bit implements Optimizer {
@@ -106,12 +92,29 @@ export class AdamW8bit implements Optimizer {
     const v = this.#vBlock;
     this.params.forEach((p, i) => {
       if (!p.grad) return;
+      const decay = p.rank >= 2 ? 1 - lr * weightDecay : 1;
+      const mi = this.#m[i]!;
+      const vi = this.#v[i]!;
+      // A small tensor's f32 moments (both made so in #allocate) take AdamW's own kernel, adamwUpdate;
+      // 8-bit ones are decoded a block at a time.
+      if (!(mi instanceof Blockwise8bit && vi instanceof Blockwise8bit)) {
+        adamwUpdate(p, p.grad, mi as Tensor, vi as Tensor, {
+          lr,
+          beta1,
+          beta2,
+          eps,
+          decay,
+          gradScale: scale,
+          bc1,
+          bc2,
+        });
+        return;
+      }
       const w = p.data;
       const g = p.grad.data;
-      const decay = p.rank >= 2 ? 1 - lr * weightDecay : 1;
       for (let b = 0; b * BLOCK_8BIT < p.size; b++) {
-        const len = load(this.#m[i]!, b, m);
-        load(this.#v[i]!, b, v);
+        const len = mi.load(b, m);
+        vi.load(b, v);
         const off = b * BLOCK_8BIT;
         for (let j = 0; j < len; j++) {
           const gj = g[off + j]! * scale;
@@ -119,8 +122,8 @@ export class AdamW8bit implements Optimizer {
           v[j] = beta2 * v[j]! + (1 - beta2) * gj * gj;
           w[off + j] = w[off + j]! * decay - (lr * (m[j]! / bc1)) / (Math.sqrt(v[j]! / bc2) + eps);
         }
-        store(this.#m[i]!, b, m, len);
-        store(this.#v[i]!, b, v, len);
+        mi.store(b, m, len);
+        vi.store(b, v, len);
       }
     });
     return norm;
