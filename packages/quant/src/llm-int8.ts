@@ -21,7 +21,7 @@ import {
 } from "@tradeoffs/core-tensor";
 import { int8Format } from "./int8.js";
 import type { PackedWeight, WeightFormat } from "./packed.js";
-import { tileRows } from "./packed-linear.js";
+import { backwardInput } from "./packed-linear.js";
 
 /**
  * Outlier feature columns the plan assumes per 4096 inputs: Dettmers et al. 2022 §4.1 find the
@@ -147,7 +147,7 @@ export class LlmInt8Linear implements LinearWeight {
     }
     return record(y, `${this.format}.apply`, [x], [], (g) => {
       const gx = empty(x.shape);
-      this.#backwardInput(g.data, M, gx.data);
+      backwardInput(this.codec, this.packed, getBackend(), g.data, M, gx.data);
       return [gx];
     });
   }
@@ -227,26 +227,6 @@ export class LlmInt8Linear implements LinearWeight {
     } finally {
       xo.dispose();
       wo.dispose();
-    }
-  }
-
-  /** gx [M, K] = g [M, N] · Ŵ, decoding Ŵ a bounded tile of rows at a time. */
-  #backwardInput(g: Float32Array, M: number, gx: Float32Array): void {
-    const K = this.inFeatures;
-    const N = this.outFeatures;
-    const T = tileRows(N, K);
-    const tile = empty([T, K]);
-    const gp = empty([M, T]);
-    try {
-      for (let r0 = 0; r0 < N; r0 += T) {
-        const t = Math.min(T, N - r0);
-        this.codec.decodeRows(this.packed, r0, r0 + t, tile.data);
-        for (let i = 0; i < M; i++) gp.data.set(g.subarray(i * N + r0, i * N + r0 + t), i * t);
-        getBackend().matmul(matmulArgs(M, K, t, gp.data, tile.data, gx, { accumulate: r0 > 0 }));
-      }
-    } finally {
-      tile.dispose();
-      gp.dispose();
     }
   }
 

@@ -214,8 +214,8 @@ function forward(
   });
 }
 
-/** gx [M, K] = g [M, N] · W, decoding W a tile of rows at a time. */
-function backwardInput(
+/** gx [M, K] = g [M, N] · W, decoding W a tile of rows at a time (also `LlmInt8Linear`'s backward). */
+export function backwardInput(
   codec: WeightFormat,
   p: PackedWeight,
   backend: Backend,
