@@ -23,6 +23,16 @@ export interface AdamWOptions extends CommonOptimizerOptions {
   readonly eps?: number;
 }
 
+/** AdamW's defaults (also 8-bit AdamW's): lr 1e-3, β 0.9/0.95, ε 1e-8, weight decay 0.1, clip 1. */
+export const ADAMW_DEFAULTS: Required<AdamWOptions> = {
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.95,
+  eps: 1e-8,
+  weightDecay: 0.1,
+  clip: 1,
+};
+
 /** AdamW over f32 moments (`optim`: 8 B per parameter). */
 export class AdamW implements Optimizer {
   /** The registry name. */
@@ -44,7 +54,7 @@ export class AdamW implements Optimizer {
   constructor(params: readonly Tensor[], options: AdamWOptions = {}) {
     if (params.length === 0) throw new ValueError("AdamW: no trainable parameters");
     this.params = params;
-    this.options = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clip: 1, ...options };
+    this.options = { ...ADAMW_DEFAULTS, ...options };
   }
 
   /** One update from the accumulated `.grad`s; returns the gradient norm before clipping. */

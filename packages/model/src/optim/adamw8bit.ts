@@ -5,7 +5,7 @@
  * block; tensors under 4096 elements keep f32 moments. Not here: the codec (blockwise-8bit.ts).
  */
 import { adamwUpdate, type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
-import type { AdamWOptions } from "./adamw.js";
+import { ADAMW_DEFAULTS, type AdamWOptions } from "./adamw.js";
 import {
   BLOCK_8BIT,
   Blockwise8bit,
@@ -52,16 +52,7 @@ export class AdamW8bit implements Optimizer {
     if (options.map !== undefined && !QUANT_MAPS.includes(options.map))
       throw new ValueError(`AdamW8bit: unknown map '${options.map}'; use one of ${QUANT_MAPS.join(", ")}`);
     this.params = params;
-    this.options = {
-      lr: 1e-3,
-      beta1: 0.9,
-      beta2: 0.95,
-      eps: 1e-8,
-      weightDecay: 0.1,
-      clip: 1,
-      map: "dynamic",
-      ...options,
-    };
+    this.options = { ...ADAMW_DEFAULTS, map: "dynamic", ...options };
   }
 
   #allocate(): void {
