@@ -7,7 +7,13 @@
  * tensor) ≈ 4.127 at block 64. Not here: bitsandbytes' dynamic 8-bit code for the second level
  * (we use linear absmax int8) or its flattened blocks that span rows.
  */
-import { ConfigError, defineStrategy, empty, NF4_TABLE } from "@tradeoffs/core-tensor";
+import {
+  ConfigError,
+  type DoubleQuantScales,
+  defineStrategy,
+  empty,
+  NF4_TABLE,
+} from "@tradeoffs/core-tensor";
 import { nibbleKernelWeight } from "./kernel-weight.js";
 import {
   decodeNibbleRows,
@@ -99,6 +105,17 @@ function encodeBlocks(
   }
 }
 
+/** A dq=true weight's second-level scales, read in place from the layout `nf4Format` documents. */
+function dqScales(p: PackedWeight): DoubleQuantScales {
+  const sc = p.scales;
+  return {
+    codes: new Int8Array(p.extra.buffer, p.extra.byteOffset, p.extra.length),
+    chunkScales: sc.subarray(0, sc.length - 1),
+    chunk: DQ_CHUNK,
+    mean: sc[sc.length - 1]!,
+  };
+}
+
 /**
  * The NF4 weight format (absmax per `block` inputs, default 64; double-quantised scales when `dq`, default
  * true) for packing weights directly.
@@ -112,14 +129,12 @@ export function nf4Format(options: { block?: number; dq?: boolean } = {}): Weigh
   // Layout: data = codes; dq=false: scales = block absmaxes [rows·G]; dq=true: extra = int8 codes of
   // (absmax − mean) [rows·G], scales = [chunk scales (ceil(rows·G / 256)), mean].
   const rowScales = (p: PackedWeight, G: number): RowScales => {
-    const sc = p.scales;
-    if (!dq) return storedRowScales(sc, G);
-    const q = new Int8Array(p.extra.buffer, p.extra.byteOffset, p.extra.length);
-    const mean = sc[sc.length - 1]!;
+    if (!dq) return storedRowScales(p.scales, G);
+    const { codes, chunkScales, mean } = dqScales(p);
     return (r, dst, off) => {
       for (let g = 0; g < G; g++) {
         const i = r * G + g;
-        dst[off + g] = q[i]! * sc[(i / DQ_CHUNK) | 0]! + mean;
+        dst[off + g] = codes[i]! * chunkScales[(i / DQ_CHUNK) | 0]! + mean;
       }
     };
   };
@@ -151,21 +166,7 @@ export function nf4Format(options: { block?: number; dq?: boolean } = {}): Weigh
     },
     // dq: the kernel decodes scale t = code[t]·chunkScale[⌊t/256⌋] + mean itself (no per-call copy).
     kernelWeight: (p) =>
-      nibbleKernelWeight(
-        p,
-        NF4_LUT.code,
-        block,
-        dq
-          ? {
-              dq: {
-                codes: new Int8Array(p.extra.buffer, p.extra.byteOffset, p.extra.length),
-                chunkScales: p.scales.subarray(0, p.scales.length - 1),
-                chunk: DQ_CHUNK,
-                mean: p.scales[p.scales.length - 1]!,
-              },
-            }
-          : { stored: p.scales },
-      ),
+      nibbleKernelWeight(p, NF4_LUT.code, block, dq ? { dq: dqScales(p) } : { stored: p.scales }),
     gemv(p, x, xOff, y, yOff) {
       const G = groupsPerRow(p.cols, block);
       nibbleGemv(p.data, p.rows, p.cols, block, NF4_LUT, rowScales(p, G), x, xOff, y, yOff);
