@@ -121,19 +121,19 @@ function render(): void {
   }
 }
 
-function measuredRows(
-  r: RunReport,
-): [key: string, label: string, measured: number, estimated: number, unit: "bytes" | "ms" | "rate"][] {
+/** One line of the run table: its key, label, the measured and estimated values and their unit. */
+type MeasuredRow = [
+  key: string,
+  label: string,
+  measured: number,
+  estimated: number,
+  unit: "bytes" | "ms" | "rate",
+];
+
+function measuredRows(r: RunReport): MeasuredRow[] {
   return [
     ...CATEGORIES.filter((c) => r.measured[c] > 0 || r.estimated[c] > 0).map(
-      (c) =>
-        [`bytes.${c}`, c, r.measured[c], r.estimated[c], "bytes"] as [
-          string,
-          string,
-          number,
-          number,
-          "bytes",
-        ],
+      (c): MeasuredRow => [`bytes.${c}`, c, r.measured[c], r.estimated[c], "bytes"],
     ),
     ["bytes.total", "total peak", r.measuredTotal, r.estimatedTotal, "bytes"],
     ["prefillMs", "prefill (roofline here)", r.prefillMs, r.projectedPrefillMs, "ms"],
