@@ -236,6 +236,70 @@ export function gemvBlockScratchBytes(m: i32, k: i32): i32 {
 }
 
 /**
+ * The i32x4 partial sums of one 32-element block at `b` ([f16 d, codes]) dotted with its 32 x codes at
+ * `xq`. T picks the code layout at compile time (isSigned<T>() is a constant): i8 → Q8_0 (32 signed
+ * bytes), u8 → Q4_0 (16 bytes; byte t: element t low nibble, t+16 high nibble; value nibble − 8).
+ */
+function blockDot<T>(b: usize, xq: usize): v128 {
+  if (isSigned<T>()) {
+    const c0 = v128.load(b + 2);
+    const c1 = v128.load(b + 18);
+    return dot32(
+      i16x8.extend_low_i8x16_s(c0),
+      i16x8.extend_high_i8x16_s(c0),
+      i16x8.extend_low_i8x16_s(c1),
+      i16x8.extend_high_i8x16_s(c1),
+      xq,
+    );
+  }
+  const bytes = v128.load(b + 2);
+  const lo = i8x16.sub(v128.and(bytes, i8x16.splat(0x0f)), i8x16.splat(8)); // elements 0..15
+  const hi = i8x16.sub(i8x16.shr_u(bytes, 4), i8x16.splat(8)); // elements 16..31
+  return dot32(
+    i16x8.extend_low_i8x16_s(lo),
+    i16x8.extend_high_i8x16_s(lo),
+    i16x8.extend_low_i8x16_s(hi),
+    i16x8.extend_high_i8x16_s(hi),
+    xq,
+  );
+}
+
+/** The GGUF block GEMV shared by `gemvQ8_0` (T = i8, 34 B blocks) and `gemvQ4_0` (T = u8, 18 B). */
+function rowsQ<T>(
+  m: i32,
+  k: i32,
+  x: usize,
+  w: usize,
+  y: usize,
+  n: i32,
+  j0: i32,
+  j1: i32,
+  scratch: usize,
+): void {
+  quantizeX16(m, k, x, scratch);
+  const blockBytes: usize = isSigned<T>() ? 34 : 18;
+  const nb = k >> 5;
+  const sx = scratch + ((<usize>(m * k)) << 1);
+  const rowBytes = <usize>nb * blockBytes;
+  for (let j = j0; j < j1; j++) {
+    const wj = w + <usize>j * rowBytes;
+    for (let i = 0; i < m; i++) {
+      const xq = scratch + ((<usize>(i * k)) << 1);
+      const xs = sx + ((<usize>(i * nb)) << 2);
+      let acc = f32x4.splat(0);
+      let b = wj;
+      for (let q = 0; q < nb; q++) {
+        const d = halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2));
+        const s = blockDot<T>(b, xq + ((<usize>q) << 6));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
+        b += blockBytes;
+      }
+      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc));
+    }
+  }
+}
+
+/**
  * GGUF Q8_0 W [n, k] (k/32 blocks of [f16 d, 32 × i8] per row, 34 B): y[i·n + j] = Σ_b d·sx·Σ_t q·xq
  * with x rounded to 16-bit codes per 32-block in `scratch` (gemvBlockScratchBytes). k a multiple of 32.
  */
@@ -250,34 +314,7 @@ export function gemvQ8_0(
   j1: i32,
   scratch: usize,
 ): void {
-  quantizeX16(m, k, x, scratch);
-  const nb = k >> 5;
-  const sx = scratch + ((<usize>(m * k)) << 1);
-  const rowBytes = <usize>(nb * 34);
-  for (let j = j0; j < j1; j++) {
-    const wj = w + <usize>j * rowBytes;
-    for (let i = 0; i < m; i++) {
-      const xq = scratch + ((<usize>(i * k)) << 1);
-      const xs = sx + ((<usize>(i * nb)) << 2);
-      let acc = f32x4.splat(0);
-      let b = wj;
-      for (let q = 0; q < nb; q++) {
-        const d = halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2));
-        const c0 = v128.load(b + 2);
-        const c1 = v128.load(b + 18);
-        const s = dot32(
-          i16x8.extend_low_i8x16_s(c0),
-          i16x8.extend_high_i8x16_s(c0),
-          i16x8.extend_low_i8x16_s(c1),
-          i16x8.extend_high_i8x16_s(c1),
-          xq + ((<usize>q) << 6),
-        );
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
-        b += 34;
-      }
-      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc));
-    }
-  }
+  rowsQ<i8>(m, k, x, w, y, n, j0, j1, scratch);
 }
 
 /**
@@ -295,37 +332,7 @@ export function gemvQ4_0(
   j1: i32,
   scratch: usize,
 ): void {
-  quantizeX16(m, k, x, scratch);
-  const nb = k >> 5;
-  const sx = scratch + ((<usize>(m * k)) << 1);
-  const rowBytes = <usize>(nb * 18);
-  const mask = i8x16.splat(0x0f);
-  const eight = i8x16.splat(8);
-  for (let j = j0; j < j1; j++) {
-    const wj = w + <usize>j * rowBytes;
-    for (let i = 0; i < m; i++) {
-      const xq = scratch + ((<usize>(i * k)) << 1);
-      const xs = sx + ((<usize>(i * nb)) << 2);
-      let acc = f32x4.splat(0);
-      let b = wj;
-      for (let q = 0; q < nb; q++) {
-        const d = halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2));
-        const bytes = v128.load(b + 2);
-        const lo = i8x16.sub(v128.and(bytes, mask), eight); // elements 0..15
-        const hi = i8x16.sub(i8x16.shr_u(bytes, 4), eight); // elements 16..31
-        const s = dot32(
-          i16x8.extend_low_i8x16_s(lo),
-          i16x8.extend_high_i8x16_s(lo),
-          i16x8.extend_low_i8x16_s(hi),
-          i16x8.extend_high_i8x16_s(hi),
-          xq + ((<usize>q) << 6),
-        );
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
-        b += 18;
-      }
-      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc));
-    }
-  }
+  rowsQ<u8>(m, k, x, w, y, n, j0, j1, scratch);
 }
 
 /**
