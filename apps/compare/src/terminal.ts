@@ -11,9 +11,6 @@ import type { CompareRow } from "./run.js";
 import type { Table } from "./table.js";
 import { decodeCell, prefillCell, timingNotes, trainCell } from "./timing.js";
 
-/** What the terminal aims to fit. */
-export const TERMINAL_COLUMNS = 120;
-
 const DASH = "—";
 
 /** Removes the columns (after the first `keep`) whose every row cell is empty or "—". */
