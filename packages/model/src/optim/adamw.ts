@@ -3,13 +3,13 @@
  * gradient clipping. Moment buffers are allocated on the first step under the ledger category `optim`
  * (two f32 tensors per trainable parameter: 8 bytes per parameter). Not here: 8-bit moments (adamw8bit.ts).
  */
-import { adamwUpdate, type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
+import { adamwUpdate, type Tensor, ValueError } from "@tradeoffs/core-tensor";
 import {
-  allocateAll,
   type CommonOptimizerOptions,
   clipScale,
   globalGradNorm,
   type Optimizer,
+  optimZeros,
   zeroGrads,
 } from "./optimizer.js";
 
@@ -61,11 +61,7 @@ export class AdamW implements Optimizer {
   step(lr = this.options.lr): number {
     if (this.#m.length === 0) {
       // All moments or none: a failed allocation frees what it made and leaves the optimizer as it was.
-      const made = allocateAll(
-        [...this.params, ...this.params],
-        (p) => zeros(p.shape, { category: "optim" }),
-        (t) => t.dispose(),
-      );
+      const made = optimZeros([...this.params, ...this.params]);
       this.#m = made.slice(0, this.params.length);
       this.#v = made.slice(this.params.length);
     }

@@ -4,13 +4,13 @@
  * m ← β₂·m + (1 − β₂)·g. One f32 moment per parameter (4 bytes), half of AdamW's. Lion wants a
  * learning rate 3–10× below AdamW's (the paper's advice); the default here is 1e-4.
  */
-import { type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
+import { type Tensor, ValueError } from "@tradeoffs/core-tensor";
 import {
-  allocateAll,
   type CommonOptimizerOptions,
   clipScale,
   globalGradNorm,
   type Optimizer,
+  optimZeros,
   zeroGrads,
 } from "./optimizer.js";
 
@@ -46,12 +46,7 @@ export class Lion implements Optimizer {
 
   /** {@inheritDoc Optimizer.step} */
   step(lr = this.options.lr): number {
-    if (this.#m.length === 0)
-      this.#m = allocateAll(
-        this.params,
-        (p) => zeros(p.shape, { category: "optim" }),
-        (t) => t.dispose(),
-      );
+    if (this.#m.length === 0) this.#m = optimZeros(this.params);
     const norm = globalGradNorm(this.params);
     const { beta1, beta2, weightDecay, clip } = this.options;
     const scale = clipScale(norm, clip);

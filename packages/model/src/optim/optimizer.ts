@@ -3,7 +3,7 @@
  * global-norm gradient clipping they share. Not here: the update rules (one file per optimizer) or
  * the registry of names users type (registry.ts).
  */
-import type { Tensor } from "@tradeoffs/core-tensor";
+import { type Tensor, zeros } from "@tradeoffs/core-tensor";
 
 /** Options every optimizer takes. */
 export interface CommonOptimizerOptions {
@@ -65,4 +65,13 @@ export function allocateAll<I, T>(items: readonly I[], make: (item: I) => T, fre
     throw e;
   }
   return made;
+}
+
+/** One zero f32 `optim` tensor shaped like each parameter, all or none (`allocateAll`). */
+export function optimZeros(params: readonly Tensor[]): Tensor[] {
+  return allocateAll(
+    params,
+    (p) => zeros(p.shape, { category: "optim" }),
+    (t) => t.dispose(),
+  );
 }

@@ -3,13 +3,13 @@
  * buffer b ← μ·b + (1 − dampening)·g (b = g on the first step), step along b (or g + μ·b with
  * Nesterov). One f32 buffer per parameter when μ > 0, none otherwise. Not here: decoupled decay.
  */
-import { type Tensor, ValueError, zeros } from "@tradeoffs/core-tensor";
+import { type Tensor, ValueError } from "@tradeoffs/core-tensor";
 import {
-  allocateAll,
   type CommonOptimizerOptions,
   clipScale,
   globalGradNorm,
   type Optimizer,
+  optimZeros,
   zeroGrads,
 } from "./optimizer.js";
 
@@ -61,12 +61,7 @@ export class Sgd implements Optimizer {
   /** {@inheritDoc Optimizer.step} */
   step(lr = this.options.lr): number {
     const { momentum, dampening, nesterov, weightDecay, clip } = this.options;
-    if (momentum > 0 && this.#buf.length === 0)
-      this.#buf = allocateAll(
-        this.params,
-        (p) => zeros(p.shape, { category: "optim" }),
-        (t) => t.dispose(),
-      );
+    if (momentum > 0 && this.#buf.length === 0) this.#buf = optimZeros(this.params);
     const norm = globalGradNorm(this.params);
     const scale = clipScale(norm, clip);
     this.#t++;
