@@ -530,8 +530,12 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     const last = Math.floor((start + tokens - 1) / bs);
     for (let j = Math.floor(from / bs); j <= last && entries.length < this.#ring; j++)
       entries.push(j % this.#ring);
-    const fresh = entries.filter((e) => e >= s.table.length).length;
-    const cow = entries.filter((e) => e < s.table.length && this.pool.refs(s.table[e]!) > 1).length;
+    let fresh = 0;
+    let cow = 0;
+    for (const e of entries) {
+      if (e >= s.table.length) fresh++;
+      else if (this.pool.refs(s.table[e]!) > 1) cow++;
+    }
     entries.sort((a, b) => a - b);
     return { fresh, cow, entries };
   }
