@@ -28,6 +28,7 @@ import {
   wallClock,
 } from "@tradeoffs/paging";
 import { countParams } from "../estimator.js";
+import { kvGroups } from "../kv-layout.js";
 import { registry } from "../registry.js";
 import type { KvAttend, Transformer } from "../transformer.js";
 import { type Measured, measured, type RunSpec } from "./common.js";
@@ -116,10 +117,14 @@ export const NOMINAL_CPU = {
  */
 export function modelStepCost(model: Transformer, rates: typeof NOMINAL_CPU = NOMINAL_CPU): StepCost {
   const params = countParams(model.plan);
-  const { layers: L, heads: H, kvHeads: Hkv, headDim: D, dModel: d, vocab: V } = model.arch;
+  const { layers: L, heads: H, headDim: D, dModel: d, vocab: V } = model.arch;
   const perToken = (2 * (params.active - params.embedding) + 2 * d * V) / rates.flops;
   const kv = model.plan.kv;
-  const kvBytes = L * Hkv * 2 * (D * kv.bytesPerElement + kv.scaleBytesPerVector);
+  // What one token adds to the cache, by the same layer groups the estimator sums (kv-layout.ts).
+  const kvBytes = kvGroups(model.arch).reduce(
+    (s, g) => s + g.layers * g.vectors * (g.width * kv.bytesPerElement + kv.scaleBytesPerVector),
+    0,
+  );
   // Bytes every step reads: each layer's matrices as stored (packed formats are smaller) and norms,
   // plus the final norm and the head (the tied embedding when there is no separate head).
   let weightBytes = model.norm.bytes + (model.head ?? model.embed).bytes;
