@@ -162,6 +162,13 @@ class Staging {
     return at;
   }
 
+  /** Addresses of the first n elements of input `x` and output `out`: one in-place slot when x is out. */
+  inputOutput(x: Float32Array, out: Float32Array, n: number): [number, number] {
+    if (x !== out) return [this.input(x.subarray(0, n)), this.output(out.subarray(0, n))];
+    const at = this.inout(x.subarray(0, n));
+    return [at, at];
+  }
+
   /** Scratch bytes with no copy. */
   scratch(bytes: number): number {
     return this.#arena.take(bytes);
@@ -259,8 +266,7 @@ export function wasmRope(
   const n = outer * T * D;
   const s = new Staging(rt);
   const pos = Float64Array.from(positions);
-  const xp = x === out ? s.inout(x.subarray(0, n)) : s.input(x.subarray(0, n));
-  const op_ = x === out ? xp : s.output(out.subarray(0, n));
+  const [xp, op_] = s.inputOutput(x, out, n);
   const pp = s.input(pos);
   const table = s.scratch(pos.length * D * 4);
   s.run((k) => k.ropeF32(xp, op_, outer, T, D, pp, pos.length, theta, inverse ? 1 : 0, table));
@@ -286,8 +292,7 @@ export function wasmSoftmax(
 export function wasmMaskedSoftmax(a: fusedJs.MaskedSoftmaxArgs, rt: WasmRuntime = wasmRuntime()): void {
   const n = a.rows * a.tk;
   const s = new Staging(rt);
-  const xp = a.x === a.out ? s.inout(a.x.subarray(0, n)) : s.input(a.x.subarray(0, n));
-  const op_ = a.x === a.out ? xp : s.output(a.out.subarray(0, n));
+  const [xp, op_] = s.inputOutput(a.x, a.out, n);
   s.run((k) => k.maskedSoftmaxF32(xp, op_, a.rows, a.tq, a.tk, a.scale, a.causal ? 1 : 0, a.window ?? 0));
 }
 
