@@ -37,6 +37,19 @@ export function factoredShape(shape: readonly number[]): readonly [number, numbe
   return [shape.reduce((a, b) => a * b, 1) / cols, cols];
 }
 
+/** The defaults, read by the constructor and by `stateBytes` (whether there is a first moment). */
+const ADAFACTOR_DEFAULTS: Required<AdafactorOptions> = {
+  lr: 1e-3,
+  weightDecay: 0,
+  clip: 1,
+  beta1: 0,
+  decayRate: -0.8,
+  eps1: 1e-30,
+  eps2: 1e-3,
+  clipThreshold: 1,
+  scaleParameter: false,
+};
+
 /** One parameter's state: R and C (factored) or V, and m when beta1 > 0. */
 interface State {
   readonly r: Tensor | null;
@@ -60,25 +73,14 @@ export class Adafactor implements Optimizer {
   static stateBytes(shape: readonly number[], options: AdafactorOptions = {}): number {
     const n = shape.reduce((a, b) => a * b, 1);
     const f = factoredShape(shape);
-    return 4 * ((f ? f[0] + f[1] : n) + ((options.beta1 ?? 0) > 0 ? n : 0));
+    return 4 * ((f ? f[0] + f[1] : n) + ((options.beta1 ?? ADAFACTOR_DEFAULTS.beta1) > 0 ? n : 0));
   }
 
   /** An optimizer over `params` (throws a ValueError when there are none); state is allocated on the first step. */
   constructor(params: readonly Tensor[], options: AdafactorOptions = {}) {
     if (params.length === 0) throw new ValueError("Adafactor: no trainable parameters");
     this.params = params;
-    this.options = {
-      lr: 1e-3,
-      weightDecay: 0,
-      clip: 1,
-      beta1: 0,
-      decayRate: -0.8,
-      eps1: 1e-30,
-      eps2: 1e-3,
-      clipThreshold: 1,
-      scaleParameter: false,
-      ...options,
-    };
+    this.options = { ...ADAFACTOR_DEFAULTS, ...options };
   }
 
   #allocate(): void {

@@ -23,6 +23,16 @@ export interface SgdOptions extends CommonOptimizerOptions {
   readonly nesterov?: boolean;
 }
 
+/** The defaults, read by the constructor and by `stateBytes` (whether there is a buffer). */
+const SGD_DEFAULTS: Required<SgdOptions> = {
+  lr: 1e-2,
+  weightDecay: 0,
+  clip: 1,
+  momentum: 0.9,
+  dampening: 0,
+  nesterov: false,
+};
+
 /** SGD with momentum (`optim`: one f32 buffer per parameter, none without momentum). */
 export class Sgd implements Optimizer {
   /** The registry name. */
@@ -36,22 +46,14 @@ export class Sgd implements Optimizer {
 
   /** State bytes for one parameter of `shape`: one f32 buffer with momentum, else none. */
   static stateBytes(shape: readonly number[], options: SgdOptions = {}): number {
-    return (options.momentum ?? 0.9) > 0 ? 4 * shape.reduce((a, b) => a * b, 1) : 0;
+    return (options.momentum ?? SGD_DEFAULTS.momentum) > 0 ? 4 * shape.reduce((a, b) => a * b, 1) : 0;
   }
 
   /** An optimizer over `params` (throws a ValueError when there are none); state is allocated on the first step. */
   constructor(params: readonly Tensor[], options: SgdOptions = {}) {
     if (params.length === 0) throw new ValueError("SGD: no trainable parameters");
     this.params = params;
-    this.options = {
-      lr: 1e-2,
-      weightDecay: 0,
-      clip: 1,
-      momentum: 0.9,
-      dampening: 0,
-      nesterov: false,
-      ...options,
-    };
+    this.options = { ...SGD_DEFAULTS, ...options };
     if (this.options.nesterov && (this.options.momentum <= 0 || this.options.dampening !== 0))
       throw new ValueError(
         `SGD: Nesterov momentum needs momentum > 0 and dampening 0, got momentum ${this.options.momentum}, dampening ${this.options.dampening}`,
