@@ -1,10 +1,10 @@
-// Decode GEMV / thin GEMM over weights resident in linear memory (AssemblyScript, 128-bit SIMD):
-// y[i, j] = Σ_q x[i, q] · W[j, q] for rows j in [j0, j1) (a thread's share) and every i < m, reading
-// W in its stored format with no decoded copy: f32 rows, or GGUF Q8_0 / Q4_0 blocks (a block's codes
-// are dotted in i32 with x rounded to 16-bit codes per 32-block, then scaled once per block; llama.cpp
+// Decode GEMV / thin GEMM over packed weights resident in linear memory (AssemblyScript, 128-bit
+// SIMD): y[i, j] = Σ_q x[i, q] · W[j, q] for rows j in [j0, j1) (a thread's share) and every i < m,
+// reading W in its stored format with no decoded copy: GGUF Q8_0 / Q4_0 blocks (a block's codes are
+// dotted in i32 with x rounded to 16-bit codes per 32-block, then scaled once per block; llama.cpp
 // rounds x to 8 bits instead), or signed 8-bit codes with f32 group scales. m is small (decode: 1–4
-// rows of x). Not here: the general GEMM (gemm.ts), 4-bit codebooks (gemv-nibble.ts), 16-bit floats
-// (gemv16.ts), other packed layouts (dequant.ts decodes those per row).
+// rows of x). Not here: FP32 (gemv-f32.ts), the general GEMM (gemm.ts), 4-bit codebooks
+// (gemv-nibble.ts), 16-bit floats (gemv16.ts), other packed layouts (dequant.ts decodes those per row).
 import { halfToFloat } from "./dequant";
 
 function hsum(v: v128): f32 {
@@ -13,181 +13,6 @@ function hsum(v: v128): f32 {
     f32x4.extract_lane(v, 1) +
     (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3))
   );
-}
-
-/** y[at] = s, or y[at] += s when `accumulate` ≠ 0. */
-function put(yo: usize, s: f32, accumulate: i32): void {
-  store<f32>(yo, accumulate ? s + load<f32>(yo) : s);
-}
-
-/**
- * f32 W [n, k] (row stride `ws` floats): y[i·ys + j] (+)= Σ_q x[i·xs + q]·W[j, q]. Eight rows of W
- * share each load of x (then blocks of four, then single rows); `accumulate` ≠ 0 adds to y.
- * Eight rows of four floats per step read eight streams at once: measured at 4096×4096 on one
- * thread, 8×4 beat 4×8 (the previous kernel), 4×16 and 2×16 by 10–25% on the best of 40 runs; more
- * streams in flight keep more cache-line fills outstanding.
- */
-export function gemvF32(
-  m: i32,
-  k: i32,
-  x: usize,
-  xs: i32,
-  w: usize,
-  ws: i32,
-  y: usize,
-  ys: i32,
-  j0: i32,
-  j1: i32,
-  accumulate: i32,
-): void {
-  const rowBytes = (<usize>ws) << 2;
-  let j = j0;
-  for (; j + 7 < j1; j += 8) {
-    const w0 = w + <usize>j * rowBytes;
-    for (let i = 0; i < m; i++) {
-      const xi = x + <usize>(i * xs) * 4;
-      let a0 = f32x4.splat(0);
-      let a1 = f32x4.splat(0);
-      let a2 = f32x4.splat(0);
-      let a3 = f32x4.splat(0);
-      let a4 = f32x4.splat(0);
-      let a5 = f32x4.splat(0);
-      let a6 = f32x4.splat(0);
-      let a7 = f32x4.splat(0);
-      let q = 0;
-      for (; q + 3 < k; q += 4) {
-        const o = (<usize>q) << 2;
-        const xv = v128.load(xi + o);
-        let p = w0 + o;
-        a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a4 = f32x4.add(a4, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a5 = f32x4.add(a5, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a6 = f32x4.add(a6, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a7 = f32x4.add(a7, f32x4.mul(xv, v128.load(p)));
-      }
-      let s0 = hsum(a0);
-      let s1 = hsum(a1);
-      let s2 = hsum(a2);
-      let s3 = hsum(a3);
-      let s4 = hsum(a4);
-      let s5 = hsum(a5);
-      let s6 = hsum(a6);
-      let s7 = hsum(a7);
-      for (; q < k; q++) {
-        const o = (<usize>q) << 2;
-        const xv = load<f32>(xi + o);
-        const p = w0 + o;
-        s0 += xv * load<f32>(p);
-        s1 += xv * load<f32>(p + rowBytes);
-        s2 += xv * load<f32>(p + 2 * rowBytes);
-        s3 += xv * load<f32>(p + 3 * rowBytes);
-        s4 += xv * load<f32>(p + 4 * rowBytes);
-        s5 += xv * load<f32>(p + 5 * rowBytes);
-        s6 += xv * load<f32>(p + 6 * rowBytes);
-        s7 += xv * load<f32>(p + 7 * rowBytes);
-      }
-      const yo = y + <usize>(i * ys + j) * 4;
-      put(yo, s0, accumulate);
-      put(yo + 4, s1, accumulate);
-      put(yo + 8, s2, accumulate);
-      put(yo + 12, s3, accumulate);
-      put(yo + 16, s4, accumulate);
-      put(yo + 20, s5, accumulate);
-      put(yo + 24, s6, accumulate);
-      put(yo + 28, s7, accumulate);
-    }
-  }
-  for (; j + 3 < j1; j += 4) {
-    const w0 = w + <usize>j * rowBytes;
-    const w1 = w0 + rowBytes;
-    const w2 = w1 + rowBytes;
-    const w3 = w2 + rowBytes;
-    for (let i = 0; i < m; i++) {
-      const xi = x + <usize>(i * xs) * 4;
-      let a0 = f32x4.splat(0);
-      let a1 = f32x4.splat(0);
-      let a2 = f32x4.splat(0);
-      let a3 = f32x4.splat(0);
-      let b0 = f32x4.splat(0);
-      let b1 = f32x4.splat(0);
-      let b2 = f32x4.splat(0);
-      let b3 = f32x4.splat(0);
-      let q = 0;
-      // Two independent accumulator sets per row: the adds' latency is hidden behind the loads.
-      for (; q + 7 < k; q += 8) {
-        const o = (<usize>q) << 2;
-        const xv = v128.load(xi + o);
-        const xw = v128.load(xi + o, 16);
-        a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(w0 + o)));
-        a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(w1 + o)));
-        a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(w2 + o)));
-        a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(w3 + o)));
-        b0 = f32x4.add(b0, f32x4.mul(xw, v128.load(w0 + o, 16)));
-        b1 = f32x4.add(b1, f32x4.mul(xw, v128.load(w1 + o, 16)));
-        b2 = f32x4.add(b2, f32x4.mul(xw, v128.load(w2 + o, 16)));
-        b3 = f32x4.add(b3, f32x4.mul(xw, v128.load(w3 + o, 16)));
-      }
-      for (; q + 3 < k; q += 4) {
-        const o = (<usize>q) << 2;
-        const xv = v128.load(xi + o);
-        a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(w0 + o)));
-        a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(w1 + o)));
-        a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(w2 + o)));
-        a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(w3 + o)));
-      }
-      a0 = f32x4.add(a0, b0);
-      a1 = f32x4.add(a1, b1);
-      a2 = f32x4.add(a2, b2);
-      a3 = f32x4.add(a3, b3);
-      let s0 = hsum(a0);
-      let s1 = hsum(a1);
-      let s2 = hsum(a2);
-      let s3 = hsum(a3);
-      for (; q < k; q++) {
-        const o = (<usize>q) << 2;
-        const xv = load<f32>(xi + o);
-        s0 += xv * load<f32>(w0 + o);
-        s1 += xv * load<f32>(w1 + o);
-        s2 += xv * load<f32>(w2 + o);
-        s3 += xv * load<f32>(w3 + o);
-      }
-      const yo = y + <usize>(i * ys + j) * 4;
-      if (accumulate) {
-        s0 += load<f32>(yo);
-        s1 += load<f32>(yo, 4);
-        s2 += load<f32>(yo, 8);
-        s3 += load<f32>(yo, 12);
-      }
-      store<f32>(yo, s0);
-      store<f32>(yo, s1, 4);
-      store<f32>(yo, s2, 8);
-      store<f32>(yo, s3, 12);
-    }
-  }
-  for (; j < j1; j++) {
-    const wj = w + <usize>j * rowBytes;
-    for (let i = 0; i < m; i++) {
-      const xi = x + <usize>(i * xs) * 4;
-      let a = f32x4.splat(0);
-      let q = 0;
-      for (; q + 3 < k; q += 4)
-        a = f32x4.add(a, f32x4.mul(v128.load(xi + ((<usize>q) << 2)), v128.load(wj + ((<usize>q) << 2))));
-      let s = hsum(a);
-      for (; q < k; q++) s += load<f32>(xi + ((<usize>q) << 2)) * load<f32>(wj + ((<usize>q) << 2));
-      const yo = y + <usize>(i * ys + j) * 4;
-      store<f32>(yo, accumulate ? s + load<f32>(yo) : s);
-    }
-  }
 }
 
 /**
@@ -388,26 +213,4 @@ export function gemvI8(
       store<f32>(y + ((<usize>(i * n + j)) << 2), acc);
     }
   }
-}
-
-/** Σ of `bytes` bytes from `p` as u32 words (a memory-bandwidth probe; the sum defeats elimination). */
-export function readSum(p: usize, bytes: i32): u32 {
-  let a = i32x4.splat(0);
-  let b = i32x4.splat(0);
-  let c = i32x4.splat(0);
-  let d = i32x4.splat(0);
-  const end = p + <usize>bytes;
-  for (; p + 63 < end; p += 64) {
-    a = i32x4.add(a, v128.load(p));
-    b = i32x4.add(b, v128.load(p, 16));
-    c = i32x4.add(c, v128.load(p, 32));
-    d = i32x4.add(d, v128.load(p, 48));
-  }
-  const s = i32x4.add(i32x4.add(a, b), i32x4.add(c, d));
-  return <u32>(
-    (i32x4.extract_lane(s, 0) +
-      i32x4.extract_lane(s, 1) +
-      i32x4.extract_lane(s, 2) +
-      i32x4.extract_lane(s, 3))
-  );
 }

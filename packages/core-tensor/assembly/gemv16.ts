@@ -1,7 +1,7 @@
 // Decode GEMV over 16-bit float weights resident in linear memory (AssemblyScript, 128-bit SIMD):
 // y[i, j] = Σ_q x[i, q]·W[j, q] with W [n, k] stored as IEEE half (FP16) or bfloat16 (BF16), two bytes
 // per weight, widened to f32 in registers (no decoded copy). Four rows of W share each load of x.
-// Not here: f32 or quantised weights (gemv.ts, gemv-nibble.ts).
+// Not here: f32 or quantised weights (gemv-f32.ts, gemv.ts, gemv-nibble.ts).
 
 function hsum(v: v128): f32 {
   return (

@@ -19,7 +19,8 @@ export {
   softmaxF32,
 } from "./fused";
 export { gemm, gemmBatched, gemmScratchBytes } from "./gemm";
-export { gemvBlockScratchBytes, gemvF32, gemvI8, gemvQ4_0, gemvQ8_0, readSum } from "./gemv";
+export { gemvBlockScratchBytes, gemvI8, gemvQ4_0, gemvQ8_0 } from "./gemv";
+export { gemvF32, readSum } from "./gemv-f32";
 export { gemvNibble, gemvNibbleScratchBytes } from "./gemv-nibble";
 export { gemvF16 } from "./gemv16";
 

@@ -5,7 +5,7 @@
  * kernels themselves or thread management (runtime.ts).
  *
  * An operand already in linear memory (a resident weight, resident.ts) is read in place, not copied;
- * a thin product (m ≤ GEMV_MAX_M, B = Wᵀ with W [n, k] resident) runs the GEMV kernel (gemv.ts) split
+ * a thin product (m ≤ GEMV_MAX_M, B = Wᵀ with W [n, k] resident) runs the GEMV kernel (gemv-f32.ts) split
  * by rows of W. Ledger: the bytes a call lays out in linear memory (A, B, C spans and scratch) are charged
  * to `tmp/wasm` for the duration of the call — transient workspace, like attention scores. The linear
  * memory itself only grows (wasm cannot shrink it); `WasmRuntime.reservedBytes` reports that reserve.
