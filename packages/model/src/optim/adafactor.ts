@@ -122,8 +122,9 @@ export class Adafactor implements Optimizer {
       const g = p.grad.data;
       const s = this.#state[i]!;
       const n = w.length;
-      // u = g / √V̂ (f64 scratch of one parameter's size, outside the ledger like the update itself)
-      const u = new Float64Array(n);
+      // u = g / √V̂, computed twice (its RMS for the clip, then the update) rather than held in a
+      // parameter-sized scratch array: the only per-step buffers are the factored row/column sums.
+      let update: (j: number) => number;
       if (s.r && s.c) {
         const R = s.r.data;
         const C = s.c.data;
@@ -143,19 +144,20 @@ export class Adafactor implements Optimizer {
           total += R[a]!;
         }
         for (let b = 0; b < cols; b++) C[b] = beta2 * C[b]! + (1 - beta2) * colSum[b]!;
-        for (let a = 0; a < rows; a++)
-          for (let b = 0; b < cols; b++)
-            u[a * cols + b] = (g[a * cols + b]! * scale) / Math.sqrt((R[a]! * C[b]!) / total);
+        update = (j) => {
+          const a = Math.floor(j / cols);
+          return (g[j]! * scale) / Math.sqrt((R[a]! * C[j - a * cols]!) / total);
+        };
       } else {
         const V = s.v!.data;
         for (let j = 0; j < n; j++) {
           const gj = g[j]! * scale;
           V[j] = beta2 * V[j]! + (1 - beta2) * (gj * gj + eps1);
-          u[j] = gj / Math.sqrt(V[j]!);
         }
+        update = (j) => (g[j]! * scale) / Math.sqrt(V[j]!);
       }
       let sq = 0;
-      for (let j = 0; j < n; j++) sq += u[j]! * u[j]!;
+      for (let j = 0; j < n; j++) sq += update(j) ** 2;
       const clipU = Math.max(1, Math.sqrt(sq / n) / clipThreshold);
       let alpha = lr;
       if (scaleParameter) {
@@ -166,7 +168,7 @@ export class Adafactor implements Optimizer {
       const decay = p.rank >= 2 ? 1 - lr * weightDecay : 1;
       const m = s.m?.data;
       for (let j = 0; j < n; j++) {
-        let uj = u[j]! / clipU;
+        let uj = update(j) / clipU;
         if (m) {
           m[j] = beta1 * m[j]! + (1 - beta1) * uj;
           uj = m[j]!;
