@@ -2,6 +2,7 @@
 // arXiv:2205.05198, Table 2: activation bytes per layer for a GPT layer, 16-bit activations.
 import type { ArchSpec } from "@tradeoffs/core-tensor";
 import { describe, expect, it } from "vitest";
+import { getPreset } from "../presets.js";
 import {
   korthikantiLayerBytes,
   layerActivation,
@@ -127,5 +128,31 @@ describe("activations: beyond GPT", () => {
     expect(middle).toBe(10 * 4 * per);
     const last = stageActivationBytes(llama, o, 10, 1, false, true);
     expect(last).toBe(10 * per + (2 * 2 * 4096 * 8192) / 8 + (4 * 4096 * llama.vocab) / 8);
+  });
+
+  it("an MoE model's dense first layers count as dense layers (one FFN, no router), on the first stage only", () => {
+    const ds = getPreset("deepseek-moe-16b").arch; // 1 dense layer of F 10944, 64 experts of F 1408
+    const asDense: ArchSpec = {
+      ...ds,
+      experts: 1,
+      topK: 1,
+      sharedExperts: 0,
+      denseLayers: 0,
+      ffnHidden: ds.denseFfnHidden!,
+    };
+    const p = { ...o, tp: 1, sp: false };
+    expect(layerActivation(ds, p, true)).toEqual(layerActivation(asDense, p));
+    expect(layerActivation(ds, p, true).total).not.toBe(layerActivation(ds, p).total);
+    const moe = layerActivation(ds, p).total;
+    const dense = layerActivation(ds, p, true).total;
+    const first = stageActivationBytes(ds, p, 3, 2, true, false);
+    expect(first).toBe((2 * moe + dense) * 2);
+    expect(stageActivationBytes(ds, p, 3, 2, false, false)).toBe(3 * moe * 2);
+    // Full recomputation rebuilds the larger of the stage's two layer kinds once.
+    const full = { ...p, recompute: "full" as const };
+    const rebuilt = Math.max(moe, dense);
+    expect(stageActivationBytes(ds, full, 3, 1, true, false)).toBe(
+      3 * layerActivation(ds, full).total + rebuilt,
+    );
   });
 });

@@ -7,6 +7,7 @@
  * executable model's ledger (the estimator's `act` traces that).
  */
 import type { ArchSpec } from "@tradeoffs/core-tensor";
+import { denseLayerCount } from "../params.js";
 import { kvHeadsPerDevice } from "./layout.js";
 
 /** What backward recomputes: nothing, the attention core (selective), or whole layers (full). */
@@ -73,15 +74,19 @@ export interface LayerActivation {
  * scores: softmax output e·a·s², with dropout its mask a·s² and output e·a·s²; output dropout mask
  * h; MLP norm input e·h and first linear input e·h (replicated); GeLU input and output 2e·F or
  * SwiGLU gate, up and product 3e·F per routed expert copy (split); MLP dropout mask h.
+ * `dense`: one of an MoE model's dense layers (DeepSeek's first layers: one FFN of `denseFfnHidden`,
+ * no router); ignored for a model without dense layers.
  */
-export function layerActivation(arch: ArchSpec, o: ActivationOptions): LayerActivation {
+export function layerActivation(arch: ArchSpec, o: ActivationOptions, dense = false): LayerActivation {
   const e = o.bytes ?? 2;
-  const { dModel: h, heads: H, kvHeads: Hkv, headDim: D, ffnHidden: F } = arch;
+  const denseLayer = dense && denseLayerCount(arch) > 0;
+  const { dModel: h, heads: H, kvHeads: Hkv, headDim: D } = arch;
+  const F = denseLayer ? (arch.denseFfnHidden ?? arch.ffnHidden) : arch.ffnHidden;
   const t = o.tp;
   const N = o.seq * o.microBatch;
   const mask = o.dropout ? 1 : 0;
   const kvDev = kvHeadsPerDevice(Hkv, t);
-  const moe = arch.experts > 1;
+  const moe = arch.experts > 1 && !denseLayer;
   // Each token goes through topK routed experts (and every shared one); a router's fp32 logits.
   const copies = moe ? Math.min(arch.topK, arch.experts) + arch.sharedExperts : 1;
   const ffnTensors = arch.ffnKind === "swiglu" ? 3 : 2;
@@ -130,7 +135,8 @@ export function edgeActivation(arch: ArchSpec, o: ActivationOptions, first: bool
 /**
  * Peak activation bytes on one pipeline stage: `layers` layers × `inFlight` micro-batches of saved
  * activations, the stage's edge activations for one micro-batch, and under full recomputation one
- * layer's complete activations rebuilt during backward.
+ * layer's complete activations rebuilt during backward (the larger kind's). An MoE model's dense
+ * layers come first and sit on the first stage, as the planner places their weights.
  */
 export function stageActivationBytes(
   arch: ArchSpec,
@@ -140,8 +146,12 @@ export function stageActivationBytes(
   first: boolean,
   last: boolean,
 ): number {
-  const perLayer = layerActivation(arch, o).total;
-  const rebuilt = o.recompute === "full" ? layerActivation(arch, { ...o, recompute: "none" }).total : 0;
+  const dense = first ? Math.min(layers, denseLayerCount(arch)) : 0;
+  const saved = (d: boolean) => layerActivation(arch, o, d).total;
+  const full = (d: boolean) => layerActivation(arch, { ...o, recompute: "none" }, d).total;
+  const stored = (layers - dense) * saved(false) + (dense > 0 ? dense * saved(true) : 0);
+  const rebuilt =
+    o.recompute !== "full" ? 0 : Math.max(layers > dense ? full(false) : 0, dense > 0 ? full(true) : 0);
   const edgeInFlight = first ? inFlight : 1;
-  return layers * perLayer * inFlight + edgeActivation(arch, o, first, last) * edgeInFlight + rebuilt;
+  return stored * inFlight + edgeActivation(arch, o, first, last) * edgeInFlight + rebuilt;
 }
