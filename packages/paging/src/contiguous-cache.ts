@@ -175,6 +175,10 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     const v = empty([B, H, T, D]);
     for (let b = 0; b < B; b++) {
       const r = this.#seq(b);
+      if (r.store.f32) {
+        this.#readF32(r, r.store.f32, layer, first, T, k.data, v.data, b);
+        continue;
+      }
       for (let h = 0; h < H; h++)
         for (let i = 0; i < T; i++) {
           const dst = ((b * H + h) * T + i) * D;
@@ -370,6 +374,36 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
         r.store.write(this.#index(r, layer, 1, h, start + i), v, src);
       }
     r.pending[layer] = r.pending[layer]! + T;
+  }
+
+  /**
+   * `read` for an f32 store: a head's slots are consecutive vectors, so positions first..first+T-1
+   * copy as one run per head (two where the ring wraps) instead of one call per vector.
+   */
+  #readF32(
+    r: Reservation,
+    f32: Float32Array,
+    layer: number,
+    first: number,
+    T: number,
+    k: Float32Array,
+    v: Float32Array,
+    b: number,
+  ): void {
+    const { kvHeads: H, headDim: D } = this;
+    const s0 = first % r.slots;
+    const run = Math.min(T, r.slots - s0); // positions before the ring wraps to slot 0
+    for (let h = 0; h < H; h++) {
+      const dst = (b * H + h) * T * D;
+      for (const [kv, out] of [
+        [0, k],
+        [1, v],
+      ] as const) {
+        const base = this.#index(r, layer, kv, h, 0) * D;
+        out.set(f32.subarray(base + s0 * D, base + (s0 + run) * D), dst);
+        if (run < T) out.set(f32.subarray(base, base + (T - run) * D), dst + run * D);
+      }
+    }
   }
 
   /** Vector index of (layer, K/V, head) at absolute position `pos` (slot pos mod slots). */
