@@ -4,6 +4,7 @@
  * per top-level category and in total, frees deterministically (reference counts, never GC), and can
  * enforce budgets. Reported memory in this project is what a ledger saw.
  */
+import { ArrayPool } from "./array-pool.js";
 import { allocArray, type DType, dtypeTraits, type TypedArray } from "./dtype.js";
 import { DisposedError, OutOfMemoryError, ValueError } from "./errors.js";
 
@@ -53,18 +54,23 @@ export class Storage {
   #data: TypedArray | null;
   #category: string;
   #refs = 1;
+  readonly #pooled: boolean;
   /** How many autograd nodes hold this storage as a saved tensor. */
   savedBy = 0;
   /** The category before the first save moved it to `act`. */
   categoryBeforeSave: string | null = null;
 
-  /** @internal use `MemoryLedger.allocate`. */
-  constructor(ledger: MemoryLedger, dtype: DType, data: TypedArray, category: string) {
+  /**
+   * @internal use `MemoryLedger.allocate`. `pooled`: `data` came from the ledger's array pool and
+   * goes back to it on the last release.
+   */
+  constructor(ledger: MemoryLedger, dtype: DType, data: TypedArray, category: string, pooled = false) {
     this.ledger = ledger;
     this.dtype = dtype;
     this.#data = data;
     this.bytes = data.byteLength;
     this.#category = category;
+    this.#pooled = pooled;
   }
 
   /** The elements. Throws `DisposedError` after the last `release()`. */
@@ -97,6 +103,7 @@ export class Storage {
     if (this.#data === null) return;
     if (--this.#refs === 0) {
       this.ledger._free(this.#category, this.bytes);
+      if (this.#pooled) this.ledger._recycle(this.dtype, this.#data);
       this.#data = null;
     }
   }
@@ -136,6 +143,7 @@ export class MemoryLedger {
   #allocations = 0;
   #charges = 0;
   #failAt: number | undefined;
+  readonly #pool = new ArrayPool();
 
   constructor(options: { name?: string; budget?: number } = {}) {
     this.name = options.name ?? "ledger";
@@ -148,7 +156,7 @@ export class MemoryLedger {
     this.#charge(category, bytes);
     let data: TypedArray;
     try {
-      data = allocArray(dtype, length);
+      data = this.#pool.take(dtype, length) ?? allocArray(dtype, length);
     } catch (e) {
       this._free(category, bytes);
       // The JavaScript engine refused the array (over its typed-array limit or out of memory):
@@ -165,7 +173,21 @@ export class MemoryLedger {
       throw e;
     }
     this.#allocations++;
-    return new Storage(this, dtype, data, category);
+    return new Storage(this, dtype, data, category, true);
+  }
+
+  /**
+   * Bytes of released arrays this ledger keeps to reuse for later allocations of the same dtype and
+   * length (at most 4 MiB, arrays of up to 1 MiB). They hold no tensor, so they are not in `live()`; the memory
+   * the process holds for tensors is `live() + pooledBytes`.
+   */
+  get pooledBytes(): number {
+    return this.#pool.bytes;
+  }
+
+  /** Return the arrays kept for reuse to the garbage collector (`pooledBytes` becomes 0). */
+  releasePool(): void {
+    this.#pool.clear();
   }
 
   /** Account for bytes that live outside (e.g. a WebAssembly memory). Release exactly once. */
@@ -327,6 +349,11 @@ export class MemoryLedger {
     if (r > (this.#peakRoots.get(root) ?? 0)) this.#peakRoots.set(root, r);
     this.#liveTotal += bytes;
     if (this.#liveTotal > this.#peakTotal) this.#peakTotal = this.#liveTotal;
+  }
+
+  /** @internal a pooled storage's array after its last release. */
+  _recycle(dtype: DType, data: TypedArray): void {
+    this.#pool.give(dtype, data);
   }
 
   /** @internal */
