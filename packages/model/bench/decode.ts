@@ -1,5 +1,5 @@
 /**
- * `pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-ref] [--no-js]`: decode at
+ * `pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-gemv] [--no-ref] [--no-js]`: decode at
  * the memory roofline on the WASM backend. (1) GEMV 1×4096×4096 and 1×4096×11008 ([out, in] = [4096,
  * 4096], [11008, 4096]) for every weight format (FP32, FP16, BF16, Q8_0, Q4_0, INT8, INT4, NF4), the
  * formats of one shape interleaved in the same rounds, on the default WASM path and on quant's JS path
@@ -48,6 +48,8 @@ const opt = (name: string, dflt: string) => {
 const REPS = Number(opt("--reps", "7"));
 const PRESETS = opt("--presets", "small,medium").split(",") as PresetName[];
 const E2E = !argv.includes("--no-e2e");
+/** `--no-gemv` skips parts (1)–(3) (GEMV rows, crossover, bandwidth probe) so the e2e part runs alone. */
+const GEMV = !argv.includes("--no-gemv");
 const JS_PATH = !argv.includes("--no-js");
 const log = (...s: unknown[]) => {
   if (!JSON_OUT) console.log(...s);
@@ -291,17 +293,18 @@ const reference = await referenceGemv({ reps: REPS, log, skip: argv.includes("--
 noGrad(() =>
   withLedger(getLedger(), () => {
     log(`decode bench on WASM (2 threads), ${REPS} interleaved rounds after warm-up; medians (min–max)`);
-    const bw = bandwidth();
+    const bw = GEMV ? bandwidth() : [];
     for (const b of bw)
       log(
         `bandwidth (256 MiB read, ${b.threads} thread): ${b.gbs.median.toFixed(2)} GB/s (${b.gbs.min.toFixed(2)}–${b.gbs.max.toFixed(2)})`,
       );
     const roof = Math.max(...bw.map((b) => b.gbs.median));
-    log(
-      `roofline: ${roof.toFixed(2)} GB/s → FP32 GEMV 1x4096x4096 (67.1 MB) floor ${(67.1 / roof).toFixed(2)} ms`,
-    );
-    const cross = crossover();
-    const g = gemv(roof);
+    if (GEMV)
+      log(
+        `roofline: ${roof.toFixed(2)} GB/s → FP32 GEMV 1x4096x4096 (67.1 MB) floor ${(67.1 / roof).toFixed(2)} ms`,
+      );
+    const cross = GEMV ? crossover() : [];
+    const g = GEMV ? gemv(roof) : [];
     const decode = E2E ? e2e() : [];
     if (JSON_OUT) {
       console.log(

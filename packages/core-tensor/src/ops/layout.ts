@@ -37,7 +37,11 @@ export function narrow(x: Tensor, start: number, end: number): Tensor {
   });
 }
 
-/** Permute axes (default: swap the last two). Always copies. */
+/**
+ * Permute axes (default: swap the last two). Copies, unless the permutation keeps the order of every
+ * axis longer than 1 (it only moves unit axes: a decode step's [B, 1, H, D] → [B, H, 1, D]), where
+ * the elements are already in the output order and the result is a `reshape` view.
+ */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const rank = x.rank;
   const p = perm ? perm.map((a) => normAxis(a, rank, "transpose")) : [...Array(rank).keys()];
@@ -48,6 +52,21 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   if (p.length !== rank || new Set(p).size !== rank) {
     throw new ShapeError("transpose", `[${perm}] is not a permutation of ${rank} axes`);
   }
+  let prev = -1;
+  let inOrder = true;
+  for (const a of p) {
+    if (x.shape[a] === 1) continue;
+    if (a < prev) {
+      inOrder = false;
+      break;
+    }
+    prev = a;
+  }
+  if (inOrder)
+    return reshape(
+      x,
+      p.map((a) => x.shape[a]!),
+    );
   const o = permuteRaw(x, p);
   const inv = new Array<number>(rank);
   for (let i = 0; i < rank; i++) inv[p[i]!] = i;
