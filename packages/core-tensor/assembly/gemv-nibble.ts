@@ -1,51 +1,338 @@
 // Decode GEMV over 4-bit codebook weights (quant's INT4 / NF4 layout) resident in linear memory
-// (AssemblyScript, 128-bit SIMD): y[i, j] = Σ_q x[i, q]·W[j, q] with W[j, q] = codebook[code]·scale(j, g).
-// Codes become 16-bit integers through two byte-plane lookups (i8x16.swizzle) of a 13-bit copy of the
-// codebook and are dotted with x rounded to 16-bit codes per 32-block (i32x4.dot_i16x8_s); group scales
-// are read as f32 or, for NF4's double quantisation, decoded here from their 8-bit codes.
+// (AssemblyScript, 128-bit SIMD): y[i, j] = Σ_q x[i, q]·W[j, q], W[j, q] = codebook[code]·scale(j, g).
+// x is rounded to 16-bit codes per x-block (1, 2 or 4 32-blocks inside one group); each code becomes
+// an integer of at most 8 bits, as it is when the codebook is affine (INT4: c − 8, exact) or by one
+// byte lookup (i8x16.swizzle) of the codebook rounded to 8 bits (NF4: value·127, within 1/254 of
+// max|value|: NF4's relative RMS weight error on Gaussian blocks goes from 9.19% to 9.22%). Tiles of
+// 4 rows share each x load; i32x4.dot_i16x8_s sums stay integer over an x-block, then one f32x4 step
+// scales the 4 rows at once. Double-quantised group scales are decoded per tile in f64 as in JS.
 // Not here: other layouts (gemv.ts), k or group not multiples of 32 (dequant.ts decodes those per row).
-import { quantizeX16 } from "./gemv";
 
-function hsum(v: v128): f32 {
-  return (
-    f32x4.extract_lane(v, 0) +
-    f32x4.extract_lane(v, 1) +
-    (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3))
+/** 32-blocks per x-block: the largest of 4, 2, 1 that divides the group's blocks `bpg`. */
+function xBlock(bpg: i32): i32 {
+  return (bpg & 3) === 0 ? 4 : (bpg & 1) === 0 ? 2 : 1;
+}
+
+/**
+ * Bytes of `gemvNibble` scratch (per thread) for m rows of x of width k (k a multiple of 32, nb = k/32
+ * blocks): x's 16-bit codes [m, k], a tile's group scales [nb, 4] f32, the 16-byte lookup table, and
+ * per x-block its scale [m, nb] f32 and code-sum term [m, nb] i32.
+ */
+export function gemvNibbleScratchBytes(m: i32, k: i32): i32 {
+  const nb = k >> 5;
+  return m * k * 2 + nb * 16 + 48 + m * nb * 8;
+}
+
+// The codebook as integers: codebook[c] = unit·(table[c] + beta), 0 ≤ table[c] ≤ 255 (set by
+// `integerCodebook`; module globals are per instance, so per thread).
+let unit: f64 = 1;
+let beta: i32 = 0;
+
+/**
+ * Fill the 16-byte `table` and set `unit` / `beta` for `codebook` (16 f32). Returns true when the
+ * codebook is affine (codebook[c] = a·c + b with b/a an integer, |b/a| ≤ 255: INT4's c − 8): then
+ * table[c] = c and the integers are exact, so no lookup is needed. Otherwise each value is rounded to
+ * q = round(value / unit), |q| ≤ 127, unit = max|value| / 127 (or the power of two that makes every q
+ * exact, when one exists), table[c] = q − min q: within unit/2 = max|value|/254 of the value (NF4).
+ */
+function integerCodebook(codebook: usize, table: usize): bool {
+  const c0 = <f64>load<f32>(codebook);
+  const a = <f64>load<f32>(codebook, 4) - c0;
+  let affine = a !== 0 && Math.abs(c0 / a) <= 255 && c0 / a === Math.round(c0 / a);
+  for (let c = 0; c < 16; c++) {
+    if (<f64>load<f32>(codebook + <usize>(c << 2)) !== c0 + <f64>c * a) affine = false;
+  }
+  if (affine) {
+    unit = a;
+    beta = <i32>(c0 / a);
+    for (let c = 0; c < 16; c++) store<u8>(table + <usize>c, <u8>c);
+    return true;
+  }
+  let mx: f64 = 0;
+  for (let c = 0; c < 16; c++) mx = max(mx, Math.abs(<f64>load<f32>(codebook + <usize>(c << 2))));
+  unit = mx === 0 ? 1 : mx / 127;
+  if (mx !== 0) {
+    let p2: f64 = 1; // largest power of two with p2·mx ≤ 127
+    while (p2 * 2 * mx <= 127) p2 *= 2;
+    while (p2 * mx > 127) p2 /= 2;
+    let exact = true;
+    for (let c = 0; c < 16; c++) {
+      const v = <f64>load<f32>(codebook + <usize>(c << 2)) * p2;
+      if (v !== Math.round(v)) exact = false;
+    }
+    if (exact) unit = 1 / p2;
+  }
+  let qmin: i32 = 127;
+  for (let c = 0; c < 16; c++) {
+    qmin = min(qmin, <i32>Math.round(<f64>load<f32>(codebook + <usize>(c << 2)) / unit));
+  }
+  beta = qmin;
+  for (let c = 0; c < 16; c++) {
+    const q = <i32>Math.round(<f64>load<f32>(codebook + <usize>(c << 2)) / unit);
+    store<u8>(table + <usize>c, <u8>(q - qmin));
+  }
+  return false;
+}
+
+/**
+ * x [m, k] → 16-bit codes per x-block of `bpx` 32-blocks (x ≈ s·code, s = absmax/32767, in `sx`) and
+ * per x-block beta·Σ codes (i32, in `bias`). Each 32-block's codes are stored in the order the kernel
+ * unpacks the weights: elements 4u, then 4u + 2, then 4u + 1, then 4u + 3 (u = 0..7).
+ */
+function quantizeX(m: i32, k: i32, x: usize, codes: usize, sx: usize, bias: usize, bpx: i32): void {
+  const nb = k >> 5;
+  const nx = (nb + bpx - 1) / bpx;
+  for (let i = 0; i < m; i++) {
+    for (let e = 0; e < nx; e++) {
+      const b0 = e * bpx;
+      const b1 = min(b0 + bpx, nb);
+      const xe = x + ((<usize>(i * k + (b0 << 5))) << 2);
+      let mx = f32x4.splat(0);
+      for (let t = 0; t < (b1 - b0) << 7; t += 16) mx = f32x4.max(mx, f32x4.abs(v128.load(xe + <usize>t)));
+      const amax = max(
+        max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)),
+        max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)),
+      );
+      store<f32>(sx + ((<usize>(i * nb + e)) << 2), amax / 32767);
+      const inv = f32x4.splat(amax > 0 ? <f32>32767 / amax : 0);
+      let sum = i32x4.splat(0);
+      for (let b = b0; b < b1; b++) {
+        const xb = x + ((<usize>(i * k + (b << 5))) << 2);
+        const q0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb), inv)));
+        const q1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 16), inv)));
+        const q2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 32), inv)));
+        const q3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 48), inv)));
+        const q4 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 64), inv)));
+        const q5 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 80), inv)));
+        const q6 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 96), inv)));
+        const q7 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 112), inv)));
+        sum = i32x4.add(
+          sum,
+          i32x4.add(
+            i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3)),
+            i32x4.add(i32x4.add(q4, q5), i32x4.add(q6, q7)),
+          ),
+        );
+        // natural order, 8 elements each: n0 = 0..7, n1 = 8..15, n2 = 16..23, n3 = 24..31
+        const n0 = i16x8.narrow_i32x4_s(q0, q1);
+        const n1 = i16x8.narrow_i32x4_s(q2, q3);
+        const n2 = i16x8.narrow_i32x4_s(q4, q5);
+        const n3 = i16x8.narrow_i32x4_s(q6, q7);
+        const ab01 = v128.shuffle<i16>(n0, n1, 0, 4, 8, 12, 2, 6, 10, 14); // 0 4 8 12 | 2 6 10 14
+        const ab23 = v128.shuffle<i16>(n2, n3, 0, 4, 8, 12, 2, 6, 10, 14);
+        const cd01 = v128.shuffle<i16>(n0, n1, 1, 5, 9, 13, 3, 7, 11, 15); // 1 5 9 13 | 3 7 11 15
+        const cd23 = v128.shuffle<i16>(n2, n3, 1, 5, 9, 13, 3, 7, 11, 15);
+        const out = codes + ((<usize>(i * k + (b << 5))) << 1);
+        v128.store(out, v128.shuffle<i64>(ab01, ab23, 0, 2));
+        v128.store(out, v128.shuffle<i64>(ab01, ab23, 1, 3), 16);
+        v128.store(out, v128.shuffle<i64>(cd01, cd23, 0, 2), 32);
+        v128.store(out, v128.shuffle<i64>(cd01, cd23, 1, 3), 48);
+      }
+      const s =
+        i32x4.extract_lane(sum, 0) +
+        i32x4.extract_lane(sum, 1) +
+        i32x4.extract_lane(sum, 2) +
+        i32x4.extract_lane(sum, 3);
+      store<i32>(bias + ((<usize>(i * nb + e)) << 2), s * beta);
+    }
+  }
+}
+
+/**
+ * One 32-block of 16 code bytes (byte t: element 2t low nibble, 2t + 1 high) dotted with its x codes
+ * x0..x3 (elements 4u, 4u + 2, 4u + 1, 4u + 3): i32x4 partial sums, 8 products per lane. T picks the
+ * decode at compile time: u8 looks each code up in `table` (byte planes split into i16 lanes by a mask
+ * and a shift), u16 takes the codes as they are (four nibble fields of each i16 lane).
+ */
+function dot32<T>(
+  bytes: v128,
+  table: v128,
+  m1: v128,
+  m2: v128,
+  x0: v128,
+  x1: v128,
+  x2: v128,
+  x3: v128,
+): v128 {
+  let a: v128, b: v128, c: v128, d: v128;
+  if (sizeof<T>() === 1) {
+    // m1: 0x0f per byte, m2: 0x00ff per i16
+    const lo = i8x16.swizzle(table, v128.and(bytes, m1)); // elements 2t
+    const hi = i8x16.swizzle(table, v128.and(i16x8.shr_u(bytes, 4), m1)); // 2t + 1
+    a = v128.and(lo, m2);
+    b = i16x8.shr_u(lo, 8);
+    c = v128.and(hi, m2);
+    d = i16x8.shr_u(hi, 8);
+  } else {
+    // m1: 0x000f per i16
+    a = v128.and(bytes, m1);
+    b = v128.and(i16x8.shr_u(bytes, 8), m1);
+    c = v128.and(i16x8.shr_u(bytes, 4), m1);
+    d = i16x8.shr_u(bytes, 12);
+  }
+  return i32x4.add(
+    i32x4.add(i32x4.dot_i16x8_s(a, x0), i32x4.dot_i16x8_s(b, x1)),
+    i32x4.add(i32x4.dot_i16x8_s(c, x2), i32x4.dot_i16x8_s(d, x3)),
   );
 }
 
-/**
- * Largest integer code of the kernel's codebook copy. A 32-block sums 8 products per i32 lane:
- * 8 · 8191 · 32767 < 2^31, so the i16·i16 dot products of one block never overflow.
- */
-const CODE_MAX: f64 = 8191;
-
-/**
- * The factor s by which the codebook is scaled to 16-bit integers (code ≈ s·value, |code| ≤ 8191):
- * the largest power of two when that keeps every value exact (integer codebooks such as INT4's),
- * else 8191 / max|value| (NF4: each value within 0.5/8191 of max|value|).
- */
-function codebookScale(codebook: usize): f64 {
-  let mx: f64 = 0;
-  for (let c = 0; c < 16; c++) mx = max(mx, abs(<f64>load<f32>(codebook + <usize>(c << 2))));
-  if (mx === 0) return 1;
-  let p2: f64 = 1;
-  while (p2 * 2 * mx <= CODE_MAX) p2 *= 2;
-  while (p2 * mx > CODE_MAX) p2 /= 2;
-  let exact = true;
-  for (let c = 0; c < 16; c++) {
-    const v = <f64>load<f32>(codebook + <usize>(c << 2)) * p2;
-    if (v !== Math.round(v)) exact = false;
-  }
-  return exact ? p2 : CODE_MAX / mx;
+/** [Σ lanes of a, Σ b, Σ c, Σ d] (i32x4). */
+function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i64>(a, b, 0, 2), v128.shuffle<i64>(a, b, 1, 3));
+  const cd = i32x4.add(v128.shuffle<i64>(c, d, 0, 2), v128.shuffle<i64>(c, d, 1, 3));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 2, 4, 6), v128.shuffle<i32>(ab, cd, 1, 3, 5, 7));
 }
 
 /**
- * Bytes of `gemvNibble` scratch (per thread): x as 16-bit codes [m, k] (per 32-block: the 16 even
- * elements, then the 16 odd ones), their block scales [m, k/32] f32, and the codebook's two byte planes.
+ * The group scales of row `r` (G of them) times `unit`, into column `col` of the tile's [G, 4] table
+ * `sbuf`: f32 at `scales`, or double-quantised (dqCodes ≠ 0): code·chunkScale + mean in f64, rounded to
+ * f32 (the JS decoder's arithmetic), the chunk found by a running count instead of a division per group.
  */
-export function gemvNibbleScratchBytes(m: i32, k: i32): i32 {
-  return m * k * 2 + m * (k >> 5) * 4 + 32;
+function tileScales(
+  sbuf: usize,
+  col: i32,
+  r: i32,
+  G: i32,
+  scales: usize,
+  dqCodes: usize,
+  dqChunk: i32,
+  dqMean: f64,
+): void {
+  const u = <f32>unit;
+  const out = sbuf + ((<usize>col) << 2);
+  const t0 = r * G;
+  if (dqCodes === 0) {
+    for (let g = 0; g < G; g++) {
+      store<f32>(out + ((<usize>g) << 4), load<f32>(scales + ((<usize>(t0 + g)) << 2)) * u);
+    }
+    return;
+  }
+  let chunk = t0 / dqChunk;
+  let rem = t0 - chunk * dqChunk;
+  let cs = <f64>load<f32>(scales + ((<usize>chunk) << 2));
+  for (let g = 0; g < G; g++) {
+    if (rem === dqChunk) {
+      rem = 0;
+      chunk++;
+      cs = <f64>load<f32>(scales + ((<usize>chunk) << 2));
+    }
+    const s = <f32>(<f64>load<i8>(dqCodes + <usize>(t0 + g)) * cs + dqMean);
+    store<f32>(out + ((<usize>g) << 4), s * u);
+    rem++;
+  }
+}
+
+/**
+ * y for 4 rows (w0..w3) and one row of x (codes at xq): Σ over x-blocks of (block sums + bias) ·
+ * rowScales · sx. An x-block is `bpx` 32-blocks (the row's last one may be shorter), `gpx` per group.
+ */
+function tileRow<T>(
+  bpx: i32,
+  nb: i32,
+  gpx: i32,
+  w0: usize,
+  w1: usize,
+  w2: usize,
+  w3: usize,
+  xq: usize,
+  xs: usize,
+  xbias: usize,
+  sbuf: usize,
+  table: v128,
+  m1: v128,
+  m2: v128,
+): v128 {
+  let acc = f32x4.splat(0);
+  const rowBytes = (<usize>nb) << 4;
+  const step = (<usize>bpx) << 4;
+  let o: usize = 0; // byte offset in each row of W (x's codes: 4·o)
+  let e: usize = 0; // byte offset of the x-block's scale and bias
+  let sp = sbuf;
+  let left = gpx;
+  while (o < rowBytes) {
+    const end = min(o + step, rowBytes);
+    let d0 = i32x4.splat(0);
+    let d1 = i32x4.splat(0);
+    let d2 = i32x4.splat(0);
+    let d3 = i32x4.splat(0);
+    do {
+      const xb = xq + (o << 2);
+      const x0 = v128.load(xb);
+      const x1 = v128.load(xb, 16);
+      const x2 = v128.load(xb, 32);
+      const x3 = v128.load(xb, 48);
+      d0 = i32x4.add(d0, dot32<T>(v128.load(w0 + o), table, m1, m2, x0, x1, x2, x3));
+      d1 = i32x4.add(d1, dot32<T>(v128.load(w1 + o), table, m1, m2, x0, x1, x2, x3));
+      d2 = i32x4.add(d2, dot32<T>(v128.load(w2 + o), table, m1, m2, x0, x1, x2, x3));
+      d3 = i32x4.add(d3, dot32<T>(v128.load(w3 + o), table, m1, m2, x0, x1, x2, x3));
+      o += 16;
+    } while (o < end);
+    const d = i32x4.add(sum4(d0, d1, d2, d3), i32x4.splat(load<i32>(xbias + e)));
+    const s = f32x4.mul(v128.load(sp), f32x4.splat(load<f32>(xs + e)));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(d), s));
+    e += 4;
+    if (--left === 0) {
+      left = gpx;
+      sp += 16;
+    }
+  }
+  return acc;
+}
+
+function tiles<T>(
+  m: i32,
+  k: i32,
+  w: usize,
+  scales: usize,
+  group: i32,
+  y: usize,
+  n: i32,
+  j0: i32,
+  j1: i32,
+  scratch: usize,
+  dqCodes: usize,
+  dqChunk: i32,
+  dqMean: f64,
+): void {
+  const nb = k >> 5;
+  const G = (k + group - 1) / group; // the last group of a row may be shorter
+  const bpg = group >> 5;
+  const bpx = xBlock(bpg);
+  const gpx = bpg / bpx;
+  const sbuf = scratch + ((<usize>(m * k)) << 1);
+  const table = v128.load(sbuf + ((<usize>nb) << 4));
+  const m1 = v128.load(sbuf + ((<usize>nb) << 4), 16);
+  const m2 = v128.load(sbuf + ((<usize>nb) << 4), 32);
+  const sx = sbuf + ((<usize>nb) << 4) + 48;
+  const bias = sx + ((<usize>(m * nb)) << 2);
+  const half = <usize>(k >> 1);
+  for (let j = j0; j < j1; j += 4) {
+    // rows j..j+3, the last ones repeated past j1 (computed, not stored)
+    const r1 = min(j + 1, j1 - 1);
+    const r2 = min(j + 2, j1 - 1);
+    const r3 = min(j + 3, j1 - 1);
+    tileScales(sbuf, 0, j, G, scales, dqCodes, dqChunk, dqMean);
+    tileScales(sbuf, 1, r1, G, scales, dqCodes, dqChunk, dqMean);
+    tileScales(sbuf, 2, r2, G, scales, dqCodes, dqChunk, dqMean);
+    tileScales(sbuf, 3, r3, G, scales, dqCodes, dqChunk, dqMean);
+    const w0 = w + <usize>j * half;
+    const w1 = w + <usize>r1 * half;
+    const w2 = w + <usize>r2 * half;
+    const w3 = w + <usize>r3 * half;
+    for (let i = 0; i < m; i++) {
+      const xq = scratch + ((<usize>(i * k)) << 1);
+      const xs = sx + ((<usize>(i * nb)) << 2);
+      const xbias = bias + ((<usize>(i * nb)) << 2);
+      const acc = tileRow<T>(bpx, nb, gpx, w0, w1, w2, w3, xq, xs, xbias, sbuf, table, m1, m2);
+      const yo = y + ((<usize>(i * n + j)) << 2);
+      if (j + 3 < j1) v128.store(yo, acc);
+      else {
+        store<f32>(yo, f32x4.extract_lane(acc, 0));
+        if (j + 1 < j1) store<f32>(yo, f32x4.extract_lane(acc, 1), 4);
+        if (j + 2 < j1) store<f32>(yo, f32x4.extract_lane(acc, 2), 8);
+      }
+    }
+  }
 }
 
 /**
@@ -54,6 +341,9 @@ export function gemvNibbleScratchBytes(m: i32, k: i32): i32 {
  * [n, ⌈k/group⌉]: f32 at `scales` when `dqCodes` is 0, else double-quantised: scale of group index
  * t = j·G + g is dqCodes[t] (i8) · scales[⌊t / dqChunk⌋] + dqMean (computed in f64, rounded to f32, as
  * the JS decoder does). k and group multiples of 32. `scratch`: gemvNibbleScratchBytes(m, k).
+ * Error vs the exact sum of the decoded weights: x rounded to 16-bit codes per x-block (up to 128
+ * inputs, ≤ absmax/65534 each) and, unless the codebook is affine, each codebook value rounded to
+ * max|value|/127 steps (≤ max|value|/254 each); f32 rounding of the per-x-block partial sums.
  */
 export function gemvNibble(
   m: i32,
@@ -72,139 +362,19 @@ export function gemvNibble(
   dqChunk: i32,
   dqMean: f64,
 ): void {
-  quantizeX16(m, k, x, scratch);
   const nb = k >> 5;
-  const sx = scratch + ((<usize>(m * k)) << 1);
-  // Per 32-block of x codes [0..31] → [0, 2, …, 30 | 1, 3, …, 31]: the low nibbles of the block's 16
-  // bytes are its even elements, the high nibbles its odd ones.
-  for (let i = 0; i < m * nb; i++) {
-    const b = scratch + ((<usize>i) << 6);
-    const c0 = v128.load(b);
-    const c1 = v128.load(b, 16);
-    const c2 = v128.load(b, 32);
-    const c3 = v128.load(b, 48);
-    v128.store(b, i8x16.shuffle(c0, c1, 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29));
-    v128.store(b, i8x16.shuffle(c2, c3, 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29), 16);
-    v128.store(b, i8x16.shuffle(c0, c1, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31), 32);
-    v128.store(b, i8x16.shuffle(c2, c3, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31), 48);
+  const sbuf = scratch + ((<usize>(m * k)) << 1);
+  const tableAt = sbuf + ((<usize>nb) << 4);
+  const affine = integerCodebook(codebook, tableAt);
+  // the unpacking masks, loaded from memory so that they stay in registers across the loops
+  if (affine) {
+    v128.store(tableAt, i16x8.splat(0x0f), 16);
+  } else {
+    v128.store(tableAt, i8x16.splat(0x0f), 16);
+    v128.store(tableAt, i16x8.splat(0xff), 32);
   }
-  // The codebook as 16-bit integers, split into a low-byte and a high-byte plane for the lookups.
-  const s = codebookScale(codebook);
-  const planes = sx + ((<usize>(m * nb)) << 2);
-  for (let c = 0; c < 16; c++) {
-    const q = <i32>Math.round(<f64>load<f32>(codebook + <usize>(c << 2)) * s);
-    store<u8>(planes + <usize>c, <u8>(q & 0xff));
-    store<u8>(planes + <usize>(16 + c), <u8>((q >> 8) & 0xff));
-  }
-  const pl = v128.load(planes);
-  const ph = v128.load(planes, 16);
-  const inv = <f32>(1 / s);
-  const G = (k + group - 1) / group; // the last group of a row may be shorter
-  const bpg = group >> 5; // 32-blocks per group
-  const half = <usize>(k >> 1);
-  // Two rows of W per pass share each load of x's codes and block scale.
-  let j = j0;
-  for (; j + 1 < j1; j += 2) {
-    const w0 = w + <usize>j * half;
-    const w1 = w0 + half;
-    for (let i = 0; i < m; i++) {
-      const xq = scratch + ((<usize>(i * k)) << 1);
-      const xs = sx + ((<usize>(i * nb)) << 2);
-      let acc0 = f32x4.splat(0);
-      let acc1 = f32x4.splat(0);
-      for (let g = 0; g < G; g++) {
-        const s0 = groupScale(scales, dqCodes, dqChunk, dqMean, j * G + g) * inv;
-        const s1 = groupScale(scales, dqCodes, dqChunk, dqMean, (j + 1) * G + g) * inv;
-        const bEnd = min((g + 1) * bpg, nb);
-        for (let b = g * bpg; b < bEnd; b++) {
-          const xb = xq + ((<usize>b) << 6);
-          const x0 = v128.load(xb);
-          const x1 = v128.load(xb, 16);
-          const x2 = v128.load(xb, 32);
-          const x3 = v128.load(xb, 48);
-          const sxb = load<f32>(xs + ((<usize>b) << 2));
-          const d0 = dot32(v128.load(w0 + ((<usize>b) << 4)), pl, ph, x0, x1, x2, x3);
-          const d1 = dot32(v128.load(w1 + ((<usize>b) << 4)), pl, ph, x0, x1, x2, x3);
-          acc0 = f32x4.add(acc0, f32x4.mul(f32x4.convert_i32x4_s(d0), f32x4.splat(s0 * sxb)));
-          acc1 = f32x4.add(acc1, f32x4.mul(f32x4.convert_i32x4_s(d1), f32x4.splat(s1 * sxb)));
-        }
-      }
-      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc0));
-      store<f32>(y + ((<usize>(i * n + j + 1)) << 2), hsum(acc1));
-    }
-  }
-  for (; j < j1; j++) {
-    const wj = w + <usize>j * half;
-    for (let i = 0; i < m; i++) {
-      const xq = scratch + ((<usize>(i * k)) << 1);
-      const xs = sx + ((<usize>(i * nb)) << 2);
-      let acc = f32x4.splat(0);
-      for (let g = 0; g < G; g++) {
-        const sg = groupScale(scales, dqCodes, dqChunk, dqMean, j * G + g) * inv;
-        const bEnd = min((g + 1) * bpg, nb);
-        for (let b = g * bpg; b < bEnd; b++) {
-          const xb = xq + ((<usize>b) << 6);
-          const d = dot32(
-            v128.load(wj + ((<usize>b) << 4)),
-            pl,
-            ph,
-            v128.load(xb),
-            v128.load(xb, 16),
-            v128.load(xb, 32),
-            v128.load(xb, 48),
-          );
-          acc = f32x4.add(
-            acc,
-            f32x4.mul(f32x4.convert_i32x4_s(d), f32x4.splat(sg * load<f32>(xs + ((<usize>b) << 2)))),
-          );
-        }
-      }
-      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc));
-    }
-  }
-}
-
-/** Scale of group index t: f32 at `scales`, or double-quantised (see `gemvNibble`). */
-function groupScale(scales: usize, dqCodes: usize, dqChunk: i32, dqMean: f64, t: i32): f32 {
-  return dqCodes === 0
-    ? load<f32>(scales + ((<usize>t) << 2))
-    : <f32>(
-        (<f64>load<i8>(dqCodes + <usize>t) * <f64>load<f32>(scales + ((<usize>(t / dqChunk)) << 2)) + dqMean)
-      );
-}
-
-/**
- * One 32-block: the 16 code bytes in `bytes` (low nibbles: even elements, high: odd) looked up as
- * 16-bit integers in the byte planes pl / ph and dotted with x's codes x0..x3 ([even 0..7 | even 8..15
- * | odd 0..7 | odd 8..15]): i32x4 partial sums, 8 products per lane.
- */
-function dot32(bytes: v128, pl: v128, ph: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  const lo = v128.and(bytes, i8x16.splat(0x0f)); // even elements
-  const hi = v128.and(i16x8.shr_u(bytes, 4), i8x16.splat(0x0f)); // odd elements
-  const el = i8x16.swizzle(pl, lo);
-  const eh = i8x16.swizzle(ph, lo);
-  const ol = i8x16.swizzle(pl, hi);
-  const oh = i8x16.swizzle(ph, hi);
-  let d = i32x4.dot_i16x8_s(
-    i8x16.shuffle(el, eh, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23),
-    x0,
-  );
-  d = i32x4.add(
-    d,
-    i32x4.dot_i16x8_s(
-      i8x16.shuffle(el, eh, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31),
-      x1,
-    ),
-  );
-  d = i32x4.add(
-    d,
-    i32x4.dot_i16x8_s(i8x16.shuffle(ol, oh, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), x2),
-  );
-  return i32x4.add(
-    d,
-    i32x4.dot_i16x8_s(
-      i8x16.shuffle(ol, oh, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31),
-      x3,
-    ),
-  );
+  const sx = tableAt + 48;
+  quantizeX(m, k, x, scratch, sx, sx + ((<usize>(m * nb)) << 2), xBlock(group >> 5));
+  if (affine) tiles<u16>(m, k, w, scales, group, y, n, j0, j1, scratch, dqCodes, dqChunk, dqMean);
+  else tiles<u8>(m, k, w, scales, group, y, n, j0, j1, scratch, dqCodes, dqChunk, dqMean);
 }

@@ -162,13 +162,19 @@ describe("no full f32 copy of W (the ledger's tmp peak)", () => {
  */
 const BACKEND_GEMV_TOL = FP32_MATMUL_TOL;
 /**
- * The WASM Q8_0 / Q4_0 and fused 4-bit GEMV kernels also round x to 16-bit codes per 32-block
- * (core-tensor's `x16RoundingBound`: ≤ Σ|w|·absmax(x_block)/65534 per output; here |w| ≲ 0.4,
- * |x| ≲ 4.5, k ≤ 160 gives ≤ 4.4e-3 worst case, ~1e-4 typical with random signs); the 4-bit kernel
- * also rounds the codebook to 13-bit integers (`codebookRoundingBound`: NF4 ≤ Σ|x·scale|/16382,
- * ~2e-4 typical here; INT4's integer codebook is exact).
+ * The WASM Q8_0 / Q4_0 and fused 4-bit GEMV kernels also round x to 16-bit codes per 32-block (the
+ * 4-bit kernel: per x-block of up to 128 inputs) (core-tensor's `x16RoundingBound`: ≤
+ * Σ|w|·absmax(x_block)/65534 per output; here |w| ≲ 0.4, |x| ≲ 4.5, k ≤ 160 gives ≤ 4.4e-3 worst
+ * case, ~1e-4 typical with random signs). INT4's integer codebook is exact.
  */
 const INT16_GEMV_TOL = { atol: 5e-4, rtol: 1e-4 };
+/**
+ * The fused 4-bit kernel also rounds NF4's codebook to 8-bit integers (`codebookRoundingBound`: ≤
+ * Σ_q |x_q·scale_q|/254 per output; here k = 128, |x| ~ N(0, 1), block absmax of N(0, 0.1²) ≈ 0.25:
+ * ≤ 0.1 worst case; the 16 per-code errors (≤ 0.0037, RMS 0.0022) over random codes give ~5e-3
+ * typical): 3e-2, about 6× typical, still far below the O(1) error of a wrong code or scale.
+ */
+const NF4_FUSED_GEMV_TOL = { atol: 3e-2, rtol: 1e-4 };
 
 describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals x·dequantize(W)ᵀ", () => {
   afterAll(() => disposeWasm());
@@ -220,7 +226,12 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals x�
               const x = randn([M, cols], rng);
               const fusedNibble = cols % 32 === 0 && /^(INT4|NF4)/.test(format.name);
               const int16 = format.name === "Q8_0" || format.name === "Q4_0" || fusedNibble;
-              const tol = int16 ? INT16_GEMV_TOL : BACKEND_GEMV_TOL;
+              const tol =
+                fusedNibble && format.name.startsWith("NF4")
+                  ? NF4_FUSED_GEMV_TOL
+                  : int16
+                    ? INT16_GEMV_TOL
+                    : BACKEND_GEMV_TOL;
               expectClose(layer.apply(x), oracle(layer, x), tol, `${format.name} M=${M}`);
               counting.apply(x);
               jsGemv.apply(x); // backendGemv off: quant's JS GEMV, the kernel is not called

@@ -12,6 +12,7 @@ import {
   dequantRowBytes,
   dequantRowNaive,
   NF4_TABLE,
+  nibbleXBlock,
   wasmDequantRows,
   wasmMatmulDequant,
   x16RoundingBound,
@@ -99,7 +100,7 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
                   (format === "q8_0" || format === "q4_0") && m <= GEMV_MAX_M
                     ? x16RoundingBound(want, x, i * k, k)
                     : weight.format === "nibble" && m <= GEMV_MAX_M && k % 32 === 0 && group % 32 === 0
-                      ? x16RoundingBound(want, x, i * k, k) +
+                      ? x16RoundingBound(want, x, i * k, k, nibbleXBlock(group)) +
                         codebookRoundingBound(
                           weight.codebook,
                           weight.scales.subarray(j * Math.ceil(k / group)),
@@ -163,7 +164,7 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
               const bound =
                 DEQUANT_MATMUL_TOL.atol +
                 DEQUANT_MATMUL_TOL.rtol * Math.abs(s) +
-                x16RoundingBound(want, x, i * k, k) +
+                x16RoundingBound(want, x, i * k, k, nibbleXBlock(group)) +
                 codebookRoundingBound(NF4_TABLE, rowScales, group, x, i * k, k);
               if (!(Math.abs(y[i * n + j]! - s) <= bound)) return false;
             }

@@ -237,10 +237,10 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   const yAt = arena.take(m * n * 4);
   const nt = gemvThreads(threads, m * n * k, n);
   const format = weight.format;
-  // Per thread: Q8_0 / Q4_0: x as i16 codes + block scales; nibble: the same + 2 codebook byte planes
+  // Per thread: Q8_0 / Q4_0: x as i16 codes + block scales; nibble: nibbleScratchBytes
   // (assembly/gemv.ts, gemv-nibble.ts: gemvBlockScratchBytes, gemvNibbleScratchBytes).
   const blocks = m * k * 2 + m * (k / 32) * 4;
-  const bytes = format === "nibble" ? blocks + 32 : blocks;
+  const bytes = format === "nibble" ? nibbleScratchBytes(m, k) : blocks;
   const scratched = format === "nibble" || format === "q8_0" || format === "q4_0";
   const scratch = scratched ? Array.from({ length: nt }, () => arena.take(bytes)) : [];
   withWorkspace(rt, arena, ({ f32, u8 }) => {
@@ -275,26 +275,51 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
 }
 
 /**
- * The error the GGUF and nibble GEMV kernels add by rounding x to 16-bit codes per 32-block (x ≈ s·q,
- * s = absmax/32767): at most Σ_q |W[j, q]|·s_block(q)/2 for row j of W (`row`, decoded) and x row
- * `xi`. Tests add it to their f32 tolerance for those kernels (m ≤ GEMV_MAX_M).
+ * The error the GGUF and nibble GEMV kernels add by rounding x to 16-bit codes per block of `block`
+ * inputs (x ≈ s·q, s = absmax/32767; GGUF: 32, nibble: `nibbleXBlock(group)`): at most
+ * Σ_q |W[j, q]|·s_block(q)/2 for row j of W (`row`, decoded) and x row `xi`. Tests add it to their f32
+ * tolerance for those kernels (m ≤ GEMV_MAX_M).
  */
-export function x16RoundingBound(row: Float32Array, x: Float32Array, xOff: number, k: number): number {
+export function x16RoundingBound(
+  row: Float32Array,
+  x: Float32Array,
+  xOff: number,
+  k: number,
+  block = 32,
+): number {
   let bound = 0;
-  for (let b = 0; b < k; b += 32) {
+  for (let b = 0; b < k; b += block) {
+    const e = Math.min(k, b + block);
     let amax = 0;
-    for (let t = b; t < b + 32; t++) amax = Math.max(amax, Math.abs(x[xOff + t]!));
+    for (let t = b; t < e; t++) amax = Math.max(amax, Math.abs(x[xOff + t]!));
     let w = 0;
-    for (let t = b; t < b + 32; t++) w += Math.abs(row[t]!);
+    for (let t = b; t < e; t++) w += Math.abs(row[t]!);
     bound += (w * amax) / 32767 / 2;
   }
   return bound;
 }
 
 /**
- * The error the nibble GEMV kernel adds by rounding the codebook to 16-bit integers (|code| ≤ 8191,
- * assembly/gemv-nibble.ts): each value within max|codebook|/8191/2, so at most that times
- * Σ_q |x[xOff + q]|·|scale(j, q)| for one row j whose group scales are `scales` (G of them).
+ * Inputs per x-block of the nibble GEMV kernel (assembly/gemv-nibble.ts `xBlock`): x is rounded to
+ * 16-bit codes with one scale per 32·b inputs, b the largest of 4, 2, 1 dividing group/32 (group a
+ * multiple of 32), so that its integer sums span whole groups' worth of blocks.
+ */
+export function nibbleXBlock(group: number): number {
+  const bpg = group / 32;
+  return 32 * (bpg % 4 === 0 ? 4 : bpg % 2 === 0 ? 2 : 1);
+}
+
+/** Bytes of the nibble GEMV kernel's per-thread scratch (assembly/gemv-nibble.ts `gemvNibbleScratchBytes`). */
+function nibbleScratchBytes(m: number, k: number): number {
+  const nb = k / 32;
+  return m * k * 2 + nb * 16 + 48 + m * nb * 8;
+}
+
+/**
+ * The error the nibble GEMV kernel adds by rounding a codebook that is not affine to 8-bit integers
+ * (|q| ≤ 127, assembly/gemv-nibble.ts; INT4's c − 8 is exact, and this bound is then only loose): each
+ * value within max|codebook|/127/2, so at most that times Σ_q |x[xOff + q]|·|scale(j, q)| for one
+ * row j whose group scales are `scales` (G of them).
  */
 export function codebookRoundingBound(
   codebook: ArrayLike<number>,
@@ -308,7 +333,7 @@ export function codebookRoundingBound(
   for (let c = 0; c < 16; c++) cmax = Math.max(cmax, Math.abs(codebook[c]!));
   let s = 0;
   for (let q = 0; q < k; q++) s += Math.abs(x[xOff + q]!) * Math.abs(scales[Math.floor(q / group)]!);
-  return (s * cmax) / 8191 / 2;
+  return (s * cmax) / 127 / 2;
 }
 
 /** Decode W [n, k] to f32 on the WASM kernels (out holds n·k; f16 / bf16 are decoded in JS). */

@@ -6,9 +6,11 @@ import { MemoryLedger, withLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
 import { clone, randn } from "../tensor.js";
 import {
+  codebookRoundingBound,
   dequantRowBytes,
   dequantRowNaive,
   NF4_TABLE,
+  nibbleXBlock,
   wasmMatmulDequant,
   x16RoundingBound,
 } from "./dequant.js";
@@ -194,8 +196,15 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
             for (let i = 0; i < m; i++) {
               let want = 0;
               for (let c = 0; c < k; c++) want += x[i * k + c]! * row[c]!;
-              // Q8_0 / Q4_0 kernels also round x to 16 bits per 32-block (x16RoundingBound).
-              const x16 = format === "q8_0" || format === "q4_0" ? x16RoundingBound(row, x, i * k, k) : 0;
+              // Q8_0 / Q4_0 kernels also round x to 16 bits per 32-block (x16RoundingBound); the nibble
+              // kernel per x-block (nibbleXBlock) and NF4's codebook to 8 bits (codebookRoundingBound).
+              const x16 =
+                format === "q8_0" || format === "q4_0"
+                  ? x16RoundingBound(row, x, i * k, k)
+                  : format === "nibble"
+                    ? x16RoundingBound(row, x, i * k, k, nibbleXBlock(group)) +
+                      codebookRoundingBound(NF4_TABLE, sv.subarray(j * (k / group)), group, x, i * k, k)
+                    : 0;
               expect(Math.abs(y[i * n + j]! - want)).toBeLessThanOrEqual(
                 GEMV_PACKED_TOL.atol + GEMV_PACKED_TOL.rtol * Math.abs(want) + x16,
               );
