@@ -3,9 +3,9 @@
  * the memory roofline on the WASM backend. (1) GEMV 1×4096×4096 and 1×4096×11008 ([out, in] = [4096,
  * 4096], [11008, 4096]) for every weight format (FP32, FP16, BF16, Q8_0, Q4_0, INT8, INT4, NF4), the
  * formats of one shape interleaved in the same rounds, on the default WASM path and on quant's JS path
- * (`--no-js` skips it), each with its time ×FP32 and its GB/s ×roofline;
- * (2) the 1- vs 2-thread GEMV crossover (FP32, NF4); (3) a STREAM-like read of a 256 MiB buffer in WASM
- * memory (1 and 2 threads) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
+ * (`--no-js` skips it), each with its time ×FP32 and its GB/s ×roofline (the 2-thread probe of (3) read
+ * in the same rounds; its median); (2) the 1- vs 2-thread GEMV crossover (FP32, NF4); (3) a STREAM-like
+ * read of a 256 MiB buffer in WASM memory (1 and 2 threads, ≥ 20 reads each) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
  * `runInfer` per preset and format. Warm-up, interleaved rounds, medians with min–max. Not a test.
  */
 
@@ -87,33 +87,38 @@ function interleave(fns: (() => void)[], reps: number, warm = 2): Spread[] {
 
 // ---- (3) bandwidth roofline -------------------------------------------------------------------
 const PROBE_BYTES = 256 << 20;
-function bandwidth(): { threads: number; gbs: Spread }[] {
+/** Reads of the probe per thread count: one read takes 5–10 ms, so many repeats are cheap and steady. */
+const PROBE_REPS = Math.max(4 * REPS, 20);
+let probeBuf: { address: number } | undefined;
+/** One STREAM-like read of the 256 MiB probe buffer (resident in WASM memory) on 1 or 2 threads. */
+function probeRead(threads: 1 | 2): () => void {
   const rt = wasmRuntime();
-  const ledger = new MemoryLedger();
-  const buf = allocateResident(rt, ledger, "tmp/probe", "u8", PROBE_BYTES)!; // far below 4 GiB
-  (buf.data as Uint8Array).fill(1); // touch every page
-  const at = buf.address;
+  if (!probeBuf) {
+    const buf = allocateResident(rt, new MemoryLedger(), "tmp/probe", "u8", PROBE_BYTES)!; // far below 4 GiB
+    (buf.data as Uint8Array).fill(1); // touch every page
+    probeBuf = buf; // kept for the GEMV rounds (read side by side with them); freed with the process
+  }
+  const at = probeBuf.address;
   const half = PROBE_BYTES / 2;
-  const [one, two] = interleave(
-    [
-      () => rt.run("readSum", [[at, PROBE_BYTES]]),
-      () =>
+  return threads === 1
+    ? () => rt.run("readSum", [[at, PROBE_BYTES]])
+    : () =>
         rt.run("readSum", [
           [at, half],
           [at + half, half],
-        ]),
-    ],
-    REPS,
-  );
-  buf.release();
-  const gbs = (s: Spread) => ({
-    median: PROBE_BYTES / 1e6 / s.median,
-    min: PROBE_BYTES / 1e6 / s.max,
-    max: PROBE_BYTES / 1e6 / s.min,
-  });
+        ]);
+}
+/** GB/s of one probe read from its time spread (min GB/s from the slowest read). */
+const probeGbs = (s: Spread): Spread => ({
+  median: PROBE_BYTES / 1e6 / s.median,
+  min: PROBE_BYTES / 1e6 / s.max,
+  max: PROBE_BYTES / 1e6 / s.min,
+});
+function bandwidth(): { threads: number; gbs: Spread }[] {
+  const [one, two] = interleave([probeRead(1), probeRead(2)], PROBE_REPS, 3);
   return [
-    { threads: 1, gbs: gbs(one!) },
-    { threads: 2, gbs: gbs(two!) },
+    { threads: 1, gbs: probeGbs(one!) },
+    { threads: 2, gbs: probeGbs(two!) },
   ];
 }
 
@@ -131,6 +136,8 @@ interface GemvRow {
   vsFp32: number;
   /** Achieved GB/s over the bandwidth roofline (1 = reading the weight at the probe's speed). */
   vsRoofline: number;
+  /** The roofline `vsRoofline` divides by: WASM rows, the 2-thread probe's median in the same rounds. */
+  rooflineGBs: number;
 }
 type Maker = (w: ReturnType<typeof randn>, path: "wasm" | "js") => LinearWeight;
 const packed =
@@ -174,18 +181,21 @@ function gemv(roof: number): GemvRow[] {
     for (const path of paths) {
       const backend = path === "wasm" ? wasmBackend(2) : jsBackend;
       const layers = FORMATS.map(([name, make]) => ({ name, l: make(w, path) }));
-      // The JS path is 5–20× slower than WASM: a third of the rounds.
-      const times = interleave(
-        layers.map(
-          ({ l }) =>
-            () =>
-              withBackend(backend, () => l.apply(x).dispose()),
-        ),
-        path === "wasm" ? REPS : Math.max(3, Math.ceil(REPS / 3)),
+      // The JS path is 5–20× slower than WASM: a third of the rounds. On the WASM path the 2-thread
+      // bandwidth probe runs in the same rounds, so each shape's ×roofline divides by a roofline
+      // measured under the same machine load as its GEMVs (not minutes earlier).
+      const fns = layers.map(
+        ({ l }) =>
+          () =>
+            withBackend(backend, () => l.apply(x).dispose()),
       );
+      if (path === "wasm") fns.push(probeRead(2));
+      const times = interleave(fns, path === "wasm" ? REPS : Math.max(3, Math.ceil(REPS / 3)));
       const fp32 = times[0]!.median;
+      const probe = path === "wasm" ? probeGbs(times[layers.length]!) : undefined;
+      const shapeRoof = probe?.median ?? roof;
       log(
-        `\nGEMV 1x${K}x${N}, ${path === "wasm" ? "WASM (2 threads)" : "JS path"}: ms median (min–max), GB/s of the stored weight, time ×FP32, GB/s ×roofline (${roof.toFixed(1)} GB/s)`,
+        `\nGEMV 1x${K}x${N}, ${path === "wasm" ? "WASM (2 threads)" : "JS path"}: ms median (min–max), GB/s of the stored weight, time ×FP32, GB/s ×roofline (${shapeRoof.toFixed(1)} GB/s${probe ? `: 2-thread probe median in these rounds, ${probe.min.toFixed(1)}–${probe.max.toFixed(1)}` : ""})`,
       );
       layers.forEach(({ name, l }, i) => {
         const s = times[i]!;
@@ -200,7 +210,8 @@ function gemv(roof: number): GemvRow[] {
           gflops: (2 * N * K) / 1e6 / s.median,
           gbps,
           vsFp32: s.median / fp32,
-          vsRoofline: gbps / roof,
+          vsRoofline: gbps / shapeRoof,
+          rooflineGBs: shapeRoof,
         };
         rows.push(row);
         const ms = `${row.ms.toFixed(2).padStart(7)} ms (${row.msMin.toFixed(2)}–${row.msMax.toFixed(2)})`;
@@ -296,12 +307,12 @@ noGrad(() =>
     const bw = GEMV ? bandwidth() : [];
     for (const b of bw)
       log(
-        `bandwidth (256 MiB read, ${b.threads} thread): ${b.gbs.median.toFixed(2)} GB/s (${b.gbs.min.toFixed(2)}–${b.gbs.max.toFixed(2)})`,
+        `bandwidth (256 MiB read, ${b.threads} thread, ${PROBE_REPS} reads): median ${b.gbs.median.toFixed(2)} GB/s (${b.gbs.min.toFixed(2)}–${b.gbs.max.toFixed(2)})`,
       );
     const roof = Math.max(...bw.map((b) => b.gbs.median));
     if (GEMV)
       log(
-        `roofline: ${roof.toFixed(2)} GB/s → FP32 GEMV 1x4096x4096 (67.1 MB) floor ${(67.1 / roof).toFixed(2)} ms`,
+        `roofline: ${roof.toFixed(2)} GB/s (the larger median) → FP32 GEMV 1x4096x4096 (67.1 MB) floor ${(67.1 / roof).toFixed(2)} ms; each GEMV table re-measures it in its own rounds`,
       );
     const cross = GEMV ? crossover() : [];
     const g = GEMV ? gemv(roof) : [];
