@@ -11,6 +11,7 @@ import {
   mergeTrain,
   type PresetName,
   type QualityResult,
+  type RunSpec,
   runInfer,
   runQuality,
   runServe,
@@ -83,12 +84,17 @@ export function runConfigs(
   o: RunOptions,
   progress: Progress,
 ): CompareRow[] {
-  const spec = (config: Configuration) => ({
-    model: o.model,
-    config,
-    weights: weightsFor(o.model, config, o.seed),
-    seed: o.seed,
-  });
+  // One spec per configuration, made on its first run (inside that run's error handling): its
+  // weights are looked up once, not on each of its runs.
+  const specs = new Map<Configuration, RunSpec>();
+  const spec = (config: Configuration): RunSpec => {
+    let s = specs.get(config);
+    if (!s) {
+      s = { model: o.model, config, weights: weightsFor(o.model, config, o.seed), seed: o.seed };
+      specs.set(config, s);
+    }
+    return s;
+  };
   const repeats = o.repeats ?? 5;
   const timed = o.workloads.filter((w) => w === "infer" || w === "train");
   const once = o.workloads.filter((w) => w === "quality" || w === "serve");

@@ -22,13 +22,12 @@ import { headActBytes, layerActElements, layerTmpElements } from "./layer-tensor
 import { trainingBytes } from "./optim/train-estimate.js";
 import { checkTrainingChoice, type TrainingChoice } from "./optim/training-choice.js";
 import {
-  linearParams as countLinearParams,
   countParams,
   expertLayerCount,
+  type LinearMatrix,
   modelLinears,
   type ParamCounts,
   qkHeadDim,
-  sumLinears,
 } from "./params.js";
 import { basePlan, type PlanOptions } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
@@ -76,8 +75,8 @@ export interface Estimate {
 }
 
 /** Bytes of the linear weights under the plan's weight format (data + scales, exact). */
-function linearWeightBytes(plan: Plan): number {
-  return sumLinears(plan.arch, (m) => plan.weights.bytesFor(m.out, m.in));
+function linearWeightBytes(plan: Plan, linears: readonly LinearMatrix[]): number {
+  return linears.reduce((s, m) => s + m.copies * plan.weights.bytesFor(m.out, m.in), 0);
 }
 
 /**
@@ -173,8 +172,10 @@ export function estimatePlan(plan: Plan, label: string, training?: TrainingChoic
   const bb = plan.baseBytes;
   const params = countParams(plan);
   const notes = [...plan.notes];
-  const linearParams = countLinearParams(arch);
-  const weights = linearWeightBytes(plan) + (params.total - linearParams) * bb;
+  // The model's linear matrices, listed once for the weight bytes, the largest product and experts.
+  const linears = modelLinears(arch);
+  const linearParams = linears.reduce((s, m) => s + m.copies * m.out * m.in, 0);
+  const weights = linearWeightBytes(plan, linears) + (params.total - linearParams) * bb;
   const adapters = params.adapters * bb;
   const train = w.kind === "train";
   const B = w.batch;
@@ -257,7 +258,7 @@ export function estimatePlan(plan: Plan, label: string, training?: TrainingChoic
   const tmpDecode = w.generate > 1 ? layerTmpElements(plan, B, 1, decodeKeys) * bb : 0;
   const tmpHead = (N * d + N * V) * bb;
   let tmp = Math.max(tmpLayer, tmpDecode, tmpHead);
-  const largestLinear = Math.max(...modelLinears(arch).map((m) => m.out * m.in));
+  const largestLinear = Math.max(...linears.map((m) => m.out * m.in));
   if (train) {
     // Backward: the largest weight gradient is born in tmp before it moves to grad, beside the
     // logits gradient and a few activation gradients.
@@ -334,7 +335,7 @@ export function estimatePlan(plan: Plan, label: string, training?: TrainingChoic
   // A decode step reads every weight once — but of each MoE layer's routed experts only the distinct
   // ones its B tokens choose: E·(1 − (1 − k/E)^B) under uniform routing (shared experts always).
   const E = arch.experts;
-  const expertBytes = modelLinears(arch)
+  const expertBytes = linears
     .filter((m) => m.ffn === "routed")
     .reduce((sum, m) => sum + plan.weights.bytesFor(m.out, m.in), 0);
   const expertsRead = E > 1 ? E * (1 - (1 - Math.min(arch.topK, E) / E) ** B) : E;
