@@ -16,12 +16,13 @@ function xBlock(bpg: i32): i32 {
 
 /**
  * Bytes of `gemvNibble` scratch (per thread) for m rows of x of width k (k a multiple of 32, nb = k/32
- * blocks): x's 16-bit codes [m, k], a tile's group scales [nb, 4] f32, the 16-byte lookup table, and
- * per x-block its scale [m, nb] f32 and code-sum term [m, nb] i32.
+ * blocks): x's 16-bit codes [m, k], a tile's group scales [nb, 4] f32, the 16-byte lookup table and
+ * 2 masks, per x-block its scale [m, nb] f32 and code-sum term [m, nb] i32, and a tile's decoded
+ * double-quantised scales [4, nb] f32.
  */
 export function gemvNibbleScratchBytes(m: i32, k: i32): i32 {
   const nb = k >> 5;
-  return m * k * 2 + nb * 16 + 48 + m * nb * 8;
+  return m * k * 2 + nb * 16 + 48 + m * nb * 8 + nb * 16;
 }
 
 // The codebook as integers: codebook[c] = unit·(table[c] + beta), 0 ≤ table[c] ≤ 255 (set by
@@ -185,41 +186,112 @@ function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
 }
 
 /**
- * The group scales of row `r` (G of them) times `unit`, into column `col` of the tile's [G, 4] table
- * `sbuf`: f32 at `scales`, or double-quantised (dqCodes ≠ 0): code·chunkScale + mean in f64, rounded to
- * f32 (the JS decoder's arithmetic), the chunk found by a running count instead of a division per group.
+ * Double-quantised group scales t0..t0+G−1 into `out` (f32): code·chunkScale + mean in f64, rounded
+ * to f32 (the JS decoder's arithmetic, so bit-identical), 4 at a time in f64x2 pairs while they share a
+ * chunk; the chunk is tracked by a running count instead of a division per group.
+ */
+function decodeDq(
+  out: usize,
+  t0: i32,
+  G: i32,
+  chunkScales: usize,
+  dqCodes: usize,
+  dqChunk: i32,
+  dqMean: f64,
+): void {
+  let chunk = t0 / dqChunk;
+  let rem = dqChunk - (t0 - chunk * dqChunk); // groups left in this chunk
+  let cs = <f64>load<f32>(chunkScales + ((<usize>chunk) << 2));
+  let csv = f64x2.splat(cs);
+  const mean = f64x2.splat(dqMean);
+  let g = 0;
+  while (g < G) {
+    if (rem === 0) {
+      chunk++;
+      rem = dqChunk;
+      cs = <f64>load<f32>(chunkScales + ((<usize>chunk) << 2));
+      csv = f64x2.splat(cs);
+    }
+    const at = dqCodes + <usize>(t0 + g);
+    if (g + 4 <= G && rem >= 4) {
+      const c = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_splat(at))); // 4 codes
+      const lo = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(c), csv), mean));
+      const hi = f32x4.demote_f64x2_zero(
+        f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<i64>(c, c, 1, 1)), csv), mean),
+      );
+      v128.store(out + ((<usize>g) << 2), v128.shuffle<i64>(lo, hi, 0, 2));
+      g += 4;
+      rem -= 4;
+    } else {
+      store<f32>(out + ((<usize>g) << 2), <f32>(<f64>load<i8>(at) * cs + dqMean));
+      g++;
+      rem--;
+    }
+  }
+}
+
+/**
+ * The group scales of rows r0..r3 (G each) times `unit` into the tile's [G, 4] table `sbuf`,
+ * transposed 4 groups at a time: f32 at `scales`, or double-quantised (dqCodes ≠ 0), decoded first
+ * into `tmp` [4, G] by `decodeDq`.
  */
 function tileScales(
   sbuf: usize,
-  col: i32,
-  r: i32,
+  tmp: usize,
+  r0: i32,
+  r1: i32,
+  r2: i32,
+  r3: i32,
   G: i32,
   scales: usize,
   dqCodes: usize,
   dqChunk: i32,
   dqMean: f64,
 ): void {
-  const u = <f32>unit;
-  const out = sbuf + ((<usize>col) << 2);
-  const t0 = r * G;
-  if (dqCodes === 0) {
-    for (let g = 0; g < G; g++) {
-      store<f32>(out + ((<usize>g) << 4), load<f32>(scales + ((<usize>(t0 + g)) << 2)) * u);
-    }
-    return;
+  let a = scales + ((<usize>(r0 * G)) << 2);
+  let b = scales + ((<usize>(r1 * G)) << 2);
+  let c = scales + ((<usize>(r2 * G)) << 2);
+  let d = scales + ((<usize>(r3 * G)) << 2);
+  if (dqCodes !== 0) {
+    a = tmp;
+    b = tmp + ((<usize>G) << 2);
+    c = tmp + ((<usize>G) << 3);
+    d = c + ((<usize>G) << 2);
+    decodeDq(a, r0 * G, G, scales, dqCodes, dqChunk, dqMean);
+    decodeDq(b, r1 * G, G, scales, dqCodes, dqChunk, dqMean);
+    decodeDq(c, r2 * G, G, scales, dqCodes, dqChunk, dqMean);
+    decodeDq(d, r3 * G, G, scales, dqCodes, dqChunk, dqMean);
   }
-  let chunk = t0 / dqChunk;
-  let rem = t0 - chunk * dqChunk;
-  let cs = <f64>load<f32>(scales + ((<usize>chunk) << 2));
-  for (let g = 0; g < G; g++) {
-    if (rem === dqChunk) {
-      rem = 0;
-      chunk++;
-      cs = <f64>load<f32>(scales + ((<usize>chunk) << 2));
-    }
-    const s = <f32>(<f64>load<i8>(dqCodes + <usize>(t0 + g)) * cs + dqMean);
-    store<f32>(out + ((<usize>g) << 4), s * u);
-    rem++;
+  const u = f32x4.splat(<f32>unit);
+  let g = 0;
+  for (; g + 4 <= G; g += 4) {
+    const o = (<usize>g) << 2;
+    const va = v128.load(a + o);
+    const vb = v128.load(b + o);
+    const vc = v128.load(c + o);
+    const vd = v128.load(d + o);
+    const ab01 = v128.shuffle<i32>(va, vb, 0, 4, 1, 5);
+    const ab23 = v128.shuffle<i32>(va, vb, 2, 6, 3, 7);
+    const cd01 = v128.shuffle<i32>(vc, vd, 0, 4, 1, 5);
+    const cd23 = v128.shuffle<i32>(vc, vd, 2, 6, 3, 7);
+    const out = sbuf + ((<usize>g) << 4);
+    v128.store(out, f32x4.mul(v128.shuffle<i64>(ab01, cd01, 0, 2), u));
+    v128.store(out, f32x4.mul(v128.shuffle<i64>(ab01, cd01, 1, 3), u), 16);
+    v128.store(out, f32x4.mul(v128.shuffle<i64>(ab23, cd23, 0, 2), u), 32);
+    v128.store(out, f32x4.mul(v128.shuffle<i64>(ab23, cd23, 1, 3), u), 48);
+  }
+  for (; g < G; g++) {
+    const o = (<usize>g) << 2;
+    const s = f32x4.replace_lane(
+      f32x4.replace_lane(
+        f32x4.replace_lane(f32x4.splat(load<f32>(a + o)), 1, load<f32>(b + o)),
+        2,
+        load<f32>(c + o),
+      ),
+      3,
+      load<f32>(d + o),
+    );
+    v128.store(sbuf + ((<usize>g) << 4), f32x4.mul(s, u));
   }
 }
 
@@ -317,16 +389,14 @@ function tiles<T>(
   const m2 = v128.load(sbuf + ((<usize>nb) << 4), 32);
   const sx = sbuf + ((<usize>nb) << 4) + 48;
   const bias = sx + ((<usize>(m * nb)) << 2);
+  const tmp = bias + ((<usize>(m * nb)) << 2);
   const half = <usize>(k >> 1);
   for (let j = j0; j < j1; j += 4) {
     // rows j..j+3, the last ones repeated past j1 (computed, not stored)
     const r1 = min(j + 1, j1 - 1);
     const r2 = min(j + 2, j1 - 1);
     const r3 = min(j + 3, j1 - 1);
-    tileScales(sbuf, 0, j, G, scales, dqCodes, dqChunk, dqMean);
-    tileScales(sbuf, 1, r1, G, scales, dqCodes, dqChunk, dqMean);
-    tileScales(sbuf, 2, r2, G, scales, dqCodes, dqChunk, dqMean);
-    tileScales(sbuf, 3, r3, G, scales, dqCodes, dqChunk, dqMean);
+    tileScales(sbuf, tmp, j, r1, r2, r3, G, scales, dqCodes, dqChunk, dqMean);
     const w0 = w + <usize>j * half;
     const w1 = w + <usize>r1 * half;
     const w2 = w + <usize>r2 * half;

@@ -1,10 +1,20 @@
 // Decode GEMV / thin GEMM over packed weights resident in linear memory (AssemblyScript, 128-bit
 // SIMD): y[i, j] = Σ_q x[i, q] · W[j, q] for rows j in [j0, j1) (a thread's share) and every i < m,
-// reading W in its stored format with no decoded copy: GGUF Q8_0 / Q4_0 blocks (a block's codes are
-// dotted in i32 with x rounded to 16-bit codes per 32-block, then scaled once per block; llama.cpp
-// rounds x to 8 bits instead), or signed 8-bit codes with f32 group scales. m is small (decode: 1–4
-// rows of x). Not here: FP32 (gemv-f32.ts), the general GEMM (gemm.ts), 4-bit codebooks
-// (gemv-nibble.ts), 16-bit floats (gemv16.ts), other packed layouts (dequant.ts decodes those per row).
+// reading W in its stored format with no decoded copy: GGUF Q8_0 / Q4_0 blocks or signed 8-bit codes
+// with f32 group scales (INT8). x is rounded to 16-bit codes per 32-block and dotted with the weight
+// codes in 32-bit integers; m is small (decode: 1–4 rows of x). Not here: FP32 (gemv-f32.ts), the
+// general GEMM (gemm.ts), 4-bit codebooks (gemv-nibble.ts), 16-bit floats (gemv16.ts), other packed
+// layouts (dequant.ts decodes those per row).
+//
+// Measured choices (AMD EPYC Zen 5, Node 20, single-thread kernel minima of interleaved runs over
+// 4096×4096 and 11008×4096, 2026-11-28): INT8 reads four rows per pass, sharing each load of x's codes
+// and reducing the four rows' i32x4 sums by a transpose (4096²: 1.9 → 0.95 ms, 11008: 5.2 → 3.0 ms).
+// The GGUF formats read ONE row per pass: the same four-row tile (with the four f16 scales decoded
+// together in SIMD) is as fast while W sits in cache but reads DRAM at half speed when its four row
+// streams step by 34 or 18 bytes (Q8_0 11008×4096: 3.2 → 5.3–6.5 ms; two rows as slow as four), so
+// the block scale stays a scalar f16 decode on the integer pipes. x stays 16-bit (llama.cpp rounds x
+// to 8 bits): V8 lowers i32x4.dot_i16x8_s to one pmaddwd per 8 products, while 8-bit x needs
+// i16x8.extmul (two sign-extends and a pmullw) plus i32x4.extadd_pairwise (another pmaddwd) per 8.
 import { halfToFloat } from "./dequant";
 
 function hsum(v: v128): f32 {
@@ -17,8 +27,8 @@ function hsum(v: v128): f32 {
 
 /**
  * x [m, k] (f32, k a multiple of 32) → 16-bit codes per 32-block: q [m, k] i16 at `out`, then the
- * block scales [m, k/32] f32 (x ≈ scale·q, scale = absmax/32767, round to nearest). The GGUF GEMVs
- * dot these with the weight codes in 32-bit integers (i32x4.dot_i16x8_s).
+ * block scales [m, k/32] f32 (x ≈ scale·q, scale = absmax/32767, round to nearest). The GEMVs dot
+ * these with the weight codes in 32-bit integers (i32x4.dot_i16x8_s).
  */
 export function quantizeX16(m: i32, k: i32, x: usize, out: usize): void {
   const nb = k >> 5;
@@ -47,6 +57,49 @@ export function quantizeX16(m: i32, k: i32, x: usize, out: usize): void {
   }
 }
 
+/**
+ * `quantizeX16`, then each 32-block's codes reordered to the Q4_0 kernel's nibble lanes, [x0, x2, …,
+ * x14 | x1, x3, …, x15 | x16, x18, …, x30 | x17, x19, …, x31], and per block the i32x4 8·Σ of the codes
+ * each lane of the kernel's dot covers [m, k/32, 4] after the scales. Q4_0's value is nibble − 8: the
+ * kernel dots the raw nibbles and subtracts these lane by lane, leaving each lane the exact
+ * Σ (nibble − 8)·xq of its 8 elements (a single total in one lane would leave the lanes' large
+ * uncancelled partial sums to the f32 accumulation).
+ */
+function quantizeX16Nibbles(m: i32, k: i32, x: usize, out: usize): void {
+  quantizeX16(m, k, x, out);
+  const blocks = m * (k >> 5);
+  const sums = out + ((<usize>(m * k)) << 1) + ((<usize>blocks) << 2);
+  const one = i16x8.splat(1);
+  for (let c = 0; c < blocks; c++) {
+    const p = out + ((<usize>c) << 6);
+    const v0 = v128.load(p);
+    const v1 = v128.load(p, 16);
+    const v2 = v128.load(p, 32);
+    const v3 = v128.load(p, 48);
+    const e0 = i16x8.shuffle(v0, v1, 0, 2, 4, 6, 8, 10, 12, 14);
+    const o0 = i16x8.shuffle(v0, v1, 1, 3, 5, 7, 9, 11, 13, 15);
+    const e1 = i16x8.shuffle(v2, v3, 0, 2, 4, 6, 8, 10, 12, 14);
+    const o1 = i16x8.shuffle(v2, v3, 1, 3, 5, 7, 9, 11, 13, 15);
+    v128.store(p, e0);
+    v128.store(p, o0, 16);
+    v128.store(p, e1, 32);
+    v128.store(p, o1, 48);
+    const s = i32x4.add(
+      i32x4.add(i32x4.dot_i16x8_s(e0, one), i32x4.dot_i16x8_s(o0, one)),
+      i32x4.add(i32x4.dot_i16x8_s(e1, one), i32x4.dot_i16x8_s(o1, one)),
+    );
+    v128.store(sums + ((<usize>c) << 4), i32x4.shl(s, 3));
+  }
+}
+
+/**
+ * Bytes of `gemvQ8_0` / `gemvQ4_0` / `gemvI8` scratch (per thread) for m rows of x of width k: the
+ * codes, the block scales and Q4_0's lane sums.
+ */
+export function gemvBlockScratchBytes(m: i32, k: i32): i32 {
+  return m * k * 2 + m * (k >> 5) * 20;
+}
+
 /** Σ of 32 products of i16 weight codes (four i16x8) with 32 x codes at `xq`, as i32x4 lanes. */
 function dot32(w0: v128, w1: v128, w2: v128, w3: v128, xq: usize): v128 {
   let s = i32x4.dot_i16x8_s(w0, v128.load(xq));
@@ -55,41 +108,49 @@ function dot32(w0: v128, w1: v128, w2: v128, w3: v128, xq: usize): v128 {
   return i32x4.add(s, i32x4.dot_i16x8_s(w3, v128.load(xq, 48)));
 }
 
-/** Bytes of `gemvQ8_0` / `gemvQ4_0` scratch (per thread) for m rows of x of width k. */
-export function gemvBlockScratchBytes(m: i32, k: i32): i32 {
-  return m * k * 2 + m * (k >> 5) * 4;
-}
-
 /**
- * The i32x4 partial sums of one 32-element block at `b` ([f16 d, codes]) dotted with its 32 x codes at
- * `xq`. T picks the code layout at compile time (isSigned<T>() is a constant): i8 → Q8_0 (32 signed
- * bytes), u8 → Q4_0 (16 bytes; byte t: element t low nibble, t+16 high nibble; value nibble − 8).
+ * The i32x4 partial sums of one 32-element block's codes at `c` dotted with its 32 x codes at `xq`.
+ * T picks the layout at compile time (isSigned<T>() is a constant): i8 → 32 signed bytes (Q8_0,
+ * INT8), x in natural order; u8 → Q4_0's 16 bytes (byte t: element t low nibble, t+16 high nibble),
+ * the raw nibbles 0..15 read from 16-bit lanes L = byte 2l | byte 2l+1 << 8 (`nib` = 0x000f per
+ * lane), x in `quantizeX16Nibbles` order.
  */
-function blockDot<T>(b: usize, xq: usize): v128 {
+function codesDot<T>(c: usize, xq: usize, nib: v128): v128 {
   if (isSigned<T>()) {
-    const c0 = v128.load(b + 2);
-    const c1 = v128.load(b + 18);
-    return dot32(
-      i16x8.extend_low_i8x16_s(c0),
-      i16x8.extend_high_i8x16_s(c0),
-      i16x8.extend_low_i8x16_s(c1),
-      i16x8.extend_high_i8x16_s(c1),
-      xq,
-    );
+    return dot32(v128.load8x8_s(c), v128.load8x8_s(c, 8), v128.load8x8_s(c, 16), v128.load8x8_s(c, 24), xq);
   }
-  const bytes = v128.load(b + 2);
-  const lo = i8x16.sub(v128.and(bytes, i8x16.splat(0x0f)), i8x16.splat(8)); // elements 0..15
-  const hi = i8x16.sub(i8x16.shr_u(bytes, 4), i8x16.splat(8)); // elements 16..31
+  const l = v128.load(c);
   return dot32(
-    i16x8.extend_low_i8x16_s(lo),
-    i16x8.extend_high_i8x16_s(lo),
-    i16x8.extend_low_i8x16_s(hi),
-    i16x8.extend_high_i8x16_s(hi),
+    v128.and(l, nib), // element 2l
+    v128.and(i16x8.shr_u(l, 8), nib), // 2l + 1
+    v128.and(i16x8.shr_u(l, 4), nib), // 16 + 2l
+    i16x8.shr_u(l, 12), // 17 + 2l
     xq,
   );
 }
 
-/** The GGUF block GEMV shared by `gemvQ8_0` (T = i8, 34 B blocks) and `gemvQ4_0` (T = u8, 18 B). */
+/** [Σ lanes of a, of b, of c, of d]: four i32x4 reduced by a 4×4 transpose (6 shuffles, 6 adds). */
+function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
+  const cd = i32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
+  return i32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/** y[yo + r] = lane r of v for r < count (count ≥ 4: one store). */
+function storeLanes(yo: usize, v: v128, count: i32): void {
+  if (count >= 4) {
+    v128.store(yo, v);
+    return;
+  }
+  store<f32>(yo, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(yo, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(yo, f32x4.extract_lane(v, 2), 8);
+}
+
+/**
+ * The GGUF block GEMV shared by `gemvQ8_0` (T = i8, 34 B blocks) and `gemvQ4_0` (T = u8, 18 B): one
+ * row of W per pass (see the header), per block its i32x4 code dot, then × d·sx in f32.
+ */
 function rowsQ<T>(
   m: i32,
   k: i32,
@@ -101,21 +162,27 @@ function rowsQ<T>(
   j1: i32,
   scratch: usize,
 ): void {
-  quantizeX16(m, k, x, scratch);
+  if (isSigned<T>()) quantizeX16(m, k, x, scratch);
+  else quantizeX16Nibbles(m, k, x, scratch);
   const blockBytes: usize = isSigned<T>() ? 34 : 18;
   const nb = k >> 5;
   const sx = scratch + ((<usize>(m * k)) << 1);
+  const sums = sx + ((<usize>(m * nb)) << 2);
   const rowBytes = <usize>nb * blockBytes;
+  const nib = i16x8.splat(0x000f);
   for (let j = j0; j < j1; j++) {
     const wj = w + <usize>j * rowBytes;
     for (let i = 0; i < m; i++) {
       const xq = scratch + ((<usize>(i * k)) << 1);
       const xs = sx + ((<usize>(i * nb)) << 2);
+      const xsum = sums + ((<usize>(i * nb)) << 4);
       let acc = f32x4.splat(0);
       let b = wj;
       for (let q = 0; q < nb; q++) {
+        let s = codesDot<T>(b + 2, xq + ((<usize>q) << 6), nib);
+        // Q4_0: Σ (nibble − 8)·xq = Σ nibble·xq − 8·Σ xq, lane by lane
+        if (!isSigned<T>()) s = i32x4.sub(s, v128.load(xsum + ((<usize>q) << 4)));
         const d = halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2));
-        const s = blockDot<T>(b, xq + ((<usize>q) << 6));
         acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
         b += blockBytes;
       }
@@ -162,9 +229,81 @@ export function gemvQ4_0(
 
 /**
  * INT8 W [n, k] (k signed bytes per row; value q·scales[j, ⌊c / group⌋], scales [n, ⌈k/group⌉] f32;
- * group = k for one scale per row): y[i·n + j] = Σ_groups scale·Σ_c q·x, codes widened to f32.
+ * group = k for one scale per row): y[i·n + j] = Σ_groups scale·Σ_c q·x. With k and group multiples of
+ * 32: x rounded to 16-bit codes per 32-block in `scratch` (gemvBlockScratchBytes), integer block dots,
+ * four rows per pass, the group scales applied once per group; otherwise codes widened to f32.
  */
 export function gemvI8(
+  m: i32,
+  k: i32,
+  x: usize,
+  w: usize,
+  scales: usize,
+  group: i32,
+  y: usize,
+  n: i32,
+  j0: i32,
+  j1: i32,
+  scratch: usize,
+): void {
+  if ((k & 31) !== 0 || (group & 31) !== 0) {
+    rowsI8F32(m, k, x, w, scales, group, y, n, j0, j1);
+    return;
+  }
+  quantizeX16(m, k, x, scratch);
+  const nb = k >> 5;
+  const perGroup = group >> 5;
+  const G = (k + group - 1) / group;
+  const sx = scratch + ((<usize>(m * k)) << 1);
+  const rowScales = (<usize>G) << 2;
+  const zero = i32x4.splat(0);
+  for (let j = j0; j < j1; j += 4) {
+    const r1 = min(j + 1, j1 - 1);
+    const r2 = min(j + 2, j1 - 1);
+    const r3 = min(j + 3, j1 - 1);
+    const w0 = w + <usize>j * <usize>k;
+    const w1 = w + <usize>r1 * <usize>k;
+    const w2 = w + <usize>r2 * <usize>k;
+    const w3 = w + <usize>r3 * <usize>k;
+    const s0 = scales + <usize>j * rowScales;
+    const s1 = scales + <usize>r1 * rowScales;
+    const s2 = scales + <usize>r2 * rowScales;
+    const s3 = scales + <usize>r3 * rowScales;
+    for (let i = 0; i < m; i++) {
+      const xq = scratch + ((<usize>(i * k)) << 1);
+      const xs = sx + ((<usize>(i * nb)) << 2);
+      let acc = f32x4.splat(0);
+      let q = 0;
+      for (let g = 0; g < G; g++) {
+        const qe = min(q + perGroup, nb);
+        let accg = f32x4.splat(0);
+        for (; q < qe; q++) {
+          const o = (<usize>q) << 5;
+          const s = sum4(
+            codesDot<i8>(w0 + o, xq + (o << 1), zero),
+            codesDot<i8>(w1 + o, xq + (o << 1), zero),
+            codesDot<i8>(w2 + o, xq + (o << 1), zero),
+            codesDot<i8>(w3 + o, xq + (o << 1), zero),
+          );
+          accg = f32x4.add(
+            accg,
+            f32x4.mul(f32x4.convert_i32x4_s(s), v128.load32_splat(xs + ((<usize>q) << 2))),
+          );
+        }
+        const go = (<usize>g) << 2;
+        let sc = v128.load32_lane(s0 + go, zero, 0);
+        sc = v128.load32_lane(s1 + go, sc, 1);
+        sc = v128.load32_lane(s2 + go, sc, 2);
+        sc = v128.load32_lane(s3 + go, sc, 3);
+        acc = f32x4.add(acc, f32x4.mul(accg, sc));
+      }
+      storeLanes(y + ((<usize>(i * n + j)) << 2), acc, j1 - j);
+    }
+  }
+}
+
+/** `gemvI8` for k or group not a multiple of 32: codes widened to f32, one row at a time. */
+function rowsI8F32(
   m: i32,
   k: i32,
   x: usize,

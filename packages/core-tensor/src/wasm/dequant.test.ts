@@ -95,9 +95,13 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
                 let s = 0;
                 for (let c = 0; c < k; c++) s += x[i * k + c]! * want[c]!;
                 const err = Math.abs(y[i * n + j]! - s);
-                // The GGUF GEMV kernels (m ≤ GEMV_MAX_M) also round x to 16 bits per 32-block.
+                // The GGUF and INT8 GEMV kernels (m ≤ GEMV_MAX_M; INT8 with k and group multiples of
+                // 32) also round x to 16 bits per 32-block.
                 const x16 =
-                  (format === "q8_0" || format === "q4_0") && m <= GEMV_MAX_M
+                  (format === "q8_0" ||
+                    format === "q4_0" ||
+                    (format === "i8" && k % 32 === 0 && group % 32 === 0)) &&
+                  m <= GEMV_MAX_M
                     ? x16RoundingBound(want, x, i * k, k)
                     : weight.format === "nibble" && m <= GEMV_MAX_M && k % 32 === 0 && group % 32 === 0
                       ? x16RoundingBound(want, x, i * k, k, nibbleXBlock(group)) +

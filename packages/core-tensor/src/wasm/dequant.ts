@@ -312,7 +312,7 @@ export function nibbleXBlock(group: number): number {
 /** Bytes of the nibble GEMV kernel's per-thread scratch (assembly/gemv-nibble.ts `gemvNibbleScratchBytes`). */
 function nibbleScratchBytes(m: number, k: number): number {
   const nb = k / 32;
-  return m * k * 2 + nb * 16 + 48 + m * nb * 8;
+  return m * k * 2 + nb * 16 + 48 + m * nb * 8 + nb * 16;
 }
 
 /**

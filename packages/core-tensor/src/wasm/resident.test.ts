@@ -199,7 +199,7 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
               // Q8_0 / Q4_0 kernels also round x to 16 bits per 32-block (x16RoundingBound); the nibble
               // kernel per x-block (nibbleXBlock) and NF4's codebook to 8 bits (codebookRoundingBound).
               const x16 =
-                format === "q8_0" || format === "q4_0"
+                format === "q8_0" || format === "q4_0" || format === "i8" // i8: k, group multiples of 32
                   ? x16RoundingBound(row, x, i * k, k)
                   : format === "nibble"
                     ? x16RoundingBound(row, x, i * k, k, nibbleXBlock(group)) +

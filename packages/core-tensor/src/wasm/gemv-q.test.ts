@@ -1,0 +1,158 @@
+/**
+ * The Q8_0, Q4_0 and INT8 GEMV kernels (assembly/gemv.ts) against their dequantise-then-FP32 oracle
+ * (`dequantRowNaive`, summed in f64), on odd shapes: m = 1..4, n not a multiple of 4 (INT8's 4-row
+ * tile and its 1–3 row remainder), 1 and 2 threads, INT8 groups that end short and INT8's f32 path
+ * (k or group not a multiple of 32). Not here: the row decoders and other formats (dequant.test.ts).
+ */
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import type { DequantWeight } from "../backend.js";
+import { f32ToF16 } from "../dtype.js";
+import { Rng } from "../rng.js";
+import { dequantRowBytes, dequantRowNaive, wasmMatmulDequant, x16RoundingBound } from "./dequant.js";
+import { GEMV_MAX_M } from "./matmul.js";
+import { disposeWasm } from "./runtime.js";
+
+afterAll(() => disposeWasm());
+
+/** f32 unit roundoff. */
+const U = 2 ** -24;
+
+/**
+ * The kernels' error against the exact sum y = Σ_c w_c·x_c, in two parts.
+ * (1) Rounding x to 16-bit codes per 32-block (integer paths: Q8_0, Q4_0, INT8 with k and group
+ *     multiples of 32): |x_c − s·q_c| ≤ s/2, so at most Σ_c |w_c|·s_block(c)/2 = `x16RoundingBound`.
+ * (2) f32 arithmetic. Integer paths: each block's code dot is an exact i32 (|Σ| ≤ 32·127·32767 < 2^31);
+ *     per block the conversion to f32, d·sx (or sx) and the product round 3 times; the f32x4
+ *     accumulators take ⌈nb/4⌉ adds, the group scale 2 more roundings per group, the final lane sum 2:
+ *     first order, at most (3 + nb/4 + 2G + 2)·u·Σ_c |w_c·x̂_c| ≤ (nb + 2G + 8)·u·Σ_c |w_c|·|x_c|·(1 + 2^-15)
+ *     with x̂ = s·q (|x̂_c| ≤ |x_c| + s/2 ≤ (1 + 2^-15)·amax). f32 path (INT8, k or group not a
+ *     multiple of 32): products exact in f32 up to one rounding, two f32x4 sums of k/8 adds each, a
+ *     lane sum, the scalar tail, ×scale and +acc per group: at most (k + 3G + 8)·u·Σ_c |w_c·x_c|.
+ * Both parts take Σ|w|·|x|, not |y|: cancellation cannot hide an error, and the bound stays far below
+ * any wrong-code error (a swapped nibble or a mis-scaled block moves y by a whole |w_c·x_c|).
+ */
+function gemvQBound(
+  format: "q8_0" | "q4_0" | "i8",
+  row: Float32Array,
+  x: Float32Array,
+  xOff: number,
+  k: number,
+  group: number,
+): number {
+  let abs = 0;
+  for (let c = 0; c < k; c++) abs += Math.abs(row[c]! * x[xOff + c]!);
+  const G = format === "i8" ? Math.ceil(k / group) : 1;
+  const integer = format !== "i8" || (k % 32 === 0 && group % 32 === 0);
+  if (!integer) return (k + 3 * G + 8) * U * abs;
+  return x16RoundingBound(row, x, xOff, k) + (k / 32 + 2 * G + 8) * U * abs * (1 + 2 ** -15);
+}
+
+/** Random packed W [n, k]: code bytes uniform; GGUF f16 block scales in ±0.1; INT8 scales in [0, 0.01). */
+function randomWeight(
+  format: "q8_0" | "q4_0" | "i8",
+  n: number,
+  k: number,
+  group: number,
+  rng: Rng,
+): DequantWeight {
+  const data = new Uint8Array(n * dequantRowBytes(format, k));
+  for (let i = 0; i < data.length; i++) data[i] = rng.int(256);
+  if (format === "i8") {
+    const scales = new Float32Array(n * Math.ceil(k / group)).map(() => rng.uniform() * 0.01);
+    return { format, data, group, scales };
+  }
+  const bs = format === "q8_0" ? 34 : 18;
+  for (let at = 0; at < data.length; at += bs) {
+    const h = f32ToF16((rng.uniform() * 2 - 1) * 0.1);
+    data[at] = h & 255;
+    data[at + 1] = h >> 8;
+  }
+  return { format, data };
+}
+
+/** Every y[i, j] within `gemvQBound` of the f64 oracle; returns the first failure or undefined. */
+function firstMiss(weight: DequantWeight, m: number, n: number, k: number, x: Float32Array, y: Float32Array) {
+  const format = weight.format as "q8_0" | "q4_0" | "i8";
+  const group = weight.format === "i8" ? weight.group : 32;
+  for (let j = 0; j < n; j++) {
+    const row = dequantRowNaive(format, weight.data, j, k, weight.format === "i8" ? weight : undefined);
+    for (let i = 0; i < m; i++) {
+      let want = 0;
+      for (let c = 0; c < k; c++) want += x[i * k + c]! * row[c]!;
+      const bound = gemvQBound(format, row, x, i * k, k, group);
+      if (!(Math.abs(y[i * n + j]! - want) <= bound)) return { i, j, got: y[i * n + j], want, bound };
+    }
+  }
+  return undefined;
+}
+
+describe("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32 oracle", () => {
+  for (const format of ["q8_0", "q4_0", "i8"] as const) {
+    it(`${format}: m = 1..${GEMV_MAX_M}, n = 1..23 (4-row tiles and remainders), 1 and 2 threads`, () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: GEMV_MAX_M }),
+          fc.integer({ min: 1, max: 23 }),
+          // GGUF: k a multiple of 32; INT8: also odd k (its f32 path)
+          format === "i8"
+            ? fc.oneof(
+                fc.integer({ min: 1, max: 8 }).map((b) => b * 32),
+                fc.integer({ min: 1, max: 200 }),
+              )
+            : fc.integer({ min: 1, max: 8 }).map((b) => b * 32),
+          // INT8 groups: multiples of 32 that end short (96 of k = 128), one per row (0 → k), and not
+          fc.constantFrom(32, 64, 96, 0, 3, 40),
+          fc.constantFrom(1, 2),
+          fc.integer({ min: 1, max: 1 << 30 }),
+          (m, n, k, g, threads, seed) => {
+            const rng = new Rng(seed);
+            const weight = randomWeight(format, n, k, g === 0 ? k : g, rng);
+            const x = new Float32Array(m * k).map(() => rng.uniform() * 2 - 1);
+            const y = new Float32Array(m * n);
+            wasmMatmulDequant({ m, n, k, x, weight, y, threads });
+            const miss = firstMiss(weight, m, n, k, x, y);
+            if (miss) throw new Error(`${format} m=${m} n=${n} k=${k} group=${g}: ${JSON.stringify(miss)}`);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+  }
+
+  it("a decode-sized layer split over 2 threads: every row of both shares, the INT8 tile's remainder", () => {
+    const rng = new Rng(11);
+    const m = 1;
+    const n = 1027; // two shares; the second ends in a 3-row remainder
+    const k = 1024;
+    for (const format of ["q8_0", "q4_0", "i8"] as const) {
+      const weight = randomWeight(format, n, k, k, rng);
+      const x = new Float32Array(m * k).map(() => rng.uniform() * 2 - 1);
+      const y = new Float32Array(m * n);
+      wasmMatmulDequant({ m, n, k, x, weight, y, threads: 2 });
+      expect(firstMiss(weight, m, n, k, x, y)).toBeUndefined();
+    }
+  });
+
+  it("x with a large and a tiny block: the 16-bit codes are scaled per 32-block", () => {
+    // x's first block is 1e4, its second 1e-4; W's first block is zero. With one x scale per row the
+    // second block would round to 0 codes and y to 0, an error of |y| itself, far above the bound.
+    const rng = new Rng(5);
+    const k = 64;
+    const n = 5;
+    for (const format of ["q8_0", "q4_0", "i8"] as const) {
+      const weight = randomWeight(format, n, k, 32, rng);
+      const rb = dequantRowBytes(format, k);
+      for (let j = 0; j < n; j++) {
+        if (format === "i8") weight.data.fill(0, j * rb, j * rb + 32);
+        else
+          weight.data.fill(format === "q8_0" ? 0 : 0x88, j * rb + 2, j * rb + (format === "q8_0" ? 34 : 18));
+      }
+      const x = Float32Array.from({ length: k }, (_, c) => (c < 32 ? 1e4 : 1e-4) * (rng.uniform() * 2 - 1));
+      const y = new Float32Array(n);
+      wasmMatmulDequant({ m: 1, n, k, x, weight, y, threads: 1 });
+      expect(firstMiss(weight, 1, n, k, x, y)).toBeUndefined();
+      expect(y.some((v) => v !== 0)).toBe(true);
+    }
+  });
+});
