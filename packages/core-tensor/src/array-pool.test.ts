@@ -1,33 +1,52 @@
 /**
- * Tests of the ledger's array pool: released arrays come back zeroed for the same dtype and length,
- * never for another, the pool stays within its byte caps, and accounting is unchanged by reuse.
+ * Tests of the ledger's array pool: size classes at most 1/8 above the request, released buffers
+ * reused zeroed for any request of the same class, byte caps, and accounting unchanged by reuse.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ArrayPool, POOL_MAX_ARRAY_BYTES, POOL_MAX_BYTES } from "./array-pool.js";
+import { ArrayPool, classBytes, POOL_MAX_ARRAY_BYTES, POOL_MAX_BYTES } from "./array-pool.js";
 import { MemoryLedger } from "./ledger.js";
 
 describe("ArrayPool", () => {
-  it("returns a released array zeroed, only for the same dtype and length", () => {
-    const pool = new ArrayPool();
-    const a = new Float32Array(100).fill(7);
-    pool.give("f32", a);
-    expect(pool.bytes).toBe(400);
-    expect(pool.take("f32", 99)).toBeUndefined();
-    expect(pool.take("i32", 100)).toBeUndefined();
-    const b = pool.take("f32", 100);
-    expect(b).toBe(a);
-    expect(Array.from(b!).every((x) => x === 0)).toBe(true);
-    expect(pool.bytes).toBe(0);
-    expect(pool.take("f32", 100)).toBeUndefined();
+  it("size classes hold the request and are at most 1/8 larger (above 64 bytes)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: POOL_MAX_ARRAY_BYTES }), (bytes) => {
+        const c = classBytes(bytes);
+        expect(c).toBeGreaterThanOrEqual(bytes);
+        expect(c).toBeLessThanOrEqual(Math.max(64, bytes * 1.125));
+        expect(classBytes(c)).toBe(c);
+      }),
+    );
   });
 
-  it("keeps at most POOL_MAX_BYTES, and no array above POOL_MAX_ARRAY_BYTES", () => {
+  it("reuses a released buffer zeroed for a request of the same class, as any dtype", () => {
     const pool = new ArrayPool();
-    pool.give("u8", new Uint8Array(POOL_MAX_ARRAY_BYTES + 1));
+    const a = pool.allocate("f32", 100) as Float32Array;
+    expect(a.length).toBe(100);
+    a.fill(7);
+    pool.give(a);
+    expect(pool.bytes).toBe(classBytes(400));
+    const other = pool.allocate("f32", 1000); // another class: a fresh buffer
+    expect(other.buffer).not.toBe(a.buffer);
+    const b = pool.allocate("i32", 99); // 396 bytes: the same class
+    expect(b.buffer).toBe(a.buffer);
+    expect(b).toBeInstanceOf(Int32Array);
+    expect(b.length).toBe(99);
+    expect(Array.from(new Float32Array(a.buffer, 0, 100)).every((x, i) => i >= 99 || x === 0)).toBe(true);
+    expect(pool.bytes).toBe(0);
+  });
+
+  it("keeps at most POOL_MAX_BYTES; larger arrays are exact-size and never kept", () => {
+    const pool = new ArrayPool();
+    const big = pool.allocate("u8", POOL_MAX_ARRAY_BYTES + 1);
+    expect(big.buffer.byteLength).toBe(POOL_MAX_ARRAY_BYTES + 1);
+    pool.give(big);
     expect(pool.bytes).toBe(0);
     const n = POOL_MAX_ARRAY_BYTES / 4;
-    for (let i = 0; i < (2 * POOL_MAX_BYTES) / POOL_MAX_ARRAY_BYTES; i++)
-      pool.give("f32", new Float32Array(n));
+    const arrays = Array.from({ length: (2 * POOL_MAX_BYTES) / POOL_MAX_ARRAY_BYTES }, () =>
+      pool.allocate("f32", n),
+    );
+    for (const a of arrays) pool.give(a);
     expect(pool.bytes).toBe(POOL_MAX_BYTES);
     pool.clear();
     expect(pool.bytes).toBe(0);
@@ -35,21 +54,22 @@ describe("ArrayPool", () => {
 });
 
 describe("MemoryLedger's pool", () => {
-  it("reuses a released storage's array (zeroed); live and peak bytes are as without the pool", () => {
+  it("reuses a released storage's buffer (zeroed); live and peak bytes are the exact request", () => {
     const ledger = new MemoryLedger();
     const s = ledger.allocate("tmp", "f32", 256);
     (s.data as Float32Array).fill(3);
-    const first = s.data;
+    const buffer = s.data.buffer;
     s.release();
     expect(ledger.live()).toBe(0);
     expect(ledger.pooledBytes).toBe(1024);
-    const t = ledger.allocate("tmp/x", "f32", 256);
-    expect(t.data).toBe(first);
+    const t = ledger.allocate("tmp/x", "f32", 250);
+    expect(t.data.buffer).toBe(buffer);
+    expect(t.bytes).toBe(1000);
     expect(Array.from(t.data).every((x) => x === 0)).toBe(true);
     expect(ledger.pooledBytes).toBe(0);
-    expect(ledger.live("tmp/x")).toBe(1024);
+    expect(ledger.live("tmp/x")).toBe(1000);
     expect(ledger.peak()).toBe(1024);
-    // A view keeps the storage (and its array) out of the pool until its own release.
+    // A view keeps the storage (and its buffer) out of the pool until its own release.
     const view = t.retain();
     t.release();
     expect(ledger.pooledBytes).toBe(0);
@@ -57,7 +77,7 @@ describe("MemoryLedger's pool", () => {
     expect(ledger.pooledBytes).toBe(1024);
     ledger.releasePool();
     expect(ledger.pooledBytes).toBe(0);
-    expect(ledger.allocate("tmp", "f32", 256).data).not.toBe(first);
+    expect(ledger.allocate("tmp", "f32", 256).data.buffer).not.toBe(buffer);
   });
 
   it("never pools bytes it did not allocate (external charges)", () => {

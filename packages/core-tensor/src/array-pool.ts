@@ -1,61 +1,88 @@
 /**
- * The ledger's cache of released typed arrays, by dtype and length: a decode step allocates and frees
- * the same shapes every token, and a fresh off-heap `Float32Array` costs microseconds plus GC work
- * (measured: ~34 µs for 18 624 floats, against ~2 µs to re-zero a cached one). Arrays come back
- * zeroed. Not accounting: pooled bytes belong to no tensor and are not in the ledger's live bytes.
+ * The ledger's cache of released array buffers: a decode step allocates and frees the same shapes
+ * every token (and K/V reads one position longer each time), while a fresh off-heap typed array costs
+ * microseconds plus GC work (measured: ~34 µs for 18 624 floats, against ~2 µs to re-zero a cached
+ * one). Small arrays get a buffer rounded up to a size class (8 per power of two, so at most 1/8
+ * larger), reused by any dtype; views come back zeroed. Not accounting: the ledger charges the exact
+ * bytes of the view, and neither the pooled buffers nor the class slack belong to a tensor.
  */
-import type { DType, TypedArray } from "./dtype.js";
+import { allocArray, type DType, type TypedArray } from "./dtype.js";
 
 /**
- * Bytes of released arrays a pool keeps at most, and the largest array it keeps: the per-token
- * temporaries of decode are small, and a small cap keeps what the process holds within a few MiB of
- * the ledger's live bytes (ledger.test.ts checks 8 MiB against V8's count). Past these, released
- * arrays are left to the GC.
+ * Bytes of released buffers a pool keeps at most: the per-token temporaries of decode are small, and
+ * a small cap keeps what the process holds within a few MiB of the ledger's live bytes (ledger.test.ts
+ * checks 8 MiB against V8's count). Past it, released buffers are left to the GC.
  */
 export const POOL_MAX_BYTES = 4 << 20;
-/** The largest array (bytes) a pool keeps. */
+/** The largest array (bytes) allocated through size classes and kept on release. */
 export const POOL_MAX_ARRAY_BYTES = 1 << 20;
-/** Arrays of one dtype and length a pool keeps at most. */
-const PER_SHAPE = 16;
+/** Buffers of one size class a pool keeps at most. */
+const PER_CLASS = 16;
 
-/** Released typed arrays kept for reuse, per dtype and length (see the module comment). */
+interface Ctor {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): TypedArray;
+  readonly BYTES_PER_ELEMENT: number;
+}
+const CTORS: Readonly<Record<string, Ctor>> = {
+  f32: Float32Array,
+  f16: Uint16Array,
+  bf16: Uint16Array,
+  i8: Int8Array,
+  u8: Uint8Array,
+  i32: Int32Array,
+};
+
+/** The buffer size (bytes) an array of `bytes` gets from a pool: 8 classes per power of two above 64. */
+export function classBytes(bytes: number): number {
+  if (bytes <= 64) return 64;
+  const step = 2 ** (Math.ceil(Math.log2(bytes)) - 4); // 1/8 of the power of two below `bytes`
+  return Math.ceil(bytes / step) * step;
+}
+
+/** Released buffers kept for reuse, by size class (see the module comment). */
 export class ArrayPool {
-  readonly #free = new Map<DType, Map<number, TypedArray[]>>();
+  readonly #free = new Map<number, ArrayBuffer[]>();
   #bytes = 0;
 
-  /** Bytes held for reuse now. */
+  /** Bytes of buffers held for reuse now. */
   get bytes(): number {
     return this.#bytes;
   }
 
-  /** A zeroed array of `length` elements of `dtype` from the pool, or undefined when none is kept. */
-  take(dtype: DType, length: number): TypedArray | undefined {
-    const a = this.#free.get(dtype)?.get(length)?.pop();
-    if (a === undefined) return undefined;
-    this.#bytes -= a.byteLength;
+  /**
+   * A zeroed array of `length` elements of `dtype`: a view of a pooled or fresh class-sized buffer
+   * when it is small enough, else an ordinary exact-size array.
+   */
+  allocate(dtype: DType, length: number): TypedArray {
+    const ctor = CTORS[dtype];
+    const size = length * (ctor?.BYTES_PER_ELEMENT ?? 0);
+    if (!ctor || size === 0 || size > POOL_MAX_ARRAY_BYTES) return allocArray(dtype, length);
+    const cls = classBytes(size);
+    const buf = this.#free.get(cls)?.pop();
+    if (buf === undefined) return new ctor(new ArrayBuffer(cls), 0, length);
+    this.#bytes -= cls;
+    const a = new ctor(buf, 0, length);
     a.fill(0);
     return a;
   }
 
-  /** Keep `data` (no longer referenced by any storage) for a later `take`, within the pool's limits. */
-  give(dtype: DType, data: TypedArray): void {
-    if (data.byteLength > POOL_MAX_ARRAY_BYTES || this.#bytes + data.byteLength > POOL_MAX_BYTES) return;
-    let byLength = this.#free.get(dtype);
-    if (!byLength) {
-      byLength = new Map();
-      this.#free.set(dtype, byLength);
-    }
-    let list = byLength.get(data.length);
+  /** Keep the buffer of `data` (no longer referenced by any storage) when it is a class-sized one. */
+  give(data: TypedArray): void {
+    const buf = data.buffer;
+    const cls = buf.byteLength;
+    if (!(buf instanceof ArrayBuffer) || data.byteOffset !== 0 || cls > POOL_MAX_ARRAY_BYTES) return;
+    if (cls !== classBytes(data.byteLength) || this.#bytes + cls > POOL_MAX_BYTES) return;
+    let list = this.#free.get(cls);
     if (!list) {
       list = [];
-      byLength.set(data.length, list);
+      this.#free.set(cls, list);
     }
-    if (list.length >= PER_SHAPE) return;
-    list.push(data);
-    this.#bytes += data.byteLength;
+    if (list.length >= PER_CLASS) return;
+    list.push(buf);
+    this.#bytes += cls;
   }
 
-  /** Drop every kept array (they become garbage). */
+  /** Drop every kept buffer (they become garbage). */
   clear(): void {
     this.#free.clear();
     this.#bytes = 0;

@@ -5,7 +5,7 @@
  * enforce budgets. Reported memory in this project is what a ledger saw.
  */
 import { ArrayPool } from "./array-pool.js";
-import { allocArray, type DType, dtypeTraits, type TypedArray } from "./dtype.js";
+import { type DType, dtypeTraits, type TypedArray } from "./dtype.js";
 import { DisposedError, OutOfMemoryError, ValueError } from "./errors.js";
 
 /** Top-level categories; paths may refine them (`weights/attn`). The estimator uses the same keys. */
@@ -103,7 +103,7 @@ export class Storage {
     if (this.#data === null) return;
     if (--this.#refs === 0) {
       this.ledger._free(this.#category, this.bytes);
-      if (this.#pooled) this.ledger._recycle(this.dtype, this.#data);
+      if (this.#pooled) this.ledger._recycle(this.#data);
       this.#data = null;
     }
   }
@@ -126,6 +126,31 @@ export interface ExternalAllocation {
   release(): void;
 }
 
+/** Live and peak bytes of one category path or top-level category; `peakSeen`: a peak was recorded. */
+interface Tally {
+  live: number;
+  peak: number;
+  peakSeen: boolean;
+}
+/** A full path's tally and its top-level category's. */
+interface PathTally extends Tally {
+  readonly root: Tally;
+  readonly rootName: string;
+}
+
+function addTally(t: Tally, bytes: number): void {
+  t.live += bytes;
+  if (t.live > t.peak) {
+    t.peak = t.live;
+    t.peakSeen = true;
+  }
+}
+
+function resetTally(t: Tally): void {
+  t.peak = t.live;
+  t.peakSeen = true;
+}
+
 /**
  * Accounts for every byte a tensor holds: live and peak bytes per category path, optional budgets that raise
  * `OutOfMemoryError`, and measurement windows. Models read and tests assert memory through it.
@@ -133,10 +158,9 @@ export interface ExternalAllocation {
 export class MemoryLedger {
   /** Name used in error messages (default `ledger`). */
   readonly name: string;
-  #livePaths = new Map<string, number>();
-  #peakPaths = new Map<string, number>();
-  #liveRoots = new Map<string, number>();
-  #peakRoots = new Map<string, number>();
+  /** Per full path, each pointing at its top-level category's tally: one lookup per charge or free. */
+  readonly #paths = new Map<string, PathTally>();
+  readonly #roots = new Map<string, Tally>();
   #liveTotal = 0;
   #peakTotal = 0;
   #budgets = new Map<string, number>();
@@ -156,7 +180,7 @@ export class MemoryLedger {
     this.#charge(category, bytes);
     let data: TypedArray;
     try {
-      data = this.#pool.take(dtype, length) ?? allocArray(dtype, length);
+      data = this.#pool.allocate(dtype, length);
     } catch (e) {
       this._free(category, bytes);
       // The JavaScript engine refused the array (over its typed-array limit or out of memory):
@@ -167,7 +191,7 @@ export class MemoryLedger {
           category,
           budget: this.#liveTotal,
           budgetCategory: "* (the JavaScript engine refused the allocation)",
-          live: Object.fromEntries(this.#liveRoots),
+          live: this.#liveByRoot(),
         });
       }
       throw e;
@@ -177,15 +201,16 @@ export class MemoryLedger {
   }
 
   /**
-   * Bytes of released arrays this ledger keeps to reuse for later allocations of the same dtype and
-   * length (at most 4 MiB, arrays of up to 1 MiB). They hold no tensor, so they are not in `live()`; the memory
-   * the process holds for tensors is `live() + pooledBytes`.
+   * Bytes of released buffers this ledger keeps to reuse for later allocations of a similar size (at
+   * most 4 MiB; arrays of up to 1 MiB, whose buffers are rounded up by at most 1/8: array-pool.ts).
+   * They hold no tensor, so they are not in `live()`: the process holds `live() + pooledBytes` plus
+   * that rounding for its tensors.
    */
   get pooledBytes(): number {
     return this.#pool.bytes;
   }
 
-  /** Return the arrays kept for reuse to the garbage collector (`pooledBytes` becomes 0). */
+  /** Return the buffers kept for reuse to the garbage collector (`pooledBytes` becomes 0). */
   releasePool(): void {
     this.#pool.clear();
   }
@@ -226,17 +251,14 @@ export class MemoryLedger {
   /** Live bytes of a top-level category, a full path, or (no argument) in total. */
   live(category?: string): number {
     if (category === undefined) return this.#liveTotal;
-    return category.includes("/")
-      ? (this.#livePaths.get(category) ?? 0)
-      : (this.#liveRoots.get(category) ?? 0);
+    return (category.includes("/") ? this.#paths : this.#roots).get(category)?.live ?? 0;
   }
 
   /** Peak bytes since the last `resetPeak()`, as `live()`. */
   peak(category?: string): number {
     if (category === undefined) return this.#peakTotal;
-    return category.includes("/")
-      ? (this.#peakPaths.get(category) ?? 0)
-      : (this.#peakRoots.get(category) ?? 0);
+    const t = (category.includes("/") ? this.#paths : this.#roots).get(category);
+    return t?.peak ?? 0;
   }
 
   /**
@@ -264,22 +286,29 @@ export class MemoryLedger {
 
   /** Start a new measurement window: every peak becomes the current live value. */
   resetPeak(): void {
-    this.#peakPaths = new Map(this.#livePaths);
-    this.#peakRoots = new Map(this.#liveRoots);
+    for (const t of this.#paths.values()) resetTally(t);
+    for (const t of this.#roots.values()) resetTally(t);
     this.#peakTotal = this.#liveTotal;
   }
 
   /** Live and peak bytes now, per category and per path (frozen, sorted by name). */
   snapshot(): LedgerSnapshot {
-    const rec = (m: Map<string, number>) =>
-      Object.freeze(Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : 1))));
+    const rec = (m: ReadonlyMap<string, Tally>, peak: boolean) =>
+      Object.freeze(
+        Object.fromEntries(
+          [...m]
+            .filter(([, t]) => !peak || t.peakSeen)
+            .map(([k, t]) => [k, peak ? t.peak : t.live] as const)
+            .sort(([a], [b]) => (a < b ? -1 : 1)),
+        ),
+      );
     return Object.freeze({
-      live: rec(this.#liveRoots),
-      peak: rec(this.#peakRoots),
+      live: rec(this.#roots, false),
+      peak: rec(this.#roots, true),
       liveTotal: this.#liveTotal,
       peakTotal: this.#peakTotal,
-      livePaths: rec(this.#livePaths),
-      peakPaths: rec(this.#peakPaths),
+      livePaths: rec(this.#paths, false),
+      peakPaths: rec(this.#paths, true),
     });
   }
 
@@ -294,8 +323,9 @@ export class MemoryLedger {
     snapshot: LedgerSnapshot;
   } {
     const before = this.snapshot();
-    const outerPaths = this.#peakPaths;
-    const outerRoots = this.#peakRoots;
+    const outer = [...this.#paths.values(), ...this.#roots.values()]
+      .filter((t) => t.peakSeen)
+      .map((t) => [t, t.peak] as const);
     const outerTotal = this.#peakTotal;
     this.resetPeak();
     try {
@@ -306,61 +336,83 @@ export class MemoryLedger {
       return { result, peakAbove, peakAboveTotal: after.peakTotal - before.liveTotal, snapshot: after };
     } finally {
       // Nested measurement must not erase the enclosing window: peaks become max(outer, inner).
-      for (const [k, v] of outerPaths) if (v > (this.#peakPaths.get(k) ?? 0)) this.#peakPaths.set(k, v);
-      for (const [k, v] of outerRoots) if (v > (this.#peakRoots.get(k) ?? 0)) this.#peakRoots.set(k, v);
+      for (const [t, v] of outer) {
+        if (v > (t.peakSeen ? t.peak : 0)) {
+          t.peak = v;
+          t.peakSeen = true;
+        }
+      }
       if (outerTotal > this.#peakTotal) this.#peakTotal = outerTotal;
     }
   }
 
   #charge(category: string, bytes: number): void {
     if (!(Number.isFinite(bytes) && bytes >= 0)) throw new ValueError(`cannot allocate ${bytes} bytes`);
-    const root = rootCategory(category);
     if (this.#charges++ === this.#failAt) {
       throw new OutOfMemoryError({
         requested: bytes,
         category,
         budget: this.#liveTotal,
         budgetCategory: "* (injected fault)",
-        live: Object.fromEntries(this.#liveRoots),
+        live: this.#liveByRoot(),
       });
     }
+    // A refused charge leaves no trace: the path's tally is created after the budget checks.
+    const known = this.#paths.get(category);
+    const root = this.#budgets.size === 0 ? "" : (known?.rootName ?? rootCategory(category));
     for (const [scope, limit] of this.#budgets) {
-      const current = scope === "*" ? this.#liveTotal : (this.#liveRoots.get(scope) ?? 0);
+      const current = scope === "*" ? this.#liveTotal : (this.#roots.get(scope)?.live ?? 0);
       if ((scope === "*" || scope === root) && current + bytes > limit) {
         throw new OutOfMemoryError({
           requested: bytes,
           category,
           budget: limit,
           budgetCategory: scope,
-          live: Object.fromEntries(this.#liveRoots),
+          live: this.#liveByRoot(),
         });
       }
     }
-    this.#add(category, bytes);
+    this.#add(known ?? this.#tally(category), bytes);
   }
 
-  #add(category: string, bytes: number): void {
-    const root = rootCategory(category);
-    const p = (this.#livePaths.get(category) ?? 0) + bytes;
-    this.#livePaths.set(category, p);
-    if (p > (this.#peakPaths.get(category) ?? 0)) this.#peakPaths.set(category, p);
-    const r = (this.#liveRoots.get(root) ?? 0) + bytes;
-    this.#liveRoots.set(root, r);
-    if (r > (this.#peakRoots.get(root) ?? 0)) this.#peakRoots.set(root, r);
+  /** The tally of a category path (created with its root's on first use). */
+  #tally(category: string): PathTally {
+    let t = this.#paths.get(category);
+    if (t === undefined) {
+      const rootName = rootCategory(category);
+      let root = this.#roots.get(rootName);
+      if (root === undefined) {
+        root = { live: 0, peak: 0, peakSeen: false };
+        this.#roots.set(rootName, root);
+      }
+      t = { live: 0, peak: 0, peakSeen: false, root, rootName };
+      this.#paths.set(category, t);
+    }
+    return t;
+  }
+
+  /** Live bytes per top-level category (for error messages). */
+  #liveByRoot(): Record<string, number> {
+    return Object.fromEntries([...this.#roots].map(([k, t]) => [k, t.live]));
+  }
+
+  #add(t: PathTally, bytes: number): void {
+    addTally(t, bytes);
+    addTally(t.root, bytes);
     this.#liveTotal += bytes;
     if (this.#liveTotal > this.#peakTotal) this.#peakTotal = this.#liveTotal;
   }
 
-  /** @internal a pooled storage's array after its last release. */
-  _recycle(dtype: DType, data: TypedArray): void {
-    this.#pool.give(dtype, data);
+  /** @internal a pooled storage's array after its last release (its buffer may be reused). */
+  _recycle(data: TypedArray): void {
+    this.#pool.give(data);
   }
 
   /** @internal */
   _free(category: string, bytes: number): void {
-    const root = rootCategory(category);
-    this.#livePaths.set(category, (this.#livePaths.get(category) ?? 0) - bytes);
-    this.#liveRoots.set(root, (this.#liveRoots.get(root) ?? 0) - bytes);
+    const t = this.#tally(category);
+    t.live -= bytes;
+    t.root.live -= bytes;
     this.#liveTotal -= bytes;
   }
 
@@ -372,19 +424,19 @@ export class MemoryLedger {
     const root = rootCategory(to);
     if (rootCategory(from) !== root) {
       const limit = this.#budgets.get(root);
-      const current = this.#liveRoots.get(root) ?? 0;
+      const current = this.#roots.get(root)?.live ?? 0;
       if (limit !== undefined && current + bytes > limit) {
         throw new OutOfMemoryError({
           requested: bytes,
           category: to,
           budget: limit,
           budgetCategory: root,
-          live: Object.fromEntries(this.#liveRoots),
+          live: this.#liveByRoot(),
         });
       }
     }
     this._free(from, bytes);
-    this.#add(to, bytes);
+    this.#add(this.#tally(to), bytes);
   }
 }
 
