@@ -237,11 +237,10 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   const yAt = arena.take(m * n * 4);
   const nt = gemvThreads(threads, m * n * k, n);
   const format = weight.format;
-  // Per thread: Q8_0 / Q4_0: x as i16 codes + block scales; nibble: nibbleScratchBytes
-  // (assembly/gemv.ts, gemv-nibble.ts: gemvBlockScratchBytes, gemvNibbleScratchBytes).
-  const blocks = m * k * 2 + m * (k / 32) * 4;
-  const bytes = format === "nibble" ? nibbleScratchBytes(m, k) : blocks;
-  const scratched = format === "nibble" || format === "q8_0" || format === "q4_0";
+  // Per thread: Q8_0 / Q4_0 / i8: x as i16 codes + block scales + Q4_0's lane sums; nibble:
+  // nibbleScratchBytes (assembly/gemv.ts, gemv-nibble.ts: gemvBlockScratchBytes, gemvNibbleScratchBytes).
+  const bytes = format === "nibble" ? nibbleScratchBytes(m, k) : m * k * 2 + m * Math.ceil(k / 32) * 20;
+  const scratched = format !== "f16" && format !== "bf16";
   const scratch = scratched ? Array.from({ length: nt }, () => arena.take(bytes)) : [];
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
@@ -251,7 +250,7 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
     if (format === "i8")
       rt.run(
         "gemvI8",
-        split.map(([j0, j1]) => [m, k, xAt, wAt, sAt, group, yAt, n, j0, j1]),
+        split.map(([j0, j1], t) => [m, k, xAt, wAt, sAt, group, yAt, n, j0, j1, scratch[t]!]),
       );
     else if (format === "f16" || format === "bf16")
       rt.run(
