@@ -235,6 +235,15 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   const xAt = arena.take(m * k * 4);
   const { write, args: wArgs, dqArgs } = layOutWeight(rt, arena, weight, n, k, true);
   const yAt = arena.take(m * n * 4);
+  // Packed formats split at FP32's threshold (GEMV_SPLIT_MIN_WORK = 2^21 multiply-adds). Measured
+  // 2026-11-28, kernels called directly on resident d×d weights, 1 vs 2 threads (µs, load ≈ 5, so the
+  // second core was often busy): Q8_0 512: 19/43, 1024: 70/89, 1440: 163/170, 2048: 300/257, 3072:
+  // 738/494; Q4_0 1024: 85/102, 1440: 166/184, 2048: 364/356, 3072: 794/510; INT8 1024: 52/70, 1440:
+  // 106/81, 2048: 218/217, 3072: 486/368 — the hand-off (~20–30 µs) outweighs halving the rows up to
+  // about 2^21 and pays from 3072 (`node --import tsx` of a script timing rt.run with one and two jobs).
+  // The bench's NF4 1×1448×1448 row (1.5 ms on 1 and 2 threads, vs 0.46 ms at 2048) is not a split
+  // effect: 1448 is not a multiple of 32, so quant's PackedLinear keeps that layer on its JS GEMV
+  // (autoKernel), one thread whatever the backend; 1440 takes this kernel (0.43 ms).
   const nt = gemvThreads(threads, m * n * k, n);
   const format = weight.format;
   // Per thread: Q8_0 / Q4_0 / i8: x as i16 codes + block scales + Q4_0's lane sums; nibble:
