@@ -35,7 +35,10 @@ const CTORS: Readonly<Record<string, Ctor>> = {
 /** The buffer size (bytes) an array of `bytes` gets from a pool: 8 classes per power of two above 64. */
 export function classBytes(bytes: number): number {
   if (bytes <= 64) return 64;
-  const step = 2 ** (Math.ceil(Math.log2(bytes)) - 4); // 1/8 of the power of two below `bytes`
+  // 2^e is the power of two at or above `bytes` (bytes ≤ POOL_MAX_ARRAY_BYTES < 2^31); the step is
+  // 1/8 of the power of two below it.
+  const e = 32 - Math.clz32(bytes - 1);
+  const step = 1 << (e - 4);
   return Math.ceil(bytes / step) * step;
 }
 

@@ -68,6 +68,43 @@ export function layerNorm(
   }
 }
 
+interface RopeTable {
+  readonly positions: Float64Array;
+  readonly theta: number;
+  readonly D: number;
+  readonly sign: number;
+  readonly cos: Float64Array;
+  readonly sin: Float64Array;
+}
+/** Tables of up to this many positions are kept for the next call. */
+const ROPE_TABLE_KEEP = 1024;
+/** The last table built: a decode step rotates q and k of every layer at the same positions. */
+let lastRope: RopeTable | undefined;
+
+/** cos and sign·sin of position · θ^(−2i/D) per (position, i < D/2); the last one is reused when equal. */
+function ropeTable(positions: ArrayLike<number>, theta: number, D: number, sign: number): RopeTable {
+  const n = positions.length;
+  const t = lastRope;
+  if (t && t.theta === theta && t.D === D && t.sign === sign && t.positions.length === n) {
+    let same = true;
+    for (let p = 0; p < n && same; p++) same = t.positions[p] === positions[p];
+    if (same) return t;
+  }
+  const half = D >> 1;
+  const cos = new Float64Array(n * half);
+  const sin = new Float64Array(n * half);
+  for (let p = 0; p < n; p++) {
+    for (let i = 0; i < half; i++) {
+      const ang = positions[p]! * theta ** (-(2 * i) / D);
+      cos[p * half + i] = Math.cos(ang);
+      sin[p * half + i] = sign * Math.sin(ang);
+    }
+  }
+  const table = { positions: Float64Array.from(positions), theta, D, sign, cos, sin };
+  lastRope = n <= ROPE_TABLE_KEEP ? table : undefined;
+  return table;
+}
+
 /**
  * Rotary position embedding (half-split pairs, as in Hugging Face Llama) on x viewed as
  * [outer, T, D]. `positions` has T entries (shared) or (outer/group)·T entries (one row of T per
@@ -87,17 +124,8 @@ export function rope(
   const half = D >> 1;
   const rowsOfPos = positions.length / T;
   const group = Math.max(1, outer / rowsOfPos);
-  const sign = inverse ? -1 : 1;
   // cos/sin per (position row, frequency), computed once and reused across the outer rows.
-  const cos = new Float64Array(positions.length * half);
-  const sin = new Float64Array(positions.length * half);
-  for (let p = 0; p < positions.length; p++) {
-    for (let i = 0; i < half; i++) {
-      const ang = positions[p]! * theta ** (-(2 * i) / D);
-      cos[p * half + i] = Math.cos(ang);
-      sin[p * half + i] = sign * Math.sin(ang);
-    }
-  }
+  const { cos, sin } = ropeTable(positions, theta, D, inverse ? -1 : 1);
   for (let o = 0; o < outer; o++) {
     const pr = Math.floor(o / group) * T;
     for (let t = 0; t < T; t++) {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { expectNear, normalSampler, ROW_TOL, withFresh } from "../../test/ops-support.js";
 import { ShapeError } from "../errors.js";
+import { rope as ropeKernel } from "../kernels/rows.js";
 import { rope } from "./rope.js";
 
 const rnd = normalSampler();
@@ -31,6 +32,27 @@ describe("RoPE", () => {
         }
     return out;
   }
+
+  it("consecutive calls at different positions of one length each rotate by their own (the kernel reuses its last table only for equal positions)", () => {
+    withFresh(() => {
+      const [H, D] = [3, 8];
+      const x = rnd([1, H, 1, D]); // a decode step: one position
+      for (const p of [5, 6, 6, 7, 5]) {
+        expectNear(
+          rope(x, [p]).data,
+          naiveRope(x.data, H, 1, D, () => p),
+          ROW_TOL,
+          `rope at ${p}`,
+        );
+      }
+      // The inverse rotation right after the forward one at the same position (a table per sign).
+      const y = new Float32Array(x.size);
+      const z = new Float32Array(x.size);
+      ropeKernel(x.data, y, H, 1, D, [9], 10000, false);
+      ropeKernel(y, z, H, 1, D, [9], 10000, true);
+      expectNear(z, x.data, ROW_TOL, "inverse after forward");
+    });
+  });
 
   it("matches the direct formula, with shared positions and per-sequence offsets", () => {
     withFresh(() => {
