@@ -141,6 +141,15 @@ function quantizeX(m: i32, k: i32, x: usize, codes: usize, sx: usize, bias: usiz
 }
 
 /**
+ * table[idx] per byte, idx < 16. The relaxed build (`--target relaxed`) uses relaxed_swizzle, which
+ * skips V8's range fix-up (a saturating add before each pshufb); for indices < 16 both agree.
+ */
+function lookup(table: v128, idx: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i8x16.relaxed_swizzle(table, idx);
+  return i8x16.swizzle(table, idx);
+}
+
+/**
  * One 32-block of 16 code bytes (byte t: element 2t low nibble, 2t + 1 high) dotted with its x codes
  * x0..x3 (elements 4u, 4u + 2, 4u + 1, 4u + 3): i32x4 partial sums, 8 products per lane. T picks the
  * decode at compile time: u8 looks each code up in `table` (byte planes split into i16 lanes by a mask
@@ -159,8 +168,8 @@ function dot32<T>(
   let a: v128, b: v128, c: v128, d: v128;
   if (sizeof<T>() === 1) {
     // m1: 0x0f per byte, m2: 0x00ff per i16
-    const lo = i8x16.swizzle(table, v128.and(bytes, m1)); // elements 2t
-    const hi = i8x16.swizzle(table, v128.and(i16x8.shr_u(bytes, 4), m1)); // 2t + 1
+    const lo = lookup(table, v128.and(bytes, m1)); // elements 2t
+    const hi = lookup(table, v128.and(i16x8.shr_u(bytes, 4), m1)); // 2t + 1
     a = v128.and(lo, m2);
     b = i16x8.shr_u(lo, 8);
     c = v128.and(hi, m2);
