@@ -13,7 +13,7 @@
 // together in SIMD) is as fast while W sits in cache but reads DRAM at half speed when its four row
 // streams step by 34 or 18 bytes (Q8_0 11008×4096: 3.2 → 5.3–6.5 ms; two rows as slow as four), so
 // the block scale stays a scalar f16 decode on the integer pipes. x stays 16-bit (llama.cpp rounds x
-// to 8 bits): V8 lowers i32x4.dot_i16x8_s to one pmaddwd per 8 products, while 8-bit x needs
+// to 8 bits; reasoned from V8's x64 lowering, not timed): V8 lowers i32x4.dot_i16x8_s to one pmaddwd per 8 products, while 8-bit x needs
 // i16x8.extmul (two sign-extends and a pmullw) plus i32x4.extadd_pairwise (another pmaddwd) per 8.
 import { halfToFloat } from "./dequant";
 
