@@ -73,7 +73,7 @@ export function gemvF16(
 // only, interleaved), 8 rows × 1 accumulator took 1.67 ms on 1 thread and 0.75 ms on 2 against 2.20
 // and 1.10 ms for 4 rows × 2 accumulators (fewer x splits per weight, fewer registers live).
 
-/** One row's BF16 contribution of the 8 weights at `p`. */
+/** One row's BF16 contribution of its 8 weights `h` against the split x (`xa` even, `xb` odd). */
 function bfTerm(xa: v128, xb: v128, h: v128): v128 {
   return f32x4.add(f32x4.mul(xa, i32x4.shl(h, 16)), f32x4.mul(xb, v128.and(h, i32x4.splat(<i32>0xffff0000))));
 }
