@@ -46,7 +46,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const nA = shapeSize(batchA);
   const nB = shapeSize(batchB);
   let batchShape: readonly number[];
-  if (batchA.join() === batchB.join()) batchShape = batchA;
+  if (sameDims(batchA, batchB)) batchShape = batchA;
   else if (nB === 1 && batchB.every((d) => d === 1)) batchShape = batchA;
   else if (nA === 1 && batchA.every((d) => d === 1)) batchShape = batchB;
   else {
@@ -160,6 +160,13 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     }
     return [ga, gb];
   });
+}
+
+/** Whether two shapes are equal (no string building: this runs for every product of a decode step). */
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
