@@ -96,9 +96,12 @@ export type FusedKernelName =
 export const FUSED_MIN_ELEMENTS: Readonly<Record<FusedKernelName, number>> = Object.freeze({
   add: 4096,
   mul: 4096,
-  silu: 1024,
-  siluMul: 1024,
-  rmsNorm: 1024,
+  // A decode step's FFN width (512 at `small`): silu JS 5.2 µs vs WASM 2.6, siluMul 6.3 vs 2.9; at 256
+  // 2.6 vs 1.9 and 3.0 vs 2.0; at 128 siluMul 1.3 vs 1.7. RMSNorm: 1.9 vs 1.8 at 512, 1.0 vs 1.5 at
+  // 256 (2026-11-28, shared machine, load ≈ 2–3).
+  silu: 256,
+  siluMul: 256,
+  rmsNorm: 512,
   rope: 2048,
   softmax: 512,
   // A decode step's scores (6 heads × 64 keys, tq = 1): JS 4.1 µs, WASM 2.7 µs; at 256 elements 2.9
