@@ -271,7 +271,8 @@ interface E2eRow {
 function e2e(): E2eRow[] {
   const rows: E2eRow[] = [];
   for (const preset of PRESETS) {
-    const [prompt, generate, rounds] = preset === "medium" ? [32, 9, 3] : [64, 33, 5];
+    // small: the workload (64-token prompt, 128 greedy steps); medium: a short one (3.4 GB/token).
+    const [prompt, generate, rounds] = preset === "medium" ? [32, 9, 3] : [64, 128, 5];
     const specs = E2E_CONFIGS.map((c) => ({ model: preset, config: filled(parse(c)) }));
     const samples = specs.map(() => ({ p: [] as number[], d: [] as number[] }));
     for (let r = 0; r < rounds + 1; r++) {

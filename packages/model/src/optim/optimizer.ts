@@ -42,7 +42,9 @@ export function globalGradNorm(params: readonly Tensor[]): number {
   let sq = 0;
   for (const p of params) {
     if (!p.grad) continue;
-    for (const g of p.grad.data) sq += g * g;
+    // An indexed loop: for…of over a typed array took 1.3 s of the default compare suite's profile.
+    const d = p.grad.data;
+    for (let i = 0; i < d.length; i++) sq += d[i]! * d[i]!;
   }
   return Math.sqrt(sq);
 }
