@@ -323,7 +323,7 @@ noGrad(() =>
         JSON.stringify(
           {
             gemv: g,
-            reference,
+            references: reference,
             bandwidthGBs: roof,
             bandwidth: bw,
             crossover: cross,
