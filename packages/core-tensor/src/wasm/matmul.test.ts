@@ -5,7 +5,7 @@ import type { MatmulArgs } from "../kernels/matmul.js";
 import { matmulArgs, matmulBlocked, matmulNaive } from "../kernels/matmul.js";
 import { getLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
-import { wasmMatmul } from "./matmul.js";
+import { WASM_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
 import { disposeWasm, wasmRuntime } from "./runtime.js";
 
 /** WASM (f32 SIMD, blocked summation order) vs the f64-accumulating naive oracle, for K up to 1024. */
@@ -114,20 +114,21 @@ describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
     );
   });
 
-  // Sizes that cross the packing blocks (KC 256, MC 128, 8-wide panels) and the 2-thread split paths.
+  // Sizes that cross the packing blocks (KC 256, MC 128, 8-wide panels) and the 2-thread split paths
+  // (the split cases are at least WASM_SPLIT_MIN_WORK multiply-adds in all).
   const big: [string, Partial<Case>][] = [
-    ["odd 131×77×300, 2 threads (column split)", { m: 131, n: 77, k: 300, threads: 2 }],
-    ["K = 1024, 67×45", { m: 67, n: 45, k: 1024, threads: 2, transB: true }],
+    ["odd 331×77×300, 2 threads (column split)", { m: 331, n: 77, k: 300, threads: 2 }],
+    ["K = 1024, 67×95", { m: 67, n: 95, k: 1024, threads: 2, transB: true }],
     ["A and B transposed, 129×130×257", { m: 129, n: 130, k: 257, transA: true, transB: true, threads: 2 }],
     ["decode GEMV 1×300×513 (xWᵀ), 2 threads", { m: 1, n: 300, k: 513, transB: true, threads: 2 }],
     ["decode 2×299×200 (xW), 2 threads", { m: 2, n: 299, k: 200, threads: 2 }],
     [
-      "8 heads 33×17×40 (batch split), broadcast B",
-      { m: 33, n: 17, k: 40, batch: 8, threads: 2, broadcastB: true },
+      "8 heads 133×31×130 (batch split), broadcast B",
+      { m: 133, n: 31, k: 130, batch: 8, threads: 2, broadcastB: true },
     ],
     [
-      "batch 3 of 70×90×80, accumulate, 2 threads",
-      { m: 70, n: 90, k: 80, batch: 3, threads: 2, accumulate: true },
+      "batch 3 of 170×90×100, accumulate, 2 threads (batch split)",
+      { m: 170, n: 90, k: 100, batch: 3, threads: 2, accumulate: true },
     ],
   ];
   for (const [name, over] of big) {
@@ -181,10 +182,13 @@ describe("wasm matmul memory accounting", () => {
     const ledger = getLedger();
     const before = ledger.live();
     ledger.resetPeak();
-    check({ ...base, m: 64, n: 64, k: 64, threads: 2 });
+    // 256·128·128 = WASM_SPLIT_MIN_WORK multiply-adds: the smallest product split over 2 threads.
+    check({ ...base, m: 256, n: 128, k: 128, threads: 2 });
+    expect(256 * 128 * 128).toBe(WASM_SPLIT_MIN_WORK);
     expect(ledger.live()).toBe(before);
-    // A, B, C copies (3 × 16 KiB) plus two packing scratch areas are visible in the peak.
-    expect(ledger.peak("tmp")).toBeGreaterThanOrEqual(3 * 64 * 64 * 4 + 2 * wasmRuntime().gemmScratchBytes);
+    // A, B, C copies plus two packing scratch areas (one per thread) are visible in the peak.
+    const copies = (256 * 128 + 128 * 128 + 256 * 128) * 4;
+    expect(ledger.peak("tmp")).toBeGreaterThanOrEqual(copies + 2 * wasmRuntime().gemmScratchBytes);
     expect(wasmRuntime().reservedBytes).toBeGreaterThanOrEqual(ledger.peak("tmp"));
   });
 

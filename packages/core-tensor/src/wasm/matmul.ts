@@ -13,8 +13,14 @@
 import type { MatmulArgs } from "../kernels/matmul.js";
 import { Arena, type WasmRuntime, withWorkspace } from "./runtime.js";
 
-/** Below this many multiply-adds a product runs on one thread (the hand-off costs ~10–50 µs). */
-export const WASM_SPLIT_MIN_WORK = 1 << 18;
+/**
+ * Below this many multiply-adds a GEMM runs on one thread. Measured through `matmul` (staging
+ * included), 2 threads ÷ 1 thread, medians of 31 interleaved samples on this 2-core machine:
+ * 16×192×576 (1.8M) 1.34, 64×64×1024 (4.2M) 1.02, 64×192×192 (2.4M) 0.99, 128×192×192 (4.7M) 0.85,
+ * 128×192×576 (14M) 0.80, 512×512×512 0.56. The old 2^18 handed the small model's training
+ * products to the helper thread at a loss.
+ */
+export const WASM_SPLIT_MIN_WORK = 1 << 22;
 /** Rows of x up to which a product with a resident Wᵀ runs the GEMV kernel instead of the GEMM. */
 export const GEMV_MAX_M = 4;
 /**
