@@ -266,10 +266,16 @@ function tileScales(
     b = tmp + ((<usize>G) << 2);
     c = tmp + ((<usize>G) << 3);
     d = c + ((<usize>G) << 2);
-    decodeDq(a, r0 * G, G, scales, dqCodes, dqChunk, dqMean);
-    decodeDq(b, r1 * G, G, scales, dqCodes, dqChunk, dqMean);
-    decodeDq(c, r2 * G, G, scales, dqCodes, dqChunk, dqMean);
-    decodeDq(d, r3 * G, G, scales, dqCodes, dqChunk, dqMean);
+    if (r3 === r0 + 3) {
+      // Consecutive rows: their 4·G scales are one run, decoded 4 at a time even when G < 4 (a
+      // 192-wide NF4 layer of block 64 has G = 3: per-row decoding was all scalar there).
+      decodeDq(a, r0 * G, G << 2, scales, dqCodes, dqChunk, dqMean);
+    } else {
+      decodeDq(a, r0 * G, G, scales, dqCodes, dqChunk, dqMean);
+      decodeDq(b, r1 * G, G, scales, dqCodes, dqChunk, dqMean);
+      decodeDq(c, r2 * G, G, scales, dqCodes, dqChunk, dqMean);
+      decodeDq(d, r3 * G, G, scales, dqCodes, dqChunk, dqMean);
+    }
   }
   const u = f32x4.splat(<f32>unit);
   let g = 0;
