@@ -17,7 +17,7 @@ import {
   wasmMatmulDequant,
   x16RoundingBound,
 } from "./dequant.js";
-import { GEMV_MAX_M } from "./matmul.js";
+import { GEMV_MAX_M, gemvThreads } from "./matmul.js";
 import { disposeWasm } from "./runtime.js";
 
 afterAll(() => disposeWasm());
@@ -161,10 +161,12 @@ describe("nibble GEMV kernel vs the dequantise-then-FP32 oracle", () => {
 
   it("a decode-sized NF4 weight (dq, 1030 rows over 2 threads) and INT4 (group 32), m = 1 and 3", () => {
     for (const c of [
-      { m: 1, n: 1030, k: 1024, group: 64, dq: true, codebook: "nf4", seed: 5 },
+      // m·n·k above the split threshold (GEMV_SPLIT_MIN_WORK) in every case
+      { m: 1, n: 1030, k: 2048, group: 64, dq: true, codebook: "nf4", seed: 5 },
       { m: 3, n: 1030, k: 1024, group: 64, dq: true, codebook: "nf4", seed: 6 },
-      { m: 1, n: 1031, k: 512, group: 32, dq: false, codebook: "int4", seed: 7 },
+      { m: 1, n: 1031, k: 2048, group: 32, dq: false, codebook: "int4", seed: 7 },
     ] as const) {
+      expect(gemvThreads(2, c.m * c.n * c.k, c.n)).toBe(2);
       const { weight, scales, x } = build(c);
       expect(misses(c, weight, scales, x, gemv(c, weight, x, 2))).toEqual([]);
     }

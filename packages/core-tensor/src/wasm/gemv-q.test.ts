@@ -10,7 +10,7 @@ import type { DequantWeight } from "../backend.js";
 import { f32ToF16 } from "../dtype.js";
 import { Rng } from "../rng.js";
 import { dequantRowBytes, dequantRowNaive, wasmMatmulDequant, x16RoundingBound } from "./dequant.js";
-import { GEMV_MAX_M } from "./matmul.js";
+import { GEMV_MAX_M, gemvThreads } from "./matmul.js";
 import { disposeWasm } from "./runtime.js";
 
 afterAll(() => disposeWasm());
@@ -124,7 +124,8 @@ describe("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32 oracle", () => {
     const rng = new Rng(11);
     const m = 1;
     const n = 1027; // two shares; the second ends in a 3-row remainder
-    const k = 1024;
+    const k = 2048; // n·k above the split threshold (GEMV_SPLIT_MIN_WORK)
+    expect(gemvThreads(2, m * n * k, n)).toBe(2);
     for (const format of ["q8_0", "q4_0", "i8"] as const) {
       const weight = randomWeight(format, n, k, k, rng);
       const x = new Float32Array(m * k).map(() => rng.uniform() * 2 - 1);
