@@ -148,11 +148,10 @@ describe("nibble GEMV kernel vs the dequantise-then-FP32 oracle", () => {
           codebook: fc.constantFrom<CodebookName>("int4", "halves", "nf4", "unsorted"),
           seed: fc.integer({ min: 1, max: 1 << 30 }),
         }),
-        fc.constantFrom(1, 2),
-        (raw, threads) => {
+        (raw) => {
           const c = { ...raw, group: raw.group === 0 ? raw.k : raw.group };
           const { weight, scales, x } = build(c);
-          expect(misses(c, weight, scales, x, gemv(c, weight, x, threads))).toEqual([]);
+          expect(misses(c, weight, scales, x, gemv(c, weight, x, 1))).toEqual([]);
         },
       ),
       { numRuns: 150 },
