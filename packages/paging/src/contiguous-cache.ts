@@ -22,6 +22,9 @@ import { PoolExhaustedError } from "./errors.js";
 import { checkKvShape, checkRingWindow } from "./kv-shape.js";
 import { attendBlocks } from "./paged-attention.js";
 
+/** The K and V sides of a layer's slots (one array, not one per loop: `read` runs every decode step). */
+const KV_SIDES = [0, 1] as const;
+
 /** Shape, dtype and byte budget of a `ContiguousKvCache`. */
 export interface ContiguousCacheOptions {
   /** Decoder layers. */
@@ -277,7 +280,7 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     const c = this.#reserve(p.maxTokens);
     const tmp = new Float32Array(this.headDim); // one vector of scratch
     for (let l = 0; l < this.layers; l++)
-      for (const kv of [0, 1] as const)
+      for (const kv of KV_SIDES)
         for (let h = 0; h < this.kvHeads; h++)
           for (let i = Math.max(0, p.length - p.slots); i < p.length; i++) {
             p.store.read(this.#index(p, l, kv, h, i), tmp, 0);
@@ -395,10 +398,8 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     const run = Math.min(T, r.slots - s0); // positions before the ring wraps to slot 0
     for (let h = 0; h < H; h++) {
       const dst = (b * H + h) * T * D;
-      for (const [kv, out] of [
-        [0, k],
-        [1, v],
-      ] as const) {
+      for (const kv of KV_SIDES) {
+        const out = kv === 0 ? k : v;
         const base = this.#index(r, layer, kv, h, 0) * D;
         out.set(f32.subarray(base + s0 * D, base + (s0 + run) * D), dst);
         if (run < T) out.set(f32.subarray(base, base + (T - run) * D), dst + run * D);
