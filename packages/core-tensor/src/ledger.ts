@@ -73,7 +73,10 @@ export class Storage {
     this.#pooled = pooled;
   }
 
-  /** The elements. Throws `DisposedError` after the last `release()`. */
+  /**
+   * The elements. Throws `DisposedError` after the last `release()`; an array read before it is valid
+   * only until then, since the ledger's array pool may hand its buffer to a later allocation.
+   */
   get data(): TypedArray {
     if (this.#data === null) throw new DisposedError("storage");
     return this.#data;

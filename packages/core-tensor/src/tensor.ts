@@ -89,7 +89,10 @@ export class Tensor {
     return d;
   }
 
-  /** The f32 elements of this tensor (a live view, not a copy). */
+  /**
+   * The f32 elements of this tensor (a live view, not a copy). Valid while the tensor's storage is:
+   * after the last release its buffer may be reused by another tensor (the ledger's array pool).
+   */
   get data(): Float32Array {
     if (this.dtype !== "f32") {
       throw new DTypeError(`${this.describe()}: .data needs f32; use .values for ${this.dtype} or toF32()`, {
