@@ -28,6 +28,7 @@ import {
   modelLinears,
   type ParamCounts,
   qkHeadDim,
+  sumMatrices,
 } from "./params.js";
 import { basePlan, type PlanOptions } from "./plan.js";
 import { getPreset, type PresetName } from "./presets.js";
@@ -76,7 +77,7 @@ export interface Estimate {
 
 /** Bytes of the linear weights under the plan's weight format (data + scales, exact). */
 function linearWeightBytes(plan: Plan, linears: readonly LinearMatrix[]): number {
-  return linears.reduce((s, m) => s + m.copies * plan.weights.bytesFor(m.out, m.in), 0);
+  return sumMatrices(linears, (m) => plan.weights.bytesFor(m.out, m.in));
 }
 
 /**
@@ -174,7 +175,7 @@ export function estimatePlan(plan: Plan, label: string, training?: TrainingChoic
   const notes = [...plan.notes];
   // The model's linear matrices, listed once for the weight bytes, the largest product and experts.
   const linears = modelLinears(arch);
-  const linearParams = linears.reduce((s, m) => s + m.copies * m.out * m.in, 0);
+  const linearParams = sumMatrices(linears, (m) => m.out * m.in);
   const weights = linearWeightBytes(plan, linears) + (params.total - linearParams) * bb;
   const adapters = params.adapters * bb;
   const train = w.kind === "train";

@@ -137,7 +137,12 @@ export function layerLinears(arch: ArchSpec): LinearMatrix[] {
 
 /** Σ over the model's linear matrices (each copy counted) of `f(matrix)`. */
 export function sumLinears(arch: ArchSpec, f: (m: LinearMatrix) => number): number {
-  return modelLinears(arch).reduce((s, m) => s + m.copies * f(m), 0);
+  return sumMatrices(modelLinears(arch), f);
+}
+
+/** Σ copies · f(m) over matrices already listed by `modelLinears` (for a caller that reads them more than once). */
+export function sumMatrices(linears: readonly LinearMatrix[], f: (m: LinearMatrix) => number): number {
+  return linears.reduce((s, m) => s + m.copies * f(m), 0);
 }
 
 /** Linear weights of the model (no biases). */
