@@ -6,7 +6,7 @@
  * larger), reused by any dtype; views come back zeroed. Not accounting: the ledger charges the exact
  * bytes of the view, and neither the pooled buffers nor the class slack belong to a tensor.
  */
-import { allocArray, type DType, type TypedArray } from "./dtype.js";
+import { allocArray, arrayClass, type DType, type TypedArray } from "./dtype.js";
 
 /**
  * Bytes of released buffers a pool keeps at most: the per-token temporaries of decode are small, and
@@ -18,19 +18,6 @@ export const POOL_MAX_BYTES = 4 << 20;
 export const POOL_MAX_ARRAY_BYTES = 1 << 20;
 /** Buffers of one size class a pool keeps at most. */
 const PER_CLASS = 16;
-
-interface Ctor {
-  new (buffer: ArrayBuffer, byteOffset: number, length: number): TypedArray;
-  readonly BYTES_PER_ELEMENT: number;
-}
-const CTORS: Readonly<Record<string, Ctor>> = {
-  f32: Float32Array,
-  f16: Uint16Array,
-  bf16: Uint16Array,
-  i8: Int8Array,
-  u8: Uint8Array,
-  i32: Int32Array,
-};
 
 /** The buffer size (bytes) an array of `bytes` gets from a pool: 8 classes per power of two above 64. */
 export function classBytes(bytes: number): number {
@@ -57,7 +44,7 @@ export class ArrayPool {
    * when it is small enough, else an ordinary exact-size array.
    */
   allocate(dtype: DType, length: number): TypedArray {
-    const ctor = CTORS[dtype];
+    const ctor = arrayClass(dtype);
     const size = length * (ctor?.BYTES_PER_ELEMENT ?? 0);
     if (!ctor || size === 0 || size > POOL_MAX_ARRAY_BYTES) return allocArray(dtype, length);
     const cls = classBytes(size);

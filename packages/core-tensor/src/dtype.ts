@@ -191,21 +191,31 @@ export function rowBytes(dtype: string, n: number): number {
   return (n / t.blockSize) * t.bytesPerBlock;
 }
 
+/** The typed array class that holds a tensor dtype's elements (f16/bf16 as Uint16Array bits). */
+export interface TypedArrayClass {
+  new (length: number): TypedArray;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): TypedArray;
+  readonly BYTES_PER_ELEMENT: number;
+}
+const ARRAY_CLASSES: ReadonlyMap<string, TypedArrayClass> = new Map<string, TypedArrayClass>([
+  ["f32", Float32Array],
+  ["f16", Uint16Array],
+  ["bf16", Uint16Array],
+  ["i8", Int8Array],
+  ["u8", Uint8Array],
+  ["i32", Int32Array],
+]);
+
+/** The typed array class of a tensor dtype; `undefined` for a block-quantised or unknown one. */
+export function arrayClass(dtype: string): TypedArrayClass | undefined {
+  return ARRAY_CLASSES.get(dtype);
+}
+
 /** A new zeroed typed array for `n` elements of a tensor dtype. */
 export function allocArray(dtype: DType, n: number): TypedArray {
-  switch (dtype) {
-    case "f32":
-      return new Float32Array(n);
-    case "f16":
-    case "bf16":
-      return new Uint16Array(n);
-    case "i8":
-      return new Int8Array(n);
-    case "u8":
-      return new Uint8Array(n);
-    case "i32":
-      return new Int32Array(n);
-    default:
-      throw new DTypeError(`not a tensor dtype: '${String(dtype)}'; use one of ${TENSOR_DTYPES.join(", ")}`);
+  const C = ARRAY_CLASSES.get(dtype);
+  if (C === undefined) {
+    throw new DTypeError(`not a tensor dtype: '${String(dtype)}'; use one of ${TENSOR_DTYPES.join(", ")}`);
   }
+  return new C(n);
 }
