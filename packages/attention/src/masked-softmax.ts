@@ -3,7 +3,7 @@
  * tensor), scaled first. Saves only its output for backward: masked entries are exact zeros there,
  * so they receive no gradient. Shared by Standard attention; Flash never materialises these scores.
  */
-import { empty, getBackend, record, type Tensor } from "@tradeoffs/core-tensor";
+import { empty, getBackend, jsBackend, record, type Tensor } from "@tradeoffs/core-tensor";
 
 /**
  * Which keys query `i` may see: [lo, hi] inclusive, for Tq queries over Tk keys. The one mask rule
@@ -48,10 +48,9 @@ export function maskedSoftmax(
   const x = s.data;
   const out = empty(s.shape);
   const y = out.data;
-  // The backend's kernel when it has one (WASM: SIMD with a four-lane exp); this loop otherwise.
-  const kernel = getBackend().maskedSoftmax;
-  if (kernel) kernel({ x, out: y, rows, tq, tk, scale, causal, window });
-  else softmaxRows(x, y, rows, tq, tk, scale, causal, window);
+  // The backend's kernel when it has one (WASM: SIMD with a four-lane exp), else the JS reference.
+  const kernel = getBackend().maskedSoftmax ?? jsBackend.maskedSoftmax!;
+  kernel({ x, out: y, rows, tq, tk, scale, causal, window });
   return record(out, "maskedSoftmax", [s], [out], (g, [sy]) => {
     const r = empty(s.shape);
     const gd = g.data;
@@ -65,31 +64,4 @@ export function maskedSoftmax(
     }
     return [r];
   });
-}
-
-/** The JS kernel: softmax(scale·x) over each row's visible keys (row r is query r mod tq). */
-function softmaxRows(
-  x: Float32Array,
-  y: Float32Array,
-  rows: number,
-  tq: number,
-  tk: number,
-  scale: number,
-  causal: boolean,
-  window: number | undefined,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const [lo, hi] = visibleKeys(r % tq, tq, tk, causal, window);
-    const o = r * tk;
-    let m = Number.NEGATIVE_INFINITY;
-    for (let j = lo; j <= hi; j++) if (x[o + j]! > m) m = x[o + j]!;
-    let sum = 0;
-    for (let j = lo; j <= hi; j++) {
-      const e = Math.exp((x[o + j]! - m) * scale);
-      y[o + j] = e;
-      sum += e;
-    }
-    const inv = sum > 0 ? 1 / sum : 0;
-    for (let j = lo; j <= hi; j++) y[o + j] = y[o + j]! * inv;
-  }
 }

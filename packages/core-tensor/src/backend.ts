@@ -9,7 +9,7 @@
 import type { DType } from "./dtype.js";
 import { ValueError } from "./errors.js";
 import * as ew from "./kernels/elementwise.js";
-import type { AdamWArgs, MaskedSoftmaxArgs, SampleArgs } from "./kernels/fused.js";
+import { type AdamWArgs, type MaskedSoftmaxArgs, maskedSoftmax, type SampleArgs } from "./kernels/fused.js";
 import { type MatmulArgs, matmulBlocked } from "./kernels/matmul.js";
 import * as rows from "./kernels/rows.js";
 import type { MemoryLedger, Storage } from "./ledger.js";
@@ -250,7 +250,7 @@ export interface Backend {
   readonly siluMul?: ((gate: Float32Array, up: Float32Array, out: Float32Array) => void) | undefined;
   /**
    * Optional softmax of attention scores under the causal / window mask (reference: kernels/fused.ts
-   * `maskedSoftmax`; Standard attention runs its own loop when this is absent).
+   * `maskedSoftmax`, which `jsBackend` carries and Standard attention runs when this is absent).
    */
   readonly maskedSoftmax?: ((args: MaskedSoftmaxArgs) => void) | undefined;
   /** Optional greedy / temperature sampler over rows of logits (reference: kernels/fused.ts `sample`). */
@@ -283,6 +283,7 @@ export const jsBackend: Backend = Object.freeze({
   crossEntropy: rows.crossEntropy,
   topk: rows.topk,
   argmax: rows.argmax,
+  maskedSoftmax,
 });
 
 const registry = new Map<string, Backend>([["js", jsBackend]]);
