@@ -228,6 +228,7 @@ export {
   wasmDequantRows,
   wasmMatmulDequant,
 } from "./wasm/dequant.js";
+export { parseWasmFlavor, WASM_FLAVOR_ENV, WASM_FLAVORS, wasmFlavor } from "./wasm/flavor.js";
 export { FUSED_MIN_ELEMENTS, type FusedKernelName } from "./wasm/fused.js";
 export { HEAP_ALIGN, WasmHeap } from "./wasm/heap.js";
 export {
@@ -239,6 +240,14 @@ export {
 } from "./wasm/loader.js";
 export { GEMV_MAX_M, GEMV_SPLIT_MIN_WORK, WASM_SPLIT_MIN_WORK, wasmMatmul } from "./wasm/matmul.js";
 export { allocateResident, ResidentStorage, withResidentWeights } from "./wasm/resident.js";
-export { Arena, disposeWasm, KERNELS, type KernelName, WasmRuntime, wasmRuntime } from "./wasm/runtime.js";
+export {
+  Arena,
+  disposeWasm,
+  KERNELS,
+  type KernelName,
+  setWasmFlavor,
+  WasmRuntime,
+  wasmRuntime,
+} from "./wasm/runtime.js";
 export type { WasmMemory, WasmModule } from "./wasm/wasm-api.js";
 export { type WasmBackend, wasm, wasmBackend } from "./wasm/wasm-backend.js";

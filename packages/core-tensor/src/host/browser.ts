@@ -92,4 +92,7 @@ export const host: Host = {
   // cross-origin isolated (COOP/COEP headers); elsewhere the runtime runs every job on this thread.
   helpersAllowed: () => g.document === undefined && g.crossOriginIsolated === true,
   startHelper,
+  // A page cannot change its engine's flags: relaxed SIMD works where the browser ships it (Chrome 114+).
+  enableRelaxedSimd: () => false,
+  wasmFlavorFromEnv: () => undefined,
 };

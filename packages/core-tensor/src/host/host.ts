@@ -8,6 +8,12 @@ import type { WasmMemory, WasmModule } from "../wasm/wasm-api.js";
 /** Which compiled variant of the WASM kernels: plain SIMD (default) or relaxed-SIMD FMA (opt-in). */
 export type WasmFlavor = "simd" | "relaxed";
 
+/** Every WASM flavor, the default first (the names `setWasmFlavor` and `TRADEOFFS_WASM_FLAVOR` take). */
+export const WASM_FLAVORS: readonly WasmFlavor[] = Object.freeze(["simd", "relaxed"]);
+
+/** The environment variable that picks the process's WASM flavor before any code does. */
+export const WASM_FLAVOR_ENV = "TRADEOFFS_WASM_FLAVOR";
+
 /** What a helper thread is handed: the compiled kernels, the shared memory, its control block. */
 export interface HelperData {
   readonly module: WasmModule;
@@ -49,6 +55,13 @@ export interface Host {
   helpersAllowed(): boolean;
   /** Start a helper running `body` (a script using a `workerData` binding of type HelperData). */
   startHelper(body: string, data: HelperData): HelperThread;
+  /**
+   * Try to make this runtime accept relaxed-SIMD opcodes; true when something was switched on (Node 20
+   * sets V8's `--experimental-wasm-relaxed-simd` for the whole process), false where nothing can be done.
+   */
+  enableRelaxedSimd(): boolean;
+  /** The `TRADEOFFS_WASM_FLAVOR` environment variable (Node), or undefined (browsers have none). */
+  wasmFlavorFromEnv(): string | undefined;
 }
 
 /** The relative location of each flavor's module inside the package (`src/` and `dist/` share depth). */

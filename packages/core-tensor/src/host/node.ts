@@ -28,6 +28,7 @@ import {
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { ConfigError } from "../errors.js";
 import {
@@ -36,6 +37,7 @@ import {
   type HelperThread,
   type Host,
   WASM_FILES,
+  WASM_FLAVOR_ENV,
   type WasmFlavor,
 } from "./host.js";
 
@@ -140,6 +142,22 @@ function startHelper(body: string, data: HelperData): HelperThread {
   return { terminate: () => void worker.terminate() };
 }
 
+/** The V8 flag that makes Node 20–21 (V8 11.x) validate relaxed-SIMD opcodes; Node ≥ 22 has them on. */
+const RELAXED_SIMD_FLAG = "--experimental-wasm-relaxed-simd";
+let relaxedFlagSet = false;
+
+/**
+ * Set V8's relaxed-SIMD flag for this whole process (a documented side effect of choosing the
+ * `relaxed` flavor). Modules compiled after this validate relaxed opcodes; worker threads share the
+ * flag. Returns false when it was set already (nothing more to try).
+ */
+function enableRelaxedSimd(): boolean {
+  if (relaxedFlagSet) return false;
+  relaxedFlagSet = true;
+  setFlagsFromString(RELAXED_SIMD_FLAG);
+  return true;
+}
+
 /** Node's implementation of the seam. */
 export const host: Host = {
   name: "node",
@@ -161,4 +179,6 @@ export const host: Host = {
   // Node's main thread may block in Atomics.wait, and worker_threads share memory without conditions.
   helpersAllowed: () => true,
   startHelper,
+  enableRelaxedSimd,
+  wasmFlavorFromEnv: () => process.env[WASM_FLAVOR_ENV],
 };

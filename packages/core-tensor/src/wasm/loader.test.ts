@@ -14,5 +14,9 @@ describe("loadWasm (the asynchronous path browsers take)", () => {
     );
     expect(err).toBeInstanceOf(ConfigError);
     expect(String((err as Error).message)).toMatch(/cannot run the WASM kernels.*use the JS backend/);
+    // The relaxed flavor's error names the flavor and what would work (Node 20 had its flag set first).
+    expect(String((err as Error).message)).toMatch(
+      /flavor 'relaxed'.*Node ≥ 22.*--experimental-wasm-relaxed-simd.*setWasmFlavor\("simd"\)/,
+    );
   });
 });

@@ -1,15 +1,16 @@
 /**
- * Validates, compiles and caches the WASM kernels module (`dist/wasm/kernels.wasm`, built by `asc` in
- * `pnpm build` from `assembly/`). Where the bytes come from is the platform's business (`#host`: Node
- * reads the file, compiling it first in a source checkout; a browser fetches it by URL through
- * `loadWasm()`). Not here: instances, memory or threads (runtime.ts).
+ * Validates, compiles and caches the WASM kernels modules (`dist/wasm/kernels.wasm` and the relaxed-SIMD
+ * `kernels-relaxed.wasm`, both built by `asc` in `pnpm build` from `assembly/`). Where the bytes come
+ * from is the platform's business (`#host`: Node reads the file, compiling it first in a source
+ * checkout; a browser fetches it by URL through `loadWasm()`). Not here: instances, memory or threads
+ * (runtime.ts), or which flavor the process uses (flavor.ts).
  */
 import { host } from "#host";
 import { ConfigError } from "../errors.js";
-import type { WasmFlavor } from "../host/host.js";
+import { type WasmFlavor, wasmFlavor } from "./flavor.js";
 import { type WasmModule, webAssembly } from "./wasm-api.js";
 
-export type { WasmFlavor } from "../host/host.js";
+export type { WasmFlavor } from "./flavor.js";
 
 const modules = new Map<WasmFlavor, WasmModule>();
 const failures = new Map<WasmFlavor, string>();
@@ -34,21 +35,30 @@ function checkRuntime(flavor: WasmFlavor): void {
   }
 }
 
+/**
+ * Throws a ConfigError when this runtime rejects `bytes`. For the relaxed flavor it first asks the host
+ * to switch relaxed SIMD on (Node 20: V8's `--experimental-wasm-relaxed-simd`, process-wide) and checks
+ * again. Relaxed SIMD ships on by default in V8 11.4+: Chrome 114, Node 22
+ * (source: https://webassembly.org/features/, "Relaxed SIMD").
+ */
 function checkBytes(bytes: Uint8Array, flavor: WasmFlavor): void {
-  if (!webAssembly!.validate(bytes)) {
-    throw new ConfigError(
-      [
-        `this runtime cannot run the WASM kernels (needs WebAssembly SIMD and threads${
-          flavor === "relaxed" ? ", and relaxed SIMD: node --experimental-wasm-relaxed-simd" : ""
-        }); use the JS backend`,
-      ],
-      { flavor },
-    );
-  }
+  if (webAssembly!.validate(bytes)) return;
+  if (flavor === "relaxed" && host.enableRelaxedSimd() && webAssembly!.validate(bytes)) return;
+  throw new ConfigError(
+    [
+      flavor === "relaxed"
+        ? "this runtime cannot run the WASM kernels of flavor 'relaxed' (needs WebAssembly SIMD, threads and relaxed SIMD: Node ≥ 22, Chrome ≥ 114, or Node 20 with V8's --experimental-wasm-relaxed-simd); select the 'simd' flavor (setWasmFlavor(\"simd\") or unset TRADEOFFS_WASM_FLAVOR) or use the JS backend"
+        : "this runtime cannot run the WASM kernels (needs WebAssembly SIMD and threads); use the JS backend",
+    ],
+    { flavor },
+  );
 }
 
-/** The compiled module (cached per flavor). Throws a ConfigError saying why when unavailable. */
-export function wasmModule(flavor: WasmFlavor = "simd"): WasmModule {
+/**
+ * The compiled module of `flavor` (default: the process's, `wasmFlavor()`), cached per flavor. Throws a
+ * ConfigError saying why when unavailable.
+ */
+export function wasmModule(flavor: WasmFlavor = wasmFlavor()): WasmModule {
   const cached = modules.get(flavor);
   if (cached) return cached;
   const failed = failures.get(flavor);
@@ -69,7 +79,7 @@ export function wasmModule(flavor: WasmFlavor = "simd"): WasmModule {
 
 /** Where `loadWasm` takes the kernels from. */
 export interface LoadWasmOptions {
-  /** Which compiled variant (default `simd`). */
+  /** Which compiled variant (default: the process's flavor, `wasmFlavor()`; `simd` unless chosen). */
   readonly flavor?: WasmFlavor;
   /**
    * URL of the `.wasm` file. Default: the package's own `dist/wasm/` file next to this module, which a
@@ -93,7 +103,7 @@ export interface LoadWasmOptions {
  * ```
  */
 export async function loadWasm(options: LoadWasmOptions = {}): Promise<void> {
-  const flavor = options.flavor ?? "simd";
+  const flavor = options.flavor ?? wasmFlavor();
   if (modules.has(flavor)) return;
   checkRuntime(flavor);
   const bytes = options.bytes ?? (await host.fetchWasmBytes(flavor, options.url));
@@ -103,8 +113,11 @@ export async function loadWasm(options: LoadWasmOptions = {}): Promise<void> {
   failures.delete(flavor);
 }
 
-/** Whether the WASM backend can run here (SIMD, shared memory, module present or buildable). */
-export function wasmAvailable(flavor: WasmFlavor = "simd"): boolean {
+/**
+ * Whether the WASM backend can run here (SIMD, shared memory, module present or buildable) with
+ * `flavor` (default: the process's flavor; false too when `TRADEOFFS_WASM_FLAVOR` names none).
+ */
+export function wasmAvailable(flavor?: WasmFlavor): boolean {
   try {
     wasmModule(flavor);
     return true;
@@ -114,7 +127,7 @@ export function wasmAvailable(flavor: WasmFlavor = "simd"): boolean {
 }
 
 /** Why `wasmAvailable()` is false (undefined when it is true). */
-export function wasmUnavailableReason(flavor: WasmFlavor = "simd"): string | undefined {
+export function wasmUnavailableReason(flavor?: WasmFlavor): string | undefined {
   try {
     wasmModule(flavor);
     return undefined;

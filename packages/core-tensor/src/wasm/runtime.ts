@@ -10,9 +10,10 @@
  * with an `Arena` from `scratchBase` and runs inside `withWorkspace`, which charges those bytes.
  */
 import { host } from "#host";
-import { ValueError } from "../errors.js";
+import { ConfigError, ValueError } from "../errors.js";
 import type { HelperThread } from "../host/host.js";
 import { getLedger } from "../ledger.js";
+import { envWasmFlavor, parseWasmFlavor, recordWasmFlavor, wasmFlavor } from "./flavor.js";
 import { WasmHeap } from "./heap.js";
 import { type WasmFlavor, wasmModule } from "./loader.js";
 import { type WasmMemory, webAssembly } from "./wasm-api.js";
@@ -300,10 +301,56 @@ export class WasmRuntime {
 
 let shared: WasmRuntime | undefined;
 
-/** The process-wide runtime (created on first use; the module is compiled once and cached). */
+/**
+ * The process-wide runtime (created on first use, of the flavor `wasmFlavor()` names; the module is
+ * compiled once and cached). Its `flavor` says which kernels build runs.
+ */
 export function wasmRuntime(): WasmRuntime {
-  shared ??= new WasmRuntime();
+  shared ??= new WasmRuntime(wasmFlavor());
   return shared;
+}
+
+/**
+ * Choose which build of the WASM kernels this process runs: `"simd"` (the default) or `"relaxed"`
+ * (relaxed-SIMD fused multiply-add: faster GEMM, results not bit-identical to `simd`). One flavor per
+ * process, because resident weights live in the one shared runtime. Call it before the first WASM use,
+ * or set `TRADEOFFS_WASM_FLAVOR=relaxed` in the environment instead; `undefined` goes back to that
+ * variable's choice (else `simd`).
+ *
+ * On Node it compiles the flavor at once, so a runtime that cannot run it fails here. Side effect:
+ * choosing `relaxed` on Node 20–21 sets V8's `--experimental-wasm-relaxed-simd` for the whole process
+ * when the module does not validate without it (Node ≥ 22 accepts relaxed SIMD as is). In a browser,
+ * call it before `await loadWasm()`, which then fetches this flavor.
+ *
+ * When a shared runtime of another flavor exists, it is disposed if it holds no resident blocks;
+ * otherwise this throws a ConfigError: dispose the resident weights, then call `disposeWasm()`.
+ *
+ * @throws ConfigError for an unknown name (listing the valid ones), a flavor this runtime rejects, or a
+ * live runtime that still holds resident weights.
+ * @example
+ * ```ts
+ * setWasmFlavor("relaxed");
+ * setBackend(wasmBackend()); // kernels now use relaxed_madd; wasmRuntime().flavor === "relaxed"
+ * ```
+ */
+export function setWasmFlavor(flavor?: WasmFlavor): void {
+  const next = flavor === undefined ? undefined : parseWasmFlavor(flavor, "setWasmFlavor");
+  const target = next ?? envWasmFlavor();
+  // Check everything before changing anything: a failed call leaves the selection and runtime as they were.
+  if (host.name === "node") wasmModule(target);
+  if (shared !== undefined && !shared.disposed && shared.flavor !== target) {
+    const blocks = shared.heap.liveBlocks;
+    if (blocks > 0) {
+      throw new ConfigError(
+        [
+          `cannot switch the WASM flavor from '${shared.flavor}' to '${target}': the shared runtime holds ${blocks} resident block(s) (weights); dispose them and call disposeWasm() first, or choose the flavor before the first WASM use`,
+        ],
+        { flavor: target, current: shared.flavor, residentBlocks: blocks },
+      );
+    }
+    disposeWasm();
+  }
+  recordWasmFlavor(next);
 }
 
 /** Stop the shared runtime's helper thread and drop its memory (a later call starts afresh). */
