@@ -19,6 +19,7 @@ import {
   type ServeResult,
   shippedWeightsFor,
   type TrainResult,
+  withPackCache,
 } from "@tradeoffs/model";
 import type { Progress } from "./progress.js";
 
@@ -84,6 +85,12 @@ export function runConfigs(
   o: RunOptions,
   progress: Progress,
 ): CompareRow[] {
+  // Every run builds its model afresh (its own ledger, its own peaks); the packed bytes of a weight
+  // are encoded once and copied on the later builds (each build still allocates and charges them).
+  return withPackCache(() => measureConfigs(configs, o, progress));
+}
+
+function measureConfigs(configs: readonly Configuration[], o: RunOptions, progress: Progress): CompareRow[] {
   // One spec per configuration, made on its first run (inside that run's error handling): its
   // weights are looked up once, not on each of its runs.
   const specs = new Map<Configuration, RunSpec>();

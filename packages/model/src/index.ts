@@ -27,6 +27,8 @@ export {
   wasmUnavailableReason,
   writeFileAtomic,
 } from "@tradeoffs/core-tensor";
+// Packed bytes reused across the builds of a run (the compare app builds a model per timed run).
+export { withPackCache } from "@tradeoffs/quant";
 export {
   type ChosenWeights,
   checkpointLedger,

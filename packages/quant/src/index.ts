@@ -24,6 +24,7 @@ export {
 } from "./llm-int8.js";
 export { LORA_TARGETS, LoraLinear, type LoraTargets, lora } from "./lora.js";
 export { DQ_CHUNK, NF4_VALUES, nf4, nf4Bits, nf4Code, nf4Format } from "./nf4.js";
+export { withPackCache } from "./pack-cache.js";
 export {
   checkFinite,
   type FormatSpec,

@@ -15,6 +15,7 @@ import {
   type WeightsCost,
 } from "@tradeoffs/core-tensor";
 import type { KernelWeight } from "./kernel-weight.js";
+import { cachedPacking, copyPacking, packCacheActive, remember, sourceHash } from "./pack-cache.js";
 import { TILE_ELEMENTS } from "./packed-linear.js";
 
 /** Sizes of the parts of a packed weight, in elements of their storage type. */
@@ -167,10 +168,19 @@ export function makeFormat(spec: FormatSpec): WeightFormat {
       const [rows, cols] = t.shape as [number, number];
       spec.checkShape?.(rows, cols);
       const w = t.data;
-      checkFinite(spec.name, w, cols);
+      // Inside withPackCache, a source packed before (same storage, offset and contents) is copied.
+      const reuse = packCacheActive();
+      const src = { base: t.storage.data, offset: t.offset };
+      const hash = reuse ? sourceHash(w) : 0;
+      const hit = reuse ? cachedPacking(src, spec.name, rows, cols, hash) : undefined;
+      if (!hit) checkFinite(spec.name, w, cols);
       const p = new PackedWeight(spec.name, rows, cols, spec.layout(rows, cols), category);
       try {
-        spec.encode(w, p);
+        if (hit) copyPacking(hit, p);
+        else {
+          spec.encode(w, p);
+          if (reuse) remember(src, p, hash);
+        }
       } catch (e) {
         p.dispose();
         throw e;
