@@ -4,7 +4,8 @@
 // with f32 group scales (INT8). x is rounded to 16-bit codes per 32-block and dotted with the weight
 // codes in 32-bit integers; m is small (decode: 1–4 rows of x). Not here: FP32 (gemv-f32.ts), the
 // general GEMM (gemm.ts), 4-bit codebooks (gemv-nibble.ts), 16-bit floats (gemv16.ts), other packed
-// layouts (dequant.ts decodes those per row).
+// layouts (dequant.ts decodes those per row). The relaxed-SIMD build (`--target relaxed`) runs
+// gemv-dot8.ts's kernels instead (x at 8 bits, an 8-bit dot product); this file's code is the simd build's.
 //
 // Measured choices (AMD EPYC Zen 5, Node 20, single-thread kernel minima of interleaved runs over
 // 4096×4096 and 11008×4096, 2026-11-28): INT8 reads four rows per pass, sharing each load of x's codes
@@ -16,6 +17,7 @@
 // to 8 bits; reasoned from V8's x64 lowering, not timed): V8 lowers i32x4.dot_i16x8_s to one pmaddwd per 8 products, while 8-bit x needs
 // i16x8.extmul (two sign-extends and a pmullw) plus i32x4.extadd_pairwise (another pmaddwd) per 8.
 import { halfToFloat } from "./dequant";
+import { rowsI8x8, rowsQ8 } from "./gemv-dot8";
 
 function hsum(v: v128): f32 {
   return (
@@ -162,6 +164,10 @@ function rowsQ<T>(
   j1: i32,
   scratch: usize,
 ): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    rowsQ8(m, k, x, w, y, n, j0, j1, scratch, !isSigned<T>());
+    return;
+  }
   if (isSigned<T>()) quantizeX16(m, k, x, scratch);
   else quantizeX16Nibbles(m, k, x, scratch);
   const blockBytes: usize = isSigned<T>() ? 34 : 18;
@@ -248,6 +254,10 @@ export function gemvI8(
 ): void {
   if ((k & 31) !== 0 || (group & 31) !== 0) {
     rowsI8F32(m, k, x, w, scales, group, y, n, j0, j1);
+    return;
+  }
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    rowsI8x8(m, k, x, w, scales, group, y, n, j0, j1, scratch);
     return;
   }
   quantizeX16(m, k, x, scratch);

@@ -20,6 +20,7 @@
 import type { DequantMatmulArgs, DequantWeight, DoubleQuantScales } from "../backend.js";
 import { bf16ToF32, f16ToF32 } from "../dtype.js";
 import { ShapeError, ValueError } from "../errors.js";
+import type { WasmFlavor } from "./flavor.js";
 import { GEMV_MAX_M, gemvThreads, rowSplit } from "./matmul.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
@@ -284,9 +285,10 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
 
 /**
  * The error the GGUF and nibble GEMV kernels add by rounding x to 16-bit codes per block of `block`
- * inputs (x ≈ s·q, s = absmax/32767; GGUF: 32, nibble: `nibbleXBlock(group)`): at most
+ * inputs (x ≈ s·q, s = absmax/levels, levels 32767; GGUF: 32, nibble: `nibbleXBlock(group)`): at most
  * Σ_q |W[j, q]|·s_block(q)/2 for row j of W (`row`, decoded) and x row `xi`. Tests add it to their f32
- * tolerance for those kernels (m ≤ GEMV_MAX_M).
+ * tolerance for those kernels (m ≤ GEMV_MAX_M). `levels` 127: the relaxed build's Q8_0 / Q4_0 / INT8
+ * kernels, which round x to 8-bit codes (`gemvQXLevels`).
  */
 export function x16RoundingBound(
   row: Float32Array,
@@ -294,6 +296,7 @@ export function x16RoundingBound(
   xOff: number,
   k: number,
   block = 32,
+  levels = 32767,
 ): number {
   let bound = 0;
   for (let b = 0; b < k; b += block) {
@@ -302,9 +305,18 @@ export function x16RoundingBound(
     for (let t = b; t < e; t++) amax = Math.max(amax, Math.abs(x[xOff + t]!));
     let w = 0;
     for (let t = b; t < e; t++) w += Math.abs(row[t]!);
-    bound += (w * amax) / 32767 / 2;
+    bound += (w * amax) / levels / 2;
   }
   return bound;
+}
+
+/**
+ * The largest code x is rounded to per 32-block by the Q8_0 / Q4_0 / INT8 GEMV kernels of a flavor
+ * (x ≈ s·q, s = absmax/levels): 32767 (16-bit codes) on `simd`, 127 (8-bit, for the 8-bit dot
+ * product) on `relaxed`. Pass it to `x16RoundingBound` for those kernels.
+ */
+export function gemvQXLevels(flavor: WasmFlavor): number {
+  return flavor === "relaxed" ? 127 : 32767;
 }
 
 /**

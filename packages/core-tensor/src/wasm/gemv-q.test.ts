@@ -1,17 +1,25 @@
 /**
- * The Q8_0, Q4_0 and INT8 GEMV kernels (assembly/gemv.ts) against their dequantise-then-FP32 oracle
- * (`dequantRowNaive`, summed in f64), on odd shapes: m = 1..4, n not a multiple of 4 (INT8's 4-row
- * tile and its 1–3 row remainder), 1 and 2 threads, INT8 groups that end short and INT8's f32 path
- * (k or group not a multiple of 32). Not here: the row decoders and other formats (dequant.test.ts).
+ * The Q8_0, Q4_0 and INT8 GEMV kernels (assembly/gemv.ts; the relaxed build's gemv-dot8.ts) against
+ * their dequantise-then-FP32 oracle (`dequantRowNaive`, summed in f64) on both WASM flavors, on odd
+ * shapes: m = 1..4, n not a multiple of 4 (INT8's 4-row tile and its 1–3 row remainder), 1 and 2
+ * threads, INT8 groups that end short and INT8's f32 path (k or group not a multiple of 32). Not here:
+ * the row decoders and other formats (dequant.test.ts).
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { useWasmFlavor, WASM_FLAVORS } from "../../test/wasm-flavors.js";
 import type { DequantWeight } from "../backend.js";
 import { f32ToF16 } from "../dtype.js";
 import { Rng } from "../rng.js";
-import { dequantRowBytes, dequantRowNaive, wasmMatmulDequant, x16RoundingBound } from "./dequant.js";
+import {
+  dequantRowBytes,
+  dequantRowNaive,
+  gemvQXLevels,
+  wasmMatmulDequant,
+  x16RoundingBound,
+} from "./dequant.js";
 import { GEMV_MAX_M, gemvThreads } from "./matmul.js";
-import { disposeWasm } from "./runtime.js";
+import { disposeWasm, wasmRuntime } from "./runtime.js";
 
 afterAll(() => disposeWasm());
 
@@ -20,15 +28,17 @@ const U = 2 ** -24;
 
 /**
  * The kernels' error against the exact sum y = Σ_c w_c·x_c, in two parts.
- * (1) Rounding x to 16-bit codes per 32-block (integer paths: Q8_0, Q4_0, INT8 with k and group
- *     multiples of 32): |x_c − s·q_c| ≤ s/2, so at most Σ_c |w_c|·s_block(c)/2 = `x16RoundingBound`.
- * (2) f32 arithmetic. Integer paths: each block's code dot is an exact i32 (|Σ| ≤ 32·127·32767 < 2^31);
- *     per block the conversion to f32, d·sx (or sx) and the product round 3 times; the f32x4
- *     accumulators take ⌈nb/4⌉ adds, the group scale 2 more roundings per group, the final lane sum 2:
- *     first order, at most (3 + nb/4 + 2G + 2)·u·Σ_c |w_c·x̂_c| ≤ (nb + 2G + 8)·u·Σ_c |w_c|·|x_c|·(1 + 2^-15)
- *     with x̂ = s·q (|x̂_c| ≤ |x_c| + s/2 ≤ (1 + 2^-15)·amax). f32 path (INT8, k or group not a
- *     multiple of 32): products exact in f32 up to one rounding, two f32x4 sums of k/8 adds each, a
- *     lane sum, the scalar tail, ×scale and +acc per group: at most (k + 3G + 8)·u·Σ_c |w_c·x_c|.
+ * (1) Rounding x to codes per 32-block (integer paths: Q8_0, Q4_0, INT8 with k and group multiples of
+ *     32): x ≈ s·q, s = absmax/L with L = 32767 (simd: 16-bit codes) or 127 (relaxed: 8-bit codes,
+ *     `gemvQXLevels`); |x_c − s·q_c| ≤ s/2, so at most Σ_c |w_c|·s_block(c)/2 = `x16RoundingBound`.
+ * (2) f32 arithmetic. Integer paths: each block's code dot is an exact i32 (simd: |Σ| ≤ 32·128·32767 <
+ *     2^31; relaxed: the i16 pair sums ≤ 2·128·127 < 2^15 and |Σ| ≤ 32·128·127 < 2^24, so also exact
+ *     in f32); per block the conversion to f32, d·sx (or sx) and the product round at most 3 times;
+ *     the f32x4 accumulators take ≤ nb adds, the group scale 2 more roundings per group, the final lane
+ *     sum 2: first order, at most (3 + nb + 2G + 2)·u·Σ_c |w_c·x̂_c| with x̂ = s·q, |x̂_c| ≤ |x_c| + s/2.
+ *     f32 path (INT8, k or group not a multiple of 32): products exact in f32 up to one rounding,
+ *     two f32x4 sums of k/8 adds each, a lane sum, the scalar tail, ×scale and +acc per group: at most
+ *     (k + 3G + 8)·u·Σ_c |w_c·x_c|.
  * Both parts take Σ|w|·|x|, not |y|: cancellation cannot hide an error, and the bound stays far below
  * any wrong-code error (a swapped nibble or a mis-scaled block moves y by a whole |w_c·x_c|).
  */
@@ -39,16 +49,28 @@ function gemvQBound(
   xOff: number,
   k: number,
   group: number,
+  levels: number,
 ): number {
-  let abs = 0;
-  for (let c = 0; c < k; c++) abs += Math.abs(row[c]! * x[xOff + c]!);
   const G = format === "i8" ? Math.ceil(k / group) : 1;
   const integer = format !== "i8" || (k % 32 === 0 && group % 32 === 0);
-  if (!integer) return (k + 3 * G + 8) * U * abs;
-  return x16RoundingBound(row, x, xOff, k) + (k / 32 + 2 * G + 8) * U * abs * (1 + 2 ** -15);
+  let abs = 0;
+  if (!integer) {
+    for (let c = 0; c < k; c++) abs += Math.abs(row[c]! * x[xOff + c]!);
+    return (k + 3 * G + 8) * U * abs;
+  }
+  for (let b = 0; b < k; b += 32) {
+    let amax = 0;
+    for (let c = b; c < b + 32; c++) amax = Math.max(amax, Math.abs(x[xOff + c]!));
+    for (let c = b; c < b + 32; c++) abs += Math.abs(row[c]!) * (Math.abs(x[xOff + c]!) + amax / levels / 2);
+  }
+  return x16RoundingBound(row, x, xOff, k, 32, levels) + (k / 32 + 2 * G + 8) * U * abs;
 }
 
-/** Random packed W [n, k]: code bytes uniform; GGUF f16 block scales in ±0.1; INT8 scales in [0, 0.01). */
+/**
+ * Random packed W [n, k]: Q4_0 bytes uniform, Q8_0 / INT8 codes uniform in [−127, 127] (what ggml's
+ * and quant's quantisers write; −128 has its own test); GGUF f16 block scales in ±0.1; INT8 scales in
+ * [0, 0.01).
+ */
 function randomWeight(
   format: "q8_0" | "q4_0" | "i8",
   n: number,
@@ -57,7 +79,8 @@ function randomWeight(
   rng: Rng,
 ): DequantWeight {
   const data = new Uint8Array(n * dequantRowBytes(format, k));
-  for (let i = 0; i < data.length; i++) data[i] = rng.int(256);
+  for (let i = 0; i < data.length; i++)
+    data[i] = format === "q4_0" ? rng.int(256) : (rng.int(255) - 127) & 255;
   if (format === "i8") {
     const scales = new Float32Array(n * Math.ceil(k / group)).map(() => rng.uniform() * 0.01);
     return { format, data, group, scales };
@@ -74,20 +97,27 @@ function randomWeight(
 /** Every y[i, j] within `gemvQBound` of the f64 oracle; returns the first failure or undefined. */
 function firstMiss(weight: DequantWeight, m: number, n: number, k: number, x: Float32Array, y: Float32Array) {
   const format = weight.format as "q8_0" | "q4_0" | "i8";
+  const levels = gemvQXLevels(wasmRuntime().flavor);
   const group = weight.format === "i8" ? weight.group : 32;
   for (let j = 0; j < n; j++) {
     const row = dequantRowNaive(format, weight.data, j, k, weight.format === "i8" ? weight : undefined);
     for (let i = 0; i < m; i++) {
       let want = 0;
       for (let c = 0; c < k; c++) want += x[i * k + c]! * row[c]!;
-      const bound = gemvQBound(format, row, x, i * k, k, group);
+      const bound = gemvQBound(format, row, x, i * k, k, group, levels);
       if (!(Math.abs(y[i * n + j]! - want) <= bound)) return { i, j, got: y[i * n + j], want, bound };
     }
   }
   return undefined;
 }
 
-describe("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32 oracle", () => {
+describe.each(WASM_FLAVORS)("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32 oracle (%s)", (flavor) => {
+  useWasmFlavor(flavor);
+
+  it("runs the flavor it names", () => {
+    expect(wasmRuntime().flavor).toBe(flavor);
+  });
+
   for (const format of ["q8_0", "q4_0", "i8"] as const) {
     it(`${format}: m = 1..${GEMV_MAX_M}, n = 1..23 (4-row tiles and remainders), one thread (below the split)`, () => {
       fc.assert(
@@ -153,6 +183,50 @@ describe("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32 oracle", () => {
       wasmMatmulDequant({ m: 1, n, k, x, weight, y, threads: 1 });
       expect(firstMiss(weight, 1, n, k, x, y)).toBeUndefined();
       expect(y.some((v) => v !== 0)).toBe(true);
+    }
+  });
+
+  it("a wrong code fails the bound: one code's sign flipped (Q4_0: nibble c → 15 − c) at x's largest input", () => {
+    const rng = new Rng(23);
+    const [n, k] = [3, 128];
+    for (const format of ["q8_0", "q4_0", "i8"] as const) {
+      const weight = randomWeight(format, n, k, 32, rng);
+      const x = new Float32Array(k).map(() => rng.uniform() * 2 - 1);
+      x[37] = 1.5; // block 1, element 5: byte 5 of the block (Q4_0: its high nibble, 16 + 5 = 21 → no)
+      const at =
+        format === "i8" ? k + 37 : dequantRowBytes(format, k) + (format === "q8_0" ? 34 + 2 + 5 : 18 + 2 + 5);
+      weight.data[at] = format === "q4_0" ? (weight.data[at]! & 0xf0) | 0x0f : 127; // row 1: 127 (Q4_0: nibble 15)
+      const y = new Float32Array(n);
+      wasmMatmulDequant({ m: 1, n, k, x, weight, y, threads: 1 });
+      expect(firstMiss(weight, 1, n, k, x, y)).toBeUndefined();
+      const wrong = { ...weight, data: weight.data.slice() };
+      wrong.data[at] = format === "q4_0" ? weight.data[at]! & 0xf0 : -127 & 255;
+      expect(firstMiss(wrong, 1, n, k, x, y)).toMatchObject({ i: 0, j: 1 });
+    }
+  });
+
+  it("a −128 code (no quantiser here writes one): exact on simd; relaxed reads it as −127 where x < 0", () => {
+    const rng = new Rng(29);
+    const [n, k] = [2, 64];
+    for (const format of ["q8_0", "i8"] as const) {
+      const weight = randomWeight(format, n, k, 32, rng);
+      const x = new Float32Array(k).map(() => rng.uniform() * 2 - 1);
+      const rb = dequantRowBytes(format, k);
+      const codeAt = (j: number, c: number) =>
+        j * rb + (format === "q8_0" ? 34 * (c >> 5) + 2 + (c & 31) : c);
+      for (let c = 0; c < k; c += 3) weight.data[codeAt(1, c)] = 0x80;
+      const y = new Float32Array(n);
+      wasmMatmulDequant({ m: 1, n, k, x, weight, y, threads: 1 });
+      const read = { ...weight, data: weight.data.slice() };
+      if (flavor === "relaxed") {
+        // x's code is negative exactly when x rounds below zero: x < −s/2 (s = absmax/127 of its block)
+        for (let c = 0; c < k; c += 3) {
+          let amax = 0;
+          for (let t = c & ~31; t < (c & ~31) + 32; t++) amax = Math.max(amax, Math.abs(x[t]!));
+          if (x[c]! < -amax / 127 / 2) read.data[codeAt(1, c)] = -127 & 255;
+        }
+      }
+      expect(firstMiss(read, 1, n, k, x, y)).toBeUndefined();
     }
   });
 });

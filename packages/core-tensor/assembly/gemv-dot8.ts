@@ -1,0 +1,293 @@
+// The relaxed-SIMD build's Q8_0 / Q4_0 / INT8 GEMV (AssemblyScript, `--target relaxed` only; gemv.ts
+// calls in here under `if (ASC_FEATURE_RELAXED_SIMD)`): x rounded to 8-bit codes per 32-block and
+// dotted with the weight bytes by i32x4.relaxed_dot_i8x16_i7x16_add_s, whose second operand must be
+// in [0, 127] for a deterministic result. Not here: the plain-SIMD kernels (gemv.ts), other formats.
+//
+// Operands of the 8-bit dot (V8 x64: pmaddubsw, then pmaddwd / paddd, the 7-bit side unsigned):
+// - Q4_0: the raw nibbles 0..15 are the 7-bit side, x's signed codes the other, and 8·Σ x codes per
+//   block is subtracted (Σ (nibble − 8)·xq = Σ nibble·xq − 8·Σ xq; llama.cpp's x86 Q4_0 × Q8_0 dot).
+// - Q8_0 / INT8: |xq| is the 7-bit side and x's sign moves onto w: (w ^ m) −sat m, m = 0 or −1 per
+//   byte, computed once per x-block and shared by every row. Exact for codes in [−127, 127] (what
+//   ggml's and this project's quantisers write); a −128 code reads as −127 where x is negative.
+import { halfToFloat } from "./dequant";
+
+/**
+ * x [m, k] (f32, k a multiple of 32) → 8-bit codes per 32-block (x ≈ s·q, s = absmax/127, round to
+ * nearest even), laid out from `out`: bytes [m, k] (Q4_0: q; else |q|), bytes [m, k] (the sign masks,
+ * 0 or −1; not for Q4_0), block scales s [m, k/32] f32, then for Q4_0 8·Σ q per block [m, k/32] i32.
+ * m·k·2 + m·(k/32)·8 bytes in all, within gemvBlockScratchBytes.
+ */
+export function quantizeX8(m: i32, k: i32, x: usize, out: usize, nibbles: bool): void {
+  const nb = k >> 5;
+  const mk = <usize>(m * k);
+  const scales = out + (mk << 1);
+  const sums = scales + ((<usize>(m * nb)) << 2);
+  const zero = i32x4.splat(0);
+  for (let i = 0; i < m; i++) {
+    for (let b = 0; b < nb; b++) {
+      const xb = x + ((<usize>(i * k + (b << 5))) << 2);
+      let mx = f32x4.splat(0);
+      for (let t = 0; t < 128; t += 16) mx = f32x4.max(mx, f32x4.abs(v128.load(xb + <usize>t)));
+      const amax = max(
+        max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)),
+        max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)),
+      );
+      const at = (<usize>(i * nb + b)) << 2;
+      store<f32>(scales + at, amax / 127);
+      const inv = f32x4.splat(amax > 0 ? <f32>127 / amax : 0);
+      const q = out + <usize>(i * k + (b << 5));
+      let s16 = zero;
+      for (let h = 0; h < 2; h++) {
+        const xh = xb + <usize>(h << 6);
+        const c0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xh), inv)));
+        const c1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xh, 16), inv)));
+        const c2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xh, 32), inv)));
+        const c3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xh, 48), inv)));
+        const lo = i16x8.narrow_i32x4_s(c0, c1);
+        const hi = i16x8.narrow_i32x4_s(c2, c3);
+        const c = i8x16.narrow_i16x8_s(lo, hi);
+        const qo = q + <usize>(h << 4);
+        if (nibbles) {
+          v128.store(qo, c);
+          s16 = i16x8.add(s16, i16x8.add(lo, hi));
+        } else {
+          v128.store(qo, i8x16.abs(c));
+          v128.store(qo + mk, i8x16.lt_s(c, zero));
+        }
+      }
+      if (nibbles) {
+        const s = i32x4.extadd_pairwise_i16x8_s(s16);
+        const t =
+          i32x4.extract_lane(s, 0) +
+          i32x4.extract_lane(s, 1) +
+          i32x4.extract_lane(s, 2) +
+          i32x4.extract_lane(s, 3);
+        store<i32>(sums + at, t << 3);
+      }
+    }
+  }
+}
+
+/**
+ * acc + the i32x4 lane sums of a·b + c·d (a, c signed bytes; b, d in [0, 127]): i16x8 pair dots
+ * widened by extadd_pairwise. Not i32x4.relaxed_dot_i8x16_i7x16_add_s: Node 20's baseline compiler
+ * (V8 11.3 Liftoff, which runs a function until it tiers up) returns the wrong sums for it (2·dot for
+ * acc = 0 here; TurboFan's are right), while the i16x8 form agrees in both tiers.
+ */
+function dot2(a: v128, b: v128, c: v128, d: v128, acc: v128): v128 {
+  const ab = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(a, b));
+  const cd = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(c, d));
+  return i32x4.add(acc, i32x4.add(ab, cd));
+}
+
+/** Σ of one 32-block's signed weight bytes at `c` times x's codes (|q| at `xa`, sign masks at `xm`). */
+function dotSigned(c: usize, xa: usize, xm: usize, acc: v128): v128 {
+  const m0 = v128.load(xm);
+  const m1 = v128.load(xm, 16);
+  const w0 = i8x16.sub_sat_s(v128.xor(v128.load(c), m0), m0);
+  const w1 = i8x16.sub_sat_s(v128.xor(v128.load(c, 16), m1), m1);
+  return dot2(w0, v128.load(xa), w1, v128.load(xa, 16), acc);
+}
+
+/** Σ of one Q4_0 block's raw nibbles (16 bytes at `c`) times x's signed codes at `xq` (natural order). */
+function dotNibbles(c: usize, xq: usize, acc: v128): v128 {
+  const l = v128.load(c);
+  const nib = i8x16.splat(0x0f);
+  // elements 0..15 in the low nibbles, 16..31 in the high ones
+  return dot2(v128.load(xq), v128.and(l, nib), v128.load(xq, 16), v128.and(i16x8.shr_u(l, 4), nib), acc);
+}
+
+/** [Σ lanes of a, of b, of c, of d]: four i32x4 reduced by a 4×4 transpose (6 shuffles, 6 adds). */
+function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
+  const cd = i32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
+  return i32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/**
+ * The f16 scales of four consecutive GGUF blocks (at b, b + bs, b + 2·bs, b + 3·bs) as f32x4: the
+ * magnitude bits shifted into an f32 pattern and × 2^112 (exact for normal and subnormal halves),
+ * exponent 31 mapped to ±Inf / NaN, the sign ORed back.
+ */
+function halves4(b: usize, bs: usize): v128 {
+  let h = v128.load16_lane(b, i32x4.splat(0), 0);
+  h = v128.load16_lane(b + bs, h, 2);
+  h = v128.load16_lane(b + 2 * bs, h, 4);
+  h = v128.load16_lane(b + 3 * bs, h, 6);
+  const mag = v128.and(h, i32x4.splat(0x7fff));
+  const bits = i32x4.shl(mag, 13);
+  const normal = f32x4.mul(bits, f32x4.splat(5.192296858534828e33)); // 2^112
+  const special = i32x4.gt_s(mag, i32x4.splat(0x7bff));
+  const v = v128.bitselect(v128.or(bits, i32x4.splat(0x7f800000)), normal, special);
+  return v128.or(v, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
+function hsum(v: v128): f32 {
+  return (
+    f32x4.extract_lane(v, 0) +
+    f32x4.extract_lane(v, 1) +
+    (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3))
+  );
+}
+
+/**
+ * GGUF Q8_0 (`nibbles` false, 34 B blocks) or Q4_0 (true, 18 B) rows [j0, j1) of W [n, k]: one row
+ * per pass; per four blocks their i32 dots reduced to four block totals (sum4), converted once and
+ * scaled by the four d (halves4) · sx; the last k/32 mod 4 blocks one at a time.
+ */
+export function rowsQ8(
+  m: i32,
+  k: i32,
+  x: usize,
+  w: usize,
+  y: usize,
+  n: i32,
+  j0: i32,
+  j1: i32,
+  scratch: usize,
+  nibbles: bool,
+): void {
+  quantizeX8(m, k, x, scratch, nibbles);
+  const bs: usize = nibbles ? 18 : 34;
+  const nb = k >> 5;
+  const nb4 = nb & ~3;
+  const mk = <usize>(m * k);
+  const sx = scratch + (mk << 1);
+  const sums = sx + ((<usize>(m * nb)) << 2);
+  const rowBytes = <usize>nb * bs;
+  const zero = i32x4.splat(0);
+  for (let j = j0; j < j1; j++) {
+    const wj = w + <usize>j * rowBytes;
+    for (let i = 0; i < m; i++) {
+      const xq = scratch + <usize>(i * k);
+      const xs = sx + ((<usize>(i * nb)) << 2);
+      const xsum = sums + ((<usize>(i * nb)) << 2);
+      let acc = f32x4.splat(0);
+      let b = wj;
+      let q = 0;
+      for (; q < nb4; q += 4) {
+        const xo = xq + ((<usize>q) << 5);
+        let s: v128;
+        if (nibbles) {
+          s = sum4(
+            dotNibbles(b + 2, xo, zero),
+            dotNibbles(b + 20, xo + 32, zero),
+            dotNibbles(b + 38, xo + 64, zero),
+            dotNibbles(b + 56, xo + 96, zero),
+          );
+          s = i32x4.sub(s, v128.load(xsum + ((<usize>q) << 2)));
+        } else {
+          s = sum4(
+            dotSigned(b + 2, xo, xo + mk, zero),
+            dotSigned(b + 36, xo + 32, xo + mk + 32, zero),
+            dotSigned(b + 70, xo + 64, xo + mk + 64, zero),
+            dotSigned(b + 104, xo + 96, xo + mk + 96, zero),
+          );
+        }
+        const d = f32x4.mul(halves4(b, bs), v128.load(xs + ((<usize>q) << 2)));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), d));
+        b += bs << 2;
+      }
+      // the last nb % 4 blocks: each block's exact integer total (Q4_0's lanes alone would carry
+      // large partial sums that cancel only after rounding), scaled in scalar
+      let tail: f32 = 0;
+      for (; q < nb; q++) {
+        const xo = xq + ((<usize>q) << 5);
+        const s = nibbles ? dotNibbles(b + 2, xo, zero) : dotSigned(b + 2, xo, xo + mk, zero);
+        let t =
+          i32x4.extract_lane(s, 0) +
+          i32x4.extract_lane(s, 1) +
+          i32x4.extract_lane(s, 2) +
+          i32x4.extract_lane(s, 3);
+        if (nibbles) t -= load<i32>(xsum + ((<usize>q) << 2));
+        const d = halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2));
+        tail += <f32>t * d;
+        b += bs;
+      }
+      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc) + tail);
+    }
+  }
+}
+
+/** y[yo + r] = lane r of v for r < count (count ≥ 4: one store). */
+function storeLanes(yo: usize, v: v128, count: i32): void {
+  if (count >= 4) {
+    v128.store(yo, v);
+    return;
+  }
+  store<f32>(yo, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(yo, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(yo, f32x4.extract_lane(v, 2), 8);
+}
+
+/**
+ * INT8 rows [j0, j1) of W [n, k] (k signed bytes per row, f32 scales [n, ⌈k/group⌉]; k and group
+ * multiples of 32): four rows per pass sharing each load of x's codes and masks, per block the four
+ * rows' dots reduced by sum4 and × sx, per group × the four rows' scales.
+ */
+export function rowsI8x8(
+  m: i32,
+  k: i32,
+  x: usize,
+  w: usize,
+  scales: usize,
+  group: i32,
+  y: usize,
+  n: i32,
+  j0: i32,
+  j1: i32,
+  scratch: usize,
+): void {
+  quantizeX8(m, k, x, scratch, false);
+  const nb = k >> 5;
+  const perGroup = group >> 5;
+  const G = (k + group - 1) / group;
+  const mk = <usize>(m * k);
+  const sx = scratch + (mk << 1);
+  const rowScales = (<usize>G) << 2;
+  const zero = i32x4.splat(0);
+  for (let j = j0; j < j1; j += 4) {
+    const r1 = min(j + 1, j1 - 1);
+    const r2 = min(j + 2, j1 - 1);
+    const r3 = min(j + 3, j1 - 1);
+    const w0 = w + <usize>j * <usize>k;
+    const w1 = w + <usize>r1 * <usize>k;
+    const w2 = w + <usize>r2 * <usize>k;
+    const w3 = w + <usize>r3 * <usize>k;
+    const s0 = scales + <usize>j * rowScales;
+    const s1 = scales + <usize>r1 * rowScales;
+    const s2 = scales + <usize>r2 * rowScales;
+    const s3 = scales + <usize>r3 * rowScales;
+    for (let i = 0; i < m; i++) {
+      const xq = scratch + <usize>(i * k);
+      const xs = sx + ((<usize>(i * nb)) << 2);
+      let acc = f32x4.splat(0);
+      let q = 0;
+      for (let g = 0; g < G; g++) {
+        const qe = min(q + perGroup, nb);
+        let accg = f32x4.splat(0);
+        for (; q < qe; q++) {
+          const o = (<usize>q) << 5;
+          const xa = xq + o;
+          const s = sum4(
+            dotSigned(w0 + o, xa, xa + mk, zero),
+            dotSigned(w1 + o, xa, xa + mk, zero),
+            dotSigned(w2 + o, xa, xa + mk, zero),
+            dotSigned(w3 + o, xa, xa + mk, zero),
+          );
+          accg = f32x4.add(
+            accg,
+            f32x4.mul(f32x4.convert_i32x4_s(s), v128.load32_splat(xs + ((<usize>q) << 2))),
+          );
+        }
+        const go = (<usize>g) << 2;
+        let sc = v128.load32_lane(s0 + go, zero, 0);
+        sc = v128.load32_lane(s1 + go, sc, 1);
+        sc = v128.load32_lane(s2 + go, sc, 2);
+        sc = v128.load32_lane(s3 + go, sc, 3);
+        acc = f32x4.add(acc, f32x4.mul(accg, sc));
+      }
+      storeLanes(y + ((<usize>(i * n + j)) << 2), acc, j1 - j);
+    }
+  }
+}
