@@ -138,7 +138,23 @@ export function rowSplit(n: number, nt: number): [number, number][] {
   ];
 }
 
-/** C [m, n] (+)= A [m, k] · Wᵀ with W [n, k] resident at byte `wAt`: the GEMV kernel, rows split. */
+/**
+ * Bytes of W per block of the FP32 GEMV's dynamic split (rounded to 8 rows): 512 KiB is 32 rows of a
+ * 4096-wide layer, 10–30 µs of work, so 2^7–2^8 atomic hand-outs per 4096² call (well under 1% of its
+ * time) while the thread that finishes last waits at most one block for the other.
+ */
+const GEMV_CHUNK_BYTES = 512 << 10;
+
+/** Rows per block of the FP32 GEMV's dynamic split for rows `k` floats wide: a multiple of 8, ≥ 8. */
+export function gemvChunkRows(k: number): number {
+  return Math.max(8, Math.floor(GEMV_CHUNK_BYTES / (k * 4) / 8) * 8);
+}
+
+/**
+ * C [m, n] (+)= A [m, k] · Wᵀ with W [n, k] resident at byte `wAt`: the GEMV kernel. On 2 threads both
+ * take blocks of `gemvChunkRows(k)` consecutive rows from one atomic counter (gemv-f32.ts), so the
+ * split stays balanced when one thread starts late or is descheduled.
+ */
 function gemvResident(rt: WasmRuntime, p: MatmulArgs, wAt: number, threads: number): void {
   const { m, n, k } = p;
   const arena = new Arena(rt.scratchBase);
@@ -146,14 +162,20 @@ function gemvResident(rt: WasmRuntime, p: MatmulArgs, wAt: number, threads: numb
   const xAt = xRes !== undefined ? xRes + p.aOffset * 4 : arena.take(m * k * 4);
   const yAt = arena.take(m * n * 4);
   const nt = gemvThreads(threads, m * n * k, n);
-  withWorkspace(rt, arena, ({ f32 }) => {
+  const counterAt = nt > 1 ? arena.take(4) : 0;
+  withWorkspace(rt, arena, ({ f32, u8 }) => {
     if (xRes === undefined) f32.set(p.a.subarray(p.aOffset, p.aOffset + m * k), xAt >> 2);
     if (p.accumulate) f32.set(p.c.subarray(p.cOffset, p.cOffset + m * n), yAt >> 2);
     const acc = p.accumulate ? 1 : 0;
-    rt.run(
-      "gemvF32",
-      rowSplit(n, nt).map(([j0, j1]) => [m, k, xAt, k, wAt, k, yAt, n, j0, j1, acc]),
-    );
+    if (nt === 1) rt.run("gemvF32", [[m, k, xAt, k, wAt, k, yAt, n, 0, n, acc, 0, 0]]);
+    else {
+      u8.fill(0, counterAt, counterAt + 4);
+      const job = [m, k, xAt, k, wAt, k, yAt, n, 0, n, acc, counterAt, gemvChunkRows(k)];
+      rt.run(
+        "gemvF32",
+        Array.from({ length: nt }, () => job),
+      );
+    }
     p.c.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n), p.cOffset);
   });
 }

@@ -126,8 +126,9 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
           withLedger(ledger, () =>
             wasmMatmul(rt, { ...matmulArgs(m, n, k, x, w, out, { transB: true }), accumulate }, threads),
           );
-          // Workspace is x and y only: W is read in place, never copied.
-          expect(ledger.peak("tmp")).toBeLessThanOrEqual(4 * m * (n + k) + 128);
+          // Workspace is x and y only (each 64-byte aligned, plus the 2-thread split's 64-byte
+          // block counter): W is read in place, never copied.
+          expect(ledger.peak("tmp")).toBeLessThanOrEqual(4 * m * (n + k) + 192);
           for (let i = 0; i < want.length; i++) {
             expect(Math.abs(out[i]! - want[i]!)).toBeLessThanOrEqual(
               GEMV_F32_TOL.atol + GEMV_F32_TOL.rtol * Math.abs(want[i]!),

@@ -49,6 +49,7 @@ const DONE = 1; // last finished job
 const OP = 2; // kernel index into KERNELS, or −1 to exit
 const NARGS = 3;
 const STATE = 4; // 0 starting, 1 ready, −1 failed
+const CLAIM = 5; // last job taken, by the helper or back by the caller (compare-exchange from SEQ − 1)
 const ARGS_BYTE = 64;
 const MAX_ARGS = 32;
 const PAGE = 65536;
@@ -56,8 +57,30 @@ const MAX_PAGES = 65536; // 4 GiB: the wasm32 limit; virtual reservation only un
 /** Bytes a runtime's linear memory can address at most (the wasm32 limit). */
 export const WASM_MAX_BYTES = MAX_PAGES * PAGE;
 
+/**
+ * How long a helper keeps polling for its next job after finishing one before it sleeps in
+ * `Atomics.wait` (ms). A futex wake-up of a sleeping helper measured 15–200 µs per call here (median
+ * 30–150 µs on this 2-core VM: the idle vCPU must be woken by the hypervisor), against ~1 µs for a
+ * spinning helper; a decode step's GEMVs come a few to tens of µs apart, so the helper polls through
+ * a step and sleeps once the caller stops issuing jobs. The bound caps the core an idle helper burns
+ * at 1 ms per burst of jobs (others share this machine). Thread pools do the same: libgomp spins
+ * GOMP_SPINCOUNT (300k) iterations before sleeping, llama.cpp's ggml threadpool polls before its
+ * condition-variable wait.
+ */
+const HELPER_SPIN_MS = 1;
+/**
+ * How long the caller polls for a helper's share to finish before it sleeps (ms): shares are split
+ * to finish together (the GEMV's dynamic split leaves at most one block, ~10–30 µs), so the wait is
+ * usually µs; capped low because a caller spinning while the helper is starved of a core (a loaded
+ * machine) would take the core the helper needs.
+ */
+const CALLER_SPIN_MS = 0.1;
+
 // The helper's script body (no file to resolve from sources or dist); the host wraps it so that
-// `workerData` is bound (Node: worker_threads' workerData; browsers: the first message).
+// `workerData` is bound (Node: worker_threads' workerData; browsers: the first message). Between
+// jobs it polls SEQ for up to HELPER_SPIN_MS, then sleeps in Atomics.wait until notified. A job is
+// run only after claiming it (CLAIM: SEQ − 1 → SEQ); when the caller claimed it first (it finished
+// its own share before this thread woke and ran this share itself), the job is skipped.
 const WORKER_SOURCE = `
 const { module, memory, ctrl, names } = workerData;
 const i32 = new Int32Array(ctrl);
@@ -74,10 +97,13 @@ try {
 Atomics.notify(i32, ${DONE});
 let seen = 0;
 while (fns) {
-  Atomics.wait(i32, ${SEQ}, seen);
-  const seq = Atomics.load(i32, ${SEQ});
-  if (seq === seen) continue;
+  const until = performance.now() + ${HELPER_SPIN_MS};
+  let seq;
+  while ((seq = Atomics.load(i32, ${SEQ})) === seen) {
+    if (performance.now() > until) Atomics.wait(i32, ${SEQ}, seen);
+  }
   seen = seq;
+  if (Atomics.compareExchange(i32, ${CLAIM}, seq - 1, seq) !== seq - 1) continue;
   const op = i32[${OP}];
   if (op < 0) break;
   try {
@@ -188,7 +214,9 @@ export class WasmRuntime {
 
   /**
    * Run kernel `name` once per entry of `jobs` (each an argument list): jobs[0] on this thread, the
-   * others on helper workers (started on first use). Returns when every job has finished.
+   * others on helper workers (started on first use). Returns when every job has finished. A helper
+   * that has not taken its job by the time this thread finished its own (asleep, or not given a core)
+   * loses it: this thread runs that job too, so a late helper costs at most its share, never a wake-up.
    */
   run(name: KernelName, jobs: readonly (readonly number[])[]): void {
     this.#check();
@@ -211,12 +239,34 @@ export class WasmRuntime {
       Atomics.store(h.ctrl, SEQ, h.seq);
       Atomics.notify(h.ctrl, SEQ);
     }
+    let own: { error: unknown } | undefined;
     try {
       fn(...jobs[0]!);
-    } finally {
-      // Even if this thread's share trapped, never return while a helper still writes the memory.
-      for (let t = 1; t < jobs.length; t++) this.#await(this.#helpers[t - 1]!);
+    } catch (e) {
+      own = { error: e };
     }
+    // Even if this thread's share trapped, never return while a helper still writes the memory.
+    let failure: unknown;
+    for (let t = 1; t < jobs.length; t++) {
+      const h = this.#helpers[t - 1]!;
+      if (Atomics.compareExchange(h.ctrl, CLAIM, h.seq - 1, h.seq) !== h.seq - 1) {
+        try {
+          this.#await(h);
+        } catch (e) {
+          failure ??= e;
+        }
+      } else if (own === undefined) {
+        // Taken back before the helper started it: run here, failing as the helper would have.
+        try {
+          fn(...jobs[t]!);
+        } catch (e) {
+          failure ??= helperFailure(name, e);
+        }
+      }
+    }
+    // This thread's own failure wins over a helper's.
+    if (own !== undefined) throw own.error;
+    if (failure !== undefined) throw failure;
   }
 
   /** Stop helper threads (the memory is freed when the runtime is garbage). Idempotent. */
@@ -287,16 +337,29 @@ export class WasmRuntime {
     this.#helpers.push(h);
   }
 
+  /** Block until `h` finished its job (poll up to CALLER_SPIN_MS, then sleep); rethrow its failure. */
   #await(h: Helper): void {
+    const until = performance.now() + CALLER_SPIN_MS;
     for (;;) {
       const done = Atomics.load(h.ctrl, DONE);
       if (done === h.seq) break;
-      Atomics.wait(h.ctrl, DONE, done, 1000);
+      if (performance.now() > until) Atomics.wait(h.ctrl, DONE, done, 1000);
     }
     if (Atomics.load(h.ctrl, STATE) < 0) {
-      throw new ValueError("a WASM kernel failed on the helper thread (out-of-bounds access?)", {});
+      // The helper survives a trapped kernel: clear the flag so the next run() can use it.
+      Atomics.store(h.ctrl, STATE, 1);
+      throw helperFailure(KERNELS[Atomics.load(h.ctrl, OP)]!, undefined);
     }
   }
+}
+
+/** The error a helper's failed share surfaces as (whichever thread ran it), naming the kernel. */
+function helperFailure(kernel: string, cause: unknown): ValueError {
+  const why = cause instanceof Error ? `: ${cause.message}` : "";
+  return new ValueError(
+    `the WASM kernel ${kernel} failed on a helper thread's share${why} (an out-of-bounds address?); check the operands, or use threads: 1 to fail on the calling thread`,
+    { kernel },
+  );
 }
 
 let shared: WasmRuntime | undefined;
