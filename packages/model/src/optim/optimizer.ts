@@ -3,7 +3,7 @@
  * global-norm gradient clipping they share. Not here: the update rules (one file per optimizer) or
  * the registry of names users type (registry.ts).
  */
-import { type Tensor, zeros } from "@tradeoffs/core-tensor";
+import { getBackend, getLedger, Tensor, zeros } from "@tradeoffs/core-tensor";
 
 /** Options every optimizer takes. */
 export interface CommonOptimizerOptions {
@@ -69,11 +69,22 @@ export function allocateAll<I, T>(items: readonly I[], make: (item: I) => T, fre
   return made;
 }
 
-/** One zero f32 `optim` tensor shaped like each parameter, all or none (`allocateAll`). */
+/**
+ * One zero f32 `optim` tensor shaped like each parameter, all or none (`allocateAll`). On a backend
+ * with resident memory (WASM) the state lives there, charged to `optim` as any allocation, so the
+ * update kernel reads and writes it in place instead of copying it in and out on every step
+ * (AdamW's two moments were 4 of its 7 per-step copies); elsewhere, or when there is no room,
+ * ordinary storage.
+ */
 export function optimZeros(params: readonly Tensor[]): Tensor[] {
+  const place = getBackend().allocateResident;
+  const ledger = getLedger();
   return allocateAll(
     params,
-    (p) => zeros(p.shape, { category: "optim" }),
+    (p) => {
+      const s = p.size > 0 ? place?.(ledger, "optim", "f32", p.size) : undefined;
+      return s ? new Tensor(s, p.shape) : zeros(p.shape, { category: "optim" });
+    },
     (t) => t.dispose(),
   );
 }
