@@ -1,7 +1,9 @@
 /**
- * `pnpm bench matmul [--json] [--quick]`: GFLOP/s of C = A·B (f32, row-major) for every contender in one
- * run: the naive triple loop (oracle), the JS backend's blocked GEMM, and — when available — the WASM
- * backend on 1 and 2 threads and the reference libraries of `tooling/bench-reference`.
+ * `pnpm bench matmul [--json] [--quick] [--shape 1024³] [--flavor simd|relaxed]`: GFLOP/s of C = A·B
+ * (f32, row-major) for every contender in one run: the naive triple loop (oracle), the JS backend's
+ * blocked GEMM, and — when available — the WASM backend on 1 and 2 threads and the reference libraries
+ * of `tooling/bench-reference`. `--flavor` picks the WASM kernels build (default: TRADEOFFS_WASM_FLAVOR,
+ * else simd); `--shape` keeps one row (names as printed, e.g. 1024³ or 1024^3).
  * Not a test: nothing is asserted; figures depend on the machine.
  */
 import { loadavg } from "node:os";
@@ -10,8 +12,11 @@ import {
   matmulArgs,
   matmulBlocked,
   matmulNaive,
+  parseWasmFlavor,
+  setWasmFlavor,
   wasmAvailable,
   wasmBackend,
+  wasmFlavor,
   wasmUnavailableReason,
 } from "../src/index.js";
 
@@ -38,6 +43,23 @@ interface Contender {
 const json = process.argv.includes("--json");
 const quick = process.argv.includes("--quick");
 const noRef = process.argv.includes("--no-ref");
+const opt = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? (process.argv[i + 1] ?? "") : undefined;
+};
+const onlyShape = opt("--shape")?.replace("^3", "³");
+/** The WASM kernels build the WASM contenders run (one per process). */
+const flavor = (() => {
+  try {
+    const f = opt("--flavor");
+    const chosen = f === undefined ? wasmFlavor() : parseWasmFlavor(f, "--flavor");
+    setWasmFlavor(chosen);
+    return chosen;
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(2);
+  }
+})();
 
 const SHAPES: Shape[] = [
   { name: "256³", m: 256, k: 256, n: 256 },
@@ -139,7 +161,13 @@ async function loadContenders(): Promise<{ contenders: Contender[]; notes: strin
 }
 
 const { contenders, notes } = await loadContenders();
-const shapes = quick ? SHAPES.filter((s) => s.m * s.k * s.n <= 512 ** 3) : SHAPES;
+const shapes = SHAPES.filter(
+  (s) => (!quick || s.m * s.k * s.n <= 512 ** 3) && (onlyShape === undefined || s.name === onlyShape),
+);
+if (shapes.length === 0) {
+  console.error(`--shape '${onlyShape}' is not one of: ${SHAPES.map((s) => s.name).join(", ")}`);
+  process.exit(2);
+}
 const rng = (() => {
   let x = 0x9e3779b9;
   return () => {
@@ -202,6 +230,7 @@ if (json) {
     bench: "matmul",
     unit: "GFLOP/s",
     node: process.version,
+    wasmFlavor: flavor,
     contenders: names,
     notes,
     loadAverage: { start: load0, end: load1 },
@@ -233,7 +262,11 @@ if (json) {
     console.log(widths.map((w) => "-".repeat(w)).join("  "));
     for (const t of table) console.log(line(t));
   };
-  print(`matmul GFLOP/s, wall clock (f32, C = A·B, median; node ${process.version})`, (r) => r.gflops, true);
+  print(
+    `matmul GFLOP/s, wall clock (f32, C = A·B, median; node ${process.version}; WASM flavor ${flavor})`,
+    (r) => r.gflops,
+    true,
+  );
   console.log("");
   print(
     "GFLOP/s projected on idle cores = flops / (CPU-seconds / threads): robust to a busy machine",

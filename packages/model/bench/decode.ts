@@ -1,5 +1,6 @@
 /**
- * `pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-gemv] [--no-ref] [--no-js]`: decode at
+ * `pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-gemv] [--no-ref] [--no-js]
+ * [--flavor simd|relaxed]`: decode at
  * the memory roofline on the WASM backend. (1) GEMV 1×4096×4096 and 1×4096×11008 ([out, in] = [4096,
  * 4096], [11008, 4096]) for every weight format (FP32, FP16, BF16, Q8_0, Q4_0, INT8, INT4, NF4), the
  * formats of one shape interleaved in the same rounds, on the default WASM path and on quant's JS path
@@ -7,6 +8,8 @@
  * in the same rounds; its median); (2) the 1- vs 2-thread GEMV crossover (FP32, NF4); (3) a STREAM-like
  * read of a 256 MiB buffer in WASM memory (1 and 2 threads, ≥ 20 reads each) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
  * `runInfer` per preset and format. Warm-up, interleaved rounds, medians with min–max. Not a test.
+ * `--flavor` picks the WASM kernels build for the whole run (default: TRADEOFFS_WASM_FLAVOR, else simd);
+ * ratios ×FP32 are within that one flavor.
  */
 
 import { referenceGemv } from "@tradeoffs/bench-reference";
@@ -17,10 +20,13 @@ import {
   type LinearWeight,
   MemoryLedger,
   noGrad,
+  parseWasmFlavor,
   Rng,
   randn,
+  setWasmFlavor,
   wasmAvailable,
   wasmBackend,
+  wasmFlavor,
   wasmRuntime,
   withBackend,
   withLedger,
@@ -51,6 +57,19 @@ const E2E = !argv.includes("--no-e2e");
 /** `--no-gemv` skips parts (1)–(3) (GEMV rows, crossover, bandwidth probe) so the e2e part runs alone. */
 const GEMV = !argv.includes("--no-gemv");
 const JS_PATH = !argv.includes("--no-js");
+/** The WASM kernels build every WASM row runs on (one per process: resident weights share a runtime). */
+const FLAVOR = (() => {
+  try {
+    const flavor = argv.includes("--flavor")
+      ? parseWasmFlavor(opt("--flavor", ""), "--flavor")
+      : wasmFlavor();
+    setWasmFlavor(flavor);
+    return flavor;
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(2);
+  }
+})();
 const log = (...s: unknown[]) => {
   if (!JSON_OUT) console.log(...s);
 };
@@ -304,7 +323,9 @@ function e2e(): E2eRow[] {
 const reference = await referenceGemv({ reps: REPS, log, skip: argv.includes("--no-ref") });
 noGrad(() =>
   withLedger(getLedger(), () => {
-    log(`decode bench on WASM (2 threads), ${REPS} interleaved rounds after warm-up; medians (min–max)`);
+    log(
+      `decode bench on WASM (2 threads, flavor ${FLAVOR}), ${REPS} interleaved rounds after warm-up; medians (min–max)`,
+    );
     const bw = GEMV ? bandwidth() : [];
     for (const b of bw)
       log(
@@ -322,6 +343,7 @@ noGrad(() =>
       console.log(
         JSON.stringify(
           {
+            wasmFlavor: FLAVOR,
             gemv: g,
             references: reference,
             bandwidthGBs: roof,
