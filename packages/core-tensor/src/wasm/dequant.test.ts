@@ -34,9 +34,7 @@ afterAll(() => disposeWasm());
  */
 function randomWeight(format: DequantFormat, n: number, k: number, group: number, rng: Rng): DequantWeight {
   const data = new Uint8Array(n * dequantRowBytes(format, k));
-  // Q8_0 / INT8 codes in [−127, 127] (what the quantisers write; the relaxed GEMV's contract)
-  const signed = format === "q8_0" || format === "i8";
-  for (let i = 0; i < data.length; i++) data[i] = signed ? (rng.int(255) - 127) & 255 : rng.int(256);
+  for (let i = 0; i < data.length; i++) data[i] = rng.int(256);
   if (format === "nibble") {
     const scales = new Float32Array(n * Math.ceil(k / group)).map(() => rng.uniform());
     return { format, data, codebook: Float32Array.from(NF4_TABLE), group, scales };
