@@ -1,9 +1,11 @@
 /**
- * `pnpm bench matmul [--json] [--quick] [--shape 1024³] [--flavor simd|relaxed]`: GFLOP/s of C = A·B
+ * `pnpm bench matmul [--json] [--quick] [--shape 1024³] [--flavor simd|relaxed|both]`: GFLOP/s of C = A·B
  * (f32, row-major) for every contender in one run: the naive triple loop (oracle), the JS backend's
  * blocked GEMM, and — when available — the WASM backend on 1 and 2 threads and the reference libraries
  * of `tooling/bench-reference`. `--flavor` picks the WASM kernels build (default: TRADEOFFS_WASM_FLAVOR,
- * else simd); `--shape` keeps one row (names as printed, e.g. 1024³ or 1024^3).
+ * else simd); `both` adds WASM-1t-relaxed and WASM-2t-relaxed (a private relaxed runtime) beside the simd
+ * contenders, each measured right after its simd twin in the same run, with their ratio.
+ * `--shape` keeps one row (names as printed, e.g. 1024³ or 1024^3).
  * Not a test: nothing is asserted; figures depend on the machine.
  */
 import { loadavg } from "node:os";
@@ -14,9 +16,11 @@ import {
   matmulNaive,
   parseWasmFlavor,
   setWasmFlavor,
+  WasmRuntime,
   wasmAvailable,
   wasmBackend,
   wasmFlavor,
+  wasmMatmul,
   wasmUnavailableReason,
 } from "../src/index.js";
 
@@ -48,11 +52,12 @@ const opt = (name: string): string | undefined => {
   return i >= 0 ? (process.argv[i + 1] ?? "") : undefined;
 };
 const onlyShape = opt("--shape")?.replace("^3", "³");
-/** The WASM kernels build the WASM contenders run (one per process). */
+/** The WASM kernels build the WASM contenders run (one per process); `both`: simd, plus relaxed twins. */
+const both = opt("--flavor") === "both";
 const flavor = (() => {
   try {
     const f = opt("--flavor");
-    const chosen = f === undefined ? wasmFlavor() : parseWasmFlavor(f, "--flavor");
+    const chosen = both ? "simd" : f === undefined ? wasmFlavor() : parseWasmFlavor(f, "--flavor");
     setWasmFlavor(chosen);
     return chosen;
   } catch (e) {
@@ -125,8 +130,12 @@ async function loadContenders(): Promise<{ contenders: Contender[]; notes: strin
     kernelContender("JS", matmulBlocked),
   ];
   if (wasmAvailable()) {
-    contenders.push(kernelContender("WASM-1t", wasmBackend(1).matmul, 1));
-    contenders.push(kernelContender("WASM-2t", wasmBackend(2).matmul, 2));
+    const relaxed = both ? new WasmRuntime("relaxed") : undefined;
+    for (const t of [1, 2]) {
+      contenders.push(kernelContender(`WASM-${t}t`, wasmBackend(t).matmul, t));
+      if (relaxed)
+        contenders.push(kernelContender(`WASM-${t}t-relaxed`, (p) => wasmMatmul(relaxed, p, t), t));
+    }
   } else notes.push(`WASM skipped: ${wasmUnavailableReason()}`);
   if (!noRef) {
     // Reference libraries from the private bench package, installed on first use into
@@ -224,13 +233,15 @@ for (const n of names) if (n !== "naive" && n !== "JS") ratioPairs.push([n, "JS"
 for (const n of names.filter((x) => x.startsWith("WASM")))
   for (const ref of names.filter((x) => !x.startsWith("WASM") && x !== "naive" && x !== "JS"))
     ratioPairs.push([n, ref]);
+for (const n of names.filter((x) => x.endsWith("-relaxed")))
+  ratioPairs.push([n, n.slice(0, -"-relaxed".length)]);
 
 if (json) {
   const out = {
     bench: "matmul",
     unit: "GFLOP/s",
     node: process.version,
-    wasmFlavor: flavor,
+    wasmFlavor: both ? "both" : flavor,
     contenders: names,
     notes,
     loadAverage: { start: load0, end: load1 },
@@ -263,7 +274,7 @@ if (json) {
     for (const t of table) console.log(line(t));
   };
   print(
-    `matmul GFLOP/s, wall clock (f32, C = A·B, median; node ${process.version}; WASM flavor ${flavor})`,
+    `matmul GFLOP/s, wall clock (f32, C = A·B, median; node ${process.version}; WASM flavor ${both ? "simd, and relaxed twins" : flavor})`,
     (r) => r.gflops,
     true,
   );
