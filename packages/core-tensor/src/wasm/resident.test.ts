@@ -9,6 +9,7 @@ import {
   codebookRoundingBound,
   dequantRowBytes,
   dequantRowNaive,
+  gemvQXLevels,
   NF4_TABLE,
   nibbleXBlock,
   wasmMatmulDequant,
@@ -197,11 +198,12 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
             for (let i = 0; i < m; i++) {
               let want = 0;
               for (let c = 0; c < k; c++) want += x[i * k + c]! * row[c]!;
-              // Q8_0 / Q4_0 kernels also round x to 16 bits per 32-block (x16RoundingBound); the nibble
+              // Q8_0 / Q4_0 / i8 kernels also round x per 32-block (x16RoundingBound: 16 bits; relaxed
+              // build 8, gemvQXLevels); the nibble
               // kernel per x-block (nibbleXBlock) and NF4's codebook to 8 bits (codebookRoundingBound).
               const x16 =
                 format === "q8_0" || format === "q4_0" || format === "i8" // i8: k, group multiples of 32
-                  ? x16RoundingBound(row, x, i * k, k)
+                  ? x16RoundingBound(row, x, i * k, k, 32, gemvQXLevels(wasmRuntime().flavor))
                   : format === "nibble"
                     ? x16RoundingBound(row, x, i * k, k, nibbleXBlock(group)) +
                       codebookRoundingBound(NF4_TABLE, sv.subarray(j * (k / group)), group, x, i * k, k)
