@@ -1,13 +1,17 @@
 // Decode GEMV over 4-bit codebook weights (quant's INT4 / NF4 layout) resident in linear memory
 // (AssemblyScript, 128-bit SIMD): y[i, j] = Σ_q x[i, q]·W[j, q], W[j, q] = codebook[code]·scale(j, g).
-// x is rounded to 16-bit codes per x-block (1, 2 or 4 32-blocks inside one group); each code becomes
-// an integer of at most 8 bits, as it is when the codebook is affine (INT4: c − 8, exact) or by one
-// byte lookup (i8x16.swizzle) of the codebook rounded to 8 bits (NF4: value·127, within 1/254 of
-// max|value|: NF4's relative RMS weight error on Gaussian blocks goes from 9.19% to 9.22%). Tiles of
-// 4 rows, walked as 2 pairs per x-block (each pair shares its x loads; 4 rows at once spill registers
-// in V8 and ran 15–35% slower); i32x4.dot_i16x8_s sums stay integer over an x-block, then one f32x4
-// step scales the 4 rows at once. Double-quantised group scales are decoded per tile in f64 as in JS.
-// Not here: other layouts (gemv.ts), k or group not multiples of 32 (dequant.ts decodes those per row).
+// x is rounded per x-block (1, 2 or 4 32-blocks inside one group; gemv-nibble-x.ts) to 16-bit codes,
+// or to 8-bit codes in the relaxed build; each weight code becomes a small integer, as it is when the
+// codebook is affine (INT4: c − 8, exact) or by one byte lookup (i8x16.swizzle) of the codebook
+// rounded to integers: plain build value·127 (within max|value|/254; NF4's relative RMS weight error
+// on Gaussian blocks of 64 goes from 9.20% to 9.23%), relaxed build its span onto 0..127 (within
+// (max − min)/254; 9.35%). Tiles of 4 rows; plain build: 2 pairs per x-block (each pair shares its x
+// loads; 4 rows at once spill registers in V8 and ran 15–35% slower) of i32x4.dot_i16x8_s; relaxed
+// build: 4 rows at once of 8-bit dots (fewer live registers). Integer sums over an x-block, then one
+// f32x4 step scales the 4 rows at once. Double-quantised group scales are decoded per tile in f64 as
+// in JS. Not here: other layouts (gemv.ts), k or group not multiples of 32 (dequant.ts, per row).
+
+import { quantizeX, quantizeX8 } from "./gemv-nibble-x";
 
 /** 32-blocks per x-block: the largest of 4, 2, 1 that divides the group's blocks `bpg`. */
 function xBlock(bpg: i32): i32 {
@@ -51,12 +55,23 @@ function integerCodebook(codebook: usize, table: usize): bool {
     return true;
   }
   let mx: f64 = 0;
-  for (let c = 0; c < 16; c++) mx = max(mx, Math.abs(<f64>load<f32>(codebook + <usize>(c << 2))));
-  unit = mx === 0 ? 1 : mx / 127;
-  if (mx !== 0) {
-    let p2: f64 = 1; // largest power of two with p2·mx ≤ 127
-    while (p2 * 2 * mx <= 127) p2 *= 2;
-    while (p2 * mx > 127) p2 /= 2;
+  let lo: f64 = Infinity;
+  let hi: f64 = -Infinity;
+  for (let c = 0; c < 16; c++) {
+    const v = <f64>load<f32>(codebook + <usize>(c << 2));
+    mx = max(mx, Math.abs(v));
+    lo = min(lo, v);
+    hi = max(hi, v);
+  }
+  // The plain build's table spans q − min q ≤ 254 with |q| ≤ 127; the relaxed build's 8-bit dot reads
+  // it as its unsigned 7-bit operand, so there the whole span maps onto 0..127.
+  let range = mx;
+  if (ASC_FEATURE_RELAXED_SIMD && hi > lo) range = hi - lo;
+  unit = range === 0 ? 1 : range / 127;
+  if (range !== 0) {
+    let p2: f64 = 1; // largest power of two with p2·range ≤ 127
+    while (p2 * 2 * range <= 127) p2 *= 2;
+    while (p2 * range > 127) p2 /= 2;
     let exact = true;
     for (let c = 0; c < 16; c++) {
       const v = <f64>load<f32>(codebook + <usize>(c << 2)) * p2;
@@ -64,80 +79,17 @@ function integerCodebook(codebook: usize, table: usize): bool {
     }
     if (exact) unit = 1 / p2;
   }
-  let qmin: i32 = 127;
+  let qmin: i32 = i32.MAX_VALUE;
   for (let c = 0; c < 16; c++) {
     qmin = min(qmin, <i32>Math.round(<f64>load<f32>(codebook + <usize>(c << 2)) / unit));
   }
   beta = qmin;
   for (let c = 0; c < 16; c++) {
     const q = <i32>Math.round(<f64>load<f32>(codebook + <usize>(c << 2)) / unit);
-    store<u8>(table + <usize>c, <u8>(q - qmin));
+    // ≤ 127 in the relaxed build but for a tie rounded up at the top of the span (then 128: clamped)
+    store<u8>(table + <usize>c, <u8>(ASC_FEATURE_RELAXED_SIMD ? min(q - qmin, 127) : q - qmin));
   }
   return false;
-}
-
-/**
- * x [m, k] → 16-bit codes per x-block of `bpx` 32-blocks (x ≈ s·code, s = absmax/32767, in `sx`) and
- * per x-block beta·Σ codes (i32, in `bias`). Each 32-block's codes are stored in the order the kernel
- * unpacks the weights: elements 4u, then 4u + 2, then 4u + 1, then 4u + 3 (u = 0..7).
- */
-function quantizeX(m: i32, k: i32, x: usize, codes: usize, sx: usize, bias: usize, bpx: i32): void {
-  const nb = k >> 5;
-  const nx = (nb + bpx - 1) / bpx;
-  for (let i = 0; i < m; i++) {
-    for (let e = 0; e < nx; e++) {
-      const b0 = e * bpx;
-      const b1 = min(b0 + bpx, nb);
-      const xe = x + ((<usize>(i * k + (b0 << 5))) << 2);
-      let mx = f32x4.splat(0);
-      for (let t = 0; t < (b1 - b0) << 7; t += 16) mx = f32x4.max(mx, f32x4.abs(v128.load(xe + <usize>t)));
-      const amax = max(
-        max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)),
-        max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)),
-      );
-      store<f32>(sx + ((<usize>(i * nb + e)) << 2), amax / 32767);
-      const inv = f32x4.splat(amax > 0 ? <f32>32767 / amax : 0);
-      let sum = i32x4.splat(0);
-      for (let b = b0; b < b1; b++) {
-        const xb = x + ((<usize>(i * k + (b << 5))) << 2);
-        const q0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb), inv)));
-        const q1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 16), inv)));
-        const q2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 32), inv)));
-        const q3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 48), inv)));
-        const q4 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 64), inv)));
-        const q5 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 80), inv)));
-        const q6 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 96), inv)));
-        const q7 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 112), inv)));
-        sum = i32x4.add(
-          sum,
-          i32x4.add(
-            i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3)),
-            i32x4.add(i32x4.add(q4, q5), i32x4.add(q6, q7)),
-          ),
-        );
-        // natural order, 8 elements each: n0 = 0..7, n1 = 8..15, n2 = 16..23, n3 = 24..31
-        const n0 = i16x8.narrow_i32x4_s(q0, q1);
-        const n1 = i16x8.narrow_i32x4_s(q2, q3);
-        const n2 = i16x8.narrow_i32x4_s(q4, q5);
-        const n3 = i16x8.narrow_i32x4_s(q6, q7);
-        const ab01 = v128.shuffle<i16>(n0, n1, 0, 4, 8, 12, 2, 6, 10, 14); // 0 4 8 12 | 2 6 10 14
-        const ab23 = v128.shuffle<i16>(n2, n3, 0, 4, 8, 12, 2, 6, 10, 14);
-        const cd01 = v128.shuffle<i16>(n0, n1, 1, 5, 9, 13, 3, 7, 11, 15); // 1 5 9 13 | 3 7 11 15
-        const cd23 = v128.shuffle<i16>(n2, n3, 1, 5, 9, 13, 3, 7, 11, 15);
-        const out = codes + ((<usize>(i * k + (b << 5))) << 1);
-        v128.store(out, v128.shuffle<i64>(ab01, ab23, 0, 2));
-        v128.store(out, v128.shuffle<i64>(ab01, ab23, 1, 3), 16);
-        v128.store(out, v128.shuffle<i64>(cd01, cd23, 0, 2), 32);
-        v128.store(out, v128.shuffle<i64>(cd01, cd23, 1, 3), 48);
-      }
-      const s =
-        i32x4.extract_lane(sum, 0) +
-        i32x4.extract_lane(sum, 1) +
-        i32x4.extract_lane(sum, 2) +
-        i32x4.extract_lane(sum, 3);
-      store<i32>(bias + ((<usize>(i * nb + e)) << 2), s * beta);
-    }
-  }
 }
 
 /**
@@ -185,6 +137,69 @@ function dot32<T>(
     i32x4.add(i32x4.dot_i16x8_s(a, x0), i32x4.dot_i16x8_s(b, x1)),
     i32x4.add(i32x4.dot_i16x8_s(c, x2), i32x4.dot_i16x8_s(d, x3)),
   );
+}
+
+// The relaxed build's 32-block dot (8-bit products, i16x8.relaxed_dot_i8x16_i7x16_s): its second
+// operand must lie in [0, 127] for a deterministic result (V8 x64 lowers it to pmaddubsw, whose
+// unsigned operand it is), so it is the weight's table value (INT4's code 0..15, or the codebook's span
+// mapped onto 0..127) and x the signed side; |pair sums| ≤ 2·127·127 < 2^15, so pmaddubsw never
+// saturates. Per 32-block and row: 2 lookups (none for INT4), 2 pmaddubsw and 2 pmaddwd by ones,
+// against 4 pmaddwd on unpacked i16 lanes in the plain build. Not i32x4.relaxed_dot_i8x16_i7x16_add_s,
+// the one-op form: Node 20's V8 (11.3) returns twice the sum from it (measured: [127, −5, 3, 0] ·
+// [9, 8, 100, 7] with c = 0 gave 2806, not 1403).
+
+/**
+ * acc + one 32-block of 16 code bytes (byte t: element 2t low nibble, 2t + 1 high) dotted with its x
+ * codes xe (even elements) and xo (odd): 8 products per i32 lane. T picks the decode at compile time:
+ * u8 looks each code up in `table` (values 0..127), u16 takes the codes as they are (INT4). `ones`:
+ * 1 per i16 lane.
+ */
+function dot8<T>(bytes: v128, table: v128, m1: v128, ones: v128, xe: v128, xo: v128, acc: v128): v128 {
+  let lo = v128.and(bytes, m1); // m1: 0x0f per byte
+  let hi = v128.and(i16x8.shr_u(bytes, 4), m1);
+  if (sizeof<T>() === 1) {
+    lo = i8x16.relaxed_swizzle(table, lo);
+    hi = i8x16.relaxed_swizzle(table, hi);
+  }
+  const pl = i16x8.relaxed_dot_i8x16_i7x16_s(xe, lo);
+  const ph = i16x8.relaxed_dot_i8x16_i7x16_s(xo, hi);
+  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(pl, ones), i32x4.dot_i16x8_s(ph, ones)));
+}
+
+/**
+ * The integer sums of one x-block's 32-blocks at byte offsets [o, end) of rows w0..w3 with x's 8-bit
+ * codes at xq (32 bytes per 16 weight bytes), reduced to [Σ row 0, …, Σ row 3] (i32x4). All four rows
+ * in one pass: each row needs 2 registers beside its sum, so nothing spills.
+ */
+function blockSums8<T>(
+  o: usize,
+  end: usize,
+  w0: usize,
+  w1: usize,
+  w2: usize,
+  w3: usize,
+  xq: usize,
+  table: v128,
+  m1: v128,
+  ones: v128,
+): v128 {
+  let d0 = i32x4.splat(0);
+  let d1 = i32x4.splat(0);
+  let d2 = i32x4.splat(0);
+  let d3 = i32x4.splat(0);
+  do {
+    const xb = xq + (o << 1);
+    const xe = v128.load(xb);
+    const xo = v128.load(xb, 16);
+    d0 = dot8<T>(v128.load(w0 + o), table, m1, ones, xe, xo, d0);
+    d1 = dot8<T>(v128.load(w1 + o), table, m1, ones, xe, xo, d1);
+    d2 = dot8<T>(v128.load(w2 + o), table, m1, ones, xe, xo, d2);
+    d3 = dot8<T>(v128.load(w3 + o), table, m1, ones, xe, xo, d3);
+    o += 16;
+  } while (o < end);
+  const ab = i32x4.add(v128.shuffle<i64>(d0, d1, 0, 2), v128.shuffle<i64>(d0, d1, 1, 3));
+  const cd = i32x4.add(v128.shuffle<i64>(d2, d3, 0, 2), v128.shuffle<i64>(d2, d3, 1, 3));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 2, 4, 6), v128.shuffle<i32>(ab, cd, 1, 3, 5, 7));
 }
 
 /** [Σ lanes of a, Σ b, Σ c, Σ d] (i32x4). */
@@ -339,34 +354,41 @@ function tileRow<T>(
   let left = gpx;
   while (o < rowBytes) {
     const end = min(o + step, rowBytes);
-    let d0 = i32x4.splat(0);
-    let d1 = i32x4.splat(0);
-    let d2 = i32x4.splat(0);
-    let d3 = i32x4.splat(0);
-    const o0 = o;
-    // rows 0 and 1, then rows 2 and 3, over the x-block's 32-blocks
-    do {
-      const xb = xq + (o << 2);
-      const x0 = v128.load(xb);
-      const x1 = v128.load(xb, 16);
-      const x2 = v128.load(xb, 32);
-      const x3 = v128.load(xb, 48);
-      d0 = i32x4.add(d0, dot32<T>(v128.load(w0 + o), table, m1, m2, x0, x1, x2, x3));
-      d1 = i32x4.add(d1, dot32<T>(v128.load(w1 + o), table, m1, m2, x0, x1, x2, x3));
-      o += 16;
-    } while (o < end);
-    o = o0;
-    do {
-      const xb = xq + (o << 2);
-      const x0 = v128.load(xb);
-      const x1 = v128.load(xb, 16);
-      const x2 = v128.load(xb, 32);
-      const x3 = v128.load(xb, 48);
-      d2 = i32x4.add(d2, dot32<T>(v128.load(w2 + o), table, m1, m2, x0, x1, x2, x3));
-      d3 = i32x4.add(d3, dot32<T>(v128.load(w3 + o), table, m1, m2, x0, x1, x2, x3));
-      o += 16;
-    } while (o < end);
-    const d = i32x4.add(sum4(d0, d1, d2, d3), i32x4.splat(load<i32>(xbias + e)));
+    let d: v128;
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      d = blockSums8<T>(o, end, w0, w1, w2, w3, xq, table, m1, m2);
+      o = end;
+    } else {
+      let d0 = i32x4.splat(0);
+      let d1 = i32x4.splat(0);
+      let d2 = i32x4.splat(0);
+      let d3 = i32x4.splat(0);
+      const o0 = o;
+      // rows 0 and 1, then rows 2 and 3, over the x-block's 32-blocks
+      do {
+        const xb = xq + (o << 2);
+        const x0 = v128.load(xb);
+        const x1 = v128.load(xb, 16);
+        const x2 = v128.load(xb, 32);
+        const x3 = v128.load(xb, 48);
+        d0 = i32x4.add(d0, dot32<T>(v128.load(w0 + o), table, m1, m2, x0, x1, x2, x3));
+        d1 = i32x4.add(d1, dot32<T>(v128.load(w1 + o), table, m1, m2, x0, x1, x2, x3));
+        o += 16;
+      } while (o < end);
+      o = o0;
+      do {
+        const xb = xq + (o << 2);
+        const x0 = v128.load(xb);
+        const x1 = v128.load(xb, 16);
+        const x2 = v128.load(xb, 32);
+        const x3 = v128.load(xb, 48);
+        d2 = i32x4.add(d2, dot32<T>(v128.load(w2 + o), table, m1, m2, x0, x1, x2, x3));
+        d3 = i32x4.add(d3, dot32<T>(v128.load(w3 + o), table, m1, m2, x0, x1, x2, x3));
+        o += 16;
+      } while (o < end);
+      d = sum4(d0, d1, d2, d3);
+    }
+    d = i32x4.add(d, i32x4.splat(load<i32>(xbias + e)));
     const s = f32x4.mul(v128.load(sp), f32x4.splat(load<f32>(xs + e)));
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(d), s));
     e += 4;
@@ -417,7 +439,7 @@ function tiles<T>(
     const w2 = w + <usize>r2 * half;
     const w3 = w + <usize>r3 * half;
     for (let i = 0; i < m; i++) {
-      const xq = scratch + ((<usize>(i * k)) << 1);
+      const xq = scratch + (ASC_FEATURE_RELAXED_SIMD ? <usize>(i * k) : (<usize>(i * k)) << 1);
       const xs = sx + ((<usize>(i * nb)) << 2);
       const xbias = bias + ((<usize>(i * nb)) << 2);
       const acc = tileRow<T>(bpx, nb, gpx, w0, w1, w2, w3, xq, xs, xbias, sbuf, table, m1, m2);
@@ -464,14 +486,19 @@ export function gemvNibble(
   const tableAt = sbuf + ((<usize>nb) << 4);
   const affine = integerCodebook(codebook, tableAt);
   // the unpacking masks, loaded from memory so that they stay in registers across the loops
-  if (affine) {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    v128.store(tableAt, i8x16.splat(0x0f), 16);
+    v128.store(tableAt, i16x8.splat(1), 32); // m2: blockSums8's ones
+  } else if (affine) {
     v128.store(tableAt, i16x8.splat(0x0f), 16);
   } else {
     v128.store(tableAt, i8x16.splat(0x0f), 16);
     v128.store(tableAt, i16x8.splat(0xff), 32);
   }
   const sx = tableAt + 48;
-  quantizeX(m, k, x, scratch, sx, sx + ((<usize>(m * nb)) << 2), xBlock(group >> 5));
+  const bias = sx + ((<usize>(m * nb)) << 2);
+  if (ASC_FEATURE_RELAXED_SIMD) quantizeX8(m, k, x, scratch, sx, bias, xBlock(group >> 5), beta);
+  else quantizeX(m, k, x, scratch, sx, bias, xBlock(group >> 5), beta);
   if (affine) tiles<u16>(m, k, w, scales, group, y, n, j0, j1, scratch, dqCodes, dqChunk, dqMean);
   else tiles<u8>(m, k, w, scales, group, y, n, j0, j1, scratch, dqCodes, dqChunk, dqMean);
 }

@@ -6,14 +6,13 @@ import { ShapeError } from "../errors.js";
 import { getLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
 import {
-  codebookRoundingBound,
   type DequantFormat,
   decodeDqScales,
   dequantRowBytes,
   dequantRowNaive,
   gemvQXLevels,
   NF4_TABLE,
-  nibbleXBlock,
+  nibbleRoundingBound,
   wasmDequantRows,
   wasmMatmulDequant,
   x16RoundingBound,
@@ -105,8 +104,8 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
                   m <= GEMV_MAX_M
                     ? x16RoundingBound(want, x, i * k, k, 32, gemvQXLevels(wasmRuntime().flavor))
                     : weight.format === "nibble" && m <= GEMV_MAX_M && k % 32 === 0 && group % 32 === 0
-                      ? x16RoundingBound(want, x, i * k, k, nibbleXBlock(group)) +
-                        codebookRoundingBound(
+                      ? nibbleRoundingBound(
+                          want,
                           weight.codebook,
                           weight.scales.subarray(j * Math.ceil(k / group)),
                           group,
@@ -169,8 +168,7 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
               const bound =
                 DEQUANT_MATMUL_TOL.atol +
                 DEQUANT_MATMUL_TOL.rtol * Math.abs(s) +
-                x16RoundingBound(want, x, i * k, k, nibbleXBlock(group)) +
-                codebookRoundingBound(NF4_TABLE, rowScales, group, x, i * k, k);
+                nibbleRoundingBound(want, NF4_TABLE, rowScales, group, x, i * k, k);
               if (!(Math.abs(y[i * n + j]! - s) <= bound)) return false;
             }
           }

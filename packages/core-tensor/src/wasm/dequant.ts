@@ -21,6 +21,7 @@ import type { DequantMatmulArgs, DequantWeight, DoubleQuantScales } from "../bac
 import { bf16ToF32, f16ToF32 } from "../dtype.js";
 import { ShapeError, ValueError } from "../errors.js";
 import type { WasmFlavor } from "./flavor.js";
+import { wasmFlavor } from "./flavor.js";
 import { GEMV_MAX_M, gemvThreads, rowSplit } from "./matmul.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
@@ -336,10 +337,43 @@ function nibbleScratchBytes(m: number, k: number): number {
 }
 
 /**
- * The error the nibble GEMV kernel adds by rounding a codebook that is not affine to 8-bit integers
- * (|q| ≤ 127, assembly/gemv-nibble.ts; INT4's c − 8 is exact, and this bound is then only loose): each
- * value within max|codebook|/127/2, so at most that times Σ_q |x[xOff + q]|·|scale(j, q)| for one
- * row j whose group scales are `scales` (G of them).
+ * The largest code x is rounded to per x-block by the nibble GEMV kernel of a flavor (x ≈ s·q,
+ * s = absmax/levels): 32767 (16-bit codes) on `simd`, 127 (8-bit codes, for the relaxed build's 8-bit
+ * dot product, assembly/gemv-nibble.ts) on `relaxed`. Pass it to `x16RoundingBound` with
+ * `nibbleXBlock(group)`.
+ */
+export function nibbleXLevels(flavor: WasmRuntime["flavor"] = wasmFlavor()): number {
+  return flavor === "relaxed" ? 127 : 32767;
+}
+
+/**
+ * The whole error bound the nibble GEMV kernel of `flavor` (default: the process's, `wasmFlavor()`)
+ * adds to one output beyond f32 rounding: x rounded per x-block (`nibbleXBlock`, `nibbleXLevels`) plus
+ * the codebook rounded to integers (`codebookRoundingBound`), for decoded row `row` of W with group
+ * scales `scales` and x row at `xOff`. Tests add it to their f32 tolerance (m ≤ GEMV_MAX_M, k and
+ * group multiples of 32).
+ */
+export function nibbleRoundingBound(
+  row: Float32Array,
+  codebook: ArrayLike<number>,
+  scales: ArrayLike<number>,
+  group: number,
+  x: Float32Array,
+  xOff: number,
+  k: number,
+  flavor: WasmRuntime["flavor"] = wasmFlavor(),
+): number {
+  // x16RoundingBound is for 32767 levels; the bound scales with the step, 1/levels
+  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group)) * (32767 / nibbleXLevels(flavor));
+  return xr + codebookRoundingBound(codebook, scales, group, x, xOff, k, flavor);
+}
+
+/**
+ * The error the nibble GEMV kernel adds by rounding a codebook that is not affine to integers
+ * (assembly/gemv-nibble.ts; INT4's c − 8 is exact, and this bound is then only loose): on `simd` each
+ * value to max|codebook|/127 steps (|q| ≤ 127), on `relaxed` the codebook's span (max − min) onto
+ * 0..127 (the 8-bit dot's unsigned 7-bit operand); each value within half a step, so at most that
+ * times Σ_q |x[xOff + q]|·|scale(j, q)| for one row j whose group scales are `scales` (G of them).
  */
 export function codebookRoundingBound(
   codebook: ArrayLike<number>,
@@ -348,12 +382,20 @@ export function codebookRoundingBound(
   x: Float32Array,
   xOff: number,
   k: number,
+  flavor: WasmRuntime["flavor"] = wasmFlavor(),
 ): number {
   let cmax = 0;
-  for (let c = 0; c < 16; c++) cmax = Math.max(cmax, Math.abs(codebook[c]!));
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let c = 0; c < 16; c++) {
+    cmax = Math.max(cmax, Math.abs(codebook[c]!));
+    lo = Math.min(lo, codebook[c]!);
+    hi = Math.max(hi, codebook[c]!);
+  }
+  const step = flavor === "relaxed" && hi > lo ? (hi - lo) / 127 : cmax / 127;
   let s = 0;
   for (let q = 0; q < k; q++) s += Math.abs(x[xOff + q]!) * Math.abs(scales[Math.floor(q / group)]!);
-  return (s * cmax) / 127 / 2;
+  return (s * step) / 2;
 }
 
 /** Decode W [n, k] to f32 on the WASM kernels (out holds n·k; f16 / bf16 are decoded in JS). */

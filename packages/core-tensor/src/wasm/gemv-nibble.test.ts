@@ -1,11 +1,13 @@
 /**
- * The nibble GEMV kernel (assembly/gemv-nibble.ts) against its dequantise-then-FP32 oracle: INT4's
- * affine codebook and other exactly representable ones (integer path, no codebook error), NF4 and an
- * unsorted codebook (8-bit lookup), f32 and double-quantised scales, odd shapes, 1 and 2 threads.
- * Not here: the row-decoding kernels and other formats (dequant.test.ts).
+ * The nibble GEMV kernel (assembly/gemv-nibble.ts, and gemv-nibble-dot8.ts in the relaxed build) against
+ * its dequantise-then-FP32 oracle on both WASM flavors: INT4's affine codebook and other exactly
+ * representable ones (no codebook error), NF4 and an unsorted codebook (lookup), f32 and
+ * double-quantised scales, odd shapes, 1 and 2 threads. Not here: the row-decoding kernels and other
+ * formats (dequant.test.ts).
  */
 import fc from "fast-check";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useWasmFlavor, WASM_FLAVORS, type WasmFlavor } from "../../test/wasm-flavors.js";
 import type { DequantWeight } from "../backend.js";
 import { Rng } from "../rng.js";
 import {
@@ -14,19 +16,17 @@ import {
   dequantRowNaive,
   NF4_TABLE,
   nibbleXBlock,
+  nibbleXLevels,
   wasmMatmulDequant,
   x16RoundingBound,
 } from "./dequant.js";
 import { GEMV_MAX_M, gemvThreads } from "./matmul.js";
-import { disposeWasm } from "./runtime.js";
-
-afterAll(() => disposeWasm());
 
 /** Codebooks by how the kernel takes them: `exact` ones become integers with no error. */
 const CODEBOOKS = {
   /** INT4: c − 8, affine with an integer offset (the codes used as they are). */
   int4: { values: Array.from({ length: 16 }, (_, c) => c - 8), exact: true },
-  /** 0.5·c + 0.25: affine but b/a = 0.5, so looked up; ×16 makes every value an integer. */
+  /** 0.5·c + 0.25: affine but b/a = 0.5, so looked up; ×16 makes every value an integer (span 120). */
   halves: { values: Array.from({ length: 16 }, (_, c) => 0.5 * c + 0.25), exact: true },
   /** NF4: looked up, rounded to value·127. */
   nf4: { values: [...NF4_TABLE], exact: false },
@@ -40,9 +40,11 @@ type CodebookName = keyof typeof CODEBOOKS;
 
 /**
  * Tolerance of one output y[i, j] vs Σ_q x·W (f64 over the decoded row, `row`), each term derived
- * from the kernel:
- * - x rounded to 16-bit codes per x-block: `x16RoundingBound` with the kernel's x-block;
- * - a codebook that is not exact rounded to 8 bits: `codebookRoundingBound` (≤ max|value|/254 each);
+ * from the kernel of `flavor`:
+ * - x rounded per x-block (`x16RoundingBound` with the kernel's x-block): to 16-bit codes on simd
+ *   (≤ absmax/65534 each), to 8-bit codes on relaxed (≤ absmax/254 each, `nibbleXLevels`);
+ * - a codebook that is not exact rounded to integers: `codebookRoundingBound` (simd: ≤ max|value|/254
+ *   each; relaxed: its span mapped onto 0..127, ≤ (max − min)/254 each);
  * - f32: each x-block's integer sum is exact; converting it, forming scale·unit·sx and the product
  *   round 4 times, and adding nb partial sums into the 4-lane accumulator at most nb more, each
  *   ≤ 2^-24 of Σ|terms|, first order: (4 + nb)·2^-24·Σ_q |x_q·W_q|, doubled for the rounded x and
@@ -57,13 +59,15 @@ function bound(
   group: number,
   codebook: CodebookName,
   rowScales: Float32Array,
+  flavor: WasmFlavor,
 ): number {
   let mag = 0;
   for (let q = 0; q < k; q++) mag += Math.abs(x[xOff + q]! * row[q]!);
-  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group));
+  // x16RoundingBound is for 16-bit codes (32767 levels); the bound scales with the step, 1/levels
+  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group)) * (32767 / nibbleXLevels(flavor));
   const cb = CODEBOOKS[codebook].exact
     ? 0
-    : codebookRoundingBound(CODEBOOKS[codebook].values, rowScales, group, x, xOff, k);
+    : codebookRoundingBound(CODEBOOKS[codebook].values, rowScales, group, x, xOff, k, flavor);
   return xr + cb + F32_SLACK * (4 + k / 32) * 2 ** -24 * (mag + xr + cb);
 }
 
@@ -113,7 +117,14 @@ function build(c: Case) {
 }
 
 /** Rows of the kernel's y [m, n] that miss the oracle by more than `bound` (empty when all pass). */
-function misses(c: Case, weight: DequantWeight, scales: Float32Array, x: Float32Array, y: Float32Array) {
+function misses(
+  c: Case,
+  weight: DequantWeight,
+  scales: Float32Array,
+  x: Float32Array,
+  y: Float32Array,
+  flavor: WasmFlavor,
+) {
   const G = Math.ceil(c.k / c.group);
   const bad: string[] = [];
   for (let j = 0; j < c.n; j++) {
@@ -121,7 +132,8 @@ function misses(c: Case, weight: DequantWeight, scales: Float32Array, x: Float32
     for (let i = 0; i < c.m; i++) {
       let want = 0;
       for (let q = 0; q < c.k; q++) want += x[i * c.k + q]! * row[q]!;
-      const tol = bound(row, x, i * c.k, c.k, c.group, c.codebook, scales.subarray(j * G, (j + 1) * G));
+      const rowScales = scales.subarray(j * G, (j + 1) * G);
+      const tol = bound(row, x, i * c.k, c.k, c.group, c.codebook, rowScales, flavor);
       const err = Math.abs(y[i * c.n + j]! - want);
       if (!(err <= tol)) bad.push(`y[${i}, ${j}] = ${y[i * c.n + j]} vs ${want} (|err| ${err} > ${tol})`);
     }
@@ -135,7 +147,9 @@ function gemv(c: Case, weight: DequantWeight, x: Float32Array, threads: number):
   return y;
 }
 
-describe("nibble GEMV kernel vs the dequantise-then-FP32 oracle", () => {
+describe.each(WASM_FLAVORS)("nibble GEMV kernel vs the dequantise-then-FP32 oracle (%s)", (flavor) => {
+  useWasmFlavor(flavor);
+
   it("every codebook kind, f32 and double-quantised scales, m 1..4, n not a multiple of 4, groups 32..k", () => {
     fc.assert(
       fc.property(
@@ -151,7 +165,7 @@ describe("nibble GEMV kernel vs the dequantise-then-FP32 oracle", () => {
         (raw) => {
           const c = { ...raw, group: raw.group === 0 ? raw.k : raw.group };
           const { weight, scales, x } = build(c);
-          expect(misses(c, weight, scales, x, gemv(c, weight, x, 1))).toEqual([]);
+          expect(misses(c, weight, scales, x, gemv(c, weight, x, 1), flavor)).toEqual([]);
         },
       ),
       { numRuns: 150 },
@@ -167,7 +181,7 @@ describe("nibble GEMV kernel vs the dequantise-then-FP32 oracle", () => {
     ] as const) {
       expect(gemvThreads(2, c.m * c.n * c.k, c.n)).toBe(2);
       const { weight, scales, x } = build(c);
-      expect(misses(c, weight, scales, x, gemv(c, weight, x, 2))).toEqual([]);
+      expect(misses(c, weight, scales, x, gemv(c, weight, x, 2), flavor)).toEqual([]);
     }
   });
 
@@ -176,7 +190,7 @@ describe("nibble GEMV kernel vs the dequantise-then-FP32 oracle", () => {
       const c = { m: 1, n: 5, k: 256, group: 64, dq: false, codebook, seed: 9 };
       const { weight, scales, x } = build(c);
       const y = gemv(c, weight, x, 1);
-      expect(misses(c, weight, scales, x, y)).toEqual([]);
+      expect(misses(c, weight, scales, x, y, flavor)).toEqual([]);
       // Row 2's code at the largest |x| moves from code 0 to 15 (or back): the oracle shifts by
       // |x|·scale·|v15 − v0| ≥ 0.5·scale·2, far outside the bound.
       let at = 0;
@@ -186,7 +200,7 @@ describe("nibble GEMV kernel vs the dequantise-then-FP32 oracle", () => {
       const shift = at % 2 === 0 ? 0 : 4;
       const code = (wrong[byte]! >> shift) & 15;
       wrong[byte] = (wrong[byte]! & ~(15 << shift)) | ((code < 8 ? 15 : 0) << shift);
-      const bad = misses(c, { ...weight, data: wrong }, scales, x, y);
+      const bad = misses(c, { ...weight, data: wrong }, scales, x, y, flavor);
       expect(bad.length).toBe(1);
       expect(bad[0]).toMatch(/^y\[0, 2\]/);
     }

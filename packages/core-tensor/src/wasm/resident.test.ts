@@ -6,12 +6,10 @@ import { MemoryLedger, withLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
 import { clone, randn } from "../tensor.js";
 import {
-  codebookRoundingBound,
   dequantRowBytes,
   dequantRowNaive,
-  gemvQXLevels,
   NF4_TABLE,
-  nibbleXBlock,
+  nibbleRoundingBound,
   wasmMatmulDequant,
   x16RoundingBound,
 } from "./dequant.js";
@@ -198,15 +196,13 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
             for (let i = 0; i < m; i++) {
               let want = 0;
               for (let c = 0; c < k; c++) want += x[i * k + c]! * row[c]!;
-              // Q8_0 / Q4_0 / i8 kernels also round x per 32-block (x16RoundingBound: 16 bits; relaxed
-              // build 8, gemvQXLevels); the nibble
-              // kernel per x-block (nibbleXBlock) and NF4's codebook to 8 bits (codebookRoundingBound).
+              // Q8_0 / Q4_0 kernels also round x to 16 bits per 32-block (x16RoundingBound); the nibble
+              // kernel rounds x per x-block and NF4's codebook to integers (nibbleRoundingBound).
               const x16 =
                 format === "q8_0" || format === "q4_0" || format === "i8" // i8: k, group multiples of 32
-                  ? x16RoundingBound(row, x, i * k, k, 32, gemvQXLevels(wasmRuntime().flavor))
+                  ? x16RoundingBound(row, x, i * k, k)
                   : format === "nibble"
-                    ? x16RoundingBound(row, x, i * k, k, nibbleXBlock(group)) +
-                      codebookRoundingBound(NF4_TABLE, sv.subarray(j * (k / group)), group, x, i * k, k)
+                    ? nibbleRoundingBound(row, NF4_TABLE, sv.subarray(j * (k / group)), group, x, i * k, k)
                     : 0;
               expect(Math.abs(y[i * n + j]! - want)).toBeLessThanOrEqual(
                 GEMV_PACKED_TOL.atol + GEMV_PACKED_TOL.rtol * Math.abs(want) + x16,

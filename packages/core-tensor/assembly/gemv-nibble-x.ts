@@ -1,0 +1,147 @@
+// x's codes for the nibble GEMV (gemv-nibble.ts): each row of x [m, k] rounded per x-block to 16-bit
+// codes (plain SIMD build, for i32x4.dot_i16x8_s) or 8-bit codes (relaxed build, for the 8-bit dot
+// product), stored in the order the kernel unpacks a weight row's nibbles. Not here: the weights, their
+// codebook or the dot products (gemv-nibble.ts).
+
+/**
+ * x [m, k] → 16-bit codes per x-block of `bpx` 32-blocks (x ≈ s·code, s = absmax/32767, in `sx`) and
+ * per x-block beta·Σ codes (i32, in `bias`). Each 32-block's codes are stored in the order the kernel
+ * unpacks the weights: elements 4u, then 4u + 2, then 4u + 1, then 4u + 3 (u = 0..7).
+ */
+export function quantizeX(
+  m: i32,
+  k: i32,
+  x: usize,
+  codes: usize,
+  sx: usize,
+  bias: usize,
+  bpx: i32,
+  beta: i32,
+): void {
+  const nb = k >> 5;
+  const nx = (nb + bpx - 1) / bpx;
+  for (let i = 0; i < m; i++) {
+    for (let e = 0; e < nx; e++) {
+      const b0 = e * bpx;
+      const b1 = min(b0 + bpx, nb);
+      const xe = x + ((<usize>(i * k + (b0 << 5))) << 2);
+      let mx = f32x4.splat(0);
+      for (let t = 0; t < (b1 - b0) << 7; t += 16) mx = f32x4.max(mx, f32x4.abs(v128.load(xe + <usize>t)));
+      const amax = max(
+        max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)),
+        max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)),
+      );
+      store<f32>(sx + ((<usize>(i * nb + e)) << 2), amax / 32767);
+      const inv = f32x4.splat(amax > 0 ? <f32>32767 / amax : 0);
+      let sum = i32x4.splat(0);
+      for (let b = b0; b < b1; b++) {
+        const xb = x + ((<usize>(i * k + (b << 5))) << 2);
+        const q0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb), inv)));
+        const q1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 16), inv)));
+        const q2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 32), inv)));
+        const q3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 48), inv)));
+        const q4 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 64), inv)));
+        const q5 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 80), inv)));
+        const q6 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 96), inv)));
+        const q7 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 112), inv)));
+        sum = i32x4.add(
+          sum,
+          i32x4.add(
+            i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3)),
+            i32x4.add(i32x4.add(q4, q5), i32x4.add(q6, q7)),
+          ),
+        );
+        // natural order, 8 elements each: n0 = 0..7, n1 = 8..15, n2 = 16..23, n3 = 24..31
+        const n0 = i16x8.narrow_i32x4_s(q0, q1);
+        const n1 = i16x8.narrow_i32x4_s(q2, q3);
+        const n2 = i16x8.narrow_i32x4_s(q4, q5);
+        const n3 = i16x8.narrow_i32x4_s(q6, q7);
+        const ab01 = v128.shuffle<i16>(n0, n1, 0, 4, 8, 12, 2, 6, 10, 14); // 0 4 8 12 | 2 6 10 14
+        const ab23 = v128.shuffle<i16>(n2, n3, 0, 4, 8, 12, 2, 6, 10, 14);
+        const cd01 = v128.shuffle<i16>(n0, n1, 1, 5, 9, 13, 3, 7, 11, 15); // 1 5 9 13 | 3 7 11 15
+        const cd23 = v128.shuffle<i16>(n2, n3, 1, 5, 9, 13, 3, 7, 11, 15);
+        const out = codes + ((<usize>(i * k + (b << 5))) << 1);
+        v128.store(out, v128.shuffle<i64>(ab01, ab23, 0, 2));
+        v128.store(out, v128.shuffle<i64>(ab01, ab23, 1, 3), 16);
+        v128.store(out, v128.shuffle<i64>(cd01, cd23, 0, 2), 32);
+        v128.store(out, v128.shuffle<i64>(cd01, cd23, 1, 3), 48);
+      }
+      const s =
+        i32x4.extract_lane(sum, 0) +
+        i32x4.extract_lane(sum, 1) +
+        i32x4.extract_lane(sum, 2) +
+        i32x4.extract_lane(sum, 3);
+      store<i32>(bias + ((<usize>(i * nb + e)) << 2), s * beta);
+    }
+  }
+}
+
+/**
+ * x [m, k] → 8-bit codes per x-block of `bpx` 32-blocks (x ≈ s·code, s = absmax/127, round to nearest;
+ * scale in `sx`, beta·Σ codes in `bias`, both [m, nb] with one entry per x-block). Each 32-block's
+ * 32 code bytes at codes + i·k + 32·b are its even elements, then its odd ones: the order the kernel
+ * unpacks a weight byte's low (element 2t) and high (2t + 1) nibbles.
+ */
+export function quantizeX8(
+  m: i32,
+  k: i32,
+  x: usize,
+  codes: usize,
+  sx: usize,
+  bias: usize,
+  bpx: i32,
+  beta: i32,
+): void {
+  const nb = k >> 5;
+  const nx = (nb + bpx - 1) / bpx;
+  for (let i = 0; i < m; i++) {
+    for (let e = 0; e < nx; e++) {
+      const b0 = e * bpx;
+      const b1 = min(b0 + bpx, nb);
+      const xe = x + ((<usize>(i * k + (b0 << 5))) << 2);
+      let mx = f32x4.splat(0);
+      for (let t = 0; t < (b1 - b0) << 7; t += 16) mx = f32x4.max(mx, f32x4.abs(v128.load(xe + <usize>t)));
+      const amax = max(
+        max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)),
+        max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)),
+      );
+      store<f32>(sx + ((<usize>(i * nb + e)) << 2), amax / 127);
+      const inv = f32x4.splat(amax > 0 ? <f32>127 / amax : 0);
+      let sum = i32x4.splat(0);
+      for (let b = b0; b < b1; b++) {
+        const xb = x + ((<usize>(i * k + (b << 5))) << 2);
+        const q0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb), inv)));
+        const q1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 16), inv)));
+        const q2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 32), inv)));
+        const q3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 48), inv)));
+        const q4 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 64), inv)));
+        const q5 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 80), inv)));
+        const q6 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 96), inv)));
+        const q7 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb, 112), inv)));
+        sum = i32x4.add(
+          sum,
+          i32x4.add(
+            i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3)),
+            i32x4.add(i32x4.add(q4, q5), i32x4.add(q6, q7)),
+          ),
+        );
+        // natural order: a = elements 0..15, c = 16..31
+        const a = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3));
+        const c = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q4, q5), i16x8.narrow_i32x4_s(q6, q7));
+        const out = codes + <usize>(i * k + (b << 5));
+        v128.store(out, v128.shuffle<u8>(a, c, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
+        v128.store(
+          out,
+          v128.shuffle<u8>(a, c, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31),
+          16,
+        );
+      }
+      const s =
+        i32x4.extract_lane(sum, 0) +
+        i32x4.extract_lane(sum, 1) +
+        i32x4.extract_lane(sum, 2) +
+        i32x4.extract_lane(sum, 3);
+      store<i32>(bias + ((<usize>(i * nb + e)) << 2), s * beta);
+    }
+  }
+}
