@@ -8,6 +8,7 @@ import { clone, randn } from "../tensor.js";
 import {
   dequantRowBytes,
   dequantRowNaive,
+  gemvQXLevels,
   NF4_TABLE,
   nibbleRoundingBound,
   wasmMatmulDequant,
@@ -196,11 +197,12 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
             for (let i = 0; i < m; i++) {
               let want = 0;
               for (let c = 0; c < k; c++) want += x[i * k + c]! * row[c]!;
-              // Q8_0 / Q4_0 kernels also round x to 16 bits per 32-block (x16RoundingBound); the nibble
-              // kernel rounds x per x-block and NF4's codebook to integers (nibbleRoundingBound).
+              // Q8_0 / Q4_0 / i8 kernels also round x per 32-block (x16RoundingBound: 16 bits; relaxed
+              // build 8, gemvQXLevels); the nibble kernel rounds x per x-block and NF4's codebook to
+              // integers (nibbleRoundingBound).
               const x16 =
                 format === "q8_0" || format === "q4_0" || format === "i8" // i8: k, group multiples of 32
-                  ? x16RoundingBound(row, x, i * k, k)
+                  ? x16RoundingBound(row, x, i * k, k, 32, gemvQXLevels(wasmRuntime().flavor))
                   : format === "nibble"
                     ? nibbleRoundingBound(row, NF4_TABLE, sv.subarray(j * (k / group)), group, x, i * k, k)
                     : 0;
