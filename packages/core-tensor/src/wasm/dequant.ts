@@ -248,7 +248,8 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   // (autoKernel), one thread whatever the backend; 1440 takes this kernel (0.43 ms).
   const nt = gemvThreads(threads, m * n * k, n);
   const format = weight.format;
-  // Per thread: Q8_0 / Q4_0 / i8: x as i16 codes + block scales + Q4_0's lane sums; nibble:
+  // Per thread: Q8_0 / Q4_0 / i8: x as i16 codes + block scales + Q4_0's lane sums (the relaxed
+  // build's 8-bit layout, assembly/gemv-dot8.ts quantizeX8, needs less: m·k·2 + m·(k/32)·8); nibble:
   // nibbleScratchBytes (assembly/gemv.ts, gemv-nibble.ts: gemvBlockScratchBytes, gemvNibbleScratchBytes).
   const bytes = format === "nibble" ? nibbleScratchBytes(m, k) : m * k * 2 + m * Math.ceil(k / 32) * 20;
   const scratched = format !== "f16" && format !== "bf16";
