@@ -1,7 +1,8 @@
 // The relaxed-SIMD build's Q8_0 / Q4_0 / INT8 GEMV (AssemblyScript, `--target relaxed` only; gemv.ts
 // calls in here under `if (ASC_FEATURE_RELAXED_SIMD)`): x rounded to 8-bit codes per 32-block and
-// dotted with the weight bytes by i32x4.relaxed_dot_i8x16_i7x16_add_s, whose second operand must be
-// in [0, 127] for a deterministic result. Not here: the plain-SIMD kernels (gemv.ts), other formats.
+// dotted with the weight bytes by i16x8.relaxed_dot_i8x16_i7x16_s (widened by extadd_pairwise; see
+// `dot2` for why not the _add_s form), whose second operand must be in [0, 127] for a deterministic
+// result. Not here: the plain-SIMD kernels (gemv.ts), other formats.
 //
 // Operands of the 8-bit dot (V8 x64: pmaddubsw, then pmaddwd / paddd, the 7-bit side unsigned):
 // - Q4_0: the raw nibbles 0..15 are the 7-bit side, x's signed codes the other, and 8·Σ x codes per
@@ -11,6 +12,11 @@
 //   per pair, within i16 (|Σ| ≤ 2·128·127), exact for every code −128..127. Measured against moving
 //   x's sign onto w ((w ^ m) −sat m, then one dot with |q|: equally fast, wrong for w = −128, x < 0):
 //   4096×4096 1.26 vs 1.34 ms, 11008×4096 3.48 vs 3.47 ms (1 thread, medians of 11, standalone harness).
+// Rows per pass (GGUF), measured the same way 2026-11-28 (load ≈ 3.5), 1 / 2 / 4 rows sharing x:
+// 4096×4096 Q8_0 1.33 / 1.40 / 1.41 ms, Q4_0 0.92 / 1.11 / 1.03; 11008×4096 Q8_0 3.85 / 4.41 / 4.37,
+// Q4_0 2.54 / 3.43 / 3.31. The cheaper inner loop does not lift gemv.ts's DRAM anomaly with several
+// 34- or 18-byte-strided row streams: one row per pass, four blocks per f32 step. INT8 (contiguous
+// rows) keeps gemv.ts's four-row tile (not re-measured on this build).
 import { halfToFloat } from "./dequant";
 
 /**
