@@ -243,6 +243,11 @@ describe("bad input: one line, exit 2, before any work", () => {
       /cannot write to \/nonexistent-dir/,
     ],
     [
+      "an unknown --wasm-flavor",
+      ["Baseline", "--model", "tiny", "--wasm-flavor", "fma", "--quiet"],
+      /'--wasm-flavor <name>' argument 'fma' is invalid. Allowed choices are simd, relaxed/,
+    ],
+    [
       "prompt beyond the context",
       ["Baseline", "--model", "tiny", "--prompt", "60", "--quiet"],
       /exceeds tiny's context of 64 tokens; lower --prompt or --generate/,

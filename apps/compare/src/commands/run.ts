@@ -12,7 +12,9 @@ import {
   getPreset,
   HARDWARE,
   resolveModel,
+  setWasmFlavor,
   ValueError,
+  WASM_FLAVORS,
   writeFileAtomic,
 } from "@tradeoffs/model";
 import { Command, Option } from "commander";
@@ -160,6 +162,12 @@ export function runCommand(): Command {
         defaultBackend(),
       ),
     )
+    .addOption(
+      new Option(
+        "--wasm-flavor <name>",
+        "WASM kernels build: relaxed fuses multiply-adds (not bit-identical to simd); default: TRADEOFFS_WASM_FLAVOR, else simd",
+      ).choices([...WASM_FLAVORS]),
+    )
     .option("--html <file>", "also write a self-contained HTML report with plots")
     .addOption(
       new Option("--json", "print one JSON object instead of a table").conflicts(["csv", "markdown"]),
@@ -196,6 +204,7 @@ export function runCommand(): Command {
       }
       const sizes = runSizes(preset.name, preset.arch.maxSeq, o);
       if (o.html !== undefined) checkWritable(o.html, "--html");
+      if (o.wasmFlavor !== undefined) setWasmFlavor(o.wasmFlavor);
       selectBackend(o.backend);
       const texts = configs.length > 0 ? configs : defaultSuite(preset.name);
       let parsed: ReturnType<typeof parseConfigs>;
