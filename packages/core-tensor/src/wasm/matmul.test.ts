@@ -184,12 +184,12 @@ describe("wasm matmul memory accounting", () => {
     const ledger = getLedger();
     const before = ledger.live();
     ledger.resetPeak();
-    // 256·128·128 = WASM_SPLIT_MIN_WORK multiply-adds: the smallest product split over 2 threads.
-    check({ ...base, m: 256, n: 128, k: 128, threads: 2 });
-    expect(256 * 128 * 128).toBe(WASM_SPLIT_MIN_WORK);
+    // 32·128·128 = WASM_SPLIT_MIN_WORK multiply-adds: the smallest product split over 2 threads.
+    check({ ...base, m: 32, n: 128, k: 128, threads: 2 });
+    expect(32 * 128 * 128).toBe(WASM_SPLIT_MIN_WORK);
     expect(ledger.live()).toBe(before);
     // A, B, C copies plus two packing scratch areas (one per thread) are visible in the peak.
-    const copies = (256 * 128 + 128 * 128 + 256 * 128) * 4;
+    const copies = (32 * 128 + 128 * 128 + 32 * 128) * 4;
     expect(ledger.peak("tmp")).toBeGreaterThanOrEqual(copies + 2 * wasmRuntime().gemmScratchBytes);
     expect(wasmRuntime().reservedBytes).toBeGreaterThanOrEqual(ledger.peak("tmp"));
   });

@@ -14,26 +14,37 @@ import type { MatmulArgs } from "../kernels/matmul.js";
 import { Arena, type WasmRuntime, withWorkspace } from "./runtime.js";
 
 /**
- * Below this many multiply-adds a GEMM runs on one thread. Measured through `matmul` (staging
- * included), 2 threads ÷ 1 thread, medians of 31 interleaved samples on this 2-core machine:
- * 16×192×576 (1.8M) 1.34, 64×64×1024 (4.2M) 1.02, 64×192×192 (2.4M) 0.99, 128×192×192 (4.7M) 0.85,
- * 128×192×576 (14M) 0.80, 512×512×512 0.56. The old 2^18 handed the small model's training
- * products to the helper thread at a loss.
+ * Below this many multiply-adds a GEMM runs on one thread. Re-measured 2026-11-28 with the polling
+ * hand-off (runtime.ts), through `wasmMatmul` (staging included) with the split forced, 2 threads ÷
+ * 1 thread, medians of 41 interleaved samples, second core free (load 1.8–2.8): 8×64×192 (0.1M)
+ * 1.06, 16×64×192 (0.2M) 0.74, 32×64×192 (0.4M) 1.01, 16×192×192 (0.6M) 0.56–0.71, 8×192×576 (0.8M)
+ * 0.64, 16×192×576 (1.7M) 0.54–0.55, 128×192×192 (4.5M) 0.57–0.66, 128×192×576 (13.5M) 0.55,
+ * 512×512×512 0.55–0.56. With the old futex hand-off 16×192×576 was 1.34 and 128×192×192 0.85, hence
+ * the old 2^22. On a loaded machine (load ≈ 4, no free core) the split costs 1.0–1.3× mostly (the
+ * caller takes back a job its helper has not started), up to 3.5× when the helper is descheduled
+ * mid-share.
  */
-export const WASM_SPLIT_MIN_WORK = 1 << 22;
+export const WASM_SPLIT_MIN_WORK = 1 << 19;
+/** Products (each of a batch) below this many multiply-adds split the batch, not the columns. */
+const BATCH_SPLIT_MAX_WORK = 1 << 24;
 /** Rows of x up to which a product with a resident Wᵀ runs the GEMV kernel instead of the GEMM. */
 export const GEMV_MAX_M = 4;
 /**
- * Multiply-adds from which a GEMV is split over 2 threads by rows of W (2^21: just above a 1448×1448
- * layer; every 4096-wide decode layer splits). `pnpm bench decode` prints the crossover (section 2,
- * FP32 and NF4, square d×d, 1 vs 2 threads). Measured 2026-11-27 on the shared 2-core machine at
- * load ≈ 4 (bandwidth probe 30 GB/s on 1 thread, 50 on 2): below 2^21 the split is not taken
- * (512–1448: equal times); from 2048 it pays, FP32 0.57 → 0.42 ms at 2048 and 2.88 → 1.73 ms at
- * 4096, NF4 0.47 → 0.34 and 1.81 → 1.09 ms. Under heavy load (≥ 10) the second thread waits for a
- * core and the split can cost 1.5–5× instead: the threshold assumes a free second core. The hand-off
- * (~10–50 µs) sets its floor.
+ * Multiply-adds from which a packed-format GEMV (dequant.ts) is split over 2 threads by rows of W
+ * (2^21: just above a 1448×1448 layer; every 4096-wide decode layer splits). `pnpm bench decode`
+ * prints the crossover (section 2, FP32 and NF4, square d×d, 1 vs 2 threads). Measured 2026-11-27 on
+ * the shared 2-core machine at load ≈ 4 with the futex hand-off: from 2048 it pays, NF4 0.47 → 0.34
+ * and 1.81 → 1.09 ms at 4096. The FP32 GEMV has its own, lower threshold (GEMV_F32_SPLIT_MIN_WORK).
  */
 export const GEMV_SPLIT_MIN_WORK = 1 << 21;
+/**
+ * Multiply-adds from which the FP32 GEMV is split over 2 threads (dynamic row blocks). Measured
+ * 2026-11-28 with the polling hand-off, split forced, 2 threads ÷ 1 thread, medians of 41
+ * interleaved samples, second core free: 512² 0.97–1.02, 600² 0.97, 724² 0.65–0.73, 1024² 0.57–0.58,
+ * 1448² 0.52–0.56, 2048² 0.55; with the futex hand-off (2026-11-27) 512–1448 showed no gain. 2^19 =
+ * 724² rounded up: every layer from 1024 wide splits.
+ */
+export const GEMV_F32_SPLIT_MIN_WORK = 1 << 19;
 /** Column splits are rounded to the micro-kernel width. */
 const NR = 8;
 
@@ -101,7 +112,7 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
     ];
     const jobs: number[][] = [];
     if (nt === 1) jobs.push(job(0, batch, 0, n, 0));
-    else if (batch >= nt && (work < WASM_SPLIT_MIN_WORK * 4 || n < 2 * NR)) {
+    else if (batch >= nt && (work < BATCH_SPLIT_MAX_WORK || n < 2 * NR)) {
       // Many small products (attention heads): split the batch.
       const half = Math.ceil(batch / 2);
       jobs.push(job(0, half, 0, n, 0), job(half, batch, 0, n, 1));
@@ -123,9 +134,9 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
   });
 }
 
-/** Threads for a GEMV of `work` multiply-adds over `n` rows of W. */
-export function gemvThreads(threads: number, work: number, n: number): number {
-  return threads > 1 && work >= GEMV_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
+/** Threads for a GEMV of `work` multiply-adds over `n` rows of W, split from `minWork` on. */
+export function gemvThreads(threads: number, work: number, n: number, minWork = GEMV_SPLIT_MIN_WORK): number {
+  return threads > 1 && work >= minWork && n >= 8 ? 2 : 1;
 }
 
 /** Rows of W [n, ·] per thread: the first share rounded to the f32 kernel's 8-row block. */
@@ -161,7 +172,7 @@ function gemvResident(rt: WasmRuntime, p: MatmulArgs, wAt: number, threads: numb
   const xRes = rt.addressOf(p.a);
   const xAt = xRes !== undefined ? xRes + p.aOffset * 4 : arena.take(m * k * 4);
   const yAt = arena.take(m * n * 4);
-  const nt = gemvThreads(threads, m * n * k, n);
+  const nt = gemvThreads(threads, m * n * k, n, GEMV_F32_SPLIT_MIN_WORK);
   const counterAt = nt > 1 ? arena.take(4) : 0;
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     if (xRes === undefined) f32.set(p.a.subarray(p.aOffset, p.aOffset + m * k), xAt >> 2);
