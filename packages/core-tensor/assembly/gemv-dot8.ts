@@ -77,19 +77,19 @@ export function quantizeX8(m: i32, k: i32, x: usize, out: usize, nibbles: bool):
 }
 
 /**
- * acc + the i32x4 lane sums of a·b + c·d (a, c signed bytes; b, d in [0, 127]): i16x8 pair dots
+ * The i32x4 lane sums of a·b + c·d (a, c signed bytes; b, d in [0, 127]): i16x8 pair dots
  * widened by extadd_pairwise. Not i32x4.relaxed_dot_i8x16_i7x16_add_s: Node 20's baseline compiler
  * (V8 11.3 Liftoff, which runs a function until it tiers up) returns the wrong sums for it (2·dot for
  * acc = 0 here; TurboFan's are right), while the i16x8 form agrees in both tiers.
  */
-function dot2(a: v128, b: v128, c: v128, d: v128, acc: v128): v128 {
+function dot2(a: v128, b: v128, c: v128, d: v128): v128 {
   const ab = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(a, b));
   const cd = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(c, d));
-  return i32x4.add(acc, i32x4.add(ab, cd));
+  return i32x4.add(ab, cd);
 }
 
 /** Σ of one 32-block's signed weight bytes at `c` times x's codes (max(q, 0) at `xp`, max(−q, 0) at `xn`). */
-function dotSigned(c: usize, xp: usize, xn: usize, acc: v128): v128 {
+function dotSigned(c: usize, xp: usize, xn: usize): v128 {
   const w0 = v128.load(c);
   const w1 = v128.load(c, 16);
   const d0 = i16x8.sub(
@@ -100,15 +100,15 @@ function dotSigned(c: usize, xp: usize, xn: usize, acc: v128): v128 {
     i16x8.relaxed_dot_i8x16_i7x16_s(w1, v128.load(xp, 16)),
     i16x8.relaxed_dot_i8x16_i7x16_s(w1, v128.load(xn, 16)),
   );
-  return i32x4.add(acc, i32x4.add(i32x4.extadd_pairwise_i16x8_s(d0), i32x4.extadd_pairwise_i16x8_s(d1)));
+  return i32x4.add(i32x4.extadd_pairwise_i16x8_s(d0), i32x4.extadd_pairwise_i16x8_s(d1));
 }
 
 /** Σ of one Q4_0 block's raw nibbles (16 bytes at `c`) times x's signed codes at `xq` (natural order). */
-function dotNibbles(c: usize, xq: usize, acc: v128): v128 {
+function dotNibbles(c: usize, xq: usize): v128 {
   const l = v128.load(c);
   const nib = i8x16.splat(0x0f);
   // elements 0..15 in the low nibbles, 16..31 in the high ones
-  return dot2(v128.load(xq), v128.and(l, nib), v128.load(xq, 16), v128.and(i16x8.shr_u(l, 4), nib), acc);
+  return dot2(v128.load(xq), v128.and(l, nib), v128.load(xq, 16), v128.and(i16x8.shr_u(l, 4), nib));
 }
 
 /** [Σ lanes of a, of b, of c, of d]: four i32x4 reduced by a 4×4 transpose (6 shuffles, 6 adds). */
@@ -145,11 +145,11 @@ function hsum(v: v128): f32 {
 }
 
 /**
- * GGUF Q8_0 (`nibbles` false, 34 B blocks) or Q4_0 (true, 18 B) rows [j0, j1) of W [n, k]: one row
+ * GGUF Q8_0 (T = i8, 34 B blocks) or Q4_0 (T = u8, 18 B) rows [j0, j1) of W [n, k]: one row
  * per pass; per four blocks their i32 dots reduced to four block totals (sum4), converted once and
  * scaled by the four d (halves4) · sx; the last k/32 mod 4 blocks one at a time.
  */
-export function rowsQ8(
+export function rowsQ8<T>(
   m: i32,
   k: i32,
   x: usize,
@@ -159,8 +159,8 @@ export function rowsQ8(
   j0: i32,
   j1: i32,
   scratch: usize,
-  nibbles: bool,
 ): void {
+  const nibbles = !isSigned<T>(); // a compile-time constant: one loop per format
   quantizeX8(m, k, x, scratch, nibbles);
   const bs: usize = nibbles ? 18 : 34;
   const nb = k >> 5;
@@ -169,7 +169,6 @@ export function rowsQ8(
   const sx = scratch + (mk << 1);
   const sums = sx + ((<usize>(m * nb)) << 2);
   const rowBytes = <usize>nb * bs;
-  const zero = i32x4.splat(0);
   for (let j = j0; j < j1; j++) {
     const wj = w + <usize>j * rowBytes;
     for (let i = 0; i < m; i++) {
@@ -184,18 +183,18 @@ export function rowsQ8(
         let s: v128;
         if (nibbles) {
           s = sum4(
-            dotNibbles(b + 2, xo, zero),
-            dotNibbles(b + 20, xo + 32, zero),
-            dotNibbles(b + 38, xo + 64, zero),
-            dotNibbles(b + 56, xo + 96, zero),
+            dotNibbles(b + 2, xo),
+            dotNibbles(b + 20, xo + 32),
+            dotNibbles(b + 38, xo + 64),
+            dotNibbles(b + 56, xo + 96),
           );
           s = i32x4.sub(s, v128.load(xsum + ((<usize>q) << 2)));
         } else {
           s = sum4(
-            dotSigned(b + 2, xo, xo + mk, zero),
-            dotSigned(b + 36, xo + 32, xo + mk + 32, zero),
-            dotSigned(b + 70, xo + 64, xo + mk + 64, zero),
-            dotSigned(b + 104, xo + 96, xo + mk + 96, zero),
+            dotSigned(b + 2, xo, xo + mk),
+            dotSigned(b + 36, xo + 32, xo + mk + 32),
+            dotSigned(b + 70, xo + 64, xo + mk + 64),
+            dotSigned(b + 104, xo + 96, xo + mk + 96),
           );
         }
         const d = f32x4.mul(halves4(b, bs), v128.load(xs + ((<usize>q) << 2)));
@@ -207,7 +206,7 @@ export function rowsQ8(
       let tail: f32 = 0;
       for (; q < nb; q++) {
         const xo = xq + ((<usize>q) << 5);
-        const s = nibbles ? dotNibbles(b + 2, xo, zero) : dotSigned(b + 2, xo, xo + mk, zero);
+        const s = nibbles ? dotNibbles(b + 2, xo) : dotSigned(b + 2, xo, xo + mk);
         let t =
           i32x4.extract_lane(s, 0) +
           i32x4.extract_lane(s, 1) +
@@ -284,10 +283,10 @@ export function rowsI8x8(
           const o = (<usize>q) << 5;
           const xa = xq + o;
           const s = sum4(
-            dotSigned(w0 + o, xa, xa + mk, zero),
-            dotSigned(w1 + o, xa, xa + mk, zero),
-            dotSigned(w2 + o, xa, xa + mk, zero),
-            dotSigned(w3 + o, xa, xa + mk, zero),
+            dotSigned(w0 + o, xa, xa + mk),
+            dotSigned(w1 + o, xa, xa + mk),
+            dotSigned(w2 + o, xa, xa + mk),
+            dotSigned(w3 + o, xa, xa + mk),
           );
           accg = f32x4.add(
             accg,

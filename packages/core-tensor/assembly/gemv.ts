@@ -165,7 +165,7 @@ function rowsQ<T>(
   scratch: usize,
 ): void {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    rowsQ8(m, k, x, w, y, n, j0, j1, scratch, !isSigned<T>());
+    rowsQ8<T>(m, k, x, w, y, n, j0, j1, scratch);
     return;
   }
   if (isSigned<T>()) quantizeX16(m, k, x, scratch);
