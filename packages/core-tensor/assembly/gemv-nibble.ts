@@ -11,6 +11,7 @@
 // f32x4 step scales the 4 rows at once. Double-quantised group scales are decoded per tile in f64 as
 // in JS. Not here: other layouts (gemv.ts), k or group not multiples of 32 (dequant.ts, per row).
 
+import { beta, cachedCodebook, unit } from "./gemv-nibble-codebook";
 import { quantizeX, quantizeX8 } from "./gemv-nibble-x";
 
 /** 32-blocks per x-block: the largest of 4, 2, 1 that divides the group's blocks `bpg`. */
@@ -27,69 +28,6 @@ function xBlock(bpg: i32): i32 {
 export function gemvNibbleScratchBytes(m: i32, k: i32): i32 {
   const nb = k >> 5;
   return m * k * 2 + nb * 16 + 48 + m * nb * 8 + nb * 16;
-}
-
-// The codebook as integers: codebook[c] = unit·(table[c] + beta), 0 ≤ table[c] ≤ 255 (set by
-// `integerCodebook`; module globals are per instance, so per thread).
-let unit: f64 = 1;
-let beta: i32 = 0;
-
-/**
- * Fill the 16-byte `table` and set `unit` / `beta` for `codebook` (16 f32). Returns true when the
- * codebook is affine (codebook[c] = a·c + b with b/a an integer, |b/a| ≤ 255: INT4's c − 8): then
- * table[c] = c and the integers are exact, so no lookup is needed. Otherwise each value is rounded to
- * q = round(value / unit), |q| ≤ 127, unit = max|value| / 127 (or the power of two that makes every q
- * exact, when one exists), table[c] = q − min q: within unit/2 = max|value|/254 of the value (NF4).
- */
-function integerCodebook(codebook: usize, table: usize): bool {
-  const c0 = <f64>load<f32>(codebook);
-  const a = <f64>load<f32>(codebook, 4) - c0;
-  let affine = a !== 0 && Math.abs(c0 / a) <= 255 && c0 / a === Math.round(c0 / a);
-  for (let c = 0; c < 16; c++) {
-    if (<f64>load<f32>(codebook + <usize>(c << 2)) !== c0 + <f64>c * a) affine = false;
-  }
-  if (affine) {
-    unit = a;
-    beta = <i32>(c0 / a);
-    for (let c = 0; c < 16; c++) store<u8>(table + <usize>c, <u8>c);
-    return true;
-  }
-  let mx: f64 = 0;
-  let lo: f64 = Infinity;
-  let hi: f64 = -Infinity;
-  for (let c = 0; c < 16; c++) {
-    const v = <f64>load<f32>(codebook + <usize>(c << 2));
-    mx = max(mx, Math.abs(v));
-    lo = min(lo, v);
-    hi = max(hi, v);
-  }
-  // The plain build's table spans q − min q ≤ 254 with |q| ≤ 127; the relaxed build's 8-bit dot reads
-  // it as its unsigned 7-bit operand, so there the whole span maps onto 0..127.
-  let range = mx;
-  if (ASC_FEATURE_RELAXED_SIMD && hi > lo) range = hi - lo;
-  unit = range === 0 ? 1 : range / 127;
-  if (range !== 0) {
-    let p2: f64 = 1; // largest power of two with p2·range ≤ 127
-    while (p2 * 2 * range <= 127) p2 *= 2;
-    while (p2 * range > 127) p2 /= 2;
-    let exact = true;
-    for (let c = 0; c < 16; c++) {
-      const v = <f64>load<f32>(codebook + <usize>(c << 2)) * p2;
-      if (v !== Math.round(v)) exact = false;
-    }
-    if (exact) unit = 1 / p2;
-  }
-  let qmin: i32 = i32.MAX_VALUE;
-  for (let c = 0; c < 16; c++) {
-    qmin = min(qmin, <i32>Math.round(<f64>load<f32>(codebook + <usize>(c << 2)) / unit));
-  }
-  beta = qmin;
-  for (let c = 0; c < 16; c++) {
-    const q = <i32>Math.round(<f64>load<f32>(codebook + <usize>(c << 2)) / unit);
-    // ≤ 127 in the relaxed build but for a tie rounded up at the top of the span (then 128: clamped)
-    store<u8>(table + <usize>c, <u8>(ASC_FEATURE_RELAXED_SIMD ? min(q - qmin, 127) : q - qmin));
-  }
-  return false;
 }
 
 /**
@@ -484,7 +422,7 @@ export function gemvNibble(
   const nb = k >> 5;
   const sbuf = scratch + ((<usize>(m * k)) << 1);
   const tableAt = sbuf + ((<usize>nb) << 4);
-  const affine = integerCodebook(codebook, tableAt);
+  const affine = cachedCodebook(codebook, tableAt);
   // the unpacking masks, loaded from memory so that they stay in registers across the loops
   if (ASC_FEATURE_RELAXED_SIMD) {
     v128.store(tableAt, i8x16.splat(0x0f), 16);
