@@ -11,6 +11,15 @@ function hsum(v: v128): f32 {
   );
 }
 
+/**
+ * a·b + c: fused (one rounding) in the relaxed build (f32x4.relaxed_madd), a multiply then an add in
+ * the default SIMD build.
+ */
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
 /** y[at] = s, or y[at] += s when `accumulate` ≠ 0. */
 function put(yo: usize, s: f32, accumulate: i32): void {
   store<f32>(yo, accumulate ? s + load<f32>(yo) : s);
@@ -55,12 +64,13 @@ export function gemvF32(
 
 /**
  * The rows [j0, j1) of `gemvF32`. Eight rows of W share each load of x (then blocks of four, then
- * single rows). Eight rows of four floats per step read eight streams at once: measured at
- * 4096×4096 on one thread, 8×4 beat 4×8 (the previous kernel), 4×16 and 2×16 by 10–25% on the best
- * of 40 runs; more streams in flight keep more cache-line fills outstanding. Re-measured 2026-11-28
- * (m = 1, 4096×4096, one thread, 25 interleaved rounds, load ≈ 2.7): 8×4 20.3 GB/s, 8×8 20.9, 8×4
- * with independent row pointers 20.2, 1×64 (one sequential stream) 16.0, 4×16 15.2, 2×32 10.7, the
- * bandwidth probe 25.7: no loop shape reads faster than 8×4 within the noise.
+ * single rows): eight streams in flight keep more cache-line fills outstanding (at 4096×4096 on one
+ * thread 8×4 beat 4×8, 4×16 and 2×16 by 10–25%, best of 40 runs). Each step reads eight floats of
+ * each row: measured 2026-11-28 (m = 1, 4096×4096, one thread, 30 interleaved rounds, two runs at
+ * load ≈ 4; median / best GB/s): 8×4 22.6 / 24.9, 8×8 24.6 / 27.3, 8×8 with relaxed_madd 25.5 /
+ * 28.6, 8×4 with relaxed_madd 24.3 / 26.4, the bandwidth probe 29.6 / 31.3. Also tried (one run,
+ * load ≈ 2.7, medians): 8×4 with independent row pointers 20.2 (8×4 20.3), one row of 64 floats
+ * (a single sequential stream) 16.0, 4×16 15.2, 2×32 10.7.
  */
 function gemvRows(
   m: i32,
@@ -90,6 +100,28 @@ function gemvRows(
       let a6 = f32x4.splat(0);
       let a7 = f32x4.splat(0);
       let q = 0;
+      // Eight floats of each of the eight rows per step (two x vectors, two chained multiply-adds).
+      for (; q + 7 < k; q += 8) {
+        const o = (<usize>q) << 2;
+        const xv = v128.load(xi + o);
+        const xw = v128.load(xi + o, 16);
+        let p = w0 + o;
+        a0 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a0));
+        p += rowBytes;
+        a1 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a1));
+        p += rowBytes;
+        a2 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a2));
+        p += rowBytes;
+        a3 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a3));
+        p += rowBytes;
+        a4 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a4));
+        p += rowBytes;
+        a5 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a5));
+        p += rowBytes;
+        a6 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a6));
+        p += rowBytes;
+        a7 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a7));
+      }
       for (; q + 3 < k; q += 4) {
         const o = (<usize>q) << 2;
         const xv = v128.load(xi + o);
