@@ -216,4 +216,29 @@ describe.each(WASM_FLAVORS)("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32
       expect(firstMiss(weight, 1, n, k, x, y)).toBeUndefined();
     }
   });
+
+  it("GGUF block scales: subnormal halves within the bound; ±Inf / NaN halves make their row non-finite", () => {
+    const rng = new Rng(31);
+    const [n, k] = [4, 256]; // 8 blocks: two four-block steps
+    for (const format of ["q8_0", "q4_0"] as const) {
+      const weight = randomWeight(format, n, k, 32, rng);
+      const bs = format === "q8_0" ? 34 : 18;
+      const rb = dequantRowBytes(format, k);
+      const setHalf = (j: number, b: number, h: number) => {
+        weight.data[j * rb + b * bs] = h & 255;
+        weight.data[j * rb + b * bs + 1] = h >> 8;
+      };
+      for (let b = 0; b < 8; b++) setHalf(0, b, b % 2 ? 0x8000 | (1 + 97 * b) : 3 + 101 * b); // row 0: subnormal d
+      setHalf(1, 5, 0x7c00); // row 1: +Inf in block 5
+      setHalf(2, 2, 0xfc00); // row 2: −Inf in block 2
+      setHalf(3, 6, 0x7e00); // row 3: NaN in block 6
+      const x = new Float32Array(k).map(() => rng.uniform() * 2 - 1);
+      const y = new Float32Array(n);
+      wasmMatmulDequant({ m: 1, n, k, x, weight, y, threads: 1 });
+      const row0 = { ...weight, data: weight.data.slice(0, rb) };
+      expect(firstMiss(row0, 1, 1, k, x, y.subarray(0, 1))).toBeUndefined();
+      expect(y[0]).not.toBe(0);
+      for (const j of [1, 2, 3]) expect(Number.isFinite(y[j]!)).toBe(false);
+    }
+  });
 });
