@@ -195,6 +195,7 @@ export function wasmMatmulDequant(
   }
   const fusedNibble = weight.format === "nibble" && k % 32 === 0 && weight.group % 32 === 0;
   const sixteen = weight.format === "f16" || weight.format === "bf16";
+  if (fusedNibble && m <= GEMV_MAX_M && gemvNibbleResident(rt, args, args.threads ?? 2)) return;
   if (sixteen || (m <= GEMV_MAX_M && (weight.format !== "nibble" || fusedNibble))) {
     gemvFused(rt, args, args.threads ?? 2);
     return;
@@ -225,6 +226,48 @@ export function wasmMatmulDequant(
     rt.run("matmulDequant", threads === 2 ? [job(0, cut, 0), job(cut, n, 1)] : [job(0, n, 0)]);
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
   });
+}
+
+/**
+ * The decode path of a nibble weight (INT4 / NF4) whose codes and scales (f32, or double-quantised
+ * codes and chunk scales) are resident in `rt`: `gemvFused`'s call with no per-call layout closures,
+ * only x, the 16-value codebook, y and the kernel's scratch in the workspace (a decode GEMV of the
+ * `small` model is 7–25 µs, so per-call JS counts). False, with nothing done, when a part is not
+ * resident (then `gemvFused` places it).
+ */
+function gemvNibbleResident(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): boolean {
+  const { m, n, k, x, y, weight } = a;
+  if (weight.format !== "nibble") return false;
+  const dq = weight.dq;
+  const wAt = rt.addressOf(weight.data);
+  const sAt = rt.addressOf(dq ? dq.chunkScales : weight.scales);
+  const qAt = dq ? rt.addressOf(dq.codes) : 0;
+  if (wAt === undefined || sAt === undefined || qAt === undefined) return false;
+  const nt = gemvThreads(threads, m * n * k, n);
+  const arena = new Arena(rt.scratchBase);
+  const xAt = arena.take(m * k * 4);
+  const yAt = arena.take(m * n * 4);
+  const cAt = arena.take(16 * 4);
+  const bytes = nibbleScratchBytes(m, k);
+  const s0 = arena.take(bytes);
+  const s1 = nt > 1 ? arena.take(bytes) : 0;
+  const chunk = dq ? dq.chunk : 0;
+  const mean = dq ? dq.mean : 0;
+  withWorkspace(rt, arena, ({ f32 }) => {
+    f32.set(x.subarray(0, m * k), xAt >> 2);
+    f32.set(weight.codebook.subarray(0, 16), cAt >> 2);
+    const g = weight.group;
+    if (nt === 1) rt.run("gemvNibble", [[m, k, xAt, wAt, sAt, g, cAt, yAt, n, 0, n, s0, qAt, chunk, mean]]);
+    else {
+      const [[a0, a1], [b0, b1]] = rowSplit(n, 2) as [[number, number], [number, number]];
+      rt.run("gemvNibble", [
+        [m, k, xAt, wAt, sAt, g, cAt, yAt, n, a0, a1, s0, qAt, chunk, mean],
+        [m, k, xAt, wAt, sAt, g, cAt, yAt, n, b0, b1, s1, qAt, chunk, mean],
+      ]);
+    }
+    y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
+  });
+  return true;
 }
 
 /**
