@@ -1,8 +1,11 @@
 // The relaxed-SIMD build's Q8_0 / Q4_0 / INT8 GEMV (AssemblyScript, `--target relaxed` only; gemv.ts
 // calls in here under `if (ASC_FEATURE_RELAXED_SIMD)`): x rounded to 8-bit codes per 32-block and
-// dotted with the weight bytes by i16x8.relaxed_dot_i8x16_i7x16_s (widened by extadd_pairwise; see
-// `dot2` for why not the _add_s form), whose second operand must be in [0, 127] for a deterministic
-// result. Not here: the plain-SIMD kernels (gemv.ts), other formats.
+// dotted with the weight bytes by i16x8.relaxed_dot_i8x16_i7x16_s (widened by extadd_pairwise),
+// whose second operand must be in [0, 127] for a deterministic result. Not i32x4.relaxed_dot_i8x16_
+// i7x16_add_s: Node 20's baseline compiler (V8 11.3 Liftoff, which runs a function until it tiers up)
+// returns wrong sums for it (2·dot for a zero accumulator; TurboFan's are right), and once tiered up it
+// measured slower here (Q8_0 4096² 1.26 → 1.46 ms: no VNNI lowering in this V8). Not here: the
+// plain-SIMD kernels (gemv.ts), other formats.
 //
 // Operands of the 8-bit dot (V8 x64: pmaddubsw, then pmaddwd / paddd, the 7-bit side unsigned):
 // - Q4_0: the raw nibbles 0..15 are the 7-bit side, x's signed codes the other, and 8·Σ x codes per
@@ -76,18 +79,6 @@ export function quantizeX8(m: i32, k: i32, x: usize, out: usize, nibbles: bool):
   }
 }
 
-/**
- * The i32x4 lane sums of a·b + c·d (a, c signed bytes; b, d in [0, 127]): i16x8 pair dots
- * widened by extadd_pairwise. Not i32x4.relaxed_dot_i8x16_i7x16_add_s: Node 20's baseline compiler
- * (V8 11.3 Liftoff, which runs a function until it tiers up) returns the wrong sums for it (2·dot for
- * acc = 0 here; TurboFan's are right), while the i16x8 form agrees in both tiers.
- */
-function dot2(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(a, b));
-  const cd = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(c, d));
-  return i32x4.add(ab, cd);
-}
-
 /** Σ of one 32-block's signed weight bytes at `c` times x's codes (max(q, 0) at `xp`, max(−q, 0) at `xn`). */
 function dotSigned(c: usize, xp: usize, xn: usize): v128 {
   const w0 = v128.load(c);
@@ -103,12 +94,17 @@ function dotSigned(c: usize, xp: usize, xn: usize): v128 {
   return i32x4.add(i32x4.extadd_pairwise_i16x8_s(d0), i32x4.extadd_pairwise_i16x8_s(d1));
 }
 
-/** Σ of one Q4_0 block's raw nibbles (16 bytes at `c`) times x's signed codes at `xq` (natural order). */
+/**
+ * Σ of one Q4_0 block's raw nibbles (16 bytes at `c`) times x's signed codes at `xq` (natural order):
+ * the two halves' i16 pair dots (each |·| ≤ 2·15·127) add exactly in i16 before one widening.
+ */
 function dotNibbles(c: usize, xq: usize): v128 {
   const l = v128.load(c);
   const nib = i8x16.splat(0x0f);
   // elements 0..15 in the low nibbles, 16..31 in the high ones
-  return dot2(v128.load(xq), v128.and(l, nib), v128.load(xq, 16), v128.and(i16x8.shr_u(l, 4), nib));
+  const lo = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xq), v128.and(l, nib));
+  const hi = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xq, 16), v128.and(i16x8.shr_u(l, 4), nib));
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(lo, hi));
 }
 
 /** [Σ lanes of a, of b, of c, of d]: four i32x4 reduced by a 4×4 transpose (6 shuffles, 6 adds). */
