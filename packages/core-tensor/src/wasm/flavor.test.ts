@@ -3,7 +3,7 @@
  * the shared runtime, and the relaxed build's GEMM (relaxed_madd) and nibble GEMV (relaxed_swizzle)
  * against the simd build's. Not here: each kernel's own oracle tests (matmul.test.ts, gemv-*.test.ts).
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { useWasmFlavor, WASM_FLAVORS } from "../../test/wasm-flavors.js";
 import type { DequantWeight } from "../backend.js";
 import { ConfigError } from "../errors.js";
@@ -25,8 +25,16 @@ function randomMatrix(rng: Rng, n: number): Float32Array {
   return new Float32Array(n).map(() => rng.uniform() * 2 - 1);
 }
 
-/** In a describe whose tests choose flavors themselves: back to the default after each. */
+/**
+ * In a describe whose tests choose flavors themselves: start from the built-in default (even when the
+ * suite runs under TRADEOFFS_WASM_FLAVOR=relaxed) and go back to it after each.
+ */
 function resetAfterEach(): void {
+  beforeEach(() => {
+    vi.stubEnv("TRADEOFFS_WASM_FLAVOR", "");
+    disposeWasm();
+    setWasmFlavor(undefined);
+  });
   afterEach(() => {
     vi.unstubAllEnvs();
     disposeWasm();
