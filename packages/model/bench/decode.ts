@@ -249,7 +249,7 @@ function gemv(roof: number): GemvRow[] {
 // ---- (2) thread crossover ---------------------------------------------------------------------
 /**
  * 1 vs 2 threads for a square GEMV, FP32 (memory-bound) and NF4 (compute-bound): where the second
- * thread starts to pay (core-tensor's GEMV_SPLIT_MIN_WORK).
+ * thread starts to pay (core-tensor's GEMV_F32_SPLIT_MIN_WORK for FP32, GEMV_SPLIT_MIN_WORK for packed formats).
  */
 function crossover(): { format: string; n: number; k: number; ms1: number; ms2: number }[] {
   const out: { format: string; n: number; k: number; ms1: number; ms2: number }[] = [];
