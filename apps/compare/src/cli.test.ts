@@ -118,6 +118,10 @@ describe("compare run", () => {
     expect(row.infer.peak.kv).toBe(row.infer.estimate.bytes.kv);
     expect(row.train.peak.grad).toBe(row.train.estimate.bytes.grad);
     expect(row.quality.top1Agreement).toBe(1);
+    // What measured the rows (the default backend; the kernels' build only on WASM).
+    expect(j.backend).toMatch(/^(WASM\[threads=[12]\]|JS)$/);
+    if (j.backend.startsWith("WASM")) expect(j.wasmFlavor).toBe("simd");
+    else expect(j.wasmFlavor).toBeUndefined();
   });
 
   it("--help exits 0 with examples", async () => {

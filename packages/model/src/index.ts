@@ -27,6 +27,7 @@ export {
   type WasmFlavor,
   type WorkloadSpec,
   wasmAvailable,
+  wasmFlavor,
   wasmUnavailableReason,
   writeFileAtomic,
 } from "@tradeoffs/core-tensor";

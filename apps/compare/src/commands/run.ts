@@ -6,6 +6,7 @@
 import { accessSync, constants } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
+  activeBackend,
   ConfigError,
   closestMatch,
   getHardware,
@@ -15,6 +16,7 @@ import {
   setWasmFlavor,
   ValueError,
   WASM_FLAVORS,
+  wasmFlavor,
   writeFileAtomic,
 } from "@tradeoffs/model";
 import { Command, Option } from "commander";
@@ -253,6 +255,9 @@ export function runCommand(): Command {
       if (o.json) {
         const json = {
           ...compareJson(rows, preset.name),
+          // What ran the measured rows: the backend's label, and on WASM the kernels' build.
+          backend: activeBackend().label,
+          wasmFlavor: activeBackend().name === "WASM" ? wasmFlavor() : undefined,
           scale: scaled.length ? scaleJson(scaled) : undefined,
         };
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
