@@ -280,8 +280,8 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   const xAt = arena.take(m * k * 4);
   const { write, args: wArgs, dqArgs } = layOutWeight(rt, arena, weight, n, k, true);
   const yAt = arena.take(m * n * 4);
-  // Packed formats split at FP32's threshold (GEMV_SPLIT_MIN_WORK = 2^21 multiply-adds). Measured
-  // 2026-11-28, kernels called directly on resident d×d weights, 1 vs 2 threads (µs, load ≈ 5, so the
+  // Packed formats split from GEMV_SPLIT_MIN_WORK (2^19 multiply-adds with the polling hand-off: see
+  // matmul.ts). With the futex hand-off it was 2^21, measured 2026-11-28, kernels called directly on resident d×d weights, 1 vs 2 threads (µs, load ≈ 5, so the
   // second core was often busy): Q8_0 512: 19/43, 1024: 70/89, 1440: 163/170, 2048: 300/257, 3072:
   // 738/494; Q4_0 1024: 85/102, 1440: 166/184, 2048: 364/356, 3072: 794/510; INT8 1024: 52/70, 1440:
   // 106/81, 2048: 218/217, 3072: 486/368 — the hand-off (~20–30 µs) outweighs halving the rows up to

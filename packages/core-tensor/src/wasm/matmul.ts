@@ -31,12 +31,15 @@ const BATCH_SPLIT_MAX_WORK = 1 << 24;
 export const GEMV_MAX_M = 4;
 /**
  * Multiply-adds from which a packed-format GEMV (dequant.ts) is split over 2 threads by rows of W
- * (2^21: just above a 1448×1448 layer; every 4096-wide decode layer splits). `pnpm bench decode`
- * prints the crossover (section 2, FP32 and NF4, square d×d, 1 vs 2 threads). Measured 2026-11-27 on
- * the shared 2-core machine at load ≈ 4 with the futex hand-off: from 2048 it pays, NF4 0.47 → 0.34
- * and 1.81 → 1.09 ms at 4096. The FP32 GEMV has its own, lower threshold (GEMV_F32_SPLIT_MIN_WORK).
+ * (static halves). 2^19 since the polling hand-off: measured 2026-11-28 (quiet machine, PackedLinear on
+ * the WASM backend, 1×k·n products, medians of 7 × 200 calls, µs at 2^21 → 2^19): simd Q8_0 768×768
+ * 100 → 78, 2048×768 206 → 109; Q4_0 94 → 63, 228 → 120; INT8 2048×768 125 → 71; relaxed Q4_0 2048×768
+ * 88–130 → 74, Q8_0 122–172 → 95–101 (768×768 relaxed Q8_0 mixed: 59–86 → 84–88). With the futex
+ * hand-off (2026-11-27) splitting paid only from 2048 wide, hence the old 2^21. `pnpm bench decode`
+ * prints the crossover (section 2, FP32 and NF4, square d×d, 1 vs 2 threads). The FP32 GEMV has its
+ * own threshold (GEMV_F32_SPLIT_MIN_WORK) and dynamic row blocks.
  */
-export const GEMV_SPLIT_MIN_WORK = 1 << 21;
+export const GEMV_SPLIT_MIN_WORK = 1 << 19;
 /**
  * Multiply-adds from which the FP32 GEMV is split over 2 threads (dynamic row blocks). Measured
  * 2026-11-28 with the polling hand-off, split forced, 2 threads ÷ 1 thread, medians of 41
