@@ -10,12 +10,12 @@ import {
   decodeDqScales,
   dequantRowBytes,
   dequantRowNaive,
-  gemvQXLevels,
   NF4_TABLE,
   nibbleRoundingBound,
   wasmDequantRows,
   wasmMatmulDequant,
   x16RoundingBound,
+  xCodeLevels,
 } from "./dequant.js";
 import { GEMV_MAX_M } from "./matmul.js";
 import { disposeWasm, wasmRuntime } from "./runtime.js";
@@ -96,13 +96,13 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
                 for (let c = 0; c < k; c++) s += x[i * k + c]! * want[c]!;
                 const err = Math.abs(y[i * n + j]! - s);
                 // The GGUF and INT8 GEMV kernels (m ≤ GEMV_MAX_M; INT8 with k and group multiples of
-                // 32) also round x to 16 bits per 32-block (relaxed build: 8 bits, gemvQXLevels).
+                // 32) also round x to 16 bits per 32-block (relaxed build: 8 bits, xCodeLevels).
                 const x16 =
                   (format === "q8_0" ||
                     format === "q4_0" ||
                     (format === "i8" && k % 32 === 0 && group % 32 === 0)) &&
                   m <= GEMV_MAX_M
-                    ? x16RoundingBound(want, x, i * k, k, 32, gemvQXLevels(wasmRuntime().flavor))
+                    ? x16RoundingBound(want, x, i * k, k, 32, xCodeLevels(wasmRuntime().flavor))
                     : weight.format === "nibble" && m <= GEMV_MAX_M && k % 32 === 0 && group % 32 === 0
                       ? nibbleRoundingBound(
                           want,
@@ -240,7 +240,7 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
       expect(Math.abs(y[j]! - s)).toBeLessThanOrEqual(
         DEQUANT_MATMUL_TOL.atol +
           DEQUANT_MATMUL_TOL.rtol * Math.abs(s) +
-          x16RoundingBound(row, x, 0, k, 32, gemvQXLevels(wasmRuntime().flavor)),
+          x16RoundingBound(row, x, 0, k, 32, xCodeLevels(wasmRuntime().flavor)),
       );
     }
   });

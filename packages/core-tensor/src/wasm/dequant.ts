@@ -333,7 +333,7 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
  * inputs (x ≈ s·q, s = absmax/levels, levels 32767; GGUF: 32, nibble: `nibbleXBlock(group)`): at most
  * Σ_q |W[j, q]|·s_block(q)/2 for row j of W (`row`, decoded) and x row `xi`. Tests add it to their f32
  * tolerance for those kernels (m ≤ GEMV_MAX_M). `levels` 127: the relaxed build's Q8_0 / Q4_0 / INT8
- * kernels, which round x to 8-bit codes (`gemvQXLevels`).
+ * kernels, which round x to 8-bit codes (`xCodeLevels`).
  */
 export function x16RoundingBound(
   row: Float32Array,
@@ -356,11 +356,11 @@ export function x16RoundingBound(
 }
 
 /**
- * The largest code x is rounded to per 32-block by the Q8_0 / Q4_0 / INT8 GEMV kernels of a flavor
- * (x ≈ s·q, s = absmax/levels): 32767 (16-bit codes) on `simd`, 127 (8-bit, for the 8-bit dot
- * product) on `relaxed`. Pass it to `x16RoundingBound` for those kernels.
+ * The largest code every packed GEMV kernel of a flavor (Q8_0 / Q4_0 / INT8 per 32-block, INT4 / NF4
+ * per x-block) rounds x to (x ≈ s·q, s = absmax/levels): 32767 (16-bit codes) on `simd`, 127 (8-bit,
+ * for the 8-bit dot product) on `relaxed`. Pass it to `x16RoundingBound` as `levels`.
  */
-export function gemvQXLevels(flavor: WasmFlavor): number {
+export function xCodeLevels(flavor: WasmFlavor = wasmFlavor()): number {
   return flavor === "relaxed" ? 127 : 32767;
 }
 
@@ -381,18 +381,8 @@ function nibbleScratchBytes(m: number, k: number): number {
 }
 
 /**
- * The largest code x is rounded to per x-block by the nibble GEMV kernel of a flavor (x ≈ s·q,
- * s = absmax/levels): 32767 (16-bit codes) on `simd`, 127 (8-bit codes, for the relaxed build's 8-bit
- * dot product, assembly/gemv-nibble.ts) on `relaxed`. Pass it to `x16RoundingBound` with
- * `nibbleXBlock(group)`.
- */
-export function nibbleXLevels(flavor: WasmRuntime["flavor"] = wasmFlavor()): number {
-  return flavor === "relaxed" ? 127 : 32767;
-}
-
-/**
  * The whole error bound the nibble GEMV kernel of `flavor` (default: the process's, `wasmFlavor()`)
- * adds to one output beyond f32 rounding: x rounded per x-block (`nibbleXBlock`, `nibbleXLevels`) plus
+ * adds to one output beyond f32 rounding: x rounded per x-block (`nibbleXBlock`, `xCodeLevels`) plus
  * the codebook rounded to integers (`codebookRoundingBound`), for decoded row `row` of W with group
  * scales `scales` and x row at `xOff`. Tests add it to their f32 tolerance (m ≤ GEMV_MAX_M, k and
  * group multiples of 32).
@@ -407,8 +397,7 @@ export function nibbleRoundingBound(
   k: number,
   flavor: WasmRuntime["flavor"] = wasmFlavor(),
 ): number {
-  // x16RoundingBound is for 32767 levels; the bound scales with the step, 1/levels
-  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group)) * (32767 / nibbleXLevels(flavor));
+  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group), xCodeLevels(flavor));
   return xr + codebookRoundingBound(codebook, scales, group, x, xOff, k, flavor);
 }
 

@@ -16,9 +16,9 @@ import {
   dequantRowNaive,
   NF4_TABLE,
   nibbleXBlock,
-  nibbleXLevels,
   wasmMatmulDequant,
   x16RoundingBound,
+  xCodeLevels,
 } from "./dequant.js";
 import { GEMV_MAX_M, gemvThreads } from "./matmul.js";
 
@@ -42,7 +42,7 @@ type CodebookName = keyof typeof CODEBOOKS;
  * Tolerance of one output y[i, j] vs Σ_q x·W (f64 over the decoded row, `row`), each term derived
  * from the kernel of `flavor`:
  * - x rounded per x-block (`x16RoundingBound` with the kernel's x-block): to 16-bit codes on simd
- *   (≤ absmax/65534 each), to 8-bit codes on relaxed (≤ absmax/254 each, `nibbleXLevels`);
+ *   (≤ absmax/65534 each), to 8-bit codes on relaxed (≤ absmax/254 each, `xCodeLevels`);
  * - a codebook that is not exact rounded to integers: `codebookRoundingBound` (simd: ≤ max|value|/254
  *   each; relaxed: its span mapped onto 0..127, ≤ (max − min)/254 each);
  * - f32: each x-block's integer sum is exact; converting it, forming scale·unit·sx and the product
@@ -63,8 +63,7 @@ function bound(
 ): number {
   let mag = 0;
   for (let q = 0; q < k; q++) mag += Math.abs(x[xOff + q]! * row[q]!);
-  // x16RoundingBound is for 16-bit codes (32767 levels); the bound scales with the step, 1/levels
-  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group)) * (32767 / nibbleXLevels(flavor));
+  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group), xCodeLevels(flavor));
   const cb = CODEBOOKS[codebook].exact
     ? 0
     : codebookRoundingBound(CODEBOOKS[codebook].values, rowScales, group, x, xOff, k, flavor);

@@ -14,9 +14,9 @@ import { Rng } from "../rng.js";
 import {
   dequantRowBytes,
   dequantRowNaive,
-  gemvQXLevels,
   wasmMatmulDequant,
   x16RoundingBound,
+  xCodeLevels,
 } from "./dequant.js";
 import { GEMV_MAX_M, gemvThreads } from "./matmul.js";
 import { disposeWasm, wasmRuntime } from "./runtime.js";
@@ -30,7 +30,7 @@ const U = 2 ** -24;
  * The kernels' error against the exact sum y = Σ_c w_c·x_c, in two parts.
  * (1) Rounding x to codes per 32-block (integer paths: Q8_0, Q4_0, INT8 with k and group multiples of
  *     32): x ≈ s·q, s = absmax/L with L = 32767 (simd: 16-bit codes) or 127 (relaxed: 8-bit codes,
- *     `gemvQXLevels`); |x_c − s·q_c| ≤ s/2, so at most Σ_c |w_c|·s_block(c)/2 = `x16RoundingBound`.
+ *     `xCodeLevels`); |x_c − s·q_c| ≤ s/2, so at most Σ_c |w_c|·s_block(c)/2 = `x16RoundingBound`.
  * (2) f32 arithmetic. Integer paths: each block's code dot is an exact i32 (simd: |Σ| ≤ 32·128·32767 <
  *     2^31; relaxed: the i16 pair sums ≤ 2·128·127 < 2^15 and |Σ| ≤ 32·128·127 < 2^24, so also exact
  *     in f32); per block the conversion to f32, d·sx (or sx) and the product round at most 3 times;
@@ -94,7 +94,7 @@ function randomWeight(
 /** Every y[i, j] within `gemvQBound` of the f64 oracle; returns the first failure or undefined. */
 function firstMiss(weight: DequantWeight, m: number, n: number, k: number, x: Float32Array, y: Float32Array) {
   const format = weight.format as "q8_0" | "q4_0" | "i8";
-  const levels = gemvQXLevels(wasmRuntime().flavor);
+  const levels = xCodeLevels(wasmRuntime().flavor);
   const group = weight.format === "i8" ? weight.group : 32;
   for (let j = 0; j < n; j++) {
     const row = dequantRowNaive(format, weight.data, j, k, weight.format === "i8" ? weight : undefined);

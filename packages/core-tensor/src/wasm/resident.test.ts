@@ -8,11 +8,11 @@ import { clone, randn } from "../tensor.js";
 import {
   dequantRowBytes,
   dequantRowNaive,
-  gemvQXLevels,
   NF4_TABLE,
   nibbleRoundingBound,
   wasmMatmulDequant,
   x16RoundingBound,
+  xCodeLevels,
 } from "./dequant.js";
 import { wasmAvailable } from "./loader.js";
 import { GEMV_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
@@ -198,11 +198,11 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
               let want = 0;
               for (let c = 0; c < k; c++) want += x[i * k + c]! * row[c]!;
               // Q8_0 / Q4_0 / i8 kernels also round x per 32-block (x16RoundingBound: 16 bits; relaxed
-              // build 8, gemvQXLevels); the nibble kernel rounds x per x-block and NF4's codebook to
+              // build 8, xCodeLevels); the nibble kernel rounds x per x-block and NF4's codebook to
               // integers (nibbleRoundingBound).
               const x16 =
                 format === "q8_0" || format === "q4_0" || format === "i8" // i8: k, group multiples of 32
-                  ? x16RoundingBound(row, x, i * k, k, 32, gemvQXLevels(wasmRuntime().flavor))
+                  ? x16RoundingBound(row, x, i * k, k, 32, xCodeLevels(wasmRuntime().flavor))
                   : format === "nibble"
                     ? nibbleRoundingBound(row, NF4_TABLE, sv.subarray(j * (k / group)), group, x, i * k, k)
                     : 0;
