@@ -8,6 +8,12 @@ import type { UnaryOp } from "../kernels/elementwise.js";
 import type { Tensor } from "../tensor.js";
 import { f32, out } from "./common.js";
 
+/** silu′(x) = σ(x)(1 + x(1 − σ(x))). */
+function siluGrad(x: number): number {
+  const s = 1 / (1 + Math.exp(-x));
+  return s * (1 + x * (1 - s));
+}
+
 // `saves` says whether backward needs the input (x) or the output (y).
 const unaryGrad: Record<UnaryOp, { saves: "x" | "y"; d: (x: number, y: number) => number }> = {
   neg: { saves: "x", d: () => -1 },
@@ -20,13 +26,7 @@ const unaryGrad: Record<UnaryOp, { saves: "x" | "y"; d: (x: number, y: number) =
   tanh: { saves: "y", d: (_x, y) => 1 - y * y },
   relu: { saves: "y", d: (_x, y) => (y > 0 ? 1 : 0) },
   sigmoid: { saves: "y", d: (_x, y) => y * (1 - y) },
-  silu: {
-    saves: "x",
-    d: (x) => {
-      const s = 1 / (1 + Math.exp(-x));
-      return s * (1 + x * (1 - s));
-    },
-  },
+  silu: { saves: "x", d: (x) => siluGrad(x) },
   gelu: {
     saves: "x",
     d: (x) => {
@@ -38,13 +38,9 @@ const unaryGrad: Record<UnaryOp, { saves: "x" | "y"; d: (x: number, y: number) =
   },
 };
 
-/** r = g · silu′(x), silu′(x) = σ(x)(1 + x(1 − σ(x))): the `silu` entry of `unaryGrad`, inlined. */
+/** r = g · silu′(x): the `silu` entry's loop, calling `siluGrad` directly (one call site V8 inlines). */
 function siluBackward(g: Float32Array, x: Float32Array, r: Float32Array): void {
-  for (let i = 0; i < r.length; i++) {
-    const v = x[i]!;
-    const s = 1 / (1 + Math.exp(-v));
-    r[i] = g[i]! * (s * (1 + v * (1 - s)));
-  }
+  for (let i = 0; i < r.length; i++) r[i] = g[i]! * siluGrad(x[i]!);
 }
 
 function unaryOp(op: UnaryOp, x: Tensor): Tensor {
