@@ -143,12 +143,12 @@ function hsum(v: v128): f32 {
 /**
  * GGUF Q8_0 (T = i8, 34 B blocks) or Q4_0 (T = u8, 18 B) rows [j0, j1) of W [n, k]: one row
  * per pass; per four blocks their i32 dots reduced to four block totals (sum4), converted once and
- * scaled by the four d (halves4) · sx; the last k/32 mod 4 blocks one at a time.
+ * scaled by the four d (halves4) · sx; the last k/32 mod 4 blocks one at a time. x's 8-bit codes are
+ * already in `scratch` (quantizeX8, once per call: the rows may come in several blocks).
  */
 export function rowsQ8<T>(
   m: i32,
   k: i32,
-  x: usize,
   w: usize,
   y: usize,
   n: i32,
@@ -157,7 +157,6 @@ export function rowsQ8<T>(
   scratch: usize,
 ): void {
   const nibbles = !isSigned<T>(); // a compile-time constant: one loop per format
-  quantizeX8(m, k, x, scratch, nibbles);
   const bs: usize = nibbles ? 18 : 34;
   const nb = k >> 5;
   const nb4 = nb & ~3;
@@ -232,12 +231,12 @@ function storeLanes(yo: usize, v: v128, count: i32): void {
 /**
  * INT8 rows [j0, j1) of W [n, k] (k signed bytes per row, f32 scales [n, ⌈k/group⌉]; k and group
  * multiples of 32): four rows per pass sharing each load of x's codes (both halves), per block the four
- * rows' dots reduced by sum4 and × sx, per group × the four rows' scales.
+ * rows' dots reduced by sum4 and × sx, per group × the four rows' scales. x's codes are already in
+ * `scratch` (quantizeX8).
  */
 export function rowsI8x8(
   m: i32,
   k: i32,
-  x: usize,
   w: usize,
   scales: usize,
   group: i32,
@@ -247,7 +246,6 @@ export function rowsI8x8(
   j1: i32,
   scratch: usize,
 ): void {
-  quantizeX8(m, k, x, scratch, false);
   const nb = k >> 5;
   const perGroup = group >> 5;
   const G = (k + group - 1) / group;

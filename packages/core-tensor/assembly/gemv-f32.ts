@@ -2,6 +2,7 @@
 // y[i, j] = Σ_q x[i, q] · W[j, q] for rows j in [j0, j1) (a thread's share) and every i < m, and the
 // memory-bandwidth probe the decode bench holds it to. Not here: packed formats (gemv.ts,
 // gemv-nibble.ts, gemv16.ts), the general GEMM (gemm.ts).
+import { nextRows, rowsEnd } from "./row-blocks";
 
 function hsum(v: v128): f32 {
   return (
@@ -51,15 +52,8 @@ export function gemvF32(
   counter: usize,
   chunk: i32,
 ): void {
-  if (counter === 0 || chunk <= 0) {
-    gemvRows(m, k, x, xs, w, ws, y, ys, j0, j1, accumulate);
-    return;
-  }
-  for (;;) {
-    const a = j0 + atomic.add<i32>(counter, 1) * chunk;
-    if (a >= j1) break;
-    gemvRows(m, k, x, xs, w, ws, y, ys, a, min(a + chunk, j1), accumulate);
-  }
+  for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a))
+    gemvRows(m, k, x, xs, w, ws, y, ys, a, rowsEnd(counter, chunk, j1, a), accumulate);
 }
 
 /**

@@ -13,6 +13,7 @@
 
 import { beta, cachedCodebook, unit } from "./gemv-nibble-codebook";
 import { quantizeX, quantizeX8 } from "./gemv-nibble-x";
+import { nextRows, rowsEnd } from "./row-blocks";
 
 /** 32-blocks per x-block: the largest of 4, 2, 1 that divides the group's blocks `bpg`. */
 function xBlock(bpg: i32): i32 {
@@ -394,7 +395,8 @@ function tiles<T>(
 
 /**
  * 4-bit codebook W [n, k] (k/2 bytes per row, element 2t in the LOW nibble of byte t; value
- * codebook[code]·scale(j, ⌊c / group⌋)): y[i·n + j] = Σ_q x[i, q]·W[j, q] for j0 ≤ j < j1. Scales
+ * codebook[code]·scale(j, ⌊c / group⌋)): y[i·n + j] = Σ_q x[i, q]·W[j, q] for j0 ≤ j < j1 (in one go, or
+ * in blocks of `chunk` rows from the shared atomic `counter`: row-blocks.ts). Scales
  * [n, ⌈k/group⌉]: f32 at `scales` when `dqCodes` is 0, else double-quantised: scale of group index
  * t = j·G + g is dqCodes[t] (i8) · scales[⌊t / dqChunk⌋] + dqMean (computed in f64, rounded to f32, as
  * the JS decoder does). k and group multiples of 32. `scratch`: gemvNibbleScratchBytes(m, k).
@@ -418,6 +420,8 @@ export function gemvNibble(
   dqCodes: usize,
   dqChunk: i32,
   dqMean: f64,
+  counter: usize,
+  chunk: i32,
 ): void {
   const nb = k >> 5;
   const sbuf = scratch + ((<usize>(m * k)) << 1);
@@ -437,6 +441,9 @@ export function gemvNibble(
   const bias = sx + ((<usize>(m * nb)) << 2);
   if (ASC_FEATURE_RELAXED_SIMD) quantizeX8(m, k, x, scratch, sx, bias, xBlock(group >> 5), beta);
   else quantizeX(m, k, x, scratch, sx, bias, xBlock(group >> 5), beta);
-  if (affine) tiles<u16>(m, k, w, scales, group, y, n, j0, j1, scratch, dqCodes, dqChunk, dqMean);
-  else tiles<u8>(m, k, w, scales, group, y, n, j0, j1, scratch, dqCodes, dqChunk, dqMean);
+  for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a)) {
+    const b = rowsEnd(counter, chunk, j1, a);
+    if (affine) tiles<u16>(m, k, w, scales, group, y, n, a, b, scratch, dqCodes, dqChunk, dqMean);
+    else tiles<u8>(m, k, w, scales, group, y, n, a, b, scratch, dqCodes, dqChunk, dqMean);
+  }
 }

@@ -17,7 +17,8 @@
 // to 8 bits; reasoned from V8's x64 lowering, not timed): V8 lowers i32x4.dot_i16x8_s to one pmaddwd per 8 products, while 8-bit x needs
 // i16x8.extmul (two sign-extends and a pmullw) plus i32x4.extadd_pairwise (another pmaddwd) per 8.
 import { halfToFloat } from "./dequant";
-import { rowsI8x8, rowsQ8 } from "./gemv-dot8";
+import { quantizeX8, rowsI8x8, rowsQ8 } from "./gemv-dot8";
+import { nextRows, rowsEnd } from "./row-blocks";
 
 function hsum(v: v128): f32 {
   return (
@@ -150,10 +151,10 @@ function storeLanes(yo: usize, v: v128, count: i32): void {
 }
 
 /**
- * The GGUF block GEMV shared by `gemvQ8_0` (T = i8, 34 B blocks) and `gemvQ4_0` (T = u8, 18 B): one
- * row of W per pass (see the header), per block its i32x4 code dot, then × d·sx in f32.
+ * The GGUF block GEMV shared by `gemvQ8_0` (T = i8, 34 B blocks) and `gemvQ4_0` (T = u8, 18 B): x
+ * rounded to codes once, then the thread's blocks of rows (row-blocks.ts) on this build's kernel.
  */
-function rowsQ<T>(
+function gemvQ<T>(
   m: i32,
   k: i32,
   x: usize,
@@ -163,13 +164,24 @@ function rowsQ<T>(
   j0: i32,
   j1: i32,
   scratch: usize,
+  counter: usize,
+  chunk: i32,
 ): void {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    rowsQ8<T>(m, k, x, w, y, n, j0, j1, scratch);
-    return;
-  }
-  if (isSigned<T>()) quantizeX16(m, k, x, scratch);
+  if (ASC_FEATURE_RELAXED_SIMD) quantizeX8(m, k, x, scratch, !isSigned<T>());
+  else if (isSigned<T>()) quantizeX16(m, k, x, scratch);
   else quantizeX16Nibbles(m, k, x, scratch);
+  for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a)) {
+    const b = rowsEnd(counter, chunk, j1, a);
+    if (ASC_FEATURE_RELAXED_SIMD) rowsQ8<T>(m, k, w, y, n, a, b, scratch);
+    else rowsQ<T>(m, k, w, y, n, a, b, scratch);
+  }
+}
+
+/**
+ * Rows [j0, j1) of the simd build's GGUF block GEMV, x's 16-bit codes already in `scratch`: one row of
+ * W per pass (see the header), per block its i32x4 code dot, then × d·sx in f32.
+ */
+function rowsQ<T>(m: i32, k: i32, w: usize, y: usize, n: i32, j0: i32, j1: i32, scratch: usize): void {
   const blockBytes: usize = isSigned<T>() ? 34 : 18;
   const nb = k >> 5;
   const sx = scratch + ((<usize>(m * k)) << 1);
@@ -200,6 +212,8 @@ function rowsQ<T>(
 /**
  * GGUF Q8_0 W [n, k] (k/32 blocks of [f16 d, 32 × i8] per row, 34 B): y[i·n + j] = Σ_b d·sx·Σ_t q·xq
  * with x rounded to 16-bit codes per 32-block in `scratch` (gemvBlockScratchBytes). k a multiple of 32.
+ * Rows [j0, j1) in one go (`counter` = 0) or in blocks of `chunk` rows from the shared atomic
+ * `counter` (row-blocks.ts); the same for every packed GEMV here.
  */
 export function gemvQ8_0(
   m: i32,
@@ -211,8 +225,10 @@ export function gemvQ8_0(
   j0: i32,
   j1: i32,
   scratch: usize,
+  counter: usize,
+  chunk: i32,
 ): void {
-  rowsQ<i8>(m, k, x, w, y, n, j0, j1, scratch);
+  gemvQ<i8>(m, k, x, w, y, n, j0, j1, scratch, counter, chunk);
 }
 
 /**
@@ -229,8 +245,10 @@ export function gemvQ4_0(
   j0: i32,
   j1: i32,
   scratch: usize,
+  counter: usize,
+  chunk: i32,
 ): void {
-  rowsQ<u8>(m, k, x, w, y, n, j0, j1, scratch);
+  gemvQ<u8>(m, k, x, w, y, n, j0, j1, scratch, counter, chunk);
 }
 
 /**
@@ -251,16 +269,37 @@ export function gemvI8(
   j0: i32,
   j1: i32,
   scratch: usize,
+  counter: usize,
+  chunk: i32,
 ): void {
-  if ((k & 31) !== 0 || (group & 31) !== 0) {
-    rowsI8F32(m, k, x, w, scales, group, y, n, j0, j1);
-    return;
+  const codes = (k & 31) === 0 && (group & 31) === 0; // else x is read as it is, in f32
+  if (codes && ASC_FEATURE_RELAXED_SIMD) quantizeX8(m, k, x, scratch, false);
+  else if (codes) quantizeX16(m, k, x, scratch);
+  for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a)) {
+    const b = rowsEnd(counter, chunk, j1, a);
+    if (!codes) rowsI8F32(m, k, x, w, scales, group, y, n, a, b);
+    else if (ASC_FEATURE_RELAXED_SIMD) rowsI8x8(m, k, w, scales, group, y, n, a, b, scratch);
+    else rowsI8(m, k, w, scales, group, y, n, a, b, scratch);
   }
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    rowsI8x8(m, k, x, w, scales, group, y, n, j0, j1, scratch);
-    return;
-  }
-  quantizeX16(m, k, x, scratch);
+}
+
+/**
+ * Rows [j0, j1) of the simd build's INT8 GEMV (k and group multiples of 32), x's 16-bit codes already
+ * in `scratch`: four rows per pass sharing each load of x's codes, the four rows' i32x4 sums reduced by
+ * a transpose (sum4), the group scales applied once per group.
+ */
+function rowsI8(
+  m: i32,
+  k: i32,
+  w: usize,
+  scales: usize,
+  group: i32,
+  y: usize,
+  n: i32,
+  j0: i32,
+  j1: i32,
+  scratch: usize,
+): void {
   const nb = k >> 5;
   const perGroup = group >> 5;
   const G = (k + group - 1) / group;

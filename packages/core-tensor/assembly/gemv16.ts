@@ -2,6 +2,7 @@
 // y[i, j] = Σ_q x[i, q]·W[j, q] with W [n, k] stored as IEEE half (FP16) or bfloat16 (BF16), two bytes
 // per weight, widened to f32 in registers (no decoded copy). Not here: f32 or quantised weights
 // (gemv-f32.ts, gemv.ts, gemv-nibble.ts).
+import { nextRows, rowsEnd } from "./row-blocks";
 
 function hsum(v: v128): f32 {
   return (
@@ -49,7 +50,8 @@ function dotTail(xi: usize, wj: usize, q0: i32, k: i32, bf: bool): f32 {
 
 /**
  * 16-bit W [n, k] (`bf` 0: IEEE half, 1: bfloat16; row stride k): y[i·n + j] = Σ_q x[i·k + q]·W[j, q]
- * for j0 ≤ j < j1, any k.
+ * for j0 ≤ j < j1 (in one go, or in blocks of `chunk` rows from the shared atomic `counter`:
+ * row-blocks.ts), any k.
  */
 export function gemvF16(
   m: i32,
@@ -61,9 +63,14 @@ export function gemvF16(
   j0: i32,
   j1: i32,
   bf: i32,
+  counter: usize,
+  chunk: i32,
 ): void {
-  if (bf !== 0) rowsBf16(m, k, x, w, y, n, j0, j1);
-  else rowsF16(m, k, x, w, y, n, j0, j1);
+  for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a)) {
+    const b = rowsEnd(counter, chunk, j1, a);
+    if (bf !== 0) rowsBf16(m, k, x, w, y, n, a, b);
+    else rowsF16(m, k, x, w, y, n, a, b);
+  }
 }
 
 // ---- BF16 ----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import { bf16ToF32, f16ToF32 } from "../dtype.js";
 import { ShapeError, ValueError } from "../errors.js";
 import type { WasmFlavor } from "./flavor.js";
 import { wasmFlavor } from "./flavor.js";
-import { GEMV_MAX_M, gemvThreads, rowSplit } from "./matmul.js";
+import { GEMV_MAX_M, gemvThreads, packedChunkRows } from "./matmul.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
 /** The packed formats the WASM dequantising kernels read. */
@@ -229,6 +229,25 @@ export function wasmMatmulDequant(
 }
 
 /**
+ * The packed GEMVs' row split for `nt` threads: the trailing `[counter, chunk]` kernel arguments
+ * (assembly/row-blocks.ts) and `reset`, which zeroes the counter in the workspace before the run.
+ * One thread: `[0, 0]`, all rows in one go. Two: both threads take blocks of `packedChunkRows` rows
+ * from one atomic counter, so a helper that starts late or is descheduled does fewer blocks instead
+ * of stretching the call to its fixed half.
+ */
+function rowBlocks(
+  arena: Arena,
+  m: number,
+  n: number,
+  k: number,
+  nt: number,
+): { args: [number, number]; reset(u8: Uint8Array): void } {
+  if (nt === 1) return { args: [0, 0], reset() {} };
+  const at = arena.take(4);
+  return { args: [at, packedChunkRows(m, n, k)], reset: (u8) => u8.fill(0, at, at + 4) };
+}
+
+/**
  * The decode path of a nibble weight (INT4 / NF4) whose codes and scales (f32, or double-quantised
  * codes and chunk scales) are resident in `rt`: `gemvFused`'s call with no per-call layout closures,
  * only x, the 16-value codebook, y and the kernel's scratch in the workspace (a decode GEMV of the
@@ -249,22 +268,19 @@ function gemvNibbleResident(rt: WasmRuntime, a: DequantMatmulArgs, threads: numb
   const yAt = arena.take(m * n * 4);
   const cAt = arena.take(16 * 4);
   const bytes = nibbleScratchBytes(m, k);
-  const s0 = arena.take(bytes);
-  const s1 = nt > 1 ? arena.take(bytes) : 0;
-  const chunk = dq ? dq.chunk : 0;
+  const scratch = Array.from({ length: nt }, () => arena.take(bytes));
+  const split = rowBlocks(arena, m, n, k, nt);
+  const dqChunk = dq ? dq.chunk : 0;
   const mean = dq ? dq.mean : 0;
-  withWorkspace(rt, arena, ({ f32 }) => {
+  withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
     f32.set(weight.codebook.subarray(0, 16), cAt >> 2);
+    split.reset(u8);
     const g = weight.group;
-    if (nt === 1) rt.run("gemvNibble", [[m, k, xAt, wAt, sAt, g, cAt, yAt, n, 0, n, s0, qAt, chunk, mean]]);
-    else {
-      const [[a0, a1], [b0, b1]] = rowSplit(n, 2) as [[number, number], [number, number]];
-      rt.run("gemvNibble", [
-        [m, k, xAt, wAt, sAt, g, cAt, yAt, n, a0, a1, s0, qAt, chunk, mean],
-        [m, k, xAt, wAt, sAt, g, cAt, yAt, n, b0, b1, s1, qAt, chunk, mean],
-      ]);
-    }
+    rt.run(
+      "gemvNibble",
+      scratch.map((s) => [m, k, xAt, wAt, sAt, g, cAt, yAt, n, 0, n, s, qAt, dqChunk, mean, ...split.args]),
+    );
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
   });
   return true;
@@ -297,31 +313,49 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   const bytes = format === "nibble" ? nibbleScratchBytes(m, k) : m * k * 2 + m * Math.ceil(k / 32) * 20;
   const scratched = format !== "f16" && format !== "bf16";
   const scratch = scratched ? Array.from({ length: nt }, () => arena.take(bytes)) : [];
+  const split = rowBlocks(arena, m, n, k, nt);
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
     write(f32, u8);
     const [wAt, , sAt, group, cAt] = wArgs as [number, number, number, number, number];
-    const split = rowSplit(n, nt);
+    split.reset(u8);
+    const threads = Array.from({ length: nt }, (_, t) => t);
+    // Every thread gets all rows [0, n) and takes blocks of them (row-blocks.ts), or the one thread all.
     if (format === "i8")
       rt.run(
         "gemvI8",
-        split.map(([j0, j1], t) => [m, k, xAt, wAt, sAt, group, yAt, n, j0, j1, scratch[t]!]),
+        threads.map((t) => [m, k, xAt, wAt, sAt, group, yAt, n, 0, n, scratch[t]!, ...split.args]),
       );
     else if (format === "f16" || format === "bf16")
       rt.run(
         "gemvF16",
-        split.map(([j0, j1]) => [m, k, xAt, wAt, yAt, n, j0, j1, format === "bf16" ? 1 : 0]),
+        threads.map(() => [m, k, xAt, wAt, yAt, n, 0, n, format === "bf16" ? 1 : 0, ...split.args]),
       );
     else if (format === "nibble") {
       rt.run(
         "gemvNibble",
-        split.map(([j0, j1], t) => [m, k, xAt, wAt, sAt, group, cAt, yAt, n, j0, j1, scratch[t]!, ...dqArgs]),
+        threads.map((t) => [
+          m,
+          k,
+          xAt,
+          wAt,
+          sAt,
+          group,
+          cAt,
+          yAt,
+          n,
+          0,
+          n,
+          scratch[t]!,
+          ...dqArgs,
+          ...split.args,
+        ]),
       );
     } else {
       const kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
       rt.run(
         kernel,
-        split.map(([j0, j1], t) => [m, k, xAt, wAt, yAt, n, j0, j1, scratch[t]!]),
+        threads.map((t) => [m, k, xAt, wAt, yAt, n, 0, n, scratch[t]!, ...split.args]),
       );
     }
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));

@@ -146,7 +146,7 @@ describe.each(WASM_FLAVORS)("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32
     });
   }
 
-  it("a decode-sized layer split over 2 threads: every row of both shares, the INT8 tile's remainder", () => {
+  it("a decode-sized layer split over 2 threads in blocks: every row, the INT8 tile's remainder, as on one thread", () => {
     const rng = new Rng(11);
     const m = 1;
     const n = 1027; // two shares; the second ends in a 3-row remainder
@@ -158,6 +158,10 @@ describe.each(WASM_FLAVORS)("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32
       const y = new Float32Array(m * n);
       wasmMatmulDequant({ m, n, k, x, weight, y, threads: 2 });
       expect(firstMiss(weight, m, n, k, x, y)).toBeUndefined();
+      // blocks of rows from the shared counter: each row is computed as on one thread, bit for bit
+      const y1 = new Float32Array(m * n);
+      wasmMatmulDequant({ m, n, k, x, weight, y: y1, threads: 1 });
+      expect(y).toEqual(y1);
     }
   });
 

@@ -5,7 +5,7 @@ import type { MatmulArgs } from "../kernels/matmul.js";
 import { matmulArgs, matmulBlocked, matmulNaive } from "../kernels/matmul.js";
 import { getLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
-import { WASM_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
+import { packedChunkRows, WASM_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
 import { disposeWasm, wasmRuntime } from "./runtime.js";
 
 /** WASM (f32 SIMD, blocked summation order) vs the f64-accumulating naive oracle, for K up to 1024. */
@@ -176,6 +176,27 @@ describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
     };
     wasmMatmul(wasmRuntime(), p, 2);
     expect([...c]).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe("packedChunkRows: the packed GEMVs' dynamic split", () => {
+  it("blocks are multiples of 8 rows, ≥ 8, 2^17 multiply-adds or n/8 rows, whichever is fewer", () => {
+    expect(packedChunkRows(1, 4096, 4096)).toBe(32); // 2^17 / 4096
+    expect(packedChunkRows(1, 11008, 4096)).toBe(32);
+    expect(packedChunkRows(4, 4096, 4096)).toBe(8); // m = 4: four times the work per row
+    expect(packedChunkRows(1, 768, 768)).toBe(96); // n/8: eight blocks to share
+    expect(packedChunkRows(1, 20, 32)).toBe(8);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 8, max: 20000 }),
+        fc.integer({ min: 1, max: 20000 }),
+        (m, n, k) => {
+          const c = packedChunkRows(m, n, k);
+          return c % 8 === 0 && c >= 8 && (c === 8 || (c * m * k <= 1 << 17 && c <= n / 8));
+        },
+      ),
+    );
   });
 });
 

@@ -142,16 +142,6 @@ export function gemvThreads(threads: number, work: number, n: number, minWork = 
   return threads > 1 && work >= minWork && n >= 8 ? 2 : 1;
 }
 
-/** Rows of W [n, ·] per thread: the first share rounded to the f32 kernel's 8-row block. */
-export function rowSplit(n: number, nt: number): [number, number][] {
-  if (nt === 1) return [[0, n]];
-  const cut = Math.min(n, Math.ceil(n / 16) * 8);
-  return [
-    [0, cut],
-    [cut, n],
-  ];
-}
-
 /**
  * Bytes of W per block of the FP32 GEMV's dynamic split (rounded to 8 rows): 512 KiB is 32 rows of a
  * 4096-wide layer, 10–30 µs of work, so 2^7–2^8 atomic hand-outs per 4096² call (well under 1% of its
@@ -162,6 +152,21 @@ const GEMV_CHUNK_BYTES = 512 << 10;
 /** Rows per block of the FP32 GEMV's dynamic split for rows `k` floats wide: a multiple of 8, ≥ 8. */
 export function gemvChunkRows(k: number): number {
   return Math.max(8, Math.floor(GEMV_CHUNK_BYTES / (k * 4) / 8) * 8);
+}
+
+/**
+ * Multiply-adds per block of a packed GEMV's dynamic split (the packed kernels are compute-bound, so
+ * blocks are sized by work, not bytes): 2^17 is 32 rows of a 4096-wide layer, 10–40 µs per block.
+ */
+const PACKED_CHUNK_WORK = 1 << 17;
+
+/**
+ * Rows per block of a packed GEMV's dynamic split (gemv.ts, gemv-nibble.ts, gemv16.ts) for x [m, k]
+ * and W [n, k]: a multiple of 8 (the kernels' 4-row passes never straddle blocks), ≥ 8, and at most
+ * n/8 so that even a layer just over the split threshold comes in ~8 blocks to share.
+ */
+export function packedChunkRows(m: number, n: number, k: number): number {
+  return Math.max(8, Math.floor(Math.min(PACKED_CHUNK_WORK / (m * k), n / 8) / 8) * 8);
 }
 
 /**
