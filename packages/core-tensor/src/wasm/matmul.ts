@@ -31,13 +31,13 @@ const BATCH_SPLIT_MAX_WORK = 1 << 24;
 export const GEMV_MAX_M = 4;
 /**
  * Multiply-adds from which a packed-format GEMV (dequant.ts) is split over 2 threads by rows of W
- * (static halves). 2^19 since the polling hand-off: measured 2026-11-28 (quiet machine, PackedLinear on
+ * (blocks of `packedChunkRows` rows from a shared counter; static halves when this was measured). 2^19 since the polling hand-off: measured 2026-11-28 (quiet machine, PackedLinear on
  * the WASM backend, 1×k·n products, medians of 7 × 200 calls, µs at 2^21 → 2^19): simd Q8_0 768×768
  * 100 → 78, 2048×768 206 → 109; Q4_0 94 → 63, 228 → 120; INT8 2048×768 125 → 71; relaxed Q4_0 2048×768
  * 88–130 → 74, Q8_0 122–172 → 95–101 (768×768 relaxed Q8_0 mixed: 59–86 → 84–88). With the futex
  * hand-off (2026-11-27) splitting paid only from 2048 wide, hence the old 2^21. `pnpm bench decode`
  * prints the crossover (section 2, FP32 and NF4, square d×d, 1 vs 2 threads). The FP32 GEMV has its
- * own threshold (GEMV_F32_SPLIT_MIN_WORK) and dynamic row blocks.
+ * own threshold (GEMV_F32_SPLIT_MIN_WORK) and block size (gemvChunkRows).
  */
 export const GEMV_SPLIT_MIN_WORK = 1 << 19;
 /**
