@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { useWasmFlavor, WASM_FLAVORS } from "../../test/wasm-flavors.js";
 import type { DequantWeight } from "../backend.js";
 import { f32ToF16 } from "../dtype.js";
+import { MemoryLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
 import {
   dequantRowBytes,
@@ -19,6 +20,7 @@ import {
   xCodeLevels,
 } from "./dequant.js";
 import { GEMV_MAX_M, gemvThreads } from "./matmul.js";
+import { allocateResident } from "./resident.js";
 import { disposeWasm, wasmRuntime } from "./runtime.js";
 
 afterAll(() => disposeWasm());
@@ -163,6 +165,38 @@ describe.each(WASM_FLAVORS)("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32
       wasmMatmulDequant({ m, n, k, x, weight, y: y1, threads: 1 });
       expect(y).toEqual(y1);
     }
+  });
+
+  it("resident bytes (the direct path) give the placed bytes' y bit for bit, on 1 and 2 threads", () => {
+    const rng = new Rng(12);
+    const ledger = new MemoryLedger();
+    const [m, n, k] = [2, 1029, 1024]; // n·k above the split threshold: two threads take row blocks
+    for (const format of ["q8_0", "q4_0", "i8"] as const) {
+      const placed = randomWeight(format, n, k, 64, rng);
+      const data = allocateResident(wasmRuntime(), ledger, "weights/test", "u8", placed.data.length)!;
+      data.data.set(placed.data);
+      const scales =
+        placed.format === "i8"
+          ? allocateResident(wasmRuntime(), ledger, "weights/test", "f32", placed.scales.length)!
+          : undefined;
+      if (placed.format === "i8") scales!.data.set(placed.scales);
+      const resident: DequantWeight =
+        placed.format === "i8"
+          ? { ...placed, data: data.data as Uint8Array, scales: scales!.data as Float32Array }
+          : { format: placed.format, data: data.data as Uint8Array };
+      expect(wasmRuntime().addressOf(resident.data)).toBeDefined();
+      const x = new Float32Array(m * k).map(() => rng.uniform() * 2 - 1);
+      const want = new Float32Array(m * n);
+      wasmMatmulDequant({ m, n, k, x, weight: placed, y: want, threads: 1 });
+      for (const threads of [1, 2]) {
+        const y = new Float32Array(m * n);
+        wasmMatmulDequant({ m, n, k, x, weight: resident, y, threads });
+        expect(y, `${format}, ${threads} thread(s)`).toEqual(want);
+      }
+      data.release();
+      scales?.release();
+    }
+    expect(ledger.live()).toBe(0);
   });
 
   it("x with a large and a tiny block: the 16-bit codes are scaled per 32-block", () => {
