@@ -91,6 +91,14 @@ export function siluMulF32(g: usize, u: usize, out: usize, n: i32): void {
   }
 }
 
+/**
+ * Zero `bytes` bytes from `at`: one `memory.fill` (a bulk memset), where a JS `TypedArray.fill` over the
+ * shared memory stores element by element (1 MiB: ~8 µs here against ~80 µs for a Float32Array fill).
+ */
+export function zeroBytes(at: usize, bytes: usize): void {
+  memory.fill(at, 0, bytes);
+}
+
 // ---- rows -------------------------------------------------------------------------------------
 
 /** y = x / rms(x) · w per row of x [rows, cols]; 1/rms into rstd[r] when rstd ≠ 0. */

@@ -4,6 +4,7 @@
 
 export { attentionBlocked, attentionFinish, attentionTile } from "./attention-tile";
 export { dequantRows, matmulDequant } from "./dequant";
+export { expF64, expF64Pairs, siluBackwardF32 } from "./exp64";
 export { attentionBackward } from "./flash-backward";
 export {
   adamwF32,
@@ -17,6 +18,7 @@ export {
   sampleF32,
   siluMulF32,
   softmaxF32,
+  zeroBytes,
 } from "./fused";
 export { gemm, gemmBatched, gemmScratchBytes } from "./gemm";
 export { gemvBlockScratchBytes, gemvI8, gemvQ4_0, gemvQ8_0 } from "./gemv";

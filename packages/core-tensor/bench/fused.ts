@@ -1,6 +1,6 @@
 /**
  * `pnpm bench fused [--json] [--reps N]`: microseconds per call of each step kernel (add, mul, silu,
- * silu·up, RMSNorm, RoPE, softmax, masked softmax, argmax, AdamW) on the JS reference and on WASM, over
+ * silu·up, SiLU backward, RMSNorm, RoPE, softmax, masked softmax, argmax, AdamW) on the JS reference and on WASM, over
  * sizes around the dispatch thresholds (`FUSED_MIN_ELEMENTS`), interleaved rounds, medians. The
  * crossover is where WASM (staging copies and a workspace charge included) starts to win. Not a test:
  * nothing is asserted.
@@ -19,6 +19,7 @@ import {
   wasmRmsNorm,
   wasmRope,
   wasmSilu,
+  wasmSiluBackward,
   wasmSiluMul,
   wasmSoftmax,
 } from "../src/wasm/fused.js";
@@ -74,6 +75,7 @@ function cases(n: number): Record<Exclude<FusedKernelName, "sample">, Pair> {
     mul: { js: () => ew.binary("mul", a, [n], b, [n], o), wasm: () => wasmAdd(a, b, o, rt, "mul") },
     silu: { js: () => ew.unary("silu", a, o), wasm: () => wasmSilu(a, o, rt) },
     siluMul: { js: () => fusedJs.siluMul(a, b, o), wasm: () => wasmSiluMul(a, b, o, rt) },
+    siluBackward: { js: () => fusedJs.siluBackward(b, a, o), wasm: () => wasmSiluBackward(b, a, o, rt) },
     rmsNorm: {
       js: () => rows.rmsNorm(x, w, y, r, COLS, 1e-5),
       wasm: () => wasmRmsNorm(x, w, y, r, COLS, 1e-5, undefined, rt),

@@ -249,6 +249,11 @@ export interface Backend {
    */
   readonly siluMul?: ((gate: Float32Array, up: Float32Array, out: Float32Array) => void) | undefined;
   /**
+   * Optional SiLU backward: out[i] = g[i] · silu′(x[i]) over out.length elements, bit-identical to its
+   * reference (kernels/fused.ts `siluBackward`, which the `silu` op's backward runs when this is absent).
+   */
+  readonly siluBackward?: ((g: Float32Array, x: Float32Array, out: Float32Array) => void) | undefined;
+  /**
    * Optional softmax of attention scores under the causal / window mask (reference: kernels/fused.ts
    * `maskedSoftmax`, which `jsBackend` carries and Standard attention runs when this is absent).
    */

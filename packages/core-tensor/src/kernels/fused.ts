@@ -1,6 +1,7 @@
 /**
  * The JavaScript references of the fused step kernels a backend may provide (`Backend.siluMul`,
- * `Backend.maskedSoftmax`, `Backend.sample`, `Backend.adamw`): SiLU(gate)·up, the masked softmax of
+ * `Backend.siluBackward`, `Backend.maskedSoftmax`, `Backend.sample`, `Backend.adamw`): SiLU(gate)·up and
+ * SiLU's backward, the masked softmax of
  * attention scores, temperature sampling and the AdamW update, on raw arrays. Readable loops in f64; they are the fallback when the backend has no kernel and the oracle
  * the WASM kernels are tested against. Not here: tensors, autograd or the optimizer's bookkeeping.
  */
@@ -11,6 +12,17 @@ export function siluMul(gate: Float32Array, up: Float32Array, out: Float32Array)
     const v = gate[i]!;
     out[i] = (v / (1 + Math.exp(-v))) * up[i]!;
   }
+}
+
+/** silu′(x) = σ(x)(1 + x(1 − σ(x))), in f64. */
+export function siluGrad(x: number): number {
+  const s = 1 / (1 + Math.exp(-x));
+  return s * (1 + x * (1 - s));
+}
+
+/** out[i] = g[i] · silu′(x[i]) over out.length elements: SiLU's backward (the gradient through the gate). */
+export function siluBackward(g: Float32Array, x: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = g[i]! * siluGrad(x[i]!);
 }
 
 /**

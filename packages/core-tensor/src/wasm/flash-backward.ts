@@ -6,7 +6,7 @@
  */
 import type { AttentionBackwardArgs } from "../backend.js";
 import { ShapeError } from "../errors.js";
-import { fusedExports } from "./fused.js";
+import { fusedExports, wasmZero } from "./fused.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
 /** The kernel's export (byte addresses). */
@@ -69,9 +69,9 @@ export function wasmAttentionBackward(a: AttentionBackwardArgs, rt: WasmRuntime 
       f32.set(a.k.subarray(b * ks, (b + 1) * ks), at.k >> 2);
       f32.set(a.v.subarray(b * ks, (b + 1) * ks), at.v >> 2);
       f32.set(a.lse.subarray(b * H * tq, (b + 1) * H * tq), at.lse >> 2);
-      f32.fill(0, at.dq >> 2, (at.dq >> 2) + qs);
-      f32.fill(0, at.dk >> 2, (at.dk >> 2) + ks);
-      f32.fill(0, at.dv >> 2, (at.dv >> 2) + ks);
+      wasmZero(rt, at.dq, qs * 4);
+      wasmZero(rt, at.dk, ks * 4);
+      wasmZero(rt, at.dv, ks * 4);
       kernel(
         0,
         Hkv,

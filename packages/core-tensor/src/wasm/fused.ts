@@ -1,6 +1,6 @@
 /**
  * The WASM backend's step kernels on raw arrays (assembly/fused.ts): residual add, SiLU and
- * SiLU(gate)·up, RMSNorm, RoPE, row softmax, argmax, temperature sampling and the AdamW update. An
+ * SiLU(gate)·up, SiLU's backward, RMSNorm, RoPE, row softmax, argmax, temperature sampling and the AdamW update. An
  * operand already in linear memory (resident) is used in place; any other is staged through per-call
  * workspace (charged to `tmp/wasm`). Below a size where staging costs more than the SIMD saves, the JS
  * kernel runs instead, so results agree with JS within each kernel's tolerance at every size.
@@ -69,6 +69,11 @@ interface FusedExports {
     bc2: number,
   ): void;
   expF32(x: number, out: number, n: number): void;
+  siluBackwardF32(g: number, x: number, out: number, n: number): void;
+  /** V8's Math.exp (assembly/exp64.ts), exported for its bit-identity test. */
+  expF64(x: number): number;
+  expF64Pairs(x: number, out: number, n: number): void;
+  zeroBytes(at: number, bytes: number): void;
   /** assembly/flash-backward.ts (its wrapper is flash-backward.ts). */
   attentionBackward(...args: number[]): void;
 }
@@ -79,6 +84,7 @@ export type FusedKernelName =
   | "mul"
   | "silu"
   | "siluMul"
+  | "siluBackward"
   | "rmsNorm"
   | "rope"
   | "softmax"
@@ -101,6 +107,9 @@ export const FUSED_MIN_ELEMENTS: Readonly<Record<FusedKernelName, number>> = Obj
   // 256 (2026-11-28, shared machine, load ≈ 2–3).
   silu: 256,
   siluMul: 256,
+  // f64 pairs with V8's exp (bit-identical to the JS loop): 128 elements JS 1.6 µs vs WASM 2.1, 256
+  // 3.2 vs 3.2, 512 6.4 vs 5.2, 131072 (a training step's FFN gate) 1632 vs 997 (2026-11-28, load ≈ 2).
+  siluBackward: 512,
   rmsNorm: 512,
   rope: 2048,
   softmax: 512,
@@ -126,6 +135,14 @@ export function fusedExports(rt: WasmRuntime): FusedExports {
     instances.set(rt, ex);
   }
   return ex;
+}
+
+/**
+ * Zero `bytes` bytes of `rt`'s linear memory from `at` (a bulk `memory.fill`): a JS fill over the shared
+ * memory stores element by element and ran 5–10× slower (the GEMM's zeroed C took ~1% of `pnpm compare`).
+ */
+export function wasmZero(rt: WasmRuntime, at: number, bytes: number): void {
+  if (bytes > 0) fusedExports(rt).zeroBytes(at, bytes);
 }
 
 type View = Float32Array | Float64Array | Int32Array;
@@ -234,6 +251,21 @@ export function wasmSiluMul(
   const up_ = s.input(up.subarray(0, gate.length));
   const op_ = s.output(out.subarray(0, gate.length));
   s.run((k) => k.siluMulF32(gp, up_, op_, gate.length));
+}
+
+/** `Backend.siluBackward` in WASM: out = g · silu′(x), bit-identical to kernels/fused.ts `siluBackward`. */
+export function wasmSiluBackward(
+  g: Float32Array,
+  x: Float32Array,
+  out: Float32Array,
+  rt: WasmRuntime = wasmRuntime(),
+): void {
+  const n = out.length;
+  const s = new Staging(rt);
+  const gp = s.input(g.subarray(0, n));
+  const xp = s.input(x.subarray(0, n));
+  const op_ = s.output(out);
+  s.run((k) => k.siluBackwardF32(gp, xp, op_, n));
 }
 
 /** `Backend.rmsNorm` in WASM (rstd written when given). */
@@ -360,6 +392,7 @@ type FusedKernels = Pick<
   | "maskedSoftmax"
   | "argmax"
   | "siluMul"
+  | "siluBackward"
   | "sample"
   | "adamw"
 >;
@@ -396,6 +429,8 @@ export function fusedKernels(
       big("maskedSoftmax", a.rows * a.tk) ? wasmMaskedSoftmax(a) : fusedJs.maskedSoftmax(a),
     argmax: (x, r, c, out) => (big("argmax", r * c) ? wasmArgmax(x, r, c, out) : rows.argmax(x, r, c, out)),
     siluMul: (g, u, out) => (big("siluMul", g.length) ? wasmSiluMul(g, u, out) : fusedJs.siluMul(g, u, out)),
+    siluBackward: (g, x, out) =>
+      big("siluBackward", out.length) ? wasmSiluBackward(g, x, out) : fusedJs.siluBackward(g, x, out),
     // Greedy sampling is an argmax: it stays on JS like `argmax`.
     sample: (a) => (a.temperature > 0 && big("sample", a.rows * a.cols) ? wasmSample(a) : fusedJs.sample(a)),
     adamw: (a) => (big("adamw", a.param.length) ? wasmAdamw(a) : fusedJs.adamw(a)),

@@ -11,6 +11,7 @@
  * memory itself only grows (wasm cannot shrink it); `WasmRuntime.reservedBytes` reports that reserve.
  */
 import type { MatmulArgs } from "../kernels/matmul.js";
+import { wasmZero } from "./fused.js";
 import { Arena, type WasmRuntime, withWorkspace } from "./runtime.js";
 
 /**
@@ -87,7 +88,7 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
     if (aRes === undefined) f32.set(p.a.subarray(p.aOffset, p.aOffset + aLen), aAt >> 2);
     if (bRes === undefined) f32.set(p.b.subarray(p.bOffset, p.bOffset + bLen), bAt >> 2);
     if (p.accumulate) f32.set(p.c.subarray(p.cOffset, p.cOffset + cLen), cAt >> 2);
-    else f32.fill(0, cAt >> 2, (cAt >> 2) + cLen);
+    else wasmZero(rt, cAt, cLen * 4);
     // A(i, q) = a[i·rsA + q·csA]; B(q, j) = b[q·rsB + j·csB]
     const rsA = p.transA ? 1 : k;
     const csA = p.transA ? m : 1;
