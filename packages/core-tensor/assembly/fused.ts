@@ -149,6 +149,70 @@ export function rmsNormF32(
 }
 
 /**
+ * RMSNorm's backward in f64 with the JS reference's operation order (kernels/rows.ts `rmsNormBackward`),
+ * so bit-identical to it: per row, dot = Σ (g·w)·x in order; gx = (r·g)·w − x·(r³·dot/cols) when gx ≠ 0;
+ * gw += (g·x)·r when gw ≠ 0. The elementwise parts run on f64 pairs (no FMA in wasm: same roundings).
+ */
+export function rmsNormBackwardF32(
+  x: usize,
+  w: usize,
+  rstd: usize,
+  g: usize,
+  rows: i32,
+  cols: i32,
+  gx: usize,
+  gw: usize,
+): void {
+  for (let i = 0; i < rows; i++) {
+    const base = (<usize>(i * cols)) << 2;
+    const xr = x + base;
+    const gr = g + base;
+    const r = <f64>load<f32>(rstd + ((<usize>i) << 2));
+    let dot: f64 = 0;
+    for (let j = 0; j < cols; j++) {
+      const o = (<usize>j) << 2;
+      dot += <f64>load<f32>(gr + o) * <f64>load<f32>(w + o) * <f64>load<f32>(xr + o);
+    }
+    const rv = f64x2.splat(r);
+    if (gx !== 0) {
+      const c = (r * r * r * dot) / <f64>cols;
+      const cv = f64x2.splat(c);
+      const yr = gx + base;
+      let j = 0;
+      for (; j + 1 < cols; j += 2) {
+        const o = (<usize>j) << 2;
+        const gv = f64x2.promote_low_f32x4(v128.load64_zero(gr + o));
+        const wv = f64x2.promote_low_f32x4(v128.load64_zero(w + o));
+        const xv = f64x2.promote_low_f32x4(v128.load64_zero(xr + o));
+        const v = f64x2.sub(f64x2.mul(f64x2.mul(rv, gv), wv), f64x2.mul(xv, cv));
+        v128.store64_lane(yr + o, f32x4.demote_f64x2_zero(v), 0);
+      }
+      for (; j < cols; j++) {
+        const o = (<usize>j) << 2;
+        const v = r * <f64>load<f32>(gr + o) * <f64>load<f32>(w + o) - <f64>load<f32>(xr + o) * c;
+        store<f32>(yr + o, <f32>v);
+      }
+    }
+    if (gw !== 0) {
+      let j = 0;
+      for (; j + 1 < cols; j += 2) {
+        const o = (<usize>j) << 2;
+        const acc = f64x2.promote_low_f32x4(v128.load64_zero(gw + o));
+        const gv = f64x2.promote_low_f32x4(v128.load64_zero(gr + o));
+        const xv = f64x2.promote_low_f32x4(v128.load64_zero(xr + o));
+        const v = f64x2.add(acc, f64x2.mul(f64x2.mul(gv, xv), rv));
+        v128.store64_lane(gw + o, f32x4.demote_f64x2_zero(v), 0);
+      }
+      for (; j < cols; j++) {
+        const o = (<usize>j) << 2;
+        const v = <f64>load<f32>(gw + o) + <f64>load<f32>(gr + o) * <f64>load<f32>(xr + o) * r;
+        store<f32>(gw + o, <f32>v);
+      }
+    }
+  }
+}
+
+/**
  * Rotary embedding, half-split pairs (x[i], x[i + D/2]) as in Hugging Face Llama, on x viewed as
  * [outer, T, D]; out may alias x (in place). pos: nPos f64 positions, T of them per group of
  * outer / (nPos / T) consecutive outer rows. table: scratch of nPos·D f32 (cos, then sin, per

@@ -13,6 +13,7 @@ export {
   expF32,
   maskedSoftmaxF32,
   mulF32,
+  rmsNormBackwardF32,
   rmsNormF32,
   ropeF32,
   sampleF32,

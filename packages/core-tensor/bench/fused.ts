@@ -1,6 +1,6 @@
 /**
  * `pnpm bench fused [--json] [--reps N]`: microseconds per call of each step kernel (add, mul, silu,
- * silu·up, SiLU backward, RMSNorm, RoPE, softmax, masked softmax, argmax, AdamW) on the JS reference and on WASM, over
+ * silu·up, SiLU backward, RMSNorm and its backward, RoPE, softmax, masked softmax, argmax, AdamW) on the JS reference and on WASM, over
  * sizes around the dispatch thresholds (`FUSED_MIN_ELEMENTS`), interleaved rounds, medians. The
  * crossover is where WASM (staging copies and a workspace charge included) starts to win. Not a test:
  * nothing is asserted.
@@ -17,6 +17,7 @@ import {
   wasmArgmax,
   wasmMaskedSoftmax,
   wasmRmsNorm,
+  wasmRmsNormBackward,
   wasmRope,
   wasmSilu,
   wasmSiluBackward,
@@ -67,6 +68,10 @@ function cases(n: number): Record<Exclude<FusedKernelName, "sample">, Pair> {
     bc1: 0.1,
     bc2: 0.05,
   });
+  const rs = new Float32Array(r).fill(0.9);
+  const gwBack = new Float32Array(COLS);
+  const x2 = new Float32Array(r * COLS);
+  const normBack = () => ({ x, w, rstd: rs, g: y, rows: r, cols: COLS, gx: x2, gw: gwBack });
   const causal = { rows: n / 64, tq: 64, tk: 64, scale: 0.125, causal: true };
   const aj = adam();
   const aw = adam();
@@ -79,6 +84,10 @@ function cases(n: number): Record<Exclude<FusedKernelName, "sample">, Pair> {
     rmsNorm: {
       js: () => rows.rmsNorm(x, w, y, r, COLS, 1e-5),
       wasm: () => wasmRmsNorm(x, w, y, r, COLS, 1e-5, undefined, rt),
+    },
+    rmsNormBackward: {
+      js: () => rows.rmsNormBackward(normBack()),
+      wasm: () => wasmRmsNormBackward(normBack(), rt),
     },
     rope: {
       js: () => rows.rope(a, o, n / HEAD, 1, HEAD, [7], 1e4, false),

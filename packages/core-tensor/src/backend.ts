@@ -11,6 +11,7 @@ import { ValueError } from "./errors.js";
 import * as ew from "./kernels/elementwise.js";
 import { type AdamWArgs, type MaskedSoftmaxArgs, maskedSoftmax, type SampleArgs } from "./kernels/fused.js";
 import { type MatmulArgs, matmulBlocked } from "./kernels/matmul.js";
+import type { RmsNormBackwardArgs } from "./kernels/rows.js";
 import * as rows from "./kernels/rows.js";
 import type { MemoryLedger, Storage } from "./ledger.js";
 
@@ -254,6 +255,11 @@ export interface Backend {
    */
   readonly siluBackward?: ((g: Float32Array, x: Float32Array, out: Float32Array) => void) | undefined;
   /**
+   * Optional RMSNorm backward, bit-identical to its reference (kernels/rows.ts `rmsNormBackward`, which
+   * the `rmsNorm` op's backward runs when this is absent).
+   */
+  readonly rmsNormBackward?: ((args: RmsNormBackwardArgs) => void) | undefined;
+  /**
    * Optional softmax of attention scores under the causal / window mask (reference: kernels/fused.ts
    * `maskedSoftmax`, which `jsBackend` carries and Standard attention runs when this is absent).
    */
@@ -337,4 +343,4 @@ export function listBackends(): readonly Backend[] {
   return [...registry.values()];
 }
 
-export type { AdamWArgs, MaskedSoftmaxArgs, MatmulArgs, SampleArgs };
+export type { AdamWArgs, MaskedSoftmaxArgs, MatmulArgs, RmsNormBackwardArgs, SampleArgs };

@@ -30,6 +30,7 @@ export {
   listBackends,
   type MaskedSoftmaxArgs,
   type MatmulArgs,
+  type RmsNormBackwardArgs,
   registerBackend,
   type SampleArgs,
   setBackend,

@@ -42,6 +42,40 @@ export function rmsNorm(
   }
 }
 
+/** Arguments of `rmsNormBackward`: the forward's x, w and 1/RMS per row, and the output gradient g. */
+export interface RmsNormBackwardArgs {
+  readonly x: Float32Array;
+  readonly w: Float32Array;
+  /** 1/RMS of each row, as the forward wrote it. */
+  readonly rstd: Float32Array;
+  readonly g: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+  /** ∂L/∂x [rows, cols], written (null: not wanted). */
+  readonly gx: Float32Array | null;
+  /** ∂L/∂w [cols], accumulated into (null: not wanted). */
+  readonly gw: Float32Array | null;
+}
+
+/**
+ * RMSNorm's backward, in f64 per row: with r = 1/RMS and dot = Σ g·w·x, gx = r·g·w − x·r³·dot/cols,
+ * and gw += g·x·r (rows in order).
+ */
+export function rmsNormBackward(a: RmsNormBackwardArgs): void {
+  const { x, w, rstd, g, rows, cols, gx, gw } = a;
+  for (let i = 0; i < rows; i++) {
+    const b = i * cols;
+    const r = rstd[i]!;
+    let dot = 0;
+    for (let j = 0; j < cols; j++) dot += g[b + j]! * w[j]! * x[b + j]!;
+    if (gx) {
+      const c = (r * r * r * dot) / cols;
+      for (let j = 0; j < cols; j++) gx[b + j] = r * g[b + j]! * w[j]! - x[b + j]! * c;
+    }
+    if (gw) for (let j = 0; j < cols; j++) gw[j] = gw[j]! + g[b + j]! * x[b + j]! * r;
+  }
+}
+
 /** y = (x − mean) / std · w + b; writes mean and 1/std per row when given. */
 export function layerNorm(
   x: Float32Array,

@@ -5,6 +5,7 @@
 import { record } from "../autograd.js";
 import { getBackend } from "../backend.js";
 import { ShapeError } from "../errors.js";
+import * as rows_ from "../kernels/rows.js";
 import type { Tensor } from "../tensor.js";
 import { f32, out, rowsCols } from "./common.js";
 
@@ -20,27 +21,19 @@ export function rmsNorm(x: Tensor, w: Tensor, eps = 1e-5): Tensor {
   const rstd = out([rows]);
   getBackend().rmsNorm(xd, wd, o.data, rows, cols, eps, rstd.data);
   const res = record(o, "rmsNorm", [x, w], [x, w, rstd], (g, [sx, sw, sr]) => {
-    const xd = sx!.data;
-    const wd = sw!.data;
-    const rs = sr!.data;
-    const gd = g.data;
     const gx = x.requiresGrad ? out(x.shape) : null;
     const gw = w.requiresGrad ? out(w.shape) : null;
-    for (let i = 0; i < rows; i++) {
-      const b = i * cols;
-      const r = rs[i]!;
-      let dot = 0;
-      for (let j = 0; j < cols; j++) dot += gd[b + j]! * wd[j]! * xd[b + j]!;
-      if (gx) {
-        const gxd = gx.data;
-        const c = (r * r * r * dot) / cols;
-        for (let j = 0; j < cols; j++) gxd[b + j] = r * gd[b + j]! * wd[j]! - xd[b + j]! * c;
-      }
-      if (gw) {
-        const gwd = gw.data;
-        for (let j = 0; j < cols; j++) gwd[j] = gwd[j]! + gd[b + j]! * xd[b + j]! * r;
-      }
-    }
+    // The backend's kernel when it has one (bit-identical to the reference loop in kernels/rows.ts).
+    (getBackend().rmsNormBackward ?? rows_.rmsNormBackward)({
+      x: sx!.data,
+      w: sw!.data,
+      rstd: sr!.data,
+      g: g.data,
+      rows,
+      cols,
+      gx: gx?.data ?? null,
+      gw: gw?.data ?? null,
+    });
     return [gx, gw];
   });
   rstd.dispose();

@@ -1,6 +1,6 @@
 /**
  * The WASM backend's step kernels on raw arrays (assembly/fused.ts): residual add, SiLU and
- * SiLU(gate)·up, SiLU's backward, RMSNorm, RoPE, row softmax, argmax, temperature sampling and the AdamW update. An
+ * SiLU(gate)·up, SiLU's backward, RMSNorm and its backward, RoPE, row softmax, argmax, temperature sampling and the AdamW update. An
  * operand already in linear memory (resident) is used in place; any other is staged through per-call
  * workspace (charged to `tmp/wasm`). Below a size where staging costs more than the SIMD saves, the JS
  * kernel runs instead, so results agree with JS within each kernel's tolerance at every size.
@@ -20,6 +20,16 @@ interface FusedExports {
   mulF32(a: number, b: number, out: number, n: number): void;
   siluMulF32(g: number, u: number, out: number, n: number): void;
   rmsNormF32(x: number, w: number, out: number, rows: number, cols: number, eps: number, rstd: number): void;
+  rmsNormBackwardF32(
+    x: number,
+    w: number,
+    rstd: number,
+    g: number,
+    rows: number,
+    cols: number,
+    gx: number,
+    gw: number,
+  ): void;
   ropeF32(
     x: number,
     out: number,
@@ -86,6 +96,7 @@ export type FusedKernelName =
   | "siluMul"
   | "siluBackward"
   | "rmsNorm"
+  | "rmsNormBackward"
   | "rope"
   | "softmax"
   | "maskedSoftmax"
@@ -111,6 +122,9 @@ export const FUSED_MIN_ELEMENTS: Readonly<Record<FusedKernelName, number>> = Obj
   // 3.2 vs 3.2, 512 6.4 vs 5.2, 131072 (a training step's FFN gate) 1632 vs 997 (2026-11-28, load ≈ 2).
   siluBackward: 512,
   rmsNorm: 512,
+  // f64 like the JS loop (bit-identical). 192-wide rows, JS vs WASM µs: 1 row 1.9 vs 5.6, 3 rows 6.4 vs
+  // 7.7, 6 rows 7.3 vs 6.2, 256 rows (a training step's norm) 584 vs 117 (2026-11-28, load ≈ 1).
+  rmsNormBackward: 1024,
   rope: 2048,
   softmax: 512,
   // A decode step's scores (6 heads × 64 keys, tq = 1): JS 4.1 µs, WASM 2.7 µs; at 256 elements 2.9
@@ -288,6 +302,19 @@ export function wasmRmsNorm(
   s.run((k) => k.rmsNormF32(xp, wp, op_, nRows, cols, eps, rp));
 }
 
+/** `Backend.rmsNormBackward` in WASM: bit-identical to kernels/rows.ts `rmsNormBackward`. */
+export function wasmRmsNormBackward(a: rows.RmsNormBackwardArgs, rt: WasmRuntime = wasmRuntime()): void {
+  const n = a.rows * a.cols;
+  const s = new Staging(rt);
+  const xp = s.input(a.x.subarray(0, n));
+  const wp = s.input(a.w.subarray(0, a.cols));
+  const rp = s.input(a.rstd.subarray(0, a.rows));
+  const gp = s.input(a.g.subarray(0, n));
+  const gxp = a.gx ? s.output(a.gx.subarray(0, n)) : 0;
+  const gwp = a.gw ? s.inout(a.gw.subarray(0, a.cols)) : 0;
+  s.run((k) => k.rmsNormBackwardF32(xp, wp, rp, gp, a.rows, a.cols, gxp, gwp));
+}
+
 /** `Backend.rope` in WASM (half-split pairs; out may be x). */
 export function wasmRope(
   x: Float32Array,
@@ -393,6 +420,7 @@ type FusedKernels = Pick<
   | "argmax"
   | "siluMul"
   | "siluBackward"
+  | "rmsNormBackward"
   | "sample"
   | "adamw"
 >;
@@ -429,6 +457,8 @@ export function fusedKernels(
       big("maskedSoftmax", a.rows * a.tk) ? wasmMaskedSoftmax(a) : fusedJs.maskedSoftmax(a),
     argmax: (x, r, c, out) => (big("argmax", r * c) ? wasmArgmax(x, r, c, out) : rows.argmax(x, r, c, out)),
     siluMul: (g, u, out) => (big("siluMul", g.length) ? wasmSiluMul(g, u, out) : fusedJs.siluMul(g, u, out)),
+    rmsNormBackward: (a) =>
+      big("rmsNormBackward", a.rows * a.cols) ? wasmRmsNormBackward(a) : rows.rmsNormBackward(a),
     siluBackward: (g, x, out) =>
       big("siluBackward", out.length) ? wasmSiluBackward(g, x, out) : fusedJs.siluBackward(g, x, out),
     // Greedy sampling is an argmax: it stays on JS like `argmax`.
