@@ -175,15 +175,13 @@ describe.each(WASM_FLAVORS)("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32
       const placed = randomWeight(format, n, k, 64, rng);
       const data = allocateResident(wasmRuntime(), ledger, "weights/test", "u8", placed.data.length)!;
       data.data.set(placed.data);
-      const scales =
-        placed.format === "i8"
-          ? allocateResident(wasmRuntime(), ledger, "weights/test", "f32", placed.scales.length)!
-          : undefined;
-      if (placed.format === "i8") scales!.data.set(placed.scales);
-      const resident: DequantWeight =
-        placed.format === "i8"
-          ? { ...placed, data: data.data as Uint8Array, scales: scales!.data as Float32Array }
-          : { format: placed.format, data: data.data as Uint8Array };
+      let scales: ReturnType<typeof allocateResident>;
+      let resident: DequantWeight;
+      if (placed.format === "i8") {
+        scales = allocateResident(wasmRuntime(), ledger, "weights/test", "f32", placed.scales.length)!;
+        scales.data.set(placed.scales);
+        resident = { ...placed, data: data.data as Uint8Array, scales: scales.data as Float32Array };
+      } else resident = { format, data: data.data as Uint8Array } as DequantWeight;
       expect(wasmRuntime().addressOf(resident.data)).toBeDefined();
       const x = new Float32Array(m * k).map(() => rng.uniform() * 2 - 1);
       const want = new Float32Array(m * n);
