@@ -44,12 +44,17 @@ export function rmsNorm(
 
 /** Arguments of `rmsNormBackward`: the forward's x, w and 1/RMS per row, and the output gradient g. */
 export interface RmsNormBackwardArgs {
+  /** The forward's input [rows, cols]. */
   readonly x: Float32Array;
+  /** The gain [cols]. */
   readonly w: Float32Array;
   /** 1/RMS of each row, as the forward wrote it. */
   readonly rstd: Float32Array;
+  /** ∂L/∂y [rows, cols]. */
   readonly g: Float32Array;
+  /** Rows of x. */
   readonly rows: number;
+  /** Elements per row. */
   readonly cols: number;
   /** ∂L/∂x [rows, cols], written (null: not wanted). */
   readonly gx: Float32Array | null;
