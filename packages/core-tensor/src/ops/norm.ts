@@ -5,7 +5,7 @@
 import { record } from "../autograd.js";
 import { getBackend } from "../backend.js";
 import { ShapeError } from "../errors.js";
-import * as rows_ from "../kernels/rows.js";
+import { rmsNormBackward } from "../kernels/rows.js";
 import type { Tensor } from "../tensor.js";
 import { f32, out, rowsCols } from "./common.js";
 
@@ -24,7 +24,7 @@ export function rmsNorm(x: Tensor, w: Tensor, eps = 1e-5): Tensor {
     const gx = x.requiresGrad ? out(x.shape) : null;
     const gw = w.requiresGrad ? out(w.shape) : null;
     // The backend's kernel when it has one (bit-identical to the reference loop in kernels/rows.ts).
-    (getBackend().rmsNormBackward ?? rows_.rmsNormBackward)({
+    (getBackend().rmsNormBackward ?? rmsNormBackward)({
       x: sx!.data,
       w: sw!.data,
       rstd: sr!.data,
