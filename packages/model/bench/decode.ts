@@ -319,8 +319,9 @@ function e2e(): E2eRow[] {
   return rows;
 }
 
-// Reference GEMV rows (tfjs-wasm, onnxruntime-node 1/2 threads); installs those runtimes on first use.
-const reference = await referenceGemv({ reps: REPS, log, skip: argv.includes("--no-ref") });
+// Reference GEMV rows (tfjs-wasm, onnxruntime-node 1/2 threads; part of (1), so `--no-gemv` skips them too);
+// installs those runtimes on first use.
+const reference = await referenceGemv({ reps: REPS, log, skip: !GEMV || argv.includes("--no-ref") });
 noGrad(() =>
   withLedger(getLedger(), () => {
     log(
