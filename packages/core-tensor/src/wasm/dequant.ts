@@ -195,14 +195,9 @@ export function wasmMatmulDequant(
   }
   const fusedNibble = weight.format === "nibble" && k % 32 === 0 && weight.group % 32 === 0;
   const sixteen = weight.format === "f16" || weight.format === "bf16";
-  if (
-    m <= GEMV_MAX_M &&
-    (weight.format !== "nibble" || fusedNibble) &&
-    gemvResidentPacked(rt, args, args.threads ?? 2)
-  )
-    return;
   if (sixteen || (m <= GEMV_MAX_M && (weight.format !== "nibble" || fusedNibble))) {
-    gemvFused(rt, args, args.threads ?? 2);
+    // resident bytes: the direct path; otherwise (or 16-bit) the layout that places them
+    if (!gemvResidentPacked(rt, args, args.threads ?? 2)) gemvFused(rt, args, args.threads ?? 2);
     return;
   }
   const format = weight.format as keyof typeof FORMAT_CODE;
@@ -253,6 +248,63 @@ function rowBlocks(
 }
 
 /**
+ * Per-thread scratch of the packed GEMV kernels, one block per thread (0s for the 16-bit formats, which
+ * need none). Q8_0 / Q4_0 / i8: x as i16 codes + block scales + Q4_0's lane sums (the relaxed build's
+ * 8-bit layout, assembly/gemv-dot8.ts quantizeX8, needs less: m·k·2 + m·(k/32)·8); nibble:
+ * nibbleScratchBytes (assembly/gemv.ts, gemv-nibble.ts: gemvBlockScratchBytes, gemvNibbleScratchBytes).
+ */
+function gemvScratch(arena: Arena, format: DequantFormat, m: number, k: number, nt: number): number[] {
+  if (format === "f16" || format === "bf16") return Array.from({ length: nt }, () => 0);
+  const bytes = format === "nibble" ? nibbleScratchBytes(m, k) : m * k * 2 + m * Math.ceil(k / 32) * 20;
+  return Array.from({ length: nt }, () => arena.take(bytes));
+}
+
+/** Byte addresses of one packed GEMV call's operands in linear memory (0 where a format has none). */
+interface GemvOperands {
+  readonly xAt: number;
+  readonly yAt: number;
+  readonly wAt: number;
+  readonly sAt: number;
+  readonly group: number;
+  readonly cAt: number;
+  /** Double-quantised scales: [codes address, chunk, mean], or zeros. */
+  readonly dqArgs: readonly number[];
+}
+
+/**
+ * Runs `format`'s GEMV kernel with one job per scratch block (= per thread): every thread gets all
+ * rows [0, n) and takes blocks of them (row-blocks.ts, `split` = [counter, chunk]), or one thread all.
+ */
+function runGemv(
+  rt: WasmRuntime,
+  format: DequantFormat,
+  m: number,
+  n: number,
+  k: number,
+  o: GemvOperands,
+  scratch: readonly number[],
+  split: readonly [number, number],
+): void {
+  const { xAt, yAt, wAt, sAt, group, cAt, dqArgs } = o;
+  let kernel: KernelName;
+  let job: (t: number) => number[];
+  if (format === "nibble") {
+    kernel = "gemvNibble";
+    job = (t) => [m, k, xAt, wAt, sAt, group, cAt, yAt, n, 0, n, t, ...dqArgs, ...split];
+  } else if (format === "i8") {
+    kernel = "gemvI8";
+    job = (t) => [m, k, xAt, wAt, sAt, group, yAt, n, 0, n, t, ...split];
+  } else if (format === "f16" || format === "bf16") {
+    kernel = "gemvF16";
+    job = () => [m, k, xAt, wAt, yAt, n, 0, n, format === "bf16" ? 1 : 0, ...split];
+  } else {
+    kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
+    job = (t) => [m, k, xAt, wAt, yAt, n, 0, n, t, ...split];
+  }
+  rt.run(kernel, scratch.map(job));
+}
+
+/**
  * The decode path of a packed weight whose bytes (and scales: f32, or double-quantised codes and
  * chunk scales) are resident in `rt`: `gemvFused`'s call with no per-call layout closures, only x,
  * a nibble codebook, y, the row-block counter and the kernels' scratch in the workspace. A decode GEMV
@@ -278,31 +330,15 @@ function gemvResidentPacked(rt: WasmRuntime, a: DequantMatmulArgs, threads: numb
   const xAt = arena.take(m * k * 4);
   const yAt = arena.take(m * n * 4);
   const cAt = nibble ? arena.take(16 * 4) : 0;
-  const bytes = nibble ? nibbleScratchBytes(m, k) : m * k * 2 + m * Math.ceil(k / 32) * 20;
-  const s0 = arena.take(bytes);
-  const s1 = nt > 1 ? arena.take(bytes) : 0;
-  const counter = nt > 1 ? arena.take(4) : 0;
-  const chunk = nt > 1 ? packedChunkRows(m, n, k) : 0;
+  const scratch = gemvScratch(arena, weight.format, m, k, nt);
+  const split = rowBlocks(arena, m, n, k, nt);
+  const group = weight.format === "i8" || nibble ? weight.group : 0;
+  const dqArgs = dq ? [qAt, dq.chunk, dq.mean] : [0, 0, 0];
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
-    if (counter) u8.fill(0, counter, counter + 4);
-    // Every thread gets all rows [0, n) and takes blocks of them (row-blocks.ts), or the one thread all.
-    let kernel: KernelName;
-    let job: (scratch: number) => number[];
-    if (weight.format === "nibble") {
-      f32.set(weight.codebook.subarray(0, 16), cAt >> 2);
-      const [g, dqChunk, mean] = [weight.group, dq ? dq.chunk : 0, dq ? dq.mean : 0];
-      kernel = "gemvNibble";
-      job = (t) => [m, k, xAt, wAt, sAt, g, cAt, yAt, n, 0, n, t, qAt, dqChunk, mean, counter, chunk];
-    } else if (weight.format === "i8") {
-      const g = weight.group;
-      kernel = "gemvI8";
-      job = (t) => [m, k, xAt, wAt, sAt, g, yAt, n, 0, n, t, counter, chunk];
-    } else {
-      kernel = weight.format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
-      job = (t) => [m, k, xAt, wAt, yAt, n, 0, n, t, counter, chunk];
-    }
-    rt.run(kernel, nt > 1 ? [job(s0), job(s1)] : [job(s0)]);
+    if (nibble) f32.set(weight.codebook.subarray(0, 16), cAt >> 2);
+    split.reset(u8);
+    runGemv(rt, weight.format, m, n, k, { xAt, yAt, wAt, sAt, group, cAt, dqArgs }, scratch, split.args);
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
   });
   return true;
@@ -328,58 +364,14 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   // effect: 1448 is not a multiple of 32, so quant's PackedLinear keeps that layer on its JS GEMV
   // (autoKernel), one thread whatever the backend; 1440 takes this kernel (0.43 ms).
   const nt = gemvThreads(threads, m * n * k, n);
-  const format = weight.format;
-  // Per thread: Q8_0 / Q4_0 / i8: x as i16 codes + block scales + Q4_0's lane sums (the relaxed
-  // build's 8-bit layout, assembly/gemv-dot8.ts quantizeX8, needs less: m·k·2 + m·(k/32)·8); nibble:
-  // nibbleScratchBytes (assembly/gemv.ts, gemv-nibble.ts: gemvBlockScratchBytes, gemvNibbleScratchBytes).
-  const bytes = format === "nibble" ? nibbleScratchBytes(m, k) : m * k * 2 + m * Math.ceil(k / 32) * 20;
-  const scratched = format !== "f16" && format !== "bf16";
-  const scratch = scratched ? Array.from({ length: nt }, () => arena.take(bytes)) : [];
+  const scratch = gemvScratch(arena, weight.format, m, k, nt);
   const split = rowBlocks(arena, m, n, k, nt);
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
     write(f32, u8);
     const [wAt, , sAt, group, cAt] = wArgs as [number, number, number, number, number];
     split.reset(u8);
-    const threads = Array.from({ length: nt }, (_, t) => t);
-    // Every thread gets all rows [0, n) and takes blocks of them (row-blocks.ts), or the one thread all.
-    if (format === "i8")
-      rt.run(
-        "gemvI8",
-        threads.map((t) => [m, k, xAt, wAt, sAt, group, yAt, n, 0, n, scratch[t]!, ...split.args]),
-      );
-    else if (format === "f16" || format === "bf16")
-      rt.run(
-        "gemvF16",
-        threads.map(() => [m, k, xAt, wAt, yAt, n, 0, n, format === "bf16" ? 1 : 0, ...split.args]),
-      );
-    else if (format === "nibble") {
-      rt.run(
-        "gemvNibble",
-        threads.map((t) => [
-          m,
-          k,
-          xAt,
-          wAt,
-          sAt,
-          group,
-          cAt,
-          yAt,
-          n,
-          0,
-          n,
-          scratch[t]!,
-          ...dqArgs,
-          ...split.args,
-        ]),
-      );
-    } else {
-      const kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
-      rt.run(
-        kernel,
-        threads.map((t) => [m, k, xAt, wAt, yAt, n, 0, n, scratch[t]!, ...split.args]),
-      );
-    }
+    runGemv(rt, weight.format, m, n, k, { xAt, yAt, wAt, sAt, group, cAt, dqArgs }, scratch, split.args);
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
   });
 }
