@@ -21,6 +21,7 @@ import {
   type WeightsExec,
   withResidentWeights,
 } from "@tradeoffs/core-tensor";
+import type { KernelWeight } from "./kernel-weight.js";
 import type { PackedWeight, WeightFormat } from "./packed.js";
 
 /** How a `PackedLinear` runs its products. */
@@ -92,6 +93,12 @@ export class PackedLinear implements LinearWeight {
   readonly options: PackedLinearOptions;
   /** Whether the packed bytes live in the (pack-time) backend's own memory. */
   readonly resident: boolean;
+  /**
+   * The packed bytes as the backend's kernel reads them, made on first use and kept (every format's
+   * view is in place, nothing copied): the same object every call lets the backend reuse the call's
+   * layout (core-tensor's resident GEMV path), which matters for decode's µs-sized calls.
+   */
+  #kernel: KernelWeight | undefined;
 
   /**
    * Quantise `w` [out, in] with `codec` under `category` (the caller keeps `w`), resident in the
@@ -131,6 +138,7 @@ export class PackedLinear implements LinearWeight {
       forward(
         this.codec,
         this.packed,
+        this.#kernelWeight(),
         backend,
         gemv === undefined ? this.resident && "auto" : gemv,
         x.data,
@@ -146,6 +154,12 @@ export class PackedLinear implements LinearWeight {
       backwardInput(this.codec, this.packed, this.options.backend ?? getBackend(), g.data, M, gx.data);
       return [gx];
     });
+  }
+
+  /** The kernel view (`#kernel`), made on first use; undefined when the format has none. */
+  #kernelWeight(): KernelWeight | undefined {
+    if (this.#kernel === undefined && this.codec.kernelWeight) this.#kernel = this.codec.kernelWeight(this.packed);
+    return this.#kernel;
   }
 
   /** Quantised weights are frozen. */
@@ -165,6 +179,8 @@ export class PackedLinear implements LinearWeight {
 
   /** Releases the packed storage. */
   dispose(): void {
+    this.#kernel?.release();
+    this.#kernel = undefined;
     this.packed.dispose();
   }
 }
@@ -177,10 +193,11 @@ export function packedWeights(
   return { format, pack: (w: Tensor, category: string) => new PackedLinear(format, w, category, options) };
 }
 
-/** y [M, N] = x [M, K] · Wᵀ. */
+/** y [M, N] = x [M, K] · Wᵀ (`kw`: the weight's kernel view, when its format has one). */
 function forward(
   codec: WeightFormat,
   p: PackedWeight,
+  kw: KernelWeight | undefined,
   backend: Backend,
   backendGemv: boolean | "auto",
   x: Float32Array,
@@ -190,17 +207,12 @@ function forward(
   const K = p.cols;
   const N = p.rows;
   const kernel = backendGemv && M <= KERNEL_MAX_ROWS ? backend.matmulDequant : undefined;
-  const kw = kernel && codec.kernelWeight ? codec.kernelWeight(p) : undefined;
-  if (kw) {
-    try {
-      const sixteen = kw.weight.format === "f16" || kw.weight.format === "bf16";
-      const auto = sixteen ? M <= SIXTEEN_BIT_KERNEL_MAX_ROWS : M > GEMV_MAX_ROWS || autoKernel(kw.weight, K);
-      if (backendGemv === true || auto) {
-        kernel!({ m: M, n: N, k: K, x, weight: kw.weight, y });
-        return;
-      }
-    } finally {
-      kw.release();
+  if (kernel && kw) {
+    const sixteen = kw.weight.format === "f16" || kw.weight.format === "bf16";
+    const auto = sixteen ? M <= SIXTEEN_BIT_KERNEL_MAX_ROWS : M > GEMV_MAX_ROWS || autoKernel(kw.weight, K);
+    if (backendGemv === true || auto) {
+      kernel({ m: M, n: N, k: K, x, weight: kw.weight, y });
+      return;
     }
   }
   if (M <= GEMV_MAX_ROWS) {

@@ -173,12 +173,14 @@ function layOutWeight(rt: WasmRuntime, arena: Arena, w: DequantWeight, n: number
 export const WASM_DEQUANT_SPLIT_MIN_WORK = 1 << 18;
 
 /**
- * y [m, n] = x [m, k] · dequant(W)ᵀ on the WASM kernels (`args.threads` 1 or 2, columns split; default
- * 2 when the product is large enough). The backend's `matmulDequant` hook.
+ * y [m, n] = x [m, k] · dequant(W)ᵀ on the WASM kernels on up to `threads` threads (1 or 2; default
+ * `args.threads`, else 2; the second is used when the product is large enough). The backend's
+ * `matmulDequant` hook.
  */
 export function wasmMatmulDequant(
   args: DequantMatmulArgs & { readonly threads?: number },
   rt: WasmRuntime = wasmRuntime(),
+  threads: number = args.threads ?? 2,
 ): void {
   const { m, n, k, x, y, weight } = args;
   check(weight, n, k);
@@ -197,11 +199,11 @@ export function wasmMatmulDequant(
   const sixteen = weight.format === "f16" || weight.format === "bf16";
   if (sixteen || (m <= GEMV_MAX_M && (weight.format !== "nibble" || fusedNibble))) {
     // resident bytes: the direct path; otherwise (or 16-bit) the layout that places them
-    if (!gemvResidentPacked(rt, args, args.threads ?? 2)) gemvFused(rt, args, args.threads ?? 2);
+    if (!gemvResidentPacked(rt, args, threads)) gemvFused(rt, args, threads);
     return;
   }
   const format = weight.format as keyof typeof FORMAT_CODE;
-  const threads = (args.threads ?? 2) > 1 && m * n * k >= WASM_DEQUANT_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
+  const nt = threads > 1 && m * n * k >= WASM_DEQUANT_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
   const arena = new Arena(rt.scratchBase);
   const xAt = arena.take(m * k * 4);
   const { write, args: wArgs } = layOutWeight(rt, arena, weight, n, k);
@@ -223,7 +225,7 @@ export function wasmMatmulDequant(
       scratch[t]!,
     ];
     const cut = Math.ceil(n / 2);
-    rt.run("matmulDequant", threads === 2 ? [job(0, cut, 0), job(cut, n, 1)] : [job(0, n, 0)]);
+    rt.run("matmulDequant", nt === 2 ? [job(0, cut, 0), job(cut, n, 1)] : [job(0, n, 0)]);
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
   });
 }
@@ -272,11 +274,10 @@ interface GemvOperands {
 }
 
 /**
- * Runs `format`'s GEMV kernel with one job per scratch block (= per thread): every thread gets all
+ * `format`'s GEMV kernel and its jobs, one per scratch block (= per thread): every thread gets all
  * rows [0, n) and takes blocks of them (row-blocks.ts, `split` = [counter, chunk]), or one thread all.
  */
-function runGemv(
-  rt: WasmRuntime,
+function gemvJobs(
   format: DequantFormat,
   m: number,
   n: number,
@@ -284,7 +285,7 @@ function runGemv(
   o: GemvOperands,
   scratch: readonly number[],
   split: readonly [number, number],
-): void {
+): { kernel: KernelName; jobs: number[][] } {
   const { xAt, yAt, wAt, sAt, group, cAt, dqArgs } = o;
   let kernel: KernelName;
   let job: (t: number) => number[];
@@ -301,31 +302,93 @@ function runGemv(
     kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
     job = (t) => [m, k, xAt, wAt, yAt, n, 0, n, t, ...split];
   }
-  rt.run(kernel, scratch.map(job));
+  return { kernel, jobs: scratch.map(job) };
 }
 
 /**
+ * One resident weight's GEMV call laid out in the workspace: the kernel, its jobs (addresses
+ * included) and where x, y, the nibble codebook (0: none) and the row-block counter (0: one thread)
+ * go. Valid for the runtime, shape, thread count and workspace base it was laid out for.
+ */
+interface ResidentCall {
+  readonly rt: WasmRuntime;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly nt: number;
+  readonly arena: Arena;
+  readonly kernel: KernelName;
+  readonly jobs: readonly (readonly number[])[];
+  readonly xAt: number;
+  readonly yAt: number;
+  readonly cAt: number;
+  readonly counterAt: number;
+}
+
+/**
+ * The last call laid out per resident weight. A decode step calls each layer with the same shape
+ * every token, so after the first token a call only copies x (and a codebook) in, zeroes the
+ * counter, runs and copies y out: no per-call arrays or closures, which cost Q8_0 at 192×192 about
+ * 2 µs of an 8.5 µs call (allocation and the GC it brings).
+ */
+const residentCalls = new WeakMap<DequantWeight, ResidentCall>();
+
+/**
  * The decode path of a packed weight whose bytes (and scales: f32, or double-quantised codes and
- * chunk scales) are resident in `rt`: `gemvFused`'s call with no per-call layout closures, only x,
- * a nibble codebook, y, the row-block counter and the kernels' scratch in the workspace. A decode GEMV
- * of the `small` model is 7–25 µs, so per-call JS counts: at 192×192 on one thread (medians of 9 × 2000
- * calls) this path cut Q8_0 from 9.6 to 8.0 µs, Q4_0 9.3 → 7.6, INT8 9.0 → 7.0 (FP32: 5.8–6.5).
- * False, with nothing done, for a 16-bit weight or when a part is not resident (then `gemvFused`
- * places it).
+ * chunk scales) are resident in `rt`: `gemvFused`'s call with no layout closures, only x, a nibble
+ * codebook, y, the row-block counter and the kernels' scratch in the workspace, laid out once per
+ * weight and shape (`residentCalls`). A decode GEMV of the `small` model is 6–15 µs, so per-call JS
+ * counts. False, with nothing done, for a 16-bit weight or when a part is not resident (then
+ * `gemvFused` places it).
  */
 function gemvResidentPacked(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): boolean {
   const { m, n, k, x, y, weight } = a;
-  if (weight.format === "f16" || weight.format === "bf16") return false;
+  const nt = gemvThreads(threads, m * n * k, n);
+  let call = residentCalls.get(weight);
+  if (
+    call === undefined ||
+    call.rt !== rt ||
+    call.m !== m ||
+    call.n !== n ||
+    call.k !== k ||
+    call.nt !== nt ||
+    call.arena.start !== rt.scratchBase
+  ) {
+    call = layOutResidentCall(rt, weight, m, n, k, nt);
+    if (call === undefined) return false;
+    residentCalls.set(weight, call);
+  }
+  const { xAt, yAt, cAt, counterAt } = call;
+  const c = call;
+  withWorkspace(rt, call.arena, ({ f32, u8 }) => {
+    f32.set(x.length === m * k ? x : x.subarray(0, m * k), xAt >> 2);
+    if (weight.format === "nibble") f32.set(weight.codebook.subarray(0, 16), cAt >> 2);
+    if (counterAt !== 0) u8.fill(0, counterAt, counterAt + 4);
+    rt.run(c.kernel, c.jobs);
+    y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
+  });
+  return true;
+}
+
+/** `gemvResidentPacked`'s layout of one call, or undefined when a part of `weight` is not resident. */
+function layOutResidentCall(
+  rt: WasmRuntime,
+  weight: DequantWeight,
+  m: number,
+  n: number,
+  k: number,
+  nt: number,
+): ResidentCall | undefined {
+  if (weight.format === "f16" || weight.format === "bf16") return undefined;
   const wAt = rt.addressOf(weight.data);
-  if (wAt === undefined) return false;
+  if (wAt === undefined) return undefined;
   const nibble = weight.format === "nibble";
   const dq = nibble ? weight.dq : undefined;
   let sAt: number | undefined = 0;
   if (weight.format === "i8") sAt = rt.addressOf(weight.scales);
   else if (nibble) sAt = rt.addressOf(dq ? dq.chunkScales : weight.scales);
   const qAt = dq ? rt.addressOf(dq.codes) : 0;
-  if (sAt === undefined || qAt === undefined) return false;
-  const nt = gemvThreads(threads, m * n * k, n);
+  if (sAt === undefined || qAt === undefined) return undefined;
   const arena = new Arena(rt.scratchBase);
   const xAt = arena.take(m * k * 4);
   const yAt = arena.take(m * n * 4);
@@ -334,14 +397,9 @@ function gemvResidentPacked(rt: WasmRuntime, a: DequantMatmulArgs, threads: numb
   const split = rowBlocks(arena, m, n, k, nt);
   const group = weight.format === "i8" || nibble ? weight.group : 0;
   const dqArgs = dq ? [qAt, dq.chunk, dq.mean] : [0, 0, 0];
-  withWorkspace(rt, arena, ({ f32, u8 }) => {
-    f32.set(x.subarray(0, m * k), xAt >> 2);
-    if (nibble) f32.set(weight.codebook.subarray(0, 16), cAt >> 2);
-    split.reset(u8);
-    runGemv(rt, weight.format, m, n, k, { xAt, yAt, wAt, sAt, group, cAt, dqArgs }, scratch, split.args);
-    y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
-  });
-  return true;
+  const o = { xAt, yAt, wAt, sAt, group, cAt, dqArgs };
+  const { kernel, jobs } = gemvJobs(weight.format, m, n, k, o, scratch, split.args);
+  return { rt, m, n, k, nt, arena, kernel, jobs, xAt, yAt, cAt, counterAt: split.args[0] };
 }
 
 /**
@@ -371,7 +429,9 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
     write(f32, u8);
     const [wAt, , sAt, group, cAt] = wArgs as [number, number, number, number, number];
     split.reset(u8);
-    runGemv(rt, weight.format, m, n, k, { xAt, yAt, wAt, sAt, group, cAt, dqArgs }, scratch, split.args);
+    const o = { xAt, yAt, wAt, sAt, group, cAt, dqArgs };
+    const { kernel, jobs } = gemvJobs(weight.format, m, n, k, o, scratch, split.args);
+    rt.run(kernel, jobs);
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
   });
 }

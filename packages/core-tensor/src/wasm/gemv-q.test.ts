@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { useWasmFlavor, WASM_FLAVORS } from "../../test/wasm-flavors.js";
 import type { DequantWeight } from "../backend.js";
 import { f32ToF16 } from "../dtype.js";
-import { MemoryLedger } from "../ledger.js";
+import { getLedger, MemoryLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
 import {
   dequantRowBytes,
@@ -195,6 +195,65 @@ describe.each(WASM_FLAVORS)("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32
       scales?.release();
     }
     expect(ledger.live()).toBe(0);
+  });
+
+  it("a resident weight's call layout is reused only for its shape, threads and workspace base", () => {
+    // The direct path lays a call out once per weight object and reuses it; a fresh object ({ ...w })
+    // is laid out anew. Every call, with new x, must give what the fresh object gives, bit for bit:
+    // across m, thread counts and a workspace base moved by another resident block.
+    const rng = new Rng(13);
+    const ledger = new MemoryLedger();
+    const rt = wasmRuntime();
+    const [n, k] = [1029, 1024];
+    for (const format of ["q8_0", "i8"] as const) {
+      const placed = randomWeight(format, n, k, 64, rng);
+      const data = allocateResident(rt, ledger, "weights/test", "u8", placed.data.length)!;
+      data.data.set(placed.data);
+      const scales =
+        placed.format === "i8"
+          ? allocateResident(rt, ledger, "weights/test", "f32", placed.scales.length)!
+          : undefined;
+      const resident: DequantWeight =
+        placed.format === "i8"
+          ? { ...placed, data: data.data as Uint8Array, scales: scales!.data as Float32Array }
+          : { format, data: data.data as Uint8Array };
+      if (placed.format === "i8") scales!.data.set(placed.scales);
+      // Blocks allocated until the workspace base moves up (freed holes below are filled first).
+      const moved: NonNullable<ReturnType<typeof allocateResident>>[] = [];
+      for (const [step, [m, threads, move]] of (
+        [
+          [1, 2, false],
+          [1, 2, false],
+          [1, 1, false],
+          [3, 1, false],
+          [1, 2, false],
+          [1, 2, true],
+          [1, 2, false],
+        ] as const
+      ).entries()) {
+        if (move) {
+          const base = rt.scratchBase;
+          while (rt.scratchBase === base) {
+            const b = allocateResident(rt, ledger, "weights/test", "u8", 1 << 20)!;
+            b.data.fill(0xa5);
+            moved.push(b);
+          }
+        }
+        const x = new Float32Array(m * k).map(() => rng.uniform() * 2 - 1);
+        const y = new Float32Array(m * n);
+        const want = new Float32Array(m * n);
+        wasmMatmulDequant({ m, n, k, x, weight: resident, y, threads });
+        wasmMatmulDequant({ m, n, k, x, weight: { ...resident }, y: want, threads });
+        expect(y, `${format}, step ${step}`).toEqual(want);
+        expect(firstMiss(placed, m, n, k, x, y), `${format}, step ${step}`).toBeUndefined();
+        for (const b of moved) expect(b.data.every((v) => v === 0xa5), "workspace above resident blocks").toBe(true);
+      }
+      for (const b of moved) b.release();
+      data.release();
+      scales?.release();
+    }
+    expect(ledger.live()).toBe(0);
+    expect(getLedger().live()).toBe(0); // no workspace charge left behind
   });
 
   it("x with a large and a tiny block: the 16-bit codes are scaled per 32-block", () => {

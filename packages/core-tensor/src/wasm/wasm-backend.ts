@@ -57,7 +57,7 @@ export function wasmBackend(threads = 2): WasmBackend {
     matmul: (p: MatmulArgs) => wasmMatmul(wasmRuntime(), p, threads),
     attention: (a: AttentionKernelArgs) => attentionBatched(a, threads),
     attentionBackward: (a: AttentionBackwardArgs) => wasmAttentionBackward(a),
-    matmulDequant: (a: DequantMatmulArgs) => wasmMatmulDequant({ ...a, threads }),
+    matmulDequant: (a: DequantMatmulArgs) => wasmMatmulDequant(a, wasmRuntime(), threads),
     allocateResident: (ledger: MemoryLedger, category: string, dtype: DType, length: number) =>
       allocateResident(wasmRuntime(), ledger, category, dtype, length),
   });
