@@ -158,7 +158,8 @@ export class PackedLinear implements LinearWeight {
 
   /** The kernel view (`#kernel`), made on first use; undefined when the format has none. */
   #kernelWeight(): KernelWeight | undefined {
-    if (this.#kernel === undefined && this.codec.kernelWeight) this.#kernel = this.codec.kernelWeight(this.packed);
+    if (this.#kernel === undefined && this.codec.kernelWeight)
+      this.#kernel = this.codec.kernelWeight(this.packed);
     return this.#kernel;
   }
 

@@ -216,7 +216,7 @@ describe.each(WASM_FLAVORS)("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32
       const resident: DequantWeight =
         placed.format === "i8"
           ? { ...placed, data: data.data as Uint8Array, scales: scales!.data as Float32Array }
-          : { format, data: data.data as Uint8Array };
+          : ({ format, data: data.data as Uint8Array } as DequantWeight);
       if (placed.format === "i8") scales!.data.set(placed.scales);
       // Blocks allocated until the workspace base moves up (freed holes below are filled first).
       const moved: NonNullable<ReturnType<typeof allocateResident>>[] = [];
@@ -246,7 +246,11 @@ describe.each(WASM_FLAVORS)("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32
         wasmMatmulDequant({ m, n, k, x, weight: { ...resident }, y: want, threads });
         expect(y, `${format}, step ${step}`).toEqual(want);
         expect(firstMiss(placed, m, n, k, x, y), `${format}, step ${step}`).toBeUndefined();
-        for (const b of moved) expect(b.data.every((v) => v === 0xa5), "workspace above resident blocks").toBe(true);
+        for (const b of moved)
+          expect(
+            b.data.every((v) => v === 0xa5),
+            "workspace above resident blocks",
+          ).toBe(true);
       }
       for (const b of moved) b.release();
       data.release();
