@@ -17,7 +17,8 @@
 // to 8 bits; reasoned from V8's x64 lowering, not timed): V8 lowers i32x4.dot_i16x8_s to one pmaddwd per 8 products, while 8-bit x needs
 // i16x8.extmul (two sign-extends and a pmullw) plus i32x4.extadd_pairwise (another pmaddwd) per 8.
 import { halfToFloat } from "./dequant";
-import { quantizeX8, rowsI8x8, rowsQ8 } from "./gemv-dot8";
+import { fence } from "./fence";
+import { halves4, quantizeX8, rowsI8x8, rowsQ8 } from "./gemv-dot8";
 import { nextRows, rowsEnd } from "./row-blocks";
 
 function hsum(v: v128): f32 {
@@ -179,11 +180,15 @@ function gemvQ<T>(
 
 /**
  * Rows [j0, j1) of the simd build's GGUF block GEMV, x's 16-bit codes already in `scratch`: one row of
- * W per pass (see the header), per block its i32x4 code dot, then × d·sx in f32.
+ * W per pass (see the header); per four blocks their i32x4 code dots reduced to four exact block
+ * totals (sum4), converted once and scaled by the four d (halves4, gemv-dot8.ts) · sx, as the relaxed
+ * build does; the last k/32 mod 4 blocks one at a time. Each block's sum passes a `fence` (into this
+ * row's y, written last) so its loads are not hoisted above the previous block's arithmetic.
  */
 function rowsQ<T>(m: i32, k: i32, w: usize, y: usize, n: i32, j0: i32, j1: i32, scratch: usize): void {
   const blockBytes: usize = isSigned<T>() ? 34 : 18;
   const nb = k >> 5;
+  const nb4 = nb & ~3;
   const sx = scratch + ((<usize>(m * k)) << 1);
   const sums = sx + ((<usize>(m * nb)) << 2);
   const rowBytes = <usize>nb * blockBytes;
@@ -196,9 +201,32 @@ function rowsQ<T>(m: i32, k: i32, w: usize, y: usize, n: i32, j0: i32, j1: i32, 
       const xsum = sums + ((<usize>(i * nb)) << 4);
       let acc = f32x4.splat(0);
       let b = wj;
-      for (let q = 0; q < nb; q++) {
+      let q = 0;
+      const yo = y + ((<usize>(i * n + j)) << 2);
+      for (; q < nb4; q += 4) {
+        const xo = xq + ((<usize>q) << 6);
+        let s0 = codesDot<T>(b + 2, xo, nib);
+        fence(yo, i32x4.extract_lane(s0, 0));
+        let s1 = codesDot<T>(b + blockBytes + 2, xo + 64, nib);
+        fence(yo, i32x4.extract_lane(s1, 0));
+        let s2 = codesDot<T>(b + 2 * blockBytes + 2, xo + 128, nib);
+        fence(yo, i32x4.extract_lane(s2, 0));
+        let s3 = codesDot<T>(b + 3 * blockBytes + 2, xo + 192, nib);
+        fence(yo, i32x4.extract_lane(s3, 0));
+        if (!isSigned<T>()) {
+          // Q4_0: Σ (nibble − 8)·xq = Σ nibble·xq − 8·Σ xq, lane by lane
+          const xo4 = xsum + ((<usize>q) << 4);
+          s0 = i32x4.sub(s0, v128.load(xo4));
+          s1 = i32x4.sub(s1, v128.load(xo4, 16));
+          s2 = i32x4.sub(s2, v128.load(xo4, 32));
+          s3 = i32x4.sub(s3, v128.load(xo4, 48));
+        }
+        const d = f32x4.mul(halves4(b, blockBytes), v128.load(xs + ((<usize>q) << 2)));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(sum4(s0, s1, s2, s3)), d));
+        b += blockBytes << 2;
+      }
+      for (; q < nb; q++) {
         let s = codesDot<T>(b + 2, xq + ((<usize>q) << 6), nib);
-        // Q4_0: Σ (nibble − 8)·xq = Σ nibble·xq − 8·Σ xq, lane by lane
         if (!isSigned<T>()) s = i32x4.sub(s, v128.load(xsum + ((<usize>q) << 4)));
         const d = halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2));
         acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DequantWeight } from "../backend.js";
-import { f32ToBF16, f32ToF16 } from "../dtype.js";
+import { f16ToF32, f32ToBF16, f32ToF16 } from "../dtype.js";
 import { ShapeError } from "../errors.js";
 import { getLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
@@ -209,6 +209,28 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
         expect(y[j] === want || (Number.isNaN(y[j]) && Number.isNaN(want))).toBe(true);
       }
     }
+  });
+
+  it("Q8_0 row decoder: every one of the 65536 f16 block scales decodes exactly", () => {
+    // Block b (row b >> 5, block b & 31 of k = 1024) has scale bits b and every code 1, so each of its
+    // 32 decoded values is exactly f16(b): normals, subnormals, ±0, ±Inf and NaN.
+    const [n, k] = [2048, 1024];
+    const data = new Uint8Array(n * dequantRowBytes("q8_0", k)).fill(1);
+    for (let b = 0; b < 65536; b++) {
+      data[b * 34] = b & 255;
+      data[b * 34 + 1] = b >> 8;
+    }
+    const out = new Float32Array(n * k);
+    wasmDequantRows({ format: "q8_0", data }, n, k, out);
+    let wrong = 0;
+    for (let b = 0; b < 65536; b++) {
+      const want = f16ToF32(b);
+      for (const t of [0, 31]) {
+        const got = out[b * 32 + t]!;
+        if (!(Object.is(got, want) || (Number.isNaN(got) && Number.isNaN(want)))) wrong++;
+      }
+    }
+    expect(wrong).toBe(0);
   });
 
   it("nibble: element 2t is the LOW nibble of byte t (the quant package's layout)", () => {
