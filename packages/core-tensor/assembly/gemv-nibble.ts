@@ -11,8 +11,8 @@
 // f32x4 step scales the 4 rows at once. Double-quantised group scales are decoded per tile in f64 as
 // in JS. Not here: other layouts (gemv.ts), k or group not multiples of 32 (dequant.ts, per row).
 
-import { beta, cachedCodebook, unit } from "./gemv-nibble-codebook";
 import { fence } from "./fence";
+import { beta, cachedCodebook, unit } from "./gemv-nibble-codebook";
 import { quantizeX, quantizeX8 } from "./gemv-nibble-x";
 import { nextRows, rowsEnd } from "./row-blocks";
 
