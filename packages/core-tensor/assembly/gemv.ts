@@ -63,11 +63,9 @@ export function quantizeX16(m: i32, k: i32, x: usize, out: usize): void {
 
 /**
  * `quantizeX16`, then each 32-block's codes reordered to the Q4_0 kernel's nibble lanes, [x0, x2, …,
- * x14 | x1, x3, …, x15 | x16, x18, …, x30 | x17, x19, …, x31], and per block the i32x4 8·Σ of the codes
- * each lane of the kernel's dot covers [m, k/32, 4] after the scales. Q4_0's value is nibble − 8: the
- * kernel dots the raw nibbles and subtracts these lane by lane, leaving each lane the exact
- * Σ (nibble − 8)·xq of its 8 elements (a single total in one lane would leave the lanes' large
- * uncancelled partial sums to the f32 accumulation).
+ * x14 | x1, x3, …, x15 | x16, x18, …, x30 | x17, x19, …, x31], and per block 8·Σ of its codes [m, k/32]
+ * (i32) after the scales. Q4_0's value is nibble − 8: the kernel dots the raw nibbles and subtracts this
+ * from each block's exact integer total, before anything is rounded to f32.
  */
 function quantizeX16Nibbles(m: i32, k: i32, x: usize, out: usize): void {
   quantizeX16(m, k, x, out);
@@ -92,16 +90,21 @@ function quantizeX16Nibbles(m: i32, k: i32, x: usize, out: usize): void {
       i32x4.add(i32x4.dot_i16x8_s(e0, one), i32x4.dot_i16x8_s(o0, one)),
       i32x4.add(i32x4.dot_i16x8_s(e1, one), i32x4.dot_i16x8_s(o1, one)),
     );
-    v128.store(sums + ((<usize>c) << 4), i32x4.shl(s, 3));
+    const t =
+      i32x4.extract_lane(s, 0) +
+      i32x4.extract_lane(s, 1) +
+      i32x4.extract_lane(s, 2) +
+      i32x4.extract_lane(s, 3);
+    store<i32>(sums + ((<usize>c) << 2), t << 3);
   }
 }
 
 /**
  * Bytes of `gemvQ8_0` / `gemvQ4_0` / `gemvI8` scratch (per thread) for m rows of x of width k: the
- * codes, the block scales and Q4_0's lane sums.
+ * codes, the block scales and Q4_0's block code sums.
  */
 export function gemvBlockScratchBytes(m: i32, k: i32): i32 {
-  return m * k * 2 + m * (k >> 5) * 20;
+  return m * k * 2 + m * (k >> 5) * 8;
 }
 
 /** Σ of 32 products of i16 weight codes (four i16x8) with 32 x codes at `xq`, as i32x4 lanes. */
@@ -198,41 +201,42 @@ function rowsQ<T>(m: i32, k: i32, w: usize, y: usize, n: i32, j0: i32, j1: i32, 
     for (let i = 0; i < m; i++) {
       const xq = scratch + ((<usize>(i * k)) << 1);
       const xs = sx + ((<usize>(i * nb)) << 2);
-      const xsum = sums + ((<usize>(i * nb)) << 4);
+      const xsum = sums + ((<usize>(i * nb)) << 2);
       let acc = f32x4.splat(0);
       let b = wj;
       let q = 0;
       const yo = y + ((<usize>(i * n + j)) << 2);
       for (; q < nb4; q += 4) {
         const xo = xq + ((<usize>q) << 6);
-        let s0 = codesDot<T>(b + 2, xo, nib);
+        const s0 = codesDot<T>(b + 2, xo, nib);
         fence(yo, i32x4.extract_lane(s0, 0));
-        let s1 = codesDot<T>(b + blockBytes + 2, xo + 64, nib);
+        const s1 = codesDot<T>(b + blockBytes + 2, xo + 64, nib);
         fence(yo, i32x4.extract_lane(s1, 0));
-        let s2 = codesDot<T>(b + 2 * blockBytes + 2, xo + 128, nib);
+        const s2 = codesDot<T>(b + 2 * blockBytes + 2, xo + 128, nib);
         fence(yo, i32x4.extract_lane(s2, 0));
-        let s3 = codesDot<T>(b + 3 * blockBytes + 2, xo + 192, nib);
+        const s3 = codesDot<T>(b + 3 * blockBytes + 2, xo + 192, nib);
         fence(yo, i32x4.extract_lane(s3, 0));
-        if (!isSigned<T>()) {
-          // Q4_0: Σ (nibble − 8)·xq = Σ nibble·xq − 8·Σ xq, lane by lane
-          const xo4 = xsum + ((<usize>q) << 4);
-          s0 = i32x4.sub(s0, v128.load(xo4));
-          s1 = i32x4.sub(s1, v128.load(xo4, 16));
-          s2 = i32x4.sub(s2, v128.load(xo4, 32));
-          s3 = i32x4.sub(s3, v128.load(xo4, 48));
-        }
+        let s = sum4(s0, s1, s2, s3);
+        // Q4_0: Σ (nibble − 8)·xq = Σ nibble·xq − 8·Σ xq, on the four exact block totals
+        if (!isSigned<T>()) s = i32x4.sub(s, v128.load(xsum + ((<usize>q) << 2)));
         const d = f32x4.mul(halves4(b, blockBytes), v128.load(xs + ((<usize>q) << 2)));
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(sum4(s0, s1, s2, s3)), d));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), d));
         b += blockBytes << 2;
       }
+      // the last nb % 4 blocks: each block's exact integer total, scaled in scalar
+      let tail: f32 = 0;
       for (; q < nb; q++) {
-        let s = codesDot<T>(b + 2, xq + ((<usize>q) << 6), nib);
-        if (!isSigned<T>()) s = i32x4.sub(s, v128.load(xsum + ((<usize>q) << 4)));
-        const d = halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2));
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
+        const s = codesDot<T>(b + 2, xq + ((<usize>q) << 6), nib);
+        let t =
+          i32x4.extract_lane(s, 0) +
+          i32x4.extract_lane(s, 1) +
+          i32x4.extract_lane(s, 2) +
+          i32x4.extract_lane(s, 3);
+        if (!isSigned<T>()) t -= load<i32>(xsum + ((<usize>q) << 2));
+        tail += <f32>t * (halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2)));
         b += blockBytes;
       }
-      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc));
+      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc) + tail);
     }
   }
 }

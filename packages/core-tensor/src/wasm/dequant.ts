@@ -251,13 +251,14 @@ function rowBlocks(
 
 /**
  * Per-thread scratch of the packed GEMV kernels, one block per thread (0s for the 16-bit formats, which
- * need none). Q8_0 / Q4_0 / i8: x as i16 codes + block scales + Q4_0's lane sums (the relaxed build's
- * 8-bit layout, assembly/gemv-dot8.ts quantizeX8, needs less: m·k·2 + m·(k/32)·8); nibble:
- * nibbleScratchBytes (assembly/gemv.ts, gemv-nibble.ts: gemvBlockScratchBytes, gemvNibbleScratchBytes).
+ * need none). Q8_0 / Q4_0 / i8: x as i16 codes + block scales + Q4_0's block code sums, m·k·2 +
+ * m·(k/32)·8 bytes (the relaxed build's 8-bit layout, assembly/gemv-dot8.ts quantizeX8, the same);
+ * nibble: nibbleScratchBytes (assembly/gemv.ts, gemv-nibble.ts: gemvBlockScratchBytes,
+ * gemvNibbleScratchBytes).
  */
 function gemvScratch(arena: Arena, format: DequantFormat, m: number, k: number, nt: number): number[] {
   if (format === "f16" || format === "bf16") return Array.from({ length: nt }, () => 0);
-  const bytes = format === "nibble" ? nibbleScratchBytes(m, k) : m * k * 2 + m * Math.ceil(k / 32) * 20;
+  const bytes = format === "nibble" ? nibbleScratchBytes(m, k) : m * k * 2 + m * Math.ceil(k / 32) * 8;
   return Array.from({ length: nt }, () => arena.take(bytes));
 }
 
