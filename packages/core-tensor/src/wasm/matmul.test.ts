@@ -154,6 +154,31 @@ describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
     }
   });
 
+  it("2 threads give 1 thread's C bit for bit (column and batch splits)", () => {
+    // A column's sum is the same whichever thread's share holds it.
+    const rng = new Rng(9);
+    for (const [m, n, k, batch] of [
+      [331, 77, 300, 1], // one product: columns split
+      [2, 2099, 1000, 1], // decode-shaped (gemmSmall)
+      [133, 31, 130, 8], // heads: batch split
+    ] as const) {
+      const a = fill(batch * m * k, rng);
+      const b = fill(batch * k * n, rng);
+      const args = (c: Float32Array): MatmulArgs => ({
+        ...matmulArgs(m, n, k, a, b, c),
+        batch,
+        aBatchStride: m * k,
+        bBatchStride: k * n,
+        cBatchStride: m * n,
+      });
+      const one = new Float32Array(batch * m * n);
+      const two = new Float32Array(batch * m * n);
+      wasmMatmul(wasmRuntime(), args(one), 1);
+      wasmMatmul(wasmRuntime(), args(two), 2);
+      expect(two, `${m}×${n}×${k} ×${batch}`).toEqual(one);
+    }
+  });
+
   it("k = 0 zeroes C, and empty products are no-ops", () => {
     const c = new Float32Array([5, 5, 5, 5]);
     const z = new Float32Array(0);
