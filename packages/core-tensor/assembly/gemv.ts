@@ -12,10 +12,13 @@
 // and reducing the four rows' i32x4 sums by a transpose (4096²: 1.9 → 0.95 ms, 11008: 5.2 → 3.0 ms).
 // The GGUF formats read ONE row per pass: the same four-row tile (with the four f16 scales decoded
 // together in SIMD) is as fast while W sits in cache but reads DRAM at half speed when its four row
-// streams step by 34 or 18 bytes (Q8_0 11008×4096: 3.2 → 5.3–6.5 ms; two rows as slow as four), so
-// the block scale stays a scalar f16 decode on the integer pipes. x stays 16-bit (llama.cpp rounds x
-// to 8 bits; reasoned from V8's x64 lowering, not timed): V8 lowers i32x4.dot_i16x8_s to one pmaddwd per 8 products, while 8-bit x needs
-// i16x8.extmul (two sign-extends and a pmullw) plus i32x4.extadd_pairwise (another pmaddwd) per 8.
+// streams step by 34 or 18 bytes (Q8_0 11008×4096: 3.2 → 5.3–6.5 ms; two rows as slow as four).
+// Along its row a pass takes four blocks at a time: their four f16 scales decoded together
+// (gemv-dot8.ts halves4), their integer dots reduced to four exact totals (sum4), each block's dot
+// past a `fence` (fence.ts) against V8 hoisting every load of the step. x stays 16-bit (llama.cpp
+// rounds x to 8 bits; reasoned from V8's x64 lowering, not timed): V8 lowers i32x4.dot_i16x8_s to one
+// pmaddwd per 8 products, while 8-bit x needs i16x8.extmul (two sign-extends and a pmullw) plus
+// i32x4.extadd_pairwise (another pmaddwd) per 8.
 import { halfToFloat } from "./dequant";
 import { fence } from "./fence";
 import { halves4, quantizeX8, rowsI8x8, rowsQ8 } from "./gemv-dot8";
