@@ -53,6 +53,27 @@ describe("ArrayPool", () => {
   });
 });
 
+describe("ArrayPool at its byte cap", () => {
+  it("makes room by dropping the classes released least recently, never the one being kept", () => {
+    const pool = new ArrayPool();
+    const eighth = POOL_MAX_BYTES / 8; // a class size (a power of two, below POOL_MAX_ARRAY_BYTES)
+    const old = Array.from({ length: 8 }, () => pool.allocate("u8", eighth));
+    for (const a of old) pool.give(a); // the cap, all in one class
+    expect(pool.bytes).toBe(POOL_MAX_BYTES);
+    // one of the same class: nothing else to drop, so it is not kept
+    pool.give(pool.allocate("u8", eighth));
+    expect(pool.bytes).toBe(POOL_MAX_BYTES);
+    // a newer, larger class (as K/V reads grow each token): the old class makes room
+    const next = classBytes(eighth + 1);
+    const fresh = pool.allocate("u8", next);
+    pool.give(fresh);
+    expect(pool.bytes).toBeLessThanOrEqual(POOL_MAX_BYTES);
+    expect(pool.allocate("u8", next).buffer).toBe(fresh.buffer); // the new class was kept
+    const reused = pool.allocate("u8", eighth).buffer; // and some of the old one
+    expect(old.some((a) => a.buffer === reused)).toBe(true);
+  });
+});
+
 describe("MemoryLedger's pool", () => {
   it("reuses a released storage's buffer (zeroed); live and peak bytes are the exact request", () => {
     const ledger = new MemoryLedger();
