@@ -52,13 +52,24 @@ export function gemvF32(
   counter: usize,
   chunk: i32,
 ): void {
+  const eight = <i64>(j1 - j0) * <i64>k * 4 > CACHED_BYTES;
   for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a))
-    gemvRows(m, k, x, xs, w, ws, y, ys, a, rowsEnd(counter, chunk, j1, a), accumulate);
+    gemvRows(m, k, x, xs, w, ws, y, ys, a, rowsEnd(counter, chunk, j1, a), accumulate, eight);
 }
 
 /**
- * The rows [j0, j1) of `gemvF32`. Eight rows of W share each load of x (then blocks of four, then
- * single rows): eight streams in flight keep more cache-line fills outstanding (at 4096×4096 on one
+ * Bytes of W up to which `gemvF32` takes four rows per pass instead of eight. Such a layer is read
+ * from cache (a model like `small` keeps all its weights there), where the kernel is compute-bound
+ * and the four-row pass, with half the live registers, runs 1.3–1.75× faster (standalone harness,
+ * 1 thread, 2000 calls per sample: 192×192 38 → 52 GB/s, 512×192 43 → 75, 1792×1024 34 → 59);
+ * from DRAM the eight-row pass is ~10% faster (more cache-line fills in flight).
+ */
+const CACHED_BYTES: i64 = 1 << 20;
+
+/**
+ * The rows [j0, j1) of `gemvF32`. With `eight`, eight rows of W share each load of x (then blocks of
+ * four, then single rows); without it (a layer of at most CACHED_BYTES) blocks of four, then single
+ * rows. Eight streams in flight keep more cache-line fills outstanding (at 4096×4096 on one
  * thread 8×4 beat 4×8, 4×16 and 2×16 by 10–25%, best of 40 runs). Each step reads eight floats of
  * each row: measured 2026-11-28 (m = 1, 4096×4096, one thread, 30 interleaved rounds, two runs at
  * load ≈ 4; median / best GB/s): 8×4 22.6 / 24.9, 8×8 24.6 / 27.3, 8×8 with relaxed_madd 25.5 /
@@ -78,10 +89,11 @@ function gemvRows(
   j0: i32,
   j1: i32,
   accumulate: i32,
+  eight: bool,
 ): void {
   const rowBytes = (<usize>ws) << 2;
   let j = j0;
-  for (; j + 7 < j1; j += 8) {
+  for (; eight && j + 7 < j1; j += 8) {
     const w0 = w + <usize>j * rowBytes;
     for (let i = 0; i < m; i++) {
       const xi = x + <usize>(i * xs) * 4;
@@ -179,24 +191,16 @@ function gemvRows(
       let a1 = f32x4.splat(0);
       let a2 = f32x4.splat(0);
       let a3 = f32x4.splat(0);
-      let b0 = f32x4.splat(0);
-      let b1 = f32x4.splat(0);
-      let b2 = f32x4.splat(0);
-      let b3 = f32x4.splat(0);
       let q = 0;
-      // Two independent accumulator sets per row: the adds' latency is hidden behind the loads.
+      // Eight floats of each of the four rows per step (two x vectors, two chained multiply-adds).
       for (; q + 7 < k; q += 8) {
         const o = (<usize>q) << 2;
         const xv = v128.load(xi + o);
         const xw = v128.load(xi + o, 16);
-        a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(w0 + o)));
-        a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(w1 + o)));
-        a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(w2 + o)));
-        a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(w3 + o)));
-        b0 = f32x4.add(b0, f32x4.mul(xw, v128.load(w0 + o, 16)));
-        b1 = f32x4.add(b1, f32x4.mul(xw, v128.load(w1 + o, 16)));
-        b2 = f32x4.add(b2, f32x4.mul(xw, v128.load(w2 + o, 16)));
-        b3 = f32x4.add(b3, f32x4.mul(xw, v128.load(w3 + o, 16)));
+        a0 = madd(xw, v128.load(w0 + o, 16), madd(xv, v128.load(w0 + o), a0));
+        a1 = madd(xw, v128.load(w1 + o, 16), madd(xv, v128.load(w1 + o), a1));
+        a2 = madd(xw, v128.load(w2 + o, 16), madd(xv, v128.load(w2 + o), a2));
+        a3 = madd(xw, v128.load(w3 + o, 16), madd(xv, v128.load(w3 + o), a3));
       }
       for (; q + 3 < k; q += 4) {
         const o = (<usize>q) << 2;
@@ -206,10 +210,6 @@ function gemvRows(
         a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(w2 + o)));
         a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(w3 + o)));
       }
-      a0 = f32x4.add(a0, b0);
-      a1 = f32x4.add(a1, b1);
-      a2 = f32x4.add(a2, b2);
-      a3 = f32x4.add(a3, b3);
       let s0 = hsum(a0);
       let s1 = hsum(a1);
       let s2 = hsum(a2);
