@@ -293,12 +293,17 @@ function tileRow<T>(
   let e: usize = 0; // byte offset of the x-block's scale and bias
   let sp = sbuf;
   let left = gpx;
-  if (!ASC_FEATURE_RELAXED_SIMD && bpx === 1) {
-    // One 32-block per x-block (INT4 / NF4 with an odd number of 32-blocks per group, e.g. INT4[32]):
-    // all four rows at once on one load of x, each row's dot past a fence (fence.ts), instead of two
-    // row pairs of one-iteration loops. 1 thread, 4096², W in cache, medians of 41 interleaved calls
-    // in 3 runs: INT4[32] 0.90–0.96 → 0.80–0.83 ms (without the fences: slower than before).
-    for (; o < rowBytes; o += 16) {
+  while (o < rowBytes) {
+    const end = min(o + step, rowBytes);
+    let d: v128;
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      d = blockSums8<T>(o, end, w0, w1, w2, w3, xq, table, m1, m2);
+      o = end;
+    } else if (bpx === 1) {
+      // One 32-block per x-block (INT4 / NF4 with an odd number of 32-blocks per group, e.g.
+      // INT4[32]): all four rows on one load of x, each row's dot past a fence (fence.ts), instead of
+      // two row pairs of one-iteration loops. 1 thread, 4096², W in cache, medians of 41 interleaved
+      // calls in 3 runs: INT4[32] 0.90–0.96 → 0.80–0.83 ms (without the fences: slower than before).
       const xb = xq + (o << 2);
       const x0 = v128.load(xb);
       const x1 = v128.load(xb, 16);
@@ -310,23 +315,7 @@ function tileRow<T>(
       fence(at, i32x4.extract_lane(d1, 0));
       const d2 = dot32<T>(v128.load(w2 + o), table, m1, m2, x0, x1, x2, x3);
       fence(at, i32x4.extract_lane(d2, 0));
-      const d3 = dot32<T>(v128.load(w3 + o), table, m1, m2, x0, x1, x2, x3);
-      const d = i32x4.add(sum4(d0, d1, d2, d3), i32x4.splat(load<i32>(xbias + e)));
-      const s = f32x4.mul(v128.load(sp), f32x4.splat(load<f32>(xs + e)));
-      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(d), s));
-      e += 4;
-      if (--left === 0) {
-        left = gpx;
-        sp += 16;
-      }
-    }
-    return acc;
-  }
-  while (o < rowBytes) {
-    const end = min(o + step, rowBytes);
-    let d: v128;
-    if (ASC_FEATURE_RELAXED_SIMD) {
-      d = blockSums8<T>(o, end, w0, w1, w2, w3, xq, table, m1, m2);
+      d = sum4(d0, d1, d2, dot32<T>(v128.load(w3 + o), table, m1, m2, x0, x1, x2, x3));
       o = end;
     } else {
       let d0 = i32x4.splat(0);
