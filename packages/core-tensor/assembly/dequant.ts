@@ -9,8 +9,8 @@ import { dot } from "./simd";
  * IEEE binary16 bits → f32 (exact; subnormals, ±Inf and NaN kept). For a finite half its 15 exponent
  * and mantissa bits moved up into f32's place read as an f32 exactly 2^112 times too small (biases 15
  * vs 127; a half subnormal becomes an f32 subnormal with the same mantissa), so one exact product by
- * 2^112 finishes it: a few integer ops and a multiply, no branch on the exponent's value, since the
- * GGUF GEMVs convert one scale per 32 weights (gemv.ts).
+ * 2^112 finishes it: a few integer ops and a multiply, no branch on the exponent's value (one scale
+ * per 32 weights in the row decoders here and in the GGUF GEMVs' last k/32 mod 4 blocks).
  */
 export function halfToFloat(h: u32): f32 {
   const sign = (h & 0x8000) << 16;

@@ -228,7 +228,7 @@ export function rowsQ8<T>(
         tail += <f32>t * d;
         b += bs;
       }
-      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc) + tail);
+      store<f32>(yo, hsum(acc) + tail);
     }
   }
 }

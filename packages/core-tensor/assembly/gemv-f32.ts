@@ -58,11 +58,12 @@ export function gemvF32(
 }
 
 /**
- * Bytes of W up to which `gemvF32` takes four rows per pass instead of eight. Such a layer is read
- * from cache (a model like `small` keeps all its weights there), where the kernel is compute-bound
- * and the four-row pass, with half the live registers, runs 1.3–1.75× faster (standalone harness,
- * 1 thread, 2000 calls per sample: 192×192 38 → 52 GB/s, 512×192 43 → 75, 1792×1024 34 → 59);
- * from DRAM the eight-row pass is ~10% faster (more cache-line fills in flight).
+ * Bytes of W up to which `gemvF32` takes four rows per pass instead of eight. A layer this small is
+ * read from cache (a model like `small` keeps all its weights there), where the kernel is
+ * compute-bound and the four-row pass, with half the live registers, runs 1.3–1.75× faster
+ * (standalone harness, 1 thread, 2000 calls per sample: 192×192 38 → 52 GB/s, 512×192 43 → 75; a
+ * 1792×1024 layer held in L3 34 → 59). From DRAM, where a big model's larger layers come from, the
+ * eight-row pass is ~10% faster (more cache-line fills in flight).
  */
 const CACHED_BYTES: i64 = 1 << 20;
 

@@ -239,7 +239,7 @@ function rowsQ<T>(m: i32, k: i32, w: usize, y: usize, n: i32, j0: i32, j1: i32, 
         tail += <f32>t * (halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2)));
         b += blockBytes;
       }
-      store<f32>(y + ((<usize>(i * n + j)) << 2), hsum(acc) + tail);
+      store<f32>(yo, hsum(acc) + tail);
     }
   }
 }
