@@ -232,33 +232,33 @@ export function wasmMatmulDequant(
 
 /**
  * The packed GEMVs' row split for `nt` threads: the trailing `[counter, chunk]` kernel arguments
- * (assembly/row-blocks.ts) and `reset`, which zeroes the counter in the workspace before the run.
- * One thread: `[0, 0]`, all rows in one go. Two: both threads take blocks of `packedChunkRows` rows
- * from one atomic counter, so a helper that starts late or is descheduled does fewer blocks instead
- * of stretching the call to its fixed half.
+ * (assembly/row-blocks.ts). One thread: `[0, 0]`, all rows in one go. Two: both threads take blocks of
+ * `packedChunkRows` rows from one atomic counter (zeroed before each run: `zeroCounter`), so a helper
+ * that starts late or is descheduled does fewer blocks instead of stretching the call to its fixed half.
  */
-function rowBlocks(
-  arena: Arena,
-  m: number,
-  n: number,
-  k: number,
-  nt: number,
-): { args: [number, number]; reset(u8: Uint8Array): void } {
-  if (nt === 1) return { args: [0, 0], reset() {} };
-  const at = arena.take(4);
-  return { args: [at, packedChunkRows(m, n, k)], reset: (u8) => u8.fill(0, at, at + 4) };
+function rowBlocks(arena: Arena, m: number, n: number, k: number, nt: number): [number, number] {
+  return nt === 1 ? [0, 0] : [arena.take(4), packedChunkRows(m, n, k)];
+}
+
+/** Zero the row-block counter at byte `at` before a run (0: one thread, no counter). */
+function zeroCounter(u8: Uint8Array, at: number): void {
+  if (at !== 0) u8.fill(0, at, at + 4);
 }
 
 /**
  * Per-thread scratch of the packed GEMV kernels, one block per thread (0s for the 16-bit formats, which
- * need none). Q8_0 / Q4_0 / i8: x as i16 codes + block scales + Q4_0's block code sums, m·k·2 +
- * m·(k/32)·8 bytes (the relaxed build's 8-bit layout, assembly/gemv-dot8.ts quantizeX8, the same);
- * nibble: nibbleScratchBytes (assembly/gemv.ts, gemv-nibble.ts: gemvBlockScratchBytes,
- * gemvNibbleScratchBytes).
+ * need none), sized by the kernels (`WasmRuntime.packedGemvScratchBytes`).
  */
-function gemvScratch(arena: Arena, format: DequantFormat, m: number, k: number, nt: number): number[] {
+function gemvScratch(
+  rt: WasmRuntime,
+  arena: Arena,
+  format: DequantFormat,
+  m: number,
+  k: number,
+  nt: number,
+): number[] {
   if (format === "f16" || format === "bf16") return Array.from({ length: nt }, () => 0);
-  const bytes = format === "nibble" ? nibbleScratchBytes(m, k) : m * k * 2 + m * Math.ceil(k / 32) * 8;
+  const bytes = rt.packedGemvScratchBytes(format === "nibble", m, k);
   return Array.from({ length: nt }, () => arena.take(bytes));
 }
 
@@ -345,28 +345,24 @@ const residentCalls = new WeakMap<DequantWeight, ResidentCall>();
 function gemvResidentPacked(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): boolean {
   const { m, n, k, x, y, weight } = a;
   const nt = gemvThreads(threads, m * n * k, n);
-  let call = residentCalls.get(weight);
-  if (
-    call === undefined ||
-    call.rt !== rt ||
-    call.m !== m ||
-    call.n !== n ||
-    call.k !== k ||
-    call.nt !== nt ||
-    call.arena.start !== rt.scratchBase
-  ) {
-    call = layOutResidentCall(rt, weight, m, n, k, nt);
-    if (call === undefined) return false;
-    residentCalls.set(weight, call);
-  }
-  const { xAt, yAt, cAt, counterAt } = call;
-  const c = call;
+  const cached = residentCalls.get(weight);
+  const fits =
+    cached !== undefined &&
+    cached.rt === rt &&
+    cached.m === m &&
+    cached.n === n &&
+    cached.k === k &&
+    cached.nt === nt &&
+    cached.arena.start === rt.scratchBase;
+  const call = fits ? cached : layOutResidentCall(rt, weight, m, n, k, nt);
+  if (call === undefined) return false;
+  if (call !== cached) residentCalls.set(weight, call);
   withWorkspace(rt, call.arena, ({ f32, u8 }) => {
-    f32.set(x.length === m * k ? x : x.subarray(0, m * k), xAt >> 2);
-    if (weight.format === "nibble") f32.set(weight.codebook.subarray(0, 16), cAt >> 2);
-    if (counterAt !== 0) u8.fill(0, counterAt, counterAt + 4);
-    rt.run(c.kernel, c.jobs);
-    y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
+    f32.set(x.length === m * k ? x : x.subarray(0, m * k), call.xAt >> 2);
+    if (weight.format === "nibble") f32.set(weight.codebook.subarray(0, 16), call.cAt >> 2);
+    zeroCounter(u8, call.counterAt);
+    rt.run(call.kernel, call.jobs);
+    y.set(f32.subarray(call.yAt >> 2, (call.yAt >> 2) + m * n));
   });
   return true;
 }
@@ -394,13 +390,13 @@ function layOutResidentCall(
   const xAt = arena.take(m * k * 4);
   const yAt = arena.take(m * n * 4);
   const cAt = nibble ? arena.take(16 * 4) : 0;
-  const scratch = gemvScratch(arena, weight.format, m, k, nt);
+  const scratch = gemvScratch(rt, arena, weight.format, m, k, nt);
   const split = rowBlocks(arena, m, n, k, nt);
   const group = weight.format === "i8" || nibble ? weight.group : 0;
   const dqArgs = dq ? [qAt, dq.chunk, dq.mean] : [0, 0, 0];
   const o = { xAt, yAt, wAt, sAt, group, cAt, dqArgs };
-  const { kernel, jobs } = gemvJobs(weight.format, m, n, k, o, scratch, split.args);
-  return { rt, m, n, k, nt, arena, kernel, jobs, xAt, yAt, cAt, counterAt: split.args[0] };
+  const { kernel, jobs } = gemvJobs(weight.format, m, n, k, o, scratch, split);
+  return { rt, m, n, k, nt, arena, kernel, jobs, xAt, yAt, cAt, counterAt: split[0] };
 }
 
 /**
@@ -423,15 +419,15 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   // effect: 1448 is not a multiple of 32, so quant's PackedLinear keeps that layer on its JS GEMV
   // (autoKernel), one thread whatever the backend; 1440 takes this kernel (0.43 ms).
   const nt = gemvThreads(threads, m * n * k, n);
-  const scratch = gemvScratch(arena, weight.format, m, k, nt);
+  const scratch = gemvScratch(rt, arena, weight.format, m, k, nt);
   const split = rowBlocks(arena, m, n, k, nt);
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
     write(f32, u8);
     const [wAt, , sAt, group, cAt] = wArgs as [number, number, number, number, number];
-    split.reset(u8);
+    zeroCounter(u8, split[0]);
     const o = { xAt, yAt, wAt, sAt, group, cAt, dqArgs };
-    const { kernel, jobs } = gemvJobs(weight.format, m, n, k, o, scratch, split.args);
+    const { kernel, jobs } = gemvJobs(weight.format, m, n, k, o, scratch, split);
     rt.run(kernel, jobs);
     y.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n));
   });
@@ -481,12 +477,6 @@ export function xCodeLevels(flavor: WasmFlavor = wasmFlavor()): number {
 export function nibbleXBlock(group: number): number {
   const bpg = group / 32;
   return 32 * (bpg % 4 === 0 ? 4 : bpg % 2 === 0 ? 2 : 1);
-}
-
-/** Bytes of the nibble GEMV kernel's per-thread scratch (assembly/gemv-nibble.ts `gemvNibbleScratchBytes`). */
-function nibbleScratchBytes(m: number, k: number): number {
-  const nb = k / 32;
-  return m * k * 2 + nb * 16 + 48 + m * nb * 8 + nb * 16;
 }
 
 /**

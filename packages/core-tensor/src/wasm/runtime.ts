@@ -41,6 +41,8 @@ type KernelFn = (...args: number[]) => void;
 interface KernelExports {
   readonly heapBase: () => number;
   readonly gemmScratchBytes: () => number;
+  readonly gemvBlockScratchBytes: (m: number, k: number) => number;
+  readonly gemvNibbleScratchBytes: (m: number, k: number) => number;
 }
 
 // Control block of one worker (Int32 slots; then f64 arguments from byte 64).
@@ -139,6 +141,7 @@ export class WasmRuntime {
   /** Long-lived blocks (resident weights) from `heapBase` up. */
   readonly heap: WasmHeap;
   readonly #fns: KernelFn[];
+  readonly #ex: KernelExports;
   /** Every buffer object `memory.buffer` has returned (one per growth): views on them are ours. */
   readonly #buffers = new WeakSet<object>();
   #helpers: Helper[] = [];
@@ -154,6 +157,7 @@ export class WasmRuntime {
     const inst = new wa.Instance(module, { env: { memory: this.memory } });
     const ex = inst.exports as unknown as KernelExports & Record<KernelName, KernelFn>;
     this.#fns = KERNELS.map((n) => ex[n]);
+    this.#ex = ex;
     this.heapBase = ex.heapBase();
     this.gemmScratchBytes = ex.gemmScratchBytes();
     this.heap = new WasmHeap(this.heapBase);
@@ -165,6 +169,15 @@ export class WasmRuntime {
   /** Bytes of linear memory reserved now (it only grows; released when the runtime is dropped). */
   get reservedBytes(): number {
     return this.memory.buffer.byteLength;
+  }
+
+  /**
+   * Bytes of one thread's scratch for a packed GEMV of `m` rows of x, `k` wide, as the kernels size it:
+   * `gemvNibbleScratchBytes` for the 4-bit codebook layout (INT4, NF4), else `gemvBlockScratchBytes`
+   * (Q8_0, Q4_0, INT8).
+   */
+  packedGemvScratchBytes(nibble: boolean, m: number, k: number): number {
+    return nibble ? this.#ex.gemvNibbleScratchBytes(m, k) : this.#ex.gemvBlockScratchBytes(m, k);
   }
 
   /** Where per-call workspace starts: above every resident block. */
