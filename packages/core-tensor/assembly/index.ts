@@ -24,6 +24,7 @@ export {
 export { gemm, gemmBatched, gemmScratchBytes } from "./gemm";
 export { gemvBlockScratchBytes, gemvI8, gemvQ4_0, gemvQ8_0 } from "./gemv";
 export { gemvF32, readSum } from "./gemv-f32";
+export { gemvF32x8 } from "./gemv-f32x8";
 export { gemvNibble, gemvNibbleScratchBytes } from "./gemv-nibble";
 export { gemvF16 } from "./gemv16";
 

@@ -74,18 +74,22 @@ export interface AttentionBackwardArgs extends AttentionKernelArgs {
 }
 
 /**
- * A packed weight W [n, k] in a layout a dequantising kernel reads, row by row:
+ * A packed weight W [n, k] in a layout a dequantising kernel reads, row by row except `f32x8`:
  * - `q8_0` / `q4_0`: GGUF's Q8_0 / Q4_0 blocks of 32 (k a multiple of 32);
  * - `nibble`: ⌈k/2⌉ bytes per row, element 2t in the LOW nibble of byte t and 2t+1 in the high one;
  *   value = codebook[code] · scales[row · ⌈k/group⌉ + ⌊col/group⌋] (the last group may be shorter);
  * - `i8`: k signed bytes per row; value = q · scales[row · ⌈k/group⌉ + ⌊col/group⌋] (group = k: one
  *   scale per row);
- * - `f16` / `bf16`: k 16-bit floats per row.
+ * - `f16` / `bf16`: k 16-bit floats per row;
+ * - `f32x8`: the f32 values in the tiled `f32x8` layout (`packF32x8`: blocks of 64 rows, segments of
+ *   256 columns, tiles of 8 rows), ⌈n/8⌉·8 · ⌈k/4⌉·4 floats.
  */
 export type DequantWeight =
   | { readonly format: "q8_0" | "q4_0"; readonly data: Uint8Array }
   /** IEEE half (`f16`) or bfloat16 (`bf16`) [n, k], two little-endian bytes per weight. */
   | { readonly format: "f16" | "bf16"; readonly data: Uint8Array }
+  /** f32 [n, k] in the `f32x8` layout, little-endian bytes. */
+  | { readonly format: "f32x8"; readonly data: Uint8Array }
   | {
       readonly format: "i8";
       readonly data: Uint8Array;

@@ -62,6 +62,15 @@ export {
   ValueError,
 } from "./errors.js";
 export {
+  F32X8_BLOCK_ROWS,
+  F32X8_SEGMENT,
+  f32x8Floats,
+  f32x8Index,
+  gemvF32x8Js,
+  packF32x8,
+  unpackF32x8Rows,
+} from "./f32x8.js";
+export {
   GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
   GGUF_MAX_NAME,

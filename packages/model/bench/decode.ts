@@ -35,6 +35,7 @@ import {
   bf16Format,
   Fp32Linear,
   fp16Format,
+  fp32x8Format,
   int4Format,
   int8Format,
   nf4Format,
@@ -174,6 +175,8 @@ const FORMATS: [string, Maker][] = [
     (w, path) =>
       withBackend(path === "wasm" ? wasmBackend(2) : jsBackend, () => new Fp32Linear(w, "weights/bench")),
   ],
+  // FP32's values in the tiled layout of its decode GEMV (one W stream, x in L1): same bytes, frozen
+  ["FP32x8", packed(fp32x8Format)],
   ["FP16", packed(fp16Format)],
   ["BF16", packed(bf16Format)],
   ["Q8_0", packed(q8_0Format)],

@@ -7,6 +7,7 @@ import { getLedger, Rng, type Strategy, scope, tensor, ValueError } from "@trade
 import { expectNoLeak, samplePlan } from "@tradeoffs/strategy-testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { fp32x8Format } from "./fp32x8.js";
 import { bf16Format, fp16Format } from "./half.js";
 import { int4, int4Format } from "./int4.js";
 import { int8, int8Format } from "./int8.js";
@@ -39,6 +40,8 @@ interface Case {
 }
 
 const CASES: Case[] = [
+  // FP32x8 only reorders the f32 values: exact
+  { format: fp32x8Format, block: (c) => c, bound: () => 0 },
   { format: fp16Format, block: (c) => c, bound: (w) => Math.abs(w) * F16_REL + F16_SUBNORMAL_HALF },
   { format: bf16Format, block: (c) => c, bound: (w) => Math.abs(w) * BF16_REL + 2 ** -133 },
   // symmetric absmax int8: half a step of absmax/127
@@ -195,6 +198,7 @@ describe("GGUF formats need whole 32-weight blocks", () => {
 describe("bytes: the ledger holds exactly the packed size", () => {
   // [rows, cols] = [48, 256]: every format's blocks divide the width.
   const expected: [WeightFormat, number][] = [
+    [fp32x8Format, 48 * 256 * 4],
     [fp16Format, 48 * 256 * 2],
     [bf16Format, 48 * 256 * 2],
     [int8Format(), 48 * 256 + 48 * 4],
@@ -224,6 +228,9 @@ describe("bytes: the ledger holds exactly the packed size", () => {
 
 describe("bits per weight (scales and second-level constants included)", () => {
   it("has the documented values", () => {
+    expect(fp32x8Format.bitsPerWeight).toBe(32);
+    // padded to 8 rows and 4 columns: [5, 6] holds 8 × 8 floats
+    expect(fp32x8Format.bytesFor(5, 6)).toBe(8 * 8 * 4);
     expect(fp16Format.bitsPerWeight).toBe(16);
     expect(bf16Format.bitsPerWeight).toBe(16);
     expect(int8Format({ group: 128 }).bitsPerWeight).toBe(8.25);

@@ -21,6 +21,7 @@ import {
 } from "@tradeoffs/core-tensor";
 import { expectClose, expectNoLeak } from "@tradeoffs/strategy-testkit";
 import { afterAll, describe, expect, it } from "vitest";
+import { fp32x8Format } from "./fp32x8.js";
 import { bf16Format, fp16Format } from "./half.js";
 import { int4Format } from "./int4.js";
 import { int8Format } from "./int8.js";
@@ -37,6 +38,7 @@ import { q8_0Format } from "./q8-0.js";
 const FP32_MATMUL_TOL = { atol: 2e-5, rtol: 1e-5 };
 
 const FORMATS: WeightFormat[] = [
+  fp32x8Format,
   fp16Format,
   bf16Format,
   int8Format(),
@@ -201,6 +203,7 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
     [nf4Format(), 5, 128],
     [fp16Format, 7, 45], // the 16-bit GEMV: any K
     [bf16Format, 6, 67],
+    [fp32x8Format, 71, 261], // the tiled f32 GEMV: past one block of 64 rows and one segment of 256
   ];
   for (const [format, rows, cols] of cases) {
     for (const threads of [1, 2]) {

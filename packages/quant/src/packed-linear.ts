@@ -57,8 +57,8 @@ function autoKernel(w: DequantWeight, K: number): boolean {
 export const KERNEL_MAX_ROWS = 64;
 
 /**
- * The 16-bit float layouts (FP16, BF16) have only a GEMV kernel, which decodes W again for every row
- * of x: by default it takes M ≤ 16, larger M decodes tiles for the GEMM. Measured 2048×2048 on the
+ * The 16-bit float layouts (FP16, BF16) and FP32x8 have only a GEMV kernel, which reads W again for
+ * every row of x: by default it takes M ≤ 16, larger M decodes tiles for the GEMM. Measured 2048×2048 on the
  * WASM backend (loaded machine): FP16 kernel vs tile + GEMM 12.7 vs 34.7 ms at M = 8, 70 vs 80 at
  * M = 32, 174 vs 88 at M = 64.
  */
@@ -209,8 +209,9 @@ function forward(
   const N = p.rows;
   const kernel = backendGemv && M <= KERNEL_MAX_ROWS ? backend.matmulDequant : undefined;
   if (kernel && kw) {
-    const sixteen = kw.weight.format === "f16" || kw.weight.format === "bf16";
-    const auto = sixteen ? M <= SIXTEEN_BIT_KERNEL_MAX_ROWS : M > GEMV_MAX_ROWS || autoKernel(kw.weight, K);
+    const f = kw.weight.format;
+    const gemvOnly = f === "f16" || f === "bf16" || f === "f32x8";
+    const auto = gemvOnly ? M <= SIXTEEN_BIT_KERNEL_MAX_ROWS : M > GEMV_MAX_ROWS || autoKernel(kw.weight, K);
     if (backendGemv === true || auto) {
       kernel({ m: M, n: N, k: K, x, weight: kw.weight, y });
       return;

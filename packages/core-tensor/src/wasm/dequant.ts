@@ -10,6 +10,7 @@
  * - `i8`: k signed bytes per row; value = q·scales[row, ⌊col / group⌋] (quant's INT8; group = k for
  *   one scale per row).
  * - `f16` / `bf16`: k 16-bit floats per row (quant's FP16 / BF16), any m through the 16-bit GEMV.
+ * - `f32x8`: f32 in the tiled layout of src/f32x8.ts (quant's FP32x8), any m through its GEMV.
  * Packed bytes and scales already in linear memory (resident weights, resident.ts) are read in
  * place; products of up to GEMV_MAX_M rows run the fused GEMV kernels (gemv.ts, gemv-nibble.ts,
  * gemv16.ts) split by rows. Double-quantised nibble scales (NF4) are decoded by the GEMV kernel; the
@@ -20,6 +21,7 @@
 import type { DequantMatmulArgs, DequantWeight, DoubleQuantScales } from "../backend.js";
 import { bf16ToF32, f16ToF32 } from "../dtype.js";
 import { ShapeError, ValueError } from "../errors.js";
+import { F32X8_BLOCK_ROWS, f32x8Floats, unpackF32x8Rows } from "../f32x8.js";
 import type { WasmFlavor } from "./flavor.js";
 import { wasmFlavor } from "./flavor.js";
 import { GEMV_MAX_M, gemvThreads, packedChunkRows } from "./matmul.js";
@@ -27,14 +29,17 @@ import { Arena, type KernelName, type WasmRuntime, wasmRuntime, withWorkspace } 
 
 /** The packed formats the WASM dequantising kernels read. */
 export type DequantFormat = DequantWeight["format"];
-/** Format codes of the row-decoding kernels (assembly/dequant.ts); 16-bit floats have only a GEMV. */
-const FORMAT_CODE: Record<Exclude<DequantFormat, "f16" | "bf16">, number> = {
+/** Format codes of the row-decoding kernels (assembly/dequant.ts); 16-bit floats and f32x8 have only a GEMV. */
+const FORMAT_CODE: Record<Exclude<DequantFormat, GemvOnlyFormat>, number> = {
   q8_0: 0,
   q4_0: 1,
   nibble: 2,
   i8: 3,
 };
-const FORMATS: readonly DequantFormat[] = ["q8_0", "q4_0", "nibble", "i8", "f16", "bf16"];
+const FORMATS: readonly DequantFormat[] = ["q8_0", "q4_0", "nibble", "i8", "f16", "bf16", "f32x8"];
+/** Formats with a GEMV for any m and no row-decoding kernel (decoded in JS). */
+type GemvOnlyFormat = "f16" | "bf16" | "f32x8";
+const gemvOnly = (f: DequantFormat): f is GemvOnlyFormat => f === "f16" || f === "bf16" || f === "f32x8";
 
 /** NF4 code book (QLoRA, Dettmers et al. 2023, Appendix E): the quant package's NF4 values. */
 export const NF4_TABLE: readonly number[] = Object.freeze([
@@ -43,12 +48,21 @@ export const NF4_TABLE: readonly number[] = Object.freeze([
   0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
 ]);
 
-/** Bytes of one packed row of k values. */
+/**
+ * Bytes of one packed row of k values. `f32x8` has no contiguous rows: 4·k, the bytes of a row's
+ * values (the layout's total is `f32x8Floats(n, k)`·4).
+ */
 export function dequantRowBytes(format: DequantFormat, k: number): number {
   if (format === "nibble") return (k + 1) >> 1;
   if (format === "i8") return k;
   if (format === "f16" || format === "bf16") return 2 * k;
+  if (format === "f32x8") return 4 * k;
   return (k / 32) * (format === "q8_0" ? 34 : 18);
+}
+
+/** Bytes of a packed W [n, k] (scales apart). */
+function packedBytes(format: DequantFormat, n: number, k: number): number {
+  return format === "f32x8" ? 4 * f32x8Floats(n, k) : n * dequantRowBytes(format, k);
 }
 
 /** Groups per row of a `nibble` weight. */
@@ -94,7 +108,7 @@ function check(w: DequantWeight, n: number, k: number): void {
   } else if ((format === "q8_0" || format === "q4_0") && k % 32 !== 0) {
     throw new ShapeError("dequant", `${format} needs k a multiple of 32, got k=${k}`, { format, k });
   }
-  const need = n * dequantRowBytes(format, k);
+  const need = packedBytes(format, n, k);
   if (w.data.length < need) {
     throw new ShapeError(
       "dequant",
@@ -139,13 +153,14 @@ export function decodeDqScales(dq: DoubleQuantScales, count: number, out: Float3
  */
 function layOutWeight(rt: WasmRuntime, arena: Arena, w: DequantWeight, n: number, k: number, keepDq = false) {
   const rowBytes = dequantRowBytes(w.format, k);
+  const bytes = packedBytes(w.format, n, k);
   const nScales = n * groupsOf(w, k);
   const place = (view: ArrayBufferView, bytes: number) => {
     const at = rt.addressOf(view);
     return at !== undefined ? { at, copy: false } : { at: arena.take(bytes), copy: true };
   };
   const none = { at: 0, copy: false };
-  const wp = place(w.data, n * rowBytes);
+  const wp = place(w.data, bytes);
   const dq = w.format === "nibble" ? w.dq : undefined;
   const nChunks = dq ? Math.ceil(nScales / dq.chunk) : 0;
   let sp = none;
@@ -155,7 +170,7 @@ function layOutWeight(rt: WasmRuntime, arena: Arena, w: DequantWeight, n: number
   const qp = dq && keepDq ? place(dq.codes, nScales) : none;
   const cp = w.format === "nibble" ? place(w.codebook, 16 * 4) : none;
   const write = (f32: Float32Array, u8: Uint8Array): void => {
-    if (wp.copy) u8.set(w.data.subarray(0, n * rowBytes), wp.at);
+    if (wp.copy) u8.set(w.data.subarray(0, bytes), wp.at);
     if (sp.copy) {
       if (dq && keepDq) f32.set(dq.chunkScales.subarray(0, nChunks), sp.at >> 2);
       else if (dq) decodeDqScales(dq, nScales, f32, sp.at >> 2);
@@ -196,9 +211,8 @@ export function wasmMatmulDequant(
     );
   }
   const fusedNibble = weight.format === "nibble" && k % 32 === 0 && weight.group % 32 === 0;
-  const sixteen = weight.format === "f16" || weight.format === "bf16";
-  if (sixteen || (m <= GEMV_MAX_M && (weight.format !== "nibble" || fusedNibble))) {
-    // resident bytes: the direct path; otherwise (or 16-bit) the layout that places them
+  if (gemvOnly(weight.format) || (m <= GEMV_MAX_M && (weight.format !== "nibble" || fusedNibble))) {
+    // resident bytes: the direct path; otherwise (or 16-bit, f32x8) the layout that places them
     if (!gemvResidentPacked(rt, args, threads)) gemvFused(rt, args, threads);
     return;
   }
@@ -236,8 +250,17 @@ export function wasmMatmulDequant(
  * `packedChunkRows` rows from one atomic counter (zeroed before each run: `zeroCounter`), so a helper
  * that starts late or is descheduled does fewer blocks instead of stretching the call to its fixed half.
  */
-function rowBlocks(arena: Arena, m: number, n: number, k: number, nt: number): [number, number] {
-  return nt === 1 ? [0, 0] : [arena.take(4), packedChunkRows(m, n, k)];
+function rowBlocks(
+  arena: Arena,
+  format: DequantFormat,
+  m: number,
+  n: number,
+  k: number,
+  nt: number,
+): [number, number] {
+  if (nt === 1) return [0, 0];
+  // f32x8: one block of its layout per hand-out (the kernel's unit; 1 MiB of W at k = 4096)
+  return [arena.take(4), format === "f32x8" ? F32X8_BLOCK_ROWS : packedChunkRows(m, n, k)];
 }
 
 /** Zero the row-block counter at byte `at` before a run (0: one thread, no counter). */
@@ -257,7 +280,7 @@ function gemvScratch(
   k: number,
   nt: number,
 ): number[] {
-  if (format === "f16" || format === "bf16") return Array.from({ length: nt }, () => 0);
+  if (gemvOnly(format)) return Array.from({ length: nt }, () => 0);
   const bytes = rt.packedGemvScratchBytes(format === "nibble", m, k);
   return Array.from({ length: nt }, () => arena.take(bytes));
 }
@@ -299,6 +322,9 @@ function gemvJobs(
   } else if (format === "f16" || format === "bf16") {
     kernel = "gemvF16";
     job = () => [m, k, xAt, wAt, yAt, n, 0, n, format === "bf16" ? 1 : 0, ...split];
+  } else if (format === "f32x8") {
+    kernel = "gemvF32x8";
+    job = () => [m, k, xAt, wAt, yAt, n, 0, n, ...split];
   } else {
     kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
     job = (t) => [m, k, xAt, wAt, yAt, n, 0, n, t, ...split];
@@ -376,7 +402,7 @@ function layOutResidentCall(
   k: number,
   nt: number,
 ): ResidentCall | undefined {
-  if (weight.format === "f16" || weight.format === "bf16") return undefined;
+  if (gemvOnly(weight.format)) return undefined;
   const wAt = rt.addressOf(weight.data);
   if (wAt === undefined) return undefined;
   const nibble = weight.format === "nibble";
@@ -391,7 +417,7 @@ function layOutResidentCall(
   const yAt = arena.take(m * n * 4);
   const cAt = nibble ? arena.take(16 * 4) : 0;
   const scratch = gemvScratch(rt, arena, weight.format, m, k, nt);
-  const split = rowBlocks(arena, m, n, k, nt);
+  const split = rowBlocks(arena, weight.format, m, n, k, nt);
   const group = weight.format === "i8" || nibble ? weight.group : 0;
   const dqArgs = dq ? [qAt, dq.chunk, dq.mean] : [0, 0, 0];
   const o = { xAt, yAt, wAt, sAt, group, cAt, dqArgs };
@@ -406,7 +432,9 @@ function layOutResidentCall(
 function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void {
   const { m, n, k, x, y, weight } = a;
   const arena = new Arena(rt.scratchBase);
-  const xAt = arena.take(m * k * 4);
+  // f32x8's kernel reads x in rows of k rounded up to 4 floats, zero past k
+  const xs = weight.format === "f32x8" ? (k + 3) & ~3 : k;
+  const xAt = arena.take(m * xs * 4);
   const { write, args: wArgs, dqArgs } = layOutWeight(rt, arena, weight, n, k, true);
   const yAt = arena.take(m * n * 4);
   // Packed formats split from GEMV_SPLIT_MIN_WORK (2^19 multiply-adds with the polling hand-off: see
@@ -420,9 +448,16 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   // (autoKernel), one thread whatever the backend; 1440 takes this kernel (0.43 ms).
   const nt = gemvThreads(threads, m * n * k, n);
   const scratch = gemvScratch(rt, arena, weight.format, m, k, nt);
-  const split = rowBlocks(arena, m, n, k, nt);
+  const split = rowBlocks(arena, weight.format, m, n, k, nt);
   withWorkspace(rt, arena, ({ f32, u8 }) => {
-    f32.set(x.subarray(0, m * k), xAt >> 2);
+    if (xs === k) f32.set(x.subarray(0, m * k), xAt >> 2);
+    else {
+      for (let i = 0; i < m; i++) {
+        const at = (xAt >> 2) + i * xs;
+        f32.set(x.subarray(i * k, (i + 1) * k), at);
+        f32.fill(0, at + k, at + xs);
+      }
+    }
     write(f32, u8);
     const [wAt, , sAt, group, cAt] = wArgs as [number, number, number, number, number];
     zeroCounter(u8, split[0]);
@@ -530,7 +565,7 @@ export function codebookRoundingBound(
   return (s * step) / 2;
 }
 
-/** Decode W [n, k] to f32 on the WASM kernels (out holds n·k; f16 / bf16 are decoded in JS). */
+/** Decode W [n, k] to f32 on the WASM kernels (out holds n·k; f16 / bf16 / f32x8 are decoded in JS). */
 export function wasmDequantRows(
   weight: DequantWeight,
   n: number,
@@ -542,6 +577,10 @@ export function wasmDequantRows(
   if (out.length < n * k)
     throw new ShapeError("dequant", `out needs ${n * k} elements, got ${out.length}`, { n, k });
   const format = weight.format;
+  if (format === "f32x8") {
+    unpackF32x8Rows(f32View(weight.data, f32x8Floats(n, k)), n, k, 0, n, out);
+    return;
+  }
   if (format === "f16" || format === "bf16") {
     for (let j = 0; j < n; j++) out.set(dequantRowNaive(format, weight.data, j, k), j * k);
     return;
@@ -559,6 +598,7 @@ export function wasmDequantRows(
 /**
  * The oracle: decode row `j` of W [n, k] with plain scalar JS. `nibble` needs `weight`'s codebook,
  * group and scales (or `dq`); `i8` its group and scales; the GGUF and 16-bit formats only the bytes.
+ * Not `f32x8`, whose rows are placed by n too (`unpackF32x8Rows`): a ValueError.
  */
 export function dequantRowNaive(
   format: DequantFormat,
@@ -572,6 +612,11 @@ export function dequantRowNaive(
     readonly dq?: DoubleQuantScales | undefined;
   },
 ): Float32Array {
+  if (format === "f32x8") {
+    throw new ValueError("dequantRowNaive: f32x8 rows depend on n; decode them with unpackF32x8Rows", {
+      format,
+    });
+  }
   const out = new Float32Array(k);
   const rb = dequantRowBytes(format, k);
   const row = data.subarray(j * rb, (j + 1) * rb);
@@ -623,4 +668,10 @@ export function dequantRowNaive(
     }
   }
   return out;
+}
+
+/** `count` f32s from the bytes `data` (a view when 4-byte aligned, else a copy). */
+function f32View(data: Uint8Array, count: number): Float32Array {
+  if (data.byteOffset % 4 === 0) return new Float32Array(data.buffer, data.byteOffset, count);
+  return new Float32Array(data.slice(0, count * 4).buffer);
 }

@@ -32,6 +32,7 @@ export const KERNELS = [
   "gemvI8",
   "gemvNibble",
   "gemvF16",
+  "gemvF32x8",
   "readSum",
 ] as const;
 /** The exported kernel names `run()` accepts. */
