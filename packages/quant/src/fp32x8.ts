@@ -5,9 +5,17 @@
  * with x in L1 (the WASM kernel `gemvF32x8`). An inference layout, as llama.cpp repacks weights for its
  * CPU kernels: nothing here trains. Not here: the trainable FP32 weight (fp32.ts).
  */
-import { f32x8Floats, gemvF32x8Js, packF32x8, unpackF32x8Rows, ValueError } from "@tradeoffs/core-tensor";
+import {
+  defineStrategy,
+  f32x8Floats,
+  gemvF32x8Js,
+  packF32x8,
+  unpackF32x8Rows,
+  ValueError,
+} from "@tradeoffs/core-tensor";
 import type { KernelWeight } from "./kernel-weight.js";
-import { makeFormat, type PackedWeight, type WeightFormat } from "./packed.js";
+import { makeFormat, type PackedWeight, planWeights, type WeightFormat } from "./packed.js";
+import { packedWeights } from "./packed-linear.js";
 
 /** The packed bytes as f32 (the ledger's u8 storage is allocated 4-byte aligned). */
 function f32(p: PackedWeight): Float32Array {
@@ -37,4 +45,18 @@ export const fp32x8Format: WeightFormat = makeFormat({
     gemvF32x8Js(f32(p), p.rows, p.cols, x, xOff, y, yOff);
   },
   kernelWeight: (p): KernelWeight => ({ weight: { format: "f32x8", data: p.data }, release: nothing }),
+});
+
+/**
+ * The `FP32x8` weights strategy (`FP32x8` in configurations): FP32's values, frozen, in the tiled
+ * layout of the decode GEMV. For inference; training leaves the weights as they are (as with every
+ * packed format).
+ */
+export const fp32x8 = defineStrategy({
+  name: "FP32x8",
+  slot: "weights",
+  description: "f32 weights, frozen, tiled for the decode GEMV (32 bits)",
+  options: {},
+  plan: (p) => planWeights(p, "FP32x8", fp32x8Format.bitsPerWeight, fp32x8Format),
+  exec: () => packedWeights(fp32x8Format),
 });

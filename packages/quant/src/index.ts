@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { Fp32Linear, fp32 } from "./fp32.js";
-export { fp32x8Format } from "./fp32x8.js";
+export { fp32x8, fp32x8Format } from "./fp32x8.js";
 export { bf16, bf16Format, fp16, fp16Format } from "./half.js";
 export { int4, int4Format } from "./int4.js";
 export { int8, int8Format, NOMINAL_COLS } from "./int8.js";

@@ -1,5 +1,6 @@
 /** The strategies of this package by the names users type (a typed const map). */
 import { fp32 } from "./fp32.js";
+import { fp32x8 } from "./fp32x8.js";
 import { bf16, fp16 } from "./half.js";
 import { int4 } from "./int4.js";
 import { int8 } from "./int8.js";
@@ -13,6 +14,7 @@ import { qlora } from "./qlora.js";
 /** The `weights` and `adapters` strategies of this package by the names configurations use. */
 export const quantStrategies = {
   FP32: fp32,
+  FP32x8: fp32x8,
   FP16: fp16,
   BF16: bf16,
   INT8: int8,
