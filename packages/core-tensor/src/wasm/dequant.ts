@@ -347,6 +347,8 @@ interface ResidentCall {
   readonly kernel: KernelName;
   readonly jobs: readonly (readonly number[])[];
   readonly xAt: number;
+  /** Floats between x's rows in the workspace (`xStride`). */
+  readonly xs: number;
   readonly yAt: number;
   readonly cAt: number;
   readonly counterAt: number;
@@ -365,8 +367,7 @@ const residentCalls = new WeakMap<DequantWeight, ResidentCall>();
  * chunk scales) are resident in `rt`: `gemvFused`'s call with no layout closures, only x, a nibble
  * codebook, y, the row-block counter and the kernels' scratch in the workspace, laid out once per
  * weight and shape (`residentCalls`). A decode GEMV of the `small` model is 6–15 µs, so per-call JS
- * counts. False, with nothing done, for a 16-bit weight or when a part is not resident (then
- * `gemvFused` places it).
+ * counts. False, with nothing done, when a part is not resident (then `gemvFused` places it).
  */
 function gemvResidentPacked(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): boolean {
   const { m, n, k, x, y, weight } = a;
@@ -384,7 +385,7 @@ function gemvResidentPacked(rt: WasmRuntime, a: DequantMatmulArgs, threads: numb
   if (call === undefined) return false;
   if (call !== cached) residentCalls.set(weight, call);
   withWorkspace(rt, call.arena, ({ f32, u8 }) => {
-    f32.set(x.length === m * k ? x : x.subarray(0, m * k), call.xAt >> 2);
+    copyX(f32, x, m, k, call.xs, call.xAt);
     if (weight.format === "nibble") f32.set(weight.codebook.subarray(0, 16), call.cAt >> 2);
     zeroCounter(u8, call.counterAt);
     rt.run(call.kernel, call.jobs);
@@ -402,7 +403,6 @@ function layOutResidentCall(
   k: number,
   nt: number,
 ): ResidentCall | undefined {
-  if (gemvOnly(weight.format)) return undefined;
   const wAt = rt.addressOf(weight.data);
   if (wAt === undefined) return undefined;
   const nibble = weight.format === "nibble";
@@ -413,7 +413,8 @@ function layOutResidentCall(
   const qAt = dq ? rt.addressOf(dq.codes) : 0;
   if (sAt === undefined || qAt === undefined) return undefined;
   const arena = new Arena(rt.scratchBase);
-  const xAt = arena.take(m * k * 4);
+  const xs = xStride(weight.format, k);
+  const xAt = arena.take(m * xs * 4);
   const yAt = arena.take(m * n * 4);
   const cAt = nibble ? arena.take(16 * 4) : 0;
   const scratch = gemvScratch(rt, arena, weight.format, m, k, nt);
@@ -422,7 +423,25 @@ function layOutResidentCall(
   const dqArgs = dq ? [qAt, dq.chunk, dq.mean] : [0, 0, 0];
   const o = { xAt, yAt, wAt, sAt, group, cAt, dqArgs };
   const { kernel, jobs } = gemvJobs(weight.format, m, n, k, o, scratch, split);
-  return { rt, m, n, k, nt, arena, kernel, jobs, xAt, yAt, cAt, counterAt: split[0] };
+  return { rt, m, n, k, nt, arena, kernel, jobs, xAt, xs, yAt, cAt, counterAt: split[0] };
+}
+
+/** Floats between x's rows in a GEMV's workspace: f32x8's kernel reads rows of k rounded up to 4. */
+function xStride(format: DequantFormat, k: number): number {
+  return format === "f32x8" ? (k + 3) & ~3 : k;
+}
+
+/** x [m, k] into the workspace at byte `xAt`, rows `xs` floats apart, zero between k and xs. */
+function copyX(f32: Float32Array, x: Float32Array, m: number, k: number, xs: number, xAt: number): void {
+  if (xs === k) {
+    f32.set(x.length === m * k ? x : x.subarray(0, m * k), xAt >> 2);
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    const at = (xAt >> 2) + i * xs;
+    f32.set(x.subarray(i * k, (i + 1) * k), at);
+    f32.fill(0, at + k, at + xs);
+  }
 }
 
 /**
@@ -432,8 +451,7 @@ function layOutResidentCall(
 function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void {
   const { m, n, k, x, y, weight } = a;
   const arena = new Arena(rt.scratchBase);
-  // f32x8's kernel reads x in rows of k rounded up to 4 floats, zero past k
-  const xs = weight.format === "f32x8" ? (k + 3) & ~3 : k;
+  const xs = xStride(weight.format, k);
   const xAt = arena.take(m * xs * 4);
   const { write, args: wArgs, dqArgs } = layOutWeight(rt, arena, weight, n, k, true);
   const yAt = arena.take(m * n * 4);
@@ -450,14 +468,7 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   const scratch = gemvScratch(rt, arena, weight.format, m, k, nt);
   const split = rowBlocks(arena, weight.format, m, n, k, nt);
   withWorkspace(rt, arena, ({ f32, u8 }) => {
-    if (xs === k) f32.set(x.subarray(0, m * k), xAt >> 2);
-    else {
-      for (let i = 0; i < m; i++) {
-        const at = (xAt >> 2) + i * xs;
-        f32.set(x.subarray(i * k, (i + 1) * k), at);
-        f32.fill(0, at + k, at + xs);
-      }
-    }
+    copyX(f32, x, m, k, xs, xAt);
     write(f32, u8);
     const [wAt, , sAt, group, cAt] = wArgs as [number, number, number, number, number];
     zeroCounter(u8, split[0]);
