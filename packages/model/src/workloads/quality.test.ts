@@ -31,6 +31,21 @@ describe("runQuality", () => {
     expect(r.referenceLoss).toBe(base.referenceLoss);
     expect(r.loss).not.toBe(r.referenceLoss);
   });
+
+  it("reuses the reference pass only while what it depends on is the same, with the same figures", () => {
+    const spec = { model: "tiny" as const, config: parse("INT8"), seed: 5 };
+    const other = runQuality({ ...spec, seed: 6 }, { seq: 32 }); // a fresh reference (another seed)
+    const fresh = runQuality(spec, { seq: 32 }); // seed changed: the reference is built again
+    const reused = runQuality(spec, { seq: 32 });
+    const { peak: _p1, peakTotal: freshPeak, estimate: _e1, ...freshFigures } = fresh;
+    const { peak: _p2, peakTotal: reusedPeak, estimate: _e2, ...reusedFigures } = reused;
+    expect(reusedFigures).toEqual(freshFigures);
+    // reused: the reference model's weights were never allocated in this run's ledger
+    expect(reusedPeak).toBeLessThan(freshPeak);
+    // another batch size is another pass
+    expect(runQuality(spec, { seq: 16 }).peakTotal).toBeGreaterThan(runQuality(spec, { seq: 16 }).peakTotal);
+    expect(other.referenceLoss).not.toBe(fresh.referenceLoss);
+  });
 });
 
 const B = 4;
