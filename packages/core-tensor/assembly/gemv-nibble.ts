@@ -374,7 +374,7 @@ function tiles<T>(
     if (dqCodes === 0) tileScales(sbuf, j, r1, r2, r3, G, scales);
     else {
       // double-quantised: the scales of DQ_ROWS rows from j0 on decoded in one run into tmp
-      const jb = j0 + (j - j0) / DQ_ROWS * DQ_ROWS;
+      const jb = j0 + ((j - j0) / DQ_ROWS) * DQ_ROWS;
       if (j === jb) decodeDq(tmp, jb * G, min(DQ_ROWS, j1 - jb) * G, scales, dqCodes, dqChunk, dqMean);
       tileScales(sbuf, j - jb, r1 - jb, r2 - jb, r3 - jb, G, tmp);
     }

@@ -185,7 +185,9 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
           // Workspace is x, y, the codebook and per-thread kernel scratch (x's codes; the nibble
           // kernel's also holds 64 rows of decoded scales): W was not copied.
           const scratch = format === "nibble" ? rt.packedGemvScratchBytes(true, m, k) : 4 * m * k + 64;
-          expect(ledger.peak("tmp")).toBeLessThanOrEqual(4 * m * (k + n) + 2 * scratch + 8 * (k + 16) + 64 * 8);
+          expect(ledger.peak("tmp")).toBeLessThanOrEqual(
+            4 * m * (k + n) + 2 * scratch + 8 * (k + 16) + 64 * 8,
+          );
           for (let j = 0; j < n; j++) {
             const row = dequantRowNaive(
               format,
