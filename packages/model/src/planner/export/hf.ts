@@ -84,6 +84,13 @@ const kw = (list: string[], item: string, note = ""): Decision => {
 const handlers = (p: Py, train: boolean): Handlers => ({
   ...architectureHandlers,
   FP32: () => kw(p.model, "torch_dtype=torch.float32"),
+  // FP32x8's values with the layout ours; its weights stay frozen, which a plain f32 fine-tune is not
+  FP32x8: () =>
+    train
+      ? {
+          unsupported: "FP32x8 keeps the weights frozen; a Transformers f32 fine-tune trains them (use FP32)",
+        }
+      : kw(p.model, "torch_dtype=torch.float32"),
   FP16: () => kw(p.model, "torch_dtype=torch.float16"),
   BF16: () => kw(p.model, "torch_dtype=torch.bfloat16"),
   // Transformers bitsandbytes docs: load_in_4bit, bnb_4bit_quant_type ("fp4" | "nf4"),

@@ -49,6 +49,7 @@ const QUANTISED_NO_GGUF = (what: string) => ({
 const handlers = (flash: boolean): Handlers => ({
   ...architectureHandlers,
   FP32: () => ({ as: "GGUF type F32 (-m *-F32.gguf)" }),
+  FP32x8: () => ({ as: "GGUF type F32 (-m *-F32.gguf; FP32x8's values, llama.cpp lays them out itself)" }),
   FP16: () => ({ as: "GGUF type F16 (-m *-F16.gguf)" }),
   BF16: () => ({ as: "GGUF type BF16 (-m *-BF16.gguf)" }),
   Q8_0: () => ({ as: "GGUF type Q8_0 (-m *-Q8_0.gguf)" }),

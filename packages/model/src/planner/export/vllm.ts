@@ -39,6 +39,11 @@ export interface VllmExportOptions {
 const handlers: Handlers = {
   ...architectureHandlers,
   FP32: () => ({ as: "--dtype float32", flags: ["--dtype", "float32"] }),
+  // FP32x8 is FP32's values in our decode layout; the engine lays f32 weights out itself
+  FP32x8: () => ({
+    as: "--dtype float32 (FP32x8's values; the layout is the engine's own)",
+    flags: ["--dtype", "float32"],
+  }),
   FP16: () => ({ as: "--dtype float16", flags: ["--dtype", "float16"] }),
   BF16: () => ({ as: "--dtype bfloat16", flags: ["--dtype", "bfloat16"] }),
   // docs.vllm.ai/en/v0.6.3.post1/quantization/bnb.html: in-flight 4-bit bitsandbytes with
