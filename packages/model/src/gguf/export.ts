@@ -58,7 +58,7 @@ function problems(model: Transformer): string[] {
   const fmt = model.layers[0]?.q.format ?? "FP32";
   if (!(fmt in GGUF_WEIGHT_FORMATS))
     out.push(
-      `weights ${fmt} cannot be stored in GGUF; GGUF holds ${Object.keys(GGUF_WEIGHT_FORMATS).join(", ")}`,
+      `weights ${fmt} cannot be stored in GGUF; GGUF holds ${Object.keys(GGUF_WEIGHT_FORMATS).join(", ")}${fmt === "FP32x8" ? " (FP32x8 holds FP32's values in our decode layout: export the FP32 configuration)" : ""}`,
     );
   if (model.config.get("adapters"))
     out.push(
