@@ -30,7 +30,7 @@ function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
   return f32x4.add(v128.shuffle<i32>(ab, cd, 0, 2, 4, 6), v128.shuffle<i32>(ab, cd, 1, 3, 5, 7));
 }
 
-/** y[at + 4r] (+)= lane r of v for the first `rows` lanes (all four: one vector store). */
+/** The f32 at byte yo + 4r (+)= lane r of v, for r < `rows` (all four: one vector store). */
 function put4(yo: usize, v: v128, rows: i32, first: bool): void {
   if (rows >= 4) {
     v128.store(yo, first ? v : f32x4.add(v, v128.load(yo)));

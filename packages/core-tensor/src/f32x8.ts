@@ -30,11 +30,14 @@ export function f32x8Index(n: number, k: number, j: number, q: number): number {
 }
 
 /**
- * Every run of the layout in order: `visit(o, src, count)` for the 4 floats at layout index o, which
- * hold W[j, q..q+3] (row-major index src = j·k + q), of which the first `count` lie inside W (0 for a
- * padding row; the rest are zeros).
+ * Every run of the layout in order: `visit(o, j, q, count)` for the 4 floats at layout index o, which
+ * hold W[j, q..q+3], of which the first `count` lie inside W (0 for a padding row; the rest are zeros).
  */
-function eachRun(n: number, k: number, visit: (o: number, src: number, count: number) => void): void {
+function eachRun(
+  n: number,
+  k: number,
+  visit: (o: number, j: number, q: number, count: number) => void,
+): void {
   const n8 = (n + 7) & ~7;
   const k4 = (k + 3) & ~3;
   let o = 0;
@@ -44,7 +47,7 @@ function eachRun(n: number, k: number, visit: (o: number, src: number, count: nu
       const len = Math.min(F32X8_SEGMENT, k4 - s);
       for (let t = a; t < a + rows; t += 8) {
         for (let q = s; q < s + len; q += 4) {
-          for (let j = t; j < t + 8; j++, o += 4) visit(o, j * k + q, j < n ? Math.min(4, k - q) : 0);
+          for (let j = t; j < t + 8; j++, o += 4) visit(o, j, q, j < n ? Math.min(4, k - q) : 0);
         }
       }
     }
@@ -54,8 +57,8 @@ function eachRun(n: number, k: number, visit: (o: number, src: number, count: nu
 /** Write W [n, k] (row-major, `w`) into `out` (≥ f32x8Floats(n, k) floats) in the `f32x8` layout. */
 export function packF32x8(w: ArrayLike<number>, n: number, k: number, out: Float32Array): void {
   out.fill(0, 0, f32x8Floats(n, k));
-  eachRun(n, k, (o, src, count) => {
-    for (let l = 0; l < count; l++) out[o + l] = w[src + l]!;
+  eachRun(n, k, (o, j, q, count) => {
+    for (let l = 0; l < count; l++) out[o + l] = w[j * k + q + l]!;
   });
 }
 
@@ -96,12 +99,9 @@ export function gemvF32x8Js(
   yOff: number,
 ): void {
   y.fill(0, yOff, yOff + n);
-  eachRun(n, k, (o, src, count) => {
-    if (count === 0) return;
-    const j = Math.floor(src / k);
-    const q = src - j * k;
+  eachRun(n, k, (o, j, q, count) => {
     let s = 0;
     for (let l = 0; l < count; l++) s += data[o + l]! * x[xOff + q + l]!;
-    y[yOff + j] = y[yOff + j]! + s;
+    if (count > 0) y[yOff + j] = y[yOff + j]! + s;
   });
 }
