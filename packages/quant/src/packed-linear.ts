@@ -30,12 +30,13 @@ export interface PackedLinearOptions {
   readonly backend?: Backend | undefined;
   /**
    * Products of M ≤ KERNEL_MAX_ROWS rows through the backend's `matmulDequant` when it has one and the
-   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4, FP16, BF16). Default (undefined): for
+   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4, FP16, BF16, FP32x8). Default (undefined): for
    * weights placed resident in the backend's memory at pack time whose layout has a fused GEMV
    * kernel, measured faster than the JS GEMV by `pnpm bench decode` (INT4 / NF4 only when K and the
    * group are multiples of 32; for M > GEMV_MAX_ROWS every layout except FP16 / BF16, which use it
    * up to M = 16); false: the JS GEMV and tile + GEMM; true: the backend kernel for every kernel
-   * layout.
+   * layout. FP32x8, whenever the kernel is used, takes it at every M, KERNEL_MAX_ROWS rows of x at a
+   * time.
    */
   readonly backendGemv?: boolean | undefined;
 }
@@ -57,8 +58,9 @@ function autoKernel(w: DequantWeight, K: number): boolean {
 export const KERNEL_MAX_ROWS = 64;
 
 /**
- * The 16-bit float layouts (FP16, BF16) and FP32x8 have only a GEMV kernel, which reads W again for
- * every row of x: by default it takes M ≤ 16, larger M decodes tiles for the GEMM. Measured 2048×2048 on the
+ * The 16-bit float layouts (FP16, BF16) have only a GEMV kernel, which decodes W again for every row
+ * of x: by default it takes M ≤ 16, larger M decodes tiles for the GEMM (FP32x8, with nothing to
+ * decode, takes its kernel at every M). Measured 2048×2048 on the
  * WASM backend (loaded machine): FP16 kernel vs tile + GEMM 12.7 vs 34.7 ms at M = 8, 70 vs 80 at
  * M = 32, 174 vs 88 at M = 64.
  */
@@ -207,11 +209,23 @@ function forward(
 ): void {
   const K = p.cols;
   const N = p.rows;
+  if (backendGemv && backend.matmulDequant && kw?.weight.format === "f32x8") {
+    // FP32x8's kernel runs KERNEL_MAX_ROWS rows of x at about the GEMM's speed (FP32's values, nothing
+    // to decode), so every M goes to it in chunks of that many rows instead of through decoded tiles.
+    // Measured 2026-11-28 (WASM, medians of 9 × 5 calls), ms at M = 32 / 64: 1024×1024 tiles 4.93 /
+    // 6.85, kernel 1.34 / 2.62, FP32's GEMM 1.51 / 2.44; 2816×1024 tiles 13.7 / 20.8, kernel 5.04 /
+    // 10.1, GEMM 4.00 / 6.44.
+    for (let r = 0; r < M; r += KERNEL_MAX_ROWS) {
+      const m = Math.min(KERNEL_MAX_ROWS, M - r);
+      const xs = x.subarray(r * K, (r + m) * K);
+      backend.matmulDequant({ m, n: N, k: K, x: xs, weight: kw.weight, y: y.subarray(r * N, (r + m) * N) });
+    }
+    return;
+  }
   const kernel = backendGemv && M <= KERNEL_MAX_ROWS ? backend.matmulDequant : undefined;
   if (kernel && kw) {
-    const f = kw.weight.format;
-    const gemvOnly = f === "f16" || f === "bf16" || f === "f32x8";
-    const auto = gemvOnly ? M <= SIXTEEN_BIT_KERNEL_MAX_ROWS : M > GEMV_MAX_ROWS || autoKernel(kw.weight, K);
+    const sixteen = kw.weight.format === "f16" || kw.weight.format === "bf16";
+    const auto = sixteen ? M <= SIXTEEN_BIT_KERNEL_MAX_ROWS : M > GEMV_MAX_ROWS || autoKernel(kw.weight, K);
     if (backendGemv === true || auto) {
       kernel({ m: M, n: N, k: K, x, weight: kw.weight, y });
       return;
