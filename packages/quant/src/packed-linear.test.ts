@@ -207,7 +207,7 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
   ];
   for (const [format, rows, cols] of cases) {
     for (const threads of [1, 2]) {
-      it(`${format.name} [${rows}, ${cols}], M = 1, ${GEMV_MAX_ROWS} and 9 (FP32x8: and 70), ${threads} thread(s)`, () => {
+      it(`${format.name} [${rows}, ${cols}], M = 1, ${GEMV_MAX_ROWS}, 9 (and 70 where chunked), ${threads} thread(s)`, () => {
         expect(format.kernelWeight).toBeDefined();
         const backend = wasmBackend(threads);
         expectNoLeak(() =>
@@ -233,8 +233,14 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
             // Default (resident weights): the fused kernels, which beat the JS GEMV (bench decode).
             const auto = new PackedLinear(format, w, "weights/test", { backend: counting.options.backend });
             expect(auto.resident).toBe(true);
-            // FP32x8 takes its kernel at every M, 64 rows of x at a time: 70 is two chunks
-            const Ms = format === fp32x8Format ? [1, GEMV_MAX_ROWS, 9, 70] : [1, GEMV_MAX_ROWS, 9];
+            // Past KERNEL_MAX_ROWS the GGUF, fused 4-bit and FP32x8 layouts take the kernel 64 rows of
+            // x at a time: M = 70 is two chunks
+            const chunks =
+              format === fp32x8Format ||
+              format.name === "Q8_0" ||
+              format.name === "Q4_0" ||
+              (cols % 32 === 0 && /^(INT4|NF4)/.test(format.name));
+            const Ms = chunks ? [1, GEMV_MAX_ROWS, 9, 70] : [1, GEMV_MAX_ROWS, 9];
             for (const M of Ms) {
               const x = randn([M, cols], rng);
               const fusedNibble = cols % 32 === 0 && /^(INT4|NF4)/.test(format.name);
@@ -257,8 +263,8 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
             const fused = kw.weight.format !== "nibble" || (cols % 32 === 0 && kw.weight.group % 32 === 0);
             kw.release();
             // counting: every M; auto: M = 9 (a short prefill) always, M â‰¤ GEMV_MAX_ROWS when fused;
-            // FP32x8: every M, M = 70 in two chunks, by counting and by auto alike.
-            expect(called).toBe(format === fp32x8Format ? 2 * (3 + 2) : 3 + (fused ? 3 : 1));
+            // Chunked layouts: M = 70 in two calls, by counting and by auto alike.
+            expect(called).toBe(3 + (fused ? 3 : 1) + (chunks ? 2 + 2 : 0));
             auto.dispose();
             jsGemv.dispose();
             layer.dispose();

@@ -2,7 +2,8 @@
  * `PackedLinear`: a frozen `LinearWeight` over a `PackedWeight`. y = x·Wᵀ dequantises on the fly:
  * decode (M ≤ GEMV_MAX_ROWS) runs the format's fused JS GEMV with no scratch, or (`backendGemv`, by
  * default for resident weights) the backend's dequantising kernel, which also takes short prefills
- * (M ≤ KERNEL_MAX_ROWS); larger M decodes a tile of rows into a bounded `tmp` tensor and runs the
+ * (M ≤ KERNEL_MAX_ROWS) and, for the GGUF, fused 4-bit and FP32x8 layouts, any M in chunks of that
+ * many rows; otherwise larger M decodes a tile of rows into a bounded `tmp` tensor and runs the
  * backend GEMM on it. Never a full f32 copy of W.
  * Differentiable in x only (dX = dY·W, decoded the same way); the packed weight gets no gradient.
  * On a backend with resident memory (WASM) the packed bytes are placed there when packed
@@ -35,8 +36,8 @@ export interface PackedLinearOptions {
    * kernel, measured faster than the JS GEMV by `pnpm bench decode` (INT4 / NF4 only when K and the
    * group are multiples of 32; for M > GEMV_MAX_ROWS every layout except FP16 / BF16, which use it
    * up to M = 16); false: the JS GEMV and tile + GEMM; true: the backend kernel for every kernel
-   * layout. FP32x8, whenever the kernel is used, takes it at every M, KERNEL_MAX_ROWS rows of x at a
-   * time.
+   * layout. Past KERNEL_MAX_ROWS, Q8_0, Q4_0, INT4 / NF4 (fused) and FP32x8 take the kernel in
+   * chunks of that many rows of x (FP32x8 at every M).
    */
   readonly backendGemv?: boolean | undefined;
 }
@@ -51,9 +52,27 @@ function autoKernel(w: DequantWeight, K: number): boolean {
 }
 
 /**
+ * Whether apply() sends x to the backend's kernel KERNEL_MAX_ROWS rows at a time: FP32x8 at every M
+ * (nothing to decode; its kernel runs at about the GEMM's speed), and past KERNEL_MAX_ROWS the GGUF
+ * and fused 4-bit layouts, whose kernels read W once per chunk of x where tiles + GEMM decode W and
+ * copy x once per tile. Measured 2026-11-28 (WASM, 2816×1024, medians of 5, loaded machine), time ×
+ * FP32's GEMM at M = 128 / 256 / 512: Q8_0 tiles 2.24 / 2.08 / 1.76, chunks 1.27 / 1.54 / 1.44; Q4_0
+ * 2.22 / 1.88 / 1.59 → 1.39 / 1.42 / 1.42; NF4 2.44 / 2.00 / 2.39 → 1.40 / 1.44 / 1.44. INT8 gained
+ * nothing (1.77 / 1.58 / 2.30 → 1.79 / 1.85 / 1.91) and keeps its tiles. FP32x8, ms at M = 32 / 64,
+ * 1024×1024: kernel 1.34 / 2.62, FP32's GEMM 1.51 / 2.44, tiles 4.93 / 6.85.
+ */
+function chunked(w: DequantWeight, K: number, M: number): boolean {
+  if (w.format === "f32x8") return true;
+  const fused = w.format === "q8_0" || w.format === "q4_0" || (w.format === "nibble" && autoKernel(w, K));
+  return M > KERNEL_MAX_ROWS && fused;
+}
+
+/**
  * Rows of x up to which apply() runs the backend's dequantising kernel (when used: `backendGemv`)
- * instead of decoding tiles for the backend GEMM: short prefills. `pnpm bench decode` measures it
- * 2–2.6× faster than tile + GEMM at M = 32 (768×3072); at large M the blocked GEMM wins.
+ * in one call instead of decoding tiles for the backend GEMM: short prefills. `pnpm bench decode`
+ * measures it 2–2.6× faster than tile + GEMM at M = 32 (768×3072). Past it, the GGUF, fused 4-bit and
+ * FP32x8 layouts take the kernel in chunks of this many rows (`chunked`); INT8 and the 16-bit
+ * layouts decode tiles.
  */
 export const KERNEL_MAX_ROWS = 64;
 
@@ -209,12 +228,7 @@ function forward(
 ): void {
   const K = p.cols;
   const N = p.rows;
-  if (backendGemv && backend.matmulDequant && kw?.weight.format === "f32x8") {
-    // FP32x8's kernel runs KERNEL_MAX_ROWS rows of x at about the GEMM's speed (FP32's values, nothing
-    // to decode), so every M goes to it in chunks of that many rows instead of through decoded tiles.
-    // Measured 2026-11-28 (WASM, medians of 9 × 5 calls), ms at M = 32 / 64: 1024×1024 tiles 4.93 /
-    // 6.85, kernel 1.34 / 2.62, FP32's GEMM 1.51 / 2.44; 2816×1024 tiles 13.7 / 20.8, kernel 5.04 /
-    // 10.1, GEMM 4.00 / 6.44.
+  if (backendGemv && backend.matmulDequant && kw && chunked(kw.weight, K, M)) {
     for (let r = 0; r < M; r += KERNEL_MAX_ROWS) {
       const m = Math.min(KERNEL_MAX_ROWS, M - r);
       const xs = x.subarray(r * K, (r + m) * K);
