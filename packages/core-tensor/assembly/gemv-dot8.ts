@@ -69,11 +69,7 @@ export function quantizeX8(m: i32, k: i32, x: usize, out: usize, nibbles: bool):
       }
       if (nibbles) {
         const s = i32x4.extadd_pairwise_i16x8_s(s16);
-        const t =
-          i32x4.extract_lane(s, 0) +
-          i32x4.extract_lane(s, 1) +
-          i32x4.extract_lane(s, 2) +
-          i32x4.extract_lane(s, 3);
+        const t = isum(s);
         store<i32>(sums + at, t << 3);
       }
     }
@@ -139,6 +135,13 @@ export function halves4(b: usize, bs: usize): v128 {
     return v128.bitselect(v128.or(bits, i32x4.splat(0x7f800000)), normal, special);
   }
   return f32x4.mul(bits, f32x4.splat(5.192296858534828e33)); // 2^112
+}
+
+/** Σ of the four i32 lanes of v (exact: a block's integer dot total). */
+function isum(v: v128): i32 {
+  return (
+    i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3)
+  );
 }
 
 function hsum(v: v128): f32 {
@@ -218,11 +221,7 @@ export function rowsQ8<T>(
       for (; q < nb; q++) {
         const xo = xq + ((<usize>q) << 5);
         const s = nibbles ? dotNibbles(b + 2, xo) : dotSigned(b + 2, xo, xo + mk);
-        let t =
-          i32x4.extract_lane(s, 0) +
-          i32x4.extract_lane(s, 1) +
-          i32x4.extract_lane(s, 2) +
-          i32x4.extract_lane(s, 3);
+        let t = isum(s);
         if (nibbles) t -= load<i32>(xsum + ((<usize>q) << 2));
         const d = halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2));
         tail += <f32>t * d;

@@ -24,6 +24,13 @@ import { fence } from "./fence";
 import { halves4, quantizeX8, rowsI8x8, rowsQ8 } from "./gemv-dot8";
 import { nextRows, rowsEnd } from "./row-blocks";
 
+/** Σ of the four i32 lanes of v (exact: a block's integer dot total). */
+function isum(v: v128): i32 {
+  return (
+    i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3)
+  );
+}
+
 function hsum(v: v128): f32 {
   return (
     f32x4.extract_lane(v, 0) +
@@ -93,11 +100,7 @@ function quantizeX16Nibbles(m: i32, k: i32, x: usize, out: usize): void {
       i32x4.add(i32x4.dot_i16x8_s(e0, one), i32x4.dot_i16x8_s(o0, one)),
       i32x4.add(i32x4.dot_i16x8_s(e1, one), i32x4.dot_i16x8_s(o1, one)),
     );
-    const t =
-      i32x4.extract_lane(s, 0) +
-      i32x4.extract_lane(s, 1) +
-      i32x4.extract_lane(s, 2) +
-      i32x4.extract_lane(s, 3);
+    const t = isum(s);
     store<i32>(sums + ((<usize>c) << 2), t << 3);
   }
 }
@@ -230,11 +233,7 @@ function rowsQ<T>(m: i32, k: i32, w: usize, y: usize, n: i32, j0: i32, j1: i32, 
       let tail: f32 = 0;
       for (; q < nb; q++) {
         const s = codesDot<T>(b + 2, xq + ((<usize>q) << 6), nib);
-        let t =
-          i32x4.extract_lane(s, 0) +
-          i32x4.extract_lane(s, 1) +
-          i32x4.extract_lane(s, 2) +
-          i32x4.extract_lane(s, 3);
+        let t = isum(s);
         if (!isSigned<T>()) t -= load<i32>(xsum + ((<usize>q) << 2));
         tail += <f32>t * (halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2)));
         b += blockBytes;

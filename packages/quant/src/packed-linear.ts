@@ -52,26 +52,33 @@ function autoKernel(w: DequantWeight, K: number): boolean {
 }
 
 /**
- * Whether apply() sends x to the backend's kernel KERNEL_MAX_ROWS rows at a time: FP32x8 at every M
- * (nothing to decode; its kernel runs at about the GEMM's speed), and past KERNEL_MAX_ROWS the GGUF
- * and fused 4-bit layouts, whose kernels read W once per chunk of x where tiles + GEMM decode W and
- * copy x once per tile. Measured 2026-11-28 (WASM, 2816×1024, medians of 5, loaded machine), time ×
+ * Whether apply() sends its M rows of x to the backend's kernel (in chunks of KERNEL_MAX_ROWS) rather
+ * than the JS GEMV or decoded tiles + GEMM, given the kernel is available and `backendGemv` is on. Up
+ * to KERNEL_MAX_ROWS: always when forced (`true`), else (`auto`) FP16 / BF16 up to
+ * SIXTEEN_BIT_KERNEL_MAX_ROWS and the other layouts past GEMV_MAX_ROWS or when their fused GEMV
+ * applies (`autoKernel`). Past it: FP32x8 (nothing to decode; its kernel runs at about the GEMM's
+ * speed) and the GGUF and fused 4-bit layouts, whose kernels read W once per chunk of x where tiles +
+ * GEMM decode W and copy x once per tile. Measured 2026-11-28 (WASM, 2816×1024, medians of 5, loaded machine), time ×
  * FP32's GEMM at M = 128 / 256 / 512: Q8_0 tiles 2.24 / 2.08 / 1.76, chunks 1.27 / 1.54 / 1.44; Q4_0
  * 2.22 / 1.88 / 1.59 → 1.39 / 1.42 / 1.42; NF4 2.44 / 2.00 / 2.39 → 1.40 / 1.44 / 1.44. INT8 gained
  * nothing (1.77 / 1.58 / 2.30 → 1.79 / 1.85 / 1.91) and keeps its tiles. FP32x8, ms at M = 32 / 64,
  * 1024×1024: kernel 1.34 / 2.62, FP32's GEMM 1.51 / 2.44, tiles 4.93 / 6.85.
  */
-function chunked(w: DequantWeight, K: number, M: number): boolean {
-  if (w.format === "f32x8") return true;
-  const fused = w.format === "q8_0" || w.format === "q4_0" || (w.format === "nibble" && autoKernel(w, K));
-  return M > KERNEL_MAX_ROWS && fused;
+function kernelTakes(w: DequantWeight, K: number, M: number, backendGemv: true | "auto"): boolean {
+  if (M > KERNEL_MAX_ROWS) {
+    const fused = w.format === "q8_0" || w.format === "q4_0" || (w.format === "nibble" && autoKernel(w, K));
+    return w.format === "f32x8" || fused;
+  }
+  if (backendGemv === true) return true;
+  if (w.format === "f16" || w.format === "bf16") return M <= SIXTEEN_BIT_KERNEL_MAX_ROWS;
+  return M > GEMV_MAX_ROWS || autoKernel(w, K);
 }
 
 /**
  * Rows of x up to which apply() runs the backend's dequantising kernel (when used: `backendGemv`)
  * in one call instead of decoding tiles for the backend GEMM: short prefills. `pnpm bench decode`
  * measures it 2–2.6× faster than tile + GEMM at M = 32 (768×3072). Past it, the GGUF, fused 4-bit and
- * FP32x8 layouts take the kernel in chunks of this many rows (`chunked`); INT8 and the 16-bit
+ * FP32x8 layouts take the kernel in chunks of this many rows (`kernelTakes`); INT8 and the 16-bit
  * layouts decode tiles.
  */
 export const KERNEL_MAX_ROWS = 64;
@@ -228,22 +235,17 @@ function forward(
 ): void {
   const K = p.cols;
   const N = p.rows;
-  if (backendGemv && backend.matmulDequant && kw && chunked(kw.weight, K, M)) {
-    for (let r = 0; r < M; r += KERNEL_MAX_ROWS) {
-      const m = Math.min(KERNEL_MAX_ROWS, M - r);
-      const xs = x.subarray(r * K, (r + m) * K);
-      backend.matmulDequant({ m, n: N, k: K, x: xs, weight: kw.weight, y: y.subarray(r * N, (r + m) * N) });
+  const kernel = backend.matmulDequant;
+  if (backendGemv && kernel && kw && kernelTakes(kw.weight, K, M, backendGemv)) {
+    if (M <= KERNEL_MAX_ROWS) kernel({ m: M, n: N, k: K, x, weight: kw.weight, y });
+    else {
+      for (let r = 0; r < M; r += KERNEL_MAX_ROWS) {
+        const m = Math.min(KERNEL_MAX_ROWS, M - r);
+        const xs = x.subarray(r * K, (r + m) * K);
+        kernel({ m, n: N, k: K, x: xs, weight: kw.weight, y: y.subarray(r * N, (r + m) * N) });
+      }
     }
     return;
-  }
-  const kernel = backendGemv && M <= KERNEL_MAX_ROWS ? backend.matmulDequant : undefined;
-  if (kernel && kw) {
-    const sixteen = kw.weight.format === "f16" || kw.weight.format === "bf16";
-    const auto = sixteen ? M <= SIXTEEN_BIT_KERNEL_MAX_ROWS : M > GEMV_MAX_ROWS || autoKernel(kw.weight, K);
-    if (backendGemv === true || auto) {
-      kernel({ m: M, n: N, k: K, x, weight: kw.weight, y });
-      return;
-    }
   }
   if (M <= GEMV_MAX_ROWS) {
     for (let i = 0; i < M; i++) codec.gemv(p, x, i * K, y, i * N);

@@ -114,10 +114,13 @@ describe("f32x8 GEMV (gemv-f32x8.ts) vs f64 over the row-major W", () => {
     }
   });
 
-  it("x's padding lanes are zeroed: NaN past k in the caller's buffer never reaches y", () => {
+  it("x's padding lanes are zeroed: NaN past k, in the caller's buffer or left in the workspace, never reaches y", () => {
     const rng = new Rng(23);
     const [n, k] = [9, 5]; // k pads to 8
     const w = randomW(n, k, rng);
+    // a call with k = 8 and x all NaN first leaves NaN in the workspace lanes the next x pads (x is
+    // the workspace's first block, at the same address in both calls)
+    run(randomW(n, 8, rng), new Float32Array(8).fill(Number.NaN), 1, n, 8);
     const x = new Float32Array(k + 3).fill(Number.NaN);
     for (let q = 0; q < k; q++) x[q] = rng.normal();
     expectClose(w, x, 1, n, k, run(w, x, 1, n, k));
