@@ -107,11 +107,18 @@ export function dequantRowNibble(
 
 /** INT8 row: k signed bytes, value = q[t] · scales[⌊t / group⌋] (the quant package's INT8 layout). */
 function dequantRowI8(w: usize, k: i32, scales: usize, group: i32, out: usize): void {
-  for (let t = 0; t < k; t++) {
-    store<f32>(
-      out + <usize>(t * 4),
-      <f32>load<i8>(w + <usize>t) * load<f32>(scales + <usize>((t / group) << 2)),
-    );
+  for (let g0 = 0; g0 < k; g0 += group) {
+    const g1 = min(g0 + group, k);
+    const s = load<f32>(scales + <usize>((g0 / group) << 2));
+    const d = f32x4.splat(s);
+    let t = g0;
+    for (; t + 8 <= g1; t += 8) {
+      const q16 = v128.load8x8_s(w + <usize>t);
+      const o = out + <usize>(t * 4);
+      v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(q16))));
+      v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q16))), 16);
+    }
+    for (; t < g1; t++) store<f32>(out + <usize>(t * 4), <f32>load<i8>(w + <usize>t) * s);
   }
 }
 

@@ -141,6 +141,28 @@ export interface DequantMatmulArgs {
 }
 
 /**
+ * A product with a packed W [n, k] at any number of rows m, overwriting `c`: `forward` c [m, n] =
+ * a [m, k] · dequant(W)ᵀ (a linear layer's output); `inputGrad` c [m, k] = a [m, n] · dequant(W) (its
+ * gradient with respect to the input).
+ */
+export interface DequantTilesArgs {
+  /** Which product: `forward` (a = x) or `inputGrad` (a = the output's gradient). */
+  readonly mode: "forward" | "inputGrad";
+  /** Rows of a and c. */
+  readonly m: number;
+  /** Output features (rows of W). */
+  readonly n: number;
+  /** Input features (columns of W). */
+  readonly k: number;
+  /** The packed weight W [n, k]. */
+  readonly weight: DequantWeight;
+  /** Left operand: [m, k] (`forward`) or [m, n] (`inputGrad`). */
+  readonly a: Float32Array;
+  /** Output, overwritten: [m, n] (`forward`) or [m, k] (`inputGrad`). */
+  readonly c: Float32Array;
+}
+
+/**
  * The kernels every tensor operation runs on, over flat f32 arrays with explicit shapes: a small required
  * set (matmul, elementwise, reductions, norms, RoPE, gather, cross-entropy, top-k) plus optional fused
  * kernels. `JS` is the reference; `WASM` is tested against it.
@@ -248,6 +270,11 @@ export interface Backend {
   readonly attentionBackward?: ((args: AttentionBackwardArgs) => void) | undefined;
   /** Optional dequantising matmul over packed weights (the quantised GEMV of decode). */
   readonly matmulDequant?: ((args: DequantMatmulArgs) => void) | undefined;
+  /**
+   * Optional product with a packed W at any m (prefill, training), decoding W a tile of rows at a time
+   * inside the backend; returns false (nothing written) for a format it has no row decoder for.
+   */
+  readonly matmulDequantTiles?: ((args: DequantTilesArgs) => boolean) | undefined;
   /**
    * Optional fused SwiGLU activation: out[i] = silu(gate[i]) · up[i] over gate.length elements
    * (reference: kernels/fused.ts `siluMul`, which the `siluMul` op runs when this is absent).

@@ -23,6 +23,7 @@ export {
   type AttentionKernelArgs,
   type Backend,
   type DequantMatmulArgs,
+  type DequantTilesArgs,
   type DequantWeight,
   type DoubleQuantScales,
   getBackend,
@@ -238,6 +239,7 @@ export {
   wasmDequantRows,
   wasmMatmulDequant,
 } from "./wasm/dequant.js";
+export { DEQUANT_TILE_ELEMENTS, wasmMatmulDequantTiles } from "./wasm/dequant-gemm.js";
 export { parseWasmFlavor, WASM_FLAVOR_ENV, WASM_FLAVORS, wasmFlavor } from "./wasm/flavor.js";
 export { FUSED_MIN_ELEMENTS, type FusedKernelName } from "./wasm/fused.js";
 export { HEAP_ALIGN, WasmHeap } from "./wasm/heap.js";

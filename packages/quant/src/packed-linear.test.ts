@@ -128,6 +128,44 @@ describe("gradient in x: dX = dYÂ·W, decoded on the fly", () => {
   }
 });
 
+describe.skipIf(!wasmAvailable())("gradient in x on WASM: the backend decodes the tiles", () => {
+  afterAll(() => disposeWasm());
+  for (const f of [int8Format({ group: 6 }), nf4Format(), q4_0Format, bf16Format]) {
+    it(`${f.name}: dX = dYÂ·W against the f32 matmul's, M = 6 and 70; tiles in the backend where it decodes the layout`, () => {
+      const backend = wasmBackend(2);
+      let tiled = 0;
+      const counting = {
+        ...backend,
+        matmulDequantTiles: (a: Parameters<NonNullable<typeof backend.matmulDequantTiles>>[0]) => {
+          const done = backend.matmulDequantTiles!(a);
+          if (done && a.mode === "inputGrad") tiled++;
+          return done;
+        },
+      };
+      expectNoLeak(() =>
+        scope(() => {
+          const rng = new Rng(12);
+          const layer = new PackedLinear(f, randn([40, 96], rng, { std: 0.1 }), "weights/test", {
+            backend: counting,
+          });
+          for (const M of [6, 70]) {
+            const r = randn([M, 40], rng);
+            const x1 = randn([M, 96], rng, { requiresGrad: true });
+            backward(sum(mul(layer.apply(x1), r)));
+            const x2 = randn([M, 96], new Rng(0));
+            x2.data.set(x1.data);
+            x2.requiresGrad = true;
+            backward(sum(mul(oracle(layer, x2), r)));
+            expectClose(x1.grad!, x2.grad!, FP32_MATMUL_TOL, `dX M=${M}`);
+          }
+          expect(tiled).toBe(f === bf16Format ? 0 : 2);
+          layer.dispose();
+        }),
+      );
+    });
+  }
+});
+
 describe("no full f32 copy of W (the ledger's tmp peak)", () => {
   for (const f of [int8Format(), nf4Format(), q4_0Format]) {
     it(`${f.name}: apply and backward stay within one decoded tile`, () => {
@@ -207,7 +245,7 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
   ];
   for (const [format, rows, cols] of cases) {
     for (const threads of [1, 2]) {
-      it(`${format.name} [${rows}, ${cols}], M = 1, ${GEMV_MAX_ROWS}, 9 (and 70 where chunked), ${threads} thread(s)`, () => {
+      it(`${format.name} [${rows}, ${cols}], M = 1, ${GEMV_MAX_ROWS}, 9, 70, ${threads} thread(s)`, () => {
         expect(format.kernelWeight).toBeDefined();
         const backend = wasmBackend(threads);
         expectNoLeak(() =>
@@ -216,12 +254,18 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
             const w = randn([rows, cols], rng, { std: 0.1 });
             const layer = new PackedLinear(format, w, "weights/test", { backend, backendGemv: true });
             let called = 0;
+            let tiled = 0;
             const counting = new PackedLinear(format, w, "weights/test", {
               backend: {
                 ...backend,
                 matmulDequant: (a) => {
                   called++;
                   backend.matmulDequant!(a);
+                },
+                matmulDequantTiles: (a) => {
+                  const done = backend.matmulDequantTiles!(a);
+                  if (done) tiled++;
+                  return done;
                 },
               },
               backendGemv: true,
@@ -233,14 +277,12 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
             // Default (resident weights): the fused kernels, which beat the JS GEMV (bench decode).
             const auto = new PackedLinear(format, w, "weights/test", { backend: counting.options.backend });
             expect(auto.resident).toBe(true);
-            // Past KERNEL_MAX_ROWS the GGUF, fused 4-bit and FP32x8 layouts take the kernel 64 rows of
-            // x at a time: M = 70 is two chunks
-            const chunks =
-              format === fp32x8Format ||
-              format.name === "Q8_0" ||
-              format.name === "Q4_0" ||
-              (cols % 32 === 0 && /^(INT4|NF4)/.test(format.name));
-            const Ms = chunks ? [1, GEMV_MAX_ROWS, 9, 70] : [1, GEMV_MAX_ROWS, 9];
+            // Past KERNEL_MAX_ROWS FP32x8 takes the kernel 64 rows of x at a time (M = 70: two
+            // chunks); the layouts with a row decoder decode tiles in the backend; FP16 / BF16 here.
+            const chunks = format === fp32x8Format;
+            const kw = format.kernelWeight!(layer.packed);
+            const rowDecoded = ["q8_0", "q4_0", "nibble", "i8"].includes(kw.weight.format);
+            const Ms = [1, GEMV_MAX_ROWS, 9, 70];
             for (const M of Ms) {
               const x = randn([M, cols], rng);
               const fusedNibble = cols % 32 === 0 && /^(INT4|NF4)/.test(format.name);
@@ -259,12 +301,13 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals xÂ
               expectClose(auto.apply(x), oracle(layer, x), tol, `${format.name} auto M=${M}`);
             }
             // Default: the kernel unless a 4-bit codebook layout has K or its group off multiples of 32.
-            const kw = format.kernelWeight!(layer.packed);
             const fused = kw.weight.format !== "nibble" || (cols % 32 === 0 && kw.weight.group % 32 === 0);
             kw.release();
-            // counting: every M; auto: M = 9 (a short prefill) always, M â‰¤ GEMV_MAX_ROWS when fused;
-            // Chunked layouts: M = 70 in two calls, by counting and by auto alike.
+            // counting: M â‰¤ 9; auto: M = 9 (a short prefill) always, M â‰¤ GEMV_MAX_ROWS when fused;
+            // M = 70 by counting and by auto alike: FP32x8 in two kernel calls, else one tiled call
+            // where the backend decodes the layout (jsGemv, with backendGemv off, takes neither).
             expect(called).toBe(3 + (fused ? 3 : 1) + (chunks ? 2 + 2 : 0));
+            expect(tiled).toBe(rowDecoded ? 2 : 0);
             auto.dispose();
             jsGemv.dispose();
             layer.dispose();

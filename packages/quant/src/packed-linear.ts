@@ -2,9 +2,10 @@
  * `PackedLinear`: a frozen `LinearWeight` over a `PackedWeight`. y = x·Wᵀ dequantises on the fly:
  * decode (M ≤ GEMV_MAX_ROWS) runs the format's fused JS GEMV with no scratch, or (`backendGemv`, by
  * default for resident weights) the backend's dequantising kernel, which also takes short prefills
- * (M ≤ KERNEL_MAX_ROWS) and, for the GGUF, fused 4-bit and FP32x8 layouts, any M in chunks of that
- * many rows; otherwise larger M decodes a tile of rows into a bounded `tmp` tensor and runs the
- * backend GEMM on it. Never a full f32 copy of W.
+ * (M ≤ KERNEL_MAX_ROWS; FP32x8 any M, in chunks of that many rows). Larger M decodes W a tile of rows
+ * at a time for a GEMM: inside the backend when it can (`matmulDequantTiles`: WASM decodes and
+ * multiplies in its own memory), else into a bounded `tmp` tensor here for the backend's GEMM. Never a
+ * full f32 copy of W.
  * Differentiable in x only (dX = dY·W, decoded the same way); the packed weight gets no gradient.
  * On a backend with resident memory (WASM) the packed bytes are placed there when packed
  * (`withResidentWeights`: same bytes, same category), so its kernels read them with no per-call copy.
@@ -31,13 +32,13 @@ export interface PackedLinearOptions {
   readonly backend?: Backend | undefined;
   /**
    * Products of M ≤ KERNEL_MAX_ROWS rows through the backend's `matmulDequant` when it has one and the
-   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4, FP16, BF16, FP32x8). Default (undefined): for
-   * weights placed resident in the backend's memory at pack time whose layout has a fused GEMV
-   * kernel, measured faster than the JS GEMV by `pnpm bench decode` (INT4 / NF4 only when K and the
-   * group are multiples of 32; for M > GEMV_MAX_ROWS every layout except FP16 / BF16, which use it
-   * up to M = 16); false: the JS GEMV and tile + GEMM; true: the backend kernel for every kernel
-   * layout. Past KERNEL_MAX_ROWS, Q8_0, Q4_0, INT4 / NF4 (fused) and FP32x8 take the kernel in
-   * chunks of that many rows of x (FP32x8 at every M).
+   * format has a kernel layout (Q8_0, Q4_0, INT8, INT4, NF4, FP16, BF16, FP32x8), and larger ones through
+   * its `matmulDequantTiles` when it decodes the format. Default (undefined): for weights placed
+   * resident in the backend's memory at pack time; the kernel for the layouts with a fused GEMV,
+   * measured faster than the JS GEMV by `pnpm bench decode` (INT4 / NF4 only when K and the group are
+   * multiples of 32; for M > GEMV_MAX_ROWS every layout except FP16 / BF16, which use it up to M = 16).
+   * false: the JS GEMV, and tiles decoded here for the backend's GEMM; true: the backend kernel for
+   * every kernel layout up to KERNEL_MAX_ROWS. FP32x8 takes its kernel at every M.
    */
   readonly backendGemv?: boolean | undefined;
 }
@@ -56,19 +57,16 @@ function autoKernel(w: DequantWeight, K: number): boolean {
  * than the JS GEMV or decoded tiles + GEMM, given the kernel is available and `backendGemv` is on. Up
  * to KERNEL_MAX_ROWS: always when forced (`true`), else (`auto`) FP16 / BF16 up to
  * SIXTEEN_BIT_KERNEL_MAX_ROWS and the other layouts past GEMV_MAX_ROWS or when their fused GEMV
- * applies (`autoKernel`). Past it: FP32x8 (nothing to decode; its kernel runs at about the GEMM's
- * speed) and the GGUF and fused 4-bit layouts, whose kernels read W once per chunk of x where tiles +
- * GEMM decode W and copy x once per tile. Measured 2026-11-28 (WASM, 2816×1024, medians of 5, loaded machine), time ×
- * FP32's GEMM at M = 128 / 256 / 512: Q8_0 tiles 2.24 / 2.08 / 1.76, chunks 1.27 / 1.54 / 1.44; Q4_0
- * 2.22 / 1.88 / 1.59 → 1.39 / 1.42 / 1.42; NF4 2.44 / 2.00 / 2.39 → 1.40 / 1.44 / 1.44. INT8 gained
- * nothing (1.77 / 1.58 / 2.30 → 1.79 / 1.85 / 1.91) and keeps its tiles. FP32x8, ms at M = 32 / 64,
- * 1024×1024: kernel 1.34 / 2.62, FP32's GEMM 1.51 / 2.44, tiles 4.93 / 6.85.
+ * applies (`autoKernel`). Past it only FP32x8 (nothing to decode; its kernel runs at about the GEMM's
+ * speed): the others decode tiles in the backend, which beats the kernel in chunks from about 96 rows.
+ * Measured 2026-11-28 (WASM, 2816×1024, medians of 15, interleaved), ms at M = 64 / 128 / 256 / 512,
+ * kernel (chunks past 64) → backend tiles: Q8_0 10.9 / 27.2 / 41.4 / 72.6 → 12.1 / 25.4 / 32.6 / 50.9;
+ * Q4_0 10.2 / 21.9 / 41.5 / 83.1 → 12.0 / 18.9 / 32.8 / 65.2; NF4 11.4 / 23.4 / 46.5 / 92.6 →
+ * 13.0 / 20.4 / 35.7 / 65.1. FP32x8, ms at M = 32 / 64, 1024×1024: kernel 1.34 / 2.62, FP32's GEMM
+ * 1.51 / 2.44, tiles 4.93 / 6.85.
  */
 function kernelTakes(w: DequantWeight, K: number, M: number, backendGemv: true | "auto"): boolean {
-  if (M > KERNEL_MAX_ROWS) {
-    const fused = w.format === "q8_0" || w.format === "q4_0" || (w.format === "nibble" && autoKernel(w, K));
-    return w.format === "f32x8" || fused;
-  }
+  if (M > KERNEL_MAX_ROWS) return w.format === "f32x8";
   if (backendGemv === true) return true;
   if (w.format === "f16" || w.format === "bf16") return M <= SIXTEEN_BIT_KERNEL_MAX_ROWS;
   return M > GEMV_MAX_ROWS || autoKernel(w, K);
@@ -76,10 +74,9 @@ function kernelTakes(w: DequantWeight, K: number, M: number, backendGemv: true |
 
 /**
  * Rows of x up to which apply() runs the backend's dequantising kernel (when used: `backendGemv`)
- * in one call instead of decoding tiles for the backend GEMM: short prefills. `pnpm bench decode`
- * measures it 2–2.6× faster than tile + GEMM at M = 32 (768×3072). Past it, the GGUF, fused 4-bit and
- * FP32x8 layouts take the kernel in chunks of this many rows (`kernelTakes`); INT8 and the 16-bit
- * layouts decode tiles.
+ * in one call instead of decoding tiles for a GEMM: short prefills. `pnpm bench decode` measures it
+ * 2–2.6× faster than tile + GEMM at M = 32 (768×3072). Past it only FP32x8 takes the kernel, in chunks
+ * of this many rows (`kernelTakes`).
  */
 export const KERNEL_MAX_ROWS = 64;
 
@@ -94,7 +91,7 @@ const SIXTEEN_BIT_KERNEL_MAX_ROWS = 16;
 
 /** Rows of x up to which apply() calls the fused GEMV once per row instead of decoding tiles. */
 export const GEMV_MAX_ROWS = 4;
-/** f32 elements of one decoded tile of W (256 KiB): the bound on apply()'s decode scratch. */
+/** f32 elements of one tile of W decoded here (256 KiB): the bound on apply()'s decode scratch. */
 export const TILE_ELEMENTS = 1 << 16;
 
 /** Rows of W per decoded tile for an input width `cols`. */
@@ -162,26 +159,24 @@ export class PackedLinear implements LinearWeight {
     const y = empty([...x.shape.slice(0, -1), N]);
     const backend = this.options.backend ?? getBackend();
     try {
-      const gemv = this.options.backendGemv;
-      forward(
-        this.codec,
-        this.packed,
-        this.#kernelWeight(),
-        backend,
-        gemv === undefined ? this.resident && "auto" : gemv,
-        x.data,
-        M,
-        y.data,
-      );
+      forward(this.codec, this.packed, this.#kernelWeight(), backend, this.#backendGemv(), x.data, M, y.data);
     } catch (e) {
       y.dispose();
       throw e;
     }
     return record(y, `${this.format}.apply`, [x], [], (g) => {
       const gx = empty(x.shape);
-      backwardInput(this.codec, this.packed, this.options.backend ?? getBackend(), g.data, M, gx.data);
+      const backend = this.options.backend ?? getBackend();
+      const kw = this.#backendGemv() ? this.#kernelWeight() : undefined;
+      backwardInput(this.codec, this.packed, backend, g.data, M, gx.data, kw);
       return [gx];
     });
+  }
+
+  /** `options.backendGemv` with its default: "auto" for resident weights, else false. */
+  #backendGemv(): boolean | "auto" {
+    const gemv = this.options.backendGemv;
+    return gemv === undefined ? this.resident && "auto" : gemv;
   }
 
   /** The kernel view (`#kernel`), made on first use; undefined when the format has none. */
@@ -251,6 +246,12 @@ function forward(
     for (let i = 0; i < M; i++) codec.gemv(p, x, i * K, y, i * N);
     return;
   }
+  if (
+    backendGemv &&
+    kw &&
+    backend.matmulDequantTiles?.({ mode: "forward", m: M, n: N, k: K, weight: kw.weight, a: x, c: y })
+  )
+    return;
   // c = x · tileᵀ [M, t], scattered into columns [r0, r0 + t) of y
   forEachTile(codec, p, M, (w, r0, t, c) => {
     backend.matmul(matmulArgs(M, t, K, x, w, c, { transB: true }));
@@ -258,7 +259,10 @@ function forward(
   });
 }
 
-/** gx [M, K] = g [M, N] · W, decoding W a tile of rows at a time (also `LlmInt8Linear`'s backward). */
+/**
+ * gx [M, K] = g [M, N] · W, decoding W a tile of rows at a time: in the backend when it can
+ * (`matmulDequantTiles`, given the weight's kernel view `kw`), else here (also `LlmInt8Linear`'s backward).
+ */
 export function backwardInput(
   codec: WeightFormat,
   p: PackedWeight,
@@ -266,9 +270,15 @@ export function backwardInput(
   g: Float32Array,
   M: number,
   gx: Float32Array,
+  kw?: KernelWeight,
 ): void {
   const K = p.cols;
   const N = p.rows;
+  if (
+    kw &&
+    backend.matmulDequantTiles?.({ mode: "inputGrad", m: M, n: N, k: K, weight: kw.weight, a: g, c: gx })
+  )
+    return;
   // gp = g[:, r0:r0+t] [M, t]; gx += gp · tile
   forEachTile(codec, p, M, (w, r0, t, gp) => {
     for (let i = 0; i < M; i++) gp.set(g.subarray(i * N + r0, i * N + r0 + t), i * t);

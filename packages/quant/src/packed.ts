@@ -4,6 +4,7 @@
  * Not here: the matmul with autograd (packed-linear.ts) or any one format's arithmetic.
  */
 import {
+  DEQUANT_TILE_ELEMENTS,
   empty,
   f16ToF32,
   getLedger,
@@ -255,7 +256,8 @@ export function groupsPerRow(cols: number, group: number): number {
 
 /**
  * The weights cost of a packed format: exact bytes per matrix from its codec, frozen (no gradient),
- * and one dequantised tile of workspace per product (`PackedLinear` decodes ≤ TILE_ELEMENTS at a time).
+ * and one dequantised tile of workspace per product (`PackedLinear` decodes ≤ TILE_ELEMENTS at a time,
+ * the WASM backend ≤ DEQUANT_TILE_ELEMENTS in its own memory: the larger bounds both).
  */
 export function planWeights(p: Plan, format: string, bitsPerWeight: number, codec: WeightFormat): Plan {
   const weights: WeightsCost = Object.freeze({
@@ -263,8 +265,10 @@ export function planWeights(p: Plan, format: string, bitsPerWeight: number, code
     bitsPerWeight,
     bytesFor: codec.bytesFor,
     trainable: false,
-    workspaceElements: (out: number, inp: number) => Math.min(TILE_ELEMENTS, out * inp),
-    workspaceNote: "tmp with packed weights: one dequantised tile (≤ 64Ki weights) beside the working set",
+    workspaceElements: (out: number, inp: number) =>
+      Math.min(Math.max(TILE_ELEMENTS, DEQUANT_TILE_ELEMENTS), out * inp),
+    workspaceNote:
+      "tmp with packed weights: one dequantised tile (≤ 64Ki weights; ≤ 256Ki decoded by the WASM backend) beside the working set",
   });
   return { ...p, weights };
 }

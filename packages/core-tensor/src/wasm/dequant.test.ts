@@ -17,6 +17,7 @@ import {
   x16RoundingBound,
   xCodeLevels,
 } from "./dequant.js";
+import { DEQUANT_TILE_ELEMENTS, wasmMatmulDequantTiles } from "./dequant-gemm.js";
 import { GEMV_MAX_M } from "./matmul.js";
 import { disposeWasm, wasmRuntime } from "./runtime.js";
 
@@ -289,5 +290,129 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
       wasmMatmulDequant({ m: 1, n: 1, k: 64, x: new Float32Array(64), weight: q4, y, threads: 1 }),
     ).toThrow(/needs 36 bytes/);
     expect(getLedger().live()).toBe(before);
+  });
+});
+
+/**
+ * The tiled GEMM sums each output's products in f32 in its own order: within k·2⁻²⁴·Σ|products| of
+ * the f64 sum (the standard bound for a recursive sum), with headroom 2, plus an absolute floor.
+ */
+const gemmBound = (terms: number, absSum: number) => 1e-6 + 2 * terms * 2 ** -24 * absSum;
+
+/**
+ * The oracle of `wasmMatmulDequantTiles`: W decoded by `dequantRowNaive`, f64 sums. Returns how many
+ * outputs fall outside `gemmBound`.
+ */
+function tilesMisses(
+  mode: "forward" | "inputGrad",
+  weight: DequantWeight,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  c: Float32Array,
+): number {
+  const rows = Array.from({ length: n }, (_, j) => naiveRow(weight, j, k));
+  let misses = 0;
+  const inner = mode === "forward" ? k : n;
+  const outer = mode === "forward" ? n : k;
+  for (let i = 0; i < m; i++) {
+    for (let o = 0; o < outer; o++) {
+      let s = 0;
+      let abs = 0;
+      for (let q = 0; q < inner; q++) {
+        const t = mode === "forward" ? a[i * k + q]! * rows[o]![q]! : a[i * n + q]! * rows[q]![o]!;
+        s += t;
+        abs += Math.abs(t);
+      }
+      if (!(Math.abs(c[i * outer + o]! - s) <= gemmBound(inner, abs))) misses++;
+    }
+  }
+  return misses;
+}
+
+describe("wasmMatmulDequantTiles: W decoded a tile at a time for the GEMM, against the scalar oracle", () => {
+  it("forward (x·Wᵀ) and inputGrad (g·W) for every row-decoded format, odd shapes, 1 and 2 threads", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("q8_0", "q4_0", "nibble", "i8"),
+        fc.constantFrom("forward", "inputGrad"),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 150 }),
+        fc.constantFrom(2, 3, 6, 32, 64),
+        fc.constantFrom(1, 2),
+        fc.integer({ min: 1, max: 1 << 30 }),
+        (format, mode, m, n, kAny, group, threads, seed) => {
+          const k = format === "q8_0" || format === "q4_0" ? Math.ceil(kAny / 32) * 32 : kAny;
+          const rng = new Rng(seed);
+          const weight = randomWeight(format, n, k, group, rng);
+          const a = new Float32Array(m * (mode === "forward" ? k : n)).map(() => rng.uniform() * 2 - 1);
+          const c = new Float32Array(m * (mode === "forward" ? n : k)).fill(Number.NaN);
+          expect(wasmMatmulDequantTiles({ mode, m, n, k, weight, a, c, threads })).toBe(true);
+          return tilesMisses(mode, weight, m, n, k, a, c) === 0;
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it("several tiles (300 rows of k = 1024: 256 + 44), 70 rows of x, 2 threads, both products", () => {
+    const [m, n, k] = [70, 300, 1024];
+    expect(Math.floor(DEQUANT_TILE_ELEMENTS / k)).toBe(256);
+    const rng = new Rng(5);
+    for (const weight of [randomWeight("q4_0", n, k, 32, rng), randomWeight("i8", n, k, 6, rng)]) {
+      for (const mode of ["forward", "inputGrad"] as const) {
+        const a = new Float32Array(m * (mode === "forward" ? k : n)).map(() => rng.uniform() * 2 - 1);
+        const c = new Float32Array(m * (mode === "forward" ? n : k));
+        wasmMatmulDequantTiles({ mode, m, n, k, weight, a, c, threads: 2 });
+        expect(tilesMisses(mode, weight, m, n, k, a, c), `${weight.format} ${mode}`).toBe(0);
+      }
+    }
+  });
+
+  it("declines the GEMV-only formats (f16, bf16, f32x8) without writing; bad shapes throw; no leak", () => {
+    const before = getLedger().live();
+    const c = new Float32Array(4).fill(7);
+    for (const format of ["f16", "bf16"] as const) {
+      const weight = { format, data: new Uint8Array(2 * 2 * 2) };
+      const a = new Float32Array(4);
+      expect(wasmMatmulDequantTiles({ mode: "forward", m: 2, n: 2, k: 2, weight, a, c })).toBe(false);
+    }
+    const f32x8 = { format: "f32x8", data: new Uint8Array(8 * 4 * 4) } as const;
+    const a = new Float32Array(2);
+    expect(wasmMatmulDequantTiles({ mode: "inputGrad", m: 1, n: 2, k: 2, weight: f32x8, a, c })).toBe(false);
+    expect(Array.from(c)).toEqual([7, 7, 7, 7]);
+    const q8 = randomWeight("q8_0", 2, 32, 32, new Rng(1));
+    expect(() =>
+      wasmMatmulDequantTiles({ mode: "forward", m: 2, n: 2, k: 32, weight: q8, a: new Float32Array(63), c }),
+    ).toThrow(/a needs 64 and c 4 elements, got 63 and 4/);
+    expect(() => wasmMatmulDequantTiles({ mode: "inputGrad", m: 2, n: 2, k: 32, weight: q8, a, c })).toThrow(
+      ShapeError,
+    );
+    expect(getLedger().live()).toBe(before);
+  });
+
+  it("charges its workspace (x, the output, one tile, packing scratch) to tmp/wasm only during the call", () => {
+    const [m, n, k] = [9, 40, 64];
+    const weight = randomWeight("q8_0", n, k, 32, new Rng(2));
+    const ledger = getLedger();
+    const before = ledger.live();
+    const { peakAbove } = ledger.measure(() =>
+      wasmMatmulDequantTiles({
+        mode: "forward",
+        m,
+        n,
+        k,
+        weight,
+        a: new Float32Array(m * k),
+        c: new Float32Array(m * n),
+      }),
+    );
+    const packed = n * dequantRowBytes("q8_0", k); // not resident here: copied in
+    const floor = 4 * (m * k + m * n + n * k) + packed + 2 * wasmRuntime().gemmScratchBytes;
+    expect(peakAbove.tmp ?? 0).toBeGreaterThanOrEqual(floor);
+    expect(peakAbove.tmp ?? 0).toBeLessThan(floor + 64 * 8);
+    expect(ledger.live()).toBe(before);
   });
 });

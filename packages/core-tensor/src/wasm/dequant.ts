@@ -40,6 +40,8 @@ const FORMATS: readonly DequantFormat[] = ["q8_0", "q4_0", "nibble", "i8", "f16"
 /** Formats with a GEMV for any m and no row-decoding kernel (decoded in JS). */
 type GemvOnlyFormat = "f16" | "bf16" | "f32x8";
 const gemvOnly = (f: DequantFormat): f is GemvOnlyFormat => f === "f16" || f === "bf16" || f === "f32x8";
+/** Whether the row-decoding kernel (assembly/dequant.ts `dequantRows`) reads `format`. */
+export const dequantRowsFormat = (f: DequantFormat): boolean => FORMATS.includes(f) && !gemvOnly(f);
 
 /** NF4 code book (QLoRA, Dettmers et al. 2023, Appendix E): the quant package's NF4 values. */
 export const NF4_TABLE: readonly number[] = Object.freeze([
@@ -71,7 +73,7 @@ function groupsOf(w: DequantWeight, k: number): number {
 }
 
 /** Validate W [n, k] in its format; throws a ShapeError / ValueError naming what would be valid. */
-function check(w: DequantWeight, n: number, k: number): void {
+export function checkDequant(w: DequantWeight, n: number, k: number): void {
   const format = w.format;
   if (!FORMATS.includes(format)) {
     throw new ValueError(`unknown dequant format '${format}'; valid: ${FORMATS.join(", ")}`, { format });
@@ -147,11 +149,19 @@ export function decodeDqScales(dq: DoubleQuantScales, count: number, out: Float3
 /**
  * Place W's packed rows (and, for `nibble`, its scales and codebook): read in place when resident in
  * `rt`, else reserved in `arena`; `write` copies the others in once the memory is addressable; `args`
- * are the kernels' (w, rowBytes, scales, group, codebook) arguments. Double-quantised nibble scales
+ * are the kernels' (w, rowBytes, scales, group, codebook) arguments and `code` the row decoder's format
+ * code (−1 for the GEMV-only formats). Double-quantised nibble scales
  * are decoded into `arena` unless `keepDq` (the GEMV kernel decodes them): then `dqArgs` are the
  * kernel's (codes, chunk, mean) and `args`' scales are the chunk scales.
  */
-function layOutWeight(rt: WasmRuntime, arena: Arena, w: DequantWeight, n: number, k: number, keepDq = false) {
+export function layOutWeight(
+  rt: WasmRuntime,
+  arena: Arena,
+  w: DequantWeight,
+  n: number,
+  k: number,
+  keepDq = false,
+) {
   const rowBytes = dequantRowBytes(w.format, k);
   const bytes = packedBytes(w.format, n, k);
   const nScales = n * groupsOf(w, k);
@@ -181,7 +191,8 @@ function layOutWeight(rt: WasmRuntime, arena: Arena, w: DequantWeight, n: number
   };
   const group = w.format === "nibble" || w.format === "i8" ? w.group : 0;
   const dqArgs = dq && keepDq ? [qp.at, dq.chunk, dq.mean] : [0, 0, 0];
-  return { write, args: [wp.at, rowBytes, sp.at, group, cp.at], dqArgs };
+  const code = gemvOnly(w.format) ? -1 : FORMAT_CODE[w.format];
+  return { write, code, args: [wp.at, rowBytes, sp.at, group, cp.at], dqArgs };
 }
 
 /** Below this many multiply-adds a dequantising matmul stays on one thread (the hand-off costs more). */
@@ -198,7 +209,7 @@ export function wasmMatmulDequant(
   threads: number = args.threads ?? 2,
 ): void {
   const { m, n, k, x, y, weight } = args;
-  check(weight, n, k);
+  checkDequant(weight, n, k);
   if (x.length < m * k || y.length < m * n) {
     throw new ShapeError(
       "dequant",
@@ -584,7 +595,7 @@ export function wasmDequantRows(
   out: Float32Array,
   rt: WasmRuntime = wasmRuntime(),
 ): void {
-  check(weight, n, k);
+  checkDequant(weight, n, k);
   if (out.length < n * k)
     throw new ShapeError("dequant", `out needs ${n * k} elements, got ${out.length}`, { n, k });
   const format = weight.format;

@@ -11,6 +11,7 @@ import {
   type AttentionKernelArgs,
   type Backend,
   type DequantMatmulArgs,
+  type DequantTilesArgs,
   jsBackend,
 } from "../backend.js";
 import type { DType } from "../dtype.js";
@@ -21,6 +22,7 @@ import type { BackendCost } from "../plan.js";
 import { defineStrategy } from "../strategy.js";
 import { wasmAttention } from "./attention.js";
 import { wasmMatmulDequant } from "./dequant.js";
+import { wasmMatmulDequantTiles } from "./dequant-gemm.js";
 import { wasmAttentionBackward } from "./flash-backward.js";
 import { fusedKernels } from "./fused.js";
 import { wasmUnavailableReason } from "./loader.js";
@@ -58,6 +60,7 @@ export function wasmBackend(threads = 2): WasmBackend {
     attention: (a: AttentionKernelArgs) => attentionBatched(a, threads),
     attentionBackward: (a: AttentionBackwardArgs) => wasmAttentionBackward(a),
     matmulDequant: (a: DequantMatmulArgs) => wasmMatmulDequant(a, wasmRuntime(), threads),
+    matmulDequantTiles: (a: DequantTilesArgs) => wasmMatmulDequantTiles(a, wasmRuntime(), threads),
     allocateResident: (ledger: MemoryLedger, category: string, dtype: DType, length: number) =>
       allocateResident(wasmRuntime(), ledger, category, dtype, length),
   });
