@@ -122,11 +122,45 @@ function dequantRowI8(w: usize, k: i32, scales: usize, group: i32, out: usize): 
   }
 }
 
-/** Format codes of `matmulDequant`. */
+/**
+ * FP16 (bf = false) or BF16 row: k two-byte floats → f32, exact for every bit pattern. Four at a time:
+ * BF16 is the top half of an f32; a finite half's 15 bits moved up into f32's place are 2^112 too small
+ * (`halfToFloat`), and exponent 31 (±Inf, NaN) is selected apart.
+ */
+function dequantRow16(w: usize, k: i32, out: usize, bf: bool): void {
+  let t = 0;
+  for (; t + 4 <= k; t += 4) {
+    const h = i32x4.extend_low_i16x8_u(v128.load64_zero(w + <usize>(t << 1)));
+    const o = out + <usize>(t << 2);
+    if (bf) {
+      v128.store(o, i32x4.shl(h, 16));
+      continue;
+    }
+    const sign = i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16);
+    const mag = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
+    const finite = f32x4.mul(v128.or(sign, mag), f32x4.splat(reinterpret<f32>(0x77800000))); // × 2^112
+    const special = i32x4.ge_s(mag, i32x4.splat(0x7c00 << 13));
+    if (v128.any_true(special)) {
+      const inf = v128.or(
+        v128.or(sign, i32x4.splat(0x7f800000)),
+        i32x4.shl(v128.and(h, i32x4.splat(0x3ff)), 13),
+      );
+      v128.store(o, v128.bitselect(inf, finite, special));
+    } else v128.store(o, finite);
+  }
+  for (; t < k; t++) {
+    const h = <u32>load<u16>(w + <usize>(t << 1));
+    store<f32>(out + <usize>(t << 2), bf ? reinterpret<f32>(h << 16) : halfToFloat(h));
+  }
+}
+
+/** Format codes of `matmulDequant` and `dequantRows`. */
 const Q8_0: i32 = 0;
 const Q4_0: i32 = 1;
 const NIBBLE: i32 = 2;
 const I8: i32 = 3;
+const F16: i32 = 4;
+const BF16: i32 = 5;
 
 /**
  * Decode row j of W (`rowBytes` bytes per row in `format`) into k f32 at out. NIBBLE only: `scales`
@@ -151,13 +185,16 @@ function dequantRow(
     dequantRowNibble(row, k, codebook, scales + <usize>((j * groups) << 2), group, out + <usize>(k * 4), out);
   } else if (format === I8) {
     dequantRowI8(row, k, scales + <usize>((j * ((k + group - 1) / group)) << 2), group, out);
-  } else unreachable();
+  } else if (format === F16) dequantRow16(row, k, out, false);
+  else if (format === BF16) dequantRow16(row, k, out, true);
+  else unreachable();
 }
 
 /**
  * y[i, j] = Σ_q x[i, q] · W[j, q] for i < m, j0 ≤ j < j1 (overwrites y; row stride ldy). x is m×k f32
  * (row-major), W holds `rowBytes` bytes per row in `format` (0 Q8_0, 1 Q4_0, 2 NIBBLE with `scales`
- * ⌈k/group⌉ f32 per row and a 16-value `codebook`). `scratch` holds k + 16 f32.
+ * ⌈k/group⌉ f32 per row and a 16-value `codebook`, 3 INT8 with `scales` ⌈k/group⌉ f32 per row, 4 FP16,
+ * 5 BF16). `scratch` holds k + 16 f32.
  */
 export function matmulDequant(
   format: i32,

@@ -3,9 +3,11 @@
  * with a packed W past decode size (prefill, training) on the WASM backend, side by side in one process:
  * the forward y = x·Wᵀ and the input gradient gx = g·W of `PackedLinear` as it runs by default (tiles
  * decoded inside the backend, `matmulDequantTiles`), against the same layer with that hook removed
- * (tiles decoded in JS, one `matmul` per tile; for the forward of the GGUF and 4-bit layouts, their GEMV
- * kernel 64 rows of x at a time, as before the hook), and FP32's GEMM with a resident W. Interleaved
- * repetitions after one warm-up; medians in ms with the interquartile range, and each ratio to FP32.
+ * (tiles decoded in JS, one `matmul` per tile: how every packed product past 64 rows ran before the
+ * hook, but for the GGUF and 4-bit forwards, whose GEMV then took 64 rows at a time; packed-linear.ts
+ * `kernelTakes` has those figures), and FP32's GEMM with a resident W. Formats: INT8, Q8_0, Q4_0,
+ * INT4, NF4, FP16. Interleaved repetitions after one warm-up; medians in ms with the interquartile
+ * range, and each ratio to FP32.
  * Not a test: nothing is asserted; the machine may be shared.
  */
 import { loadavg } from "node:os";
@@ -25,6 +27,7 @@ import {
 } from "@tradeoffs/core-tensor";
 import {
   Fp32Linear,
+  fp16Format,
   int4Format,
   int8Format,
   nf4Format,
@@ -50,8 +53,9 @@ const FORMATS: Record<string, WeightFormat> = {
   Q4_0: q4_0Format,
   INT4: int4Format({ group: 32 }),
   NF4: nf4Format(),
+  FP16: fp16Format,
 };
-const NAMES = opt("--formats", "INT8,Q8_0,Q4_0,NF4").split(",");
+const NAMES = opt("--formats", "INT8,Q8_0,Q4_0,NF4,FP16").split(",");
 for (const n of NAMES) {
   if (!FORMATS[n]) {
     console.error(`unknown format '${n}'; valid: ${Object.keys(FORMATS).join(", ")}`);

@@ -29,7 +29,7 @@ function tileRowsOf(n: number, k: number): number {
  * `forward`: y [m, n] = x [m, k] · dequant(W)ᵀ; `inputGrad`: gx [m, k] = g [m, n] · dequant(W), both
  * overwriting the output (`args.c`). On up to `threads` threads (the GEMM of a tile is split by columns
  * when it is large enough). Returns false, writing nothing, for a format with no row-decoding kernel
- * (`dequantRowsFormat`: FP16, BF16 and f32x8 have only GEMVs).
+ * (`dequantRowsFormat`: `f32x8`, whose rows are placed by n too).
  */
 export function wasmMatmulDequantTiles(
   args: DequantTilesArgs & { readonly threads?: number },

@@ -29,19 +29,25 @@ import { Arena, type KernelName, type WasmRuntime, wasmRuntime, withWorkspace } 
 
 /** The packed formats the WASM dequantising kernels read. */
 export type DequantFormat = DequantWeight["format"];
-/** Format codes of the row-decoding kernels (assembly/dequant.ts); 16-bit floats and f32x8 have only a GEMV. */
-const FORMAT_CODE: Record<Exclude<DequantFormat, GemvOnlyFormat>, number> = {
+/**
+ * Format codes of the row-decoding kernels (assembly/dequant.ts `dequantRow`). `f32x8` has none: its
+ * rows are placed by n too (`unpackF32x8Rows` decodes them in JS).
+ */
+const FORMAT_CODE: Record<Exclude<DequantFormat, "f32x8">, number> = {
   q8_0: 0,
   q4_0: 1,
   nibble: 2,
   i8: 3,
+  f16: 4,
+  bf16: 5,
 };
 const FORMATS: readonly DequantFormat[] = ["q8_0", "q4_0", "nibble", "i8", "f16", "bf16", "f32x8"];
-/** Formats with a GEMV for any m and no row-decoding kernel (decoded in JS). */
+/** Formats whose products of any m run their GEMV kernel (no decode-and-dot kernel). */
 type GemvOnlyFormat = "f16" | "bf16" | "f32x8";
 const gemvOnly = (f: DequantFormat): f is GemvOnlyFormat => f === "f16" || f === "bf16" || f === "f32x8";
 /** Whether the row-decoding kernel (assembly/dequant.ts `dequantRows`) reads `format`. */
-export const dequantRowsFormat = (f: DequantFormat): boolean => FORMATS.includes(f) && !gemvOnly(f);
+export const dequantRowsFormat = (f: DequantFormat): f is Exclude<DequantFormat, "f32x8"> =>
+  FORMATS.includes(f) && f !== "f32x8";
 
 /** NF4 code book (QLoRA, Dettmers et al. 2023, Appendix E): the quant package's NF4 values. */
 export const NF4_TABLE: readonly number[] = Object.freeze([
@@ -150,7 +156,7 @@ export function decodeDqScales(dq: DoubleQuantScales, count: number, out: Float3
  * Place W's packed rows (and, for `nibble`, its scales and codebook): read in place when resident in
  * `rt`, else reserved in `arena`; `write` copies the others in once the memory is addressable; `args`
  * are the kernels' (w, rowBytes, scales, group, codebook) arguments and `code` the row decoder's format
- * code (−1 for the GEMV-only formats). Double-quantised nibble scales
+ * code (−1 for `f32x8`, which has none). Double-quantised nibble scales
  * are decoded into `arena` unless `keepDq` (the GEMV kernel decodes them): then `dqArgs` are the
  * kernel's (codes, chunk, mean) and `args`' scales are the chunk scales.
  */
@@ -191,7 +197,7 @@ export function layOutWeight(
   };
   const group = w.format === "nibble" || w.format === "i8" ? w.group : 0;
   const dqArgs = dq && keepDq ? [qp.at, dq.chunk, dq.mean] : [0, 0, 0];
-  const code = gemvOnly(w.format) ? -1 : FORMAT_CODE[w.format];
+  const code = dequantRowsFormat(w.format) ? FORMAT_CODE[w.format] : -1;
   return { write, code, args: [wp.at, rowBytes, sp.at, group, cp.at], dqArgs };
 }
 
@@ -227,7 +233,7 @@ export function wasmMatmulDequant(
     if (!gemvResidentPacked(rt, args, threads)) gemvFused(rt, args, threads);
     return;
   }
-  const format = weight.format as keyof typeof FORMAT_CODE;
+  const format = weight.format as Exclude<DequantFormat, GemvOnlyFormat>;
   const nt = threads > 1 && m * n * k >= WASM_DEQUANT_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
   const arena = new Arena(rt.scratchBase);
   const xAt = arena.take(m * k * 4);
@@ -587,7 +593,7 @@ export function codebookRoundingBound(
   return (s * step) / 2;
 }
 
-/** Decode W [n, k] to f32 on the WASM kernels (out holds n·k; f16 / bf16 / f32x8 are decoded in JS). */
+/** Decode W [n, k] to f32 on the WASM kernels (out holds n·k; `f32x8` is decoded in JS). */
 export function wasmDequantRows(
   weight: DequantWeight,
   n: number,
@@ -601,10 +607,6 @@ export function wasmDequantRows(
   const format = weight.format;
   if (format === "f32x8") {
     unpackF32x8Rows(f32View(weight.data, f32x8Floats(n, k)), n, k, 0, n, out);
-    return;
-  }
-  if (format === "f16" || format === "bf16") {
-    for (let j = 0; j < n; j++) out.set(dequantRowNaive(format, weight.data, j, k), j * k);
     return;
   }
   const arena = new Arena(rt.scratchBase);
