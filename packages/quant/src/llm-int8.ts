@@ -147,7 +147,12 @@ export class LlmInt8Linear implements LinearWeight {
     }
     return record(y, `${this.format}.apply`, [x], [], (g) => {
       const gx = empty(x.shape);
-      backwardInput(this.codec, this.packed, getBackend(), g.data, M, gx.data);
+      const kw = this.codec.kernelWeight?.(this.packed); // the backend decodes tiles when it can
+      try {
+        backwardInput(this.codec, this.packed, getBackend(), g.data, M, gx.data, kw);
+      } finally {
+        kw?.release();
+      }
       return [gx];
     });
   }
