@@ -5,11 +5,14 @@
 // codebook is affine (INT4: c − 8, exact) or by one byte lookup (i8x16.swizzle) of the codebook
 // rounded to integers: plain build value·127 (within max|value|/254; NF4's relative RMS weight error
 // on Gaussian blocks of 64 goes from 9.20% to 9.23%), relaxed build its span onto 0..127 (within
-// (max − min)/254; 9.35%). Tiles of 4 rows; plain build: 2 pairs per x-block (each pair shares its x
-// loads; 4 rows at once spill registers in V8 and ran 15–35% slower) of i32x4.dot_i16x8_s; relaxed
-// build: 4 rows at once of 8-bit dots (fewer live registers). Integer sums over an x-block, then one
-// f32x4 step scales the 4 rows at once. Double-quantised group scales are decoded per tile in f64 as
-// in JS. Not here: other layouts (gemv.ts), k or group not multiples of 32 (dequant.ts, per row).
+// (max − min)/254; 9.35%). Plain build, when every x-block is a whole group (groups of 32, 64 or 128
+// inputs: INT4[32], NF4[64]): one row of W per pass, four x-blocks per f32 step (`rowOne`), as the
+// GGUF kernels read (gemv.ts), since four row streams read memory slower than one. Otherwise tiles of 4
+// rows; plain build: 2 pairs per x-block (each pair shares its x loads; 4 rows at once spill registers
+// in V8 and ran 15–35% slower) of i32x4.dot_i16x8_s; relaxed build: 4 rows at once of 8-bit dots
+// (fewer live registers). Integer sums over an x-block, then one f32x4 step scales the 4 rows at once.
+// Double-quantised group scales are decoded DQ_ROWS rows at a time in f64 as in JS. Not here: other
+// layouts (gemv.ts), k or group not multiples of 32 (dequant.ts, per row).
 
 import { fence } from "./fence";
 import { beta, cachedCodebook, unit } from "./gemv-nibble-codebook";
@@ -338,6 +341,129 @@ function tileRow<T>(
   return acc;
 }
 
+/**
+ * y for ONE row of W (bytes at `wj`, its group scales at `rs`, f32 [G]) and one row of x (codes at xq),
+ * when every x-block is a whole group (gpx = 1): four x-blocks per step, their integer sums (each
+ * 32-block's dot past a `fence`) reduced to four totals (sum4), biased, converted once and scaled by the
+ * four groups' scales · unit · sx (both contiguous); the x-blocks past the last whole step (and a
+ * shorter last one) one at a time. One W
+ * stream per pass, as the GGUF kernels read (gemv.ts): four row streams ran at the kernel's in-cache
+ * speed but slower from memory (1 thread, 4096 wide, ns per 32-block at 256 / 1024 / 4096 / 11008 rows:
+ * INT4[32] tiles 1.61 / 1.47 / 1.85 / 2.03, against Q4_0's one-row 1.70 / 1.53 / 1.65 / 1.67; one
+ * row here: 1.56 / 1.44 / 1.51 / 1.54; NF4[64] 1.96–2.20 before and after, its lookups bound it). 2
+ * threads, `pnpm bench decode`, 4096² / 4096×11008, two runs of each build alternated: INT4[32]
+ * 0.76–0.86 → 0.55–0.58 ms and 1.88–2.01 → 1.50–1.56; NF4 0.74–0.94 → 0.72–0.75 and 1.95–2.03 →
+ * 1.72–1.86.
+ */
+function rowOne<T>(
+  bpx: i32,
+  nb: i32,
+  wj: usize,
+  rs: usize,
+  xq: usize,
+  xs: usize,
+  xbias: usize,
+  table: v128,
+  m1: v128,
+  m2: v128,
+  at: usize,
+): f32 {
+  const rowBytes = (<usize>nb) << 4;
+  const step = (<usize>bpx) << 4;
+  const nxb = (nb + bpx - 1) / bpx; // the last x-block may be shorter
+  const full = nb / bpx;
+  const u = f32x4.splat(<f32>unit);
+  let acc = f32x4.splat(0);
+  let o: usize = 0;
+  let q = 0;
+  for (; q + 4 <= full; q += 4) {
+    // unrolled for the usual x-blocks (one or two 32-blocks), so V8 keeps the step in registers
+    let d0: v128, d1: v128, d2: v128, d3: v128;
+    if (bpx === 1) {
+      d0 = fencedDot<T>(o, wj, xq, table, m1, m2, at);
+      d1 = fencedDot<T>(o + 16, wj, xq, table, m1, m2, at);
+      d2 = fencedDot<T>(o + 32, wj, xq, table, m1, m2, at);
+      d3 = fencedDot<T>(o + 48, wj, xq, table, m1, m2, at);
+    } else if (bpx === 2) {
+      d0 = i32x4.add(
+        fencedDot<T>(o, wj, xq, table, m1, m2, at),
+        fencedDot<T>(o + 16, wj, xq, table, m1, m2, at),
+      );
+      d1 = i32x4.add(
+        fencedDot<T>(o + 32, wj, xq, table, m1, m2, at),
+        fencedDot<T>(o + 48, wj, xq, table, m1, m2, at),
+      );
+      d2 = i32x4.add(
+        fencedDot<T>(o + 64, wj, xq, table, m1, m2, at),
+        fencedDot<T>(o + 80, wj, xq, table, m1, m2, at),
+      );
+      d3 = i32x4.add(
+        fencedDot<T>(o + 96, wj, xq, table, m1, m2, at),
+        fencedDot<T>(o + 112, wj, xq, table, m1, m2, at),
+      );
+    } else {
+      d0 = xBlockSum<T>(o, o + step, wj, xq, table, m1, m2, at);
+      d1 = xBlockSum<T>(o + step, o + 2 * step, wj, xq, table, m1, m2, at);
+      d2 = xBlockSum<T>(o + 2 * step, o + 3 * step, wj, xq, table, m1, m2, at);
+      d3 = xBlockSum<T>(o + 3 * step, o + 4 * step, wj, xq, table, m1, m2, at);
+    }
+    const e = (<usize>q) << 2;
+    const d = i32x4.add(sum4(d0, d1, d2, d3), v128.load(xbias + e));
+    const s = f32x4.mul(f32x4.mul(v128.load(rs + e), u), v128.load(xs + e));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(d), s));
+    o += step << 2;
+  }
+  let tail: f32 = 0;
+  for (; q < nxb; q++) {
+    const e = (<usize>q) << 2;
+    const d = xBlockSum<T>(o, min(o + step, rowBytes), wj, xq, table, m1, m2, at);
+    const t =
+      i32x4.extract_lane(d, 0) +
+      i32x4.extract_lane(d, 1) +
+      i32x4.extract_lane(d, 2) +
+      i32x4.extract_lane(d, 3);
+    tail += <f32>(t + load<i32>(xbias + e)) * (<f32>(load<f32>(rs + e) * <f32>unit) * load<f32>(xs + e));
+    o += step;
+  }
+  return (
+    f32x4.extract_lane(acc, 0) +
+    f32x4.extract_lane(acc, 1) +
+    (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3)) +
+    tail
+  );
+}
+
+/** i32x4 partial sums of the 32-block at byte offset o of the row at wj, past a `fence` (fence.ts). */
+function fencedDot<T>(o: usize, wj: usize, xq: usize, table: v128, m1: v128, m2: v128, at: usize): v128 {
+  const xb = xq + (o << 2);
+  const x0 = v128.load(xb);
+  const x1 = v128.load(xb, 16);
+  const x2 = v128.load(xb, 32);
+  const x3 = v128.load(xb, 48);
+  const d = dot32<T>(v128.load(wj + o), table, m1, m2, x0, x1, x2, x3);
+  fence(at, i32x4.extract_lane(d, 0));
+  return d;
+}
+
+/** i32x4 partial sums of one x-block (32-blocks at byte offsets [o, end) of the row at wj). */
+function xBlockSum<T>(
+  o: usize,
+  end: usize,
+  wj: usize,
+  xq: usize,
+  table: v128,
+  m1: v128,
+  m2: v128,
+  at: usize,
+): v128 {
+  let d = i32x4.splat(0);
+  do {
+    d = i32x4.add(d, fencedDot<T>(o, wj, xq, table, m1, m2, at));
+    o += 16;
+  } while (o < end);
+  return d;
+}
+
 function tiles<T>(
   m: i32,
   k: i32,
@@ -366,6 +492,27 @@ function tiles<T>(
   const bias = sx + ((<usize>(m * nb)) << 2);
   const tmp = bias + ((<usize>(m * nb)) << 2);
   const half = <usize>(k >> 1);
+  if (!ASC_FEATURE_RELAXED_SIMD && gpx === 1) {
+    // one row per pass (rowOne); double-quantised scales decoded DQ_ROWS rows at a time into tmp
+    for (let j = j0; j < j1; j++) {
+      let rs: usize;
+      if (dqCodes === 0) rs = scales + ((<usize>(j * G)) << 2);
+      else {
+        const jb = j0 + ((j - j0) / DQ_ROWS) * DQ_ROWS;
+        if (j === jb) decodeDq(tmp, jb * G, min(DQ_ROWS, j1 - jb) * G, scales, dqCodes, dqChunk, dqMean);
+        rs = tmp + ((<usize>((j - jb) * G)) << 2);
+      }
+      const wj = w + <usize>j * half;
+      for (let i = 0; i < m; i++) {
+        const xq = scratch + ((<usize>(i * k)) << 1);
+        const xs = sx + ((<usize>(i * nb)) << 2);
+        const xbias = bias + ((<usize>(i * nb)) << 2);
+        const yo = y + ((<usize>(i * n + j)) << 2);
+        store<f32>(yo, rowOne<T>(bpx, nb, wj, rs, xq, xs, xbias, table, m1, m2, yo));
+      }
+    }
+    return;
+  }
   for (let j = j0; j < j1; j += 4) {
     // rows j..j+3, the last ones repeated past j1 (computed, not stored)
     const r1 = min(j + 1, j1 - 1);
