@@ -8,8 +8,10 @@
 // gemv-dot8.ts's kernels instead (x at 8 bits, an 8-bit dot product); this file's code is the simd build's.
 //
 // Measured choices (AMD EPYC Zen 5, Node 20, single-thread kernel minima of interleaved runs over
-// 4096×4096 and 11008×4096, 2026-11-28): INT8 reads four rows per pass, sharing each load of x's codes
-// and reducing the four rows' i32x4 sums by a transpose (4096²: 1.9 → 0.95 ms, 11008: 5.2 → 3.0 ms).
+// 4096×4096 and 11008×4096, 2026-11-28): INT8 with group scales reads four rows per pass, sharing each
+// load of x's codes and reducing the four rows' i32x4 sums by a transpose (4096²: 1.9 → 0.95 ms,
+// 11008: 5.2 → 3.0 ms); with one scale per row (its default) it reads one row per pass like the GGUF
+// formats (rowsI8One), for the reason below.
 // The GGUF formats read ONE row per pass: the same four-row tile (with the four f16 scales decoded
 // together in SIMD) is as fast while W sits in cache but reads DRAM at half speed when its four row
 // streams step by 34 or 18 bytes (Q8_0 11008×4096: 3.2 → 5.3–6.5 ms; two rows as slow as four).
@@ -313,6 +315,7 @@ export function gemvI8(
     const b = rowsEnd(counter, chunk, j1, a);
     if (!codes) rowsI8F32(m, k, x, w, scales, group, y, n, a, b);
     else if (ASC_FEATURE_RELAXED_SIMD) rowsI8x8(m, k, w, scales, group, y, n, a, b, scratch);
+    else if (group >= k) rowsI8One(m, k, w, scales, y, n, a, b, scratch);
     else rowsI8(m, k, w, scales, group, y, n, a, b, scratch);
   }
 }
@@ -381,6 +384,63 @@ function rowsI8(
         acc = f32x4.add(acc, f32x4.mul(accg, sc));
       }
       storeLanes(y + ((<usize>(i * n + j)) << 2), acc, j1 - j);
+    }
+  }
+}
+
+/**
+ * Rows [j0, j1) of the simd build's INT8 GEMV with one scale per row (group ≥ k: INT8's default), x's
+ * 16-bit codes already in `scratch`: one row of W per pass, as the GGUF kernels read (each block's dot
+ * past a `fence`); per four 32-blocks their dots reduced to four exact totals (sum4), converted once
+ * and scaled by x's four block scales; the row's scale last. Four row streams (rowsI8) ran at this
+ * speed with W in cache but slower from memory: 1 thread, 4096 wide, ns per 32-block at 256 / 1024 /
+ * 4096 / 11008 rows: 1.56 / 1.52 / 2.01 / 2.03, here 1.60 / 1.49 / 1.57 / 1.60 (Q8_0 in the same
+ * runs: 1.60 / 1.48–1.51 / 1.59 / 1.60–1.68). With several groups per row the same loop ran slower than rowsI8 (groups of 128:
+ * 2.2–2.4 against 1.7–2.0), so those keep the four-row tile.
+ */
+function rowsI8One(
+  m: i32,
+  k: i32,
+  w: usize,
+  scales: usize,
+  y: usize,
+  n: i32,
+  j0: i32,
+  j1: i32,
+  scratch: usize,
+): void {
+  const nb = k >> 5;
+  const nb4 = nb & ~3;
+  const sx = scratch + ((<usize>(m * k)) << 1);
+  const zero = i32x4.splat(0);
+  for (let j = j0; j < j1; j++) {
+    const wj = w + <usize>j * <usize>k;
+    const scale = load<f32>(scales + ((<usize>j) << 2));
+    for (let i = 0; i < m; i++) {
+      const xq = scratch + ((<usize>(i * k)) << 1);
+      const xs = sx + ((<usize>(i * nb)) << 2);
+      const yo = y + ((<usize>(i * n + j)) << 2);
+      let acc = f32x4.splat(0);
+      let q = 0;
+      for (; q < nb4; q += 4) {
+        const o = (<usize>q) << 5;
+        const d0 = codesDot<i8>(wj + o, xq + (o << 1), zero);
+        fence(yo, i32x4.extract_lane(d0, 0));
+        const d1 = codesDot<i8>(wj + o + 32, xq + (o << 1) + 64, zero);
+        fence(yo, i32x4.extract_lane(d1, 0));
+        const d2 = codesDot<i8>(wj + o + 64, xq + (o << 1) + 128, zero);
+        fence(yo, i32x4.extract_lane(d2, 0));
+        const d3 = codesDot<i8>(wj + o + 96, xq + (o << 1) + 192, zero);
+        fence(yo, i32x4.extract_lane(d3, 0));
+        const s = sum4(d0, d1, d2, d3);
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), v128.load(xs + ((<usize>q) << 2))));
+      }
+      let tail: f32 = 0;
+      for (; q < nb; q++) {
+        const o = (<usize>q) << 5;
+        tail += <f32>isum(codesDot<i8>(wj + o, xq + (o << 1), zero)) * load<f32>(xs + ((<usize>q) << 2));
+      }
+      store<f32>(yo, (hsum(acc) + tail) * scale);
     }
   }
 }
