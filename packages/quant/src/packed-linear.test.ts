@@ -5,6 +5,7 @@
  */
 import {
   backward,
+  DEQUANT_TILE_ELEMENTS,
   disposeWasm,
   getLedger,
   matmul,
@@ -18,6 +19,7 @@ import {
   wasmAvailable,
   wasmBackend,
   wasmFlavor,
+  wasmRuntime,
 } from "@tradeoffs/core-tensor";
 import { expectClose, expectNoLeak } from "@tradeoffs/strategy-testkit";
 import { afterAll, describe, expect, it } from "vitest";
@@ -196,6 +198,40 @@ describe("no full f32 copy of W (the ledger's tmp peak)", () => {
     });
   }
 });
+
+describe.skipIf(!wasmAvailable())(
+  "no full f32 copy of W on WASM either (tiles decoded in its memory)",
+  () => {
+    afterAll(() => disposeWasm());
+    for (const f of [int8Format(), nf4Format(), q4_0Format]) {
+      it(`${f.name}: a prefill and its backward stay within one WASM tile beside x, y and packing scratch`, () => {
+        const backend = wasmBackend(2);
+        expectNoLeak(() =>
+          scope(() => {
+            const [rows, cols, M] = [2048, 1024, 80]; // W: 8 MiB in f32, eight WASM tiles
+            const rng = new Rng(3);
+            const layer = new PackedLinear(f, randn([rows, cols], rng), "weights/test", { backend });
+            const x = randn([M, cols], rng, { requiresGrad: true });
+            const ledger = getLedger();
+            const fwd = ledger.measure(() => layer.apply(x));
+            const tile = 4 * (DEQUANT_TILE_ELEMENTS + 16);
+            const scratch = 2 * wasmRuntime().gemmScratchBytes;
+            const dqScales = 4 * rows * (cols / 32); // NF4's double-quantised scales, decoded per call
+            const slack = 64 * 8; // the arena's 64-byte alignment of each block
+            // y [M, rows] itself, and in WASM memory x, y, one tile, the packing scratch (and scales)
+            const bound = 4 * M * rows + 4 * (M * cols + M * rows) + tile + scratch + dqScales + slack;
+            expect(fwd.peakAbove.tmp ?? 0).toBeLessThanOrEqual(bound);
+            expect(bound).toBeLessThan(4 * rows * cols); // a full f32 copy of W alone would exceed it
+            const bwd = ledger.measure(() => backward(sum(fwd.result)));
+            // gx [M, cols] and g [M, rows] beside the same workspace
+            expect(bwd.peakAbove.tmp ?? 0).toBeLessThanOrEqual(bound + 4 * M * cols);
+            layer.dispose();
+          }),
+        );
+      });
+    }
+  },
+);
 
 /**
  * The backend's dequantising kernel (WASM) sums k products in f32 in SIMD order; the oracle is the
