@@ -5,9 +5,9 @@
 // codebook is affine (INT4: c − 8, exact) or by one byte lookup (i8x16.swizzle) of the codebook
 // rounded to integers: plain build value·127 (within max|value|/254; NF4's relative RMS weight error
 // on Gaussian blocks of 64 goes from 9.20% to 9.23%), relaxed build its span onto 0..127 (within
-// (max − min)/254; 9.35%). Plain build, when every x-block is a whole group (groups of 32, 64 or 128
-// inputs: INT4[32], NF4[64]): one row of W per pass, four x-blocks per f32 step (`rowOne`), as the
-// GGUF kernels read (gemv.ts), since four row streams read memory slower than one. Otherwise tiles of 4
+// (max − min)/254; 9.35%). When every x-block is a whole group (groups of 32, 64 or 128 inputs:
+// INT4[32], NF4[64]): one row of W per pass, four x-blocks per f32 step (`rowOne`), as the GGUF
+// kernels read (gemv.ts), since four row streams read memory slower than one. Otherwise tiles of 4
 // rows; plain build: 2 pairs per x-block (each pair shares its x loads; 4 rows at once spill registers
 // in V8 and ran 15–35% slower) of i32x4.dot_i16x8_s; relaxed build: 4 rows at once of 8-bit dots
 // (fewer live registers). Integer sums over an x-block, then one f32x4 step scales the 4 rows at once.
@@ -353,7 +353,8 @@ function tileRow<T>(
  * row here: 1.56 / 1.44 / 1.51 / 1.54; NF4[64] 1.96–2.20 before and after, its lookups bound it). 2
  * threads, `pnpm bench decode`, 4096² / 4096×11008, two runs of each build alternated: INT4[32]
  * 0.76–0.86 → 0.55–0.58 ms and 1.88–2.01 → 1.50–1.56; NF4 0.74–0.94 → 0.72–0.75 and 1.95–2.03 →
- * 1.72–1.86.
+ * 1.72–1.86. The relaxed build's 8-bit tiles (`blockSums8`) the same way, 1 thread, ns per 32-block at
+ * 4096 / 11008 rows: INT4[32] 1.72 / 2.23 → 1.37 / 1.36, NF4[64] 1.38 / 1.63 → 1.37 / 1.40.
  */
 function rowOne<T>(
   bpx: i32,
@@ -433,14 +434,24 @@ function rowOne<T>(
   );
 }
 
-/** i32x4 partial sums of the 32-block at byte offset o of the row at wj, past a `fence` (fence.ts). */
+/**
+ * i32x4 partial sums of the 32-block at byte offset o of the row at wj, past a `fence` (fence.ts): 16-bit
+ * x codes (4 bytes per weight byte) and `dot32`, or in the relaxed build 8-bit ones (2 per weight byte)
+ * and `dot8` (m2: its ones).
+ */
 function fencedDot<T>(o: usize, wj: usize, xq: usize, table: v128, m1: v128, m2: v128, at: usize): v128 {
-  const xb = xq + (o << 2);
-  const x0 = v128.load(xb);
-  const x1 = v128.load(xb, 16);
-  const x2 = v128.load(xb, 32);
-  const x3 = v128.load(xb, 48);
-  const d = dot32<T>(v128.load(wj + o), table, m1, m2, x0, x1, x2, x3);
+  let d: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const xb = xq + (o << 1);
+    d = dot8<T>(v128.load(wj + o), table, m1, m2, v128.load(xb), v128.load(xb, 16), i32x4.splat(0));
+  } else {
+    const xb = xq + (o << 2);
+    const x0 = v128.load(xb);
+    const x1 = v128.load(xb, 16);
+    const x2 = v128.load(xb, 32);
+    const x3 = v128.load(xb, 48);
+    d = dot32<T>(v128.load(wj + o), table, m1, m2, x0, x1, x2, x3);
+  }
   fence(at, i32x4.extract_lane(d, 0));
   return d;
 }
@@ -492,7 +503,7 @@ function tiles<T>(
   const bias = sx + ((<usize>(m * nb)) << 2);
   const tmp = bias + ((<usize>(m * nb)) << 2);
   const half = <usize>(k >> 1);
-  if (!ASC_FEATURE_RELAXED_SIMD && gpx === 1) {
+  if (gpx === 1) {
     // one row per pass (rowOne); double-quantised scales decoded DQ_ROWS rows at a time into tmp
     for (let j = j0; j < j1; j++) {
       let rs: usize;
@@ -504,7 +515,7 @@ function tiles<T>(
       }
       const wj = w + <usize>j * half;
       for (let i = 0; i < m; i++) {
-        const xq = scratch + ((<usize>(i * k)) << 1);
+        const xq = scratch + (ASC_FEATURE_RELAXED_SIMD ? <usize>(i * k) : (<usize>(i * k)) << 1);
         const xs = sx + ((<usize>(i * nb)) << 2);
         const xbias = bias + ((<usize>(i * nb)) << 2);
         const yo = y + ((<usize>(i * n + j)) << 2);

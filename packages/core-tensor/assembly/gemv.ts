@@ -23,7 +23,7 @@
 // i32x4.extadd_pairwise (another pmaddwd) per 8.
 import { halfToFloat } from "./dequant";
 import { fence } from "./fence";
-import { halves4, quantizeX8, rowsI8x8, rowsQ8 } from "./gemv-dot8";
+import { halves4, quantizeX8, rowsI8x8, rowsI8x8One, rowsQ8 } from "./gemv-dot8";
 import { nextRows, rowsEnd } from "./row-blocks";
 
 /** Σ of the four i32 lanes of v (exact: a block's integer dot total). */
@@ -314,8 +314,10 @@ export function gemvI8(
   for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a)) {
     const b = rowsEnd(counter, chunk, j1, a);
     if (!codes) rowsI8F32(m, k, x, w, scales, group, y, n, a, b);
-    else if (ASC_FEATURE_RELAXED_SIMD) rowsI8x8(m, k, w, scales, group, y, n, a, b, scratch);
-    else if (group >= k) rowsI8One(m, k, w, scales, y, n, a, b, scratch);
+    else if (ASC_FEATURE_RELAXED_SIMD) {
+      if (group >= k) rowsI8x8One(m, k, w, scales, y, n, a, b, scratch);
+      else rowsI8x8(m, k, w, scales, group, y, n, a, b, scratch);
+    } else if (group >= k) rowsI8One(m, k, w, scales, y, n, a, b, scratch);
     else rowsI8(m, k, w, scales, group, y, n, a, b, scratch);
   }
 }
