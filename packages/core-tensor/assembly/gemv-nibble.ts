@@ -346,15 +346,15 @@ function tileRow<T>(
  * when every x-block is a whole group (gpx = 1): four x-blocks per step, their integer sums (each
  * 32-block's dot past a `fence`) reduced to four totals (sum4), biased, converted once and scaled by the
  * four groups' scales · unit · sx (both contiguous); the x-blocks past the last whole step (and a
- * shorter last one) one at a time. One W
- * stream per pass, as the GGUF kernels read (gemv.ts): four row streams ran at the kernel's in-cache
- * speed but slower from memory (1 thread, 4096 wide, ns per 32-block at 256 / 1024 / 4096 / 11008 rows:
- * INT4[32] tiles 1.61 / 1.47 / 1.85 / 2.03, against Q4_0's one-row 1.70 / 1.53 / 1.65 / 1.67; one
- * row here: 1.56 / 1.44 / 1.51 / 1.54; NF4[64] 1.96–2.20 before and after, its lookups bound it). 2
- * threads, `pnpm bench decode`, 4096² / 4096×11008, two runs of each build alternated: INT4[32]
- * 0.76–0.86 → 0.55–0.58 ms and 1.88–2.01 → 1.50–1.56; NF4 0.74–0.94 → 0.72–0.75 and 1.95–2.03 →
- * 1.72–1.86. The relaxed build's 8-bit tiles (`blockSums8`) the same way, 1 thread, ns per 32-block at
- * 4096 / 11008 rows: INT4[32] 1.72 / 2.23 → 1.37 / 1.36, NF4[64] 1.38 / 1.63 → 1.37 / 1.40.
+ * shorter last one) one at a time. One W stream per pass, as the GGUF kernels read (gemv.ts): four row
+ * streams ran at the kernel's in-cache speed but slower from memory (1 thread, 4096 wide, ns per
+ * 32-block at 256 / 1024 / 4096 / 11008 rows: INT4[32] tiles 1.61 / 1.47 / 1.85 / 2.03, against Q4_0's
+ * one-row 1.70 / 1.53 / 1.65 / 1.67; one row here: 1.56 / 1.44 / 1.51 / 1.54; NF4[64] 1.96–2.20 before
+ * and after, its lookups bound it). 2 threads, `pnpm bench decode`, 4096² / 4096×11008, two runs of
+ * each build alternated: INT4[32] 0.76–0.86 → 0.55–0.58 ms and 1.88–2.01 → 1.50–1.56; NF4 0.74–0.94 →
+ * 0.72–0.75 and 1.95–2.03 → 1.72–1.86. The relaxed build, whose 8-bit dots ran four rows at once
+ * (`blockSums8`, still its path for other groups), 1 thread, ns per 32-block at 4096 / 11008 rows:
+ * INT4[32] 1.72 / 2.23 → 1.37 / 1.36, NF4[64] 1.38 / 1.63 → 1.37 / 1.40.
  */
 function rowOne<T>(
   bpx: i32,
