@@ -77,7 +77,7 @@ export function quantizeX8(m: i32, k: i32, x: usize, out: usize, nibbles: bool):
 }
 
 /** Σ of one 32-block's signed weight bytes at `c` times x's codes (max(q, 0) at `xp`, max(−q, 0) at `xn`). */
-function dotSigned(c: usize, xp: usize, xn: usize): v128 {
+export function dotSigned(c: usize, xp: usize, xn: usize): v128 {
   const w0 = v128.load(c);
   const w1 = v128.load(c, 16);
   const d0 = i16x8.sub(
@@ -241,60 +241,6 @@ function storeLanes(yo: usize, v: v128, count: i32): void {
   store<f32>(yo, f32x4.extract_lane(v, 0));
   if (count > 1) store<f32>(yo, f32x4.extract_lane(v, 1), 4);
   if (count > 2) store<f32>(yo, f32x4.extract_lane(v, 2), 8);
-}
-
-/**
- * INT8 rows [j0, j1) of W [n, k] with one scale per row (group ≥ k; k a multiple of 32): one row per
- * pass, as `rowsQ8` reads the GGUF formats (four row streams read memory slower than one; gemv.ts
- * `rowsI8One` is the simd build's); per four blocks their dots (each past a `fence`) reduced to four
- * exact totals, converted once and × sx, the row's scale last. x's codes are already in `scratch`.
- */
-export function rowsI8x8One(
-  m: i32,
-  k: i32,
-  w: usize,
-  scales: usize,
-  y: usize,
-  n: i32,
-  j0: i32,
-  j1: i32,
-  scratch: usize,
-): void {
-  const nb = k >> 5;
-  const nb4 = nb & ~3;
-  const mk = <usize>(m * k);
-  const sx = scratch + (mk << 1);
-  for (let j = j0; j < j1; j++) {
-    const wj = w + <usize>j * <usize>k;
-    const scale = load<f32>(scales + ((<usize>j) << 2));
-    for (let i = 0; i < m; i++) {
-      const xq = scratch + <usize>(i * k);
-      const xs = sx + ((<usize>(i * nb)) << 2);
-      const yo = y + ((<usize>(i * n + j)) << 2);
-      let acc = f32x4.splat(0);
-      let q = 0;
-      for (; q < nb4; q += 4) {
-        const o = (<usize>q) << 5;
-        const xo = xq + o;
-        const d0 = dotSigned(wj + o, xo, xo + mk);
-        fence(yo, i32x4.extract_lane(d0, 0));
-        const d1 = dotSigned(wj + o + 32, xo + 32, xo + mk + 32);
-        fence(yo, i32x4.extract_lane(d1, 0));
-        const d2 = dotSigned(wj + o + 64, xo + 64, xo + mk + 64);
-        fence(yo, i32x4.extract_lane(d2, 0));
-        const d3 = dotSigned(wj + o + 96, xo + 96, xo + mk + 96);
-        fence(yo, i32x4.extract_lane(d3, 0));
-        const s = sum4(d0, d1, d2, d3);
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), v128.load(xs + ((<usize>q) << 2))));
-      }
-      let tail: f32 = 0;
-      for (; q < nb; q++) {
-        const o = (<usize>q) << 5;
-        tail += <f32>isum(dotSigned(wj + o, xq + o, xq + o + mk)) * load<f32>(xs + ((<usize>q) << 2));
-      }
-      store<f32>(yo, (hsum(acc) + tail) * scale);
-    }
-  }
 }
 
 /**

@@ -23,7 +23,7 @@
 // i32x4.extadd_pairwise (another pmaddwd) per 8.
 import { halfToFloat } from "./dequant";
 import { fence } from "./fence";
-import { halves4, quantizeX8, rowsI8x8, rowsI8x8One, rowsQ8 } from "./gemv-dot8";
+import { dotSigned, halves4, quantizeX8, rowsI8x8, rowsQ8 } from "./gemv-dot8";
 import { nextRows, rowsEnd } from "./row-blocks";
 
 /** Σ of the four i32 lanes of v (exact: a block's integer dot total). */
@@ -314,10 +314,8 @@ export function gemvI8(
   for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a)) {
     const b = rowsEnd(counter, chunk, j1, a);
     if (!codes) rowsI8F32(m, k, x, w, scales, group, y, n, a, b);
-    else if (ASC_FEATURE_RELAXED_SIMD) {
-      if (group >= k) rowsI8x8One(m, k, w, scales, y, n, a, b, scratch);
-      else rowsI8x8(m, k, w, scales, group, y, n, a, b, scratch);
-    } else if (group >= k) rowsI8One(m, k, w, scales, y, n, a, b, scratch);
+    else if (group >= k) rowsI8One(m, k, w, scales, y, n, a, b, scratch);
+    else if (ASC_FEATURE_RELAXED_SIMD) rowsI8x8(m, k, w, scales, group, y, n, a, b, scratch);
     else rowsI8(m, k, w, scales, group, y, n, a, b, scratch);
   }
 }
@@ -391,14 +389,15 @@ function rowsI8(
 }
 
 /**
- * Rows [j0, j1) of the simd build's INT8 GEMV with one scale per row (group ≥ k: INT8's default), x's
- * 16-bit codes already in `scratch`: one row of W per pass, as the GGUF kernels read (each block's dot
- * past a `fence`); per four 32-blocks their dots reduced to four exact totals (sum4), converted once
- * and scaled by x's four block scales; the row's scale last. Four row streams (rowsI8) ran at this
+ * Rows [j0, j1) of the INT8 GEMV with one scale per row (group ≥ k: INT8's default), x's codes already
+ * in `scratch`: one row of W per pass, as the GGUF kernels read (each block's dot past a `fence`); per
+ * four 32-blocks their dots reduced to four exact totals (sum4), converted once and scaled by x's four
+ * block scales; the row's scale last. Four row streams (rowsI8, gemv-dot8.ts rowsI8x8) ran at this
  * speed with W in cache but slower from memory: 1 thread, 4096 wide, ns per 32-block at 256 / 1024 /
- * 4096 / 11008 rows: 1.56 / 1.52 / 2.01 / 2.03, here 1.60 / 1.49 / 1.57 / 1.60 (Q8_0 in the same
- * runs: 1.60 / 1.48–1.51 / 1.59 / 1.60–1.68). With several groups per row the same loop ran slower than rowsI8 (groups of 128:
- * 2.2–2.4 against 1.7–2.0), so those keep the four-row tile.
+ * 4096 / 11008 rows: 1.56 / 1.52 / 2.01 / 2.03, here 1.60 / 1.49 / 1.57 / 1.60 (Q8_0 in the same runs:
+ * 1.60 / 1.48–1.51 / 1.59 / 1.60–1.68); relaxed build at 4096 / 11008: 2.17 / 2.22 → 1.68 / 1.75.
+ * With several groups per row the same loop ran slower than rowsI8 (groups of 128: 2.2–2.4 against
+ * 1.7–2.0), so those keep the four-row tile.
  */
 function rowsI8One(
   m: i32,
@@ -413,26 +412,27 @@ function rowsI8One(
 ): void {
   const nb = k >> 5;
   const nb4 = nb & ~3;
-  const sx = scratch + ((<usize>(m * k)) << 1);
-  const zero = i32x4.splat(0);
+  const mk = <usize>(m * k);
+  const sx = scratch + (mk << 1);
   for (let j = j0; j < j1; j++) {
     const wj = w + <usize>j * <usize>k;
     const scale = load<f32>(scales + ((<usize>j) << 2));
     for (let i = 0; i < m; i++) {
-      const xq = scratch + ((<usize>(i * k)) << 1);
+      // x's codes: 16-bit, or 8-bit split into two planes in the relaxed build (quantizeX8)
+      const xq = scratch + (ASC_FEATURE_RELAXED_SIMD ? <usize>(i * k) : (<usize>(i * k)) << 1);
       const xs = sx + ((<usize>(i * nb)) << 2);
       const yo = y + ((<usize>(i * n + j)) << 2);
       let acc = f32x4.splat(0);
       let q = 0;
       for (; q < nb4; q += 4) {
         const o = (<usize>q) << 5;
-        const d0 = codesDot<i8>(wj + o, xq + (o << 1), zero);
+        const d0 = i8Dot(wj + o, xq, o, mk);
         fence(yo, i32x4.extract_lane(d0, 0));
-        const d1 = codesDot<i8>(wj + o + 32, xq + (o << 1) + 64, zero);
+        const d1 = i8Dot(wj + o + 32, xq, o + 32, mk);
         fence(yo, i32x4.extract_lane(d1, 0));
-        const d2 = codesDot<i8>(wj + o + 64, xq + (o << 1) + 128, zero);
+        const d2 = i8Dot(wj + o + 64, xq, o + 64, mk);
         fence(yo, i32x4.extract_lane(d2, 0));
-        const d3 = codesDot<i8>(wj + o + 96, xq + (o << 1) + 192, zero);
+        const d3 = i8Dot(wj + o + 96, xq, o + 96, mk);
         fence(yo, i32x4.extract_lane(d3, 0));
         const s = sum4(d0, d1, d2, d3);
         acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), v128.load(xs + ((<usize>q) << 2))));
@@ -440,11 +440,17 @@ function rowsI8One(
       let tail: f32 = 0;
       for (; q < nb; q++) {
         const o = (<usize>q) << 5;
-        tail += <f32>isum(codesDot<i8>(wj + o, xq + (o << 1), zero)) * load<f32>(xs + ((<usize>q) << 2));
+        tail += <f32>isum(i8Dot(wj + o, xq, o, mk)) * load<f32>(xs + ((<usize>q) << 2));
       }
       store<f32>(yo, (hsum(acc) + tail) * scale);
     }
   }
+}
+
+/** i32x4 partial sums of the 32 signed weight bytes at c and x's codes of elements o..o + 31. */
+function i8Dot(c: usize, xq: usize, o: usize, mk: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return dotSigned(c, xq + o, xq + o + mk);
+  return codesDot<i8>(c, xq + (o << 1), i32x4.splat(0));
 }
 
 /** `gemvI8` for k or group not a multiple of 32: codes widened to f32, one row at a time. */
