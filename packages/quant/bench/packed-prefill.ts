@@ -44,9 +44,15 @@ const opt = (name: string, dflt: string) => {
 };
 const REPS = Number(opt("--reps", "9"));
 /** M×N×K: `medium`'s FFN up projection (K = 1024 → N = 2816) and its down projection, at 128–512 rows. */
-const SHAPES = opt("--shapes", "128x2816x1024,256x2816x1024,512x2816x1024,256x1024x2816")
-  .split(",")
-  .map((s) => s.split("x").map(Number) as [number, number, number]);
+const SHAPE_TEXT = opt("--shapes", "128x2816x1024,256x2816x1024,512x2816x1024,256x1024x2816").split(",");
+const SHAPES = SHAPE_TEXT.map((text) => {
+  const dims = text.split("x").map(Number);
+  if (dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d > 0)) {
+    console.error(`--shapes takes M×N×K triples of positive integers such as 128x2816x1024, got '${text}'`);
+    process.exit(2);
+  }
+  return dims as [number, number, number];
+});
 const FORMATS: Record<string, WeightFormat> = {
   INT8: int8Format(),
   Q8_0: q8_0Format,
@@ -68,7 +74,7 @@ if (!wasmAvailable()) {
 }
 
 const wasm = wasmBackend(2);
-/** The same backend without the tiled hook: tiles decoded in JS (and GEMV chunks, as before it). */
+/** The same backend without the tiled hook: tiles decoded in JS, one `matmul` per tile. */
 const { matmulDequantTiles: _tiles, ...rest } = wasm;
 const withoutTiles: Backend = Object.freeze({ ...rest });
 
