@@ -6,8 +6,9 @@
 // rounded to integers: plain build value·127 (within max|value|/254; NF4's relative RMS weight error
 // on Gaussian blocks of 64 goes from 9.20% to 9.23%), relaxed build its span onto 0..127 (within
 // (max − min)/254; 9.35%). When every x-block is a whole group (groups of 32, 64 or 128 inputs:
-// INT4[32], NF4[64]): one row of W per pass, four x-blocks per f32 step (`rowOne`), as the GGUF
-// kernels read (gemv.ts), since four row streams read memory slower than one. Otherwise tiles of 4
+// INT4[32], NF4[64]) and W holds ≥ ONE_ROW_MIN_BYTES of codes: one row of W per pass, four x-blocks
+// per f32 step (`rowOne`), as the GGUF kernels read (gemv.ts), since four row streams read memory
+// slower than one (in cache the tiles are faster). Otherwise tiles of 4
 // rows; plain build: 2 pairs per x-block (each pair shares its x loads; 4 rows at once spill registers
 // in V8 and ran 15–35% slower) of i32x4.dot_i16x8_s; relaxed build: 4 rows at once of 8-bit dots
 // (fewer live registers). Integer sums over an x-block, then one f32x4 step scales the 4 rows at once.
@@ -31,6 +32,15 @@ function xBlock(bpg: i32): i32 {
  * 8.42 → 7.97, 192×512 7.80 → 7.57; 4096² unchanged (1.14 ms).
  */
 const DQ_ROWS: i32 = 64;
+
+/**
+ * Bytes of codes from which W is read one row per pass (`rowOne`) rather than in 4-row tiles: the one
+ * row wins once W streams from beyond L2, the tiles while it sits in cache. `small`'s NF4 decode (its
+ * largest matrix 49 KiB), builds alternated, `pnpm bench decode --presets small --no-gemv`: one row
+ * always 1658 / 1702 tok/s against tiles' 1916 / 1880; 4096² NF4 and INT4[32] from memory: one row
+ * 0.70–0.75 and 0.55–0.58 ms against 0.74–0.94 and 0.76–0.86.
+ */
+const ONE_ROW_MIN_BYTES: i32 = 1 << 20;
 
 /**
  * Bytes of `gemvNibble` scratch (per thread) for m rows of x of width k (k a multiple of 32, nb = k/32
@@ -343,7 +353,7 @@ function tileRow<T>(
 
 /**
  * y for ONE row of W (bytes at `wj`, its group scales at `rs`, f32 [G]) and one row of x (codes at xq),
- * when every x-block is a whole group (gpx = 1): four x-blocks per step, their integer sums (each
+ * when every x-block is a whole group (gpx = 1) and W is large (ONE_ROW_MIN_BYTES): four x-blocks per step, their integer sums (each
  * 32-block's dot past a `fence`) reduced to four totals (sum4), biased, converted once and scaled by the
  * four groups' scales · unit · sx (both contiguous); the x-blocks past the last whole step (and a
  * shorter last one) one at a time. One W stream per pass, as the GGUF kernels read (gemv.ts): four row
@@ -503,7 +513,7 @@ function tiles<T>(
   const bias = sx + ((<usize>(m * nb)) << 2);
   const tmp = bias + ((<usize>(m * nb)) << 2);
   const half = <usize>(k >> 1);
-  if (gpx === 1) {
+  if (gpx === 1 && n * (k >> 1) >= ONE_ROW_MIN_BYTES) {
     // one row per pass (rowOne); double-quantised scales decoded DQ_ROWS rows at a time into tmp
     for (let j = j0; j < j1; j++) {
       let rs: usize;

@@ -171,12 +171,16 @@ describe.each(WASM_FLAVORS)("nibble GEMV kernel vs the dequantise-then-FP32 orac
     );
   });
 
-  it("a decode-sized NF4 weight (dq, 1030 rows over 2 threads) and INT4 (group 32), m = 1 and 3", () => {
+  it("decode-sized NF4 (dq) and INT4 (group 32) weights over 2 threads, m = 1..3, tiles and one row", () => {
     for (const c of [
       // m·n·k above the split threshold (GEMV_SPLIT_MIN_WORK) in every case
       { m: 1, n: 1030, k: 2048, group: 64, dq: true, codebook: "nf4", seed: 5 },
       { m: 3, n: 1030, k: 1024, group: 64, dq: true, codebook: "nf4", seed: 6 },
       { m: 1, n: 1031, k: 2048, group: 32, dq: false, codebook: "int4", seed: 7 },
+      // ≥ 1 MiB of codes: one row per pass (assembly ONE_ROW_MIN_BYTES), k = 1952 leaving a tail of
+      // x-blocks after the steps of four, the last one shorter (61 blocks of 32 in groups of 64)
+      { m: 2, n: 1100, k: 1952, group: 64, dq: true, codebook: "nf4", seed: 8 },
+      { m: 2, n: 1100, k: 1952, group: 32, dq: false, codebook: "int4", seed: 9 },
     ] as const) {
       expect(gemvThreads(2, c.m * c.n * c.k, c.n)).toBe(2);
       const { weight, scales, x } = build(c);
