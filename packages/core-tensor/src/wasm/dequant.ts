@@ -233,18 +233,17 @@ export function wasmMatmulDequant(
     if (!gemvResidentPacked(rt, args, threads)) gemvFused(rt, args, threads);
     return;
   }
-  const format = weight.format as Exclude<DequantFormat, GemvOnlyFormat>;
   const nt = threads > 1 && m * n * k >= WASM_DEQUANT_SPLIT_MIN_WORK && n >= 8 ? 2 : 1;
   const arena = new Arena(rt.scratchBase);
   const xAt = arena.take(m * k * 4);
-  const { write, args: wArgs } = layOutWeight(rt, arena, weight, n, k);
+  const { write, code, args: wArgs } = layOutWeight(rt, arena, weight, n, k);
   const yAt = arena.take(m * n * 4);
   const scratch = [arena.take((k + 16) * 4), arena.take((k + 16) * 4)];
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     f32.set(x.subarray(0, m * k), xAt >> 2);
     write(f32, u8);
     const job = (j0: number, j1: number, t: number) => [
-      FORMAT_CODE[format],
+      code,
       m,
       k,
       j0,
@@ -610,11 +609,11 @@ export function wasmDequantRows(
     return;
   }
   const arena = new Arena(rt.scratchBase);
-  const { write, args } = layOutWeight(rt, arena, weight, n, k);
+  const { write, code, args } = layOutWeight(rt, arena, weight, n, k);
   const oAt = arena.take((n * k + 16) * 4); // + one group's scaled codebook after the last row
   withWorkspace(rt, arena, ({ f32, u8 }) => {
     write(f32, u8);
-    rt.run("dequantRows", [[FORMAT_CODE[format], k, 0, n, ...args, oAt]]);
+    rt.run("dequantRows", [[code, k, 0, n, ...args, oAt]]);
     out.set(f32.subarray(oAt >> 2, (oAt >> 2) + n * k));
   });
 }
