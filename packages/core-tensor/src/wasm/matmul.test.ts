@@ -205,10 +205,11 @@ describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
 });
 
 describe("packedChunkRows: the packed GEMVs' dynamic split", () => {
-  it("blocks are multiples of 8 rows, ≥ 8, 2^17 multiply-adds or n/8 rows, whichever is fewer", () => {
-    expect(packedChunkRows(1, 4096, 4096)).toBe(32); // 2^17 / 4096
-    expect(packedChunkRows(1, 11008, 4096)).toBe(32);
-    expect(packedChunkRows(4, 4096, 4096)).toBe(8); // m = 4: four times the work per row
+  it("blocks are multiples of 8 rows, ≥ 8, 2^19 multiply-adds or n/8 rows, whichever is fewer", () => {
+    expect(packedChunkRows(1, 4096, 4096)).toBe(128); // 2^19 / 4096
+    expect(packedChunkRows(1, 11008, 4096)).toBe(128);
+    expect(packedChunkRows(4, 4096, 4096)).toBe(32); // m = 4: four times the work per row
+    expect(packedChunkRows(64, 4096, 4096)).toBe(8); // never fewer than 8
     expect(packedChunkRows(1, 768, 768)).toBe(96); // n/8: eight blocks to share
     expect(packedChunkRows(1, 20, 32)).toBe(8);
     fc.assert(
@@ -218,7 +219,7 @@ describe("packedChunkRows: the packed GEMVs' dynamic split", () => {
         fc.integer({ min: 1, max: 20000 }),
         (m, n, k) => {
           const c = packedChunkRows(m, n, k);
-          return c % 8 === 0 && c >= 8 && (c === 8 || (c * m * k <= 1 << 17 && c <= n / 8));
+          return c % 8 === 0 && c >= 8 && (c === 8 || (c * m * k <= 1 << 19 && c <= n / 8));
         },
       ),
     );

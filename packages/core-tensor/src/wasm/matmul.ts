@@ -157,9 +157,17 @@ export function gemvChunkRows(k: number): number {
 
 /**
  * Multiply-adds per block of a packed GEMV's dynamic split (the packed kernels are compute-bound, so
- * blocks are sized by work, not bytes): 2^17 is 32 rows of a 4096-wide layer, 10–40 µs per block.
+ * blocks are sized by work, not bytes): 2^19 is 128 rows of a 4096-wide layer, 25–40 µs per block,
+ * and the n/8 cap of `packedChunkRows` leaves even a layer just over the split threshold 8 blocks.
+ * Measured 2026-11-28 (quiet machine; `pnpm bench decode --no-js --no-ref --no-e2e --reps 7`, runs of
+ * each setting alternated, ms at 1×4096² / 1×4096×11008): 2^17 (32 rows) against 2^19: Q4_0 0.61–0.67
+ * / 1.53–1.92 → 0.52–0.59 / 1.35–1.41, INT4[32] 0.59–0.62 / 1.53–1.87 → 0.51–0.55 / 1.33–1.39, Q8_0
+ * 0.68–0.73 / 1.67–2.20 → 0.52–0.64 / 1.41–1.61; 2^21 (512 rows) no better than 2^19. One kernel
+ * timed alone (Q4_0, 11008 rows, 2 threads): blocks of 32 / 64 / 128 / 256 rows 1.60 / 1.46 / 1.42 /
+ * 1.42 ms. Each block costs more than its atomic hand-out: both threads' W streams restart, side by
+ * side in memory when blocks are small.
  */
-const PACKED_CHUNK_WORK = 1 << 17;
+const PACKED_CHUNK_WORK = 1 << 19;
 
 /**
  * Rows per block of a packed GEMV's dynamic split (gemv.ts, gemv-nibble.ts, gemv16.ts) for x [m, k]
