@@ -6,6 +6,7 @@
 import type { Estimate, Spread } from "@tradeoffs/model";
 import { CATEGORIES } from "@tradeoffs/model";
 import { bytes, count, ms, pair, percent } from "./format.js";
+import type { MachineLoad } from "./machine.js";
 import type { CompareRow } from "./run.js";
 import type { CsvTable, Table } from "./table.js";
 import {
@@ -49,7 +50,7 @@ export function workloadText(rows: readonly CompareRow[]): string {
 /** A time's min and max for the CSV (empty cells when the workload did not run). */
 const range = (s: Spread | undefined) => [s?.min, s?.max];
 
-export function compareTable(rows: readonly CompareRow[], model: string): Table {
+export function compareTable(rows: readonly CompareRow[], model: string, load?: MachineLoad): Table {
   const rowPeaks = rows.map(peaks);
   const used = CATEGORIES.filter((c) => rowPeaks.some((p) => (p?.m[c] ?? 0) > 0 || (p?.e[c] ?? 0) > 0));
   const headers = [
@@ -119,7 +120,7 @@ export function compareTable(rows: readonly CompareRow[], model: string): Table 
     headers,
     rows: body,
     notes: [
-      ...timingNotes(rows),
+      ...timingNotes(rows, load),
       "quality: against the FP32 Baseline on the same weights and held-out text; loss Δ > 0 is worse",
     ],
   };

@@ -6,6 +6,7 @@
  */
 import { CATEGORIES } from "@tradeoffs/model";
 import { bytes, percent } from "./format.js";
+import type { MachineLoad } from "./machine.js";
 import { compareTable, peaks, type ScaleRow, scaleTable, serveTable, workloadText } from "./render.js";
 import type { CompareRow } from "./run.js";
 import type { Table } from "./table.js";
@@ -67,7 +68,12 @@ export function memoryTable(rows: readonly CompareRow[], model: string, names?: 
 }
 
 /** Speed and quality, one line per configuration; columns the workloads did not fill are dropped. */
-export function speedTable(rows: readonly CompareRow[], model: string, names?: readonly string[]): Table {
+export function speedTable(
+  rows: readonly CompareRow[],
+  model: string,
+  names?: readonly string[],
+  load?: MachineLoad,
+): Table {
   const name = nameOf(rows, names);
   return dropEmptyColumns({
     title: `Speed and quality on ${model} (measured)`,
@@ -94,7 +100,7 @@ export function speedTable(rows: readonly CompareRow[], model: string, names?: r
           ],
     ),
     notes: [
-      ...timingNotes(rows),
+      ...timingNotes(rows, load),
       ...(rows.some((r) => r.quality)
         ? ["quality: against the FP32 Baseline on the same weights and held-out text; loss Δ > 0 is worse"]
         : []),
@@ -159,11 +165,13 @@ export interface LayoutOptions {
   readonly wide: boolean;
   /** The configurations as typed, one per row (the narrow layout shows these). */
   readonly names?: readonly string[];
+  /** Other processes' use of the machine while the rows were measured (a note under the times). */
+  readonly load?: MachineLoad | undefined;
 }
 
 /** The measured tables for a run, in the chosen layout. */
 export function measuredTables(rows: readonly CompareRow[], model: string, o: LayoutOptions): Table[] {
   return o.wide
-    ? [compareTable(rows, model)]
-    : [memoryTable(rows, model, o.names), speedTable(rows, model, o.names)];
+    ? [compareTable(rows, model, o.load)]
+    : [memoryTable(rows, model, o.names), speedTable(rows, model, o.names, o.load)];
 }

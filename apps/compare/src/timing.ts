@@ -5,6 +5,7 @@
  */
 import { type InferResult, isUnstable, type Spread, spreadOf, type TrainResult } from "@tradeoffs/model";
 import { ms } from "./format.js";
+import { BUSY_CORES, loadText, type MachineLoad } from "./machine.js";
 import type { CompareRow } from "./run.js";
 
 /** Prefill tokens/s of each run (median first). */
@@ -43,8 +44,11 @@ export const decodeCell = (r: InferResult | undefined, compact = false) =>
 export const trainCell = (r: TrainResult | undefined, compact = false) =>
   r ? withRange(trainSpread(r), ms, compact) : "—";
 
-/** How the times were taken, and which are too noisy to read closely. */
-export function timingNotes(rows: readonly CompareRow[]): string[] {
+/**
+ * How the times were taken, how busy the machine was while they were (`load`, when measured: other
+ * processes' CPU time), and which are too noisy to read closely.
+ */
+export function timingNotes(rows: readonly CompareRow[], load?: MachineLoad): string[] {
   const runs = rows.flatMap((r) => [r.infer?.samples?.prefillMs.length, r.train?.samples?.stepMs.length]);
   const n = Math.max(0, ...runs.filter((x): x is number => x !== undefined));
   const notes: string[] = [];
@@ -53,6 +57,7 @@ export function timingNotes(rows: readonly CompareRow[]): string[] {
       `times: median of ${n} runs per configuration, interleaved across configurations after a warm-up of each; spread as (min–max), or ±half the range in the 120-column layout`,
     );
   }
+  if (load && n > 0) notes.push(`machine: ${loadText(load)}`);
   const wide: string[] = [];
   for (const r of rows) {
     if (r.infer && (isUnstable(prefillSpread(r.infer)) || isUnstable(decodeSpread(r.infer))))
@@ -60,9 +65,16 @@ export function timingNotes(rows: readonly CompareRow[]): string[] {
     if (r.train && isUnstable(trainSpread(r.train))) wide.push(`${r.config} (train)`);
   }
   if (wide.length > 0) {
-    notes.push(
-      `wide spread (max − min above 25% of the median): ${wide.join(", ")} — the machine was busy; rerun when it is quiet, or raise --repeats`,
-    );
+    notes.push(`wide spread (max − min above 25% of the median): ${wide.join(", ")} — ${wideCause(load)}`);
   }
   return notes;
+}
+
+/** What a wide spread says, given how busy the machine was (unknown: both causes). */
+function wideCause(load: MachineLoad | undefined): string {
+  if (load === undefined)
+    return "a busy machine or a noisy workload; rerun when the machine is quiet, or raise --repeats";
+  if (load.otherCores >= BUSY_CORES)
+    return "the machine was busy (above); rerun when it is quiet, or raise --repeats";
+  return "the machine was quiet (above), so these runs vary by themselves (short timed sections, collection pauses): raise --repeats for steadier medians";
 }

@@ -20,6 +20,7 @@ import {
   writeFileAtomic,
 } from "@tradeoffs/model";
 import { Command, Option } from "commander";
+import { startLoadProbe } from "../machine.js";
 import { createProgress } from "../progress.js";
 import { compareJson, scaleTable, serveTable } from "../render.js";
 import { renderHtmlReport } from "../report/html.js";
@@ -229,6 +230,7 @@ export function runCommand(): Command {
             : [o.workload];
       const training = trainingChoice(o, workloads.includes("train"));
       const scale = o.scale === "none" ? null : resolveModel(o.scale);
+      const measuring = startLoadProbe();
       const rows = runConfigs(
         parsed,
         {
@@ -247,6 +249,7 @@ export function runCommand(): Command {
         },
         createProgress({ quiet: Boolean(o.quiet) }),
       );
+      const load = measuring();
       const scaled = scale ? projectRows(parsed, scale.model, o.scaleSeq, getHardware(o.hardware)) : [];
       if (o.html) {
         writeFileAtomic(o.html, renderHtmlReport(reportData(rows, preset.name, scaled)));
@@ -258,6 +261,8 @@ export function runCommand(): Command {
           // What ran the measured rows: the backend's label, and on WASM the kernels' build.
           backend: activeBackend().label,
           wasmFlavor: activeBackend().name === "WASM" ? wasmFlavor() : undefined,
+          // How busy the machine was while the rows were measured (other processes' CPU time).
+          load,
           scale: scaled.length ? scaleJson(scaled) : undefined,
         };
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
@@ -265,7 +270,7 @@ export function runCommand(): Command {
         const wide = Boolean(o.wide || o.markdown || o.csv);
         const tables: Table[] = [];
         if (workloads.some((w) => w !== "serve"))
-          tables.push(...measuredTables(rows, preset.name, { wide, names: texts }));
+          tables.push(...measuredTables(rows, preset.name, { wide, names: texts, load }));
         if (workloads.includes("serve")) tables.push(wide ? serveTable(rows) : serveTableNarrow(rows, texts));
         if (scale)
           tables.push(
