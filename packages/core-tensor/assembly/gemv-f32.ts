@@ -32,10 +32,11 @@ function put(yo: usize, s: f32, accumulate: i32): void {
  *
  * Static split (`counter` = 0): this call computes every row in [j0, j1). Dynamic split (`counter` ≠
  * 0, the byte address of an i32 the caller zeroed): every thread is handed the same [j0, j1) and takes
- * blocks of `chunk` rows in turn with an atomic add on the counter until none is left, so a thread
- * that starts late (a helper woken from sleep, or one the OS deschedules on a loaded machine) just
- * does fewer blocks instead of the other waiting for its fixed half. Each block is `chunk`
- * consecutive rows: contiguous memory, as in the static split.
+ * blocks of |chunk| rows in turn with an atomic add on the counter until none is left (from the front
+ * for chunk > 0, from the back for chunk < 0: row-blocks.ts), so a thread that starts late (a helper
+ * woken from sleep, or one the OS deschedules on a loaded machine) just does fewer blocks instead of
+ * the other waiting for its fixed half. Each block is |chunk| consecutive rows: contiguous memory, as
+ * in the static split.
  */
 export function gemvF32(
   m: i32,

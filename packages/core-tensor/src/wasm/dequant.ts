@@ -24,7 +24,7 @@ import { ShapeError, ValueError } from "../errors.js";
 import { F32X8_BLOCK_ROWS, f32x8Floats, unpackF32x8Rows } from "../f32x8.js";
 import type { WasmFlavor } from "./flavor.js";
 import { wasmFlavor } from "./flavor.js";
-import { GEMV_MAX_M, gemvThreads, packedChunkRows } from "./matmul.js";
+import { GEMV_MAX_M, gemvThreads, packedChunkRows, splitArgs } from "./matmul.js";
 import { Arena, type KernelName, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
 /** The packed formats the WASM dequantising kernels read. */
@@ -261,11 +261,17 @@ export function wasmMatmulDequant(
 }
 
 /**
- * The packed GEMVs' row split for `nt` threads: the trailing `[counter, chunk]` kernel arguments
- * (assembly/row-blocks.ts). One thread: `[0, 0]`, all rows in one go. Two: both threads take blocks of
- * `packedChunkRows` rows from one atomic counter (zeroed before each run: `zeroCounter`), so a helper
- * that starts late or is descheduled does fewer blocks instead of stretching the call to its fixed half.
+ * The packed GEMVs' row split for `nt` threads: the counter's byte address (0: one thread, all rows in
+ * one go) and thread t's trailing `[counter, chunk]` kernel arguments (assembly/row-blocks.ts). Two
+ * threads take blocks of `packedChunkRows` rows from one atomic counter (zeroed before each run:
+ * `zeroCounter`), one from each end (`splitArgs`), so a helper that starts late or is descheduled does
+ * fewer blocks instead of stretching the call to its fixed half.
  */
+interface RowSplit {
+  readonly counterAt: number;
+  readonly args: (t: number) => readonly [number, number];
+}
+
 function rowBlocks(
   arena: Arena,
   format: DequantFormat,
@@ -273,10 +279,14 @@ function rowBlocks(
   n: number,
   k: number,
   nt: number,
-): [number, number] {
-  if (nt === 1) return [0, 0];
+): RowSplit {
+  if (nt === 1) return { counterAt: 0, args: () => [0, 0] };
+  const counterAt = arena.take(4);
   // f32x8: one block of its layout per hand-out (the kernel's unit; 1 MiB of W at k = 4096)
-  return [arena.take(4), format === "f32x8" ? F32X8_BLOCK_ROWS : packedChunkRows(m, n, k)];
+  const rows = format === "f32x8" ? F32X8_BLOCK_ROWS : packedChunkRows(m, n, k);
+  const unit = format === "f32x8" ? F32X8_BLOCK_ROWS : 8;
+  const args = [0, 1].map((t) => splitArgs(counterAt, rows, n, t, unit));
+  return { counterAt, args: (t) => args[t % 2]! };
 }
 
 /** Zero the row-block counter at byte `at` before a run (0: one thread, no counter). */
@@ -324,28 +334,28 @@ function gemvJobs(
   k: number,
   o: GemvOperands,
   scratch: readonly number[],
-  split: readonly [number, number],
+  split: RowSplit,
 ): { kernel: KernelName; jobs: number[][] } {
   const { xAt, yAt, wAt, sAt, group, cAt, dqArgs } = o;
   let kernel: KernelName;
-  let job: (t: number) => number[];
+  let job: (s: number, split: readonly [number, number]) => number[];
   if (format === "nibble") {
     kernel = "gemvNibble";
-    job = (t) => [m, k, xAt, wAt, sAt, group, cAt, yAt, n, 0, n, t, ...dqArgs, ...split];
+    job = (t, split) => [m, k, xAt, wAt, sAt, group, cAt, yAt, n, 0, n, t, ...dqArgs, ...split];
   } else if (format === "i8") {
     kernel = "gemvI8";
-    job = (t) => [m, k, xAt, wAt, sAt, group, yAt, n, 0, n, t, ...split];
+    job = (t, split) => [m, k, xAt, wAt, sAt, group, yAt, n, 0, n, t, ...split];
   } else if (format === "f16" || format === "bf16") {
     kernel = "gemvF16";
-    job = () => [m, k, xAt, wAt, yAt, n, 0, n, format === "bf16" ? 1 : 0, ...split];
+    job = (_, split) => [m, k, xAt, wAt, yAt, n, 0, n, format === "bf16" ? 1 : 0, ...split];
   } else if (format === "f32x8") {
     kernel = "gemvF32x8";
-    job = () => [m, k, xAt, wAt, yAt, n, 0, n, ...split];
+    job = (_, split) => [m, k, xAt, wAt, yAt, n, 0, n, ...split];
   } else {
     kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
-    job = (t) => [m, k, xAt, wAt, yAt, n, 0, n, t, ...split];
+    job = (t, split) => [m, k, xAt, wAt, yAt, n, 0, n, t, ...split];
   }
-  return { kernel, jobs: scratch.map(job) };
+  return { kernel, jobs: scratch.map((s, t) => job(s, split.args(t))) };
 }
 
 /**
@@ -439,7 +449,7 @@ function layOutResidentCall(
   const dqArgs = dq ? [qAt, dq.chunk, dq.mean] : [0, 0, 0];
   const o = { xAt, yAt, wAt, sAt, group, cAt, dqArgs };
   const { kernel, jobs } = gemvJobs(weight.format, m, n, k, o, scratch, split);
-  return { rt, m, n, k, nt, arena, kernel, jobs, xAt, xs, yAt, cAt, counterAt: split[0] };
+  return { rt, m, n, k, nt, arena, kernel, jobs, xAt, xs, yAt, cAt, counterAt: split.counterAt };
 }
 
 /** Floats between x's rows in a GEMV's workspace: f32x8's kernel reads rows of k rounded up to 4. */
@@ -487,7 +497,7 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
     copyX(f32, x, m, k, xs, xAt);
     write(f32, u8);
     const [wAt, , sAt, group, cAt] = wArgs as [number, number, number, number, number];
-    zeroCounter(u8, split[0]);
+    zeroCounter(u8, split.counterAt);
     const o = { xAt, yAt, wAt, sAt, group, cAt, dqArgs };
     const { kernel, jobs } = gemvJobs(weight.format, m, n, k, o, scratch, split);
     rt.run(kernel, jobs);

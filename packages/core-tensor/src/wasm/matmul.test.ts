@@ -5,7 +5,7 @@ import type { MatmulArgs } from "../kernels/matmul.js";
 import { matmulArgs, matmulBlocked, matmulNaive } from "../kernels/matmul.js";
 import { getLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
-import { packedChunkRows, WASM_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
+import { MAX_SPLIT_BLOCKS, packedChunkRows, splitArgs, WASM_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
 import { disposeWasm, wasmRuntime } from "./runtime.js";
 
 /** WASM (f32 SIMD, blocked summation order) vs the f64-accumulating naive oracle, for K up to 1024. */
@@ -223,6 +223,21 @@ describe("packedChunkRows: the packed GEMVs' dynamic split", () => {
         },
       ),
     );
+  });
+});
+
+describe("splitArgs: one thread from each end", () => {
+  it("even threads take blocks from the front, odd ones from the back, within MAX_SPLIT_BLOCKS", () => {
+    expect(splitArgs(640, 128, 4096, 0)).toEqual([640, 128]);
+    expect(splitArgs(640, 128, 4096, 1)).toEqual([640, -128]);
+    // 10^6 rows in blocks of 8 would be 125 000 blocks: blocks grow to a multiple of the unit
+    const [, big] = splitArgs(640, 8, 1_000_000, 0);
+    expect(big % 8).toBe(0);
+    expect(Math.ceil(1_000_000 / big)).toBeLessThanOrEqual(MAX_SPLIT_BLOCKS);
+    const [, f32x8] = splitArgs(640, 64, 3_000_000, 1, 64);
+    expect(-f32x8 % 64).toBe(0);
+    expect(f32x8).toBeLessThan(0);
+    expect(Math.ceil(3_000_000 / -f32x8)).toBeLessThanOrEqual(MAX_SPLIT_BLOCKS);
   });
 });
 

@@ -51,11 +51,24 @@ describe("WasmRuntime hand-off", () => {
       const want = new Float32Array(rt.memory.buffer, y, n).slice();
       new Float32Array(rt.memory.buffer, y, n).fill(Number.NaN);
       new Int32Array(rt.memory.buffer, counter, 1)[0] = 0;
-      const job = [1, k, x, k, w, k, y, n, 0, n, 0, counter, chunk];
-      rt.run("gemvF32", [job, job]);
-      expect(new Float32Array(rt.memory.buffer, y, n)).toEqual(want);
-      // Each block was taken once, and each of the two kernel calls drew one number past the end.
-      expect(new Int32Array(rt.memory.buffer, counter, 1)[0]).toBe(Math.ceil(n / chunk) + 2);
+      const job = (c: number) => [1, k, x, k, w, k, y, n, 0, n, 0, counter, c];
+      // One thread from each end (as the GEMVs split), both from the front, both from the back.
+      for (const [c0, c1] of [
+        [chunk, -chunk],
+        [chunk, chunk],
+        [-chunk, -chunk],
+      ] as const) {
+        new Float32Array(rt.memory.buffer, y, n).fill(Number.NaN);
+        new Int32Array(rt.memory.buffer, counter, 1)[0] = 0;
+        rt.run("gemvF32", [job(c0), job(c1)]);
+        expect(new Float32Array(rt.memory.buffer, y, n)).toEqual(want);
+        // Each block was taken once, and each of the two kernel calls drew one number past the end:
+        // the counter word holds the front's draws in its low 16 bits, the back's in its high 16.
+        const drawn = new Uint32Array(rt.memory.buffer, counter, 1)[0]!;
+        expect((drawn & 0xffff) + (drawn >>> 16)).toBe(Math.ceil(n / chunk) + 2);
+        if (c0 > 0 && c1 > 0) expect(drawn >>> 16).toBe(0);
+        if (c0 < 0 && c1 < 0) expect(drawn & 0xffff).toBe(0);
+      }
     }
   });
 
@@ -72,9 +85,11 @@ describe("WasmRuntime hand-off", () => {
       if (r % 500 === 499) pause(5); // past the helper's polling window: the next job wakes it
       out.fill(0);
       i32[0] = 0;
-      const job = [1, k, x, k, w, k, y, n, 0, n, 0, counter, 8];
-      rt.run("gemvF32", [job, job]);
-      expect(i32[0]).toBe(n / 8 + 2);
+      rt.run("gemvF32", [
+        [1, k, x, k, w, k, y, n, 0, n, 0, counter, 8],
+        [1, k, x, k, w, k, y, n, 0, n, 0, counter, -8],
+      ]);
+      expect((i32[0]! & 0xffff) + (i32[0]! >>> 16)).toBe(n / 8 + 2);
       if (r % 100 === 0) expect(out).toEqual(want);
     }
     // Static halves too (each job its own rows, possibly both run by the caller).
