@@ -2,7 +2,8 @@
  * How busy the machine was while the compare app measured: the CPU time other processes took, so a
  * reader can tell a noisy machine from a noisy workload. From the machine's per-core counters
  * (`os.cpus()`: user, nice, sys, irq) minus this process's own CPU time (`process.cpuUsage()`, every
- * thread of it, the WASM helper included), over the wall time of the probe. Node only.
+ * thread of it, the WASM helper included), over the wall time of the probe. Node only. What it cannot
+ * see: contention outside this operating system (other tenants of a virtual machine's host).
  */
 import { cpus } from "node:os";
 

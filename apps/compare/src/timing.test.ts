@@ -29,7 +29,7 @@ describe("timingNotes", () => {
     const onQuiet = timingNotes([steady, noisy], quiet).find((n) => n.startsWith("wide spread"));
     expect(onQuiet).toContain("Noisy (train)");
     expect(onQuiet).not.toContain("Steady");
-    expect(onQuiet).toContain("the machine was quiet");
+    expect(onQuiet).toContain("no other process here was busy");
     const onBusy = timingNotes([steady, noisy], busy).find((n) => n.startsWith("wide spread"));
     expect(onBusy).toContain("the machine was busy");
     // at the threshold the machine counts as busy

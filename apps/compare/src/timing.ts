@@ -76,5 +76,5 @@ function wideCause(load: MachineLoad | undefined): string {
     return "a busy machine or a noisy workload; rerun when the machine is quiet, or raise --repeats";
   if (load.otherCores >= BUSY_CORES)
     return "the machine was busy (above); rerun when it is quiet, or raise --repeats";
-  return "the machine was quiet (above), so these runs vary by themselves (short timed sections, collection pauses): raise --repeats for steadier medians";
+  return "no other process here was busy (above), so the runs vary by themselves (short timed sections, collection pauses) or by a shared host this system cannot see: raise --repeats for steadier medians";
 }
