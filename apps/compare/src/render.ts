@@ -3,10 +3,9 @@
  * raw numbers for CSV. The terminal's default narrow layout is in terminal.ts.
  */
 
-import type { Estimate, Spread } from "@tradeoffs/model";
+import type { Estimate, MachineLoad, Spread } from "@tradeoffs/model";
 import { CATEGORIES } from "@tradeoffs/model";
 import { bytes, count, ms, pair, percent } from "./format.js";
-import type { MachineLoad } from "./machine.js";
 import type { CompareRow } from "./run.js";
 import type { CsvTable, Table } from "./table.js";
 import {

@@ -4,9 +4,10 @@
  * own table, and columns with no value for the chosen workload are dropped. `--wide` prints render.ts's
  * full tables instead; Markdown, CSV and JSON always carry everything.
  */
+
+import type { MachineLoad } from "@tradeoffs/model";
 import { CATEGORIES } from "@tradeoffs/model";
 import { bytes, percent } from "./format.js";
-import type { MachineLoad } from "./machine.js";
 import { compareTable, peaks, type ScaleRow, scaleTable, serveTable, workloadText } from "./render.js";
 import type { CompareRow } from "./run.js";
 import type { Table } from "./table.js";

@@ -1,7 +1,5 @@
-import { cpus } from "node:os";
-import type { TrainResult } from "@tradeoffs/model";
+import { BUSY_CORES, type MachineLoad, type TrainResult } from "@tradeoffs/model";
 import { describe, expect, it } from "vitest";
-import { BUSY_CORES, type MachineLoad, startLoadProbe } from "./machine.js";
 import type { CompareRow } from "./run.js";
 import { timingNotes } from "./timing.js";
 
@@ -41,21 +39,5 @@ describe("timingNotes", () => {
     const notes = timingNotes([noisy]);
     expect(notes.some((n) => n.startsWith("machine:"))).toBe(false);
     expect(notes.find((n) => n.startsWith("wide spread"))).toContain("a busy machine or a noisy workload");
-  });
-});
-
-describe("startLoadProbe", () => {
-  it("reports other processes' CPU time as cores over the probe's wall time", () => {
-    const stop = startLoadProbe();
-    // Busy this thread for a while: it is this process's own time, not another process's.
-    const until = performance.now() + 150;
-    let spin = 0;
-    while (performance.now() < until) spin++;
-    const load = stop();
-    expect(spin).toBeGreaterThan(0);
-    expect(load.cores).toBe(cpus().length);
-    expect(load.seconds).toBeGreaterThanOrEqual(0.15);
-    expect(load.otherCores).toBeGreaterThanOrEqual(0);
-    expect(load.otherCores).toBeLessThanOrEqual(load.cores);
   });
 });

@@ -3,9 +3,18 @@
  * (`@tradeoffs/model`'s `interleaved` and `mergeInfer`/`mergeTrain`), printed with its min–max so a
  * reader sees how much to trust it, and a note naming the figures whose spread is wide.
  */
-import { type InferResult, isUnstable, type Spread, spreadOf, type TrainResult } from "@tradeoffs/model";
+import {
+  BUSY_CORES,
+  type InferResult,
+  isUnstable,
+  loadText,
+  type MachineLoad,
+  type Spread,
+  spreadOf,
+  type TrainResult,
+} from "@tradeoffs/model";
 import { ms } from "./format.js";
-import { BUSY_CORES, loadText, type MachineLoad } from "./machine.js";
+
 import type { CompareRow } from "./run.js";
 
 /** Prefill tokens/s of each run (median first). */

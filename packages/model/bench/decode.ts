@@ -9,7 +9,8 @@
  * read of a 256 MiB buffer in WASM memory (1 and 2 threads, ≥ 20 reads each) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
  * `runInfer` per preset and format. Warm-up, interleaved rounds, medians with min–max. Not a test.
  * `--flavor` picks the WASM kernels build for the whole run (default: TRADEOFFS_WASM_FLAVOR, else simd);
- * ratios ×FP32 are within that one flavor.
+ * ratios ×FP32 are within that one flavor. Last, a `machine:` line gives the CPU time other processes
+ * took during the run (JSON: `load`), so a busy machine shows.
  */
 
 import { referenceGemv } from "@tradeoffs/bench-reference";
@@ -44,7 +45,15 @@ import {
   q8_0Format,
   type WeightFormat,
 } from "@tradeoffs/quant";
-import { filled, type PresetName, parse, runInfer, useFastestBackend } from "../src/index.js";
+import {
+  filled,
+  loadText,
+  type PresetName,
+  parse,
+  runInfer,
+  startLoadProbe,
+  useFastestBackend,
+} from "../src/index.js";
 
 const argv = process.argv.slice(2);
 const JSON_OUT = argv.includes("--json");
@@ -322,6 +331,8 @@ function e2e(): E2eRow[] {
   return rows;
 }
 
+// How busy the machine was over the whole run (other processes' CPU time; printed last).
+const measuring = startLoadProbe();
 // Reference GEMV rows (tfjs-wasm, onnxruntime-node 1/2 threads; part of (1), so `--no-gemv` skips them too);
 // installs those runtimes on first use.
 const reference = await referenceGemv({ reps: REPS, log, skip: !GEMV || argv.includes("--no-ref") });
@@ -343,6 +354,8 @@ noGrad(() =>
     const cross = GEMV ? crossover() : [];
     const g = GEMV ? gemv(roof) : [];
     const decode = E2E ? e2e() : [];
+    const load = measuring();
+    if (load) log(`machine: ${loadText(load)}`);
     if (JSON_OUT) {
       console.log(
         JSON.stringify(
@@ -354,6 +367,7 @@ noGrad(() =>
             bandwidth: bw,
             crossover: cross,
             decode,
+            load,
           },
           null,
           2,

@@ -271,6 +271,7 @@ export {
 } from "./transformer.js";
 export { type Measured, measured, median, type RunSpec } from "./workloads/common.js";
 export { type InferOptions, type InferResult, prompts, runInfer } from "./workloads/infer.js";
+export { BUSY_CORES, loadText, type MachineLoad, startLoadProbe } from "./workloads/machine-load.js";
 export { type QualityOptions, type QualityResult, runQuality } from "./workloads/quality.js";
 export {
   type InferSamples,

@@ -14,13 +14,13 @@ import {
   HARDWARE,
   resolveModel,
   setWasmFlavor,
+  startLoadProbe,
   ValueError,
   WASM_FLAVORS,
   wasmFlavor,
   writeFileAtomic,
 } from "@tradeoffs/model";
 import { Command, Option } from "commander";
-import { startLoadProbe } from "../machine.js";
 import { createProgress } from "../progress.js";
 import { compareJson, scaleTable, serveTable } from "../render.js";
 import { renderHtmlReport } from "../report/html.js";

@@ -33,4 +33,6 @@ export const host: ModelHost = {
     nav?.deviceMemory
       ? { bytes: nav.deviceMemory * 2 ** 30, source: "navigator.deviceMemory (rounded)" }
       : undefined,
+  // Pages see neither the machine's CPU counters nor their own process's.
+  cpuTimes: () => undefined,
 };

@@ -1,6 +1,6 @@
 /**
  * The platform seam of the model package: files (Hugging Face configs, device files, the shipped
- * weights, the Brown corpus) and the machine's memory. `#host` resolves to node.ts or browser.ts by the
+ * weights, the Brown corpus), the machine's memory and CPU time counters. `#host` resolves to node.ts or browser.ts by the
  * package.json `imports` conditions; this file is only the contract both implement.
  */
 
@@ -9,6 +9,16 @@ export interface HostMemory {
   readonly bytes: number;
   /** Where the figure comes from, for result rows (`os.totalmem() of this machine`). */
   readonly source: string;
+}
+
+/** CPU time as this platform counts it, in ms: the basis of a machine-load probe (workloads/machine-load.ts). */
+export interface HostCpuTimes {
+  /** Time the machine's cores spent busy (user, nice, system, interrupts), summed over cores. */
+  readonly busyMs: number;
+  /** This process's own CPU time, every thread of it. */
+  readonly ownMs: number;
+  /** Logical cores. */
+  readonly cores: number;
 }
 
 /** One platform's implementation of the seam. */
@@ -32,4 +42,6 @@ export interface ModelHost {
   readonly weightsDir: string;
   /** Total memory of this machine, or undefined where the platform does not say. */
   totalMemory(): HostMemory | undefined;
+  /** CPU time counters now, or undefined where the platform has none (browsers). */
+  cpuTimes(): HostCpuTimes | undefined;
 }

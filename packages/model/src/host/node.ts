@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { totalmem } from "node:os";
+import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ModelHost } from "./host.js";
@@ -22,4 +22,11 @@ export const host: ModelHost = {
   // `src/host/` and `dist/host/` share depth: both find the package's `weights/`.
   weightsDir: fileURLToPath(new URL("../../weights", import.meta.url)),
   totalMemory: () => ({ bytes: totalmem(), source: "os.totalmem() of this machine" }),
+  cpuTimes: () => {
+    const all = cpus();
+    let busyMs = 0;
+    for (const c of all) busyMs += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+    const own = process.cpuUsage();
+    return { busyMs, ownMs: (own.user + own.system) / 1000, cores: all.length };
+  },
 };
