@@ -1,7 +1,8 @@
 /**
  * The platform seam of the model package: files (Hugging Face configs, device files, the shipped
- * weights, the Brown corpus), the machine's memory and CPU time counters. `#host` resolves to node.ts or browser.ts by the
- * package.json `imports` conditions; this file is only the contract both implement.
+ * weights, the Brown corpus), the machine's memory and its CPU time counters. `#host` resolves to
+ * node.ts or browser.ts by the package.json `imports` conditions; this file is only the contract both
+ * implement.
  */
 
 /** The machine's memory as this platform reports it. */
