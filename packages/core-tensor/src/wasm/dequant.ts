@@ -260,18 +260,20 @@ export function wasmMatmulDequant(
   });
 }
 
-/**
- * The packed GEMVs' row split for `nt` threads: the counter's byte address (0: one thread, all rows in
- * one go) and thread t's trailing `[counter, chunk]` kernel arguments (assembly/row-blocks.ts). Two
- * threads take blocks of `packedChunkRows` rows from one atomic counter (zeroed before each run:
- * `zeroCounter`), one from each end (`splitArgs`), so a helper that starts late or is descheduled does
- * fewer blocks instead of stretching the call to its fixed half.
- */
+/** A packed GEMV's row split: where its counter is and each thread's trailing kernel arguments. */
 interface RowSplit {
+  /** The counter's byte address; 0: one thread, all rows in one go. */
   readonly counterAt: number;
+  /** Thread t's `[counter, chunk]` (assembly/row-blocks.ts). */
   readonly args: (t: number) => readonly [number, number];
 }
 
+/**
+ * The packed GEMVs' row split for `nt` threads. Two threads take blocks of `packedChunkRows` rows
+ * from one atomic counter (zeroed before each run: `zeroCounter`), one from each end (`splitArgs`), so
+ * a helper that starts late or is descheduled does fewer blocks instead of stretching the call to its
+ * fixed half.
+ */
 function rowBlocks(
   arena: Arena,
   format: DequantFormat,
@@ -285,8 +287,7 @@ function rowBlocks(
   // f32x8: one block of its layout per hand-out (the kernel's unit; 1 MiB of W at k = 4096)
   const rows = format === "f32x8" ? F32X8_BLOCK_ROWS : packedChunkRows(m, n, k);
   const unit = format === "f32x8" ? F32X8_BLOCK_ROWS : 8;
-  const args = [0, 1].map((t) => splitArgs(counterAt, rows, n, t, unit));
-  return { counterAt, args: (t) => args[t % 2]! };
+  return { counterAt, args: (t) => splitArgs(counterAt, rows, n, t, unit) };
 }
 
 /** Zero the row-block counter at byte `at` before a run (0: one thread, no counter). */
@@ -338,22 +339,23 @@ function gemvJobs(
 ): { kernel: KernelName; jobs: number[][] } {
   const { xAt, yAt, wAt, sAt, group, cAt, dqArgs } = o;
   let kernel: KernelName;
-  let job: (s: number, split: readonly [number, number]) => number[];
+  // s: the thread's scratch; part: its `[counter, chunk]` (RowSplit.args)
+  let job: (s: number, part: readonly [number, number]) => number[];
   if (format === "nibble") {
     kernel = "gemvNibble";
-    job = (t, split) => [m, k, xAt, wAt, sAt, group, cAt, yAt, n, 0, n, t, ...dqArgs, ...split];
+    job = (s, part) => [m, k, xAt, wAt, sAt, group, cAt, yAt, n, 0, n, s, ...dqArgs, ...part];
   } else if (format === "i8") {
     kernel = "gemvI8";
-    job = (t, split) => [m, k, xAt, wAt, sAt, group, yAt, n, 0, n, t, ...split];
+    job = (s, part) => [m, k, xAt, wAt, sAt, group, yAt, n, 0, n, s, ...part];
   } else if (format === "f16" || format === "bf16") {
     kernel = "gemvF16";
-    job = (_, split) => [m, k, xAt, wAt, yAt, n, 0, n, format === "bf16" ? 1 : 0, ...split];
+    job = (_, part) => [m, k, xAt, wAt, yAt, n, 0, n, format === "bf16" ? 1 : 0, ...part];
   } else if (format === "f32x8") {
     kernel = "gemvF32x8";
-    job = (_, split) => [m, k, xAt, wAt, yAt, n, 0, n, ...split];
+    job = (_, part) => [m, k, xAt, wAt, yAt, n, 0, n, ...part];
   } else {
     kernel = format === "q8_0" ? "gemvQ8_0" : "gemvQ4_0";
-    job = (t, split) => [m, k, xAt, wAt, yAt, n, 0, n, t, ...split];
+    job = (s, part) => [m, k, xAt, wAt, yAt, n, 0, n, s, ...part];
   }
   return { kernel, jobs: scratch.map((s, t) => job(s, split.args(t))) };
 }

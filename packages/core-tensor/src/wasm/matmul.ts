@@ -220,22 +220,11 @@ function gemvResident(rt: WasmRuntime, p: MatmulArgs, wAt: number, threads: numb
     if (nt === 1) rt.run("gemvF32", [[m, k, xAt, k, wAt, k, yAt, n, 0, n, acc, 0, 0]]);
     else {
       u8.fill(0, counterAt, counterAt + 4);
+      const head = [m, k, xAt, k, wAt, k, yAt, n, 0, n, acc];
+      const chunk = gemvChunkRows(k);
       rt.run(
         "gemvF32",
-        Array.from({ length: nt }, (_, t) => [
-          m,
-          k,
-          xAt,
-          k,
-          wAt,
-          k,
-          yAt,
-          n,
-          0,
-          n,
-          acc,
-          ...splitArgs(counterAt, gemvChunkRows(k), n, t),
-        ]),
+        Array.from({ length: nt }, (_, t) => [...head, ...splitArgs(counterAt, chunk, n, t)]),
       );
     }
     p.c.set(f32.subarray(yAt >> 2, (yAt >> 2) + m * n), p.cOffset);
