@@ -5,7 +5,7 @@
  * estimate (estimator.ts) or the choice's validation (training-choice.ts).
  */
 import type { Plan } from "@tradeoffs/core-tensor";
-import { trainableShapes } from "./trainable-shapes.js";
+import { trainableShapeGroups } from "./trainable-shapes.js";
 import { checkTrainingChoice, type TrainingChoice, trainingOptimBytes } from "./training-choice.js";
 
 /** The choice with the plan's defaults filled: published (16-bit) models train bf16 with a master copy. */
@@ -29,13 +29,14 @@ export function trainingBytes(
   const c = effectiveChoice(plan, choice);
   checkTrainingChoice(c, plan.workload.batch);
   const notes: string[] = [];
-  const shapes = trainableShapes(plan);
+  // Grouped by shape (one group per matrix role): every sum over shapes below is linear in them.
+  const groups = trainableShapeGroups(plan);
   // A family whose extra pieces the shapes do not describe (yet): charge the rest as one vector, which
   // is exact for element-wise states (AdamW, SGD, Lion) and approximate for factored or blocked ones.
-  const described = shapes.reduce((s, x) => s + x.reduce((a, b) => a * b, 1), 0);
+  const described = groups.reduce((s, g) => s + g.count * g.shape.reduce((a, b) => a * b, 1), 0);
   let exact = true;
   if (described !== trainable) {
-    shapes.push([trainable - described]);
+    groups.push({ shape: [trainable - described], count: 1 });
     const name = c.optimizer!.name;
     if (name === "adafactor" || name === "adamw8bit") {
       exact = false;
@@ -44,7 +45,7 @@ export function trainingBytes(
       );
     }
   }
-  const optim = trainingOptimBytes(c, shapes);
+  const optim = groups.reduce((s, g) => s + g.count * trainingOptimBytes(c, [g.shape]), 0);
   const grad = trainable * (plan.baseBytes === 2 ? 2 : 4);
   if (plan.baseBytes === 2)
     notes.push(

@@ -8,41 +8,48 @@ import type { Plan } from "@tradeoffs/core-tensor";
 import { linearsTrainable } from "../layer-tensors.js";
 import { expertLayerCount, modelLinears } from "../params.js";
 
-/** `n` copies of `shape`. */
-const times = (n: number, shape: number[]): number[][] => Array.from({ length: n }, () => shape);
+/** Trainable tensors of one shape: `count` of them. */
+export interface ShapeGroup {
+  readonly shape: readonly number[];
+  readonly count: number;
+}
 
 /** Shapes of every trainable tensor under `plan`. */
 export function trainableShapes(plan: Plan): number[][] {
+  return trainableShapeGroups(plan).flatMap((g) => Array.from({ length: g.count }, () => [...g.shape]));
+}
+
+/**
+ * The same tensors as `trainableShapes`, in groups of one shape and a count (one group per matrix
+ * role, not one entry per layer): what sums over shapes read, without a list of every tensor.
+ */
+export function trainableShapeGroups(plan: Plan): ShapeGroup[] {
   const arch = plan.arch;
   const { dModel: d, vocab: V, layers: L, experts: E, sharedExperts: S } = arch;
   const linears = modelLinears(arch);
+  const g = (count: number, shape: number[]): ShapeGroup => ({ shape, count });
   if (plan.adapters) {
     const { targets, rank } = plan.adapters;
     return linears
       .filter((m) => targets.includes(m.role))
-      .flatMap((m) =>
-        times(m.copies, [0]).flatMap(() => [
-          [rank, m.in],
-          [m.out, rank],
-        ]),
-      );
+      .flatMap((m) => [g(m.copies, [rank, m.in]), g(m.copies, [m.out, rank])]);
   }
-  const norm = arch.norm === "layernorm" ? [[d], [d]] : [[d]];
+  const norms = (arch.layerNorms ?? 2) * L + 1;
+  const norm = arch.norm === "layernorm" ? [g(2 * norms, [d])] : [g(norms, [d])];
   const Le = expertLayerCount(arch);
-  return [
-    [V, d],
-    ...(arch.positional === "learned" ? [[arch.maxSeq, d]] : []),
-    ...times((arch.layerNorms ?? 2) * L + 1, [0]).flatMap(() => norm),
+  const groups = [
+    g(1, [V, d]),
+    ...(arch.positional === "learned" ? [g(1, [arch.maxSeq, d])] : []),
+    ...norm,
     // MLA's latent norms (DeepSeek-V2: kv_a_layernorm, q_a_layernorm) per layer.
     ...(arch.mla
-      ? times(L, [arch.mla.kvLoraRank]).concat(
-          arch.mla.qLoraRank === undefined ? [] : times(L, [arch.mla.qLoraRank]),
-        )
+      ? [g(L, [arch.mla.kvLoraRank]), ...(arch.mla.qLoraRank === undefined ? [] : [g(L, [arch.mla.qLoraRank])])]
       : []),
-    ...(linearsTrainable(plan) ? linears.flatMap((m) => times(m.copies, [m.out, m.in])) : []),
-    ...linears.filter((m) => m.bias).flatMap((m) => times(m.copies, [m.out])),
-    ...(E > 1 ? times(Le, [E, d]) : []),
-    ...(arch.sharedExpertGate && S > 0 ? times(Le, [1, d]) : []),
-    ...(arch.tiedEmbeddings ? [] : [[V, d]]),
+    ...(linearsTrainable(plan) ? linears.map((m) => g(m.copies, [m.out, m.in])) : []),
+    ...linears.filter((m) => m.bias).map((m) => g(m.copies, [m.out])),
+    ...(E > 1 ? [g(Le, [E, d])] : []),
+    ...(arch.sharedExpertGate && S > 0 ? [g(Le, [1, d])] : []),
+    ...(arch.tiedEmbeddings ? [] : [g(1, [V, d])]),
   ];
+  return groups.filter((x) => x.count > 0);
 }

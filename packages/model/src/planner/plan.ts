@@ -18,8 +18,8 @@ import {
 import { type DeviceSpec, type Efficiency, getDevice, type Precision } from "./hardware.js";
 import { checkLayout, type Layout, type Offload, type PlanWorkload, type ZeroStage } from "./layout.js";
 import type { OverheadOptions, PlanWorkloadSpec } from "./memory.js";
-import { modelFacts } from "./model-facts.js";
-import { searchLayouts, smallestFit } from "./search.js";
+import { type ModelFacts, modelFacts } from "./model-facts.js";
+import { type SearchFixed, searchLayouts, smallestFit } from "./search.js";
 
 /** What to plan: model, configuration, hardware, device count, workload and (optionally) the layout. */
 export interface PlanRequest {
@@ -221,6 +221,25 @@ function positiveInt(name: string, v: number | undefined): void {
 
 /** Plan a model + configuration on `devices` devices. Throws `ValueError` on bad input (one line). */
 export function planCluster(req: PlanRequest): ClusterPlan {
+  return planFrom(req, resolveRequest(req));
+}
+
+/** A checked request in the planner's terms: facts, device, workload and evaluation options. */
+interface Resolved {
+  readonly f: ModelFacts;
+  readonly device: DeviceSpec;
+  readonly w: PlanWorkloadSpec;
+  readonly o: EvalOptions;
+  readonly fixedRest: SearchFixed;
+  /** Training with no global batch given: the batch grows with the devices (`smallestFit`). */
+  readonly batchPerDevice: number | undefined;
+}
+
+/**
+ * Check `req` and put it in the planner's terms. `facts` (of the same model, configuration and
+ * training choice) are reused when given: they cache the estimator's figures per workload.
+ */
+function resolveRequest(req: PlanRequest, facts?: ModelFacts): Resolved {
   for (const k of ["devices", "seq", "batch", "microBatch", "tp", "pp", "dp"] as const)
     positiveInt(k, req[k]);
   if (req.generate !== undefined && !(Number.isInteger(req.generate) && req.generate >= 0))
@@ -239,7 +258,7 @@ export function planCluster(req: PlanRequest): ClusterPlan {
       );
     checkTrainingChoice(req.training);
   }
-  const f = modelFacts(req.model, req.config, req.training);
+  const f = facts ?? modelFacts(req.model, req.config, req.training);
   const kind = req.workload ?? "infer";
   const microBatch = req.microBatch ?? 1;
   const n = req.devices;
@@ -264,13 +283,23 @@ export function planCluster(req: PlanRequest): ClusterPlan {
   if (o.convention === "deepspeed" && kind !== "train")
     throw new ValueError("--convention deepspeed sizes training model states; use --workload train");
   const deepspeed = o.convention === "deepspeed";
-  const given = req.tp !== undefined || req.pp !== undefined || req.dp !== undefined;
   const fixedRest = {
     zero: req.zero,
     offload: req.offload,
     sp: req.sp,
     ...(deepspeed ? { tp: 1, pp: 1 } : {}),
   };
+  const batchPerDevice = kind === "train" && req.batch === undefined ? microBatch : undefined;
+  return { f, device, w, o, fixedRest, batchPerDevice };
+}
+
+/** The plan of a resolved request: the given layout, or the best one searched. */
+function planFrom(req: PlanRequest, r: Resolved): ClusterPlan {
+  const { f, device, w, o, fixedRest } = r;
+  const kind = w.kind;
+  const n = req.devices;
+  const deepspeed = o.convention === "deepspeed";
+  const given = req.tp !== undefined || req.pp !== undefined || req.dp !== undefined;
   let chosen: Evaluation;
   let ranked: Evaluation[];
   if (given || deepspeed) {
@@ -295,14 +324,7 @@ export function planCluster(req: PlanRequest): ClusterPlan {
     if (!best) throw new ValueError(`no valid layout of ${n} devices for ${f.arch.name}; try another --gpus`);
     chosen = best;
   }
-  const small = smallestFit(
-    f,
-    device,
-    w,
-    o,
-    fixedRest,
-    kind === "train" && req.batch === undefined ? microBatch : undefined,
-  );
+  const small = smallestFit(f, device, w, o, fixedRest, r.batchPerDevice);
   const L = chosen.layout;
   const fitsWith = (ws: PlanWorkloadSpec) => evaluateLayout(f, L, device, n, ws, o).fits;
   const maxBatch = deepspeed
@@ -392,9 +414,10 @@ export function planCluster(req: PlanRequest): ClusterPlan {
  * to 4096 devices does: what a projection shows instead of "total bytes ÷ device memory".
  */
 export function smallestPlan(req: Omit<PlanRequest, "devices" | "tp" | "pp" | "dp">): ClusterPlan | null {
-  const probe = planCluster({ ...req, devices: 1 });
-  const s = probe.smallestFit;
-  if (!s) return null;
-  const { tp, pp, dp, zero, offload, sp } = s.layout;
-  return planCluster({ ...req, devices: s.devices, tp, pp, dp, zero, offload, sp });
+  const r = resolveRequest({ ...req, devices: 1 });
+  const best = smallestFit(r.f, r.device, r.w, r.o, r.fixedRest, r.batchPerDevice);
+  if (!best) return null;
+  const { tp, pp, dp, zero, offload, sp } = best.layout;
+  const at = { ...req, devices: tp * pp * dp, tp, pp, dp, zero, offload, sp };
+  return planFrom(at, resolveRequest(at, r.f));
 }
