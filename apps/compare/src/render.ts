@@ -49,7 +49,12 @@ export function workloadText(rows: readonly CompareRow[]): string {
 /** A time's min and max for the CSV (empty cells when the workload did not run). */
 const range = (s: Spread | undefined) => [s?.min, s?.max];
 
-export function compareTable(rows: readonly CompareRow[], model: string, load?: MachineLoad): Table {
+export function compareTable(
+  rows: readonly CompareRow[],
+  model: string,
+  load?: MachineLoad,
+  warmup = 1,
+): Table {
   const rowPeaks = rows.map(peaks);
   const used = CATEGORIES.filter((c) => rowPeaks.some((p) => (p?.m[c] ?? 0) > 0 || (p?.e[c] ?? 0) > 0));
   const headers = [
@@ -119,7 +124,7 @@ export function compareTable(rows: readonly CompareRow[], model: string, load?: 
     headers,
     rows: body,
     notes: [
-      ...timingNotes(rows, load),
+      ...timingNotes(rows, load, warmup),
       "quality: against the FP32 Baseline on the same weights and held-out text; loss Δ > 0 is worse",
     ],
   };

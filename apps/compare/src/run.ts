@@ -43,6 +43,11 @@ export interface RunOptions {
   readonly trainBatch?: number | undefined;
   /** Timed runs per configuration after its warm-up (default 5). */
   readonly repeats?: number | undefined;
+  /**
+   * Discarded runs of each configuration before the timed ones (default 1): compiling, first touches of
+   * memory and the WASM helper's start are not charged to whichever configuration runs first.
+   */
+  readonly warmup?: number | undefined;
   /** Optimizer, bf16 parameters / master weights, gradient accumulation for train (default AdamW). */
   readonly training?: TrainingChoice | undefined;
 }
@@ -75,8 +80,8 @@ function typedErrorLine(e: unknown): string {
 }
 
 /**
- * Measure every configuration. Timed workloads (infer, train) run once per configuration as a
- * warm-up, then `repeats` rounds interleaved across configurations (A B C A B C …, so drift on a
+ * Measure every configuration. Timed workloads (infer, train) run `warmup` times per configuration
+ * (default once), then `repeats` rounds interleaved across configurations (A B C A B C …, so drift on a
  * shared machine hits all alike); each row keeps the median times and every sample. Quality and
  * serve are deterministic (serve's clock is simulated) and run once.
  */
@@ -103,11 +108,12 @@ function measureConfigs(configs: readonly Configuration[], o: RunOptions, progre
     return s;
   };
   const repeats = o.repeats ?? 5;
+  const warmup = o.warmup ?? 1;
   const timed = o.workloads.filter((w) => w === "infer" || w === "train");
   const once = o.workloads.filter((w) => w === "quality" || w === "serve");
   const errors = new Map<Configuration, string>();
-  progress.start(configs.length * (timed.length * (repeats + 1) + once.length));
-  const samples = interleaved(configs, { repeats, warmup: 1 }, (config, round) => {
+  progress.start(configs.length * (timed.length * (repeats + warmup) + once.length));
+  const samples = interleaved(configs, { repeats, warmup }, (config, round) => {
     const run: { infer?: InferResult; train?: TrainResult } = {};
     for (const w of timed) {
       progress.step(`${config.label}: ${w} ${round < 0 ? "warm-up" : `${round + 1}/${repeats}`}`);

@@ -74,6 +74,7 @@ export function speedTable(
   model: string,
   names?: readonly string[],
   load?: MachineLoad,
+  warmup = 1,
 ): Table {
   const name = nameOf(rows, names);
   return dropEmptyColumns({
@@ -101,7 +102,7 @@ export function speedTable(
           ],
     ),
     notes: [
-      ...timingNotes(rows, load),
+      ...timingNotes(rows, load, warmup),
       ...(rows.some((r) => r.quality)
         ? ["quality: against the FP32 Baseline on the same weights and held-out text; loss Δ > 0 is worse"]
         : []),
@@ -168,11 +169,13 @@ export interface LayoutOptions {
   readonly names?: readonly string[];
   /** Other processes' use of the machine while the rows were measured (a note under the times). */
   readonly load?: MachineLoad | undefined;
+  /** Discarded runs of each configuration before the timed ones (a note under the times); default 1. */
+  readonly warmup?: number | undefined;
 }
 
 /** The measured tables for a run, in the chosen layout. */
 export function measuredTables(rows: readonly CompareRow[], model: string, o: LayoutOptions): Table[] {
   return o.wide
-    ? [compareTable(rows, model, o.load)]
-    : [memoryTable(rows, model, o.names), speedTable(rows, model, o.names, o.load)];
+    ? [compareTable(rows, model, o.load, o.warmup)]
+    : [memoryTable(rows, model, o.names), speedTable(rows, model, o.names, o.load, o.warmup)];
 }

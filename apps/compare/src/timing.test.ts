@@ -40,4 +40,15 @@ describe("timingNotes", () => {
     expect(notes.some((n) => n.startsWith("machine:"))).toBe(false);
     expect(notes.find((n) => n.startsWith("wide spread"))).toContain("a busy machine or a noisy workload");
   });
+
+  it("says how many warm-ups preceded the timed runs, and that a cold first run includes start-up", () => {
+    const times = (w: number) => timingNotes([steady], quiet, w).find((n) => n.startsWith("times:"));
+    expect(times(1)).toContain("after a warm-up of each");
+    expect(times(3)).toContain("after 3 warm-ups of each");
+    expect(times(0)).toContain("with no warm-up");
+    const cold = (rows: CompareRow[], w: number) => timingNotes(rows, quiet, w).some((n) => n.startsWith("no warm-up"));
+    expect(cold([steady], 0)).toBe(true);
+    expect(cold([trainRow("Once", [100])], 0)).toBe(true);
+    expect(cold([steady], 1)).toBe(false);
+  });
 });

@@ -54,16 +54,24 @@ export const trainCell = (r: TrainResult | undefined, compact = false) =>
   r ? withRange(trainSpread(r), ms, compact) : "—";
 
 /**
- * How the times were taken, how busy the machine was while they were (`load`, when measured: other
- * processes' CPU time), and which are too noisy to read closely.
+ * How the times were taken (`warmup`: discarded runs of each configuration before the timed ones),
+ * how busy the machine was while they were (`load`, when measured: other processes' CPU time), and
+ * which are too noisy to read closely.
  */
-export function timingNotes(rows: readonly CompareRow[], load?: MachineLoad): string[] {
+export function timingNotes(rows: readonly CompareRow[], load?: MachineLoad, warmup = 1): string[] {
   const runs = rows.flatMap((r) => [r.infer?.samples?.prefillMs.length, r.train?.samples?.stepMs.length]);
   const n = Math.max(0, ...runs.filter((x): x is number => x !== undefined));
   const notes: string[] = [];
+  const after =
+    warmup === 0 ? "with no warm-up" : `after ${warmup === 1 ? "a warm-up" : `${warmup} warm-ups`} of each`;
   if (n > 1) {
     notes.push(
-      `times: median of ${n} runs per configuration, interleaved across configurations after a warm-up of each; spread as (min–max), or ±half the range in the 120-column layout`,
+      `times: median of ${n} runs per configuration, interleaved across configurations ${after}; spread as (min–max), or ±half the range in the 120-column layout`,
+    );
+  }
+  if (warmup === 0 && n > 0) {
+    notes.push(
+      "no warm-up (--warmup 0): the first configuration's first run includes start-up (compiling, the WASM helper thread)",
     );
   }
   if (load && n > 0) notes.push(`machine: ${loadText(load)}`);

@@ -33,6 +33,7 @@ import {
   emit,
   parseBudget,
   parseConfigs,
+  nonNegativeInt,
   positiveInt,
   TRAINING_OPTIONS,
   trainingChoice,
@@ -146,6 +147,12 @@ export function runCommand(): Command {
       "timed runs per configuration, interleaved across configurations after a warm-up (default: 5; medium 2)",
       positiveInt("--repeats"),
     )
+    .option(
+      "--warmup <n>",
+      "discarded runs of each configuration before the timed ones (0: time from a cold start, as a single pass would)",
+      nonNegativeInt("--warmup"),
+      1,
+    )
     .option("--seed <n>", "seed for initialisation and batches", positiveInt("--seed"), 1)
     .option("--budget <bytes>", "KV memory budget for serve (e.g. 2MiB)", parseBudget)
     .addOption(
@@ -243,6 +250,7 @@ export function runCommand(): Command {
           generate: sizes.generate,
           steps: sizes.steps,
           repeats: sizes.repeats,
+          warmup: o.warmup,
           seed: o.seed,
           budget: o.budget,
           training,
@@ -270,7 +278,7 @@ export function runCommand(): Command {
         const wide = Boolean(o.wide || o.markdown || o.csv);
         const tables: Table[] = [];
         if (workloads.some((w) => w !== "serve"))
-          tables.push(...measuredTables(rows, preset.name, { wide, names: texts, load }));
+          tables.push(...measuredTables(rows, preset.name, { wide, names: texts, load, warmup: o.warmup }));
         if (workloads.includes("serve")) tables.push(wide ? serveTable(rows) : serveTableNarrow(rows, texts));
         if (scale)
           tables.push(
