@@ -3,6 +3,8 @@
 // addresses in the shared linear memory; strides are in elements, so transposes cost nothing extra.
 // Not here: memory management or threading (the JS side lays out operands and splits columns).
 
+import { nextRows, rowsEnd } from "./row-blocks";
+
 const MR: i32 = 4; // rows of the micro-tile (A panel width)
 const NR: i32 = 8; // columns of the micro-tile (B panel width, two f32x4)
 const KC: i32 = 256; // depth of a packed block: an A panel (4×256×4 B) and B panel (8×256×4 B) sit in L1
@@ -61,6 +63,74 @@ export function gemm(
             const h = min(MR, mc - ir);
             const ci = c + <usize>(((ic + ir) * ldc + jc + jr) * 4);
             kernel4x8(kc, packA + <usize>(ir * kc * 4), pb, ci, ldc, h, w, tile);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Bytes of scratch `gemmBlocks` needs for an m×k A and blocks of `chunk` columns: all of A packed
+ * (m rounded up to MR rows), one block of B (KC×chunk) and the micro-tile.
+ */
+export function gemmBlocksScratchBytes(m: i32, k: i32, chunk: i32): i32 {
+  return (((m + MR - 1) / MR) * MR * k + KC * chunk + 32) * 4;
+}
+
+/**
+ * C[m, 0:n] += A[m, k] · B[k, 0:n] (operands as in `gemm`), in blocks of |chunk| columns taken
+ * from the atomic counter at `counter` (row-blocks.ts: chunk > 0 from the front, < 0 from the back),
+ * so a thread that starts late or is descheduled takes fewer blocks instead of the other waiting for
+ * its half. Each thread packs all of A once (after it got a block) and B one block at a time: every
+ * element of C sums the same products in the same order as `gemm`, bit for bit. `scratch` holds
+ * gemmBlocksScratchBytes(m, k, |chunk|) bytes; C is zeroed or holds what to add to.
+ */
+export function gemmBlocks(
+  m: i32,
+  k: i32,
+  n: i32,
+  a: usize,
+  rsA: i32,
+  csA: i32,
+  b: usize,
+  rsB: i32,
+  csB: i32,
+  c: usize,
+  ldc: i32,
+  scratch: usize,
+  counter: usize,
+  chunk: i32,
+): void {
+  let j = nextRows(counter, chunk, 0, n, -1);
+  if (j >= n) return;
+  const mPad = ((m + MR - 1) / MR) * MR;
+  const packA = scratch;
+  const packB = packA + <usize>(mPad * k * 4);
+  const tile = packB + <usize>(KC * abs(chunk) * 4);
+  // A's panels for every (pc, ic) block: block (pc, ic) at pc·mPad + ic·kc floats.
+  for (let pc = 0; pc < k; pc += KC) {
+    const kc = min(KC, k - pc);
+    for (let ic = 0; ic < m; ic += MC) {
+      const at = packA + <usize>((pc * mPad + ic * kc) * 4);
+      packPanelsA(min(MC, m - ic), kc, a + <usize>((ic * rsA + pc * csA) * 4), rsA, csA, at);
+    }
+  }
+  for (; j < n; j = nextRows(counter, chunk, 0, n, j)) {
+    const nc = rowsEnd(counter, chunk, n, j) - j;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      packPanelsB(kc, nc, b + <usize>((pc * rsB + j * csB) * 4), rsB, csB, packB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        const pa = packA + <usize>((pc * mPad + ic * kc) * 4);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const w = min(NR, nc - jr);
+          const pb = packB + <usize>(jr * kc * 4);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const h = min(MR, mc - ir);
+            const ci = c + <usize>(((ic + ir) * ldc + j + jr) * 4);
+            kernel4x8(kc, pa + <usize>(ir * kc * 4), pb, ci, ldc, h, w, tile);
           }
         }
       }

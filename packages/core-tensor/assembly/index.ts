@@ -21,7 +21,7 @@ export {
   softmaxF32,
   zeroBytes,
 } from "./fused";
-export { gemm, gemmBatched, gemmScratchBytes } from "./gemm";
+export { gemm, gemmBatched, gemmBlocks, gemmBlocksScratchBytes, gemmScratchBytes } from "./gemm";
 export { gemvBlockScratchBytes, gemvI8, gemvQ4_0, gemvQ8_0 } from "./gemv";
 export { gemvF32, readSum } from "./gemv-f32";
 export { gemvF32x8 } from "./gemv-f32x8";

@@ -5,7 +5,14 @@ import type { MatmulArgs } from "../kernels/matmul.js";
 import { matmulArgs, matmulBlocked, matmulNaive } from "../kernels/matmul.js";
 import { getLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
-import { MAX_SPLIT_BLOCKS, packedChunkRows, splitArgs, WASM_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
+import {
+  gemmChunkColumns,
+  MAX_SPLIT_BLOCKS,
+  packedChunkRows,
+  splitArgs,
+  WASM_SPLIT_MIN_WORK,
+  wasmMatmul,
+} from "./matmul.js";
 import { disposeWasm, wasmRuntime } from "./runtime.js";
 
 /** WASM (f32 SIMD, blocked summation order) vs the f64-accumulating naive oracle, for K up to 1024. */
@@ -158,7 +165,8 @@ describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
     // A column's sum is the same whichever thread's share holds it.
     const rng = new Rng(9);
     for (const [m, n, k, batch] of [
-      [331, 77, 300, 1], // one product: columns split
+      [331, 77, 300, 1], // one product: columns split in blocks (gemmBlocks)
+      [300, 77, 4000, 1], // A too large to pack whole beside a block: columns split in halves
       [2, 2099, 1000, 1], // decode-shaped (gemmSmall)
       [133, 31, 130, 8], // heads: batch split
     ] as const) {
@@ -201,6 +209,70 @@ describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
     };
     wasmMatmul(wasmRuntime(), p, 2);
     expect([...c]).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe("gemmBlocks: a GEMM's columns handed out in blocks", () => {
+  it("from each end, both from the front or both from the back: every block once, one thread's C bit for bit", () => {
+    const rt = wasmRuntime();
+    const rng = new Rng(21);
+    // m past MC (128) and not a multiple of MR (4), k past KC (256) and not a multiple of it, n not a
+    // multiple of the block; both transposes (A stored k×m, B stored n×k).
+    for (const [m, n, k, transA, transB, chunk] of [
+      [257, 200, 600, false, false, 32],
+      [131, 77, 300, true, true, 32],
+      [9, 640, 33, true, false, gemmChunkColumns(640)],
+      [64, 40, 256, false, true, 64], // one block: one thread does it all
+    ] as const) {
+      const a = fill(m * k, rng);
+      const b = fill(k * n, rng);
+      const rsA = transA ? 1 : k;
+      const csA = transA ? m : 1;
+      const rsB = transB ? 1 : n;
+      const csB = transB ? k : 1;
+      const at = rt.scratchBase;
+      const bAt = at + a.length * 4;
+      const cAt = bAt + b.length * 4;
+      const counter = cAt + m * n * 4;
+      const s0 = counter + 64;
+      const s1 = s0 + rt.gemmScratchBytes;
+      expect(rt.gemmBlocksScratchBytes(m, k, chunk)).toBeLessThanOrEqual(rt.gemmScratchBytes);
+      const { f32 } = rt.ensure(s1 + rt.gemmScratchBytes);
+      f32.set(a, at >> 2);
+      f32.set(b, bAt >> 2);
+      const c = () => new Float32Array(rt.memory.buffer, cAt, m * n);
+      c().fill(0.5); // C holds what to add to
+      rt.run("gemmBatched", [[0, 1, m, k, 0, n, at, 0, rsA, csA, bAt, 0, rsB, csB, cAt, 0, n, s0]]);
+      const want = c().slice();
+      const head = [m, k, n, at, rsA, csA, bAt, rsB, csB, cAt, n];
+      for (const [c0, c1] of [
+        [chunk, -chunk],
+        [chunk, chunk],
+        [-chunk, -chunk],
+      ] as const) {
+        c().fill(0.5);
+        new Int32Array(rt.memory.buffer, counter, 1)[0] = 0;
+        rt.run("gemmBlocks", [
+          [...head, s0, counter, c0],
+          [...head, s1, counter, c1],
+        ]);
+        expect(c(), `${m}×${n}×${k} ${c0}/${c1}`).toEqual(want);
+        // Every block taken once, plus one draw past the end per thread, at the ends the threads took.
+        const drawn = new Uint32Array(rt.memory.buffer, counter, 1)[0]!;
+        expect((drawn & 0xffff) + (drawn >>> 16)).toBe(Math.ceil(n / chunk) + 2);
+        if (c0 > 0 && c1 > 0) expect(drawn >>> 16).toBe(0);
+        if (c0 < 0 && c1 < 0) expect(drawn & 0xffff).toBe(0);
+      }
+    }
+  });
+
+  it("blocks are multiples of 8 columns, at least 32, at most 16 of them", () => {
+    for (const n of [1, 64, 256, 688, 2048, 11008]) {
+      const chunk = gemmChunkColumns(n);
+      expect(chunk % 8).toBe(0);
+      expect(chunk).toBeGreaterThanOrEqual(32);
+      expect(Math.ceil(n / chunk)).toBeLessThanOrEqual(16);
+    }
   });
 });
 

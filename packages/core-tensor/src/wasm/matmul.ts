@@ -51,6 +51,23 @@ export const GEMV_SPLIT_MIN_WORK = 1 << 19;
 export const GEMV_F32_SPLIT_MIN_WORK = 1 << 19;
 /** Column splits are rounded to the micro-kernel width. */
 const NR = 8;
+/**
+ * A GEMM split over 2 threads hands out its columns in about this many blocks (`gemmBlocks`): enough
+ * that a thread that starts late (a helper waking up) or is descheduled does fewer, few enough that
+ * each block still fills the micro-kernel (at least GEMM_MIN_CHUNK columns). Measured 2026-11-28,
+ * `small` training steps (B=4, T=64: products of 256 × 192…512), split kinds alternated run by run in
+ * one process, medians of 8 runs of 3 steps, ms, static halves → blocks: Baseline 104.8 → 102.0,
+ * INT8 83.3 → 81.7, MoE 263.9 → 264.2; with one core taken by another process: Baseline 204.8 →
+ * 199.4, INT8 148.0 → 136.1. The caller's wait for the helper after its own share, over 20 Baseline
+ * steps: 137 → 96 ms and 353 → 58 ms (two runs).
+ */
+const GEMM_SPLIT_BLOCKS = 16;
+const GEMM_MIN_CHUNK = 4 * NR;
+
+/** Columns per block of a dynamic GEMM split of n columns (a multiple of NR). */
+export function gemmChunkColumns(n: number): number {
+  return Math.max(GEMM_MIN_CHUNK, Math.ceil(n / GEMM_SPLIT_BLOCKS / NR) * NR);
+}
 
 /** Elements an operand occupies across the batch (a 0 stride broadcasts one matrix). */
 function span(batch: number, stride: number, size: number): number {
@@ -84,7 +101,18 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
   const cAt = arena.take(cLen * 4);
   const scratch: number[] = [];
   for (let t = 0; t < nt; t++) scratch.push(arena.take(rt.gemmScratchBytes));
-  withWorkspace(rt, arena, ({ f32 }) => {
+  // One product split by columns whose A, packed whole, fits a thread's scratch beside a block of B:
+  // the columns go out in blocks (`gemmBlocks`), so a late helper costs its blocks, not a wait. The
+  // blocks' counter sits in thread 0's scratch past what gemmBlocks uses of it: the workspace, and so
+  // `tmp`, stays what the cost model charges (`matmulWorkspaceBytes`).
+  const chunk = gemmChunkColumns(n);
+  const used = rt.gemmBlocksScratchBytes(m, k, chunk);
+  const blocks =
+    nt === 2 && batch === 1 && m > 2 && n >= 2 * chunk && used + 4 <= rt.gemmScratchBytes
+      ? { counterAt: scratch[0]! + used, chunk }
+      : undefined;
+  withWorkspace(rt, arena, ({ f32, u8 }) => {
+    if (blocks) u8.fill(0, blocks.counterAt, blocks.counterAt + 4);
     if (aRes === undefined) f32.set(p.a.subarray(p.aOffset, p.aOffset + aLen), aAt >> 2);
     if (bRes === undefined) f32.set(p.b.subarray(p.bOffset, p.bOffset + bLen), bAt >> 2);
     if (p.accumulate) f32.set(p.c.subarray(p.cOffset, p.cOffset + cLen), cAt >> 2);
@@ -114,18 +142,27 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
       n,
       scratch[t]!,
     ];
-    const jobs: number[][] = [];
-    if (nt === 1) jobs.push(job(0, batch, 0, n, 0));
-    else if (batch >= nt && (work < BATCH_SPLIT_MAX_WORK || n < 2 * NR)) {
-      // Many small products (attention heads): split the batch.
-      const half = Math.ceil(batch / 2);
-      jobs.push(job(0, half, 0, n, 0), job(half, batch, 0, n, 1));
-    } else if (n >= 2 * NR || m <= 2) {
-      // One big product (or a decode GEMV): split the columns.
-      const cut = Math.min(n, m <= 2 ? Math.ceil(n / 8) * 4 : Math.ceil(n / (2 * NR)) * NR);
-      jobs.push(job(0, batch, 0, cut, 0), job(0, batch, cut, n, 1));
-    } else jobs.push(job(0, batch, 0, n, 0));
-    rt.run("gemmBatched", jobs);
+    if (blocks) {
+      // One product: both threads take blocks of columns from the counter, one from each end.
+      const head = [m, k, n, aAt, rsA, csA, bAt, rsB, csB, cAt, n];
+      rt.run("gemmBlocks", [
+        [...head, scratch[0]!, ...splitArgs(blocks.counterAt, blocks.chunk, n, 0, NR)],
+        [...head, scratch[1]!, ...splitArgs(blocks.counterAt, blocks.chunk, n, 1, NR)],
+      ]);
+    } else {
+      const jobs: number[][] = [];
+      if (nt === 1) jobs.push(job(0, batch, 0, n, 0));
+      else if (batch >= nt && (work < BATCH_SPLIT_MAX_WORK || n < 2 * NR)) {
+        // Many small products (attention heads): split the batch.
+        const half = Math.ceil(batch / 2);
+        jobs.push(job(0, half, 0, n, 0), job(half, batch, 0, n, 1));
+      } else if (n >= 2 * NR || m <= 2) {
+        // One big product (or a decode GEMV): split the columns.
+        const cut = Math.min(n, m <= 2 ? Math.ceil(n / 8) * 4 : Math.ceil(n / (2 * NR)) * NR);
+        jobs.push(job(0, batch, 0, cut, 0), job(0, batch, cut, n, 1));
+      } else jobs.push(job(0, batch, 0, n, 0));
+      rt.run("gemmBatched", jobs);
+    }
     // Copy C back (one block when the batch is contiguous).
     if (batch === 1 || p.cBatchStride === m * n)
       p.c.set(f32.subarray(cAt >> 2, (cAt >> 2) + cLen), p.cOffset);

@@ -21,6 +21,7 @@ import { type WasmMemory, webAssembly } from "./wasm-api.js";
 /** Kernel exports callable by name from the JS side (the AssemblyScript entry's functions). */
 export const KERNELS = [
   "gemmBatched",
+  "gemmBlocks",
   "matmulDequant",
   "dequantRows",
   "attentionTile",
@@ -42,6 +43,7 @@ type KernelFn = (...args: number[]) => void;
 interface KernelExports {
   readonly heapBase: () => number;
   readonly gemmScratchBytes: () => number;
+  readonly gemmBlocksScratchBytes: (m: number, k: number, chunk: number) => number;
   readonly gemvBlockScratchBytes: (m: number, k: number) => number;
   readonly gemvNibbleScratchBytes: (m: number, k: number) => number;
 }
@@ -170,6 +172,14 @@ export class WasmRuntime {
   /** Bytes of linear memory reserved now (it only grows; released when the runtime is dropped). */
   get reservedBytes(): number {
     return this.memory.buffer.byteLength;
+  }
+
+  /**
+   * Bytes of one thread's scratch for `gemmBlocks` (an m×k A packed whole, one block of `chunk`
+   * columns of B), as the kernel sizes it.
+   */
+  gemmBlocksScratchBytes(m: number, k: number, chunk: number): number {
+    return this.#ex.gemmBlocksScratchBytes(m, k, chunk);
   }
 
   /**
