@@ -46,7 +46,8 @@ describe("timingNotes", () => {
     expect(times(1)).toContain("after a warm-up of each");
     expect(times(3)).toContain("after 3 warm-ups of each");
     expect(times(0)).toContain("with no warm-up");
-    const cold = (rows: CompareRow[], w: number) => timingNotes(rows, quiet, w).some((n) => n.startsWith("no warm-up"));
+    const cold = (rows: CompareRow[], w: number) =>
+      timingNotes(rows, quiet, w).some((n) => n.startsWith("no warm-up"));
     expect(cold([steady], 0)).toBe(true);
     expect(cold([trainRow("Once", [100])], 0)).toBe(true);
     expect(cold([steady], 1)).toBe(false);

@@ -31,9 +31,9 @@ import { measuredTables, scaleTableNarrow, serveTableNarrow } from "../terminal.
 import {
   EXAMPLES,
   emit,
+  nonNegativeInt,
   parseBudget,
   parseConfigs,
-  nonNegativeInt,
   positiveInt,
   TRAINING_OPTIONS,
   trainingChoice,

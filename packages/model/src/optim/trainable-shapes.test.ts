@@ -10,7 +10,13 @@ const TRAIN = { kind: "train", batch: 1, seq: 8, generate: 0 } as const;
 const sorted = (shapes: readonly (readonly number[])[]) => shapes.map((s) => s.join("x")).sort();
 
 describe("trainableShapes: the tensors the executable model trains", () => {
-  for (const config of ["Baseline", "GQA[kvHeads=2]", "MoE[experts=4,topK=2]", "INT8+LoRA", "NF4+LoRA[rank=4]"]) {
+  for (const config of [
+    "Baseline",
+    "GQA[kvHeads=2]",
+    "MoE[experts=4,topK=2]",
+    "INT8+LoRA",
+    "NF4+LoRA[rank=4]",
+  ]) {
     it(`${config} on tiny: the shapes of model.parameters(), one entry per tensor`, () => {
       const c = parse(config);
       const plan = estimate("tiny", filled(c), TRAIN).plan;

@@ -43,7 +43,10 @@ export function trainableShapeGroups(plan: Plan): ShapeGroup[] {
     ...norm,
     // MLA's latent norms (DeepSeek-V2: kv_a_layernorm, q_a_layernorm) per layer.
     ...(arch.mla
-      ? [g(L, [arch.mla.kvLoraRank]), ...(arch.mla.qLoraRank === undefined ? [] : [g(L, [arch.mla.qLoraRank])])]
+      ? [
+          g(L, [arch.mla.kvLoraRank]),
+          ...(arch.mla.qLoraRank === undefined ? [] : [g(L, [arch.mla.qLoraRank])]),
+        ]
       : []),
     ...(linearsTrainable(plan) ? linears.map((m) => g(m.copies, [m.out, m.in])) : []),
     ...linears.filter((m) => m.bias).map((m) => g(m.copies, [m.out])),
