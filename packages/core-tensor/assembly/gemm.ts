@@ -56,15 +56,7 @@ export function gemm(
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         packPanelsA(mc, kc, a + <usize>((ic * rsA + pc * csA) * 4), rsA, csA, packA);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const w = min(NR, nc - jr);
-          const pb = packB + <usize>(jr * kc * 4);
-          for (let ir = 0; ir < mc; ir += MR) {
-            const h = min(MR, mc - ir);
-            const ci = c + <usize>(((ic + ir) * ldc + jc + jr) * 4);
-            kernel4x8(kc, packA + <usize>(ir * kc * 4), pb, ci, ldc, h, w, tile);
-          }
-        }
+        blockTiles(mc, nc, kc, packA, packB, c + <usize>((ic * ldc + jc) * 4), ldc, tile);
       }
     }
   }
@@ -124,15 +116,7 @@ export function gemmBlocks(
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         const pa = packA + <usize>((pc * mPad + ic * kc) * 4);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const w = min(NR, nc - jr);
-          const pb = packB + <usize>(jr * kc * 4);
-          for (let ir = 0; ir < mc; ir += MR) {
-            const h = min(MR, mc - ir);
-            const ci = c + <usize>(((ic + ir) * ldc + j + jr) * 4);
-            kernel4x8(kc, pa + <usize>(ir * kc * 4), pb, ci, ldc, h, w, tile);
-          }
-        }
+        blockTiles(mc, nc, kc, pa, packB, c + <usize>((ic * ldc + j) * 4), ldc, tile);
       }
     }
   }
@@ -175,6 +159,21 @@ export function gemmBatched(
       ldc,
       scratch,
     );
+  }
+}
+
+/**
+ * C(mc×nc at c, row stride ldc) += packed A block (mc×kc, MR-row panels) · packed B block (kc×nc,
+ * NR-wide panels), one 4×8 micro-tile at a time.
+ */
+function blockTiles(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, tile: usize): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const w = min(NR, nc - jr);
+    const b = pb + <usize>(jr * kc * 4);
+    for (let ir = 0; ir < mc; ir += MR) {
+      const ci = c + <usize>((ir * ldc + jr) * 4);
+      kernel4x8(kc, pa + <usize>(ir * kc * 4), b, ci, ldc, min(MR, mc - ir), w, tile);
+    }
   }
 }
 
