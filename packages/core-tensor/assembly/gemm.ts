@@ -67,7 +67,12 @@ export function gemm(
  * (m rounded up to MR rows), one block of B (KC×chunk) and the micro-tile.
  */
 export function gemmBlocksScratchBytes(m: i32, k: i32, chunk: i32): i32 {
-  return (((m + MR - 1) / MR) * MR * k + KC * chunk + 32) * 4;
+  return (panelRows(m) * k + KC * chunk + 32) * 4;
+}
+
+/** m rounded up to whole MR-row panels (packed A's rows, zero-padded). */
+function panelRows(m: i32): i32 {
+  return ((m + MR - 1) / MR) * MR;
 }
 
 /**
@@ -96,7 +101,7 @@ export function gemmBlocks(
 ): void {
   let j = nextRows(counter, chunk, 0, n, -1);
   if (j >= n) return;
-  const mPad = ((m + MR - 1) / MR) * MR;
+  const mPad = panelRows(m);
   const packA = scratch;
   const packB = packA + <usize>(mPad * k * 4);
   const tile = packB + <usize>(KC * abs(chunk) * 4);

@@ -106,13 +106,11 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
   // blocks' counter sits in thread 0's scratch past what gemmBlocks uses of it: the workspace, and so
   // `tmp`, stays what the cost model charges (`matmulWorkspaceBytes`).
   const chunk = gemmChunkColumns(n);
-  const used = rt.gemmBlocksScratchBytes(m, k, chunk);
-  const blocks =
-    nt === 2 && batch === 1 && m > 2 && n >= 2 * chunk && used + 4 <= rt.gemmScratchBytes
-      ? { counterAt: scratch[0]! + used, chunk }
-      : undefined;
+  const oneProduct = nt === 2 && batch === 1 && m > 2 && n >= 2 * chunk;
+  const used = oneProduct ? rt.gemmBlocksScratchBytes(m, k, chunk) : 0;
+  const counterAt = oneProduct && used + 4 <= rt.gemmScratchBytes ? scratch[0]! + used : undefined;
   withWorkspace(rt, arena, ({ f32, u8 }) => {
-    if (blocks) u8.fill(0, blocks.counterAt, blocks.counterAt + 4);
+    if (counterAt !== undefined) u8.fill(0, counterAt, counterAt + 4);
     if (aRes === undefined) f32.set(p.a.subarray(p.aOffset, p.aOffset + aLen), aAt >> 2);
     if (bRes === undefined) f32.set(p.b.subarray(p.bOffset, p.bOffset + bLen), bAt >> 2);
     if (p.accumulate) f32.set(p.c.subarray(p.cOffset, p.cOffset + cLen), cAt >> 2);
@@ -142,12 +140,12 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
       n,
       scratch[t]!,
     ];
-    if (blocks) {
+    if (counterAt !== undefined) {
       // One product: both threads take blocks of columns from the counter, one from each end.
       const head = [m, k, n, aAt, rsA, csA, bAt, rsB, csB, cAt, n];
       rt.run("gemmBlocks", [
-        [...head, scratch[0]!, ...splitArgs(blocks.counterAt, blocks.chunk, n, 0, NR)],
-        [...head, scratch[1]!, ...splitArgs(blocks.counterAt, blocks.chunk, n, 1, NR)],
+        [...head, scratch[0]!, ...splitArgs(counterAt, chunk, n, 0, NR)],
+        [...head, scratch[1]!, ...splitArgs(counterAt, chunk, n, 1, NR)],
       ]);
     } else {
       const jobs: number[][] = [];
