@@ -100,16 +100,25 @@ function spread(xs: number[]): Spread {
   const m = s.length >> 1;
   return { median: s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2, min: s[0]!, max: s[s.length - 1]! };
 }
-/** Time each of `fns` once per round, interleaved, after `warm` untimed rounds: ms per fn. */
+/**
+ * Time each of `fns` once per round, interleaved, after `warm` untimed rounds: ms per fn. Round r
+ * starts at fn r mod n, so no fn always runs first or right after the same neighbour: a fn that runs
+ * after the 256 MiB bandwidth probe finds W's page-table entries evicted and reads it 0.2–0.4 ms
+ * slower at 4096² (measured 2026-11-28, FP32 1×4096² on 2 threads: 1.86 ms right after the probe
+ * against 1.50 after another GEMV of the same layer). With a fixed order that cost fell on FP32 alone,
+ * the first format, in every round, and on every ratio ×FP32.
+ */
 function interleave(fns: (() => void)[], reps: number, warm = 2): Spread[] {
   const t = fns.map(() => [] as number[]);
+  const n = fns.length;
   for (let r = 0; r < warm + reps; r++) {
-    fns.forEach((f, i) => {
+    for (let j = 0; j < n; j++) {
+      const i = (r + j) % n;
       const t0 = performance.now();
-      f();
+      fns[i]!();
       const dt = performance.now() - t0;
       if (r >= warm) t[i]!.push(dt);
-    });
+    }
   }
   return t.map(spread);
 }
