@@ -134,8 +134,12 @@ try {
   }
   for (const c of contenders) await c.run(); // warm-up
   const samples: Sample[][] = contenders.map(() => []);
+  // Round r starts at contender r mod n: none always runs first or after the same neighbour.
   for (let r = 0; r < ROUNDS; r++)
-    for (let i = 0; i < contenders.length; i++) samples[i]!.push(await contenders[i]!.run());
+    for (let j = 0; j < contenders.length; j++) {
+      const i = (r + j) % contenders.length;
+      samples[i]!.push(await contenders[i]!.run());
+    }
   report(samples);
 } finally {
   for (const o of owned) await o.dispose();

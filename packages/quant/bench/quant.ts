@@ -71,14 +71,16 @@ for (const f of formats) {
 
 const times = layers.map(() => [] as number[]);
 noGrad(() => {
+  // Round r starts at format r mod n: none always runs first or after the same neighbour.
   for (let r = 0; r < REPS + 2; r++) {
-    layers.forEach((l, i) => {
+    for (let j = 0; j < layers.length; j++) {
+      const i = (r + j) % layers.length;
       const t0 = performance.now();
-      const y = l.layer.apply(x);
+      const y = layers[i]!.layer.apply(x);
       const dt = performance.now() - t0;
       y.dispose();
       if (r >= 2) times[i]!.push(dt); // two warm-up rounds
-    });
+    }
   }
 });
 

@@ -74,8 +74,10 @@ export async function referenceGemv(options: {
     for (const { lib, threads } of libs)
       prepared.push({ lib, threads, p: await lib.prepare(x, w, 1, k, n), t: [] });
     const warm = 2;
+    // Round r starts at contender r mod n: none always runs first or after the same neighbour.
     for (let r = 0; r < warm + reps; r++) {
-      for (const c of prepared) {
+      for (let j = 0; j < prepared.length; j++) {
+        const c = prepared[(r + j) % prepared.length]!;
         const t0 = performance.now();
         await c.p.run();
         const dt = performance.now() - t0;
