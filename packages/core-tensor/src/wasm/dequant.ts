@@ -489,9 +489,9 @@ function gemvFused(rt: WasmRuntime, a: DequantMatmulArgs, threads: number): void
   // 738/494; Q4_0 1024: 85/102, 1440: 166/184, 2048: 364/356, 3072: 794/510; INT8 1024: 52/70, 1440:
   // 106/81, 2048: 218/217, 3072: 486/368 — the hand-off (~20–30 µs) outweighs halving the rows up to
   // about 2^21 and pays from 3072 (`node --import tsx` of a script timing rt.run with one and two jobs).
-  // The bench's NF4 1×1448×1448 row (1.5 ms on 1 and 2 threads, vs 0.46 ms at 2048) is not a split
-  // effect: 1448 is not a multiple of 32, so quant's PackedLinear keeps that layer on its JS GEMV
-  // (autoKernel), one thread whatever the backend; 1440 takes this kernel (0.43 ms).
+  // A width that is not a multiple of 32 (1448: 1.5 ms on 1 and 2 threads, vs 0.46 ms at 2048) stays
+  // on quant's JS GEMV (PackedLinear's autoKernel), one thread whatever the backend; 1440 takes this
+  // kernel (0.43 ms). The bench's crossover therefore uses 1440.
   const nt = gemvThreads(threads, m * n * k, n);
   const scratch = gemvScratch(rt, arena, weight.format, m, k, nt);
   const split = rowBlocks(arena, weight.format, m, n, k, nt);
