@@ -1,8 +1,8 @@
 // Decode GEMV / thin GEMM over packed weights resident in linear memory (AssemblyScript, 128-bit
 // SIMD): y[i, j] = Σ_q x[i, q] · W[j, q] for rows j in [j0, j1) (a thread's share) and every i < m,
 // reading W in its stored format with no decoded copy: GGUF Q8_0 / Q4_0 blocks or signed 8-bit codes
-// with f32 group scales (INT8). x is rounded to 16-bit codes per 32-block and dotted with the weight
-// codes in 32-bit integers; m is small (decode: 1–4 rows of x). Not here: FP32 (gemv-f32.ts), the
+// with f32 group scales (INT8). x is rounded to 16-bit codes per 32-block (Q4_0: codes within ±1927,
+// `Q4_X_LEVELS`) and dotted with the weight codes in 32-bit integers; m is small (decode: 1–4 rows of x). Not here: FP32 (gemv-f32.ts), the
 // general GEMM (gemm.ts), 4-bit codebooks (gemv-nibble.ts), 16-bit floats (gemv16.ts), other packed
 // layouts (dequant.ts decodes those per row). The relaxed-SIMD build (`--target relaxed`) runs
 // gemv-dot8.ts's kernels instead (x at 8 bits, an 8-bit dot product); this file's code is the simd build's.
@@ -47,6 +47,11 @@ function hsum(v: v128): f32 {
  * these with the weight codes in 32-bit integers (i32x4.dot_i16x8_s).
  */
 export function quantizeX16(m: i32, k: i32, x: usize, out: usize): void {
+  quantizeXCodes(m, k, x, out, 32767);
+}
+
+/** `quantizeX16` with codes in [−levels, levels] (scale = absmax/levels). */
+function quantizeXCodes(m: i32, k: i32, x: usize, out: usize, levels: f32): void {
   const nb = k >> 5;
   const scales = out + ((<usize>(m * k)) << 1);
   for (let i = 0; i < m; i++) {
@@ -58,8 +63,8 @@ export function quantizeX16(m: i32, k: i32, x: usize, out: usize): void {
         max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)),
         max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)),
       );
-      const scale: f32 = amax / 32767;
-      const inv = f32x4.splat(amax > 0 ? <f32>32767 / amax : 0);
+      const scale: f32 = amax / levels;
+      const inv = f32x4.splat(amax > 0 ? levels / amax : 0);
       store<f32>(scales + ((<usize>(i * nb + b)) << 2), scale);
       const qb = out + ((<usize>(i * k + (b << 5))) << 1);
       for (let t = 0; t < 4; t++) {
@@ -74,38 +79,53 @@ export function quantizeX16(m: i32, k: i32, x: usize, out: usize): void {
 }
 
 /**
- * `quantizeX16`, then each 32-block's codes reordered to the Q4_0 kernel's nibble lanes, [x0, x2, …,
- * x14 | x1, x3, …, x15 | x16, x18, …, x30 | x17, x19, …, x31], and per block 8·Σ of its codes [m, k/32]
- * (i32) after the scales. Q4_0's value is nibble − 8: the kernel dots the raw nibbles and subtracts this
- * from each block's exact integer total, before anything is rounded to f32.
+ * x rounded to codes within ±Q4_X_LEVELS per 32-block for the Q4_0 kernel, in the order of the nibble
+ * fields of its 16-bit lanes (lane l = byte 2l | byte 2l + 1 << 8 holds elements 2l, 16 + 2l, 2l + 1,
+ * 17 + 2l in bits 0–3, 4–7, 8–11, 12–15; x codes x₀..x₃ of those four), stored as the four i16x8
+ * y₀ = x₀, y₁ = x₁ − 16·x₀, y₂ = x₂ − 16·x₁, y₃ = x₃ − 16·x₂; then per block 8·Σ(x₀ + x₁ + x₂) [m, k/32]
+ * (i32) after the scales. Why (`codesDot`): with L the lane, its top bit flipped, read as a signed i16,
+ * and Sₜ = L >> 4t (arithmetic), Σₜ Sₜ·yₜ = n₀x₀ + n₁x₁ + n₂x₂ + (n₃ − 8)x₃ for the lane's nibbles n,
+ * so the kernel subtracts 8·Σ(x₀ + x₁ + x₂) from each block's exact integer total to get Σ (n − 8)·x,
+ * before anything is rounded to f32.
  */
 function quantizeX16Nibbles(m: i32, k: i32, x: usize, out: usize): void {
-  quantizeX16(m, k, x, out);
+  quantizeXCodes(m, k, x, out, Q4_X_LEVELS);
   const blocks = m * (k >> 5);
   const sums = out + ((<usize>(m * k)) << 1) + ((<usize>blocks) << 2);
   const one = i16x8.splat(1);
+  const sixteen = i16x8.splat(16);
   for (let c = 0; c < blocks; c++) {
     const p = out + ((<usize>c) << 6);
     const v0 = v128.load(p);
     const v1 = v128.load(p, 16);
     const v2 = v128.load(p, 32);
     const v3 = v128.load(p, 48);
-    const e0 = i16x8.shuffle(v0, v1, 0, 2, 4, 6, 8, 10, 12, 14);
-    const o0 = i16x8.shuffle(v0, v1, 1, 3, 5, 7, 9, 11, 13, 15);
-    const e1 = i16x8.shuffle(v2, v3, 0, 2, 4, 6, 8, 10, 12, 14);
-    const o1 = i16x8.shuffle(v2, v3, 1, 3, 5, 7, 9, 11, 13, 15);
-    v128.store(p, e0);
-    v128.store(p, o0, 16);
-    v128.store(p, e1, 32);
-    v128.store(p, o1, 48);
+    const f0 = i16x8.shuffle(v0, v1, 0, 2, 4, 6, 8, 10, 12, 14); // elements 2l: bits 0–3 of lane l
+    const f2 = i16x8.shuffle(v0, v1, 1, 3, 5, 7, 9, 11, 13, 15); // 2l + 1: bits 8–11
+    const f1 = i16x8.shuffle(v2, v3, 0, 2, 4, 6, 8, 10, 12, 14); // 16 + 2l: bits 4–7
+    const f3 = i16x8.shuffle(v2, v3, 1, 3, 5, 7, 9, 11, 13, 15); // 17 + 2l: bits 12–15
+    v128.store(p, f0);
+    v128.store(p, i16x8.sub(f1, i16x8.mul(f0, sixteen)), 16);
+    v128.store(p, i16x8.sub(f2, i16x8.mul(f1, sixteen)), 32);
+    v128.store(p, i16x8.sub(f3, i16x8.mul(f2, sixteen)), 48);
     const s = i32x4.add(
-      i32x4.add(i32x4.dot_i16x8_s(e0, one), i32x4.dot_i16x8_s(o0, one)),
-      i32x4.add(i32x4.dot_i16x8_s(e1, one), i32x4.dot_i16x8_s(o1, one)),
+      i32x4.add(i32x4.dot_i16x8_s(f0, one), i32x4.dot_i16x8_s(f1, one)),
+      i32x4.dot_i16x8_s(f2, one),
     );
     const t = isum(s);
     store<i32>(sums + ((<usize>c) << 2), t << 3);
   }
 }
+
+/**
+ * The largest |code| of x for the Q4_0 kernel: y₁..y₃ = xₜ − 16·xₜ₋₁ must fit an i16 (17·1927 ≤ 32767),
+ * and a block's total stays an exact i32 (|Σ| ≤ 8·1927·(32768 + 17·(2048 + 128 + 8)) < 2^31). Still 15×
+ * finer than the 8-bit x of llama.cpp's Q4_0 dot (and of the relaxed build). It buys two instructions per
+ * block (a flip and three shifts instead of four masks and three shifts): 1 thread, builds alternated
+ * in one process, medians of 41 × 5 calls at 4096² / 11008×4096 / 1024×4096, 2026-11-28: 0.94–0.97
+ * of the masked kernel's time (two runs).
+ */
+const Q4_X_LEVELS: f32 = 1927;
 
 /**
  * Bytes of `gemvQ8_0` / `gemvQ4_0` / `gemvI8` scratch (per thread) for m rows of x of width k: the
@@ -127,21 +147,16 @@ function dot32(w0: v128, w1: v128, w2: v128, w3: v128, xq: usize): v128 {
  * The i32x4 partial sums of one 32-element block's codes at `c` dotted with its 32 x codes at `xq`.
  * T picks the layout at compile time (isSigned<T>() is a constant): i8 → 32 signed bytes (Q8_0,
  * INT8), x in natural order; u8 → Q4_0's 16 bytes (byte t: element t low nibble, t+16 high nibble),
- * the raw nibbles 0..15 read from 16-bit lanes L = byte 2l | byte 2l+1 << 8 (`nib` = 0x000f per
- * lane), x in `quantizeX16Nibbles` order.
+ * read as 16-bit lanes with their top bit flipped (`flip` = 0x8000 per lane) and shifted right by 0, 4,
+ * 8 and 12 (arithmetic), x as `quantizeX16Nibbles` stores it: the block's Σ (n − 8)·x plus its 8·Σ
+ * term (see there).
  */
-function codesDot<T>(c: usize, xq: usize, nib: v128): v128 {
+function codesDot<T>(c: usize, xq: usize, flip: v128): v128 {
   if (isSigned<T>()) {
     return dot32(v128.load8x8_s(c), v128.load8x8_s(c, 8), v128.load8x8_s(c, 16), v128.load8x8_s(c, 24), xq);
   }
-  const l = v128.load(c);
-  return dot32(
-    v128.and(l, nib), // element 2l
-    v128.and(i16x8.shr_u(l, 8), nib), // 2l + 1
-    v128.and(i16x8.shr_u(l, 4), nib), // 16 + 2l
-    i16x8.shr_u(l, 12), // 17 + 2l
-    xq,
-  );
+  const l = v128.xor(v128.load(c), flip);
+  return dot32(l, i16x8.shr_s(l, 4), i16x8.shr_s(l, 8), i16x8.shr_s(l, 12), xq);
 }
 
 /** [Σ lanes of a, of b, of c, of d]: four i32x4 reduced by a 4×4 transpose (6 shuffles, 6 adds). */
@@ -203,7 +218,7 @@ function rowsQ<T>(m: i32, k: i32, w: usize, y: usize, n: i32, j0: i32, j1: i32, 
   const sx = scratch + ((<usize>(m * k)) << 1);
   const sums = sx + ((<usize>(m * nb)) << 2);
   const rowBytes = <usize>nb * blockBytes;
-  const nib = i16x8.splat(0x000f);
+  const flip = i16x8.splat(<i16>0x8000);
   for (let j = j0; j < j1; j++) {
     const wj = w + <usize>j * rowBytes;
     for (let i = 0; i < m; i++) {
@@ -216,16 +231,16 @@ function rowsQ<T>(m: i32, k: i32, w: usize, y: usize, n: i32, j0: i32, j1: i32, 
       const yo = y + ((<usize>(i * n + j)) << 2);
       for (; q < nb4; q += 4) {
         const xo = xq + ((<usize>q) << 6);
-        const s0 = codesDot<T>(b + 2, xo, nib);
+        const s0 = codesDot<T>(b + 2, xo, flip);
         fence(yo, i32x4.extract_lane(s0, 0));
-        const s1 = codesDot<T>(b + blockBytes + 2, xo + 64, nib);
+        const s1 = codesDot<T>(b + blockBytes + 2, xo + 64, flip);
         fence(yo, i32x4.extract_lane(s1, 0));
-        const s2 = codesDot<T>(b + 2 * blockBytes + 2, xo + 128, nib);
+        const s2 = codesDot<T>(b + 2 * blockBytes + 2, xo + 128, flip);
         fence(yo, i32x4.extract_lane(s2, 0));
-        const s3 = codesDot<T>(b + 3 * blockBytes + 2, xo + 192, nib);
+        const s3 = codesDot<T>(b + 3 * blockBytes + 2, xo + 192, flip);
         fence(yo, i32x4.extract_lane(s3, 0));
         let s = sum4(s0, s1, s2, s3);
-        // Q4_0: Σ (nibble − 8)·xq = Σ nibble·xq − 8·Σ xq, on the four exact block totals
+        // Q4_0: Σ (n − 8)·x = the lanes' dot − 8·Σ(x₀ + x₁ + x₂) (quantizeX16Nibbles), on exact block totals
         if (!isSigned<T>()) s = i32x4.sub(s, v128.load(xsum + ((<usize>q) << 2)));
         const d = f32x4.mul(halves4(b, blockBytes), v128.load(xs + ((<usize>q) << 2)));
         acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), d));
@@ -234,7 +249,7 @@ function rowsQ<T>(m: i32, k: i32, w: usize, y: usize, n: i32, j0: i32, j1: i32, 
       // the last nb % 4 blocks: each block's exact integer total, scaled in scalar
       let tail: f32 = 0;
       for (; q < nb; q++) {
-        const s = codesDot<T>(b + 2, xq + ((<usize>q) << 6), nib);
+        const s = codesDot<T>(b + 2, xq + ((<usize>q) << 6), flip);
         let t = isum(s);
         if (!isSigned<T>()) t -= load<i32>(xsum + ((<usize>q) << 2));
         tail += <f32>t * (halfToFloat(<u32>load<u16>(b)) * load<f32>(xs + ((<usize>q) << 2)));
@@ -269,7 +284,7 @@ export function gemvQ8_0(
 
 /**
  * GGUF Q4_0 W [n, k] (k/32 blocks of [f16 d, 16 B] per row, 18 B; byte t: element t low nibble,
- * t+16 high nibble; value d·(nibble − 8)): as `gemvQ8_0`, x rounded to 16-bit codes per 32-block.
+ * t+16 high nibble; value d·(nibble − 8)): as `gemvQ8_0`, x rounded to codes within ±1927 per 32-block (`Q4_X_LEVELS`).
  */
 export function gemvQ4_0(
   m: i32,

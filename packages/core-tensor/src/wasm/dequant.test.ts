@@ -103,7 +103,7 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
                     format === "q4_0" ||
                     (format === "i8" && k % 32 === 0 && group % 32 === 0)) &&
                   m <= GEMV_MAX_M
-                    ? x16RoundingBound(want, x, i * k, k, 32, xCodeLevels(wasmRuntime().flavor))
+                    ? x16RoundingBound(want, x, i * k, k, 32, xCodeLevels(wasmRuntime().flavor, format))
                     : weight.format === "nibble" && m <= GEMV_MAX_M && k % 32 === 0 && group % 32 === 0
                       ? nibbleRoundingBound(
                           want,
@@ -284,7 +284,7 @@ describe("wasm dequantising kernels vs the scalar JS oracle", () => {
       expect(Math.abs(y[j]! - s)).toBeLessThanOrEqual(
         DEQUANT_MATMUL_TOL.atol +
           DEQUANT_MATMUL_TOL.rtol * Math.abs(s) +
-          x16RoundingBound(row, x, 0, k, 32, xCodeLevels(wasmRuntime().flavor)),
+          x16RoundingBound(row, x, 0, k, 32, xCodeLevels(wasmRuntime().flavor, "q4_0")),
       );
     }
   });

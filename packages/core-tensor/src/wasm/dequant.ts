@@ -535,12 +535,15 @@ export function x16RoundingBound(
 }
 
 /**
- * The largest code every packed GEMV kernel of a flavor (Q8_0 / Q4_0 / INT8 per 32-block, INT4 / NF4
- * per x-block) rounds x to (x ≈ s·q, s = absmax/levels): 32767 (16-bit codes) on `simd`, 127 (8-bit,
- * for the 8-bit dot product) on `relaxed`. Pass it to `x16RoundingBound` as `levels`.
+ * The largest code the packed GEMV kernels of a flavor round x to (x ≈ s·q, s = absmax/levels; Q8_0 /
+ * Q4_0 / INT8 per 32-block, INT4 / NF4 per x-block): on `relaxed` 127 (8-bit, for the 8-bit dot
+ * product); on `simd` 32767 (16-bit codes), except `q4_0`'s 1927 (its kernel dots the raw 16-bit lanes
+ * of nibbles against x codes combined as x₁ − 16·x₀, which must fit 16 bits: 17·1927 ≤ 32767; see
+ * assembly/gemv.ts). Pass it to `x16RoundingBound` as `levels`.
  */
-export function xCodeLevels(flavor: WasmFlavor = wasmFlavor()): number {
-  return flavor === "relaxed" ? 127 : 32767;
+export function xCodeLevels(flavor: WasmFlavor = wasmFlavor(), format?: DequantFormat): number {
+  if (flavor === "relaxed") return 127;
+  return format === "q4_0" ? 1927 : 32767;
 }
 
 /**

@@ -96,7 +96,7 @@ function randomWeight(
 /** Every y[i, j] within `gemvQBound` of the f64 oracle; returns the first failure or undefined. */
 function firstMiss(weight: DequantWeight, m: number, n: number, k: number, x: Float32Array, y: Float32Array) {
   const format = weight.format as "q8_0" | "q4_0" | "i8";
-  const levels = xCodeLevels(wasmRuntime().flavor);
+  const levels = xCodeLevels(wasmRuntime().flavor, format);
   const group = weight.format === "i8" ? weight.group : 32;
   for (let j = 0; j < n; j++) {
     const row = dequantRowNaive(format, weight.data, j, k, weight.format === "i8" ? weight : undefined);

@@ -204,7 +204,7 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
               // integers (nibbleRoundingBound).
               const x16 =
                 format === "q8_0" || format === "q4_0" || format === "i8" // i8: k, group multiples of 32
-                  ? x16RoundingBound(row, x, i * k, k, 32, xCodeLevels(wasmRuntime().flavor))
+                  ? x16RoundingBound(row, x, i * k, k, 32, xCodeLevels(wasmRuntime().flavor, format))
                   : format === "nibble"
                     ? nibbleRoundingBound(row, NF4_TABLE, sv.subarray(j * (k / group)), group, x, i * k, k)
                     : 0;
