@@ -317,13 +317,15 @@ function e2e(): E2eRow[] {
     const [prompt, generate, rounds] = preset === "medium" ? [32, 9, 3] : [64, 128, 5];
     const specs = E2E_CONFIGS.map((c) => ({ model: preset, config: filled(parse(c)) }));
     const samples = specs.map(() => ({ p: [] as number[], d: [] as number[] }));
+    // round r starts at configuration r mod n, as `interleave` does
     for (let r = 0; r < rounds + 1; r++) {
-      specs.forEach((spec, i) => {
-        const res = runInfer(spec, { batch: 1, prompt, generate });
-        if (r === 0) return; // warm-up
+      for (let j = 0; j < specs.length; j++) {
+        const i = (r + j) % specs.length;
+        const res = runInfer(specs[i]!, { batch: 1, prompt, generate });
+        if (r === 0) continue; // warm-up
         samples[i]!.p.push(res.prefillTokensPerSec);
         samples[i]!.d.push(res.decodeTokensPerSec);
-      });
+      }
     }
     specs.forEach((_, i) => {
       const row = {
