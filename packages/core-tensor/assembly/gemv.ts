@@ -2,10 +2,11 @@
 // SIMD): y[i, j] = Σ_q x[i, q] · W[j, q] for rows j in [j0, j1) (a thread's share) and every i < m,
 // reading W in its stored format with no decoded copy: GGUF Q8_0 / Q4_0 blocks or signed 8-bit codes
 // with f32 group scales (INT8). x is rounded to 16-bit codes per 32-block (Q4_0: codes within ±1927,
-// `Q4_X_LEVELS`) and dotted with the weight codes in 32-bit integers; m is small (decode: 1–4 rows of x). Not here: FP32 (gemv-f32.ts), the
-// general GEMM (gemm.ts), 4-bit codebooks (gemv-nibble.ts), 16-bit floats (gemv16.ts), other packed
-// layouts (dequant.ts decodes those per row). The relaxed-SIMD build (`--target relaxed`) runs
-// gemv-dot8.ts's kernels instead (x at 8 bits, an 8-bit dot product); this file's code is the simd build's.
+// `Q4_X_LEVELS`) and dotted with the weight codes in 32-bit integers; m is small (decode: 1–4 rows of
+// x). Not here: FP32 (gemv-f32.ts), the general GEMM (gemm.ts), 4-bit codebooks (gemv-nibble.ts),
+// 16-bit floats (gemv16.ts), other packed layouts (dequant.ts decodes those per row). The relaxed-SIMD
+// build (`--target relaxed`) runs gemv-dot8.ts's kernels instead (x at 8 bits, an 8-bit dot product);
+// this file's code is the simd build's.
 //
 // Measured choices (AMD EPYC Zen 5, Node 20, single-thread kernel minima of interleaved runs over
 // 4096×4096 and 11008×4096, 2026-11-28): INT8 with group scales reads four rows per pass, sharing each
@@ -121,7 +122,7 @@ function quantizeX16Nibbles(m: i32, k: i32, x: usize, out: usize): void {
  * The largest |code| of x for the Q4_0 kernel: y₁..y₃ = xₜ − 16·xₜ₋₁ must fit an i16 (17·1927 ≤ 32767),
  * and a block's total stays an exact i32 (|Σ| ≤ 8·1927·(32768 + 17·(2048 + 128 + 8)) < 2^31). Still 15×
  * finer than the 8-bit x of llama.cpp's Q4_0 dot (and of the relaxed build). It buys two instructions per
- * block (a flip and three shifts instead of four masks and three shifts): 1 thread, builds alternated
+ * block (a flip and three shifts instead of three masks and three shifts): 1 thread, builds alternated
  * in one process, medians of 41 × 5 calls at 4096² / 11008×4096 / 1024×4096, 2026-11-28: 0.94–0.97
  * of the masked kernel's time (two runs).
  */
@@ -240,7 +241,7 @@ function rowsQ<T>(m: i32, k: i32, w: usize, y: usize, n: i32, j0: i32, j1: i32, 
         const s3 = codesDot<T>(b + 3 * blockBytes + 2, xo + 192, flip);
         fence(yo, i32x4.extract_lane(s3, 0));
         let s = sum4(s0, s1, s2, s3);
-        // Q4_0: Σ (n − 8)·x = the lanes' dot − 8·Σ(x₀ + x₁ + x₂) (quantizeX16Nibbles), on exact block totals
+        // Q4_0: Σ (n − 8)·x = the lanes' dot − 8·Σ(x₀ + x₁ + x₂) (quantizeX16Nibbles), exact totals
         if (!isSigned<T>()) s = i32x4.sub(s, v128.load(xsum + ((<usize>q) << 2)));
         const d = f32x4.mul(halves4(b, blockBytes), v128.load(xs + ((<usize>q) << 2)));
         acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), d));
@@ -284,7 +285,8 @@ export function gemvQ8_0(
 
 /**
  * GGUF Q4_0 W [n, k] (k/32 blocks of [f16 d, 16 B] per row, 18 B; byte t: element t low nibble,
- * t+16 high nibble; value d·(nibble − 8)): as `gemvQ8_0`, x rounded to codes within ±1927 per 32-block (`Q4_X_LEVELS`).
+ * t+16 high nibble; value d·(nibble − 8)): as `gemvQ8_0`, x rounded to codes within ±1927 per
+ * 32-block (`Q4_X_LEVELS`).
  */
 export function gemvQ4_0(
   m: i32,

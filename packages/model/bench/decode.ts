@@ -102,11 +102,11 @@ function spread(xs: number[]): Spread {
 }
 /**
  * Time each of `fns` once per round, interleaved, after `warm` untimed rounds: ms per fn. Round r
- * starts at fn r mod n, so no fn always runs first or right after the same neighbour: a fn that runs
- * after the 256 MiB bandwidth probe finds W's page-table entries evicted and reads it 0.2–0.4 ms
- * slower at 4096² (measured 2026-11-28, FP32 1×4096² on 2 threads: 1.86 ms right after the probe
- * against 1.50 after another GEMV of the same layer). With a fixed order that cost fell on FP32 alone,
- * the first format, in every round, and on every ratio ×FP32.
+ * starts at fn r mod n, so no fn always runs first or right after the same neighbour: a GEMV that
+ * runs right after the 256 MiB bandwidth probe is 0.2–0.4 ms slower at 4096² (measured 2026-11-28,
+ * FP32 1×4096² on 2 threads: 1.86 ms right after the probe against 1.50 after another GEMV of the
+ * same layer). With a fixed order that cost fell on FP32 alone, the first format, in every round, and
+ * so on every ratio ×FP32.
  */
 function interleave(fns: (() => void)[], reps: number, warm = 2): Spread[] {
   const t = fns.map(() => [] as number[]);
