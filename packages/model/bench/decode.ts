@@ -7,7 +7,8 @@
  * (`--no-js` skips it), each with its time ×FP32 and its GB/s ×roofline (the 2-thread probe of (3) read
  * in the same rounds; its median); (2) the 1- vs 2-thread GEMV crossover (FP32, NF4); (3) a STREAM-like
  * read of a 256 MiB buffer in WASM memory (1 and 2 threads, ≥ 20 reads each) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
- * `runInfer` per preset and format. Warm-up, interleaved rounds, medians with min–max. Not a test.
+ * `runInfer` per preset and format. Warm-up, interleaved rounds (each starting one item later than the
+ * last), medians with min–max. Not a test.
  * `--flavor` picks the WASM kernels build for the whole run (default: TRADEOFFS_WASM_FLAVOR, else simd);
  * ratios ×FP32 are within that one flavor. Last, a `machine:` line gives the CPU time other processes
  * took during the run (JSON: `load`), so a busy machine shows.
@@ -352,7 +353,7 @@ const reference = await referenceGemv({ reps: REPS, log, skip: !GEMV || argv.inc
 noGrad(() =>
   withLedger(getLedger(), () => {
     log(
-      `decode bench on WASM (2 threads, flavor ${FLAVOR}), ${REPS} interleaved rounds after warm-up; medians (min–max)`,
+      `decode bench on WASM (2 threads, flavor ${FLAVOR}), ${REPS} interleaved rounds after warm-up, each starting one item later; medians (min–max)`,
     );
     const bw = GEMV ? bandwidth() : [];
     for (const b of bw)
