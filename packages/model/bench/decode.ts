@@ -48,6 +48,7 @@ import {
 } from "@tradeoffs/quant";
 import {
   filled,
+  interleaved,
   loadText,
   type PresetName,
   parse,
@@ -102,26 +103,20 @@ function spread(xs: number[]): Spread {
   return { median: s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2, min: s[0]!, max: s[s.length - 1]! };
 }
 /**
- * Time each of `fns` once per round, interleaved, after `warm` untimed rounds: ms per fn. Round r
- * starts at fn r mod n, so no fn always runs first or right after the same neighbour: a GEMV that
- * runs right after the 256 MiB bandwidth probe is 0.2–0.4 ms slower at 4096² (measured 2026-11-28,
- * FP32 1×4096² on 2 threads: 1.86 ms right after the probe against 1.50 after another GEMV of the
- * same layer). With a fixed order that cost fell on FP32 alone, the first format, in every round, and
- * so on every ratio ×FP32.
+ * Time each of `fns` once per round, interleaved, after `warm` untimed rounds: ms per fn. The rounds
+ * are the model's `interleaved`: round r starts at fn r mod n, so no fn always runs first or right
+ * after the same neighbour. That matters here: a GEMV that runs right after the 256 MiB bandwidth
+ * probe is 0.2–0.4 ms slower at 4096² (measured 2026-11-28, FP32 1×4096² on 2 threads: 1.86 ms right
+ * after the probe against 1.50 after another GEMV of the same layer). With a fixed order that cost
+ * fell on FP32 alone, the first format, in every round, and so on every ratio ×FP32.
  */
 function interleave(fns: (() => void)[], reps: number, warm = 2): Spread[] {
-  const t = fns.map(() => [] as number[]);
-  const n = fns.length;
-  for (let r = 0; r < warm + reps; r++) {
-    for (let j = 0; j < n; j++) {
-      const i = (r + j) % n;
-      const t0 = performance.now();
-      fns[i]!();
-      const dt = performance.now() - t0;
-      if (r >= warm) t[i]!.push(dt);
-    }
-  }
-  return t.map(spread);
+  const times = interleaved(fns, { repeats: reps, warmup: warm }, (f) => {
+    const t0 = performance.now();
+    f();
+    return performance.now() - t0;
+  });
+  return times.map(spread);
 }
 
 // ---- (3) bandwidth roofline -------------------------------------------------------------------
@@ -317,23 +312,16 @@ function e2e(): E2eRow[] {
     // small: the issue's workload (64-token prompt, 128 greedy steps); medium: a short one (3.4 GB/token).
     const [prompt, generate, rounds] = preset === "medium" ? [32, 9, 3] : [64, 128, 5];
     const specs = E2E_CONFIGS.map((c) => ({ model: preset, config: filled(parse(c)) }));
-    const samples = specs.map(() => ({ p: [] as number[], d: [] as number[] }));
-    // round r starts at configuration r mod n, as `interleave` does
-    for (let r = 0; r < rounds + 1; r++) {
-      for (let j = 0; j < specs.length; j++) {
-        const i = (r + j) % specs.length;
-        const res = runInfer(specs[i]!, { batch: 1, prompt, generate });
-        if (r === 0) continue; // warm-up
-        samples[i]!.p.push(res.prefillTokensPerSec);
-        samples[i]!.d.push(res.decodeTokensPerSec);
-      }
-    }
+    // one warm-up run of each, then rotating rounds (as `interleave`)
+    const runs = interleaved(specs, { repeats: rounds, warmup: 1 }, (spec) =>
+      runInfer(spec, { batch: 1, prompt, generate }),
+    );
     specs.forEach((_, i) => {
       const row = {
         preset,
         config: E2E_CONFIGS[i]!,
-        prefillTokS: spread(samples[i]!.p),
-        decodeTokS: spread(samples[i]!.d),
+        prefillTokS: spread(runs[i]!.map((r) => r.prefillTokensPerSec)),
+        decodeTokS: spread(runs[i]!.map((r) => r.decodeTokensPerSec)),
       };
       rows.push(row);
       const f = (s: Spread) => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
