@@ -2,8 +2,8 @@
 // a unit and an integer offset per call (affine codebooks such as INT4's exactly, others rounded), kept
 // per instance for the next call with the same values. Not here: the dot products or x's codes.
 
-// The codebook as integers: codebook[c] = unit·(table[c] + beta), 0 ≤ table[c] ≤ 255, ≤ 127 in the
-// relaxed build (set by `integerCodebook`; module globals are per instance, so per thread).
+// The codebook as integers: codebook[c] = unit·(table[c] + beta), 0 ≤ table[c] ≤ 127 (set by
+// `integerCodebook`; module globals are per instance, so per thread).
 export let unit: f64 = 1;
 export let beta: i32 = 0;
 
@@ -45,9 +45,10 @@ export function cachedCodebook(codebook: usize, table: usize): bool {
  * Fill the 16-byte `table` and set `unit` / `beta` for `codebook` (16 f32). Returns true when the
  * codebook is affine (codebook[c] = a·c + b with b/a an integer, |b/a| ≤ 255: INT4's c − 8): then
  * table[c] = c and the integers are exact, so no lookup is needed. Otherwise each value is rounded to
- * q = round(value / unit), |q| ≤ 127, unit = max|value| / 127 (or the power of two that makes every q
- * exact, when one exists), table[c] = q − min q: within unit/2 = max|value|/254 of the value (NF4).
- * The relaxed build maps the span instead: unit = (max − min)/127, so 0 ≤ table[c] ≤ 127.
+ * q = round(value / unit), unit = (max − min) / 127 (or the power of two that makes every q exact,
+ * when one exists), table[c] = q − min q ≤ 127: within unit/2 = (max − min)/254 of the value (NF4).
+ * Both builds read the table as non-negative 7-bit values: the relaxed build's 8-bit dot as its
+ * unsigned operand, the plain build's as the high byte of a raw i16 lane (gemv-nibble.ts `dot32`).
  */
 function integerCodebook(codebook: usize, table: usize): bool {
   const c0 = <f64>load<f32>(codebook);
@@ -71,10 +72,8 @@ function integerCodebook(codebook: usize, table: usize): bool {
     lo = min(lo, v);
     hi = max(hi, v);
   }
-  // The plain build's table spans q − min q ≤ 254 with |q| ≤ 127; the relaxed build's 8-bit dot reads
-  // it as its unsigned 7-bit operand, so there the whole span maps onto 0..127.
   let range = mx;
-  if (ASC_FEATURE_RELAXED_SIMD && hi > lo) range = hi - lo;
+  if (hi > lo) range = hi - lo;
   unit = range === 0 ? 1 : range / 127;
   if (range !== 0) {
     let p2: f64 = 1; // largest power of two with p2·range ≤ 127
@@ -94,8 +93,8 @@ function integerCodebook(codebook: usize, table: usize): bool {
   beta = qmin;
   for (let c = 0; c < 16; c++) {
     const q = <i32>Math.round(<f64>load<f32>(codebook + <usize>(c << 2)) / unit);
-    // ≤ 127 in the relaxed build but for a tie rounded up at the top of the span (then 128: clamped)
-    store<u8>(table + <usize>c, <u8>(ASC_FEATURE_RELAXED_SIMD ? min(q - qmin, 127) : q - qmin));
+    // ≤ 127 but for a tie rounded up at the top of the span (then 128: clamped)
+    store<u8>(table + <usize>c, <u8>min(q - qmin, 127));
   }
   return false;
 }

@@ -1,12 +1,16 @@
-// x's codes for the nibble GEMV (gemv-nibble.ts): each row of x [m, k] rounded per x-block to 16-bit
-// codes (plain SIMD build, for i32x4.dot_i16x8_s) or 8-bit codes (relaxed build, for the 8-bit dot
-// product), stored in the order the kernel unpacks a weight row's nibbles. Not here: the weights, their
-// codebook or the dot products (gemv-nibble.ts).
+// x's codes for the nibble GEMV (gemv-nibble.ts): each row of x [m, k] rounded per x-block to codes
+// stored as i16 lanes for i32x4.dot_i16x8_s (plain SIMD build: 16-bit codes for an affine codebook,
+// 8-bit ones combined in pairs for the lookup) or as bytes (relaxed build, for the 8-bit dot product),
+// in the order the kernel unpacks a weight row's nibbles. Not here: the weights, their codebook or the
+// dot products (gemv-nibble.ts).
 
 /**
- * x [m, k] → 16-bit codes per x-block of `bpx` 32-blocks (x ≈ s·code, s = absmax/32767, in `sx`) and
- * per x-block beta·Σ codes (i32, in `bias`). Each 32-block's codes are stored in the order the kernel
- * unpacks the weights: elements 4u, then 4u + 2, then 4u + 1, then 4u + 3 (u = 0..7).
+ * x [m, k] → codes within ±`levels` per x-block of `bpx` 32-blocks (x ≈ s·code, s = absmax/levels, in
+ * `sx`) and per x-block beta·Σ codes (i32, in `bias`), stored as i16 lanes. Each 32-block's codes are
+ * stored in the order the kernel unpacks the weights: elements 4u, then 4u + 2, then 4u + 1, then
+ * 4u + 3 (u = 0..7). `pairs` (the lookup kernel, levels 127): the second and fourth vectors hold
+ * x(4u + 2) − 256·x(4u) and x(4u + 3) − 256·x(4u + 1) instead (within ±127·257, so 16 bits), the
+ * combination that lets `dot32` read a looked-up i16 lane without splitting its two bytes.
  */
 export function quantizeX(
   m: i32,
@@ -17,6 +21,8 @@ export function quantizeX(
   bias: usize,
   bpx: i32,
   beta: i32,
+  levels: i32,
+  pairs: bool,
 ): void {
   const nb = k >> 5;
   const nx = (nb + bpx - 1) / bpx;
@@ -31,8 +37,8 @@ export function quantizeX(
         max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)),
         max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)),
       );
-      store<f32>(sx + ((<usize>(i * nb + e)) << 2), amax / 32767);
-      const inv = f32x4.splat(amax > 0 ? <f32>32767 / amax : 0);
+      store<f32>(sx + ((<usize>(i * nb + e)) << 2), amax / <f32>levels);
+      const inv = f32x4.splat(amax > 0 ? <f32>levels / amax : 0);
       let sum = i32x4.splat(0);
       for (let b = b0; b < b1; b++) {
         const xb = x + ((<usize>(i * k + (b << 5))) << 2);
@@ -61,10 +67,18 @@ export function quantizeX(
         const cd01 = v128.shuffle<i16>(n0, n1, 1, 5, 9, 13, 3, 7, 11, 15); // 1 5 9 13 | 3 7 11 15
         const cd23 = v128.shuffle<i16>(n2, n3, 1, 5, 9, 13, 3, 7, 11, 15);
         const out = codes + ((<usize>(i * k + (b << 5))) << 1);
-        v128.store(out, v128.shuffle<i64>(ab01, ab23, 0, 2));
-        v128.store(out, v128.shuffle<i64>(ab01, ab23, 1, 3), 16);
-        v128.store(out, v128.shuffle<i64>(cd01, cd23, 0, 2), 32);
-        v128.store(out, v128.shuffle<i64>(cd01, cd23, 1, 3), 48);
+        const v0 = v128.shuffle<i64>(ab01, ab23, 0, 2);
+        let v1 = v128.shuffle<i64>(ab01, ab23, 1, 3);
+        const v2 = v128.shuffle<i64>(cd01, cd23, 0, 2);
+        let v3 = v128.shuffle<i64>(cd01, cd23, 1, 3);
+        if (pairs) {
+          v1 = i16x8.sub(v1, i16x8.shl(v0, 8));
+          v3 = i16x8.sub(v3, i16x8.shl(v2, 8));
+        }
+        v128.store(out, v0);
+        v128.store(out, v1, 16);
+        v128.store(out, v2, 32);
+        v128.store(out, v3, 48);
       }
       const s =
         i32x4.extract_lane(sum, 0) +

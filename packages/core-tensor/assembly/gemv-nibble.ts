@@ -1,17 +1,21 @@
 // Decode GEMV over 4-bit codebook weights (quant's INT4 / NF4 layout) resident in linear memory
 // (AssemblyScript, 128-bit SIMD): y[i, j] = Σ_q x[i, q]·W[j, q], W[j, q] = codebook[code]·scale(j, g).
-// x is rounded per x-block (1, 2 or 4 32-blocks inside one group; gemv-nibble-x.ts) to 16-bit codes,
-// or to 8-bit codes in the relaxed build; each weight code becomes a small integer, as it is when the
-// codebook is affine (INT4: c − 8, exact) or by one byte lookup (i8x16.swizzle) of the codebook
-// rounded to integers: plain build value·127 (within max|value|/254; NF4's relative RMS weight error
-// on Gaussian blocks of 64 goes from 9.20% to 9.23%), relaxed build its span onto 0..127 (within
-// (max − min)/254; 9.35%). When every x-block is a whole group (groups of 32, 64 or 128 inputs:
+// Each weight code becomes a small integer: the code itself when the codebook is affine (INT4: c − 8,
+// exact), else one byte lookup (i8x16.swizzle) of the codebook's span rounded onto 0..127 (within
+// (max − min)/254; NF4's relative RMS weight error on Gaussian blocks of 64 goes from 9.20% to 9.35%).
+// x is rounded per x-block (1, 2 or 4 32-blocks inside one group; gemv-nibble-x.ts) to 16-bit codes
+// for an affine codebook in the plain build, else to 8-bit codes (llama.cpp's choice for its 4-bit
+// dots): the relaxed build's 8-bit dot needs them, and the plain build's lookup dot (`dot32`) reads
+// the looked-up lanes raw against x codes combined to fit 16 bits. That lookup dot, 1 thread, NF4[64],
+// the 16-bit build (value·127, |x| codes to 32767) and this one alternated, medians of 41 calls, two
+// runs: 4096² 0.88–0.91 of the time, 4096×11008 0.92; the relative RMS error of y against the decoded
+// weights' exact product went from 4.4e-3 to 9.3e-3, a tenth of NF4's own. When every x-block is a
+// whole group (groups of 32, 64 or 128 inputs:
 // INT4[32], NF4[64]) and W holds ≥ ONE_ROW_MIN_BYTES of codes: one row of W per pass, four x-blocks
 // per f32 step (`rowOne`), as the GGUF kernels read (gemv.ts), since four row streams read memory
-// slower than one (in cache the tiles are faster). Otherwise tiles of 4
-// rows; plain build: 2 pairs per x-block (each pair shares its x loads; 4 rows at once spill registers
-// in V8 and ran 15–35% slower) of i32x4.dot_i16x8_s; relaxed build: 4 rows at once of 8-bit dots
-// (fewer live registers). Integer sums over an x-block, then one f32x4 step scales the 4 rows at once.
+// slower than one (in cache the tiles are faster). Otherwise tiles of 4 rows; plain build: 2 pairs per
+// x-block (each pair shares its x loads; 4 rows at once spill registers in V8 and ran 15–35% slower)
+// of i32x4.dot_i16x8_s; relaxed build: 4 rows at once of 8-bit dots (fewer live registers). Integer sums over an x-block, then one f32x4 step scales the 4 rows at once.
 // Double-quantised group scales are decoded DQ_ROWS rows at a time in f64 as in JS. Not here: other
 // layouts (gemv.ts), k or group not multiples of 32 (dequant.ts, per row).
 
@@ -19,6 +23,9 @@ import { fence } from "./fence";
 import { beta, cachedCodebook, unit } from "./gemv-nibble-codebook";
 import { quantizeX, quantizeX8 } from "./gemv-nibble-x";
 import { nextRows, rowsEnd } from "./row-blocks";
+
+/** log2 of x's code bytes per weight byte: 16-bit codes (4 per byte of two codes), 8-bit in the relaxed build. */
+const X_SHIFT: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
 
 /** 32-blocks per x-block: the largest of 4, 2, 1 that divides the group's blocks `bpg`. */
 function xBlock(bpg: i32): i32 {
@@ -44,8 +51,8 @@ const ONE_ROW_MIN_BYTES: i32 = 1 << 20;
 
 /**
  * Bytes of `gemvNibble` scratch (per thread) for m rows of x of width k (k a multiple of 32, nb = k/32
- * blocks): x's 16-bit codes [m, k], a tile's group scales [nb, 4] f32, the 16-byte lookup table and
- * 2 masks, per x-block its scale [m, nb] f32 and code-sum term [m, nb] i32, and DQ_ROWS rows' decoded
+ * blocks): x's codes as i16 [m, k], a tile's group scales [nb, 4] f32, the 16-byte lookup table and
+ * 2 constant vectors, per x-block its scale [m, nb] f32 and code-sum term [m, nb] i32, and DQ_ROWS rows' decoded
  * double-quantised scales [DQ_ROWS, nb] f32 (at most nb groups per row).
  */
 export function gemvNibbleScratchBytes(m: i32, k: i32): i32 {
@@ -65,28 +72,20 @@ function lookup(table: v128, idx: v128): v128 {
 /**
  * One 32-block of 16 code bytes (byte t: element 2t low nibble, 2t + 1 high) dotted with its x codes
  * x0..x3 (elements 4u, 4u + 2, 4u + 1, 4u + 3): i32x4 partial sums, 8 products per lane. T picks the
- * decode at compile time: u8 looks each code up in `table` (byte planes split into i16 lanes by a mask
- * and a shift), u16 takes the codes as they are (four nibble fields of each i16 lane).
+ * decode at compile time: u16 takes the codes as they are (four nibble fields of each i16 lane); u8
+ * looks each code up in `table` (values 0..127), and reads each looked-up i16 lane raw,
+ * L = t₀ + 256·t₁ (two table values), and shifted, L >> 8 = t₁: with x's codes stored as x0 and
+ * x1 − 256·x0 (`quantizeX` `pairs`, 8-bit codes), L·x0 + t₁·(x1 − 256·x0) = t₀·x0 + t₁·x1, one shift
+ * per lookup where splitting the bytes took a mask and a shift.
  */
-function dot32<T>(
-  bytes: v128,
-  table: v128,
-  m1: v128,
-  m2: v128,
-  x0: v128,
-  x1: v128,
-  x2: v128,
-  x3: v128,
-): v128 {
+function dot32<T>(bytes: v128, table: v128, m1: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
   let a: v128, b: v128, c: v128, d: v128;
   if (sizeof<T>() === 1) {
-    // m1: 0x0f per byte, m2: 0x00ff per i16
-    const lo = lookup(table, v128.and(bytes, m1)); // elements 2t
-    const hi = lookup(table, v128.and(i16x8.shr_u(bytes, 4), m1)); // 2t + 1
-    a = v128.and(lo, m2);
-    b = i16x8.shr_u(lo, 8);
-    c = v128.and(hi, m2);
-    d = i16x8.shr_u(hi, 8);
+    // m1: 0x0f per byte
+    a = lookup(table, v128.and(bytes, m1)); // elements 2t
+    c = lookup(table, v128.and(i16x8.shr_u(bytes, 4), m1)); // 2t + 1
+    b = i16x8.shr_u(a, 8);
+    d = i16x8.shr_u(c, 8);
   } else {
     // m1: 0x000f per i16
     a = v128.and(bytes, m1);
@@ -301,13 +300,13 @@ function tileRow<T>(
       const x1 = v128.load(xb, 16);
       const x2 = v128.load(xb, 32);
       const x3 = v128.load(xb, 48);
-      const d0 = dot32<T>(v128.load(w0 + o), table, m1, m2, x0, x1, x2, x3);
+      const d0 = dot32<T>(v128.load(w0 + o), table, m1, x0, x1, x2, x3);
       fence(at, i32x4.extract_lane(d0, 0));
-      const d1 = dot32<T>(v128.load(w1 + o), table, m1, m2, x0, x1, x2, x3);
+      const d1 = dot32<T>(v128.load(w1 + o), table, m1, x0, x1, x2, x3);
       fence(at, i32x4.extract_lane(d1, 0));
-      const d2 = dot32<T>(v128.load(w2 + o), table, m1, m2, x0, x1, x2, x3);
+      const d2 = dot32<T>(v128.load(w2 + o), table, m1, x0, x1, x2, x3);
       fence(at, i32x4.extract_lane(d2, 0));
-      d = sum4(d0, d1, d2, dot32<T>(v128.load(w3 + o), table, m1, m2, x0, x1, x2, x3));
+      d = sum4(d0, d1, d2, dot32<T>(v128.load(w3 + o), table, m1, x0, x1, x2, x3));
       o = end;
     } else {
       let d0 = i32x4.splat(0);
@@ -322,8 +321,8 @@ function tileRow<T>(
         const x1 = v128.load(xb, 16);
         const x2 = v128.load(xb, 32);
         const x3 = v128.load(xb, 48);
-        d0 = i32x4.add(d0, dot32<T>(v128.load(w0 + o), table, m1, m2, x0, x1, x2, x3));
-        d1 = i32x4.add(d1, dot32<T>(v128.load(w1 + o), table, m1, m2, x0, x1, x2, x3));
+        d0 = i32x4.add(d0, dot32<T>(v128.load(w0 + o), table, m1, x0, x1, x2, x3));
+        d1 = i32x4.add(d1, dot32<T>(v128.load(w1 + o), table, m1, x0, x1, x2, x3));
         o += 16;
       } while (o < end);
       o = o0;
@@ -333,8 +332,8 @@ function tileRow<T>(
         const x1 = v128.load(xb, 16);
         const x2 = v128.load(xb, 32);
         const x3 = v128.load(xb, 48);
-        d2 = i32x4.add(d2, dot32<T>(v128.load(w2 + o), table, m1, m2, x0, x1, x2, x3));
-        d3 = i32x4.add(d3, dot32<T>(v128.load(w3 + o), table, m1, m2, x0, x1, x2, x3));
+        d2 = i32x4.add(d2, dot32<T>(v128.load(w2 + o), table, m1, x0, x1, x2, x3));
+        d3 = i32x4.add(d3, dot32<T>(v128.load(w3 + o), table, m1, x0, x1, x2, x3));
         o += 16;
       } while (o < end);
       d = sum4(d0, d1, d2, d3);
@@ -388,29 +387,32 @@ function rowOne<T>(
   let o: usize = 0;
   let q = 0;
   for (; q + 4 <= full; q += 4) {
-    // unrolled for the usual x-blocks (one or two 32-blocks), so V8 keeps the step in registers
+    // unrolled for the usual x-blocks (one or two 32-blocks), so V8 keeps the step in registers; the
+    // blocks at constant offsets from one W and one x pointer, which become the loads' immediates
     let d0: v128, d1: v128, d2: v128, d3: v128;
+    const pw = wj + o;
+    const px = xq + (o << X_SHIFT);
     if (bpx === 1) {
-      d0 = fencedDot<T>(o, wj, xq, table, m1, m2, at);
-      d1 = fencedDot<T>(o + 16, wj, xq, table, m1, m2, at);
-      d2 = fencedDot<T>(o + 32, wj, xq, table, m1, m2, at);
-      d3 = fencedDot<T>(o + 48, wj, xq, table, m1, m2, at);
+      d0 = fencedDot<T>(pw, px, table, m1, m2, at);
+      d1 = fencedDot<T>(pw + 16, px + (16 << X_SHIFT), table, m1, m2, at);
+      d2 = fencedDot<T>(pw + 32, px + (32 << X_SHIFT), table, m1, m2, at);
+      d3 = fencedDot<T>(pw + 48, px + (48 << X_SHIFT), table, m1, m2, at);
     } else if (bpx === 2) {
       d0 = i32x4.add(
-        fencedDot<T>(o, wj, xq, table, m1, m2, at),
-        fencedDot<T>(o + 16, wj, xq, table, m1, m2, at),
+        fencedDot<T>(pw, px, table, m1, m2, at),
+        fencedDot<T>(pw + 16, px + (16 << X_SHIFT), table, m1, m2, at),
       );
       d1 = i32x4.add(
-        fencedDot<T>(o + 32, wj, xq, table, m1, m2, at),
-        fencedDot<T>(o + 48, wj, xq, table, m1, m2, at),
+        fencedDot<T>(pw + 32, px + (32 << X_SHIFT), table, m1, m2, at),
+        fencedDot<T>(pw + 48, px + (48 << X_SHIFT), table, m1, m2, at),
       );
       d2 = i32x4.add(
-        fencedDot<T>(o + 64, wj, xq, table, m1, m2, at),
-        fencedDot<T>(o + 80, wj, xq, table, m1, m2, at),
+        fencedDot<T>(pw + 64, px + (64 << X_SHIFT), table, m1, m2, at),
+        fencedDot<T>(pw + 80, px + (80 << X_SHIFT), table, m1, m2, at),
       );
       d3 = i32x4.add(
-        fencedDot<T>(o + 96, wj, xq, table, m1, m2, at),
-        fencedDot<T>(o + 112, wj, xq, table, m1, m2, at),
+        fencedDot<T>(pw + 96, px + (96 << X_SHIFT), table, m1, m2, at),
+        fencedDot<T>(pw + 112, px + (112 << X_SHIFT), table, m1, m2, at),
       );
     } else {
       d0 = xBlockSum<T>(o, o + step, wj, xq, table, m1, m2, at);
@@ -445,22 +447,20 @@ function rowOne<T>(
 }
 
 /**
- * i32x4 partial sums of the 32-block at byte offset o of the row at wj, past a `fence` (fence.ts): 16-bit
- * x codes (4 bytes per weight byte) and `dot32`, or in the relaxed build 8-bit ones (2 per weight byte)
- * and `dot8` (m2: its ones).
+ * i32x4 partial sums of the 32-block of weight bytes at pw with x's codes at px, past a `fence`
+ * (fence.ts): 16-bit x codes (4 bytes per weight byte) and `dot32`, or in the relaxed build 8-bit ones
+ * (2 per weight byte) and `dot8` (m2: its ones).
  */
-function fencedDot<T>(o: usize, wj: usize, xq: usize, table: v128, m1: v128, m2: v128, at: usize): v128 {
+function fencedDot<T>(pw: usize, px: usize, table: v128, m1: v128, m2: v128, at: usize): v128 {
   let d: v128;
   if (ASC_FEATURE_RELAXED_SIMD) {
-    const xb = xq + (o << 1);
-    d = dot8<T>(v128.load(wj + o), table, m1, m2, v128.load(xb), v128.load(xb, 16), i32x4.splat(0));
+    d = dot8<T>(v128.load(pw), table, m1, m2, v128.load(px), v128.load(px, 16), i32x4.splat(0));
   } else {
-    const xb = xq + (o << 2);
-    const x0 = v128.load(xb);
-    const x1 = v128.load(xb, 16);
-    const x2 = v128.load(xb, 32);
-    const x3 = v128.load(xb, 48);
-    d = dot32<T>(v128.load(wj + o), table, m1, m2, x0, x1, x2, x3);
+    const x0 = v128.load(px);
+    const x1 = v128.load(px, 16);
+    const x2 = v128.load(px, 32);
+    const x3 = v128.load(px, 48);
+    d = dot32<T>(v128.load(pw), table, m1, x0, x1, x2, x3);
   }
   fence(at, i32x4.extract_lane(d, 0));
   return d;
@@ -479,7 +479,7 @@ function xBlockSum<T>(
 ): v128 {
   let d = i32x4.splat(0);
   do {
-    d = i32x4.add(d, fencedDot<T>(o, wj, xq, table, m1, m2, at));
+    d = i32x4.add(d, fencedDot<T>(wj + o, xq + (o << X_SHIFT), table, m1, m2, at));
     o += 16;
   } while (o < end);
   return d;
@@ -573,9 +573,10 @@ function tiles<T>(
  * [n, ⌈k/group⌉]: f32 at `scales` when `dqCodes` is 0, else double-quantised: scale of group index
  * t = j·G + g is dqCodes[t] (i8) · scales[⌊t / dqChunk⌋] + dqMean (computed in f64, rounded to f32, as
  * the JS decoder does). k and group multiples of 32. `scratch`: gemvNibbleScratchBytes(m, k).
- * Error vs the exact sum of the decoded weights: x rounded to 16-bit codes per x-block (up to 128
- * inputs, ≤ absmax/65534 each) and, unless the codebook is affine, each codebook value rounded to
- * max|value|/127 steps (≤ max|value|/254 each); f32 rounding of the per-x-block partial sums.
+ * Error vs the exact sum of the decoded weights: x rounded per x-block (up to 128 inputs) to 16-bit
+ * codes for an affine codebook in the plain build (≤ absmax/65534 each), else to 8-bit codes
+ * (≤ absmax/254 each), and, unless the codebook is affine, each codebook value rounded to
+ * (max − min)/127 steps (≤ (max − min)/254 each); f32 rounding of the per-x-block partial sums.
  */
 export function gemvNibble(
   m: i32,
@@ -608,12 +609,13 @@ export function gemvNibble(
     v128.store(tableAt, i16x8.splat(0x0f), 16);
   } else {
     v128.store(tableAt, i8x16.splat(0x0f), 16);
-    v128.store(tableAt, i16x8.splat(0xff), 32);
   }
   const sx = tableAt + 48;
   const bias = sx + ((<usize>(m * nb)) << 2);
-  if (ASC_FEATURE_RELAXED_SIMD) quantizeX8(m, k, x, scratch, sx, bias, xBlock(group >> 5), beta);
-  else quantizeX(m, k, x, scratch, sx, bias, xBlock(group >> 5), beta);
+  const bpx = xBlock(group >> 5);
+  if (ASC_FEATURE_RELAXED_SIMD) quantizeX8(m, k, x, scratch, sx, bias, bpx, beta);
+  else if (affine) quantizeX(m, k, x, scratch, sx, bias, bpx, beta, 32767, false);
+  else quantizeX(m, k, x, scratch, sx, bias, bpx, beta, 127, true);
   for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a)) {
     const b = rowsEnd(counter, chunk, j1, a);
     if (affine) tiles<u16>(m, k, w, scales, group, y, n, a, b, scratch, dqCodes, dqChunk, dqMean);

@@ -539,7 +539,8 @@ export function x16RoundingBound(
  * Q4_0 / INT8 per 32-block, INT4 / NF4 per x-block): on `relaxed` 127 (8-bit, for the 8-bit dot
  * product); on `simd` 32767 (16-bit codes), except `q4_0`'s 1927 (its kernel dots the raw 16-bit lanes
  * of nibbles against x codes combined as x₁ − 16·x₀, which must fit 16 bits: 17·1927 ≤ 32767; see
- * assembly/gemv.ts). Pass it to `x16RoundingBound` as `levels`.
+ * assembly/gemv.ts) and a `nibble` codebook that is not affine (`nibbleXCodeLevels`). Pass it to
+ * `x16RoundingBound` as `levels`.
  */
 export function xCodeLevels(flavor: WasmFlavor = wasmFlavor(), format?: DequantFormat): number {
   if (flavor === "relaxed") return 127;
@@ -547,8 +548,31 @@ export function xCodeLevels(flavor: WasmFlavor = wasmFlavor(), format?: DequantF
 }
 
 /**
+ * Whether the nibble GEMV kernel takes a 4-bit codebook's codes as they are (assembly/
+ * gemv-nibble-codebook.ts `integerCodebook`): codebook[c] = a·c + b with a ≠ 0 and b/a an integer of
+ * at most 255 in size (INT4's c − 8). Any other codebook (NF4's) goes through a lookup table.
+ */
+export function nibbleCodebookAffine(codebook: ArrayLike<number>): boolean {
+  const c0 = Math.fround(codebook[0]!);
+  const a = Math.fround(codebook[1]!) - c0;
+  if (a === 0 || Math.abs(c0 / a) > 255 || c0 / a !== Math.round(c0 / a)) return false;
+  for (let c = 0; c < 16; c++) if (Math.fround(codebook[c]!) !== c0 + c * a) return false;
+  return true;
+}
+
+/**
+ * `xCodeLevels` of the nibble GEMV kernel for `codebook`: 127 on `relaxed`, and on `simd` too unless
+ * the codebook is affine (`nibbleCodebookAffine`), since the lookup kernel dots each looked-up i16 lane
+ * raw against x codes combined as x₁ − 256·x₀ (assembly/gemv-nibble.ts `dot32`), which fit 16 bits
+ * for 8-bit codes only; an affine codebook's kernel keeps 16-bit codes (32767).
+ */
+export function nibbleXCodeLevels(codebook: ArrayLike<number>, flavor: WasmFlavor = wasmFlavor()): number {
+  return flavor === "relaxed" || !nibbleCodebookAffine(codebook) ? 127 : 32767;
+}
+
+/**
  * Inputs per x-block of the nibble GEMV kernel (assembly/gemv-nibble.ts `xBlock`): x is rounded to
- * 16-bit codes with one scale per 32·b inputs, b the largest of 4, 2, 1 dividing group/32 (group a
+ * codes (`nibbleXCodeLevels`) with one scale per 32·b inputs, b the largest of 4, 2, 1 dividing group/32 (group a
  * multiple of 32), so that its integer sums span whole groups' worth of blocks.
  */
 export function nibbleXBlock(group: number): number {
@@ -558,7 +582,7 @@ export function nibbleXBlock(group: number): number {
 
 /**
  * The whole error bound the nibble GEMV kernel of `flavor` (default: the process's, `wasmFlavor()`)
- * adds to one output beyond f32 rounding: x rounded per x-block (`nibbleXBlock`, `xCodeLevels`) plus
+ * adds to one output beyond f32 rounding: x rounded per x-block (`nibbleXBlock`, `nibbleXCodeLevels`) plus
  * the codebook rounded to integers (`codebookRoundingBound`), for decoded row `row` of W with group
  * scales `scales` and x row at `xOff`. Tests add it to their f32 tolerance (m ≤ GEMV_MAX_M, k and
  * group multiples of 32).
@@ -573,16 +597,16 @@ export function nibbleRoundingBound(
   k: number,
   flavor: WasmRuntime["flavor"] = wasmFlavor(),
 ): number {
-  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group), xCodeLevels(flavor));
-  return xr + codebookRoundingBound(codebook, scales, group, x, xOff, k, flavor);
+  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group), nibbleXCodeLevels(codebook, flavor));
+  return xr + codebookRoundingBound(codebook, scales, group, x, xOff, k);
 }
 
 /**
  * The error the nibble GEMV kernel adds by rounding a codebook that is not affine to integers
- * (assembly/gemv-nibble.ts; INT4's c − 8 is exact, and this bound is then only loose): on `simd` each
- * value to max|codebook|/127 steps (|q| ≤ 127), on `relaxed` the codebook's span (max − min) onto
- * 0..127 (the 8-bit dot's unsigned 7-bit operand); each value within half a step, so at most that
- * times Σ_q |x[xOff + q]|·|scale(j, q)| for one row j whose group scales are `scales` (G of them).
+ * (assembly/gemv-nibble-codebook.ts; INT4's c − 8 is exact, and this bound is then only loose): the
+ * codebook's span (max − min) mapped onto 0..127 (the 7-bit values both builds' dots read), each value
+ * within half a step, so at most (max − min)/254 times Σ_q |x[xOff + q]|·|scale(j, q)| for one row j
+ * whose group scales are `scales` (G of them).
  */
 export function codebookRoundingBound(
   codebook: ArrayLike<number>,
@@ -591,7 +615,6 @@ export function codebookRoundingBound(
   x: Float32Array,
   xOff: number,
   k: number,
-  flavor: WasmRuntime["flavor"] = wasmFlavor(),
 ): number {
   let cmax = 0;
   let lo = Infinity;
@@ -601,7 +624,7 @@ export function codebookRoundingBound(
     lo = Math.min(lo, codebook[c]!);
     hi = Math.max(hi, codebook[c]!);
   }
-  const step = flavor === "relaxed" && hi > lo ? (hi - lo) / 127 : cmax / 127;
+  const step = hi > lo ? (hi - lo) / 127 : cmax / 127;
   let s = 0;
   for (let q = 0; q < k; q++) s += Math.abs(x[xOff + q]!) * Math.abs(scales[Math.floor(q / group)]!);
   return (s * step) / 2;

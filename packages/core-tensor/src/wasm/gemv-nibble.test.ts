@@ -16,9 +16,9 @@ import {
   dequantRowNaive,
   NF4_TABLE,
   nibbleXBlock,
+  nibbleXCodeLevels,
   wasmMatmulDequant,
   x16RoundingBound,
-  xCodeLevels,
 } from "./dequant.js";
 import { GEMV_MAX_M, gemvThreads } from "./matmul.js";
 
@@ -28,7 +28,7 @@ const CODEBOOKS = {
   int4: { values: Array.from({ length: 16 }, (_, c) => c - 8), exact: true },
   /** 0.5·c + 0.25: affine but b/a = 0.5, so looked up; ×16 makes every value an integer (span 120). */
   halves: { values: Array.from({ length: 16 }, (_, c) => 0.5 * c + 0.25), exact: true },
-  /** NF4: looked up, rounded to value·127. */
+  /** NF4: looked up, its span rounded onto 0..127. */
   nf4: { values: [...NF4_TABLE], exact: false },
   /** Unsorted, code 0 not the smallest (the lookup's offset is min q, not q[0]). */
   unsorted: {
@@ -42,9 +42,10 @@ type CodebookName = keyof typeof CODEBOOKS;
  * Tolerance of one output y[i, j] vs Σ_q x·W (f64 over the decoded row, `row`), each term derived
  * from the kernel of `flavor`:
  * - x rounded per x-block (`x16RoundingBound` with the kernel's x-block): to 16-bit codes on simd
- *   (≤ absmax/65534 each), to 8-bit codes on relaxed (≤ absmax/254 each, `xCodeLevels`);
- * - a codebook that is not exact rounded to integers: `codebookRoundingBound` (simd: ≤ max|value|/254
- *   each; relaxed: its span mapped onto 0..127, ≤ (max − min)/254 each);
+ *   when the codebook is affine (≤ absmax/65534 each), else and on relaxed to 8-bit codes (≤ absmax/254
+ *   each, `nibbleXCodeLevels`);
+ * - a codebook that is not exact rounded to integers: `codebookRoundingBound` (its span mapped onto
+ *   0..127, ≤ (max − min)/254 each);
  * - f32: each x-block's integer sum is exact; converting it, forming scale·unit·sx and the product
  *   round 4 times, and adding nb partial sums into the 4-lane accumulator at most nb more, each
  *   ≤ 2^-24 of Σ|terms|, first order: (4 + nb)·2^-24·Σ_q |x_q·W_q|, doubled for the rounded x and
@@ -63,10 +64,11 @@ function bound(
 ): number {
   let mag = 0;
   for (let q = 0; q < k; q++) mag += Math.abs(x[xOff + q]! * row[q]!);
-  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group), xCodeLevels(flavor));
+  const levels = nibbleXCodeLevels(CODEBOOKS[codebook].values, flavor);
+  const xr = x16RoundingBound(row, x, xOff, k, nibbleXBlock(group), levels);
   const cb = CODEBOOKS[codebook].exact
     ? 0
-    : codebookRoundingBound(CODEBOOKS[codebook].values, rowScales, group, x, xOff, k, flavor);
+    : codebookRoundingBound(CODEBOOKS[codebook].values, rowScales, group, x, xOff, k);
   return xr + cb + F32_SLACK * (4 + k / 32) * 2 ** -24 * (mag + xr + cb);
 }
 
