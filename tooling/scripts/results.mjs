@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { MEASURED_NODE_FLAGS, measuredEnv } from "./measured-node.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 const cli = join(root, "apps/compare/dist/cli.js");
@@ -18,7 +19,11 @@ execFileSync(
   },
 );
 const run = (args) =>
-  execFileSync("node", [cli, ...args, "--markdown"], { cwd: root, encoding: "utf8" }).trim();
+  execFileSync(process.execPath, [...MEASURED_NODE_FLAGS, cli, ...args, "--markdown"], {
+    cwd: root,
+    encoding: "utf8",
+    env: measuredEnv(),
+  }).trim();
 const sections = [
   ["Default suite", "pnpm compare --markdown", run(["--quiet"])],
   [
