@@ -1,16 +1,24 @@
 // x's codes for the nibble GEMV (gemv-nibble.ts): each row of x [m, k] rounded per x-block to codes
-// stored as i16 lanes for i32x4.dot_i16x8_s (plain SIMD build: 16-bit codes for an affine codebook,
-// 8-bit ones combined in pairs for the lookup) or as bytes (relaxed build, for the 8-bit dot product),
-// in the order the kernel unpacks a weight row's nibbles. Not here: the weights, their codebook or the
-// dot products (gemv-nibble.ts).
+// stored as i16 lanes for i32x4.dot_i16x8_s (plain SIMD build: codes within ±1927 combined along the
+// nibble fields for an affine codebook, 8-bit ones combined in pairs for the lookup) or as bytes
+// (relaxed build, for the 8-bit dot product), in the order the kernel unpacks a weight row's nibbles.
+// Not here: the weights, their codebook or the dot products (gemv-nibble.ts).
+
+/** `quantizeX` for an affine codebook's kernel: codes within ±1927, stored combined as y₀ = x₀, yₜ = xₜ − 16·xₜ₋₁. */
+export const FLIP: i32 = 0;
+/** `quantizeX` for the lookup kernel: 8-bit codes, stored in pairs as x₀ and x₁ − 256·x₀. */
+export const PAIRS: i32 = 1;
 
 /**
- * x [m, k] → codes within ±`levels` per x-block of `bpx` 32-blocks (x ≈ s·code, s = absmax/levels, in
- * `sx`) and per x-block beta·Σ codes (i32, in `bias`), stored as i16 lanes. Each 32-block's codes are
- * stored in the order the kernel unpacks the weights: elements 4u, then 4u + 2, then 4u + 1, then
- * 4u + 3 (u = 0..7). `pairs` (the lookup kernel, levels 127): the second and fourth vectors hold
- * x(4u + 2) − 256·x(4u) and x(4u + 3) − 256·x(4u + 1) instead (within ±127·257, so 16 bits), the
- * combination that lets `dot32` read a looked-up i16 lane without splitting its two bytes.
+ * x [m, k] → integer codes per x-block of `bpx` 32-blocks (x ≈ s·code, s = absmax/levels, in `sx`)
+ * stored as i16 lanes, 4 vectors per 32-block, in the order the kernel (gemv-nibble.ts `dot32`)
+ * unpacks a weight row's nibbles, and per x-block the integer term `bias` (i32) the kernel adds to the
+ * x-block's dot. `mode`:
+ * - FLIP (affine codebook, value = unit·(code + beta)): levels 1927; vector t holds, for u = 0..7,
+ *   yₜ = x(4u + t) − 16·x(4u + t − 1) (y₀ = x(4u)), within ±17·1927 ≤ 32767; bias = beta·Σ codes +
+ *   8·Σ x(4u + 3), putting back the −8·x(4u + 3) of the kernel's flipped top nibble.
+ * - PAIRS (looked-up codebook): levels 127; the vectors hold x(4u), x(4u + 2) − 256·x(4u), x(4u + 1),
+ *   x(4u + 3) − 256·x(4u + 1) (within ±127·257); bias = beta·Σ codes.
  */
 export function quantizeX(
   m: i32,
@@ -21,9 +29,9 @@ export function quantizeX(
   bias: usize,
   bpx: i32,
   beta: i32,
-  levels: i32,
-  pairs: bool,
+  mode: i32,
 ): void {
+  const levels: i32 = mode === FLIP ? 1927 : 127;
   const nb = k >> 5;
   const nx = (nb + bpx - 1) / bpx;
   for (let i = 0; i < m; i++) {
@@ -40,6 +48,7 @@ export function quantizeX(
       store<f32>(sx + ((<usize>(i * nb + e)) << 2), amax / <f32>levels);
       const inv = f32x4.splat(amax > 0 ? <f32>levels / amax : 0);
       let sum = i32x4.splat(0);
+      let top = i16x8.splat(0); // Σ x(4u + 3) per lane u (FLIP): one code per 32-block, ≤ 4·1927
       for (let b = b0; b < b1; b++) {
         const xb = x + ((<usize>(i * k + (b << 5))) << 2);
         const q0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb), inv)));
@@ -67,25 +76,35 @@ export function quantizeX(
         const cd01 = v128.shuffle<i16>(n0, n1, 1, 5, 9, 13, 3, 7, 11, 15); // 1 5 9 13 | 3 7 11 15
         const cd23 = v128.shuffle<i16>(n2, n3, 1, 5, 9, 13, 3, 7, 11, 15);
         const out = codes + ((<usize>(i * k + (b << 5))) << 1);
-        const v0 = v128.shuffle<i64>(ab01, ab23, 0, 2);
-        let v1 = v128.shuffle<i64>(ab01, ab23, 1, 3);
-        const v2 = v128.shuffle<i64>(cd01, cd23, 0, 2);
-        let v3 = v128.shuffle<i64>(cd01, cd23, 1, 3);
-        if (pairs) {
-          v1 = i16x8.sub(v1, i16x8.shl(v0, 8));
-          v3 = i16x8.sub(v3, i16x8.shl(v2, 8));
+        const e0 = v128.shuffle<i64>(ab01, ab23, 0, 2); // x(4u)
+        const e2 = v128.shuffle<i64>(ab01, ab23, 1, 3); // x(4u + 2)
+        const e1 = v128.shuffle<i64>(cd01, cd23, 0, 2); // x(4u + 1)
+        const e3 = v128.shuffle<i64>(cd01, cd23, 1, 3); // x(4u + 3)
+        if (mode === FLIP) {
+          top = i16x8.add(top, e3);
+          v128.store(out, e0);
+          v128.store(out, i16x8.sub(e1, i16x8.shl(e0, 4)), 16);
+          v128.store(out, i16x8.sub(e2, i16x8.shl(e1, 4)), 32);
+          v128.store(out, i16x8.sub(e3, i16x8.shl(e2, 4)), 48);
+        } else {
+          v128.store(out, e0);
+          v128.store(out, i16x8.sub(e2, i16x8.shl(e0, 8)), 16);
+          v128.store(out, e1, 32);
+          v128.store(out, i16x8.sub(e3, i16x8.shl(e1, 8)), 48);
         }
-        v128.store(out, v0);
-        v128.store(out, v1, 16);
-        v128.store(out, v2, 32);
-        v128.store(out, v3, 48);
       }
       const s =
         i32x4.extract_lane(sum, 0) +
         i32x4.extract_lane(sum, 1) +
         i32x4.extract_lane(sum, 2) +
         i32x4.extract_lane(sum, 3);
-      store<i32>(bias + ((<usize>(i * nb + e)) << 2), s * beta);
+      const t4 = i32x4.extadd_pairwise_i16x8_s(top); // 8 lanes of ≤ 7708: widened before summing
+      const t =
+        i32x4.extract_lane(t4, 0) +
+        i32x4.extract_lane(t4, 1) +
+        i32x4.extract_lane(t4, 2) +
+        i32x4.extract_lane(t4, 3);
+      store<i32>(bias + ((<usize>(i * nb + e)) << 2), s * beta + (mode === FLIP ? 8 * t : 0));
     }
   }
 }

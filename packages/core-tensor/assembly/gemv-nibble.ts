@@ -3,10 +3,11 @@
 // Each weight code becomes a small integer: the code itself when the codebook is affine (INT4: c − 8,
 // exact), else one byte lookup (i8x16.swizzle) of the codebook's span rounded onto 0..127 (within
 // (max − min)/254; NF4's relative RMS weight error on Gaussian blocks of 64 goes from 9.20% to 9.35%).
-// x is rounded per x-block (1, 2 or 4 32-blocks inside one group; gemv-nibble-x.ts) to 16-bit codes
-// for an affine codebook in the plain build, else to 8-bit codes (llama.cpp's choice for its 4-bit
-// dots): the relaxed build's 8-bit dot needs them, and the plain build's lookup dot (`dot32`) reads
-// the looked-up lanes raw against x codes combined to fit 16 bits. That lookup dot, 1 thread, NF4[64],
+// x is rounded per x-block (1, 2 or 4 32-blocks inside one group; gemv-nibble-x.ts) to codes within
+// ±1927 for an affine codebook in the plain build (its dot reads the nibble fields as Q4_0's does,
+// `dot32`), else to 8-bit codes (llama.cpp's choice for its 4-bit dots): the relaxed build's 8-bit dot
+// needs them, and the plain build's lookup dot reads the looked-up lanes raw against x codes combined
+// to fit 16 bits. That lookup dot, 1 thread, NF4[64],
 // the 16-bit build (value·127, |x| codes to 32767) and this one alternated, medians of 41 calls, two
 // runs: 4096² 0.88–0.91 of the time, 4096×11008 0.92; the relative RMS error of y against the decoded
 // weights' exact product went from 4.4e-3 to 9.3e-3, a tenth of NF4's own. When every x-block is a
@@ -21,10 +22,10 @@
 
 import { fence } from "./fence";
 import { beta, cachedCodebook, unit } from "./gemv-nibble-codebook";
-import { quantizeX, quantizeX8 } from "./gemv-nibble-x";
+import { FLIP, PAIRS, quantizeX, quantizeX8 } from "./gemv-nibble-x";
 import { nextRows, rowsEnd } from "./row-blocks";
 
-/** log2 of x's code bytes per weight byte: 16-bit codes (4 per byte of two codes), 8-bit in the relaxed build. */
+/** log2 of x's code bytes per weight byte: i16 codes (4 per byte of two codes), 8-bit in the relaxed build. */
 const X_SHIFT: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
 
 /** 32-blocks per x-block: the largest of 4, 2, 1 that divides the group's blocks `bpg`. */
@@ -72,11 +73,17 @@ function lookup(table: v128, idx: v128): v128 {
 /**
  * One 32-block of 16 code bytes (byte t: element 2t low nibble, 2t + 1 high) dotted with its x codes
  * x0..x3 (elements 4u, 4u + 2, 4u + 1, 4u + 3): i32x4 partial sums, 8 products per lane. T picks the
- * decode at compile time: u16 takes the codes as they are (four nibble fields of each i16 lane); u8
- * looks each code up in `table` (values 0..127), and reads each looked-up i16 lane raw,
- * L = t₀ + 256·t₁ (two table values), and shifted, L >> 8 = t₁: with x's codes stored as x0 and
- * x1 − 256·x0 (`quantizeX` `pairs`, 8-bit codes), L·x0 + t₁·(x1 − 256·x0) = t₀·x0 + t₁·x1, one shift
- * per lookup where splitting the bytes took a mask and a shift.
+ * decode at compile time.
+ * - u16 (an affine codebook) takes the codes as they are, elements 4u + f in nibble field f of i16 lane
+ *   u, as Q4_0's kernel does (gemv.ts): the lane with its top bit flipped, L = c₀ + 16c₁ + 256c₂ +
+ *   4096(c₃ − 8), shifted arithmetically by 0, 4, 8 and 12 gives Sₜ = Σ_{f ≥ t} 16^(f−t)·c_f (c₃ − 8
+ *   in place of c₃); with x's codes stored as y₀ = x₀, yₜ = xₜ − 16·xₜ₋₁ (`quantizeX` FLIP, codes
+ *   within ±1927 so that yₜ fits 16 bits), Σ Sₜ·yₜ = c₀x₀ + c₁x₁ + c₂x₂ + (c₃ − 8)x₃, the −8·x₃ put
+ *   back in the x-block's bias. One XOR and three shifts where three masks and three shifts were.
+ * - u8 looks each code up in `table` (values 0..127) and reads each looked-up i16 lane raw,
+ *   L = t₀ + 256·t₁ (two table values), and shifted, L >> 8 = t₁: with x's codes stored as x0 and
+ *   x1 − 256·x0 (`quantizeX` PAIRS, 8-bit codes), L·x0 + t₁·(x1 − 256·x0) = t₀·x0 + t₁·x1, one shift
+ *   per lookup where splitting the bytes took a mask and a shift.
  */
 function dot32<T>(bytes: v128, table: v128, m1: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
   let a: v128, b: v128, c: v128, d: v128;
@@ -87,11 +94,11 @@ function dot32<T>(bytes: v128, table: v128, m1: v128, x0: v128, x1: v128, x2: v1
     b = i16x8.shr_u(a, 8);
     d = i16x8.shr_u(c, 8);
   } else {
-    // m1: 0x000f per i16
-    a = v128.and(bytes, m1);
-    b = v128.and(i16x8.shr_u(bytes, 8), m1);
-    c = v128.and(i16x8.shr_u(bytes, 4), m1);
-    d = i16x8.shr_u(bytes, 12);
+    // m1: 0x8000 per i16
+    a = v128.xor(bytes, m1);
+    b = i16x8.shr_s(a, 4);
+    c = i16x8.shr_s(a, 8);
+    d = i16x8.shr_s(a, 12);
   }
   return i32x4.add(
     i32x4.add(i32x4.dot_i16x8_s(a, x0), i32x4.dot_i16x8_s(b, x1)),
@@ -448,7 +455,7 @@ function rowOne<T>(
 
 /**
  * i32x4 partial sums of the 32-block of weight bytes at pw with x's codes at px, past a `fence`
- * (fence.ts): 16-bit x codes (4 bytes per weight byte) and `dot32`, or in the relaxed build 8-bit ones
+ * (fence.ts): x codes as i16 (4 bytes per weight byte) and `dot32`, or in the relaxed build 8-bit ones
  * (2 per weight byte) and `dot8` (m2: its ones).
  */
 function fencedDot<T>(pw: usize, px: usize, table: v128, m1: v128, m2: v128, at: usize): v128 {
@@ -573,8 +580,8 @@ function tiles<T>(
  * [n, ⌈k/group⌉]: f32 at `scales` when `dqCodes` is 0, else double-quantised: scale of group index
  * t = j·G + g is dqCodes[t] (i8) · scales[⌊t / dqChunk⌋] + dqMean (computed in f64, rounded to f32, as
  * the JS decoder does). k and group multiples of 32. `scratch`: gemvNibbleScratchBytes(m, k).
- * Error vs the exact sum of the decoded weights: x rounded per x-block (up to 128 inputs) to 16-bit
- * codes for an affine codebook in the plain build (≤ absmax/65534 each), else to 8-bit codes
+ * Error vs the exact sum of the decoded weights: x rounded per x-block (up to 128 inputs) to codes
+ * within ±1927 for an affine codebook in the plain build (≤ absmax/3854 each), else to 8-bit codes
  * (≤ absmax/254 each), and, unless the codebook is affine, each codebook value rounded to
  * (max − min)/127 steps (≤ (max − min)/254 each); f32 rounding of the per-x-block partial sums.
  */
@@ -606,7 +613,7 @@ export function gemvNibble(
     v128.store(tableAt, i8x16.splat(0x0f), 16);
     v128.store(tableAt, i16x8.splat(1), 32); // m2: blockSums8's ones
   } else if (affine) {
-    v128.store(tableAt, i16x8.splat(0x0f), 16);
+    v128.store(tableAt, i16x8.splat(-0x8000), 16);
   } else {
     v128.store(tableAt, i8x16.splat(0x0f), 16);
   }
@@ -614,8 +621,8 @@ export function gemvNibble(
   const bias = sx + ((<usize>(m * nb)) << 2);
   const bpx = xBlock(group >> 5);
   if (ASC_FEATURE_RELAXED_SIMD) quantizeX8(m, k, x, scratch, sx, bias, bpx, beta);
-  else if (affine) quantizeX(m, k, x, scratch, sx, bias, bpx, beta, 32767, false);
-  else quantizeX(m, k, x, scratch, sx, bias, bpx, beta, 127, true);
+  else if (affine) quantizeX(m, k, x, scratch, sx, bias, bpx, beta, FLIP);
+  else quantizeX(m, k, x, scratch, sx, bias, bpx, beta, PAIRS);
   for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a)) {
     const b = rowsEnd(counter, chunk, j1, a);
     if (affine) tiles<u16>(m, k, w, scales, group, y, n, a, b, scratch, dqCodes, dqChunk, dqMean);

@@ -239,19 +239,19 @@ describe.skipIf(!wasmAvailable())(
  */
 const BACKEND_GEMV_TOL = FP32_MATMUL_TOL;
 /**
- * The WASM Q8_0 and fused 4-bit GEMV kernels also round x to 16-bit codes per 32-block (the
- * 4-bit kernel: per x-block of up to 128 inputs) (core-tensor's `x16RoundingBound`: ≤
- * Σ|w|·absmax(x_block)/65534 per output; here |w| ≲ 0.4, |x| ≲ 4.5, k ≤ 160 gives ≤ 4.4e-3 worst
- * case, ~1e-4 typical with random signs). INT4's integer codebook is exact.
+ * The WASM Q8_0 GEMV kernel also rounds x to 16-bit codes per 32-block (core-tensor's
+ * `x16RoundingBound`: ≤ Σ|w|·absmax(x_block)/65534 per output; here |w| ≲ 0.4, |x| ≲ 4.5, k ≤ 160
+ * gives ≤ 4.4e-3 worst case, ~1e-4 typical with random signs).
  */
 const INT16_GEMV_TOL = { atol: 5e-4, rtol: 1e-4 };
 /**
- * The `simd` build's Q4_0 kernel rounds x to codes within ±1927 per 32-block (core-tensor's
- * `xCodeLevels`: ≤ Σ|w|·absmax(x_block)/3854 per output; each x error uniform in ±absmax/3854 ≈ ±7e-4
- * against |w| ~ 0.08 over k = 160 random signs: ~4e-4 typical): 4e-3, about 10× typical, still far
- * below the ~0.05 error of one wrong code (a step of d ≈ 0.05 times |x| ~ 1).
+ * The `simd` build's Q4_0 kernel and fused INT4 kernel round x to codes within ±1927 per 32-block
+ * (INT4: per x-block of up to 128 inputs) (core-tensor's `xCodeLevels` / `nibbleXCodeLevels`: ≤
+ * Σ|w|·absmax(x_block)/3854 per output; each x error uniform in ±absmax/3854 ≈ ±7e-4 against
+ * |w| ~ 0.08 over k ≤ 160 random signs: ~4e-4 typical): 4e-3, about 10× typical, still far below the
+ * ~0.05 error of one wrong code (a step of d ≈ 0.05 times |x| ~ 1). INT4's integer codebook is exact.
  */
-const Q4_0_X_GEMV_TOL = { atol: 4e-3, rtol: 1e-4 };
+const FLIP_X_GEMV_TOL = { atol: 4e-3, rtol: 1e-4 };
 /**
  * The relaxed-SIMD build's Q8_0 / Q4_0 (and fused 4-bit) kernels round x to 8-bit codes per block
  * instead (the same bound with 127 levels: ≤ Σ|w|·absmax(x_block)/254 per output, ≤ 1.1 worst case
@@ -337,8 +337,8 @@ describe.skipIf(!wasmAvailable())("backendGemv: the WASM matmulDequant equals x�
                   : int16
                     ? wasmFlavor() === "relaxed"
                       ? INT8_X_GEMV_TOL
-                      : format.name === "Q4_0"
-                        ? Q4_0_X_GEMV_TOL
+                      : format.name === "Q4_0" || fusedNibble
+                        ? FLIP_X_GEMV_TOL
                         : INT16_GEMV_TOL
                     : BACKEND_GEMV_TOL;
               expectClose(layer.apply(x), oracle(layer, x), tol, `${format.name} M=${M}`);

@@ -564,10 +564,11 @@ export function nibbleCodebookAffine(codebook: ArrayLike<number>): boolean {
  * `xCodeLevels` of the nibble GEMV kernel for `codebook`: 127 on `relaxed`, and on `simd` too unless
  * the codebook is affine (`nibbleCodebookAffine`), since the lookup kernel dots each looked-up i16 lane
  * raw against x codes combined as x₁ − 256·x₀ (assembly/gemv-nibble.ts `dot32`), which fit 16 bits
- * for 8-bit codes only; an affine codebook's kernel keeps 16-bit codes (32767).
+ * for 8-bit codes only; an affine codebook's kernel dots the nibble fields as Q4_0's does, against x
+ * codes combined as x₁ − 16·x₀: 1927 (17·1927 ≤ 32767).
  */
 export function nibbleXCodeLevels(codebook: ArrayLike<number>, flavor: WasmFlavor = wasmFlavor()): number {
-  return flavor === "relaxed" || !nibbleCodebookAffine(codebook) ? 127 : 32767;
+  return flavor === "relaxed" || !nibbleCodebookAffine(codebook) ? 127 : 1927;
 }
 
 /**

@@ -41,9 +41,9 @@ type CodebookName = keyof typeof CODEBOOKS;
 /**
  * Tolerance of one output y[i, j] vs Σ_q x·W (f64 over the decoded row, `row`), each term derived
  * from the kernel of `flavor`:
- * - x rounded per x-block (`x16RoundingBound` with the kernel's x-block): to 16-bit codes on simd
- *   when the codebook is affine (≤ absmax/65534 each), else and on relaxed to 8-bit codes (≤ absmax/254
- *   each, `nibbleXCodeLevels`);
+ * - x rounded per x-block (`x16RoundingBound` with the kernel's x-block): on simd to codes within
+ *   ±1927 when the codebook is affine (≤ absmax/3854 each), else and on relaxed to 8-bit codes
+ *   (≤ absmax/254 each), `nibbleXCodeLevels`;
  * - a codebook that is not exact rounded to integers: `codebookRoundingBound` (its span mapped onto
  *   0..127, ≤ (max − min)/254 each);
  * - f32: each x-block's integer sum is exact; converting it, forming scale·unit·sx and the product
