@@ -3,29 +3,29 @@
 // Each weight code becomes a small integer: the code itself when the codebook is affine (INT4: c − 8,
 // exact), else one byte lookup (i8x16.swizzle) of the codebook's span rounded onto 0..127 (within
 // (max − min)/254; NF4's relative RMS weight error on Gaussian blocks of 64 goes from 9.20% to 9.35%).
-// x is rounded per x-block (1, 2 or 4 32-blocks inside one group; gemv-nibble-x.ts) to codes within
-// ±1927 for an affine codebook in the plain build (its dot reads the nibble fields as Q4_0's does,
-// `dot32`), else to 8-bit codes (llama.cpp's choice for its 4-bit dots): the relaxed build's 8-bit dot
-// needs them, and the plain build's lookup dot reads the looked-up lanes raw against x codes combined
-// to fit 16 bits. That lookup dot, 1 thread, NF4[64],
-// the 16-bit build (value·127, |x| codes to 32767) and this one alternated, medians of 41 calls, two
-// runs: 4096² 0.88–0.91 of the time, 4096×11008 0.92; the relative RMS error of y against the decoded
-// weights' exact product went from 4.4e-3 to 9.3e-3, a tenth of NF4's own. When every x-block is a
-// whole group (groups of 32, 64 or 128 inputs:
-// INT4[32], NF4[64]) and W holds ≥ ONE_ROW_MIN_BYTES of codes: one row of W per pass, four x-blocks
-// per f32 step (`rowOne`), as the GGUF kernels read (gemv.ts), since four row streams read memory
-// slower than one (in cache the tiles are faster). Otherwise tiles of 4 rows; plain build: 2 pairs per
-// x-block (each pair shares its x loads; 4 rows at once spill registers in V8 and ran 15–35% slower)
-// of i32x4.dot_i16x8_s; relaxed build: 4 rows at once of 8-bit dots (fewer live registers). Integer sums over an x-block, then one f32x4 step scales the 4 rows at once.
-// Double-quantised group scales are decoded DQ_ROWS rows at a time in f64 as in JS. Not here: other
-// layouts (gemv.ts), k or group not multiples of 32 (dequant.ts, per row).
+// x is rounded per x-block (1, 2 or 4 32-blocks inside one group; gemv-nibble-x.ts): in the plain
+// build to codes within ±1927 for an affine codebook and to 8-bit codes for a looked-up one, so that
+// `dot32` can read whole 16-bit lanes against x codes combined to fit 16 bits; in the relaxed build to
+// 8-bit codes for its 8-bit dot (llama.cpp's choice for its 4-bit dots). Those lane reads against the
+// masked ones before them, 1 thread, old and new builds alternated, medians of 41 calls: NF4[64]
+// 0.88–0.92 of the time at 4096² and 4096×11008 (relative RMS error of y against the decoded weights'
+// exact product 4.4e-3 → 9.3e-3, a tenth of NF4's own), INT4[32] 0.93–0.98 (1.5e-5 → 2.7e-4).
+// When every x-block is a whole group (groups of 32, 64 or 128 inputs: INT4[32], NF4[64]) and W holds
+// ≥ ONE_ROW_MIN_BYTES of codes: one row of W per pass, four x-blocks per f32 step (`rowOne`), as the
+// GGUF kernels read (gemv.ts), since four row streams read memory slower than one (in cache the tiles
+// are faster). Otherwise tiles of 4 rows; plain build: 2 pairs per x-block (each pair shares its x
+// loads; 4 rows at once spill registers in V8 and ran 15–35% slower) of i32x4.dot_i16x8_s; relaxed
+// build: 4 rows at once of 8-bit dots (fewer live registers). Integer sums over an x-block, then one
+// f32x4 step scales the 4 rows at once. Double-quantised group scales are decoded DQ_ROWS rows at a
+// time in f64 as in JS. Not here: other layouts (gemv.ts), k or group not multiples of 32 (dequant.ts,
+// per row).
 
 import { fence } from "./fence";
 import { beta, cachedCodebook, unit } from "./gemv-nibble-codebook";
 import { FLIP, PAIRS, quantizeX, quantizeX8 } from "./gemv-nibble-x";
 import { nextRows, rowsEnd } from "./row-blocks";
 
-/** log2 of x's code bytes per weight byte: i16 codes (4 per byte of two codes), 8-bit in the relaxed build. */
+/** log2 of x's code bytes per weight byte: i16 codes (4 per byte of two codes); 8-bit (2) in the relaxed build. */
 const X_SHIFT: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
 
 /** 32-blocks per x-block: the largest of 4, 2, 1 that divides the group's blocks `bpg`. */
@@ -53,8 +53,8 @@ const ONE_ROW_MIN_BYTES: i32 = 1 << 20;
 /**
  * Bytes of `gemvNibble` scratch (per thread) for m rows of x of width k (k a multiple of 32, nb = k/32
  * blocks): x's codes as i16 [m, k], a tile's group scales [nb, 4] f32, the 16-byte lookup table and
- * 2 constant vectors, per x-block its scale [m, nb] f32 and code-sum term [m, nb] i32, and DQ_ROWS rows' decoded
- * double-quantised scales [DQ_ROWS, nb] f32 (at most nb groups per row).
+ * 2 constant vectors, per x-block its scale [m, nb] f32 and integer bias [m, nb] i32, and DQ_ROWS
+ * rows' decoded double-quantised scales [DQ_ROWS, nb] f32 (at most nb groups per row).
  */
 export function gemvNibbleScratchBytes(m: i32, k: i32): i32 {
   const nb = k >> 5;

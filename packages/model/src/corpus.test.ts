@@ -56,7 +56,7 @@ describe("detokenizeBrown", () => {
     }
   });
 
-  it("equals the oracle on random tokens, slashes, quotes and whitespace (Unicode spaces included)", () => {
+  it("equals the oracle on random tokens, slashes, quotes, whitespace, Unicode spaces and surrogates", () => {
     const piece = fc.constantFrom(
       "a",
       "Bc",
@@ -88,6 +88,9 @@ describe("detokenizeBrown", () => {
       "\u3000",
       "\ufeff",
       "é",
+      "\ud83d\ude00",
+      "\ud800",
+      "\udfff",
     );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 60 }), (parts) => {

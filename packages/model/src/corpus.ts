@@ -44,9 +44,23 @@ const QUOTE = 34;
 /** One-character words that attach to the word before them (no space): closing punctuation. */
 const CLOSING = new Set([...".,;:?!)]}"].map((c) => c.charCodeAt(0)));
 const OPENING = new Set([..."(["].map((c) => c.charCodeAt(0)));
-const utf16 = new TextDecoder("utf-16le");
 /** `detokenizeBrown`'s output buffer, reused across calls (fresh pages cost a fault each on first use). */
 let scratch = new Uint16Array(0);
+const utf16 = new TextDecoder("utf-16le");
+
+/**
+ * The string of the UTF-16 code units `units`: TextDecoder's fast path, or, when they hold surrogates
+ * (which it would replace if unpaired), String.fromCharCode in chunks, exact for any units.
+ */
+function fromCodeUnits(units: Uint16Array, surrogates: boolean): string {
+  if (!surrogates) return utf16.decode(units);
+  const CHUNK = 8192; // arguments per String.fromCharCode call
+  const parts: string[] = [];
+  for (let i = 0; i < units.length; i += CHUNK) {
+    parts.push(String.fromCharCode(...units.subarray(i, i + CHUNK)));
+  }
+  return parts.join("");
+}
 
 /**
  * Turn one tagged Brown file into plain text (one paragraph per line). Tokens are `word/TAG`
@@ -67,6 +81,7 @@ export function detokenizeBrown(tagged: string): string {
   let paraStart = 0; // where the current paragraph's text starts in `out`
   let noSpace = true; // no space before the next word
   let inQuote = false;
+  let surrogates = false; // a UTF-16 surrogate in some word
   let i = 0;
   while (i < n) {
     let newlines = 0;
@@ -87,6 +102,7 @@ export function detokenizeBrown(tagged: string): string {
       const c = tagged.charCodeAt(i);
       if (isSpace(c)) break;
       if (c === SLASH) slash = i;
+      else if (c >= 0xd800 && c <= 0xdfff) surrogates = true;
     }
     const end = slash > start ? slash : i; // the word: the token up to its last "/", if not first
     const c0 = tagged.charCodeAt(start);
@@ -106,7 +122,7 @@ export function detokenizeBrown(tagged: string): string {
     noSpace = openAfter;
   }
   if (len > 0 && len === paraStart) len--; // a paragraph break after the last word
-  return utf16.decode(out.subarray(0, len));
+  return fromCodeUnits(out.subarray(0, len), surrogates);
 }
 
 /** One file of the corpus as plain text, with its genre letter (`a`…`r`) and split. */

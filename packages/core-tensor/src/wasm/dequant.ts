@@ -539,8 +539,8 @@ export function x16RoundingBound(
  * Q4_0 / INT8 per 32-block, INT4 / NF4 per x-block): on `relaxed` 127 (8-bit, for the 8-bit dot
  * product); on `simd` 32767 (16-bit codes), except `q4_0`'s 1927 (its kernel dots the raw 16-bit lanes
  * of nibbles against x codes combined as x₁ − 16·x₀, which must fit 16 bits: 17·1927 ≤ 32767; see
- * assembly/gemv.ts) and a `nibble` codebook that is not affine (`nibbleXCodeLevels`). Pass it to
- * `x16RoundingBound` as `levels`.
+ * assembly/gemv.ts). Pass it to `x16RoundingBound` as `levels`. The nibble kernel's levels depend on its
+ * codebook: `nibbleXCodeLevels`.
  */
 export function xCodeLevels(flavor: WasmFlavor = wasmFlavor(), format?: DequantFormat): number {
   if (flavor === "relaxed") return 127;
@@ -573,8 +573,8 @@ export function nibbleXCodeLevels(codebook: ArrayLike<number>, flavor: WasmFlavo
 
 /**
  * Inputs per x-block of the nibble GEMV kernel (assembly/gemv-nibble.ts `xBlock`): x is rounded to
- * codes (`nibbleXCodeLevels`) with one scale per 32·b inputs, b the largest of 4, 2, 1 dividing group/32 (group a
- * multiple of 32), so that its integer sums span whole groups' worth of blocks.
+ * codes (`nibbleXCodeLevels`) with one scale per 32·b inputs, b the largest of 4, 2, 1 dividing
+ * group/32 (group a multiple of 32), so that its integer sums span whole groups' worth of blocks.
  */
 export function nibbleXBlock(group: number): number {
   const bpg = group / 32;
@@ -583,8 +583,8 @@ export function nibbleXBlock(group: number): number {
 
 /**
  * The whole error bound the nibble GEMV kernel of `flavor` (default: the process's, `wasmFlavor()`)
- * adds to one output beyond f32 rounding: x rounded per x-block (`nibbleXBlock`, `nibbleXCodeLevels`) plus
- * the codebook rounded to integers (`codebookRoundingBound`), for decoded row `row` of W with group
+ * adds to one output beyond f32 rounding: x rounded per x-block (`nibbleXBlock`, `nibbleXCodeLevels`)
+ * plus the codebook rounded to integers (`codebookRoundingBound`), for decoded row `row` of W with group
  * scales `scales` and x row at `xOff`. Tests add it to their f32 tolerance (m ≤ GEMV_MAX_M, k and
  * group multiples of 32).
  */
