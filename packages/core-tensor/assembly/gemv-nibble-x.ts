@@ -4,7 +4,12 @@
 // (relaxed build, for the 8-bit dot product), in the order the kernel unpacks a weight row's nibbles.
 // Not here: the weights, their codebook or the dot products (gemv-nibble.ts).
 
-/** `quantizeX` for an affine codebook's kernel: codes within ±1927, stored combined as y₀ = x₀, yₜ = xₜ − 16·xₜ₋₁. */
+import { Q4_X_LEVELS } from "./gemv";
+
+/**
+ * `quantizeX` for an affine codebook's kernel: codes within ±Q4_X_LEVELS (1927, as Q4_0's kernel,
+ * gemv.ts), stored combined as y₀ = x₀, yₜ = xₜ − 16·xₜ₋₁.
+ */
 export const FLIP: i32 = 0;
 /** `quantizeX` for the lookup kernel: 8-bit codes, stored in pairs as x₀ and x₁ − 256·x₀. */
 export const PAIRS: i32 = 1;
@@ -31,7 +36,7 @@ export function quantizeX(
   beta: i32,
   mode: i32,
 ): void {
-  const levels: i32 = mode === FLIP ? 1927 : 127;
+  const levels: i32 = mode === FLIP ? <i32>Q4_X_LEVELS : 127;
   const nb = k >> 5;
   const nx = (nb + bpx - 1) / bpx;
   for (let i = 0; i < m; i++) {
@@ -98,13 +103,17 @@ export function quantizeX(
         i32x4.extract_lane(sum, 1) +
         i32x4.extract_lane(sum, 2) +
         i32x4.extract_lane(sum, 3);
-      const t4 = i32x4.extadd_pairwise_i16x8_s(top); // 8 lanes of ≤ 7708: widened before summing
-      const t =
-        i32x4.extract_lane(t4, 0) +
-        i32x4.extract_lane(t4, 1) +
-        i32x4.extract_lane(t4, 2) +
-        i32x4.extract_lane(t4, 3);
-      store<i32>(bias + ((<usize>(i * nb + e)) << 2), s * beta + (mode === FLIP ? 8 * t : 0));
+      let term = s * beta;
+      if (mode === FLIP) {
+        const t4 = i32x4.extadd_pairwise_i16x8_s(top); // 8 lanes of ≤ 7708: widened before summing
+        term +=
+          8 *
+          (i32x4.extract_lane(t4, 0) +
+            i32x4.extract_lane(t4, 1) +
+            i32x4.extract_lane(t4, 2) +
+            i32x4.extract_lane(t4, 3));
+      }
+      store<i32>(bias + ((<usize>(i * nb + e)) << 2), term);
     }
   }
 }

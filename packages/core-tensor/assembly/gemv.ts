@@ -126,7 +126,7 @@ function quantizeX16Nibbles(m: i32, k: i32, x: usize, out: usize): void {
  * in one process, medians of 41 × 5 calls at 4096² / 11008×4096 / 1024×4096, 2026-11-28: 0.94–0.97
  * of the masked kernel's time (two runs).
  */
-const Q4_X_LEVELS: f32 = 1927;
+export const Q4_X_LEVELS: f32 = 1927;
 
 /**
  * Bytes of `gemvQ8_0` / `gemvQ4_0` / `gemvI8` scratch (per thread) for m rows of x of width k: the

@@ -6,8 +6,8 @@
  * formats of one shape interleaved in the same rounds, on the default WASM path and on quant's JS path
  * (`--no-js` skips it), each with its time ×FP32 and its GB/s ×roofline (the 2-thread probe of (3) read
  * in the same rounds; its median); (2) the 1- vs 2-thread GEMV crossover (FP32, NF4); (3) a STREAM-like
- * read of a 256 MiB buffer in WASM memory (1 and 2 threads, ≥ 20 reads each) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
- * `runInfer` per preset and format. Warm-up, interleaved rounds (each starting one item later than the
+ * read of a 256 MiB buffer in WASM memory (1 and 2 threads, ≥ 20 reads each) giving the bandwidth
+ * roofline; (4) end-to-end prefill and decode tok/s of `runInfer` per preset and format. Warm-up, interleaved rounds (each starting one item later than the
  * last), medians with min–max. Not a test.
  * `--flavor` picks the WASM kernels build for the whole run (default: TRADEOFFS_WASM_FLAVOR, else simd);
  * ratios ×FP32 are within that one flavor. Last, a `machine:` line gives the CPU time other processes
@@ -53,6 +53,8 @@ import {
   type PresetName,
   parse,
   runInfer,
+  type Spread,
+  spreadOf,
   startLoadProbe,
   useFastestBackend,
 } from "../src/index.js";
@@ -92,16 +94,6 @@ if (!wasmAvailable()) {
 }
 useFastestBackend();
 
-interface Spread {
-  median: number;
-  min: number;
-  max: number;
-}
-function spread(xs: number[]): Spread {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return { median: s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2, min: s[0]!, max: s[s.length - 1]! };
-}
 /**
  * Time each of `fns` once per round, interleaved, after `warm` untimed rounds: ms per fn. The rounds
  * are the model's `interleaved`: round r starts at fn r mod n, so no fn always runs first or right
@@ -116,7 +108,7 @@ function interleave(fns: (() => void)[], reps: number, warm = 2): Spread[] {
     f();
     return performance.now() - t0;
   });
-  return times.map(spread);
+  return times.map(spreadOf);
 }
 
 // ---- (3) bandwidth roofline -------------------------------------------------------------------
@@ -147,6 +139,7 @@ const probeGbs = (s: Spread): Spread => ({
   median: PROBE_BYTES / 1e6 / s.median,
   min: PROBE_BYTES / 1e6 / s.max,
   max: PROBE_BYTES / 1e6 / s.min,
+  n: s.n,
 });
 function bandwidth(): { threads: number; gbs: Spread }[] {
   const [one, two] = interleave([probeRead(1), probeRead(2)], PROBE_REPS, 3);
@@ -320,8 +313,8 @@ function e2e(): E2eRow[] {
       const row = {
         preset,
         config: E2E_CONFIGS[i]!,
-        prefillTokS: spread(runs[i]!.map((r) => r.prefillTokensPerSec)),
-        decodeTokS: spread(runs[i]!.map((r) => r.decodeTokensPerSec)),
+        prefillTokS: spreadOf(runs[i]!.map((r) => r.prefillTokensPerSec)),
+        decodeTokS: spreadOf(runs[i]!.map((r) => r.decodeTokensPerSec)),
       };
       rows.push(row);
       const f = (s: Spread) => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;

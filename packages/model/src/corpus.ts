@@ -85,9 +85,10 @@ export function detokenizeBrown(tagged: string): string {
   let i = 0;
   while (i < n) {
     let newlines = 0;
-    while (i < n && isSpace(tagged.charCodeAt(i))) {
-      if (tagged.charCodeAt(i) === NEWLINE) newlines++;
-      i++;
+    for (; i < n; i++) {
+      const c = tagged.charCodeAt(i);
+      if (!isSpace(c)) break;
+      if (c === NEWLINE) newlines++;
     }
     if (newlines >= 2 && len > paraStart) {
       out[len++] = NEWLINE;

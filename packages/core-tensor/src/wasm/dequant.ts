@@ -544,8 +544,15 @@ export function x16RoundingBound(
  */
 export function xCodeLevels(flavor: WasmFlavor = wasmFlavor(), format?: DequantFormat): number {
   if (flavor === "relaxed") return 127;
-  return format === "q4_0" ? 1927 : 32767;
+  return format === "q4_0" ? FLIP_X_LEVELS : 32767;
 }
+
+/**
+ * The x code bound of the `simd` kernels that read 4-bit lanes flipped and shifted (Q4_0's, and the
+ * nibble kernel's for an affine codebook): x codes combined as x₁ − 16·x₀ fit 16 bits (17·1927 ≤
+ * 32767; assembly/gemv.ts `Q4_X_LEVELS`).
+ */
+const FLIP_X_LEVELS = 1927;
 
 /**
  * Whether the nibble GEMV kernel takes a 4-bit codebook's codes as they are (assembly/
@@ -568,7 +575,7 @@ export function nibbleCodebookAffine(codebook: ArrayLike<number>): boolean {
  * codes combined as x₁ − 16·x₀: 1927 (17·1927 ≤ 32767).
  */
 export function nibbleXCodeLevels(codebook: ArrayLike<number>, flavor: WasmFlavor = wasmFlavor()): number {
-  return flavor === "relaxed" || !nibbleCodebookAffine(codebook) ? 127 : 1927;
+  return flavor === "relaxed" || !nibbleCodebookAffine(codebook) ? 127 : FLIP_X_LEVELS;
 }
 
 /**
