@@ -91,6 +91,26 @@ export function binary(
     for (let i = 0; i < n; i += w) for (let j = 0; j < w; j++) out[i + j] = apply(op, a[i + j]!, b[j]!);
     return;
   }
+  // One operand constant along the trailing axes ([N, 1] against [N, d]: a gate or scale per row):
+  // each of its elements covers a run of r contiguous outputs.
+  const rb = a.length === n ? leadingRun(bShape, shape) : 0;
+  if (rb > 0) {
+    for (let i = 0, o = 0; o < n; i++, o += rb) {
+      const y = b[i]!;
+      if (op === "mul") for (let j = o; j < o + rb; j++) out[j] = a[j]! * y;
+      else for (let j = o; j < o + rb; j++) out[j] = apply(op, a[j]!, y);
+    }
+    return;
+  }
+  const ra = b.length === n ? leadingRun(aShape, shape) : 0;
+  if (ra > 0) {
+    for (let i = 0, o = 0; o < n; i++, o += ra) {
+      const x = a[i]!;
+      if (op === "mul") for (let j = o; j < o + ra; j++) out[j] = x * b[j]!;
+      else for (let j = o; j < o + ra; j++) out[j] = apply(op, x, b[j]!);
+    }
+    return;
+  }
   // General case: walk the output index with per-operand strides (0 on broadcast axes).
   const rank = shape.length;
   const sa = stridesFor(aShape, rank, shape);
@@ -120,6 +140,21 @@ function isTrailing(small: readonly number[], big: readonly number[]): boolean {
   if (core.length > big.length) return false;
   const off = big.length - core.length;
   return core.every((d, i) => d === big[off + i]);
+}
+
+/**
+ * r > 0 when `small` (aligned to `big` from the right, missing axes 1) equals `big` on its leading axes
+ * and is 1 on every axis after them, which span r elements of `big` (r ≥ 2); else 0.
+ */
+export function leadingRun(small: readonly number[], big: readonly number[]): number {
+  const off = big.length - small.length;
+  if (off < 0) return 0;
+  let p = big.length; // axes [p, rank) are 1 in `small`
+  while (p > off && small[p - 1 - off] === 1) p--;
+  for (let d = 0; d < p; d++) if ((d < off ? 1 : small[d - off]) !== big[d]) return 0;
+  let r = 1;
+  for (let d = p; d < big.length; d++) r *= big[d]!;
+  return r >= 2 ? r : 0;
 }
 
 function stridesFor(shape: readonly number[], rank: number, out: readonly number[]): number[] {

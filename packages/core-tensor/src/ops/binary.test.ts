@@ -5,7 +5,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ELEMENTWISE_TOL, expectNear, normalSampler, withFresh } from "../../test/ops-support.js";
-import { type Tensor, zeros } from "../tensor.js";
+import { backward } from "../autograd.js";
+import { leadingRun } from "../kernels/elementwise.js";
+import { type Tensor, tensor, zeros } from "../tensor.js";
 import { add, div, mul, sub } from "./binary.js";
 
 const rnd = normalSampler();
@@ -85,6 +87,56 @@ describe("elementwise with broadcasting", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("an operand constant along trailing axes ([N, 1] against [N, d]) is one run per element, exactly as the oracle", () => {
+    expect(leadingRun([5, 1], [5, 7])).toBe(7);
+    expect(leadingRun([3, 1, 1], [3, 2, 4])).toBe(8);
+    expect(leadingRun([1, 3, 1], [1, 3, 4])).toBe(4);
+    expect(leadingRun([3, 1], [2, 3, 4])).toBe(0); // broadcast on a leading axis too
+    expect(leadingRun([1, 4], [3, 4])).toBe(0); // trailing rows, not runs
+    expect(leadingRun([3, 4], [3, 4])).toBe(0); // equal shapes
+    for (const [as, bs] of [
+      [
+        [5, 7],
+        [5, 1],
+      ],
+      [
+        [5, 1],
+        [5, 7],
+      ],
+      [
+        [3, 2, 4],
+        [3, 1, 1],
+      ],
+      [
+        [1, 3, 1],
+        [1, 3, 4],
+      ],
+    ] as const) {
+      withFresh(() => {
+        for (const [name, op, f] of ops) {
+          const a = rnd([...as]);
+          const b = rnd([...bs]);
+          const want = naiveBroadcast(f, a.data, [...as], b.data, [...bs]);
+          expect(op(a, b).data, `${name} [${as}] [${bs}]`).toEqual(Float32Array.from(want.data));
+        }
+      });
+    }
+  });
+
+  it("the gradient of a per-row operand sums each row's run (f32 adds in order)", () => {
+    withFresh(() => {
+      const a = rnd([4, 6]);
+      const b = tensor([0.5, -1, 2, 3], [4, 1], { requiresGrad: true });
+      const g = rnd([4, 6]);
+      backward(add(a, b), { grad: g });
+      const want = new Float32Array(4);
+      for (let i = 0; i < 4; i++)
+        for (let j = 0; j < 6; j++) want[i] = Math.fround(want[i]! + g.data[i * 6 + j]!);
+      expect(b.grad?.shape).toEqual([4, 1]);
+      expect(b.grad?.data).toEqual(want);
+    });
   });
 
   it("rejects shapes that do not broadcast, naming both", () => {

@@ -5,7 +5,7 @@
 import { record } from "../autograd.js";
 import { getBackend } from "../backend.js";
 import type { BinaryOp } from "../kernels/elementwise.js";
-import { broadcastShapes } from "../kernels/elementwise.js";
+import { broadcastShapes, leadingRun } from "../kernels/elementwise.js";
 import { alias, type Shape, type Tensor } from "../tensor.js";
 import { f32, out } from "./common.js";
 
@@ -15,6 +15,17 @@ function sumToShape(g: Tensor, shape: Shape): Tensor {
   const res = out(shape);
   const r = res.data;
   const gd = g.data;
+  // [N, d] → [N, 1] (a per-row operand): each output sums one contiguous run, in the order (and with
+  // the f32 rounding per add) of the general walk below.
+  const run = leadingRun(shape, g.shape);
+  if (run > 0) {
+    for (let i = 0, o = 0; o < gd.length; i++, o += run) {
+      let acc = 0;
+      for (let j = o; j < o + run; j++) acc = Math.fround(acc + gd[j]!);
+      r[i] = acc;
+    }
+    return res;
+  }
   const rank = g.shape.length;
   const strides = new Array<number>(rank).fill(0);
   let acc = 1;

@@ -12,7 +12,7 @@ import type { DequantTilesArgs } from "../backend.js";
 import { ShapeError } from "../errors.js";
 import { checkDequant, dequantRowsFormat, layOutWeight } from "./dequant.js";
 import { wasmZero } from "./fused.js";
-import { WASM_SPLIT_MIN_WORK } from "./matmul.js";
+import { gemmChunkColumns, splitArgs, WASM_SPLIT_MIN_WORK } from "./matmul.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
 /** f32 elements of one decoded tile of W (1 MiB): the bound on a call's decoded rows. */
@@ -68,11 +68,44 @@ export function wasmMatmulDequantTiles(
       rt.run("dequantRows", [[code, k, r0, r0 + t, ...wArgs, tAt]]);
       // forward: C[:, r0:r0+t] += x · tileᵀ; inputGrad: gx += g[:, r0:r0+t] · tile
       const cols = mode === "forward" ? t : k;
-      const job = (j0: number, j1: number, s: number): number[] =>
-        mode === "forward"
-          ? [0, 1, m, k, j0, j1, aAt, 0, k, 1, tAt, 0, 1, k, cAt + r0 * 4, 0, n, scratch[s]!]
-          : [0, 1, m, t, j0, j1, aAt + r0 * 4, 0, n, 1, tAt, 0, k, 1, cAt, 0, k, scratch[s]!];
-      if (threads > 1 && m * t * k >= WASM_SPLIT_MIN_WORK && cols >= 2 * NR) {
+      const depth = mode === "forward" ? k : t;
+      // A(i, q) = a[i·rsA + q], B(q, j) = b[q·rsB + j·csB], C row stride ldc (gemm.ts operands)
+      const [aFrom, rsA, rsB, csB, cFrom, ldc] =
+        mode === "forward" ? [aAt, k, 1, k, cAt + r0 * 4, n] : [aAt + r0 * 4, n, k, 1, cAt, k];
+      const job = (j0: number, j1: number, s: number): number[] => [
+        0,
+        1,
+        m,
+        depth,
+        j0,
+        j1,
+        aFrom,
+        0,
+        rsA,
+        1,
+        tAt,
+        0,
+        rsB,
+        csB,
+        cFrom,
+        0,
+        ldc,
+        scratch[s]!,
+      ];
+      const chunk = gemmChunkColumns(cols);
+      const split = threads > 1 && m * t * k >= WASM_SPLIT_MIN_WORK && cols >= 2 * NR;
+      const used = split && m > 2 && cols >= 2 * chunk ? rt.gemmBlocksScratchBytes(m, depth, chunk) : -1;
+      if (used >= 0 && used + 4 <= rt.gemmScratchBytes) {
+        // Columns in blocks from a counter, one thread from each end (as matmul.ts's one product): a
+        // helper that wakes late takes fewer blocks instead of the caller waiting for its half.
+        const counterAt = scratch[0]! + used;
+        u8.fill(0, counterAt, counterAt + 4);
+        const head = [m, depth, cols, aFrom, rsA, 1, tAt, rsB, csB, cFrom, ldc];
+        rt.run("gemmBlocks", [
+          [...head, scratch[0]!, ...splitArgs(counterAt, chunk, cols, 0, NR)],
+          [...head, scratch[1]!, ...splitArgs(counterAt, chunk, cols, 1, NR)],
+        ]);
+      } else if (split) {
         const cut = Math.ceil(cols / (2 * NR)) * NR;
         rt.run("gemmBatched", [job(0, cut, 0), job(cut, cols, 1)]);
       } else rt.run("gemmBatched", [job(0, cols, 0)]);

@@ -3,7 +3,9 @@
  * from a late helper, the FP32 GEMV's dynamic row split, failures and dispose. Not here: kernel
  * numerics (matmul/resident/gemv tests) or the shared runtime's flavor (flavor.test.ts).
  */
-import { afterEach, describe, expect, it } from "vitest";
+
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { host } from "#host";
 import { ValueError } from "../errors.js";
 import { Rng } from "../rng.js";
 import { gemvChunkRows } from "./matmul.js";
@@ -102,6 +104,40 @@ describe("WasmRuntime hand-off", () => {
     }
     expect(out).toEqual(want);
     expect(rt.helperCount).toBe(1);
+  });
+
+  it("prestartHelpers boots a helper that the first split run adopts (one thread, not two)", () => {
+    const rt = runtime();
+    const n = 256;
+    const k = 64;
+    const { w, x, y, counter } = gemvLayout(rt, n, k, 5);
+    const spawn = vi.spyOn(host, "startHelper");
+    rt.prestartHelpers(1);
+    rt.prestartHelpers(1); // idempotent
+    expect(spawn).toHaveBeenCalledTimes(1);
+    expect(rt.helperCount).toBe(0); // booting, not adopted yet
+    rt.run("gemvF32", [[1, k, x, k, w, k, y, n, 0, n, 0, 0, 0]]);
+    const want = new Float32Array(rt.memory.buffer, y, n).slice();
+    const out = new Float32Array(rt.memory.buffer, y, n);
+    out.fill(0);
+    rt.run("gemvF32", [
+      [1, k, x, k, w, k, y, n, 0, n, 0, counter, 8],
+      [1, k, x, k, w, k, y, n, 0, n, 0, counter, -8],
+    ]);
+    expect(out).toEqual(want);
+    expect(rt.helperCount).toBe(1);
+    rt.prestartHelpers(1); // already running: nothing more starts
+    expect(rt.helperCount).toBe(1);
+    expect(spawn).toHaveBeenCalledTimes(1);
+    spawn.mockRestore();
+  });
+
+  it("dispose stops a helper that is still booting", () => {
+    const rt = runtime();
+    rt.prestartHelpers(1);
+    rt.dispose();
+    expect(rt.disposed).toBe(true);
+    expect(() => rt.prestartHelpers(1)).toThrow(ValueError);
   });
 
   it("a share that traps surfaces as a ValueError naming the kernel, and the helper keeps working", () => {

@@ -148,6 +148,8 @@ export class WasmRuntime {
   /** Every buffer object `memory.buffer` has returned (one per growth): views on them are ours. */
   readonly #buffers = new WeakSet<object>();
   #helpers: Helper[] = [];
+  /** Helpers spawned by `prestartHelpers` and not yet adopted: their threads boot meanwhile. */
+  #booting: Helper[] = [];
   #f32: Float32Array;
   #u8: Uint8Array;
   #disposed = false;
@@ -303,7 +305,9 @@ export class WasmRuntime {
       Atomics.notify(h.ctrl, SEQ);
       h.worker.terminate();
     }
+    for (const h of this.#booting) h.worker.terminate();
     this.#helpers = [];
+    this.#booting = [];
   }
 
   #check(): void {
@@ -318,7 +322,7 @@ export class WasmRuntime {
   async startHelpers(count: number): Promise<void> {
     this.#check();
     while (this.#helpers.length < count) {
-      const h = this.#spawnHelper();
+      const h = this.#booting.shift() ?? this.#spawnHelper();
       const deadline = Date.now() + 30_000;
       while (Atomics.load(h.ctrl, STATE) === 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -327,8 +331,21 @@ export class WasmRuntime {
     }
   }
 
+  /**
+   * Start up to `count` helper threads booting without waiting for them, where this host lets a
+   * thread block (`run()` adopts them, waiting only for what is left of their boot). A Node helper
+   * takes ~100 ms to boot, which a caller that knows it will split work (the 2-thread WASM backend
+   * placing resident weights) overlaps with building the model instead of paying it in its first
+   * product. Idempotent.
+   */
+  prestartHelpers(count: number): void {
+    this.#check();
+    if (!host.helpersAllowed()) return;
+    while (this.#helpers.length + this.#booting.length < count) this.#booting.push(this.#spawnHelper());
+  }
+
   #startHelper(): void {
-    const h = this.#spawnHelper();
+    const h = this.#booting.shift() ?? this.#spawnHelper();
     // Wait (bounded) for the worker to instantiate, so a broken worker fails loudly here.
     const deadline = Date.now() + 30_000;
     while (Atomics.load(h.ctrl, STATE) === 0 && Date.now() < deadline) Atomics.wait(h.ctrl, DONE, 0, 50);

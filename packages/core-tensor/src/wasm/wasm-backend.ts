@@ -61,8 +61,12 @@ export function wasmBackend(threads = 2): WasmBackend {
     attentionBackward: (a: AttentionBackwardArgs) => wasmAttentionBackward(a),
     matmulDequant: (a: DequantMatmulArgs) => wasmMatmulDequant(a, wasmRuntime(), threads),
     matmulDequantTiles: (a: DequantTilesArgs) => wasmMatmulDequantTiles(a, wasmRuntime(), threads),
-    allocateResident: (ledger: MemoryLedger, category: string, dtype: DType, length: number) =>
-      allocateResident(wasmRuntime(), ledger, category, dtype, length),
+    allocateResident: (ledger: MemoryLedger, category: string, dtype: DType, length: number) => {
+      const rt = wasmRuntime();
+      // Placing weights means products follow: the helper boots while the model is built.
+      rt.prestartHelpers(threads - 1);
+      return allocateResident(rt, ledger, category, dtype, length);
+    },
   });
   backends.set(threads, backend);
   return backend;

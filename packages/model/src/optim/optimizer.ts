@@ -42,9 +42,23 @@ export function globalGradNorm(params: readonly Tensor[]): number {
   let sq = 0;
   for (const p of params) {
     if (!p.grad) continue;
-    // An indexed loop: for…of over a typed array took 1.3 s of the default compare suite's profile.
+    // An indexed loop (for…of over a typed array took 1.3 s of the default compare suite's profile),
+    // with four partial sums: one chain of adds waits on each add's latency (MoE's 10M gradients on
+    // `small`: 16 ms per step).
     const d = p.grad.data;
-    for (let i = 0; i < d.length; i++) sq += d[i]! * d[i]!;
+    const n4 = d.length & ~3;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0; i < n4; i += 4) {
+      s0 += d[i]! * d[i]!;
+      s1 += d[i + 1]! * d[i + 1]!;
+      s2 += d[i + 2]! * d[i + 2]!;
+      s3 += d[i + 3]! * d[i + 3]!;
+    }
+    for (let i = n4; i < d.length; i++) s0 += d[i]! * d[i]!;
+    sq += s0 + s1 + (s2 + s3);
   }
   return Math.sqrt(sq);
 }
