@@ -1,6 +1,8 @@
 import {
+  type AttentionBackwardArgs,
   type AttentionKernelArgs,
   disposeWasm,
+  grad,
   jsBackend,
   noGrad,
   Rng,
@@ -10,6 +12,7 @@ import {
   wasmAvailable,
 } from "@tradeoffs/core-tensor";
 import { expectClose, naiveAttention } from "@tradeoffs/strategy-testkit";
+import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { FLASH_FP32_TOL, flashAttention } from "./flash.js";
 import { standardAttention } from "./standard.js";
@@ -17,7 +20,7 @@ import { standardAttention } from "./standard.js";
 afterAll(() => disposeWasm());
 
 describe("Flash and the backend's attention hook", () => {
-  it("runs a backend's attention kernel for inference (whatever its name), the JS kernels for training", () => {
+  it("runs a backend's attention kernel for inference (whatever its name), the JS kernels for training when it has no backward", () => {
     const calls: AttentionKernelArgs[] = [];
     const fake = {
       ...jsBackend,
@@ -43,6 +46,75 @@ describe("Flash and the backend's attention hook", () => {
       naiveAttention(q, k, v, { causal: true, window: 2 }),
       FLASH_FP32_TOL,
       "training path",
+    );
+  });
+
+  it("trains through a backend that has both kernels: its forward is asked for the log-sum-exp its backward reads", () => {
+    const forward: AttentionKernelArgs[] = [];
+    const backward: AttentionBackwardArgs[] = [];
+    const fake = {
+      ...jsBackend,
+      name: "Fake",
+      attention: (a: AttentionKernelArgs) => {
+        forward.push(a);
+        a.out.fill(7);
+        a.lse?.fill(3);
+      },
+      attentionBackward: (a: AttentionBackwardArgs) => {
+        backward.push(a);
+        for (const g of [a.dq, a.dk, a.dv]) g.fill(0);
+      },
+    };
+    const rng = new Rng(2);
+    const q = randn([1, 2, 3, 4], rng, { requiresGrad: true });
+    const k = randn([1, 1, 5, 4], rng);
+    const v = randn([1, 1, 5, 4], rng);
+    const o = flashAttention(q, k, v, { causal: true, backend: fake });
+    expect(forward).toHaveLength(1);
+    expect(forward[0]!.lse).toHaveLength(1 * 2 * 3);
+    for (const g of grad(o, [q], { grad: randn(o.shape, rng) })) g?.dispose();
+    expect(backward).toHaveLength(1);
+    expect([...backward[0]!.lse]).toEqual(new Array(6).fill(3));
+  });
+});
+
+describe.skipIf(!wasmAvailable())("Flash training on the WASM backend (passed explicitly)", () => {
+  const backend = wasmAvailable() ? wasm().exec.backend : jsBackend;
+
+  it("output and dQ, dK, dV equal Standard's (FLASH_FP32_TOL) over property-generated shapes and masks", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          B: fc.integer({ min: 1, max: 2 }),
+          Hkv: fc.integer({ min: 1, max: 2 }),
+          group: fc.integer({ min: 1, max: 3 }),
+          Tq: fc.integer({ min: 1, max: 40 }),
+          Tk: fc.integer({ min: 1, max: 40 }),
+          D: fc.constantFrom(1, 3, 8, 16),
+          causal: fc.boolean(),
+          window: fc.option(fc.integer({ min: 1, max: 24 }), { nil: undefined }),
+          block: fc.constantFrom(4, 16, 64),
+          seed: fc.integer({ min: 0, max: 1 << 30 }),
+        }),
+        (c) => {
+          const rng = new Rng(c.seed);
+          const H = c.Hkv * c.group;
+          const q = randn([c.B, H, c.Tq, c.D], rng, { requiresGrad: true });
+          const k = randn([c.B, c.Hkv, c.Tk, c.D], rng, { requiresGrad: true });
+          const v = randn([c.B, c.Hkv, c.Tk, c.D], rng, { requiresGrad: true });
+          const dO = randn([c.B, H, c.Tq, c.D], rng);
+          const opts = { causal: c.causal, window: c.window };
+          const fast = flashAttention(q, k, v, { ...opts, blockQ: c.block, blockK: c.block, backend });
+          const slow = standardAttention(q, k, v, opts);
+          expectClose(fast, slow, FLASH_FP32_TOL, "output");
+          const gf = grad(fast, [q, k, v], { grad: dO });
+          const gs = grad(slow, [q, k, v], { grad: dO });
+          for (const [i, name] of ["dQ", "dK", "dV"].entries())
+            expectClose(gf[i]!, gs[i]!, FLASH_FP32_TOL, name);
+          for (const t of [...gf, ...gs, q, k, v, dO, fast, slow]) t?.dispose();
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });

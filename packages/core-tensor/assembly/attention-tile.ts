@@ -90,7 +90,9 @@ export function attentionFinish(bq: i32, d: i32, lRow: usize, o: usize, ldo: i32
  * Blocked attention for query heads h0..h1−1: q [heads, tq, d], k and v [kvHeads, tk, d], o [heads,
  * tq, d] (all contiguous f32); query head h reads K/V head h / (heads / kvHeads). Query i sits at
  * position i + tk − tq (bottom-right causal alignment); the mask rule is attentionTile's. Tiles of bq queries × bk keys; `scratch` holds
- * (2·bq + bk) f32. Tiles wholly above the causal diagonal or outside the window are skipped.
+ * (2·bq + bk) f32. Tiles wholly above the causal diagonal or outside the window are skipped. When
+ * `lse` ≠ 0 it is [heads, tq] f32: each row's log Σ exp of its scaled visible scores, m + log l from
+ * the online softmax (−∞ for a row that sees no key), what a backward recomputes P from.
  */
 export function attentionBlocked(
   h0: i32,
@@ -110,6 +112,7 @@ export function attentionBlocked(
   bq: i32,
   bk: i32,
   scratch: usize,
+  lse: usize,
 ): void {
   const group = heads / kvHeads;
   const mRow = scratch;
@@ -160,6 +163,13 @@ export function attentionBlocked(
         );
       }
       attentionFinish(rows, d, lRow, oh + <usize>(i0 * d * 4), d);
+      if (lse !== 0) {
+        for (let r = 0; r < rows; r++) {
+          const l = load<f32>(lRow + <usize>(r * 4));
+          const at = lse + <usize>((h * tq + i0 + r) * 4);
+          store<f32>(at, l > 0 ? load<f32>(mRow + <usize>(r * 4)) + Mathf.log(l) : -Infinity);
+        }
+      }
     }
   }
 }

@@ -52,6 +52,12 @@ export interface AttentionKernelArgs {
   readonly blockQ?: number | undefined;
   /** Key tile edge (a hint, like `blockQ`). */
   readonly blockK?: number | undefined;
+  /**
+   * [B, H, Tq], when given: overwritten with each query row's log Σ exp of its scaled visible scores
+   * (−∞ for a row that sees no key), so that the same backend's `attentionBackward` can run from this
+   * forward (training). A kernel that cannot produce it must throw rather than leave it unwritten.
+   */
+  readonly lse?: Float32Array | undefined;
 }
 
 /**

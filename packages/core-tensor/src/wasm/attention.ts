@@ -34,9 +34,17 @@ export interface WasmAttentionOptions {
   readonly blockK?: number | undefined;
   /** 1 or 2 (heads split); default 2. */
   readonly threads?: number;
+  /**
+   * [H, tq], overwritten with each query row's log Σ exp of its scaled visible scores (−∞ for a row
+   * that sees no key): the statistic a backward recomputes the probabilities from. Default: not kept.
+   */
+  readonly lse?: Float32Array | undefined;
 }
 
-/** out [H, tq, d] = softmax(scale·q·kᵀ + mask)·v for q [H, tq, d], k and v [Hkv, tk, d]. */
+/**
+ * out [H, tq, d] = softmax(scale·q·kᵀ + mask)·v for q [H, tq, d], k and v [Hkv, tk, d]; with `o.lse`,
+ * each row's log-sum-exp too.
+ */
 export function wasmAttention(
   q: Float32Array,
   k: Float32Array,
@@ -55,12 +63,13 @@ export function wasmAttention(
   if (
     q.length < heads * tq * d ||
     out.length < heads * tq * d ||
+    (o.lse !== undefined && o.lse.length < heads * tq) ||
     k.length < kvHeads * tk * d ||
     v.length < kvHeads * tk * d
   ) {
     throw new ShapeError(
       "wasmAttention",
-      `attention needs q/out of ${heads * tq * d} and k/v of ${kvHeads * tk * d} elements ([H, T, d])`,
+      `attention needs q/out of ${heads * tq * d}, k/v of ${kvHeads * tk * d} elements ([H, T, d]) and lse (if given) of ${heads * tq}`,
       { heads, kvHeads, tq, tk, d },
     );
   }
@@ -72,6 +81,7 @@ export function wasmAttention(
   const kAt = arena.take(kvHeads * tk * d * 4);
   const vAt = arena.take(kvHeads * tk * d * 4);
   const oAt = arena.take(heads * tq * d * 4);
+  const lseAt = o.lse ? arena.take(heads * tq * 4) : 0;
   const scratch = [arena.take((2 * bq + bk) * 4), arena.take((2 * bq + bk) * 4)];
   withWorkspace(rt, arena, ({ f32 }) => {
     f32.set(q.subarray(0, heads * tq * d), qAt >> 2);
@@ -96,9 +106,11 @@ export function wasmAttention(
       bq,
       bk,
       scratch[t]!,
+      lseAt,
     ];
     const cut = Math.ceil(heads / 2);
     rt.run("attentionBlocked", nt === 2 ? [job(0, cut, 0), job(cut, heads, 1)] : [job(0, heads, 0)]);
     out.set(f32.subarray(oAt >> 2, (oAt >> 2) + heads * tq * d));
+    o.lse?.set(f32.subarray(lseAt >> 2, (lseAt >> 2) + heads * tq));
   });
 }

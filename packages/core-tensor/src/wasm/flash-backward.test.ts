@@ -99,6 +99,8 @@ const CASES: Case[] = [
   { B: 1, H: 2, Hkv: 1, tq: 3, tk: 11, d: 8, causal: true, window: 0, bq: 64, bk: 4 },
   { B: 2, H: 2, Hkv: 2, tq: 6, tk: 10, d: 7, causal: false, window: 0, bq: 5, bk: 3 },
   { B: 1, H: 6, Hkv: 6, tq: 33, tk: 33, d: 32, causal: true, window: 0, bq: 16, bk: 16 },
+  // Past the split threshold: K/V heads [0, 2) on this thread, [2, 3) on the helper (threads 2).
+  { B: 2, H: 6, Hkv: 3, tq: 64, tk: 64, d: 32, causal: true, window: 0, bq: 64, bk: 64 },
 ];
 
 describe("wasmAttentionBackward", () => {
@@ -115,7 +117,7 @@ describe("wasmAttentionBackward", () => {
       const dk = new Float32Array(k.length).fill(7);
       const dv = new Float32Array(k.length).fill(7);
       const before = getLedger().live();
-      wasmAttentionBackward({
+      const args = {
         q,
         k,
         v,
@@ -136,11 +138,18 @@ describe("wasmAttentionBackward", () => {
         scale: want.scale,
         blockQ: c.bq,
         blockK: c.bk,
-      });
+      };
+      wasmAttentionBackward(args);
       expect(getLedger().live()).toBe(before);
       expectClose(dq, want.dq, "dq");
       expectClose(dk, want.dk, "dk");
       expectClose(dv, want.dv, "dv");
+      // One thread computes every K/V head's share exactly as the split does.
+      const one = { dq: dq.slice().fill(7), dk: dk.slice().fill(7), dv: dv.slice().fill(7) };
+      wasmAttentionBackward({ ...args, ...one }, undefined, 1);
+      expect(one.dq).toEqual(dq);
+      expect(one.dk).toEqual(dk);
+      expect(one.dv).toEqual(dv);
     });
   }
 

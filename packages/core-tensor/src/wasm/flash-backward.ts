@@ -1,22 +1,27 @@
 /**
  * Flash attention backward on the WASM kernel (assembly/flash-backward.ts): recomputes the score
  * tiles from q, k and the forward's per-row log-sum-exp and accumulates dq, dk, dv, one batch element
- * at a time on the calling thread. Raw arrays in and out, for the attention package's Flash to call
- * through `Backend.attentionBackward`. Not here: the forward (attention.ts) or autograd.
+ * at a time, its K/V heads split over 2 threads when the work pays for it (each thread's K/V heads and
+ * the query heads that read them: disjoint dq, dk, dv). Raw arrays in and out, for the attention
+ * package's Flash to call through `Backend.attentionBackward`. Not here: the forward (attention.ts) or
+ * autograd.
  */
 import type { AttentionBackwardArgs } from "../backend.js";
 import { ShapeError } from "../errors.js";
-import { fusedExports, wasmZero } from "./fused.js";
+import { wasmZero } from "./fused.js";
+import { WASM_SPLIT_MIN_WORK } from "./matmul.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
-
-/** The kernel's export (byte addresses). */
-type BackwardKernel = (...args: number[]) => void;
 
 /**
  * dq, dk, dv ← the gradients of out = softmax(scale·q·kᵀ, masked)·v given dOut, from the forward's
- * out and lse (see `AttentionBackwardArgs`); overwrites the three gradients.
+ * out and lse (see `AttentionBackwardArgs`); overwrites the three gradients. On up to `threads` (1 or
+ * 2) threads.
  */
-export function wasmAttentionBackward(a: AttentionBackwardArgs, rt: WasmRuntime = wasmRuntime()): void {
+export function wasmAttentionBackward(
+  a: AttentionBackwardArgs,
+  rt: WasmRuntime = wasmRuntime(),
+  threads = 2,
+): void {
   const { batch: B, heads: H, kvHeads: Hkv, tq, tk, headDim: d } = a;
   if (Hkv <= 0 || H % Hkv !== 0) {
     throw new ShapeError("attentionBackward", `heads=${H} must be a multiple of kvHeads=${Hkv}`, {
@@ -58,9 +63,12 @@ export function wasmAttentionBackward(a: AttentionBackwardArgs, rt: WasmRuntime 
     dk: arena.take(ks * 4),
     dv: arena.take(ks * 4),
     lse: arena.take(H * tq * 4),
-    scratch: arena.take((3 * bq * bk + bq) * 4),
   };
-  const kernel: BackwardKernel = fusedExports(rt).attentionBackward;
+  // Split by K/V heads from the forward's GEMM threshold (the backward's work is a few times the
+  // forward's H·tq·tk·d multiply-adds).
+  const nt = threads > 1 && Hkv >= 2 && H * tq * tk * d >= WASM_SPLIT_MIN_WORK ? 2 : 1;
+  const scratch = Array.from({ length: nt }, () => arena.take((3 * bq * bk + bq) * 4));
+  const cut = Math.ceil(Hkv / 2);
   withWorkspace(rt, arena, ({ f32 }) => {
     for (let b = 0; b < B; b++) {
       f32.set(a.q.subarray(b * qs, (b + 1) * qs), at.q >> 2);
@@ -72,9 +80,9 @@ export function wasmAttentionBackward(a: AttentionBackwardArgs, rt: WasmRuntime 
       wasmZero(rt, at.dq, qs * 4);
       wasmZero(rt, at.dk, ks * 4);
       wasmZero(rt, at.dv, ks * 4);
-      kernel(
-        0,
-        Hkv,
+      const job = (g0: number, g1: number, t: number): number[] => [
+        g0,
+        g1,
         H,
         Hkv,
         tq,
@@ -94,8 +102,9 @@ export function wasmAttentionBackward(a: AttentionBackwardArgs, rt: WasmRuntime 
         a.window ?? 0,
         bq,
         bk,
-        at.scratch,
-      );
+        scratch[t]!,
+      ];
+      rt.run("attentionBackward", nt === 2 ? [job(0, cut, 0), job(cut, Hkv, 1)] : [job(0, Hkv, 0)]);
       a.dq.set(f32.subarray(at.dq >> 2, (at.dq >> 2) + qs), b * qs);
       a.dk.set(f32.subarray(at.dk >> 2, (at.dk >> 2) + ks), b * ks);
       a.dv.set(f32.subarray(at.dv >> 2, (at.dv >> 2) + ks), b * ks);

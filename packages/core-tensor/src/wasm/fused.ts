@@ -84,8 +84,6 @@ interface FusedExports {
   expF64(x: number): number;
   expF64Pairs(x: number, out: number, n: number): void;
   zeroBytes(at: number, bytes: number): void;
-  /** assembly/flash-backward.ts (its wrapper is flash-backward.ts). */
-  attentionBackward(...args: number[]): void;
 }
 
 /** The kernels `fusedKernels` dispatches, by name. */

@@ -34,6 +34,7 @@ export const KERNELS = [
   "gemvNibble",
   "gemvF16",
   "gemvF32x8",
+  "attentionBackward",
   "readSum",
 ] as const;
 /** The exported kernel names `run()` accepts. */

@@ -58,7 +58,7 @@ export function wasmBackend(threads = 2): WasmBackend {
     threads,
     matmul: (p: MatmulArgs) => wasmMatmul(wasmRuntime(), p, threads),
     attention: (a: AttentionKernelArgs) => attentionBatched(a, threads),
-    attentionBackward: (a: AttentionBackwardArgs) => wasmAttentionBackward(a),
+    attentionBackward: (a: AttentionBackwardArgs) => wasmAttentionBackward(a, wasmRuntime(), threads),
     matmulDequant: (a: DequantMatmulArgs) => wasmMatmulDequant(a, wasmRuntime(), threads),
     matmulDequantTiles: (a: DequantTilesArgs) => wasmMatmulDequantTiles(a, wasmRuntime(), threads),
     allocateResident: (ledger: MemoryLedger, category: string, dtype: DType, length: number) => {
@@ -76,6 +76,7 @@ export function wasmBackend(threads = 2): WasmBackend {
 function attentionBatched(a: AttentionKernelArgs, threads: number): void {
   const qs = a.heads * a.tq * a.headDim;
   const ks = a.kvHeads * a.tk * a.headDim;
+  const ls = a.heads * a.tq;
   for (let b = 0; b < a.batch; b++) {
     wasmAttention(
       a.q.subarray(b * qs, (b + 1) * qs),
@@ -94,6 +95,7 @@ function attentionBatched(a: AttentionKernelArgs, threads: number): void {
         blockQ: a.blockQ,
         blockK: a.blockK,
         threads,
+        lse: a.lse?.subarray(b * ls, (b + 1) * ls),
       },
     );
   }

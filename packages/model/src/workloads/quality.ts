@@ -84,7 +84,36 @@ interface ReferencePass {
   readonly key: string;
   readonly weights: unknown;
   readonly logits: Float32Array[];
+  /** Per batch: each row's log-sum-exp and argmax of the logits (a third of the comparison's exps). */
+  readonly rows: ReferenceRows[];
   readonly losses: number[];
+}
+
+interface ReferenceRows {
+  readonly lse: Float64Array;
+  readonly top: Int32Array;
+}
+
+/** Each of `rows` rows of `V` logits: its log-sum-exp (max-shifted) and the first index of its max. */
+function referenceRows(logits: Float32Array, rows: number, V: number): ReferenceRows {
+  const lse = new Float64Array(rows);
+  const top = new Int32Array(rows);
+  for (let row = 0; row < rows; row++) {
+    const o = row * V;
+    let m = Number.NEGATIVE_INFINITY;
+    let at = 0;
+    for (let j = 0; j < V; j++) {
+      if (logits[o + j]! > m) {
+        m = logits[o + j]!;
+        at = j;
+      }
+    }
+    let sum = 0;
+    for (let j = 0; j < V; j++) sum += Math.exp(logits[o + j]! - m);
+    lse[row] = m + Math.log(sum);
+    top[row] = at;
+  }
+  return { lse, top };
 }
 let lastReference: ReferencePass | undefined;
 
@@ -124,7 +153,13 @@ export function runQuality(spec: RunSpec, options: QualityOptions = {}): Quality
             seed: spec.seed ?? 0,
             ...(referenceWeights ? { weights: referenceWeights } : {}),
           });
-      const pass: ReferencePass = kept ?? { key, weights: referenceWeights, logits: [], losses: [] };
+      const pass: ReferencePass = kept ?? {
+        key,
+        weights: referenceWeights,
+        logits: [],
+        rows: [],
+        losses: [],
+      };
       let maxErr = 0;
       let sumErr = 0;
       let kl = 0;
@@ -140,12 +175,12 @@ export function runQuality(spec: RunSpec, options: QualityOptions = {}): Quality
           const V = a.dim(-1);
           const ad = a.data;
           const rd = r ? r.data : pass.logits[batch]!;
+          const ref = r ? referenceRows(rd, B * T, V) : pass.rows[batch]!;
+          if (r) pass.rows.push(ref);
           for (let row = 0; row < B * T; row++) {
             const o = row * V;
             let ma = Number.NEGATIVE_INFINITY;
-            let mr = Number.NEGATIVE_INFINITY;
             let ia = 0;
-            let ir = 0;
             for (let j = 0; j < V; j++) {
               const e = Math.abs(ad[o + j]! - rd[o + j]!);
               if (e > maxErr) maxErr = e;
@@ -154,20 +189,12 @@ export function runQuality(spec: RunSpec, options: QualityOptions = {}): Quality
                 ma = ad[o + j]!;
                 ia = j;
               }
-              if (rd[o + j]! > mr) {
-                mr = rd[o + j]!;
-                ir = j;
-              }
             }
-            if (ia === ir) agree++;
+            if (ia === ref.top[row]) agree++;
             let sa = 0;
-            let sr = 0;
-            for (let j = 0; j < V; j++) {
-              sa += Math.exp(ad[o + j]! - ma);
-              sr += Math.exp(rd[o + j]! - mr);
-            }
+            for (let j = 0; j < V; j++) sa += Math.exp(ad[o + j]! - ma);
             const lsa = ma + Math.log(sa);
-            const lsr = mr + Math.log(sr);
+            const lsr = ref.lse[row]!;
             for (let j = 0; j < V; j++) {
               const lpr = rd[o + j]! - lsr;
               kl += Math.exp(lpr) * (lpr - (ad[o + j]! - lsa));
