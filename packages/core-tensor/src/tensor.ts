@@ -4,6 +4,7 @@
  * and the copy is a new allocation the ledger sees. Disposal is explicit (`dispose()`, `scope()`).
  */
 import type { GradNode } from "./autograd.js";
+import { getBackend } from "./backend.js";
 import { type DType, dtypeTraits, type TypedArray } from "./dtype.js";
 import { DisposedError, DTypeError, ShapeError, ValueError } from "./errors.js";
 import { getLedger, type MemoryLedger, type Storage } from "./ledger.js";
@@ -22,6 +23,14 @@ export interface TensorOptions {
   readonly ledger?: MemoryLedger;
   /** Record operations on this tensor for `backward()` (a leaf that accumulates `grad`). */
   readonly requiresGrad?: boolean;
+  /**
+   * Place the storage in the active backend's own memory when it offers one and has room
+   * (`Backend.allocateResident`: the WASM backend's linear memory, whose kernels then read it in place
+   * instead of copying it in per call); otherwise an ordinary storage. Charged to the same category
+   * either way. For a temporary that is written once and read by kernels (a KV cache read). Default
+   * false.
+   */
+  readonly resident?: boolean;
 }
 
 /**
@@ -236,7 +245,11 @@ function collectTensors(v: unknown, out: Set<Tensor>, depth: number): void {
 /** A new zero-filled tensor. */
 export function empty(shape: Shape, options: TensorOptions = {}): Tensor {
   const ledger = options.ledger ?? getLedger();
-  const storage = ledger.allocate(options.category ?? "tmp", options.dtype ?? "f32", shapeSize(shape));
+  const category = options.category ?? "tmp";
+  const dtype = options.dtype ?? "f32";
+  const n = shapeSize(shape);
+  const place = options.resident && n > 0 ? getBackend().allocateResident : undefined;
+  const storage = place?.(ledger, category, dtype, n) ?? ledger.allocate(category, dtype, n);
   const t = new Tensor(storage, shape);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;

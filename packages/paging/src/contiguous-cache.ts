@@ -174,8 +174,9 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
     const end = B ? this.#seq(0).length + this.#seq(0).pending[layer]! : 0;
     const T = B ? Math.min(end, this.#seq(0).slots) : 0;
     const first = end - T; // oldest position still held
-    const k = empty([B, H, T, D]);
-    const v = empty([B, H, T, D]);
+    // In the backend's memory when it has one: the attention products read K/V there in place.
+    const k = empty([B, H, T, D], { resident: true });
+    const v = empty([B, H, T, D], { resident: true });
     for (let b = 0; b < B; b++) {
       const r = this.#seq(b);
       if (r.store.f32) {

@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { jsBackend, withBackend } from "../backend.js";
 import { f32ToF16 } from "../dtype.js";
 import { OutOfMemoryError } from "../errors.js";
 import { matmulArgs, matmulNaive } from "../kernels/matmul.js";
 import { MemoryLedger, withLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
-import { clone, randn } from "../tensor.js";
+import { clone, empty, randn } from "../tensor.js";
 import {
   dequantRowBytes,
   dequantRowNaive,
@@ -79,6 +80,27 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
     expect(() => allocateResident(rt, ledger, "weights", "f32", 1000)).toThrow(OutOfMemoryError);
     expect(rt.heap.liveBytes).toBe(before);
     expect(ledger.live()).toBe(0);
+  });
+
+  it("empty(…, { resident: true }) lands in the active backend's memory (WASM), else an ordinary storage", () => {
+    const rt = wasmRuntime();
+    const ledger = new MemoryLedger();
+    const before = rt.heap.liveBytes;
+    withLedger(ledger, () => {
+      const onWasm = withBackend(wasmBackend(2), () => empty([3, 5], { resident: true }));
+      expect(onWasm.storage).toBeInstanceOf(ResidentStorage);
+      expect(rt.addressOf(onWasm.data)).toBe((onWasm.storage as ResidentStorage).address);
+      expect(onWasm.data.every((v) => v === 0)).toBe(true);
+      expect(ledger.live("tmp")).toBe(60);
+      const onJs = withBackend(jsBackend, () => empty([3, 5], { resident: true }));
+      expect(onJs.storage).not.toBeInstanceOf(ResidentStorage);
+      const plain = withBackend(wasmBackend(2), () => empty([3, 5]));
+      expect(plain.storage).not.toBeInstanceOf(ResidentStorage);
+      expect(ledger.live("tmp")).toBe(180);
+      for (const t of [onWasm, onJs, plain]) t.dispose();
+    });
+    expect(ledger.live()).toBe(0);
+    expect(rt.heap.liveBytes).toBe(before);
   });
 
   it("withResidentWeights places weights/ and adapters/ tensors, and nothing else", () => {
