@@ -209,8 +209,9 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     const B = this.#batch;
     const end = B ? this.#seq(0).length + this.#seq(0).pending[layer]! : 0;
     const T = this.#held(end);
-    const k = empty([B, this.kvHeads, T, this.headDim]);
-    const v = empty([B, this.kvHeads, T, this.headDim]);
+    // In the backend's memory when it has one (as ContiguousKvCache.read): read there in place.
+    const k = empty([B, this.kvHeads, T, this.headDim], { resident: true });
+    const v = empty([B, this.kvHeads, T, this.headDim], { resident: true });
     for (let b = 0; b < B; b++)
       this.#gather(this.#seq(b), layer, end - T, T, k.data, v.data, b * this.kvHeads * T * this.headDim);
     return { k, v };
