@@ -1,4 +1,5 @@
 import {
+  type Backend,
   ConfigError,
   castTo,
   DTypeError,
@@ -13,6 +14,8 @@ import {
   scope,
   type Tensor,
   ValueError,
+  wasm,
+  wasmAvailable,
 } from "@tradeoffs/core-tensor";
 import { expectClose, expectNoLeak, samplePlan } from "@tradeoffs/strategy-testkit";
 import fc from "fast-check";
@@ -39,8 +42,11 @@ interface Case {
   seed: number;
 }
 
-/** Flash vs Standard on one case: output and dQ, dK, dV under a random output gradient. */
-function checkAgainstStandard(c: Case): void {
+/**
+ * Flash vs Standard on one case: output and dQ, dK, dV under a random output gradient. Flash runs on
+ * `backend` (default the active one, JS here); Standard on the active one.
+ */
+function checkAgainstStandard(c: Case, backend?: Backend): void {
   expectNoLeak(() =>
     scope(() => {
       const rng = new Rng(c.seed);
@@ -50,7 +56,7 @@ function checkAgainstStandard(c: Case): void {
       const v = randn([c.B, c.Hkv, c.Tk, c.D], rng, { requiresGrad: true });
       const dO = randn([c.B, H, c.Tq, c.D], rng);
       const opts = { causal: c.causal, window: c.window, scale: c.scale };
-      const fast = flashAttention(q, k, v, { ...opts, blockQ: c.blockQ, blockK: c.blockK });
+      const fast = flashAttention(q, k, v, { ...opts, blockQ: c.blockQ, blockK: c.blockK, backend });
       const slow = standardAttention(q, k, v, opts);
       expectClose(fast, slow, FLASH_FP32_TOL, "output");
       const gf = grad(fast, [q, k, v], { grad: dO });
@@ -85,6 +91,17 @@ describe("flashAttention equals standardAttention (FLASH_FP32_TOL)", () => {
       { numRuns: 150, seed: 20261126 },
     );
   });
+
+  it.skipIf(!wasmAvailable())(
+    "the same on the WASM backend, whose forward keeps the log-sum-exp its backward reads",
+    () => {
+      const backend = wasm().exec.backend;
+      fc.assert(
+        fc.property(caseArb, (c) => checkAgainstStandard(c, backend)),
+        { numRuns: 80, seed: 20261129 },
+      );
+    },
+  );
 
   const base: Case = {
     B: 1,
