@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `pnpm compare …`: build the compare app and what it depends on (turbo, cached), then run its CLI
-// with the given arguments, in the Node process measured-node.mjs describes. The build is silent
+// with the given arguments, in the Node process apps/compare/bin/measured-node.js describes. The build is silent
 // unless it fails (then its log goes to stderr), so stdout carries only the CLI's output:
 // `pnpm -s compare … --json | jq` works.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { MEASURED_NODE_FLAGS, measuredEnv } from "./measured-node.mjs";
+import { MEASURED_NODE_FLAGS, measuredEnv } from "../../apps/compare/bin/measured-node.js";
 import { silentBuild } from "./silent-build.mjs";
 
 const root = join(import.meta.dirname, "..", "..");

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MEASURED_NODE_FLAGS, measuredEnv } from "./measured-node.mjs";
+import { MEASURED_NODE_FLAGS, measuredEnv } from "../../apps/compare/bin/measured-node.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const cli = join(root, "apps/compare/dist/cli.js");

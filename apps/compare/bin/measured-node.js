@@ -1,6 +1,7 @@
-// How the scripts that measure (`pnpm compare`, the README's results) start Node: V8 flags and the
-// environment, in one place so that the README's figures come from the process `pnpm compare` runs.
-// Not here: what is measured (apps/compare).
+// How the compare CLI's Node process starts when it measures: V8 flags and the environment, in one
+// place for the package's `tradeoffs` bin (which relaunches itself with them), `pnpm compare` and the
+// README's results script, so that all three measure in the same process. Not here: what is measured
+// (src/).
 
 // A measured run makes and drops many short-lived tensors: with V8's default 16 MiB semi-space many
 // of them survive into the old space and are freed by full collections. A 32 MiB one cut the default
@@ -23,3 +24,6 @@ export function measuredEnv(env = process.env) {
   if (tunables.includes("glibc.malloc.hugetlb")) return env;
   return { ...env, GLIBC_TUNABLES: tunables ? `${tunables}:${HUGETLB}` : HUGETLB };
 }
+
+/** Set in the relaunched process's environment: it already runs with the flags and environment above. */
+export const MEASURED_NODE_MARK = "TRADEOFFS_MEASURED_NODE";
