@@ -241,9 +241,10 @@ export class WasmRuntime {
 
   /**
    * Run kernel `name` once per entry of `jobs` (each an argument list): jobs[0] on this thread, the
-   * others on helper workers (started on first use). Returns when every job has finished. A helper
-   * that has not taken its job by the time this thread finished its own (asleep, or not given a core)
-   * loses it: this thread runs that job too, so a late helper costs at most its share, never a wake-up.
+   * others on helper workers (adopted from `prestartHelpers`, or started on first use). Returns when
+   * every job has finished. A helper that has not taken its job by the time this thread finished its
+   * own (asleep, or not given a core) loses it: this thread runs that job too, so a late helper costs
+   * at most its share, never a wake-up.
    */
   run(name: KernelName, jobs: readonly (readonly number[])[]): void {
     this.#check();
@@ -318,7 +319,8 @@ export class WasmRuntime {
   /**
    * Start helper threads up to `count` without blocking while they boot, and resolve when they are
    * ready. Browsers need this before a multi-threaded `run()`: a Web Worker cannot start while the
-   * thread that created it blocks in `Atomics.wait`. Elsewhere `run()` starts helpers on first use.
+   * thread that created it blocks in `Atomics.wait`. Elsewhere `run()` starts helpers on first use
+   * (or adopts those `prestartHelpers` started).
    */
   async startHelpers(count: number): Promise<void> {
     this.#check();

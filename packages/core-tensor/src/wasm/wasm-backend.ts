@@ -3,7 +3,9 @@
  * dequantising matmul run the AssemblyScript SIMD kernels on 1 or 2 threads, whose step kernels
  * (norms, RoPE, SiLU, adds, softmax, sampling, AdamW: fused.ts) run them on the calling thread from a
  * size that pays, and whose other kernels are the JS ones. Creating it is cheap: the module
- * is compiled once per process and the runtime (memory, helper thread) starts on the first matmul.
+ * is compiled once per process and the runtime (memory) starts on first use; the 2-thread backend's
+ * helper thread starts booting when it first places resident weights (`prestartHelpers`), else on the
+ * first split product.
  * Not here: the kernels (assembly/), the runtime (runtime.ts).
  */
 import {
