@@ -99,6 +99,15 @@ export function zeroBytes(at: usize, bytes: usize): void {
   memory.fill(at, 0, bytes);
 }
 
+/**
+ * Copy `bytes` bytes from `src` to `dst` (may overlap): one `memory.copy`, where `TypedArray.set`
+ * between views of the shared memory copies element by element (128 KiB: ~7.5 µs against ~2.4 µs
+ * between plain arrays).
+ */
+export function copyBytes(dst: usize, src: usize, bytes: usize): void {
+  memory.copy(dst, src, bytes);
+}
+
 // ---- rows -------------------------------------------------------------------------------------
 
 /** y = x / rms(x) · w per row of x [rows, cols]; 1/rms into rstd[r] when rstd ≠ 0. */

@@ -10,6 +10,7 @@ export {
   adamwF32,
   addF32,
   argmaxF32,
+  copyBytes,
   expF32,
   maskedSoftmaxF32,
   mulF32,

@@ -241,7 +241,7 @@ export {
 } from "./wasm/dequant.js";
 export { DEQUANT_TILE_ELEMENTS, wasmMatmulDequantTiles } from "./wasm/dequant-gemm.js";
 export { parseWasmFlavor, WASM_FLAVOR_ENV, WASM_FLAVORS, wasmFlavor } from "./wasm/flavor.js";
-export { FUSED_MIN_ELEMENTS, type FusedKernelName } from "./wasm/fused.js";
+export { copyElements, FUSED_MIN_ELEMENTS, type FusedKernelName } from "./wasm/fused.js";
 export { HEAP_ALIGN, WasmHeap } from "./wasm/heap.js";
 export {
   type LoadWasmOptions,

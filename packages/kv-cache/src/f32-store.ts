@@ -2,13 +2,18 @@
  * `fp32` KV storage: vectors kept as they are, 4 bytes per element, no scales. The oracle the
  * fp16 and int8 stores are tested against. Not a cache: layout is the kv-memory slot's business.
  */
-import { getLedger, type KvStore } from "@tradeoffs/core-tensor";
+import { getBackend, getLedger, type KvStore } from "@tradeoffs/core-tensor";
 import { checkStoreSize, checkVectorIndex } from "./store-index.js";
 
 /** f32 storage: `count` vectors of `dim` floats in one ledger allocation (count·dim·4 bytes). */
 export function f32Store(count: number, dim: number, category: string): KvStore {
   checkStoreSize("fp32 KV store", count, dim);
-  const storage = getLedger().allocate(category, "f32", count * dim); // [count, dim]
+  const ledger = getLedger();
+  // [count, dim], in the active backend's memory when it has one (WASM): the cache's gathers for
+  // attention, resident too, then copy with one memory.copy (`copyElements`).
+  const storage =
+    getBackend().allocateResident?.(ledger, category, "f32", count * dim) ??
+    ledger.allocate(category, "f32", count * dim);
   const data = storage.data as Float32Array;
   return {
     count,

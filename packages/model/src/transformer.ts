@@ -95,15 +95,18 @@ export class Transformer {
    */
   createCache(batch: number, maxSeq: number): KvCache {
     const { layers, kvHeads, headDim, window } = this.arch;
-    return this.#exec["kv-memory"].createCache({
-      batch,
-      layers,
-      kvHeads,
-      headDim,
-      maxSeq,
-      dtype: this.#exec["kv-dtype"],
-      window,
-    });
+    // On the model's backend, so that K/V storage lands where its kernels read (WASM memory).
+    return this.run(() =>
+      this.#exec["kv-memory"].createCache({
+        batch,
+        layers,
+        kvHeads,
+        headDim,
+        maxSeq,
+        dtype: this.#exec["kv-dtype"],
+        window,
+      }),
+    );
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 import {
   type AttendOptions,
+  copyElements,
   empty,
   type KvCache,
   type KvCacheSpec,
@@ -402,8 +403,8 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
       for (const kv of KV_SIDES) {
         const out = kv === 0 ? k : v;
         const base = this.#index(r, layer, kv, h, 0) * D;
-        out.set(f32.subarray(base + s0 * D, base + (s0 + run) * D), dst);
-        if (run < T) out.set(f32.subarray(base, base + (T - run) * D), dst + run * D);
+        copyElements(out, dst, f32, base + s0 * D, run * D);
+        if (run < T) copyElements(out, dst + run * D, f32, base, (T - run) * D);
       }
     }
   }

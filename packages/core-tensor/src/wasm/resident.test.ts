@@ -15,6 +15,7 @@ import {
   x16RoundingBound,
   xCodeLevels,
 } from "./dequant.js";
+import { copyElements } from "./fused.js";
 import { wasmAvailable } from "./loader.js";
 import { GEMV_SPLIT_MIN_WORK, wasmMatmul } from "./matmul.js";
 import { allocateResident, RESIDENT_HEADROOM, ResidentStorage, withResidentWeights } from "./resident.js";
@@ -101,6 +102,26 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
     });
     expect(ledger.live()).toBe(0);
     expect(rt.heap.liveBytes).toBe(before);
+  });
+
+  it("copyElements copies between resident views with the memory.copy kernel, and otherwise as set", () => {
+    const rt = wasmRuntime();
+    const ledger = new MemoryLedger();
+    const a = resident(rt, ledger, "kv", "f32", 300);
+    const b = resident(rt, ledger, "tmp", "f32", 300);
+    const plain = new Float32Array(300);
+    for (let i = 0; i < 300; i++) a.data[i] = i + 0.5;
+    copyElements(b.data, 7, a.data, 100, 150);
+    const want = new Float32Array(300);
+    want.set(a.data.subarray(100, 250), 7);
+    expect(Array.from(b.data)).toEqual(Array.from(want));
+    copyElements(b.data, 0, a.data, 0, 0); // nothing
+    expect(b.data[0]).toBe(0);
+    copyElements(plain, 1, a.data, 2, 5); // one side not resident: set
+    expect(Array.from(plain.subarray(0, 7))).toEqual([0, 2.5, 3.5, 4.5, 5.5, 6.5, 0]);
+    expect(() => copyElements(b.data, 299, a.data, 0, 2)).toThrow(RangeError); // past the end, as set
+    for (const s of [a, b]) s.release();
+    expect(ledger.live()).toBe(0);
   });
 
   it("withResidentWeights places weights/ and adapters/ tensors, and nothing else", () => {

@@ -408,6 +408,11 @@ function helperFailure(kernel: string, cause: unknown): ValueError {
 
 let shared: WasmRuntime | undefined;
 
+/** The process-wide runtime if it was created and not disposed; never creates one. @internal */
+export function startedWasmRuntime(): WasmRuntime | undefined {
+  return shared?.disposed ? undefined : shared;
+}
+
 /**
  * The process-wide runtime (created on first use, of the flavor `wasmFlavor()` names; the module is
  * compiled once and cached). Its `flavor` says which kernels build runs.
