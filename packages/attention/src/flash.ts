@@ -122,27 +122,23 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
     return o;
   }
   const lse = empty([B, H, Tq]); // (B, H, Tq): the only statistic kept for backward
-  if (kernel && backend.attentionBackward) {
-    // Training on a backend with both tile kernels (WASM): its forward keeps the statistic its own
-    // backward recomputes from, so the pair runs in SIMD with no JS tile loop.
-    try {
+  try {
+    if (kernel && backend.attentionBackward) {
+      // Training on a backend with both tile kernels (WASM): its forward keeps the statistic its own
+      // backward recomputes from, so the pair runs in SIMD with no JS tile loop.
       kernel({ q: qd, k: kd, v: vd, out: o.data, lse: lse.data, ...kernelShape });
-    } catch (e) {
-      o.dispose();
-      lse.dispose();
-      throw e;
+    } else {
+      const scratch = empty([flashScratchLength(geom, "forward")]); // one Bq×Bk tile + 2·Bq row stats
+      try {
+        flashForwardKernel(geom, qd, kd, vd, o.data, lse.data, scratch.data);
+      } finally {
+        scratch.dispose();
+      }
     }
-  } else {
-    const scratch = empty([flashScratchLength(geom, "forward")]); // one Bq×Bk tile + 2·Bq row stats
-    try {
-      flashForwardKernel(geom, qd, kd, vd, o.data, lse.data, scratch.data);
-    } catch (e) {
-      o.dispose();
-      lse.dispose();
-      throw e;
-    } finally {
-      scratch.dispose();
-    }
+  } catch (e) {
+    o.dispose();
+    lse.dispose();
+    throw e;
   }
   record(o, "flashAttention", [q, k, v], [q, k, v, o, lse], (g, [sq, sk, sv, so, sl]) => {
     const dq = empty(q.shape); // (B, H, Tq, D)

@@ -12,7 +12,7 @@ import type { DequantTilesArgs } from "../backend.js";
 import { ShapeError } from "../errors.js";
 import { checkDequant, dequantRowsFormat, layOutWeight } from "./dequant.js";
 import { wasmZero } from "./fused.js";
-import { gemmChunkColumns, splitArgs, WASM_SPLIT_MIN_WORK } from "./matmul.js";
+import { gemmBlocksCounter, runGemmBlocks, WASM_SPLIT_MIN_WORK } from "./matmul.js";
 import { Arena, type WasmRuntime, wasmRuntime, withWorkspace } from "./runtime.js";
 
 /** f32 elements of one decoded tile of W (1 MiB): the bound on a call's decoded rows. */
@@ -92,20 +92,19 @@ export function wasmMatmulDequantTiles(
         ldc,
         scratch[s]!,
       ];
-      const chunk = gemmChunkColumns(cols);
       const split = threads > 1 && m * t * k >= WASM_SPLIT_MIN_WORK && cols >= 2 * NR;
-      const used = split && m > 2 && cols >= 2 * chunk ? rt.gemmBlocksScratchBytes(m, depth, chunk) : -1;
-      if (used >= 0 && used + 4 <= rt.gemmScratchBytes) {
-        // Columns in blocks from a counter, one thread from each end (as matmul.ts's one product): a
-        // helper that wakes late takes fewer blocks instead of the caller waiting for its half.
-        const counterAt = scratch[0]! + used;
-        u8.fill(0, counterAt, counterAt + 4);
-        const head = [m, depth, cols, aFrom, rsA, 1, tAt, rsB, csB, cFrom, ldc];
-        rt.run("gemmBlocks", [
-          [...head, scratch[0]!, ...splitArgs(counterAt, chunk, cols, 0, NR)],
-          [...head, scratch[1]!, ...splitArgs(counterAt, chunk, cols, 1, NR)],
-        ]);
-      } else if (split) {
+      // Columns in blocks from a counter, as matmul.ts's one product; static halves when A is too big.
+      const counterAt = split ? gemmBlocksCounter(rt, m, depth, cols, scratch[0]!) : undefined;
+      if (counterAt !== undefined)
+        runGemmBlocks(
+          rt,
+          u8,
+          counterAt,
+          [m, depth, cols, aFrom, rsA, 1, tAt, rsB, csB, cFrom, ldc],
+          scratch,
+          cols,
+        );
+      else if (split) {
         const cut = Math.ceil(cols / (2 * NR)) * NR;
         rt.run("gemmBatched", [job(0, cut, 0), job(cut, cols, 1)]);
       } else rt.run("gemmBatched", [job(0, cols, 0)]);

@@ -69,6 +69,47 @@ export function gemmChunkColumns(n: number): number {
   return Math.max(GEMM_MIN_CHUNK, Math.ceil(n / GEMM_SPLIT_BLOCKS / NR) * NR);
 }
 
+/**
+ * Where the counter of a 2-thread `gemmBlocks` split of one m×k · k×n product goes: in thread 0's
+ * scratch (at `scratch0`) past what gemmBlocks uses of it, so the workspace, and so `tmp`, stays what
+ * the cost model charges (`matmulWorkspaceBytes`). Undefined when the split does not apply: m ≤ 2 (the
+ * small-m kernel), fewer than two blocks of columns, or A packed whole not fitting beside a block of B.
+ */
+export function gemmBlocksCounter(
+  rt: WasmRuntime,
+  m: number,
+  k: number,
+  n: number,
+  scratch0: number,
+): number | undefined {
+  const chunk = gemmChunkColumns(n);
+  if (m <= 2 || n < 2 * chunk) return undefined;
+  const used = rt.gemmBlocksScratchBytes(m, k, chunk);
+  return used + 4 <= rt.gemmScratchBytes ? scratch0 + used : undefined;
+}
+
+/**
+ * Run `gemmBlocks` on 2 threads over n columns: both take blocks of `gemmChunkColumns(n)` columns from
+ * the counter at `counterAt` (zeroed here), one from each end, so a late helper costs its blocks, not
+ * a wait. `head`: the kernel's arguments before its scratch (m, k, n, A, rsA, csA, B, rsB, csB, C,
+ * ldc); `scratch`: each thread's.
+ */
+export function runGemmBlocks(
+  rt: WasmRuntime,
+  u8: Uint8Array,
+  counterAt: number,
+  head: readonly number[],
+  scratch: readonly number[],
+  n: number,
+): void {
+  u8.fill(0, counterAt, counterAt + 4);
+  const chunk = gemmChunkColumns(n);
+  rt.run("gemmBlocks", [
+    [...head, scratch[0]!, ...splitArgs(counterAt, chunk, n, 0, NR)],
+    [...head, scratch[1]!, ...splitArgs(counterAt, chunk, n, 1, NR)],
+  ]);
+}
+
 /** Elements an operand occupies across the batch (a 0 stride broadcasts one matrix). */
 function span(batch: number, stride: number, size: number): number {
   return (batch - 1) * Math.max(stride, 0) + size;
@@ -101,16 +142,9 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
   const cAt = arena.take(cLen * 4);
   const scratch: number[] = [];
   for (let t = 0; t < nt; t++) scratch.push(arena.take(rt.gemmScratchBytes));
-  // One product split by columns whose A, packed whole, fits a thread's scratch beside a block of B:
-  // the columns go out in blocks (`gemmBlocks`), so a late helper costs its blocks, not a wait. The
-  // blocks' counter sits in thread 0's scratch past what gemmBlocks uses of it: the workspace, and so
-  // `tmp`, stays what the cost model charges (`matmulWorkspaceBytes`).
-  const chunk = gemmChunkColumns(n);
-  const oneProduct = nt === 2 && batch === 1 && m > 2 && n >= 2 * chunk;
-  const used = oneProduct ? rt.gemmBlocksScratchBytes(m, k, chunk) : 0;
-  const counterAt = oneProduct && used + 4 <= rt.gemmScratchBytes ? scratch[0]! + used : undefined;
+  // One product split by columns: the columns go out in blocks (`runGemmBlocks`).
+  const counterAt = nt === 2 && batch === 1 ? gemmBlocksCounter(rt, m, k, n, scratch[0]!) : undefined;
   withWorkspace(rt, arena, ({ f32, u8 }) => {
-    if (counterAt !== undefined) u8.fill(0, counterAt, counterAt + 4);
     if (aRes === undefined) f32.set(p.a.subarray(p.aOffset, p.aOffset + aLen), aAt >> 2);
     if (bRes === undefined) f32.set(p.b.subarray(p.bOffset, p.bOffset + bLen), bAt >> 2);
     if (p.accumulate) f32.set(p.c.subarray(p.cOffset, p.cOffset + cLen), cAt >> 2);
@@ -140,14 +174,9 @@ export function wasmMatmul(rt: WasmRuntime, p: MatmulArgs, threads: number): voi
       n,
       scratch[t]!,
     ];
-    if (counterAt !== undefined) {
-      // One product: both threads take blocks of columns from the counter, one from each end.
-      const head = [m, k, n, aAt, rsA, csA, bAt, rsB, csB, cAt, n];
-      rt.run("gemmBlocks", [
-        [...head, scratch[0]!, ...splitArgs(counterAt, chunk, n, 0, NR)],
-        [...head, scratch[1]!, ...splitArgs(counterAt, chunk, n, 1, NR)],
-      ]);
-    } else {
+    if (counterAt !== undefined)
+      runGemmBlocks(rt, u8, counterAt, [m, k, n, aAt, rsA, csA, bAt, rsB, csB, cAt, n], scratch, n);
+    else {
       const jobs: number[][] = [];
       if (nt === 1) jobs.push(job(0, batch, 0, n, 0));
       else if (batch >= nt && (work < BATCH_SPLIT_MAX_WORK || n < 2 * NR)) {

@@ -65,7 +65,8 @@ export function wasmBackend(threads = 2): WasmBackend {
     matmulDequantTiles: (a: DequantTilesArgs) => wasmMatmulDequantTiles(a, wasmRuntime(), threads),
     allocateResident: (ledger: MemoryLedger, category: string, dtype: DType, length: number) => {
       const rt = wasmRuntime();
-      // Placing weights means products follow: the helper boots while the model is built.
+      // Resident storage (weights, a KV cache) means products follow: the helper boots meanwhile
+      // (a no-op once it runs).
       rt.prestartHelpers(threads - 1);
       return allocateResident(rt, ledger, category, dtype, length);
     },
