@@ -141,15 +141,21 @@ function deepspeedMemory(
   };
 }
 
-/** Evaluate one (already validated) layout. */
-export function evaluateLayout(
+/** The memory side of an evaluation: all that decides whether a layout fits, without its time. */
+export type Footprint = Pick<Evaluation, "memory" | "capacity" | "usable" | "fits" | "serve" | "deepspeed">;
+
+/**
+ * Per-device memory of one (already validated) layout and whether it fits: `evaluateLayout` without
+ * the time, for searches that only ask "does it fit" (the smallest device count, the largest batch).
+ */
+export function layoutFootprint(
   f: ModelFacts,
   layout: Layout,
   device: DeviceSpec,
   devices: number,
   w: PlanWorkloadSpec,
   o: EvalOptions,
-): Evaluation {
+): Footprint {
   const capacity = device.memoryBytes;
   const usable = capacity * (1 - o.headroom);
   let memory: DeviceMemory;
@@ -180,6 +186,30 @@ export function evaluateLayout(
     };
     fits = serve.blocks >= Math.ceil(context / serve.blockSize);
   }
+  return { memory, capacity, usable, fits, serve, deepspeed };
+}
+
+/** Evaluate one (already validated) layout: its footprint (`layoutFootprint`), then its time. */
+export function evaluateLayout(
+  f: ModelFacts,
+  layout: Layout,
+  device: DeviceSpec,
+  devices: number,
+  w: PlanWorkloadSpec,
+  o: EvalOptions,
+): Evaluation {
+  return withTime(f, layout, device, w, o, layoutFootprint(f, layout, device, devices, w, o));
+}
+
+/** A layout's evaluation from its footprint: the roofline time, and the figure it is ranked by. */
+export function withTime(
+  f: ModelFacts,
+  layout: Layout,
+  device: DeviceSpec,
+  w: PlanWorkloadSpec,
+  o: EvalOptions,
+  footprint: Footprint,
+): Evaluation {
   const time = planTime(f, layout, device, w, {
     precision: o.precision,
     recompute: o.recompute,
@@ -191,5 +221,5 @@ export function evaluateLayout(
       : w.kind === "infer"
         ? time.prefillMs + w.generate * time.decodeMsPerToken
         : time.decodeMsPerToken;
-  return { layout, memory, capacity, usable, fits, serve, time, deepspeed, rankMs };
+  return { layout, ...footprint, time, rankMs };
 }

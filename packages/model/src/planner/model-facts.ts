@@ -143,6 +143,32 @@ export function deviceWeights(
   first: boolean,
   last: boolean,
 ): DeviceWeights {
+  // A search asks for the same few shares thousands of times (every layout, batch and sequence
+  // length it tries), so each facts object keeps the ones it has computed.
+  let cache = shares.get(f);
+  if (!cache) {
+    cache = new Map();
+    shares.set(f, cache);
+  }
+  const key = `${tp}:${layers}:${first ? 1 : 0}${last ? 1 : 0}`;
+  let dw = cache.get(key);
+  if (!dw) {
+    dw = computeDeviceWeights(f, tp, layers, first, last);
+    cache.set(key, dw);
+  }
+  return dw;
+}
+
+/** `deviceWeights`' results per facts object, by tp, layers, first and last. */
+const shares = new WeakMap<ModelFacts, Map<string, DeviceWeights>>();
+
+function computeDeviceWeights(
+  f: ModelFacts,
+  tp: number,
+  layers: number,
+  first: boolean,
+  last: boolean,
+): DeviceWeights {
   const a = f.arch;
   const { dModel: d, vocab: V, experts: E } = a;
   const kvShare = kvHeadsPerDevice(a.kvHeads, tp) / a.kvHeads;

@@ -4,11 +4,13 @@ import { estimate } from "../estimator.js";
 import { parse } from "../registry.js";
 import { edgeActivation, layerActivation } from "./activations.js";
 import { deepspeedZero3, largestLayerParams } from "./deepspeed.js";
+import { type Evaluation, evaluateLayout, layoutFootprint } from "./evaluate.js";
 import { getDevice } from "./hardware.js";
 import { stageLayers } from "./layout.js";
 import { stageMemory } from "./memory.js";
 import { deviceWeights, modelFacts } from "./model-facts.js";
 import { largestFitting, planCluster, smallestPlan } from "./plan.js";
+import { searchLayouts, smallestFit } from "./search.js";
 import { expectedExpertsRead } from "./time.js";
 
 const base = { model: "llama2-70b" as const, config: parse("Baseline"), hardware: "h100-80gb" };
@@ -280,5 +282,70 @@ describe("planner: smallestPlan (for the default projection)", () => {
     expect(smallestPlan({ ...base, config: parse("NF4"), hardware: "a100-80gb", seq: 4096 })?.devices).toBe(
       1,
     );
+  });
+});
+
+describe("planner: searching by footprint first", () => {
+  const o = {
+    recompute: "none",
+    dropout: false,
+    precision: "bf16",
+    headroom: 0.05,
+    utilization: 0.9,
+    convention: "tradeoffs",
+    zeroInit: true,
+  } as const;
+  const cases = [
+    ["llama2-70b", "Baseline", "infer"],
+    ["llama2-70b", "NF4", "train"],
+    ["mixtral-8x7b", "MoE[experts=8,topK=2]", "train"],
+    ["llama2-7b", "Paged", "serve"],
+    ["llama2-70b", "GQA[kvHeads=2]+INT8", "serve"],
+  ] as const;
+  for (const [model, config, kind] of cases) {
+    it(`${model} ${config} ${kind}: smallestFit is the first fitting layout of searchLayouts at the first count where one fits`, () => {
+      const f = modelFacts(model, parse(config));
+      const device = getDevice("a100-80gb");
+      const w = { kind, batch: 1, seq: 4096, generate: kind === "train" ? 0 : 128, microBatch: 1 };
+      const fast = smallestFit(f, device, w, o);
+      // the search it replaces: every layout fully evaluated at each count it tries (1–8, then
+      // whole 8-device nodes), in order
+      let slow: Evaluation | null = null;
+      for (let n = 1; n <= 4096 && !slow; n += n < 8 ? 1 : 8) {
+        const best = searchLayouts(f, device, n, w, o)[0];
+        if (best?.fits) slow = best;
+      }
+      expect(fast).not.toBeNull();
+      expect(fast).toEqual(slow);
+      // and the footprint is the evaluation's memory side
+      const l = fast!.layout;
+      const n = l.tp * l.pp * l.dp;
+      const { layout, time, rankMs, ...memorySide } = evaluateLayout(f, l, device, n, w, o);
+      expect(layoutFootprint(f, l, device, n, w, o)).toEqual(memorySide);
+    });
+  }
+
+  it("deviceWeights gives each facts object its own shares, the same on every call", () => {
+    const a = modelFacts("llama2-70b", parse("Baseline"));
+    const b = modelFacts("llama2-70b", parse("NF4"));
+    const first = deviceWeights(a, 2, 40, true, false);
+    expect(deviceWeights(a, 2, 40, true, false)).toEqual(first);
+    expect(deviceWeights(b, 2, 40, true, false).bytes).toBeLessThan(first.bytes / 3);
+    expect(deviceWeights(a, 2, 40, false, false).bytes).toBeLessThan(first.bytes);
+  });
+
+  it("a plan's largest batch and sequence are the same read lazily, in JSON or in a copy", () => {
+    const p = planCluster({ ...base, devices: 4, seq: 4096 });
+    const json = JSON.parse(JSON.stringify(p)) as { maxBatch: number; maxSeq: number };
+    const f = modelFacts(base.model, base.config);
+    const w = { kind: "infer", batch: 1, seq: 4096, generate: 128, microBatch: 1 } as const;
+    const fits = (ws: typeof w | { [K in keyof typeof w]: number | string }) =>
+      layoutFootprint(f, p.layout, getDevice(base.hardware), 4, ws as typeof w, o).fits;
+    const batch = largestFitting((b) => fits({ ...w, batch: b }), 1 << 20);
+    expect(batch).toBeGreaterThan(1);
+    expect(json.maxBatch).toBe(batch);
+    expect({ ...p }.maxBatch).toBe(batch);
+    expect(p.maxSeq).toBe(largestFitting((s) => fits({ ...w, seq: s }), 1 << 24));
+    expect(json.maxSeq).toBe(p.maxSeq);
   });
 });

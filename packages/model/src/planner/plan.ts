@@ -14,6 +14,7 @@ import {
   type EvalOptions,
   type Evaluation,
   evaluateLayout,
+  layoutFootprint,
 } from "./evaluate.js";
 import { type DeviceSpec, type Efficiency, getDevice, type Precision } from "./hardware.js";
 import { checkLayout, type Layout, type Offload, type PlanWorkload, type ZeroStage } from "./layout.js";
@@ -293,8 +294,11 @@ function resolveRequest(req: PlanRequest, facts?: ModelFacts): Resolved {
   return { f, device, w, o, fixedRest, batchPerDevice };
 }
 
-/** The plan of a resolved request: the given layout, or the best one searched. */
-function planFrom(req: PlanRequest, r: Resolved): ClusterPlan {
+/**
+ * The plan of a resolved request: the given layout, or the best one searched. `smallest`: the
+ * request's `smallestFit` when the caller has it already (`smallestPlan`).
+ */
+function planFrom(req: PlanRequest, r: Resolved, smallest?: Evaluation | null): ClusterPlan {
   const { f, device, w, o, fixedRest } = r;
   const kind = w.kind;
   const n = req.devices;
@@ -324,24 +328,30 @@ function planFrom(req: PlanRequest, r: Resolved): ClusterPlan {
     if (!best) throw new ValueError(`no valid layout of ${n} devices for ${f.arch.name}; try another --gpus`);
     chosen = best;
   }
-  const small = smallestFit(f, device, w, o, fixedRest, r.batchPerDevice);
+  const small = smallest !== undefined ? smallest : smallestFit(f, device, w, o, fixedRest, r.batchPerDevice);
   const L = chosen.layout;
-  const fitsWith = (ws: PlanWorkloadSpec) => evaluateLayout(f, L, device, n, ws, o).fits;
-  const maxBatch = deepspeed
-    ? 0
-    : kind === "serve"
-      ? (chosen.serve?.maxConcurrentSequences ?? 0)
-      : kind === "train"
-        ? largestFitting(
-            (b) => fitsWith({ ...w, microBatch: b, batch: Math.max(w.batch, b * L.dp) }),
-            1 << 16,
-          )
-        : largestFitting((b) => fitsWith({ ...w, batch: b }), 1 << 20);
-  const maxSeq = deepspeed
-    ? 0
-    : kind === "serve"
-      ? (chosen.serve?.tokens ?? 0)
-      : largestFitting((s) => fitsWith({ ...w, seq: s }), 1 << 24);
+  const fitsWith = (ws: PlanWorkloadSpec) => layoutFootprint(f, L, device, n, ws, o).fits;
+  const largestBatch = (): number =>
+    deepspeed
+      ? 0
+      : kind === "serve"
+        ? (chosen.serve?.maxConcurrentSequences ?? 0)
+        : kind === "train"
+          ? largestFitting(
+              (b) => fitsWith({ ...w, microBatch: b, batch: Math.max(w.batch, b * L.dp) }),
+              1 << 16,
+            )
+          : largestFitting((b) => fitsWith({ ...w, batch: b }), 1 << 20);
+  const largestSeq = (): number =>
+    deepspeed
+      ? 0
+      : kind === "serve"
+        ? (chosen.serve?.tokens ?? 0)
+        : largestFitting((s) => fitsWith({ ...w, seq: s }), 1 << 24);
+  // Each takes some 40–50 footprints. A projection reads only the device count and the time, so the
+  // two are computed on first read (JSON, spreads and copies read them like any other field).
+  let maxBatch: number | undefined;
+  let maxSeq: number | undefined;
   const m = chosen.memory;
   const overheadSum = m.overhead.context + m.overhead.fragmentation + m.overhead.commBuffers;
   const notes: string[] = [];
@@ -388,8 +398,14 @@ function planFrom(req: PlanRequest, r: Resolved): ClusterPlan {
     kvCapacityTokens: chosen.serve ? chosen.serve.tokens * L.dp : null,
     kvBlocks: chosen.serve ? chosen.serve.blocks : null,
     maxConcurrentSequences: chosen.serve ? chosen.serve.maxConcurrentSequences : null,
-    maxBatch,
-    maxSeq,
+    get maxBatch() {
+      maxBatch ??= largestBatch();
+      return maxBatch;
+    },
+    get maxSeq() {
+      maxSeq ??= largestSeq();
+      return maxSeq;
+    },
     time: {
       prefillMs: chosen.time.prefillMs,
       decodeMsPerToken: chosen.time.decodeMsPerToken,
@@ -419,5 +435,5 @@ export function smallestPlan(req: Omit<PlanRequest, "devices" | "tp" | "pp" | "d
   if (!best) return null;
   const { tp, pp, dp, zero, offload, sp } = best.layout;
   const at = { ...req, devices: tp * pp * dp, tp, pp, dp, zero, offload, sp };
-  return planFrom(at, resolveRequest(at, r.f));
+  return planFrom(at, resolveRequest(at, r.f), best);
 }

@@ -4,7 +4,7 @@
  * fits. Tensor parallelism stays within one node (its all-reduces run every layer), as is usual.
  */
 
-import { type EvalOptions, type Evaluation, evaluateLayout } from "./evaluate.js";
+import { type EvalOptions, type Evaluation, evaluateLayout, layoutFootprint, withTime } from "./evaluate.js";
 import type { DeviceSpec } from "./hardware.js";
 import { type Layout, layoutProblems, type Offload, type PlanWorkload, type ZeroStage } from "./layout.js";
 import type { PlanWorkloadSpec } from "./memory.js";
@@ -82,12 +82,15 @@ export function searchLayouts(
   const evals = enumerateLayouts(f, device, devices, w.kind, fixed).map((l) =>
     evaluateLayout(f, l, device, devices, w, o),
   );
-  return evals.sort((a, b) => {
-    if (a.fits !== b.fits) return a.fits ? -1 : 1;
-    const time = a.rankMs - b.rankMs;
-    const memory = a.memory.total - b.memory.total;
-    return a.fits ? time || memory : memory || time;
-  });
+  return evals.sort(byRank);
+}
+
+/** `searchLayouts`' order: fitting first, by time then memory; the rest by memory then time. */
+function byRank(a: Evaluation, b: Evaluation): number {
+  if (a.fits !== b.fits) return a.fits ? -1 : 1;
+  const time = a.rankMs - b.rankMs;
+  const memory = a.memory.total - b.memory.total;
+  return a.fits ? time || memory : memory || time;
 }
 
 /** Device counts tried when looking for the smallest that fits: 1–8, then multiples of a node. */
@@ -115,8 +118,13 @@ export function smallestFit(
 ): Evaluation | null {
   for (const n of deviceCounts(device, max)) {
     const wn = batchPerDevice ? { ...w, batch: batchPerDevice * n } : w;
-    const best = searchLayouts(f, device, n, wn, o, fixed)[0];
-    if (best?.fits) return best;
+    // searchLayouts(…)[0] when it fits, but the time only of the layouts that fit: at the counts
+    // below the answer none does, and their footprints alone say so
+    const fitting = enumerateLayouts(f, device, n, wn.kind, fixed)
+      .map((l) => ({ l, fp: layoutFootprint(f, l, device, n, wn, o) }))
+      .filter(({ fp }) => fp.fits)
+      .map(({ l, fp }) => withTime(f, l, device, wn, o, fp));
+    if (fitting.length > 0) return fitting.sort(byRank)[0]!;
   }
   return null;
 }
