@@ -58,6 +58,9 @@ export function blockBytes(
   return layers * 2 * kvHeads * block * (headDim * dtype.bytesPerElement + dtype.scaleBytesPerVector);
 }
 
+/** The K and V sides of a layer's slots (one array, not one per loop: the caches' `read` runs every decode step). */
+export const KV_SIDES = [0, 1] as const;
+
 /**
  * Vector index of (layer, K=0/V=1, head, slot) in the store of a block of `block` slots: the slots of
  * a head are adjacent. (`pagedAttention` inlines this layout in its kernel.)

@@ -18,13 +18,10 @@ import {
   type Tensor,
   ValueError,
 } from "@tradeoffs/core-tensor";
-import { blockBytes, blockVectorIndex } from "./block-pool.js";
+import { blockBytes, blockVectorIndex, KV_SIDES } from "./block-pool.js";
 import { PoolExhaustedError } from "./errors.js";
 import { checkKvShape, checkRingWindow } from "./kv-shape.js";
 import { attendBlocks } from "./paged-attention.js";
-
-/** The K and V sides of a layer's slots (one array, not one per loop: `read` runs every decode step). */
-const KV_SIDES = [0, 1] as const;
 
 /** Shape, dtype and byte budget of a `ContiguousKvCache`. */
 export interface ContiguousCacheOptions {

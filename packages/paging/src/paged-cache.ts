@@ -6,6 +6,7 @@
  */
 import {
   type AttendOptions,
+  copyElements,
   empty,
   type KvCache,
   type KvCacheSpec,
@@ -16,7 +17,7 @@ import {
   type Tensor,
   ValueError,
 } from "@tradeoffs/core-tensor";
-import { BlockPool } from "./block-pool.js";
+import { BlockPool, KV_SIDES } from "./block-pool.js";
 import { PoolExhaustedError } from "./errors.js";
 import { checkKvShape, checkRingWindow } from "./kv-shape.js";
 import { type BlockView, type PagedSource, pagedAttention } from "./paged-attention.js";
@@ -593,7 +594,11 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     s.pending[layer] = s.pending[layer]! + T;
   }
 
-  /** Decode positions [first, first + T) of `layer` into k/v laid out [Hkv, T, D] at `offset`. */
+  /**
+   * Decode positions [first, first + T) of `layer` into k/v laid out [Hkv, T, D] at `offset`: per
+   * block, a head's slots are adjacent vectors, so an f32 block copies each head's run of positions in
+   * one `copyElements` (one memory.copy when both sides are resident) instead of a call per vector.
+   */
   #gather(
     s: Seq,
     layer: number,
@@ -604,14 +609,20 @@ export class PagedKvCache implements KvCache, SequenceCache, PagedSource {
     offset: number,
   ): void {
     const { block: bs, kvHeads: H, headDim: D } = this;
-    for (let p = first; p < first + T; p++) {
-      const id = s.table[Math.floor(p / bs) % this.#ring]!;
-      const store = this.pool.store(id);
+    for (let p = first; p < first + T; ) {
+      const slot = p % bs;
+      const run = Math.min(bs - slot, first + T - p); // positions left in this block
+      const store = this.pool.store(s.table[Math.floor(p / bs) % this.#ring]!);
       for (let h = 0; h < H; h++) {
         const dst = offset + (h * T + p - first) * D;
-        store.read(this.pool.vectorIndex(layer, 0, h, p % bs), k, dst);
-        store.read(this.pool.vectorIndex(layer, 1, h, p % bs), v, dst);
+        for (const kv of KV_SIDES) {
+          const out = kv === 0 ? k : v;
+          const at = this.pool.vectorIndex(layer, kv, h, slot);
+          if (store.f32) copyElements(out, dst, store.f32, at * D, run * D);
+          else for (let i = 0; i < run; i++) store.read(at + i, out, dst + i * D);
+        }
       }
+      p += run;
     }
   }
 }
