@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { MEASURED_NODE_FLAGS, measuredEnv } from "../../apps/compare/bin/measured-node.js";
 
 const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "apps/compare/dist/cli.js");
+const cli = join(root, "apps/compare/dist/cli.bundle.js");
 execFileSync(
   "pnpm",
   ["turbo", "run", "build", "--output-logs=errors-only", "--filter=@tradeoffs/compare..."],

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `tradeoffs` command, the package's only bin (so `npx @tradeoffs/compare …` runs it): runs the
-// compare CLI built in ../dist, in the Node process `pnpm compare` measures in (measured-node.js: it
+// compare CLI built in ../dist (bundled into one module, scripts/bundle.mjs), in the Node process `pnpm compare` measures in (measured-node.js: it
 // relaunches itself once with those V8 flags and that environment, the caller's own Node flags kept
 // after them). It only locates the build and says how to make it when missing; the CLI itself is
 // src/cli.ts.
@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { MEASURED_NODE_FLAGS, MEASURED_NODE_MARK, measuredEnv } from "./measured-node.js";
 
-const cli = new URL("../dist/cli.js", import.meta.url);
+const cli = new URL("../dist/cli.bundle.js", import.meta.url);
 if (!existsSync(cli)) {
   process.stderr.write(
     "tradeoffs: the compare app is not built; run `pnpm turbo run build --filter=@tradeoffs/compare...` (or `pnpm -s compare …`, which builds first)\n",

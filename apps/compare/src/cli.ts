@@ -81,7 +81,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/cli.js")) {
+if (import.meta.url === `file://${process.argv[1]}` || /\/cli(\.bundle)?\.js$/.test(process.argv[1] ?? "")) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -13,7 +13,7 @@ describe("@tradeoffs/compare as published", () => {
     expect(manifest.bin).toEqual({ tradeoffs: "./bin/tradeoffs.js" });
   });
 
-  it.skipIf(!existsSync(new URL("dist/cli.js", root)))("the bin runs the built CLI", () => {
+  it.skipIf(!existsSync(new URL("dist/cli.bundle.js", root)))("the bin runs the built CLI", () => {
     const r = spawnSync(process.execPath, [new URL("bin/tradeoffs.js", root).pathname, "list"], {
       encoding: "utf8",
     });

@@ -26,8 +26,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { ConfigError } from "../errors.js";
@@ -41,7 +40,12 @@ import {
   type WasmFlavor,
 } from "./host.js";
 
-const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/**
+ * The package's directory (its `dist/wasm/` kernels, and `assembly/` in a source checkout), found by
+ * the package's name rather than by this file's place in it, so that code bundled into one file
+ * elsewhere (the compare CLI's `dist/cli.bundle.js`) finds the same files.
+ */
+const PACKAGE_ROOT = dirname(createRequire(import.meta.url).resolve("@tradeoffs/core-tensor/package.json"));
 
 /** Newest modification time of the AssemblyScript sources, or 0 outside a source checkout. */
 function sourcesMtime(): number {
@@ -56,7 +60,7 @@ function sourcesMtime(): number {
 
 /** Compile `assembly/` with asc into `file` (via a temp file + rename, safe under parallel tests). */
 function compile(flavor: WasmFlavor, file: string): void {
-  const require = createRequire(import.meta.url);
+  const require = createRequire(join(PACKAGE_ROOT, "package.json")); // the package's own devDependency
   let asc: string;
   try {
     asc = join(require.resolve("assemblyscript/package.json"), "..", "bin", "asc.js");

@@ -6,8 +6,19 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ModelHost } from "./host.js";
+
+/**
+ * Resolves from this package's directory, found by its name rather than by this file's place in it,
+ * so that code bundled into one file elsewhere (the compare CLI's `dist/cli.bundle.js`) finds the
+ * same `weights/` and the same dependencies (the corpus).
+ */
+const fromPackage = createRequire(createRequire(import.meta.url).resolve("@tradeoffs/model/package.json"));
+
+/** The directory of a package installed for this one (or of this one). */
+function packageDir(name: string): string {
+  return dirname(fromPackage.resolve(`${name}/package.json`));
+}
 
 /** Node's implementation of the seam. */
 export const host: ModelHost = {
@@ -18,9 +29,8 @@ export const host: ModelHost = {
   fileSize: (path) => statSync(path).size,
   listDir: (path) => readdirSync(path),
   join,
-  packageDir: (name) => dirname(createRequire(import.meta.url).resolve(`${name}/package.json`)),
-  // `src/host/` and `dist/host/` share depth: both find the package's `weights/`.
-  weightsDir: fileURLToPath(new URL("../../weights", import.meta.url)),
+  packageDir,
+  weightsDir: join(packageDir("@tradeoffs/model"), "weights"),
   totalMemory: () => ({ bytes: totalmem(), source: "os.totalmem() of this machine" }),
   cpuTimes: () => {
     const all = cpus();
