@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The `tradeoffs` command, the package's only bin (so `npx @tradeoffs/compare …` runs it): runs the
-// compare CLI built in ../dist (bundled into one module, scripts/bundle.mjs), in the Node process `pnpm compare` measures in (measured-node.js: it
-// relaunches itself once with those V8 flags and that environment, the caller's own Node flags kept
-// after them). It only locates the build and says how to make it when missing; the CLI itself is
-// src/cli.ts.
+// compare CLI built in ../dist (bundled into one module by scripts/bundle.mjs), in the Node process
+// `pnpm compare` measures in (measured-node.js: it relaunches itself once with those V8 flags and that
+// environment, the caller's own Node flags kept after them). It only locates the build and says how
+// to make it when missing; the CLI itself is src/cli.ts.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
