@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +57,17 @@ describe("claims", () => {
     expect(claims).toHaveLength(23);
     for (const c of claims) expect(["holds", "wrong", "misleading", "unverifiable"]).toContain(c.verdict);
     expect(claims.find((c: { id: number }) => c.id === 4).verdict).toBe("wrong");
+  });
+});
+
+describe("--version", () => {
+  it("prints the package's version and exits 0", async () => {
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    for (const flag of ["--version", "-V"]) {
+      const r = await runCli([flag]);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe(`${version}\n`);
+    }
   });
 });
 

@@ -4,6 +4,7 @@
  * configurations and projects them to a published model; the other commands live in commands/, one
  * file each, registered below. Exit codes: 0 ok, 2 bad input, 1 failure.
  */
+import { readFileSync } from "node:fs";
 import { ConfigError, disposeWasm, FormatError, TradeoffsError, ValueError } from "@tradeoffs/model";
 import { Command, CommanderError } from "commander";
 import { claimsCommand } from "./commands/claims.js";
@@ -23,11 +24,21 @@ function defaultCommandHelp(program: Command): string {
   return `\nThe default command, run (\`${program.name()} [configs...] [options]\`), takes:\n\n${at >= 0 ? text.slice(at) : text}`;
 }
 
+/**
+ * This package's version, from its package.json: one directory up from src/cli.ts, dist/cli.js and
+ * the bundle alike.
+ */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  return String(manifest.version);
+}
+
 export function buildProgram(): Command {
   const program = new Command("tradeoffs")
     .description(
       "Compare LLM space-time strategies: measured on a model that runs here, estimated for published models",
     )
+    .version(packageVersion(), "-V, --version", "print the version of @tradeoffs/compare")
     .showSuggestionAfterError(true)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .exitOverride();
