@@ -14,6 +14,7 @@
  * took during the run (JSON: `load`), so a busy machine shows.
  */
 
+import { parseArgs } from "node:util";
 import { referenceGemv } from "@tradeoffs/bench-reference";
 import {
   allocateResident,
@@ -48,8 +49,10 @@ import {
 } from "@tradeoffs/quant";
 import {
   filled,
+  getPreset,
   interleaved,
   loadText,
+  PRESET_NAMES,
   type PresetName,
   parse,
   runInfer,
@@ -59,24 +62,71 @@ import {
   useFastestBackend,
 } from "../src/index.js";
 
-const argv = process.argv.slice(2);
-const JSON_OUT = argv.includes("--json");
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1]! : dflt;
-};
-const REPS = Number(opt("--reps", "7"));
-const PRESETS = opt("--presets", "small,medium").split(",") as PresetName[];
-const E2E = !argv.includes("--no-e2e");
+/** The command line, checked: an unknown option or a bad value is one line on stderr and exit 2. */
+const args = (() => {
+  const usage =
+    "usage: pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-gemv] [--no-ref] [--no-js] [--flavor simd|relaxed]";
+  const fail = (message: string): never => {
+    console.error(`bench decode: ${message}\n${usage}`);
+    process.exit(2);
+  };
+  let values: ReturnType<typeof parseOptions>;
+  try {
+    values = parseOptions();
+  } catch (e) {
+    return fail(e instanceof Error ? e.message : String(e));
+  }
+  const reps = Number(values.reps);
+  if (!(Number.isInteger(reps) && reps >= 1)) fail(`--reps '${values.reps}' must be a positive integer`);
+  // executable presets whose context holds the e2e workload (tiny's 64 positions do not)
+  const fit = PRESET_NAMES.filter((n) => {
+    const { executable, arch } = getPreset(n);
+    const [prompt, generate] = e2eShape(n);
+    return executable && arch.maxSeq >= prompt + generate;
+  });
+  const presets = values.presets.split(",");
+  for (const p of presets)
+    if (!fit.includes(p as PresetName))
+      fail(`--presets: '${p}' is not a preset this bench can run; use some of: ${fit.join(", ")}`);
+  return { ...values, reps, presets: presets as PresetName[] };
+})();
+function parseOptions() {
+  return parseArgs({
+    args: process.argv.slice(2),
+    strict: true,
+    allowPositionals: false,
+    options: {
+      json: { type: "boolean", default: false },
+      reps: { type: "string", default: "7" },
+      presets: { type: "string", default: "small,medium" },
+      "no-e2e": { type: "boolean", default: false },
+      "no-gemv": { type: "boolean", default: false },
+      "no-ref": { type: "boolean", default: false },
+      "no-js": { type: "boolean", default: false },
+      flavor: { type: "string" },
+    },
+  }).values as {
+    json: boolean;
+    reps: string;
+    presets: string;
+    "no-e2e": boolean;
+    "no-gemv": boolean;
+    "no-ref": boolean;
+    "no-js": boolean;
+    flavor?: string;
+  };
+}
+const JSON_OUT = args.json;
+const REPS = args.reps;
+const PRESETS = args.presets;
+const E2E = !args["no-e2e"];
 /** `--no-gemv` skips parts (1)–(3) (GEMV rows, crossover, bandwidth probe) so the e2e part runs alone. */
-const GEMV = !argv.includes("--no-gemv");
-const JS_PATH = !argv.includes("--no-js");
+const GEMV = !args["no-gemv"];
+const JS_PATH = !args["no-js"];
 /** The WASM kernels build every WASM row runs on (one per process: resident weights share a runtime). */
 const FLAVOR = (() => {
   try {
-    const flavor = argv.includes("--flavor")
-      ? parseWasmFlavor(opt("--flavor", ""), "--flavor")
-      : wasmFlavor();
+    const flavor = args.flavor !== undefined ? parseWasmFlavor(args.flavor, "--flavor") : wasmFlavor();
     setWasmFlavor(flavor);
     return flavor;
   } catch (e) {
@@ -299,11 +349,17 @@ interface E2eRow {
   prefillTokS: Spread;
   decodeTokS: Spread;
 }
+/**
+ * Prompt, generated tokens and rounds of a preset's e2e rows: small, the issue's workload (64-token
+ * prompt, 128 greedy steps); medium a short one (3.4 GB read per token).
+ */
+function e2eShape(preset: PresetName): [prompt: number, generate: number, rounds: number] {
+  return preset === "medium" ? [32, 9, 3] : [64, 128, 5];
+}
 function e2e(): E2eRow[] {
   const rows: E2eRow[] = [];
   for (const preset of PRESETS) {
-    // small: the issue's workload (64-token prompt, 128 greedy steps); medium: a short one (3.4 GB/token).
-    const [prompt, generate, rounds] = preset === "medium" ? [32, 9, 3] : [64, 128, 5];
+    const [prompt, generate, rounds] = e2eShape(preset);
     const specs = E2E_CONFIGS.map((c) => ({ model: preset, config: filled(parse(c)) }));
     // one warm-up run of each, then rotating rounds (as `interleave`)
     const runs = interleaved(specs, { repeats: rounds, warmup: 1 }, (spec) =>
@@ -330,7 +386,7 @@ function e2e(): E2eRow[] {
 const measuring = startLoadProbe();
 // Reference GEMV rows (tfjs-wasm, onnxruntime-node 1/2 threads; part of (1), so `--no-gemv` skips them too);
 // installs those runtimes on first use.
-const reference = await referenceGemv({ reps: REPS, log, skip: !GEMV || argv.includes("--no-ref") });
+const reference = await referenceGemv({ reps: REPS, log, skip: !GEMV || args["no-ref"] });
 noGrad(() =>
   withLedger(getLedger(), () => {
     log(
