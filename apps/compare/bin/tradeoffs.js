@@ -28,5 +28,6 @@ if (process.env[MEASURED_NODE_MARK] !== "1") {
     process.exit(child.status ?? 1);
   }
 }
-const { main } = await import(cli.href);
+const { main, exitQuietlyOnClosedStdout } = await import(cli.href);
+exitQuietlyOnClosedStdout();
 process.exitCode = await main(process.argv.slice(2));

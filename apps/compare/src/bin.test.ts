@@ -3,7 +3,7 @@
  * measures with (bin/measured-node.js), keeps the caller's own Node flags and environment, and passes
  * the CLI's exit code through. Spawns real Node processes on the built CLI.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -49,6 +49,18 @@ describe("the tradeoffs bin", () => {
         ? "glibc.malloc.mmap_threshold=1000000:glibc.malloc.hugetlb=1"
         : "glibc.malloc.mmap_threshold=1000000",
     );
+  });
+
+  it("stops quietly with exit 0 when its reader closes the pipe (`tradeoffs list | head -1`)", async () => {
+    const child = spawn(process.execPath, [bin, "list"], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => {
+      err += String(d);
+    });
+    child.stdout.destroy(); // the reader is gone before the first write, so that write fails
+    const code = await new Promise<number | null>((done) => child.on("close", (c) => done(c)));
+    expect(err).toBe("");
+    expect(code).toBe(0);
   });
 
   it("runs in place when it is already the relaunched process", () => {

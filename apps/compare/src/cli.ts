@@ -92,7 +92,20 @@ async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * When the reader of stdout goes away (`tradeoffs list | head -3`), stop quietly with exit 0, as Unix
+ * tools do, instead of crashing on EPIPE with a stack trace. For processes that run the CLI as their
+ * program (the bin, or this file run directly), not for callers of `main`.
+ */
+export function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+}
+
 if (import.meta.url === `file://${process.argv[1]}` || /\/cli(\.bundle)?\.js$/.test(process.argv[1] ?? "")) {
+  exitQuietlyOnClosedStdout();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
