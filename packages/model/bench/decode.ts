@@ -105,16 +105,7 @@ function parseOptions() {
       "no-js": { type: "boolean", default: false },
       flavor: { type: "string" },
     },
-  }).values as {
-    json: boolean;
-    reps: string;
-    presets: string;
-    "no-e2e": boolean;
-    "no-gemv": boolean;
-    "no-ref": boolean;
-    "no-js": boolean;
-    flavor?: string;
-  };
+  }).values;
 }
 const JSON_OUT = args.json;
 const REPS = args.reps;
