@@ -95,20 +95,12 @@ export function binary(
   // each of its elements covers a run of r contiguous outputs.
   const rb = a.length === n ? leadingRun(bShape, shape) : 0;
   if (rb > 0) {
-    for (let i = 0, o = 0; o < n; i++, o += rb) {
-      const y = b[i]!;
-      if (op === "mul") for (let j = o; j < o + rb; j++) out[j] = a[j]! * y;
-      else for (let j = o; j < o + rb; j++) out[j] = apply(op, a[j]!, y);
-    }
+    perRun(op, a, b, rb, false, out, n);
     return;
   }
   const ra = b.length === n ? leadingRun(aShape, shape) : 0;
   if (ra > 0) {
-    for (let i = 0, o = 0; o < n; i++, o += ra) {
-      const x = a[i]!;
-      if (op === "mul") for (let j = o; j < o + ra; j++) out[j] = x * b[j]!;
-      else for (let j = o; j < o + ra; j++) out[j] = apply(op, x, b[j]!);
-    }
+    perRun(op, b, a, ra, true, out, n);
     return;
   }
   // General case: walk the output index with per-operand strides (0 on broadcast axes).
@@ -140,6 +132,27 @@ function isTrailing(small: readonly number[], big: readonly number[]): boolean {
   if (core.length > big.length) return false;
   const off = big.length - core.length;
   return core.every((d, i) => d === big[off + i]);
+}
+
+/**
+ * out[j] = full[j] op per[⌊j / run⌋] for j < n, or per[⌊j / run⌋] op full[j] when `perFirst`: one
+ * operand constant along the trailing axes, each of its elements covering `run` contiguous outputs.
+ */
+function perRun(
+  op: BinaryOp,
+  full: Float32Array,
+  per: Float32Array,
+  run: number,
+  perFirst: boolean,
+  out: Float32Array,
+  n: number,
+): void {
+  for (let i = 0, o = 0; o < n; i++, o += run) {
+    const y = per[i]!;
+    if (op === "mul") for (let j = o; j < o + run; j++) out[j] = full[j]! * y;
+    else if (perFirst) for (let j = o; j < o + run; j++) out[j] = apply(op, y, full[j]!);
+    else for (let j = o; j < o + run; j++) out[j] = apply(op, full[j]!, y);
+  }
 }
 
 /**

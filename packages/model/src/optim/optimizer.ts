@@ -3,7 +3,7 @@
  * global-norm gradient clipping they share. Not here: the update rules (one file per optimizer) or
  * the registry of names users type (registry.ts).
  */
-import { getBackend, getLedger, Tensor, zeros } from "@tradeoffs/core-tensor";
+import { type Tensor, zeros } from "@tradeoffs/core-tensor";
 
 /** Options every optimizer takes. */
 export interface CommonOptimizerOptions {
@@ -91,14 +91,9 @@ export function allocateAll<I, T>(items: readonly I[], make: (item: I) => T, fre
  * ordinary storage.
  */
 export function optimZeros(params: readonly Tensor[]): Tensor[] {
-  const place = getBackend().allocateResident;
-  const ledger = getLedger();
   return allocateAll(
     params,
-    (p) => {
-      const s = p.size > 0 ? place?.(ledger, "optim", "f32", p.size) : undefined;
-      return s ? new Tensor(s, p.shape) : zeros(p.shape, { category: "optim" });
-    },
+    (p) => zeros(p.shape, { category: "optim", resident: true }),
     (t) => t.dispose(),
   );
 }
