@@ -63,21 +63,148 @@ export function gemvF32(
  * read from cache (a model like `small` keeps all its weights there), where the kernel is
  * compute-bound and the four-row pass, with half the live registers, runs 1.3–1.75× faster
  * (standalone harness, 1 thread, 2000 calls per sample: 192×192 38 → 52 GB/s, 512×192 43 → 75; a
- * 1792×1024 layer held in L3 34 → 59). From DRAM, where a big model's larger layers come from, the
- * eight-row pass is ~10% faster (more cache-line fills in flight).
+ * 1792×1024 layer held in L3 34 → 59). From DRAM, where a big model's larger layers come from, eight
+ * rows per pass are faster (more cache-line fills in flight; in bands, `bands`).
  */
 const CACHED_BYTES: i64 = 1 << 20;
 
+/** acc + the 16 floats at `p` dotted with xa..xd: four chained multiply-adds, in order. */
+function line(xa: v128, xb: v128, xc: v128, xd: v128, p: usize, acc: v128): v128 {
+  return madd(
+    xd,
+    v128.load(p, 48),
+    madd(xc, v128.load(p, 32), madd(xb, v128.load(p, 16), madd(xa, v128.load(p), acc))),
+  );
+}
+
 /**
- * The rows [j0, j1) of `gemvF32`. With `eight`, eight rows of W share each load of x (then blocks of
- * four, then single rows); without it (a layer of at most CACHED_BYTES) blocks of four, then single
- * rows. Eight streams in flight keep more cache-line fills outstanding (at 4096×4096 on one
- * thread 8×4 beat 4×8, 4×16 and 2×16 by 10–25%, best of 40 runs). Each step reads eight floats of
- * each row: measured 2026-11-28 (m = 1, 4096×4096, one thread, 30 interleaved rounds, two runs at
- * load ≈ 4; median / best GB/s): 8×4 22.6 / 24.9, 8×8 24.6 / 27.3, 8×8 with relaxed_madd 25.5 /
- * 28.6, 8×4 with relaxed_madd 24.3 / 26.4, the bandwidth probe 29.6 / 31.3. Also tried (one run,
- * load ≈ 2.7, medians): 8×4 with independent row pointers 20.2 (8×4 20.3), one row of 64 floats
- * (a single sequential stream) 16.0, 4×16 15.2, 2×32 10.7.
+ * Rows j0 .. j0 + 8L − 1 of `gemvF32` (L = ⌊(j1 − j0) / 8⌋) as eight bands of L consecutive rows: pass
+ * t computes row t of every band, eight rows sharing each load of x, sixteen floats (a cache line) of
+ * each row per step. Returns the first row not computed (the caller does the rest).
+ * Why bands: each of the eight rows a pass reads is a stream of W, and a stream that ends and restarts
+ * elsewhere costs the hardware prefetcher its ramp-up. Eight adjacent rows (the kernel before this)
+ * restart all eight streams every pass, every 16 KiB of a 4096-wide layer; in bands, band r's next row
+ * starts where its last one ended, so each stream runs the band's whole length (L rows, 64 KiB in a
+ * 32-row block of a 4096-wide layer). Measured 2026-11-29 (x and W resident, W cold, 2 threads, dynamic
+ * split in 32-row blocks, in-process interleaved medians of 35 calls, two runs): 1×4096×4096 1.58–1.61 →
+ * 1.25 ms, 1×4096×11008 (n = 11008) 4.32–4.38 → 3.45–3.60, 1×11008×4096 (k = 11008) 3.88–3.90 →
+ * 3.48–3.59, where FP32x8 (one stream, gemv-f32x8.ts) took 1.29–1.36, 3.48–3.49 and 3.52–3.66. One row
+ * per pass (a single stream, x reloaded per W vector) was as fast at k = 4096 but slower at k = 11008
+ * (4.75 ms: x, 43 KiB, no longer stays in L1 between rows); eight adjacent rows with rows padded off
+ * the 16 KiB power-of-two stride gained nothing.
+ */
+function bands(
+  m: i32,
+  k: i32,
+  x: usize,
+  xs: i32,
+  w: usize,
+  ws: i32,
+  y: usize,
+  ys: i32,
+  j0: i32,
+  j1: i32,
+  accumulate: i32,
+): i32 {
+  const L = (j1 - j0) >> 3;
+  const rowBytes = (<usize>ws) << 2;
+  const band = <usize>L * rowBytes;
+  for (let t = 0; t < L; t++) {
+    const j = j0 + t;
+    const w0 = w + <usize>j * rowBytes;
+    for (let i = 0; i < m; i++) {
+      const xi = x + <usize>(i * xs) * 4;
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let a2 = f32x4.splat(0);
+      let a3 = f32x4.splat(0);
+      let a4 = f32x4.splat(0);
+      let a5 = f32x4.splat(0);
+      let a6 = f32x4.splat(0);
+      let a7 = f32x4.splat(0);
+      let q = 0;
+      for (; q + 15 < k; q += 16) {
+        const o = (<usize>q) << 2;
+        const xa = v128.load(xi + o);
+        const xb = v128.load(xi + o, 16);
+        const xc = v128.load(xi + o, 32);
+        const xd = v128.load(xi + o, 48);
+        let p = w0 + o;
+        a0 = line(xa, xb, xc, xd, p, a0);
+        p += band;
+        a1 = line(xa, xb, xc, xd, p, a1);
+        p += band;
+        a2 = line(xa, xb, xc, xd, p, a2);
+        p += band;
+        a3 = line(xa, xb, xc, xd, p, a3);
+        p += band;
+        a4 = line(xa, xb, xc, xd, p, a4);
+        p += band;
+        a5 = line(xa, xb, xc, xd, p, a5);
+        p += band;
+        a6 = line(xa, xb, xc, xd, p, a6);
+        p += band;
+        a7 = line(xa, xb, xc, xd, p, a7);
+      }
+      for (; q + 3 < k; q += 4) {
+        const o = (<usize>q) << 2;
+        const xv = v128.load(xi + o);
+        let p = w0 + o;
+        a0 = madd(xv, v128.load(p), a0);
+        p += band;
+        a1 = madd(xv, v128.load(p), a1);
+        p += band;
+        a2 = madd(xv, v128.load(p), a2);
+        p += band;
+        a3 = madd(xv, v128.load(p), a3);
+        p += band;
+        a4 = madd(xv, v128.load(p), a4);
+        p += band;
+        a5 = madd(xv, v128.load(p), a5);
+        p += band;
+        a6 = madd(xv, v128.load(p), a6);
+        p += band;
+        a7 = madd(xv, v128.load(p), a7);
+      }
+      let s0 = hsum(a0);
+      let s1 = hsum(a1);
+      let s2 = hsum(a2);
+      let s3 = hsum(a3);
+      let s4 = hsum(a4);
+      let s5 = hsum(a5);
+      let s6 = hsum(a6);
+      let s7 = hsum(a7);
+      for (; q < k; q++) {
+        const o = (<usize>q) << 2;
+        const xv = load<f32>(xi + o);
+        const p = w0 + o;
+        s0 += xv * load<f32>(p);
+        s1 += xv * load<f32>(p + band);
+        s2 += xv * load<f32>(p + 2 * band);
+        s3 += xv * load<f32>(p + 3 * band);
+        s4 += xv * load<f32>(p + 4 * band);
+        s5 += xv * load<f32>(p + 5 * band);
+        s6 += xv * load<f32>(p + 6 * band);
+        s7 += xv * load<f32>(p + 7 * band);
+      }
+      const yo = y + <usize>(i * ys + j) * 4;
+      const yl = (<usize>L) << 2;
+      put(yo, s0, accumulate);
+      put(yo + yl, s1, accumulate);
+      put(yo + 2 * yl, s2, accumulate);
+      put(yo + 3 * yl, s3, accumulate);
+      put(yo + 4 * yl, s4, accumulate);
+      put(yo + 5 * yl, s5, accumulate);
+      put(yo + 6 * yl, s6, accumulate);
+      put(yo + 7 * yl, s7, accumulate);
+    }
+  }
+  return j0 + 8 * L;
+}
+
+/**
+ * The rows [j0, j1) of `gemvF32`. With `eight`, eight bands of rows (`bands`), then blocks of four,
+ * then single rows; without it (a layer of at most CACHED_BYTES) blocks of four, then single rows.
  */
 function gemvRows(
   m: i32,
@@ -94,94 +221,7 @@ function gemvRows(
   eight: bool,
 ): void {
   const rowBytes = (<usize>ws) << 2;
-  let j = j0;
-  for (; eight && j + 7 < j1; j += 8) {
-    const w0 = w + <usize>j * rowBytes;
-    for (let i = 0; i < m; i++) {
-      const xi = x + <usize>(i * xs) * 4;
-      let a0 = f32x4.splat(0);
-      let a1 = f32x4.splat(0);
-      let a2 = f32x4.splat(0);
-      let a3 = f32x4.splat(0);
-      let a4 = f32x4.splat(0);
-      let a5 = f32x4.splat(0);
-      let a6 = f32x4.splat(0);
-      let a7 = f32x4.splat(0);
-      let q = 0;
-      // Eight floats of each of the eight rows per step (two x vectors, two chained multiply-adds).
-      for (; q + 7 < k; q += 8) {
-        const o = (<usize>q) << 2;
-        const xv = v128.load(xi + o);
-        const xw = v128.load(xi + o, 16);
-        let p = w0 + o;
-        a0 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a0));
-        p += rowBytes;
-        a1 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a1));
-        p += rowBytes;
-        a2 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a2));
-        p += rowBytes;
-        a3 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a3));
-        p += rowBytes;
-        a4 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a4));
-        p += rowBytes;
-        a5 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a5));
-        p += rowBytes;
-        a6 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a6));
-        p += rowBytes;
-        a7 = madd(xw, v128.load(p, 16), madd(xv, v128.load(p), a7));
-      }
-      for (; q + 3 < k; q += 4) {
-        const o = (<usize>q) << 2;
-        const xv = v128.load(xi + o);
-        let p = w0 + o;
-        a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a4 = f32x4.add(a4, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a5 = f32x4.add(a5, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a6 = f32x4.add(a6, f32x4.mul(xv, v128.load(p)));
-        p += rowBytes;
-        a7 = f32x4.add(a7, f32x4.mul(xv, v128.load(p)));
-      }
-      let s0 = hsum(a0);
-      let s1 = hsum(a1);
-      let s2 = hsum(a2);
-      let s3 = hsum(a3);
-      let s4 = hsum(a4);
-      let s5 = hsum(a5);
-      let s6 = hsum(a6);
-      let s7 = hsum(a7);
-      for (; q < k; q++) {
-        const o = (<usize>q) << 2;
-        const xv = load<f32>(xi + o);
-        const p = w0 + o;
-        s0 += xv * load<f32>(p);
-        s1 += xv * load<f32>(p + rowBytes);
-        s2 += xv * load<f32>(p + 2 * rowBytes);
-        s3 += xv * load<f32>(p + 3 * rowBytes);
-        s4 += xv * load<f32>(p + 4 * rowBytes);
-        s5 += xv * load<f32>(p + 5 * rowBytes);
-        s6 += xv * load<f32>(p + 6 * rowBytes);
-        s7 += xv * load<f32>(p + 7 * rowBytes);
-      }
-      const yo = y + <usize>(i * ys + j) * 4;
-      put(yo, s0, accumulate);
-      put(yo + 4, s1, accumulate);
-      put(yo + 8, s2, accumulate);
-      put(yo + 12, s3, accumulate);
-      put(yo + 16, s4, accumulate);
-      put(yo + 20, s5, accumulate);
-      put(yo + 24, s6, accumulate);
-      put(yo + 28, s7, accumulate);
-    }
-  }
+  let j = eight ? bands(m, k, x, xs, w, ws, y, ys, j0, j1, accumulate) : j0;
   for (; j + 3 < j1; j += 4) {
     const w0 = w + <usize>j * rowBytes;
     const w1 = w0 + rowBytes;

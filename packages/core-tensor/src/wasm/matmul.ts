@@ -208,11 +208,16 @@ export function gemvThreads(threads: number, work: number, n: number, minWork = 
 }
 
 /**
- * Bytes of W per block of the FP32 GEMV's dynamic split (rounded to 8 rows): 512 KiB is 32 rows of a
- * 4096-wide layer, 10–30 µs of work, so 2^7–2^8 atomic hand-outs per 4096² call (well under 1% of its
- * time) while the thread that finishes last waits at most one block for the other.
+ * Bytes of W per block of the FP32 GEMV's dynamic split (rounded to 8 rows): 1 MiB is 64 rows of a
+ * 4096-wide layer, 20–40 µs of work, so 2^6–2^8 atomic hand-outs per 4096² call (well under 1% of its
+ * time) while the thread that finishes last waits at most one block for the other. The kernel reads a
+ * block as eight bands of rows (gemv-f32.ts `bands`), so a longer block means longer streams of W.
+ * Measured 2026-11-29 with the banded kernel: `medium` FP32 decode (layers of 2.25 and 6 MiB, one
+ * process, block sizes alternated, medians of 5 runs) 256 KiB 92 tok/s, 512 KiB 87–97, 1 MiB 87–104,
+ * 2 MiB 75 (a 6 MiB layer in only 3 blocks); 1×4096² and 1×4096×11008 (W cold, in-process, medians of
+ * 35 calls) 2 MiB ~5% faster than 512 KiB, 1 MiB between.
  */
-const GEMV_CHUNK_BYTES = 512 << 10;
+const GEMV_CHUNK_BYTES = 1 << 20;
 
 /** Rows per block of the FP32 GEMV's dynamic split for rows `k` floats wide: a multiple of 8, ≥ 8. */
 export function gemvChunkRows(k: number): number {

@@ -152,6 +152,10 @@ describe.skipIf(!wasmAvailable())("resident weights in WASM memory", () => {
       [4, 130, 1031],
       [1, 4099, 520], // above GEMV_SPLIT_MIN_WORK: two threads
       [2, 9, 5],
+      // W above 1 MiB (the kernel's banded eight-row pass) with several rows of x, rows that are no
+      // multiple of 8 and k past the last 16-float step: the 4-float steps, then single floats
+      [3, 1029, 300],
+      [2, 1100, 263],
     ];
     for (const [m, n, k] of shapes) {
       for (const accumulate of [false, true]) {
