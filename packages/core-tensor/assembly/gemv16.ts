@@ -78,7 +78,10 @@ export function gemvF16(
 // f32 values, exact for every pattern (±Inf, NaN included). Eight rows share each split of x, one
 // accumulator per row (a += xa·even + xb·odd): measured 1×4096×4096 in a standalone harness (kernel
 // only, interleaved), 8 rows × 1 accumulator took 1.67 ms on 1 thread and 0.75 ms on 2 against 2.20
-// and 1.10 ms for 4 rows × 2 accumulators (fewer x splits per weight, fewer registers live).
+// and 1.10 ms for 4 rows × 2 accumulators (fewer x splits per weight, fewer registers live). The eight
+// rows are eight bands (as the FP32 GEMV's, gemv-f32.ts `bands`), not eight neighbours: 2 threads, W
+// cold, in-process interleaved medians of 35 calls, three runs, the same y bit for bit: 1×4096×4096
+// 0.88–1.25 → 0.76–1.02 ms, 1×4096×11008 2.60–2.81 → 2.07–2.17 ms (2026-11-29).
 
 /** One row's BF16 contribution of its 8 weights `h` against the split x (`xa` even, `xb` odd). */
 function bfTerm(xa: v128, xb: v128, h: v128): v128 {
@@ -88,9 +91,13 @@ function bfTerm(xa: v128, xb: v128, h: v128): v128 {
 function rowsBf16(m: i32, k: i32, x: usize, w: usize, y: usize, n: i32, j0: i32, j1: i32): void {
   const rowBytes = (<usize>k) << 1;
   const k8 = k & ~7;
-  let j = j0;
-  for (; j + 7 < j1; j += 8) {
-    const w0 = w + <usize>j * rowBytes;
+  // eight bands of L consecutive rows, pass t reading row t of each (gemv-f32.ts `bands`: each band
+  // one unbroken stream of W)
+  const L = (j1 - j0) >> 3;
+  const band = <usize>L * rowBytes;
+  const yl = (<usize>L) << 2;
+  for (let t = 0; t < L; t++) {
+    const w0 = w + <usize>(j0 + t) * rowBytes;
     for (let i = 0; i < m; i++) {
       const xi = x + ((<usize>(i * k)) << 2);
       let a0 = f32x4.splat(0);
@@ -108,32 +115,33 @@ function rowsBf16(m: i32, k: i32, x: usize, w: usize, y: usize, n: i32, j0: i32,
         const xb = xOdd(x0, x1);
         let p = w0 + ((<usize>q) << 1);
         a0 = f32x4.add(a0, bfTerm(xa, xb, v128.load(p)));
-        p += rowBytes;
+        p += band;
         a1 = f32x4.add(a1, bfTerm(xa, xb, v128.load(p)));
-        p += rowBytes;
+        p += band;
         a2 = f32x4.add(a2, bfTerm(xa, xb, v128.load(p)));
-        p += rowBytes;
+        p += band;
         a3 = f32x4.add(a3, bfTerm(xa, xb, v128.load(p)));
-        p += rowBytes;
+        p += band;
         a4 = f32x4.add(a4, bfTerm(xa, xb, v128.load(p)));
-        p += rowBytes;
+        p += band;
         a5 = f32x4.add(a5, bfTerm(xa, xb, v128.load(p)));
-        p += rowBytes;
+        p += band;
         a6 = f32x4.add(a6, bfTerm(xa, xb, v128.load(p)));
-        p += rowBytes;
+        p += band;
         a7 = f32x4.add(a7, bfTerm(xa, xb, v128.load(p)));
       }
-      const yo = y + ((<usize>(i * n + j)) << 2);
+      const yo = y + ((<usize>(i * n + j0 + t)) << 2);
       store<f32>(yo, hsum(a0) + dotTail(xi, w0, k8, k, true));
-      store<f32>(yo, hsum(a1) + dotTail(xi, w0 + rowBytes, k8, k, true), 4);
-      store<f32>(yo, hsum(a2) + dotTail(xi, w0 + 2 * rowBytes, k8, k, true), 8);
-      store<f32>(yo, hsum(a3) + dotTail(xi, w0 + 3 * rowBytes, k8, k, true), 12);
-      store<f32>(yo, hsum(a4) + dotTail(xi, w0 + 4 * rowBytes, k8, k, true), 16);
-      store<f32>(yo, hsum(a5) + dotTail(xi, w0 + 5 * rowBytes, k8, k, true), 20);
-      store<f32>(yo, hsum(a6) + dotTail(xi, w0 + 6 * rowBytes, k8, k, true), 24);
-      store<f32>(yo, hsum(a7) + dotTail(xi, w0 + 7 * rowBytes, k8, k, true), 28);
+      store<f32>(yo + yl, hsum(a1) + dotTail(xi, w0 + band, k8, k, true));
+      store<f32>(yo + 2 * yl, hsum(a2) + dotTail(xi, w0 + 2 * band, k8, k, true));
+      store<f32>(yo + 3 * yl, hsum(a3) + dotTail(xi, w0 + 3 * band, k8, k, true));
+      store<f32>(yo + 4 * yl, hsum(a4) + dotTail(xi, w0 + 4 * band, k8, k, true));
+      store<f32>(yo + 5 * yl, hsum(a5) + dotTail(xi, w0 + 5 * band, k8, k, true));
+      store<f32>(yo + 6 * yl, hsum(a6) + dotTail(xi, w0 + 6 * band, k8, k, true));
+      store<f32>(yo + 7 * yl, hsum(a7) + dotTail(xi, w0 + 7 * band, k8, k, true));
     }
   }
+  let j = j0 + 8 * L;
   for (; j < j1; j++) {
     const wj = w + <usize>j * rowBytes;
     for (let i = 0; i < m; i++) {
