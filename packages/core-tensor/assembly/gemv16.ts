@@ -171,7 +171,10 @@ function rowsBf16(m: i32, k: i32, x: usize, w: usize, y: usize, n: i32, j0: i32,
 // packed from finite values below 65520).
 // Measured 1×4096×4096, N(0, 0.02²) weights, standalone harness, 1 thread: 3.8 ms against 5.5 ms for
 // the previous decode (a multiply by 2^112 and an Inf/NaN select per lane); 3.2 ms without the Inf/NaN
-// check. Four rows per block beat eight here (the decode needs more registers).
+// check. Four rows per block beat eight here (the decode needs more registers). The four rows are
+// four bands (as rowsBf16's eight): 2 threads, W cold, in-process interleaved medians of 35 calls, three
+// runs, the same y bit for bit: 1×4096×4096 1.39–1.42 → 1.12–1.15 ms, 1×4096×11008 3.44–3.58 →
+// 2.96–3.02 ms (2026-11-29, weights near 1.0: no subnormal halves).
 // Cost noted, not fixed: a subnormal half (|w| < 2^-14; ~0.25% of N(0, 0.02²) weights) is a denormal
 // f32 pattern, and a multiply with a denormal operand takes a microcode assist on this machine's CPU
 // (AMD family 26): the same data without subnormals ran 17–30% faster. Flagging exponent 0 lanes per
@@ -210,12 +213,16 @@ function rowsF16(m: i32, k: i32, x: usize, w: usize, y: usize, n: i32, j0: i32, 
   const rowBytes = (<usize>k) << 1;
   const k8 = k & ~7;
   const xs = f32x4.splat(X_SCALE);
-  let j = j0;
-  for (; j + 3 < j1; j += 4) {
+  // four bands of L consecutive rows, pass t reading row t of each (as rowsBf16)
+  const L = (j1 - j0) >> 2;
+  const band = <usize>L * rowBytes;
+  const yl = (<usize>L) << 2;
+  for (let t = 0; t < L; t++) {
+    const j = j0 + t;
     const w0 = w + <usize>j * rowBytes;
-    const w1 = w0 + rowBytes;
-    const w2 = w1 + rowBytes;
-    const w3 = w2 + rowBytes;
+    const w1 = w0 + band;
+    const w2 = w1 + band;
+    const w3 = w2 + band;
     for (let i = 0; i < m; i++) {
       const xi = x + ((<usize>(i * k)) << 2);
       let a0 = f32x4.splat(0);
@@ -242,15 +249,16 @@ function rowsF16(m: i32, k: i32, x: usize, w: usize, y: usize, n: i32, j0: i32, 
       const yo = y + ((<usize>(i * n + j)) << 2);
       if (maxLane(top) >= SPECIAL) {
         for (let r = 0; r < 4; r++)
-          store<f32>(yo + ((<usize>r) << 2), dotTail(xi, w0 + <usize>r * rowBytes, 0, k, false));
+          store<f32>(yo + <usize>r * yl, dotTail(xi, w0 + <usize>r * band, 0, k, false));
         continue;
       }
       store<f32>(yo, hsum(a0) * SUM_SCALE + dotTail(xi, w0, k8, k, false));
-      store<f32>(yo, hsum(a1) * SUM_SCALE + dotTail(xi, w1, k8, k, false), 4);
-      store<f32>(yo, hsum(a2) * SUM_SCALE + dotTail(xi, w2, k8, k, false), 8);
-      store<f32>(yo, hsum(a3) * SUM_SCALE + dotTail(xi, w3, k8, k, false), 12);
+      store<f32>(yo + yl, hsum(a1) * SUM_SCALE + dotTail(xi, w1, k8, k, false));
+      store<f32>(yo + 2 * yl, hsum(a2) * SUM_SCALE + dotTail(xi, w2, k8, k, false));
+      store<f32>(yo + 3 * yl, hsum(a3) * SUM_SCALE + dotTail(xi, w3, k8, k, false));
     }
   }
+  let j = j0 + 4 * L;
   for (; j < j1; j++) {
     const wj = w + <usize>j * rowBytes;
     for (let i = 0; i < m; i++) {
