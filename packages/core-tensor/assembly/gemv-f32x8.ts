@@ -4,10 +4,13 @@
 // mirror it): rows in blocks of BLOCK (64); inside a block, the columns in segments of SEG (256)
 // floats; inside a segment, tiles of 8 rows; inside a tile, per 4 columns the 8 rows' 4 floats
 // (32 floats, 128 bytes). Rows are padded with zeros to a multiple of 8, columns to a multiple of 4.
-// Why: on the 2-core test machine (2026-11-28, 2 threads, 1×4096², W cold) the row-major kernel reads
-// 35–39 GB/s against the probe's 45–56: it keeps 8 row streams open per thread and x (16 KiB) falls
-// out of L1 on every pass; reading x from a window of at most 1 KiB (one segment, reused by the
-// block's 8 tiles) over one W stream reaches 0.87–0.91 of the probe.
+// Why: on the 2-core test machine (2026-11-28, 2 threads, 1×4096², W cold) the row-major kernel then
+// read 35–39 GB/s against the probe's 45–56, while one W stream per block with x from a window of at
+// most 1 KiB (one segment, reused by the block's 8 tiles) reached 0.87–0.91 of the probe. What held
+// the row-major kernel was found later (2026-11-29): its eight neighbouring rows restarted eight W
+// streams every pass. Read as eight bands of rows instead (gemv-f32.ts `bands`) it comes close: this
+// layout then took 0.78–0.99 of FP32's time (`pnpm bench decode`, six runs of both shapes), against
+// 0.71–0.77 before.
 // Not here: the row-major f32 GEMV (gemv-f32.ts), packing into this layout (src/f32x8.ts).
 import { nextRows, rowsEnd } from "./row-blocks";
 
