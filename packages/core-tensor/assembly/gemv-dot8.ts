@@ -18,8 +18,8 @@
 // Rows per pass (GGUF), measured the same way 2026-11-28 (load ≈ 3.5), 1 / 2 / 4 rows sharing x:
 // 4096×4096 Q8_0 1.33 / 1.40 / 1.41 ms, Q4_0 0.92 / 1.11 / 1.03; 11008×4096 Q8_0 3.85 / 4.41 / 4.37,
 // Q4_0 2.54 / 3.43 / 3.31. The cheaper inner loop does not lift gemv.ts's DRAM anomaly with several
-// 34- or 18-byte-strided row streams: one row per pass, four blocks per f32 step. INT8 (contiguous
-// rows) keeps gemv.ts's four-row tile (not re-measured on this build).
+// 34- or 18-byte-strided row streams: one row per pass, four blocks per f32 step. INT8 with several
+// groups per row runs gemv.ts's banded four-row tile (`tileI8`), which calls `dotSigned` here.
 import { halfToFloat } from "./dequant";
 import { fence } from "./fence";
 
@@ -228,88 +228,6 @@ export function rowsQ8<T>(
         b += bs;
       }
       store<f32>(yo, hsum(acc) + tail);
-    }
-  }
-}
-
-/** y[yo + r] = lane r of v for r < count (count ≥ 4: one store). */
-function storeLanes(yo: usize, v: v128, count: i32): void {
-  if (count >= 4) {
-    v128.store(yo, v);
-    return;
-  }
-  store<f32>(yo, f32x4.extract_lane(v, 0));
-  if (count > 1) store<f32>(yo, f32x4.extract_lane(v, 1), 4);
-  if (count > 2) store<f32>(yo, f32x4.extract_lane(v, 2), 8);
-}
-
-/**
- * INT8 rows [j0, j1) of W [n, k] (k signed bytes per row, f32 scales [n, ⌈k/group⌉]; k and group
- * multiples of 32): four rows per pass sharing each load of x's codes (both halves), per block the four
- * rows' dots reduced by sum4 and × sx, per group × the four rows' scales. x's codes are already in
- * `scratch` (quantizeX8).
- */
-export function rowsI8x8(
-  m: i32,
-  k: i32,
-  w: usize,
-  scales: usize,
-  group: i32,
-  y: usize,
-  n: i32,
-  j0: i32,
-  j1: i32,
-  scratch: usize,
-): void {
-  const nb = k >> 5;
-  const perGroup = group >> 5;
-  const G = (k + group - 1) / group;
-  const mk = <usize>(m * k);
-  const sx = scratch + (mk << 1);
-  const rowScales = (<usize>G) << 2;
-  const zero = i32x4.splat(0);
-  for (let j = j0; j < j1; j += 4) {
-    const r1 = min(j + 1, j1 - 1);
-    const r2 = min(j + 2, j1 - 1);
-    const r3 = min(j + 3, j1 - 1);
-    const w0 = w + <usize>j * <usize>k;
-    const w1 = w + <usize>r1 * <usize>k;
-    const w2 = w + <usize>r2 * <usize>k;
-    const w3 = w + <usize>r3 * <usize>k;
-    const s0 = scales + <usize>j * rowScales;
-    const s1 = scales + <usize>r1 * rowScales;
-    const s2 = scales + <usize>r2 * rowScales;
-    const s3 = scales + <usize>r3 * rowScales;
-    for (let i = 0; i < m; i++) {
-      const xq = scratch + <usize>(i * k);
-      const xs = sx + ((<usize>(i * nb)) << 2);
-      let acc = f32x4.splat(0);
-      let q = 0;
-      for (let g = 0; g < G; g++) {
-        const qe = min(q + perGroup, nb);
-        let accg = f32x4.splat(0);
-        for (; q < qe; q++) {
-          const o = (<usize>q) << 5;
-          const xa = xq + o;
-          const s = sum4(
-            dotSigned(w0 + o, xa, xa + mk),
-            dotSigned(w1 + o, xa, xa + mk),
-            dotSigned(w2 + o, xa, xa + mk),
-            dotSigned(w3 + o, xa, xa + mk),
-          );
-          accg = f32x4.add(
-            accg,
-            f32x4.mul(f32x4.convert_i32x4_s(s), v128.load32_splat(xs + ((<usize>q) << 2))),
-          );
-        }
-        const go = (<usize>g) << 2;
-        let sc = v128.load32_lane(s0 + go, zero, 0);
-        sc = v128.load32_lane(s1 + go, sc, 1);
-        sc = v128.load32_lane(s2 + go, sc, 2);
-        sc = v128.load32_lane(s3 + go, sc, 3);
-        acc = f32x4.add(acc, f32x4.mul(accg, sc));
-      }
-      storeLanes(y + ((<usize>(i * n + j)) << 2), acc, j1 - j);
     }
   }
 }

@@ -24,7 +24,7 @@
 // i32x4.extadd_pairwise (another pmaddwd) per 8.
 import { halfToFloat } from "./dequant";
 import { fence } from "./fence";
-import { dotSigned, halves4, quantizeX8, rowsI8x8, rowsQ8 } from "./gemv-dot8";
+import { dotSigned, halves4, quantizeX8, rowsQ8 } from "./gemv-dot8";
 import { nextRows, rowsEnd } from "./row-blocks";
 
 /** Σ of the four i32 lanes of v (exact: a block's integer dot total). */
@@ -332,15 +332,17 @@ export function gemvI8(
     const b = rowsEnd(counter, chunk, j1, a);
     if (!codes) rowsI8F32(m, k, x, w, scales, group, y, n, a, b);
     else if (group >= k) rowsI8One(m, k, w, scales, y, n, a, b, scratch);
-    else if (ASC_FEATURE_RELAXED_SIMD) rowsI8x8(m, k, w, scales, group, y, n, a, b, scratch);
     else rowsI8(m, k, w, scales, group, y, n, a, b, scratch);
   }
 }
 
 /**
- * Rows [j0, j1) of the simd build's INT8 GEMV (k and group multiples of 32), x's 16-bit codes already
- * in `scratch`: four rows per pass sharing each load of x's codes, the four rows' i32x4 sums reduced by
- * a transpose (sum4), the group scales applied once per group.
+ * Rows [j0, j1) of the INT8 GEMV with several groups per row (k and group multiples of 32), x's codes
+ * already in `scratch`: four rows per pass sharing each load of x's codes (`tileI8`), as four bands of the
+ * block (pass t reads row t of each quarter; gemv-f32.ts `bands`: each row stream runs on through its
+ * band instead of restarting every pass), then the last (j1 − j0) mod 4 rows together. INT8[group=128],
+ * 2 threads, neighbouring rows → bands, builds alternated over processes (3 each, medians of 35 calls):
+ * 1×4096×4096 0.657–0.663 → 0.585–0.629 ms, 1×4096×11008 1.66–1.90 → 1.49–1.54 ms (2026-11-29).
  */
 function rowsI8(
   m: i32,
@@ -354,53 +356,96 @@ function rowsI8(
   j1: i32,
   scratch: usize,
 ): void {
+  const L = (j1 - j0) >> 2;
+  for (let t = 0; t < L; t++) tileI8(m, k, w, scales, group, y, n, j0 + t, L, 4, scratch);
+  const rest = j0 + 4 * L;
+  if (rest < j1) tileI8(m, k, w, scales, group, y, n, rest, 1, j1 - rest, scratch);
+}
+
+/**
+ * The four rows j, j + step, j + 2·step, j + 3·step of the INT8 GEMV (the last repeated when `count`
+ * < 4, computed but not stored): their i32x4 sums reduced by a transpose (sum4), the group scales
+ * applied once per group.
+ */
+function tileI8(
+  m: i32,
+  k: i32,
+  w: usize,
+  scales: usize,
+  group: i32,
+  y: usize,
+  n: i32,
+  j: i32,
+  step: i32,
+  count: i32,
+  scratch: usize,
+): void {
   const nb = k >> 5;
   const perGroup = group >> 5;
   const G = (k + group - 1) / group;
-  const sx = scratch + ((<usize>(m * k)) << 1);
+  const mk = <usize>(m * k);
+  const sx = scratch + (mk << 1);
   const rowScales = (<usize>G) << 2;
   const zero = i32x4.splat(0);
-  for (let j = j0; j < j1; j += 4) {
-    const r1 = min(j + 1, j1 - 1);
-    const r2 = min(j + 2, j1 - 1);
-    const r3 = min(j + 3, j1 - 1);
-    const w0 = w + <usize>j * <usize>k;
-    const w1 = w + <usize>r1 * <usize>k;
-    const w2 = w + <usize>r2 * <usize>k;
-    const w3 = w + <usize>r3 * <usize>k;
-    const s0 = scales + <usize>j * rowScales;
-    const s1 = scales + <usize>r1 * rowScales;
-    const s2 = scales + <usize>r2 * rowScales;
-    const s3 = scales + <usize>r3 * rowScales;
-    for (let i = 0; i < m; i++) {
-      const xq = scratch + ((<usize>(i * k)) << 1);
-      const xs = sx + ((<usize>(i * nb)) << 2);
-      let acc = f32x4.splat(0);
-      let q = 0;
-      for (let g = 0; g < G; g++) {
-        const qe = min(q + perGroup, nb);
-        let accg = f32x4.splat(0);
-        for (; q < qe; q++) {
-          const o = (<usize>q) << 5;
-          const s = sum4(
+  const r1 = j + min(1, count - 1) * step;
+  const r2 = j + min(2, count - 1) * step;
+  const r3 = j + min(3, count - 1) * step;
+  const w0 = w + <usize>j * <usize>k;
+  const w1 = w + <usize>r1 * <usize>k;
+  const w2 = w + <usize>r2 * <usize>k;
+  const w3 = w + <usize>r3 * <usize>k;
+  const s0 = scales + <usize>j * rowScales;
+  const s1 = scales + <usize>r1 * rowScales;
+  const s2 = scales + <usize>r2 * rowScales;
+  const s3 = scales + <usize>r3 * rowScales;
+  for (let i = 0; i < m; i++) {
+    // x's codes: 16-bit (simd build) or 8-bit in two halves mk bytes apart (relaxed, quantizeX8)
+    const xq = scratch + (ASC_FEATURE_RELAXED_SIMD ? <usize>(i * k) : (<usize>(i * k)) << 1);
+    const xs = sx + ((<usize>(i * nb)) << 2);
+    let acc = f32x4.splat(0);
+    let q = 0;
+    for (let g = 0; g < G; g++) {
+      const qe = min(q + perGroup, nb);
+      let accg = f32x4.splat(0);
+      for (; q < qe; q++) {
+        const o = (<usize>q) << 5;
+        let s: v128;
+        if (ASC_FEATURE_RELAXED_SIMD) {
+          const xa = xq + o;
+          s = sum4(
+            dotSigned(w0 + o, xa, xa + mk),
+            dotSigned(w1 + o, xa, xa + mk),
+            dotSigned(w2 + o, xa, xa + mk),
+            dotSigned(w3 + o, xa, xa + mk),
+          );
+        } else {
+          s = sum4(
             codesDot<i8>(w0 + o, xq + (o << 1), zero),
             codesDot<i8>(w1 + o, xq + (o << 1), zero),
             codesDot<i8>(w2 + o, xq + (o << 1), zero),
             codesDot<i8>(w3 + o, xq + (o << 1), zero),
           );
-          accg = f32x4.add(
-            accg,
-            f32x4.mul(f32x4.convert_i32x4_s(s), v128.load32_splat(xs + ((<usize>q) << 2))),
-          );
         }
-        const go = (<usize>g) << 2;
-        let sc = v128.load32_lane(s0 + go, zero, 0);
-        sc = v128.load32_lane(s1 + go, sc, 1);
-        sc = v128.load32_lane(s2 + go, sc, 2);
-        sc = v128.load32_lane(s3 + go, sc, 3);
-        acc = f32x4.add(acc, f32x4.mul(accg, sc));
+        accg = f32x4.add(
+          accg,
+          f32x4.mul(f32x4.convert_i32x4_s(s), v128.load32_splat(xs + ((<usize>q) << 2))),
+        );
       }
-      storeLanes(y + ((<usize>(i * n + j)) << 2), acc, j1 - j);
+      const go = (<usize>g) << 2;
+      let sc = v128.load32_lane(s0 + go, zero, 0);
+      sc = v128.load32_lane(s1 + go, sc, 1);
+      sc = v128.load32_lane(s2 + go, sc, 2);
+      sc = v128.load32_lane(s3 + go, sc, 3);
+      acc = f32x4.add(acc, f32x4.mul(accg, sc));
+    }
+    const yo = y + ((<usize>(i * n + j)) << 2);
+    if (step === 1) storeLanes(yo, acc, count);
+    else {
+      const ys = (<usize>step) << 2;
+      store<f32>(yo, f32x4.extract_lane(acc, 0));
+      store<f32>(yo + ys, f32x4.extract_lane(acc, 1));
+      store<f32>(yo + 2 * ys, f32x4.extract_lane(acc, 2));
+      store<f32>(yo + 3 * ys, f32x4.extract_lane(acc, 3));
     }
   }
 }
@@ -409,7 +454,7 @@ function rowsI8(
  * Rows [j0, j1) of the INT8 GEMV with one scale per row (group ≥ k: INT8's default), x's codes already
  * in `scratch`: one row of W per pass, as the GGUF kernels read (each block's dot past a `fence`); per
  * four 32-blocks their dots reduced to four exact totals (sum4), converted once and scaled by x's four
- * block scales; the row's scale last. Four row streams (rowsI8, gemv-dot8.ts rowsI8x8) ran at this
+ * block scales; the row's scale last. Four neighbouring row streams (rowsI8 before its bands) ran at this
  * speed with W in cache but slower from memory: 1 thread, 4096 wide, ns per 32-block at 256 / 1024 /
  * 4096 / 11008 rows: 1.56 / 1.52 / 2.01 / 2.03, here 1.60 / 1.49 / 1.57 / 1.60 (Q8_0 in the same runs:
  * 1.60 / 1.48–1.51 / 1.59 / 1.60–1.68); relaxed build at 4096 / 11008: 2.17 / 2.22 → 1.68 / 1.75.
