@@ -7,7 +7,7 @@ import { deepspeedZero3, largestLayerParams } from "./deepspeed.js";
 import { type Evaluation, evaluateLayout, layoutFootprint } from "./evaluate.js";
 import { getDevice } from "./hardware.js";
 import { stageLayers } from "./layout.js";
-import { stageMemory } from "./memory.js";
+import { type PlanWorkloadSpec, stageMemory } from "./memory.js";
 import { deviceWeights, modelFacts } from "./model-facts.js";
 import { largestFitting, planCluster, smallestPlan } from "./plan.js";
 import { searchLayouts, smallestFit } from "./search.js";
@@ -339,8 +339,8 @@ describe("planner: searching by footprint first", () => {
     const json = JSON.parse(JSON.stringify(p)) as { maxBatch: number; maxSeq: number };
     const f = modelFacts(base.model, base.config);
     const w = { kind: "infer", batch: 1, seq: 4096, generate: 128, microBatch: 1 } as const;
-    const fits = (ws: typeof w | { [K in keyof typeof w]: number | string }) =>
-      layoutFootprint(f, p.layout, getDevice(base.hardware), 4, ws as typeof w, o).fits;
+    const fits = (ws: PlanWorkloadSpec) =>
+      layoutFootprint(f, p.layout, getDevice(base.hardware), 4, ws, o).fits;
     const batch = largestFitting((b) => fits({ ...w, batch: b }), 1 << 20);
     expect(batch).toBeGreaterThan(1);
     expect(json.maxBatch).toBe(batch);
