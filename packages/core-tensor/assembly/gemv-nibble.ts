@@ -111,7 +111,11 @@ function dot32<T>(bytes: v128, table: v128, m1: v128, x0: v128, x1: v128, x2: v1
 // unsigned operand it is), so it is the weight's table value (INT4's code 0..15, or the codebook's span
 // mapped onto 0..127) and x the signed side; |pair sums| ≤ 2·127·127 < 2^15, so pmaddubsw never
 // saturates. Per 32-block and row: 2 lookups (none for INT4), 2 pmaddubsw and 2 pmaddwd by ones,
-// against 4 pmaddwd on unpacked i16 lanes in the plain build. Not i32x4.relaxed_dot_i8x16_i7x16_add_s,
+// against 4 pmaddwd on unpacked i16 lanes in the plain build. INT4's codes are 0..15, so its two pair
+// dots (each |·| ≤ 2·15·127) add exactly in i16 before ONE pmaddwd, as the Q4_0 dot does
+// (gemv-dot8.ts): 2 threads, INT4[32], builds alternated in one process by a variant switch, medians
+// of 41 calls, three runs, 2026-11-29: 4096² 0.417–0.430 → 0.411–0.417 ms, 4096×11008 1.06–1.09 →
+// 1.00–1.06 ms, the same y bit for bit (the integer sums are the same). Not i32x4.relaxed_dot_i8x16_i7x16_add_s,
 // the one-op form: Node 20's V8 (11.3) returns twice the sum from it (measured: [127, −5, 3, 0] ·
 // [9, 8, 100, 7] with c = 0 gave 2806, not 1403).
 
@@ -130,6 +134,8 @@ function dot8<T>(bytes: v128, table: v128, m1: v128, ones: v128, xe: v128, xo: v
   }
   const pl = i16x8.relaxed_dot_i8x16_i7x16_s(xe, lo);
   const ph = i16x8.relaxed_dot_i8x16_i7x16_s(xo, hi);
+  // INT4: |pl + ph| ≤ 4·15·127 fits i16 (see above)
+  if (sizeof<T>() === 2) return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.add(pl, ph), ones));
   return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(pl, ones), i32x4.dot_i16x8_s(ph, ones)));
 }
 
