@@ -9,10 +9,10 @@
 // this file's code is the simd build's.
 //
 // Measured choices (AMD EPYC Zen 5, Node 20, single-thread kernel minima of interleaved runs over
-// 4096×4096 and 11008×4096, 2026-11-28): INT8 with group scales reads four rows per pass, sharing each
-// load of x's codes and reducing the four rows' i32x4 sums by a transpose (4096²: 1.9 → 0.95 ms,
-// 11008: 5.2 → 3.0 ms); with one scale per row (its default) it reads one row per pass like the GGUF
-// formats (rowsI8One), for the reason below.
+// 4096×4096 and 11008×4096, 2026-11-28): INT8 with groups of 32, 64, 96, … reads four rows per pass,
+// sharing each load of x's codes and reducing the four rows' i32x4 sums by a transpose (4096²: 1.9 →
+// 0.95 ms, 11008: 5.2 → 3.0 ms); with one scale per row (its default) or groups of a multiple of 128
+// it reads one row per pass like the GGUF formats (rowsI8One), for the reason below.
 // The GGUF formats read ONE row per pass: the same four-row tile (with the four f16 scales decoded
 // together in SIMD) is as fast while W sits in cache but reads DRAM at half speed when its four row
 // streams step by 34 or 18 bytes (Q8_0 11008×4096: 3.2 → 5.3–6.5 ms; two rows as slow as four).
@@ -331,7 +331,7 @@ export function gemvI8(
   for (let a = nextRows(counter, chunk, j0, j1, -1); a < j1; a = nextRows(counter, chunk, j0, j1, a)) {
     const b = rowsEnd(counter, chunk, j1, a);
     if (!codes) rowsI8F32(m, k, x, w, scales, group, y, n, a, b);
-    else if (group >= k) rowsI8One(m, k, w, scales, y, n, a, b, scratch);
+    else if (group >= k || (group & 127) === 0) rowsI8One(m, k, w, scales, group, y, n, a, b, scratch);
     else rowsI8(m, k, w, scales, group, y, n, a, b, scratch);
   }
 }
@@ -451,21 +451,25 @@ function tileI8(
 }
 
 /**
- * Rows [j0, j1) of the INT8 GEMV with one scale per row (group ≥ k: INT8's default), x's codes already
- * in `scratch`: one row of W per pass, as the GGUF kernels read (each block's dot past a `fence`); per
- * four 32-blocks their dots reduced to four exact totals (sum4), converted once and scaled by x's four
- * block scales; the row's scale last. Four neighbouring row streams (rowsI8 before its bands) ran at this
- * speed with W in cache but slower from memory: 1 thread, 4096 wide, ns per 32-block at 256 / 1024 /
- * 4096 / 11008 rows: 1.56 / 1.52 / 2.01 / 2.03, here 1.60 / 1.49 / 1.57 / 1.60 (Q8_0 in the same runs:
- * 1.60 / 1.48–1.51 / 1.59 / 1.60–1.68); relaxed build at 4096 / 11008: 2.17 / 2.22 → 1.68 / 1.75.
- * With several groups per row the same loop ran slower than rowsI8 (groups of 128: 2.2–2.4 against
- * 1.7–2.0), so those keep the four-row tile.
+ * Rows [j0, j1) of the INT8 GEMV with one scale per row (group ≥ k: INT8's default) or per group of a
+ * multiple of 128 inputs, x's codes already in `scratch`: one row of W per pass, as the GGUF kernels
+ * read (each block's dot past a `fence`); per four 32-blocks (inside one group: groups are whole
+ * steps) their dots reduced to four exact totals (sum4), converted once and scaled by x's four block
+ * scales, times the group's scale per step, or the row's scale last. Four neighbouring row streams
+ * (rowsI8 before its bands) ran at this speed with W in cache but slower from memory: 1 thread, 4096
+ * wide, ns per 32-block at 256 / 1024 / 4096 / 11008 rows: 1.56 / 1.52 / 2.01 / 2.03, here 1.60 /
+ * 1.49 / 1.57 / 1.60 (Q8_0 in the same runs: 1.60 / 1.48–1.51 / 1.59 / 1.60–1.68); relaxed build at
+ * 4096 / 11008: 2.17 / 2.22 → 1.68 / 1.75. Groups of 128 against rowsI8's four banded rows, 2 threads,
+ * both in one process by a variant switch, medians of 41 calls, two runs (2026-11-29): 1×4096×4096
+ * 0.600–0.661 → 0.546–0.576 ms, 1×4096×11008 1.57–1.66 → 1.48–1.52 ms. Other groups (32, 64, 96, …)
+ * keep rowsI8.
  */
 function rowsI8One(
   m: i32,
   k: i32,
   w: usize,
   scales: usize,
+  group: i32,
   y: usize,
   n: i32,
   j0: i32,
@@ -476,15 +480,20 @@ function rowsI8One(
   const nb4 = nb & ~3;
   const mk = <usize>(m * k);
   const sx = scratch + (mk << 1);
+  const grouped = group < k;
+  const G = grouped ? (k + group - 1) / group : 1;
+  const bpg = group >> 5; // 32-blocks per group (a multiple of 4 when grouped)
   for (let j = j0; j < j1; j++) {
     const wj = w + <usize>j * <usize>k;
-    const scale = load<f32>(scales + ((<usize>j) << 2));
+    const rs = scales + ((<usize>(j * G)) << 2); // the row's scales
     for (let i = 0; i < m; i++) {
       // x's codes: 16-bit, or 8-bit split into two planes in the relaxed build (quantizeX8)
       const xq = scratch + (ASC_FEATURE_RELAXED_SIMD ? <usize>(i * k) : (<usize>(i * k)) << 1);
       const xs = sx + ((<usize>(i * nb)) << 2);
       const yo = y + ((<usize>(i * n + j)) << 2);
       let acc = f32x4.splat(0);
+      let sp = rs; // the current group's scale
+      let left = bpg; // its blocks not yet read
       let q = 0;
       for (; q < nb4; q += 4) {
         const o = (<usize>q) << 5;
@@ -496,15 +505,32 @@ function rowsI8One(
         fence(yo, i32x4.extract_lane(d2, 0));
         const d3 = i8Dot(wj + o + 96, xq, o + 96, mk);
         fence(yo, i32x4.extract_lane(d3, 0));
-        const s = sum4(d0, d1, d2, d3);
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), v128.load(xs + ((<usize>q) << 2))));
+        let d = v128.load(xs + ((<usize>q) << 2));
+        if (grouped) {
+          d = f32x4.mul(d, v128.load32_splat(sp));
+          left -= 4;
+          if (left === 0) {
+            left = bpg;
+            sp += 4;
+          }
+        }
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(sum4(d0, d1, d2, d3)), d));
       }
       let tail: f32 = 0;
       for (; q < nb; q++) {
         const o = (<usize>q) << 5;
-        tail += <f32>isum(i8Dot(wj + o, xq, o, mk)) * load<f32>(xs + ((<usize>q) << 2));
+        let d = load<f32>(xs + ((<usize>q) << 2));
+        if (grouped) {
+          d *= load<f32>(sp);
+          if (--left === 0) {
+            left = bpg;
+            sp += 4;
+          }
+        }
+        tail += <f32>isum(i8Dot(wj + o, xq, o, mk)) * d;
       }
-      store<f32>(yo, (hsum(acc) + tail) * scale);
+      const sum = hsum(acc) + tail;
+      store<f32>(yo, grouped ? sum : sum * load<f32>(rs));
     }
   }
 }

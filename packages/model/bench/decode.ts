@@ -2,12 +2,13 @@
  * `pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-gemv] [--no-ref] [--no-js]
  * [--flavor simd|relaxed]`: decode at
  * the memory roofline on the WASM backend. (1) GEMV 1×4096×4096 and 1×4096×11008 ([out, in] = [4096,
- * 4096], [11008, 4096]) for every weight format (FP32, FP16, BF16, Q8_0, Q4_0, INT8, INT4, NF4), the
- * formats of one shape interleaved in the same rounds, on the default WASM path and on quant's JS path
- * (`--no-js` skips it), each with its time ×FP32 and its GB/s ×roofline (the 2-thread probe of (3) read
- * in the same rounds; its median); (2) the 1- vs 2-thread GEMV crossover (FP32, NF4); (3) a STREAM-like
- * read of a 256 MiB buffer in WASM memory (1 and 2 threads, ≥ 20 reads each) giving the bandwidth
- * roofline; (4) end-to-end prefill and decode tok/s of `runInfer` per preset and format. Warm-up, interleaved rounds (each starting one item later than the
+ * 4096], [11008, 4096]) for every weight format (FP32, FP16, BF16, Q8_0, Q4_0, INT8 per channel and
+ * per 128 inputs, INT4, NF4), the formats of one shape interleaved in the same rounds, on the default
+ * WASM path and on quant's JS path (`--no-js` skips it), each with its time ×FP32 and its GB/s
+ * ×roofline (the 2-thread probe of (3) read in the same rounds; its median); (2) the 1- vs 2-thread
+ * GEMV crossover (FP32, NF4); (3) a STREAM-like read of a 256 MiB buffer in WASM memory (1 and 2
+ * threads, ≥ 20 reads each) giving the bandwidth roofline; (4) end-to-end prefill and decode tok/s of
+ * `runInfer` per preset and format. Warm-up, interleaved rounds (each starting one item later than the
  * last), medians with min–max. Not a test.
  * `--flavor` picks the WASM kernels build for the whole run (default: TRADEOFFS_WASM_FLAVOR, else simd);
  * ratios ×FP32 are within that one flavor. Last, a `machine:` line gives the CPU time other processes
@@ -230,6 +231,8 @@ const FORMATS: [string, Maker][] = [
   ["Q8_0", packed(q8_0Format)],
   ["Q4_0", packed(q4_0Format)],
   ["INT8", packed(int8Format({ group: 0 }))],
+  // INT8 with one f32 scale per 128 inputs: its own kernel path (gemv.ts tileI8, four banded rows per pass)
+  ["INT8[group=128]", packed(int8Format({ group: 128 }))],
   ["INT4[group=32]", packed(int4Format({ group: 32 }))],
   ["NF4", packed(nf4Format({ block: 64, dq: true }))],
 ];
@@ -286,7 +289,7 @@ function gemv(roof: number): GemvRow[] {
         rows.push(row);
         const ms = `${row.ms.toFixed(2).padStart(7)} ms (${row.msMin.toFixed(2)}–${row.msMax.toFixed(2)})`;
         log(
-          `  ${name.padEnd(15)} ${ms.padEnd(28)} ${row.gbps.toFixed(1).padStart(5)} GB/s  ×FP32 ${row.vsFp32.toFixed(2).padStart(5)}  ×roofline ${row.vsRoofline.toFixed(2)}`,
+          `  ${name.padEnd(16)} ${ms.padEnd(28)} ${row.gbps.toFixed(1).padStart(5)} GB/s  ×FP32 ${row.vsFp32.toFixed(2).padStart(5)}  ×roofline ${row.vsRoofline.toFixed(2)}`,
         );
         l.dispose();
       });

@@ -124,14 +124,16 @@ describe.each(WASM_FLAVORS)("Q8_0 / Q4_0 / INT8 GEMV vs the dequantise-then-FP32
           fc.integer({ min: 1, max: GEMV_MAX_M }),
           fc.integer({ min: 1, max: 23 }),
           // GGUF: k a multiple of 32; INT8: also odd k (its f32 path)
+          // (up to 20 blocks: several groups of 128 or 256, and a short last one)
           format === "i8"
             ? fc.oneof(
-                fc.integer({ min: 1, max: 8 }).map((b) => b * 32),
+                fc.integer({ min: 1, max: 20 }).map((b) => b * 32),
                 fc.integer({ min: 1, max: 200 }),
               )
             : fc.integer({ min: 1, max: 8 }).map((b) => b * 32),
-          // INT8 groups: multiples of 32 that end short (96 of k = 128), one per row (0 → k), and not
-          fc.constantFrom(32, 64, 96, 0, 3, 40),
+          // INT8 groups: multiples of 32 that end short (96 of k = 128), multiples of 128 (read one row
+          // per pass, the group's scale per four blocks), one per row (0 → k), and not multiples of 32
+          fc.constantFrom(32, 64, 96, 128, 256, 0, 3, 40),
           fc.integer({ min: 1, max: 1 << 30 }),
           (m, n, k, g, seed) => {
             const rng = new Rng(seed);
