@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { getLedger } from "../ledger.js";
+import { getLedger, MemoryLedger, withLedger } from "../ledger.js";
 import { Rng } from "../rng.js";
 import { wasmAttention } from "./attention.js";
-import { disposeWasm } from "./runtime.js";
+import { allocateResident } from "./resident.js";
+import { disposeWasm, wasmRuntime } from "./runtime.js";
 
 /** Online softmax in f32 tiles vs the naive f64 softmax over the full score row. */
 const WASM_ATTENTION_TOL = { atol: 2e-5, rtol: 1e-4 } as const;
@@ -102,6 +103,52 @@ describe("wasm blocked attention vs the naive oracle (WASM_ATTENTION_TOL)", () =
     expect(Array.from(out)).toEqual([550, 550]);
     wasmAttention(q, k, v, out, { heads: 1, kvHeads: 1, tq: 2, tk: 4, d: 1, causal: true, window: 2 });
     expect(Array.from(out)).toEqual([55, 550]);
+  });
+
+  it("resident operands (a decode step's gathered K/V) are read and written in place: the same output bit for bit, less workspace", () => {
+    const rt = wasmRuntime();
+    const rng = new Rng(21);
+    const shape = { heads: 4, kvHeads: 2, tq: 1, tk: 300, d: 24, causal: true } as const;
+    const sizes = { q: 4 * 24, k: 2 * 300 * 24 };
+    const fill = (a: Float32Array) => a.map(() => rng.uniform() * 2 - 1);
+    const [q, k, v] = [
+      fill(new Float32Array(sizes.q)),
+      fill(new Float32Array(sizes.k)),
+      fill(new Float32Array(sizes.k)),
+    ];
+    const held = new MemoryLedger();
+    const place = (a: Float32Array) => {
+      const s = allocateResident(rt, held, "tmp/test", "f32", a.length)!;
+      (s.data as Float32Array).set(a);
+      return s;
+    };
+    const [rq, rk, rv, ro] = [place(q), place(k), place(v), place(new Float32Array(sizes.q))];
+    // The workspace each call charges (tmp/wasm), seen by a ledger of its own.
+    const charged = (fn: () => void) => {
+      const l = new MemoryLedger();
+      withLedger(l, fn);
+      return l.snapshot().peakPaths["tmp/wasm"] ?? 0;
+    };
+    for (const threads of [1, 2]) {
+      const copied = new Float32Array(sizes.q);
+      const copiedBytes = charged(() => wasmAttention(q, k, v, copied, { ...shape, threads }, rt));
+      const inPlace = ro.data as Float32Array;
+      const inPlaceBytes = charged(() =>
+        wasmAttention(
+          rq.data as Float32Array,
+          rk.data as Float32Array,
+          rv.data as Float32Array,
+          inPlace,
+          { ...shape, threads },
+          rt,
+        ),
+      );
+      expect(Array.from(inPlace)).toEqual(Array.from(copied));
+      // q, K, V and the output are not laid out again: 4·(2·q + 2·k) bytes less
+      expect(copiedBytes - inPlaceBytes).toBe(4 * (2 * sizes.q + 2 * sizes.k));
+    }
+    for (const s of [rq, rk, rv, ro]) s.release();
+    expect(held.live()).toBe(0);
   });
 
   it("rejects heads not divisible by kvHeads, and leaks nothing", () => {

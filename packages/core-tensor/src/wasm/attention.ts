@@ -77,16 +77,19 @@ export function wasmAttention(
   const bk = o.blockK ?? 64;
   const nt = (o.threads ?? 2) > 1 && heads >= 2 && heads * tq * tk * d >= 1 << 16 ? 2 : 1;
   const arena = new Arena(rt.scratchBase);
-  const qAt = arena.take(heads * tq * d * 4);
-  const kAt = arena.take(kvHeads * tk * d * 4);
-  const vAt = arena.take(kvHeads * tk * d * 4);
-  const oAt = arena.take(heads * tq * d * 4);
+  // Operands already in linear memory (resident: a decode step's K/V gathered from the cache) are
+  // read or written in place; the others are laid out in the workspace and copied.
+  const [qRes, kRes, vRes, oRes] = [q, k, v, out].map((a) => rt.addressOf(a));
+  const qAt = qRes ?? arena.take(heads * tq * d * 4);
+  const kAt = kRes ?? arena.take(kvHeads * tk * d * 4);
+  const vAt = vRes ?? arena.take(kvHeads * tk * d * 4);
+  const oAt = oRes ?? arena.take(heads * tq * d * 4);
   const lseAt = o.lse ? arena.take(heads * tq * 4) : 0;
   const scratch = [arena.take((2 * bq + bk) * 4), arena.take((2 * bq + bk) * 4)];
   withWorkspace(rt, arena, ({ f32 }) => {
-    f32.set(q.subarray(0, heads * tq * d), qAt >> 2);
-    f32.set(k.subarray(0, kvHeads * tk * d), kAt >> 2);
-    f32.set(v.subarray(0, kvHeads * tk * d), vAt >> 2);
+    if (qRes === undefined) f32.set(q.subarray(0, heads * tq * d), qAt >> 2);
+    if (kRes === undefined) f32.set(k.subarray(0, kvHeads * tk * d), kAt >> 2);
+    if (vRes === undefined) f32.set(v.subarray(0, kvHeads * tk * d), vAt >> 2);
     const scale = o.scale ?? 1 / Math.sqrt(d);
     const job = (h0: number, h1: number, t: number) => [
       h0,
@@ -110,7 +113,7 @@ export function wasmAttention(
     ];
     const cut = Math.ceil(heads / 2);
     rt.run("attentionBlocked", nt === 2 ? [job(0, cut, 0), job(cut, heads, 1)] : [job(0, heads, 0)]);
-    out.set(f32.subarray(oAt >> 2, (oAt >> 2) + heads * tq * d));
+    if (oRes === undefined) out.set(f32.subarray(oAt >> 2, (oAt >> 2) + heads * tq * d));
     o.lse?.set(f32.subarray(lseAt >> 2, (lseAt >> 2) + heads * tq));
   });
 }
