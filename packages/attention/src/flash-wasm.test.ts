@@ -7,6 +7,7 @@ import {
   noGrad,
   Rng,
   randn,
+  slice,
   tensor,
   wasm,
   wasmAvailable,
@@ -99,6 +100,43 @@ describe.skipIf(!wasmAvailable())("Flash inference on the WASM backend (passed e
       for (const t of [q, k, v, js, fast]) t.dispose();
     });
   }
+
+  it("`keys`: the first positions of a longer K/V (a cache's reservation) read in place by the kernel, the prefix's result bit for bit; Standard and Flash-JS copy the prefix", () => {
+    const rng = new Rng(6);
+    const [H, Hkv, S, D] = [6, 3, 40, 16];
+    const kFull = randn([1, Hkv, S, D], rng);
+    const vFull = randn([1, Hkv, S, D], rng);
+    for (const [Tq, keys, window] of [
+      [1, 29, undefined],
+      [1, 40, undefined],
+      [3, 17, 5],
+    ] as const) {
+      const q = randn([1, H, Tq, D], rng);
+      const o = { causal: true, window, blockQ: 16, blockK: 16 };
+      const noGradRun = () => {
+        const [k, v] = [slice(kFull, 2, 0, keys), slice(vFull, 2, 0, keys)];
+        const want = [
+          flashAttention(q, k, v, { ...o, backend }),
+          flashAttention(q, k, v, { ...o, backend: jsBackend }),
+          standardAttention(q, k, v, o),
+        ];
+        const got = [
+          flashAttention(q, kFull, vFull, { ...o, keys, backend }),
+          flashAttention(q, kFull, vFull, { ...o, keys, backend: jsBackend }),
+          standardAttention(q, kFull, vFull, { ...o, keys }),
+        ];
+        for (let i = 0; i < 3; i++) expect(got[i]!.toArray()).toEqual(want[i]!.toArray());
+        for (const t of [k, v, ...want, ...got]) t.dispose();
+      };
+      noGrad(noGradRun);
+      q.dispose();
+    }
+    for (const keys of [0, 41, 2.5])
+      for (const attend of [standardAttention, flashAttention])
+        expect(() => noGrad(() => attend(kFull, kFull, vFull, { causal: true, keys }))).toThrow(
+          /keys must be an integer in \[1, 40\]/,
+        );
+  });
 
   it("one mask rule: issue 14's non-causal window case gives [550, 550] on Standard, Flash-JS and Flash-WASM", () => {
     // q = [0, 0] (uniform scores), k of length 4, v = [1, 10, 100, 1000], window 2: each query sees the

@@ -17,6 +17,7 @@ import {
   type OptionValue,
   record,
   type StrategyFactory,
+  scope,
   type Tensor,
   ValueError,
 } from "@tradeoffs/core-tensor";
@@ -26,7 +27,7 @@ import {
   flashForwardKernel,
   flashScratchLength,
 } from "./flash-kernel.js";
-import { attentionDims, checkAttendOptions } from "./standard.js";
+import { attentionDims, checkAttendOptions, heldKeys, keysPrefix } from "./standard.js";
 import { WINDOW_OPTION, windowPlan, withWindow } from "./window.js";
 
 /** Options of one Flash call: the attention options plus the tile sizes. */
@@ -70,8 +71,20 @@ function checkBlock(name: string, value: number | undefined): number {
  * heads read their shared K/V head in place). Output [B, H, Tq, D] in `tmp`; differentiable in q, k, v.
  */
 export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOptions): Tensor {
-  const { B, H, Tq, D, Hkv, Tk } = attentionDims(q, k, v, "flashAttention");
+  const { B, H, Tq, D, Hkv, Tk: S } = attentionDims(q, k, v, "flashAttention");
   checkAttendOptions(options, "flashAttention");
+  // `keys` < S: the first positions of each K/V head (a cache's reservation). The backend's inference
+  // kernel reads them in place (heads S·D apart); every other path attends over a copy of them.
+  const Tk = heldKeys(k, options, "flashAttention");
+  const inference = !isGradEnabled() || ![q, k, v].some((t) => t.requiresGrad);
+  const backend = options.backend ?? getBackend();
+  const kernel = backend.attention;
+  if (Tk < S && !(inference && kernel)) {
+    return scope(() => {
+      const p = keysPrefix(k, v, Tk, options);
+      return flashAttention(q, p.k, p.v, p.options as FlashOptions);
+    });
+  }
   const geom: FlashGeometry = {
     B,
     H,
@@ -101,9 +114,6 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
   };
   const [qd, kd, vd] = [q.data, k.data, v.data]; // f32 only: .data throws a DTypeError otherwise
   const o = empty([B, H, Tq, D]); // (B, H, Tq, D)
-  const inference = !isGradEnabled() || ![q, k, v].some((t) => t.requiresGrad);
-  const backend = options.backend ?? getBackend();
-  const kernel = backend.attention;
   if (inference && kernel) {
     // Inference with a backend attention kernel (WASM: the same tiled online softmax in SIMD). No
     // statistics are kept: nothing will run backward.
@@ -114,6 +124,7 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
         v: vd,
         out: o.data,
         ...kernelShape,
+        ...(Tk < S ? { kvStride: S * D } : {}),
       });
     } catch (e) {
       o.dispose();
@@ -238,6 +249,8 @@ const base = defineStrategy({
     return {
       attend: (q: Tensor, k: Tensor, v: Tensor, a: AttendOptions) =>
         flashAttention(q, k, v, { ...withWindow(a, o.window), ...tiles }),
+      // the WASM kernel reads a cache's reservation in place (`AttendOptions.keys`)
+      keysInPlace: true,
     };
   },
 });

@@ -13,6 +13,7 @@ import {
   reshape,
   ShapeError,
   scope,
+  slice,
   type Tensor,
   ValueError,
 } from "@tradeoffs/core-tensor";
@@ -57,10 +58,51 @@ export function checkAttendOptions(options: AttendOptions, op: string): void {
   }
 }
 
+/**
+ * The positions of each K/V head `options.keys` asks for: all of k's [B, Hkv, S, D] when undefined,
+ * else an integer in [1, S] (a ValueError naming `op` otherwise).
+ */
+export function heldKeys(k: Tensor, options: AttendOptions, op: string): number {
+  const S = k.dim(2);
+  const keys = options.keys ?? S;
+  if (!(Number.isInteger(keys) && keys >= 1 && keys <= S)) {
+    throw new ValueError(
+      `${op}: keys must be an integer in [1, ${S}] (the K/V positions), got ${options.keys}`,
+      {
+        keys: options.keys,
+        positions: S,
+      },
+    );
+  }
+  return keys;
+}
+
+/**
+ * The first `keys` positions of k and v [B, Hkv, S, D] as new tensors (copies), and the options
+ * without `keys`: what an attention kernel that cannot read a prefix in place attends over.
+ */
+export function keysPrefix(
+  k: Tensor,
+  v: Tensor,
+  keys: number,
+  options: AttendOptions,
+): { k: Tensor; v: Tensor; options: AttendOptions } {
+  const { keys: _, ...rest } = options;
+  return { k: slice(k, 2, 0, keys), v: slice(v, 2, 0, keys), options: rest };
+}
+
 /** softmax(mask(Q·Kᵀ · scale)) · V with the full score matrix materialised. */
 export function standardAttention(q: Tensor, k: Tensor, v: Tensor, options: AttendOptions): Tensor {
   const { B, H, Tq, D, Hkv, group } = attentionDims(q, k, v, "standardAttention");
   checkAttendOptions(options, "standardAttention");
+  const keys = heldKeys(k, options, "standardAttention");
+  if (keys < k.dim(2)) {
+    // a prefix of the positions (a cache read in place): copied first, then the same computation
+    return scope(() => {
+      const p = keysPrefix(k, v, keys, options);
+      return standardAttention(q, p.k, p.v, p.options);
+    });
+  }
   const scale = options.scale ?? 1 / Math.sqrt(D);
   return scope(() => {
     const qg = reshape(q, [B, Hkv, group * Tq, D]); // (B, Hkv, g·Tq, D): a view, heads of a group stacked

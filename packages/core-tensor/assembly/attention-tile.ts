@@ -87,8 +87,10 @@ export function attentionFinish(bq: i32, d: i32, lRow: usize, o: usize, ldo: i32
 }
 
 /**
- * Blocked attention for query heads h0..h1−1: q [heads, tq, d], k and v [kvHeads, tk, d], o [heads,
- * tq, d] (all contiguous f32); query head h reads K/V head h / (heads / kvHeads). Query i sits at
+ * Blocked attention for query heads h0..h1−1: q [heads, tq, d], k and v [kvHeads, ·, d] with K/V head
+ * h' starting `kvStride` floats after head h' − 1 (tk·d when contiguous; more when K/V are read in place
+ * from a cache reservation of more positions), rows of d; o [heads, tq, d] (f32); query head h reads
+ * K/V head h / (heads / kvHeads). Query i sits at
  * position i + tk − tq (bottom-right causal alignment); the mask rule is attentionTile's. Tiles of bq queries × bk keys; `scratch` holds
  * (2·bq + bk) f32. Tiles wholly above the causal diagonal or outside the window are skipped. When
  * `lse` ≠ 0 it is [heads, tq] f32: each row's log Σ exp of its scaled visible scores, m + log l from
@@ -105,6 +107,7 @@ export function attentionBlocked(
   q: usize,
   k: usize,
   v: usize,
+  kvStride: i32,
   o: usize,
   scale: f32,
   causal: i32,
@@ -122,7 +125,7 @@ export function attentionBlocked(
   for (let h = h0; h < h1; h++) {
     const qh = q + <usize>(h * tq * d * 4);
     const oh = o + <usize>(h * tq * d * 4);
-    const kv = <usize>((h / group) * tk * d * 4);
+    const kv = (<usize>(h / group) * <usize>kvStride) << 2;
     for (let i0 = 0; i0 < tq; i0 += bq) {
       const rows = min(bq, tq - i0);
       for (let r = 0; r < rows; r++) {

@@ -24,9 +24,9 @@ import type { MemoryLedger, Storage } from "./ledger.js";
 export interface AttentionKernelArgs {
   /** Queries [B, H, Tq, D], row-major. */
   readonly q: Float32Array;
-  /** Keys [B, Hkv, Tk, D]. */
+  /** Keys [B, Hkv, Tk, D] (K/V heads `kvStride` floats apart). */
   readonly k: Float32Array;
-  /** Values [B, Hkv, Tk, D]. */
+  /** Values [B, Hkv, Tk, D], laid out as `k`. */
   readonly v: Float32Array;
   /** Output [B, H, Tq, D], overwritten. */
   readonly out: Float32Array;
@@ -52,6 +52,12 @@ export interface AttentionKernelArgs {
   readonly blockQ?: number | undefined;
   /** Key tile edge (a hint, like `blockQ`). */
   readonly blockK?: number | undefined;
+  /**
+   * Floats from one K/V head to the next in `k` and `v` (default Tk·D, contiguous; sequences
+   * Hkv·kvStride apart): S·D when K/V are a cache's reservation of S ≥ Tk positions per head read in
+   * place, of which the first Tk are attended. Inference only (no `lse`).
+   */
+  readonly kvStride?: number | undefined;
   /**
    * [B, H, Tq], when given: overwritten with each query row's log Σ exp of its scaled visible scores
    * (−∞ for a row that sees no key), so that the same backend's `attentionBackward` can run from this

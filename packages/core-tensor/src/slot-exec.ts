@@ -4,6 +4,7 @@
  * Strategy contract (strategy.ts) or costs (plan.ts).
  */
 import type { Backend } from "./backend.js";
+import type { Storage } from "./ledger.js";
 import type { Rng } from "./rng.js";
 import type { SequenceCache, SequenceCacheSpec } from "./sequence-cache.js";
 import type { Tensor } from "./tensor.js";
@@ -31,12 +32,24 @@ export interface AttendOptions {
   readonly window?: number | undefined;
   /** Score scale; default 1/√D. */
   readonly scale?: number | undefined;
+  /**
+   * Keys held: attend over the first `keys` positions of each K/V head only, k and v being
+   * [B, Hkv, S, D] with 1 ≤ keys ≤ S (a cache's reservation read in place, `KvCache.view`; the causal
+   * mask aligns to `keys`). Default: all S.
+   */
+  readonly keys?: number | undefined;
 }
 
 /** The `attention` slot's executable part. */
 export interface AttentionExec {
   /** Differentiable attention; output [B, H, Tq, D]. Must not copy K/V per query head. */
   attend(q: Tensor, k: Tensor, v: Tensor, options: AttendOptions): Tensor;
+  /**
+   * True when `attend` reads the first `options.keys` positions in place where its backend has a
+   * kernel for it (no copy of K/V): the model then attends over a cache's `view` rather than its
+   * `read`. Every `attend` honours `keys`; without this flag it may copy those positions first.
+   */
+  readonly keysInPlace?: boolean;
 }
 
 /** The `heads` slot's executable part: the K/V head layout (MHA, GQA, MQA). */
@@ -166,6 +179,8 @@ export interface KvStore {
   read(index: number, dst: Float32Array, dstOffset: number): void;
   /** The raw f32 elements when the dtype is f32 (zero-copy reads); undefined otherwise. */
   readonly f32: Float32Array | undefined;
+  /** The ledger storage `f32` views (f32 stores), for tensors over it (`KvCache.view`); else undefined. */
+  readonly storage?: Storage | undefined;
   /** Releases the store's bytes. */
   dispose(): void;
 }
@@ -223,6 +238,13 @@ export interface KvCache {
    * positions included; with a window, the last min(T, window) positions in order.
    */
   read(layer: number): { k: Tensor; v: Tensor };
+  /**
+   * `layer`'s K/V without a copy, when the cache holds them as one block per side: views of its
+   * storage, f32 [B, Hkv, S, D] with S ≥ `keys`, the positions held (appended ones included); attend
+   * with `AttendOptions.keys`. Undefined when they are not laid out so (then `read`). Dispose the views
+   * after use. Optional.
+   */
+  view?(layer: number): { k: Tensor; v: Tensor; keys: number } | undefined;
   /** Mark `tokens` new positions as complete (after every layer appended them). */
   advance(tokens: number): void;
   /** Releases every layer's K/V storage. */

@@ -20,6 +20,7 @@ export function f32Store(count: number, dim: number, category: string): KvStore 
     dim,
     bytes: storage.bytes,
     f32: data,
+    storage,
     write(index, src, srcOffset) {
       checkVectorIndex("fp32 KV store", index, count);
       // A plain loop: head vectors are short, and subarray() would allocate a view per call.

@@ -134,7 +134,8 @@ export function layerLiveSets(plan: Plan, batch: number, tq: number, tk: number)
       tensors: [
         residual,
         ...projections,
-        // decode gathers K and V from the cache
+        // decode gathers K and V from the cache (Flash on WASM over a contiguous fp32 cache of one
+        // sequence reads it in place instead, `KvCache.view`: Flash's tmp is modelled, not exact)
         t("cache read", tk > tq ? batch * tk * qkv.kv : 0),
         t("attention workspace", plan.attention.tmpElements(attentionShape(plan, batch, tq, tk))),
       ],

@@ -128,6 +128,17 @@ export class Transformer {
       if (cache.spec.window !== undefined && offset > 0 && T > 1) return windowChunk(layer, q, k, v);
       cache.append(layer, k, v);
       if (offset === 0) return attn.attend(q, k, v, options);
+      // An attention that reads a prefix of K/V in place (Flash on WASM) attends over the cache's
+      // own reservation when it offers one: no gather of every position per layer per token.
+      const held = attn.keysInPlace ? cache.view?.(layer) : undefined;
+      if (held) {
+        try {
+          return attn.attend(q, held.k, held.v, { ...options, keys: held.keys });
+        } finally {
+          held.k.dispose();
+          held.v.dispose();
+        }
+      }
       const all = cache.read(layer); // (B, Hkv, offset + T, D)
       const o = attn.attend(q, all.k, all.v, options);
       all.k.dispose();

@@ -15,7 +15,7 @@ import {
   type KvUsage,
   type SequenceCache,
   type SequenceCacheSpec,
-  type Tensor,
+  Tensor,
   ValueError,
 } from "@tradeoffs/core-tensor";
 import { blockBytes, blockVectorIndex, KV_SIDES } from "./block-pool.js";
@@ -189,6 +189,23 @@ export class ContiguousKvCache implements KvCache, SequenceCache {
         }
     }
     return { k, v };
+  }
+
+  /**
+   * `layer`'s K/V in place for one lockstep sequence in an f32 store whose positions have not wrapped
+   * a ring: views [1, Hkv, slots, D] of the reservation (a head's slots are consecutive vectors, heads
+   * slots·D apart), of which the first `keys` positions are held. Undefined otherwise (`read` copies).
+   */
+  view(layer: number): { k: Tensor; v: Tensor; keys: number } | undefined {
+    if (this.#batch !== 1) return undefined;
+    const r = this.#seq(0);
+    const storage = r.store.storage;
+    const keys = r.length + r.pending[layer]!;
+    if (!r.store.f32 || !storage || keys === 0 || keys > r.slots) return undefined;
+    const { kvHeads: H, headDim: D } = this;
+    const side = (kv: 0 | 1) =>
+      new Tensor(storage.retain(), [1, H, r.slots, D], this.#index(r, layer, kv, 0, 0) * D);
+    return { k: side(0), v: side(1), keys };
   }
 
   /** Lockstep use: mark `tokens` new positions of every sequence complete. */

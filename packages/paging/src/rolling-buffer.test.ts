@@ -225,3 +225,45 @@ describe("rolling buffers, any window, block and chunking (fast-check)", () => {
     );
   });
 });
+
+describe("ContiguousKvCache.view: a lockstep sequence's K/V in place", () => {
+  it("views the reservation: the first `keys` positions of each head equal read(), until a ring wraps; none for batch 2 or an int8 store; nothing leaks, the cache survives disposing the views", () => {
+    expectNoLeak(() => {
+      const spec = { batch: 1, layers: 2, kvHeads: 2, headDim: 4, maxSeq: 12, dtype: kvDtype().exec };
+      for (const window of [undefined, 6]) {
+        const c = ContiguousKvCache.forBatch(window ? { ...spec, window } : spec);
+        const slots = window ?? spec.maxSeq;
+        for (const T of [3, 1, 1, 1, 1, 1, 1]) {
+          step(c, T, (layer) => {
+            const held = c.length + T;
+            const view = c.view(layer);
+            if (held > slots) {
+              expect(view).toBeUndefined(); // the ring wrapped: read() reorders
+              return;
+            }
+            expect(view!.keys).toBe(held);
+            expect(view!.k.shape).toEqual([1, 2, slots, 4]);
+            const read = c.read(layer);
+            for (const [v, r] of [
+              [view!.k, read.k],
+              [view!.v, read.v],
+            ] as const) {
+              const prefix: number[] = [];
+              for (let h = 0; h < 2; h++)
+                prefix.push(...v.data.subarray(h * slots * 4, (h * slots + held) * 4));
+              expect(prefix).toEqual(Array.from(r.data));
+            }
+            for (const t of [view!.k, view!.v, read.k, read.v]) t.dispose();
+          });
+        }
+        c.dispose();
+      }
+      const two = ContiguousKvCache.forBatch({ ...spec, batch: 2 });
+      step(two, 2, (layer) => expect(two.view(layer)).toBeUndefined());
+      two.dispose();
+      const int8 = ContiguousKvCache.forBatch({ ...spec, dtype: kvDtype({ dtype: "int8" }).exec });
+      step(int8, 2, (layer) => expect(int8.view(layer)).toBeUndefined());
+      int8.dispose();
+    });
+  });
+});

@@ -151,6 +151,56 @@ describe("wasm blocked attention vs the naive oracle (WASM_ATTENTION_TOL)", () =
     expect(held.live()).toBe(0);
   });
 
+  it("K/V heads `kvStride` apart (a cache reservation of S > tk positions read in place): the contiguous result bit for bit, resident or copied", () => {
+    const rt = wasmRuntime();
+    const rng = new Rng(22);
+    const [heads, kvHeads, tk, S, d] = [6, 3, 37, 50, 16];
+    const compact = { k: new Float32Array(kvHeads * tk * d), v: new Float32Array(kvHeads * tk * d) };
+    const strided = { k: new Float32Array(kvHeads * S * d), v: new Float32Array(kvHeads * S * d) };
+    for (const side of ["k", "v"] as const) {
+      strided[side].fill(Number.NaN); // rows past tk must never be read
+      for (let h = 0; h < kvHeads; h++)
+        for (let e = 0; e < tk * d; e++) {
+          const x = rng.uniform() * 2 - 1;
+          compact[side][h * tk * d + e] = x;
+          strided[side][h * S * d + e] = x;
+        }
+    }
+    const held = new MemoryLedger();
+    const place = (a: Float32Array) => {
+      const s = allocateResident(rt, held, "tmp/test", "f32", a.length)!;
+      (s.data as Float32Array).set(a);
+      return s;
+    };
+    const [rk, rv] = [place(strided.k), place(strided.v)];
+    for (const tq of [1, 3])
+      for (const threads of [1, 2]) {
+        const q = new Float32Array(heads * tq * d).map(() => rng.uniform() * 2 - 1);
+        const shape = { heads, kvHeads, tq, tk, d, causal: true, threads, blockK: 16 };
+        const want = new Float32Array(heads * tq * d);
+        wasmAttention(q, compact.k, compact.v, want, shape, rt);
+        const copied = new Float32Array(heads * tq * d);
+        wasmAttention(q, strided.k, strided.v, copied, { ...shape, kvStride: S * d }, rt);
+        const inPlace = new Float32Array(heads * tq * d);
+        const kv = [rk.data as Float32Array, rv.data as Float32Array] as const;
+        wasmAttention(q, kv[0], kv[1], inPlace, { ...shape, kvStride: S * d }, rt);
+        expect(Array.from(copied)).toEqual(Array.from(want));
+        expect(Array.from(inPlace)).toEqual(Array.from(want));
+      }
+    expect(() =>
+      wasmAttention(new Float32Array(d), compact.k, compact.v, new Float32Array(d), {
+        heads: 1,
+        kvHeads: 1,
+        tq: 1,
+        tk,
+        d,
+        causal: true,
+        kvStride: tk * d - 1,
+      }),
+    ).toThrow(/kvStride .* must be an integer ≥ tk·d/);
+    for (const s of [rk, rv]) s.release();
+  });
+
   it("rejects heads not divisible by kvHeads, and leaks nothing", () => {
     const before = getLedger().live();
     const x = new Float32Array(48);

@@ -39,11 +39,17 @@ export interface WasmAttentionOptions {
    * that sees no key): the statistic a backward recomputes the probabilities from. Default: not kept.
    */
   readonly lse?: Float32Array | undefined;
+  /**
+   * Floats from one K/V head to the next in k and v (default tk·d: contiguous [Hkv, tk, d]). Larger
+   * when K/V are a cache's reservation of S ≥ tk positions per head read in place ([Hkv, S, d], stride
+   * S·d): the first tk rows of each head are attended.
+   */
+  readonly kvStride?: number | undefined;
 }
 
 /**
- * out [H, tq, d] = softmax(scale·q·kᵀ + mask)·v for q [H, tq, d], k and v [Hkv, tk, d]; with `o.lse`,
- * each row's log-sum-exp too.
+ * out [H, tq, d] = softmax(scale·q·kᵀ + mask)·v for q [H, tq, d], k and v [Hkv, tk, d] (heads
+ * `o.kvStride` floats apart); with `o.lse`, each row's log-sum-exp too.
  */
 export function wasmAttention(
   q: Float32Array,
@@ -60,16 +66,26 @@ export function wasmAttention(
       kvHeads,
     });
   }
+  const stride = o.kvStride ?? tk * d;
+  if (!(Number.isInteger(stride) && stride >= tk * d)) {
+    throw new ShapeError("wasmAttention", `kvStride ${o.kvStride} must be an integer ≥ tk·d = ${tk * d}`, {
+      kvStride: o.kvStride,
+      tk,
+      d,
+    });
+  }
+  // K/V elements read: every head but the last a whole stride, the last its tk rows
+  const kvSpan = (kvHeads - 1) * stride + tk * d;
   if (
     q.length < heads * tq * d ||
     out.length < heads * tq * d ||
     (o.lse !== undefined && o.lse.length < heads * tq) ||
-    k.length < kvHeads * tk * d ||
-    v.length < kvHeads * tk * d
+    k.length < kvSpan ||
+    v.length < kvSpan
   ) {
     throw new ShapeError(
       "wasmAttention",
-      `attention needs q/out of ${heads * tq * d}, k/v of ${kvHeads * tk * d} elements ([H, T, d]) and lse (if given) of ${heads * tq}`,
+      `attention needs q/out of ${heads * tq * d}, k/v of ${kvSpan} elements ([H, T, d], K/V heads ${stride} apart) and lse (if given) of ${heads * tq}`,
       { heads, kvHeads, tq, tk, d },
     );
   }
@@ -77,19 +93,30 @@ export function wasmAttention(
   const bk = o.blockK ?? 64;
   const nt = (o.threads ?? 2) > 1 && heads >= 2 && heads * tq * tk * d >= 1 << 16 ? 2 : 1;
   const arena = new Arena(rt.scratchBase);
-  // Operands already in linear memory (resident: a decode step's K/V gathered from the cache) are
-  // read or written in place; the others are laid out in the workspace and copied.
-  const [qRes, kRes, vRes, oRes] = [q, k, v, out].map((a) => rt.addressOf(a));
+  // Operands already in linear memory (resident: a decode step's K/V, gathered or the cache's own
+  // reservation) are read or written in place; the others are laid out in the workspace and copied
+  // (K and V together, each head's tk rows contiguous).
+  const [qRes, oRes] = [q, out].map((a) => rt.addressOf(a));
+  const kRes = rt.addressOf(k);
+  const vRes = rt.addressOf(v);
+  const kvInPlace = kRes !== undefined && vRes !== undefined;
+  const kvStride = kvInPlace ? stride : tk * d;
   const qAt = qRes ?? arena.take(heads * tq * d * 4);
-  const kAt = kRes ?? arena.take(kvHeads * tk * d * 4);
-  const vAt = vRes ?? arena.take(kvHeads * tk * d * 4);
+  const kAt = kvInPlace ? kRes : arena.take(kvHeads * tk * d * 4);
+  const vAt = kvInPlace ? vRes : arena.take(kvHeads * tk * d * 4);
   const oAt = oRes ?? arena.take(heads * tq * d * 4);
   const lseAt = o.lse ? arena.take(heads * tq * 4) : 0;
   const scratch = [arena.take((2 * bq + bk) * 4), arena.take((2 * bq + bk) * 4)];
   withWorkspace(rt, arena, ({ f32 }) => {
     if (qRes === undefined) f32.set(q.subarray(0, heads * tq * d), qAt >> 2);
-    if (kRes === undefined) f32.set(k.subarray(0, kvHeads * tk * d), kAt >> 2);
-    if (vRes === undefined) f32.set(v.subarray(0, kvHeads * tk * d), vAt >> 2);
+    if (!kvInPlace) {
+      for (let h = 0; h < kvHeads; h++) {
+        const from = h * stride;
+        const to = (kAt >> 2) + h * tk * d;
+        f32.set(k.subarray(from, from + tk * d), to);
+        f32.set(v.subarray(from, from + tk * d), to + ((vAt - kAt) >> 2));
+      }
+    }
     const scale = o.scale ?? 1 / Math.sqrt(d);
     const job = (h0: number, h1: number, t: number) => [
       h0,
@@ -102,6 +129,7 @@ export function wasmAttention(
       qAt,
       kAt,
       vAt,
+      kvStride,
       oAt,
       scale,
       o.causal ? 1 : 0,

@@ -78,7 +78,8 @@ export function wasmBackend(threads = 2): WasmBackend {
 /** The backend's attention hook: `wasmAttention` (one batch element at a time) over [B, H, T, D]. */
 function attentionBatched(a: AttentionKernelArgs, threads: number): void {
   const qs = a.heads * a.tq * a.headDim;
-  const ks = a.kvHeads * a.tk * a.headDim;
+  const kvStride = a.kvStride ?? a.tk * a.headDim;
+  const ks = a.kvHeads * kvStride;
   const ls = a.heads * a.tq;
   for (let b = 0; b < a.batch; b++) {
     wasmAttention(
@@ -97,6 +98,7 @@ function attentionBatched(a: AttentionKernelArgs, threads: number): void {
         scale: a.scale,
         blockQ: a.blockQ,
         blockK: a.blockK,
+        kvStride,
         threads,
         lse: a.lse?.subarray(b * ls, (b + 1) * ls),
       },
