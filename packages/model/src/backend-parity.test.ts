@@ -92,7 +92,7 @@ describe.skipIf(!wasmAvailable())("JS and WASM backends agree on a whole model",
           const model = Transformer.create("tiny", parse("WASM+Flash"), { seed: 9 });
           try {
             const cache = model.createCache(1, P + 6);
-            if (!inPlace) cache.view = undefined; // the gather path
+            if (!inPlace) cache.view = () => undefined; // no view: the gather path
             const out: number[][] = [];
             const ids = tensor(prompt.slice(0, P), [1, P], { dtype: "i32" });
             model.forward(ids, cache).dispose();
