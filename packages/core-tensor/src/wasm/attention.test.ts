@@ -94,6 +94,65 @@ describe("wasm blocked attention vs the naive oracle (WASM_ATTENTION_TOL)", () =
     );
   });
 
+  it("decode (one query per head): GQA, windows, head sizes 1 to 70, 1 and 2 threads, with the log-sum-exp", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          kvHeads: fc.integer({ min: 1, max: 2 }),
+          group: fc.integer({ min: 1, max: 3 }),
+          tk: fc.integer({ min: 1, max: 150 }),
+          d: fc.constantFrom(1, 3, 4, 24, 32, 37, 64, 70),
+          causal: fc.boolean(),
+          window: fc.constantFrom(0, 1, 5, 17),
+          threads: fc.constantFrom(1, 2),
+          seed: fc.integer({ min: 1, max: 1 << 30 }),
+        }),
+        (c) => {
+          const rng = new Rng(c.seed);
+          const heads = c.kvHeads * c.group;
+          const rnd = (n: number) => new Float32Array(n).map(() => rng.uniform() * 4 - 2);
+          const q = rnd(heads * c.d);
+          const k = rnd(c.kvHeads * c.tk * c.d);
+          const v = rnd(c.kvHeads * c.tk * c.d);
+          const out = new Float32Array(heads * c.d);
+          const lse = new Float32Array(heads);
+          const o = {
+            heads,
+            kvHeads: c.kvHeads,
+            tq: 1,
+            tk: c.tk,
+            d: c.d,
+            causal: c.causal,
+            window: c.window,
+          };
+          wasmAttention(q, k, v, out, { ...o, threads: c.threads, lse });
+          const want = naiveAttention(q, k, v, o);
+          for (let i = 0; i < want.length; i++) {
+            if (
+              Math.abs(out[i]! - want[i]!) >
+              WASM_ATTENTION_TOL.atol + WASM_ATTENTION_TOL.rtol * Math.abs(want[i]!)
+            )
+              return false;
+          }
+          // log Σ exp of the scaled visible scores: the last min(tk, window) keys
+          const lo = c.window > 0 ? Math.max(0, c.tk - c.window) : 0;
+          for (let h = 0; h < heads; h++) {
+            const kh = Math.floor(h / c.group);
+            let sum = 0;
+            for (let j = lo; j < c.tk; j++) {
+              let dot = 0;
+              for (let e = 0; e < c.d; e++) dot += q[h * c.d + e]! * k[(kh * c.tk + j) * c.d + e]!;
+              sum += Math.exp(dot / Math.sqrt(c.d));
+            }
+            if (Math.abs(lse[h]! - Math.log(sum)) > 1e-4 * Math.max(1, Math.abs(Math.log(sum)))) return false;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it("non-causal window: each query sees the last `window` keys (issue 14's case: [550, 550])", () => {
     const q = new Float32Array([0, 0]);
     const k = new Float32Array([0, 0, 0, 0]);
