@@ -90,8 +90,8 @@ export function attentionFinish(bq: i32, d: i32, lRow: usize, o: usize, ldo: i32
  * Blocked attention for query heads h0..h1−1: q [heads, tq, d], k and v [kvHeads, ·, d] with K/V head
  * h' starting `kvStride` floats after head h' − 1 (tk·d when contiguous; more when K/V are read in place
  * from a cache reservation of more positions), rows of d; o [heads, tq, d] (f32); query head h reads
- * K/V head h / (heads / kvHeads). Query i sits at
- * position i + tk − tq (bottom-right causal alignment); the mask rule is attentionTile's. Tiles of bq queries × bk keys; `scratch` holds
+ * K/V head h / (heads / kvHeads). Query i sits at position i + tk − tq (bottom-right causal
+ * alignment); the mask rule is attentionTile's. Tiles of bq queries × bk keys; `scratch` holds
  * (2·bq + bk) f32. Tiles wholly above the causal diagonal or outside the window are skipped. When
  * `lse` ≠ 0 it is [heads, tq] f32: each row's log Σ exp of its scaled visible scores, m + log l from
  * the online softmax (−∞ for a row that sees no key), what a backward recomputes P from.

@@ -231,7 +231,7 @@ const FORMATS: [string, Maker][] = [
   ["Q8_0", packed(q8_0Format)],
   ["Q4_0", packed(q4_0Format)],
   ["INT8", packed(int8Format({ group: 0 }))],
-  // INT8 with one f32 scale per 128 inputs: its own kernel path (gemv.ts tileI8, four banded rows per pass)
+  // INT8 with one f32 scale per 128 inputs: its own kernel path (gemv.ts rowsI8One with group scales)
   ["INT8[group=128]", packed(int8Format({ group: 128 }))],
   ["INT4[group=32]", packed(int4Format({ group: 32 }))],
   ["NF4", packed(nf4Format({ block: 64, dq: true }))],
