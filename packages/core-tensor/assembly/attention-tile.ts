@@ -2,18 +2,10 @@
 // a Bq×Bk tile, the online-softmax update of each query row's running max and sum, and the rescaled
 // weighted sum of V. Not here: the loop over tiles, the final 1/l normalisation (attentionFinish) or
 // the backward pass (the attention package recomputes).
-import { expShifted } from "./fused";
 import { dot, scaleInPlace } from "./simd";
 
 /**
  * Update rows i < bq of O (bq×d, row stride ldo), mRow and lRow (bq f32 each) with one tile of keys.
- * Per row, over the run of keys it can see: their scores four keys per step sharing q's loads
- * (`tileScores`), their exponentials four lanes at a time (fused.ts `expShifted`), then O += Σ p·V two
- * rows of V per pass over O (`accumulatePV`). Against a dot, a scalar exp and a pass over O per key:
- * one decode query, 12 heads of 64, medians of 300 calls, K/V warm in cache 256 / 1024 / 2048 keys
- * 74–76 → 48–50, 243–264 → 135–145, 490–507 → 251–332 µs; 12 layers' K/V cold from memory, 512 / 1536
- * keys 2.22–2.25 → 1.28–1.88, 6.24–6.76 → 5.10–6.39 ms (two runs each, a slow phase of the host;
- * 2026-11-29).
  * q: bq×d (stride ldq); k, v: bk×d (stride ldk, ldv); s: scratch of bk f32. Query row i sits at
  * absolute position qPos0 + i and key j at kPos0 + j. The mask rule (the one every backend applies):
  * query row i's last visible key is hi = causal ? min(qp, kEnd) : kEnd, and key j is visible iff
@@ -42,113 +34,47 @@ export function attentionTile(
   ldo: i32,
   s: usize,
 ): void {
-  const krow = (<usize>ldk) << 2;
-  const vrow = (<usize>ldv) << 2;
   for (let i = 0; i < bq; i++) {
     const qi = q + <usize>(i * ldq * 4);
     const qp = qPos0 + i;
     const hi = causal !== 0 ? min(qp, kEnd) : kEnd;
-    // the row's visible keys in this tile: one run [ja, jb] (a key past hi, or before the window, never is)
-    const ja = window > 0 ? max(0, hi - window + 1 - kPos0) : 0;
-    const jb = min(bk - 1, hi - kPos0);
-    if (jb < ja) continue; // none: m, l and O stay as they are
-    const n = jb - ja + 1;
-    const k0 = k + <usize>ja * krow;
-    const mx = tileScores(d, qi, k0, krow, n, scale, s);
+    let mx: f32 = -Infinity;
+    for (let j = 0; j < bk; j++) {
+      const kp = kPos0 + j;
+      let sc: f32 = -Infinity;
+      if (kp <= hi && (window <= 0 || hi - kp < window)) {
+        sc = dot(qi, k + <usize>(j * ldk * 4), d) * scale;
+      }
+      store<f32>(s + <usize>(j * 4), sc);
+      mx = max(mx, sc);
+    }
     const mOld = load<f32>(mRow + <usize>(i * 4));
     const mNew = max(mOld, mx);
-    if (mNew === -Infinity) continue; // every key so far scored −∞: nothing to add
+    if (mNew === -Infinity) continue; // every key so far masked: nothing to add
     const alpha = mOld === -Infinity ? <f32>0 : Mathf.exp(mOld - mNew);
     const oi = o + <usize>(i * ldo * 4);
-    // O_i ← α·O_i, p_j = e^(s_j − m) in place, then O_i += Σ p_j · V_j
-    if (alpha !== 1) scaleInPlace(oi, d, alpha);
-    const sum = expShifted(s, s, n, mNew, 1);
-    accumulatePV(d, oi, v + <usize>ja * vrow, vrow, n, s);
+    let sum: f32 = 0;
+    // O_i ← α·O_i, then O_i += p_j · V_j
+    scaleInPlace(oi, d, alpha);
+    for (let j = 0; j < bk; j++) {
+      const sc = load<f32>(s + <usize>(j * 4));
+      if (sc === -Infinity) continue;
+      const p = Mathf.exp(sc - mNew);
+      sum += p;
+      const vj = v + <usize>(j * ldv * 4);
+      const pv = f32x4.splat(p);
+      let e = 0;
+      for (; e + 3 < d; e += 4) {
+        const at = oi + <usize>(e * 4);
+        v128.store(at, f32x4.add(v128.load(at), f32x4.mul(pv, v128.load(vj + <usize>(e * 4)))));
+      }
+      for (; e < d; e++) {
+        const at = oi + <usize>(e * 4);
+        store<f32>(at, load<f32>(at) + p * load<f32>(vj + <usize>(e * 4)));
+      }
+    }
     store<f32>(lRow + <usize>(i * 4), alpha * load<f32>(lRow + <usize>(i * 4)) + sum);
     store<f32>(mRow + <usize>(i * 4), mNew);
-  }
-}
-
-/**
- * s[j] = scale·(q · K_j) for the n rows of K from k (rows `krow` bytes apart, d f32 each), four keys per
- * step sharing q's loads; returns their max.
- */
-function tileScores(d: i32, q: usize, k: usize, krow: usize, n: i32, scale: f32, s: usize): f32 {
-  const sv = f32x4.splat(scale);
-  let m4 = f32x4.splat(-Infinity);
-  let j = 0;
-  if ((d & 3) === 0) {
-    for (; j + 3 < n; j += 4) {
-      const r0 = k + <usize>j * krow;
-      const r1 = r0 + krow;
-      const r2 = r1 + krow;
-      const r3 = r2 + krow;
-      let a0 = f32x4.splat(0);
-      let a1 = f32x4.splat(0);
-      let a2 = f32x4.splat(0);
-      let a3 = f32x4.splat(0);
-      for (let e = 0; e < d; e += 4) {
-        const c = (<usize>e) << 2;
-        const qv = v128.load(q + c);
-        a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(r0 + c)));
-        a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(r1 + c)));
-        a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(r2 + c)));
-        a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(r3 + c)));
-      }
-      // [Σ a0, Σ a1, Σ a2, Σ a3] by a 4×4 transpose
-      const ab = f32x4.add(v128.shuffle<i32>(a0, a1, 0, 4, 1, 5), v128.shuffle<i32>(a0, a1, 2, 6, 3, 7));
-      const cd = f32x4.add(v128.shuffle<i32>(a2, a3, 0, 4, 1, 5), v128.shuffle<i32>(a2, a3, 2, 6, 3, 7));
-      const sc = f32x4.mul(f32x4.add(v128.shuffle<i64>(ab, cd, 0, 2), v128.shuffle<i64>(ab, cd, 1, 3)), sv);
-      v128.store(s + ((<usize>j) << 2), sc);
-      m4 = f32x4.max(m4, sc);
-    }
-  }
-  let m = max(
-    max(f32x4.extract_lane(m4, 0), f32x4.extract_lane(m4, 1)),
-    max(f32x4.extract_lane(m4, 2), f32x4.extract_lane(m4, 3)),
-  );
-  for (; j < n; j++) {
-    const sc = dot(q, k + <usize>j * krow, d) * scale;
-    store<f32>(s + ((<usize>j) << 2), sc);
-    m = max(m, sc);
-  }
-  return m;
-}
-
-/** o (d f32) += Σ_j p[j]·V_j over the n rows of V from v (rows `vrow` bytes apart), two rows per pass over o. */
-function accumulatePV(d: i32, o: usize, v: usize, vrow: usize, n: i32, p: usize): void {
-  let j = 0;
-  for (; j + 1 < n; j += 2) {
-    const p0 = v128.load32_splat(p + ((<usize>j) << 2));
-    const p1 = v128.load32_splat(p + ((<usize>(j + 1)) << 2));
-    const v0 = v + <usize>j * vrow;
-    const v1 = v0 + vrow;
-    let e = 0;
-    for (; e + 3 < d; e += 4) {
-      const c = (<usize>e) << 2;
-      const t = f32x4.add(f32x4.mul(p0, v128.load(v0 + c)), f32x4.mul(p1, v128.load(v1 + c)));
-      v128.store(o + c, f32x4.add(v128.load(o + c), t));
-    }
-    for (; e < d; e++) {
-      const c = (<usize>e) << 2;
-      const pa = f32x4.extract_lane(p0, 0);
-      const pb = f32x4.extract_lane(p1, 0);
-      store<f32>(o + c, load<f32>(o + c) + (pa * load<f32>(v0 + c) + pb * load<f32>(v1 + c)));
-    }
-  }
-  if (j < n) {
-    const pj = load<f32>(p + ((<usize>j) << 2));
-    const pv = f32x4.splat(pj);
-    const vj = v + <usize>j * vrow;
-    let e = 0;
-    for (; e + 3 < d; e += 4) {
-      const c = (<usize>e) << 2;
-      v128.store(o + c, f32x4.add(v128.load(o + c), f32x4.mul(pv, v128.load(vj + c))));
-    }
-    for (; e < d; e++) {
-      const c = (<usize>e) << 2;
-      store<f32>(o + c, load<f32>(o + c) + pj * load<f32>(vj + c));
-    }
   }
 }
 

@@ -297,8 +297,8 @@ function rowMax(x: usize, n: i32): f32 {
   return m;
 }
 
-/** out[j] = e^((x[j] − m)/t) for j < n (out may alias x); returns Σ out[j]. */
-export function expShifted(x: usize, out: usize, n: i32, m: f32, t: f32): f32 {
+/** out[j] = e^((x[j] − m)/t) for j < n; returns Σ out[j]. */
+function expShifted(x: usize, out: usize, n: i32, m: f32, t: f32): f32 {
   const mv = f32x4.splat(m);
   const tv = f32x4.splat(t);
   let s4 = f32x4.splat(0);
