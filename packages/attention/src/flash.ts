@@ -124,7 +124,7 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
         v: vd,
         out: o.data,
         ...kernelShape,
-        ...(Tk < S ? { kvStride: S * D } : {}),
+        kvStride: S * D, // K/V heads S·D floats apart (Tk·D unless `keys` < S)
       });
     } catch (e) {
       o.dispose();

@@ -82,13 +82,14 @@ function line(xa: v128, xb: v128, xc: v128, xd: v128, p: usize, acc: v128): v128
  * t computes row t of every band, eight rows sharing each load of x, sixteen floats (a cache line) of
  * each row per step. Returns the first row not computed (the caller does the rest).
  * Why bands: each of the eight rows a pass reads is a stream of W, and a stream that ends and restarts
- * elsewhere costs the hardware prefetcher its ramp-up. Eight adjacent rows (the kernel before this)
+ * elsewhere costs the hardware prefetcher its ramp-up. Eight adjacent rows (the kernel until 2026-11-29)
  * restart all eight streams every pass, every 16 KiB of a 4096-wide layer; in bands, band r's next row
- * starts where its last one ended, so each stream runs the band's whole length (L rows: 128 KiB in
- * a 1 MiB block of a 4096-wide layer, matmul.ts GEMV_CHUNK_BYTES). Measured 2026-11-29 (x and W resident, W cold, 2 threads, dynamic
- * split in 32-row blocks, in-process interleaved medians of 35 calls, two runs): 1×4096×4096 1.58–1.61 →
- * 1.25 ms, 1×4096×11008 (n = 11008) 4.32–4.38 → 3.45–3.60, 1×11008×4096 (k = 11008) 3.88–3.90 →
- * 3.48–3.59, where FP32x8 (one stream, gemv-f32x8.ts) took 1.29–1.36, 3.48–3.49 and 3.52–3.66. One row
+ * starts where its last one ended, so each stream runs the band's whole length (L rows: 128 KiB in a
+ * 1 MiB block of a 4096-wide layer, matmul.ts GEMV_CHUNK_BYTES). Measured 2026-11-29 (x and W
+ * resident, W cold, 2 threads, dynamic split in 32-row blocks, in-process interleaved medians of 35
+ * calls, two runs): 1×4096×4096 1.58–1.61 → 1.25 ms, 1×4096×11008 (n = 11008) 4.32–4.38 → 3.45–3.60,
+ * 1×11008×4096 (k = 11008) 3.88–3.90 → 3.48–3.59, where FP32x8 (one stream, gemv-f32x8.ts) took
+ * 1.29–1.36, 3.48–3.49 and 3.52–3.66. One row
  * per pass (a single stream, x reloaded per W vector) was as fast at k = 4096 but slower at k = 11008
  * (4.75 ms: x, 43 KiB, no longer stays in L1 between rows); eight adjacent rows with rows padded off
  * the 16 KiB power-of-two stride gained nothing.

@@ -337,12 +337,14 @@ export function gemvI8(
 }
 
 /**
- * Rows [j0, j1) of the INT8 GEMV with several groups per row (k and group multiples of 32), x's codes
- * already in `scratch`: four rows per pass sharing each load of x's codes (`tileI8`), as four bands of the
- * block (pass t reads row t of each quarter; gemv-f32.ts `bands`: each row stream runs on through its
- * band instead of restarting every pass), then the last (j1 − j0) mod 4 rows together. INT8[group=128],
- * 2 threads, neighbouring rows → bands, builds alternated over processes (3 each, medians of 35 calls):
- * 1×4096×4096 0.657–0.663 → 0.585–0.629 ms, 1×4096×11008 1.66–1.90 → 1.49–1.54 ms (2026-11-29).
+ * Rows [j0, j1) of the INT8 GEMV with several groups per row of 32, 64 or 96 inputs (k and group
+ * multiples of 32; groups of a multiple of 128 take rowsI8One), x's codes already in `scratch`: four
+ * rows per pass sharing each load of x's codes (`tileI8`), as four bands of the block (pass t reads row
+ * t of each quarter; gemv-f32.ts `bands`: each row stream runs on through its band instead of
+ * restarting every pass), then the last (j1 − j0) mod 4 rows together. Neighbouring rows → bands,
+ * measured on INT8[group=128] while it still took this path, 2 threads, builds alternated over
+ * processes (3 each, medians of 35 calls): 1×4096×4096 0.657–0.663 → 0.585–0.629 ms, 1×4096×11008
+ * 1.66–1.90 → 1.49–1.54 ms (2026-11-29).
  */
 function rowsI8(
   m: i32,

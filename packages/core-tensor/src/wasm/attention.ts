@@ -96,9 +96,10 @@ export function wasmAttention(
   // Operands already in linear memory (resident: a decode step's K/V, gathered or the cache's own
   // reservation) are read or written in place; the others are laid out in the workspace and copied
   // (K and V together, each head's tk rows contiguous).
-  const [qRes, oRes] = [q, out].map((a) => rt.addressOf(a));
+  const qRes = rt.addressOf(q);
   const kRes = rt.addressOf(k);
   const vRes = rt.addressOf(v);
+  const oRes = rt.addressOf(out);
   const kvInPlace = kRes !== undefined && vRes !== undefined;
   const kvStride = kvInPlace ? stride : tk * d;
   const qAt = qRes ?? arena.take(heads * tq * d * 4);
