@@ -11,6 +11,7 @@ import {
   tensor,
   wasm,
   wasmAvailable,
+  withBackend,
 } from "@tradeoffs/core-tensor";
 import { expectClose, naiveAttention } from "@tradeoffs/strategy-testkit";
 import { afterAll, describe, expect, it } from "vitest";
@@ -101,7 +102,7 @@ describe.skipIf(!wasmAvailable())("Flash inference on the WASM backend (passed e
     });
   }
 
-  it("`keys`: the first positions of a longer K/V (a cache's reservation) read in place by the kernel, the prefix's result bit for bit; Standard and Flash-JS copy the prefix", () => {
+  it("`keys`: the first positions of a longer K/V (a cache's reservation) read in place by Flash's kernel and by Standard's matmuls on either backend, the prefix's result bit for bit; Flash-JS copies the prefix", () => {
     const rng = new Rng(6);
     const [H, Hkv, S, D] = [6, 3, 40, 16];
     const kFull = randn([1, Hkv, S, D], rng);
@@ -118,18 +119,32 @@ describe.skipIf(!wasmAvailable())("Flash inference on the WASM backend (passed e
         const want = [
           flashAttention(q, k, v, { ...o, backend }),
           flashAttention(q, k, v, { ...o, backend: jsBackend }),
-          standardAttention(q, k, v, o),
+          withBackend(jsBackend, () => standardAttention(q, k, v, o)),
+          withBackend(backend, () => standardAttention(q, k, v, o)),
         ];
         const got = [
           flashAttention(q, kFull, vFull, { ...o, keys, backend }),
           flashAttention(q, kFull, vFull, { ...o, keys, backend: jsBackend }),
-          standardAttention(q, kFull, vFull, { ...o, keys }),
+          withBackend(jsBackend, () => standardAttention(q, kFull, vFull, { ...o, keys })),
+          withBackend(backend, () => standardAttention(q, kFull, vFull, { ...o, keys })),
         ];
-        for (let i = 0; i < 3; i++) expect(got[i]!.toArray()).toEqual(want[i]!.toArray());
+        for (let i = 0; i < want.length; i++) expect(got[i]!.toArray()).toEqual(want[i]!.toArray());
         for (const t of [k, v, ...want, ...got]) t.dispose();
       };
       noGrad(noGradRun);
-      q.dispose();
+      // under autograd Standard attends over a copy of the prefix: the prefix's gradients bit for bit
+      const up = randn([1, H, Tq, D], rng);
+      const gradsOf = (full: boolean) => {
+        const [qg, kg, vg] = [q, kFull, vFull].map((t) =>
+          tensor(t.toArray(), t.shape, { requiresGrad: true }),
+        );
+        const out = full
+          ? standardAttention(qg!, kg!, vg!, { ...o, keys })
+          : standardAttention(qg!, slice(kg!, 2, 0, keys), slice(vg!, 2, 0, keys), o);
+        return grad(out, [qg!, kg!, vg!], { grad: up }).map((g) => g!.toArray());
+      };
+      expect(gradsOf(true)).toEqual(gradsOf(false));
+      for (const t of [q, up]) t.dispose();
     }
     for (const keys of [0, 41, 2.5])
       for (const attend of [standardAttention, flashAttention])

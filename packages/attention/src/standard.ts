@@ -9,6 +9,9 @@ import {
   type AttentionCost,
   type AttentionShape,
   defineStrategy,
+  empty,
+  getBackend,
+  isGradEnabled,
   matmul,
   reshape,
   ShapeError,
@@ -91,13 +94,19 @@ export function keysPrefix(
   return { k: slice(k, 2, 0, keys), v: slice(v, 2, 0, keys), options: rest };
 }
 
-/** softmax(mask(Q·Kᵀ · scale)) · V with the full score matrix materialised. */
+/**
+ * softmax(mask(Q·Kᵀ · scale)) · V with the full score matrix materialised. With `options.keys` < S
+ * (a cache's reservation), inference reads the first `keys` positions of each K/V head in place: both
+ * products run through the backend's matmul with K/V's batch stride S·D. Under autograd it attends
+ * over a copy of them.
+ */
 export function standardAttention(q: Tensor, k: Tensor, v: Tensor, options: AttendOptions): Tensor {
   const { B, H, Tq, D, Hkv, group } = attentionDims(q, k, v, "standardAttention");
   checkAttendOptions(options, "standardAttention");
   const keys = heldKeys(k, options, "standardAttention");
-  if (keys < k.dim(2)) {
-    // a prefix of the positions (a cache read in place): copied first, then the same computation
+  const prefix = keys < k.dim(2);
+  if (prefix && isGradEnabled() && [q, k, v].some((t) => t.requiresGrad)) {
+    // training: the prefix copied first, so that autograd sees whole tensors
     return scope(() => {
       const p = keysPrefix(k, v, keys, options);
       return standardAttention(q, p.k, p.v, p.options);
@@ -106,17 +115,50 @@ export function standardAttention(q: Tensor, k: Tensor, v: Tensor, options: Atte
   const scale = options.scale ?? 1 / Math.sqrt(D);
   return scope(() => {
     const qg = reshape(q, [B, Hkv, group * Tq, D]); // (B, Hkv, g·Tq, D): a view, heads of a group stacked
-    const s = matmul(qg, k, { transB: true }); // (B, Hkv, g·Tq, Tk)
+    // (B, Hkv, g·Tq, keys)
+    const s = prefix ? headsProduct(qg, k, keys, true) : matmul(qg, k, { transB: true });
     const p = maskedSoftmax(s, Tq, scale, options.causal, options.window);
     s.dispose();
-    const o = matmul(p, v); // (B, Hkv, g·Tq, D)
+    const o = prefix ? headsProduct(p, v, keys, false) : matmul(p, v); // (B, Hkv, g·Tq, D)
     return reshape(o, [B, H, Tq, D]);
   });
 }
 
 /**
+ * a [B, Hkv, m, ·] times the first `keys` rows of each head of kv [B, Hkv, S, D], read in place (heads
+ * S·D floats apart), by the backend's matmul: a·Kᵀ [B, Hkv, m, keys] with `transB` (a's rows of D),
+ * else a·V [B, Hkv, m, D] (a's rows of keys). Inference only: nothing is recorded for backward.
+ */
+function headsProduct(a: Tensor, kv: Tensor, keys: number, transB: boolean): Tensor {
+  const [B, Hkv, S, D] = kv.shape as [number, number, number, number];
+  const m = a.dim(2);
+  const k = transB ? D : keys;
+  const n = transB ? keys : D;
+  const c = empty([B, Hkv, m, n]);
+  getBackend().matmul({
+    m,
+    n,
+    k,
+    batch: B * Hkv,
+    a: a.data, // f32 only: .data throws a DTypeError otherwise
+    aOffset: 0,
+    aBatchStride: m * k,
+    transA: false,
+    b: kv.data,
+    bOffset: 0,
+    bBatchStride: S * D,
+    transB,
+    c: c.data,
+    cOffset: 0,
+    cBatchStride: m * n,
+  });
+  return c;
+}
+
+/**
  * Standard's costs: the probabilities [B, H, Tq, Tk] are saved for backward; scores and
- * probabilities are live together; QKᵀ runs through the backend's matmul; every key is scored.
+ * probabilities are live together; QKᵀ runs through the backend's matmul; every key is scored; decode
+ * reads a cache's K/V in place on any backend.
  */
 export const standardCost: AttentionCost = Object.freeze({
   savedElements: (s: AttentionShape) => s.batch * s.heads * s.tq * s.tk,
@@ -127,6 +169,7 @@ export const standardCost: AttentionCost = Object.freeze({
     s.batch * s.heads * s.tq * s.tk,
   keysPerQuery: (_tq: number, tk: number) => tk,
   exactTmp: true,
+  readsCacheInPlace: true,
 });
 
 /**
@@ -144,5 +187,7 @@ export const standard = defineStrategy({
   exec: (o) => ({
     attend: (q: Tensor, k: Tensor, v: Tensor, a: AttendOptions) =>
       standardAttention(q, k, v, withWindow(a, o.window)),
+    // inference reads a cache's reservation in place through the backend's matmul (`keys`)
+    keysInPlace: true,
   }),
 });

@@ -141,6 +141,11 @@ export interface AttentionCost {
   keysPerQuery(tq: number, tk: number): number;
   /** `tmpElements` follows the kernel exactly (else a note says it is modelled). */
   readonly exactTmp: boolean;
+  /**
+   * Decode attends over a cache's K/V in place on every backend (`AttentionExec.keysInPlace`), so no
+   * gathered copy is live when the cache lends them (`KvCost.views`). Default false.
+   */
+  readonly readsCacheInPlace?: boolean | undefined;
 }
 
 /** The `weights` slot's costs: the storage format of every linear layer's matrix. */
@@ -172,6 +177,11 @@ export interface KvCost {
   readonly scaleBytesPerVector: number;
   /** Token slots one sequence holds in memory for `tokens` tokens (paged rounds up to blocks). */
   reservedTokens(tokens: number): number;
+  /**
+   * The cache lends a layer's K/V in place (`KvCache.view`) for one sequence with fp32 elements until
+   * a ring wraps (the contiguous layout); else decode gathers them. Default false.
+   */
+  readonly views?: boolean | undefined;
 }
 
 /** Groups of consecutive layers run under one checkpoint each; `[]` keeps everything. */

@@ -83,40 +83,43 @@ describe.skipIf(!wasmAvailable())("JS and WASM backends agree on a whole model",
     expect(wa.tokens).toEqual(js.tokens);
   });
 
-  it("Flash decode on WASM attends over the cache's reservation in place (KvCache.view): the gathered read's logits bit for bit, fewer tmp bytes", () => {
-    // batch 1: the contiguous cache offers a view only for one lockstep sequence
-    const decode = (inPlace: boolean) => {
-      const ledger = new MemoryLedger();
-      const logits = withLedger(ledger, () =>
-        noGrad(() => {
-          const model = Transformer.create("tiny", parse("WASM+Flash"), { seed: 9 });
-          try {
-            const cache = model.createCache(1, P + 6);
-            if (!inPlace) cache.view = () => undefined; // no view: the gather path
-            const out: number[][] = [];
-            const ids = tensor(prompt.slice(0, P), [1, P], { dtype: "i32" });
-            model.forward(ids, cache).dispose();
-            ids.dispose();
-            for (let t = 0; t < 5; t++) {
-              const step = tensor([t + 1], [1, 1], { dtype: "i32" });
-              const next = model.forward(step, cache);
-              out.push(Array.from(next.data));
-              for (const x of [step, next]) x.dispose();
+  it.each(["WASM+Flash", "WASM+Standard", "JS+Standard"])(
+    "%s decode attends over the cache's reservation in place (KvCache.view): the gathered read's logits bit for bit, fewer tmp bytes",
+    (config) => {
+      // batch 1: the contiguous cache offers a view only for one lockstep sequence
+      const decode = (inPlace: boolean) => {
+        const ledger = new MemoryLedger();
+        const logits = withLedger(ledger, () =>
+          noGrad(() => {
+            const model = Transformer.create("tiny", parse(config), { seed: 9 });
+            try {
+              const cache = model.createCache(1, P + 6);
+              if (!inPlace) cache.view = () => undefined; // no view: the gather path
+              const out: number[][] = [];
+              const ids = tensor(prompt.slice(0, P), [1, P], { dtype: "i32" });
+              model.forward(ids, cache).dispose();
+              ids.dispose();
+              for (let t = 0; t < 5; t++) {
+                const step = tensor([t + 1], [1, 1], { dtype: "i32" });
+                const next = model.forward(step, cache);
+                out.push(Array.from(next.data));
+                for (const x of [step, next]) x.dispose();
+              }
+              cache.dispose();
+              return out;
+            } finally {
+              model.dispose();
             }
-            cache.dispose();
-            return out;
-          } finally {
-            model.dispose();
-          }
-        }),
-      );
-      return { logits, tmp: ledger.snapshot().peakPaths.tmp ?? 0 };
-    };
-    const viewed = decode(true);
-    const gathered = decode(false);
-    expect(viewed.logits).toEqual(gathered.logits);
-    expect(viewed.tmp).toBeLessThanOrEqual(gathered.tmp);
-  });
+          }),
+        );
+        return { logits, tmp: ledger.snapshot().peakPaths.tmp ?? 0 };
+      };
+      const viewed = decode(true);
+      const gathered = decode(false);
+      expect(viewed.logits).toEqual(gathered.logits);
+      expect(viewed.tmp).toBeLessThanOrEqual(gathered.tmp);
+    },
+  );
 
   it("the training loss within LOGIT_TOL and every parameter's gradient within GRAD_TOL", () => {
     const grads = (config: string) =>

@@ -18,7 +18,7 @@ import {
 } from "@tradeoffs/core-tensor";
 import { checkEstimateInput } from "./estimate-input.js";
 import { cachedTokens, kvGroups } from "./kv-layout.js";
-import { headActBytes, layerActElements, layerTmpElements } from "./layer-tensors.js";
+import { cacheGathered, headActBytes, layerActElements, layerTmpElements } from "./layer-tensors.js";
 import { trainingBytes } from "./optim/train-estimate.js";
 import { checkTrainingChoice, type TrainingChoice } from "./optim/training-choice.js";
 import {
@@ -256,7 +256,8 @@ export function estimatePlan(plan: Plan, label: string, training?: TrainingChoic
   const tmpLayer = layerTmpElements(plan, B, T, T) * bb;
   // A decode step attends over the keys a layer holds (a windowed layer's rolling buffer).
   const decodeKeys = Math.max(...groups.map((g) => cachedTokens(g, w.seq + w.generate)));
-  const tmpDecode = w.generate > 1 ? layerTmpElements(plan, B, 1, decodeKeys) * bb : 0;
+  const gathered = cacheGathered(plan, B, decodeKeys, windowedGroup !== undefined);
+  const tmpDecode = w.generate > 1 ? layerTmpElements(plan, B, 1, decodeKeys, gathered) * bb : 0;
   const tmpHead = (N * d + N * V) * bb;
   let tmp = Math.max(tmpLayer, tmpDecode, tmpHead);
   const largestLinear = Math.max(...linears.map((m) => m.out * m.in));

@@ -96,6 +96,7 @@ export {
 export { clearInitialWeights, initialWeights, initLedger } from "./init-weights.js";
 export { type KvGroup, kvCacheHeads, kvGroups } from "./kv-layout.js";
 export {
+  cacheGathered,
   ffnActElements,
   headActBytes,
   type LiveSet,

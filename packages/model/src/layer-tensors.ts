@@ -114,8 +114,15 @@ export function headActBytes(plan: Plan, N: number): number {
  * The sets of temporaries live together in one layer's inference forward, in `Transformer`'s order
  * of allocation and disposal: projections, head split and RoPE, the cache read (decode), attention
  * (the strategy's own workspace), and the FFN (x, x2, normed input, silu(gate), up, product).
+ * `gathered`: the positions a decode step copies out of the cache (`cacheGathered`).
  */
-export function layerLiveSets(plan: Plan, batch: number, tq: number, tk: number): LiveSet[] {
+export function layerLiveSets(
+  plan: Plan,
+  batch: number,
+  tq: number,
+  tk: number,
+  gathered = tk > tq ? tk : 0,
+): LiveSet[] {
   const { dModel: d, ffnHidden: F, experts: E, topK: k } = plan.arch;
   const N = batch * tq;
   const qkv = qkvElementsPerToken(plan.arch);
@@ -134,9 +141,9 @@ export function layerLiveSets(plan: Plan, batch: number, tq: number, tk: number)
       tensors: [
         residual,
         ...projections,
-        // decode gathers K and V from the cache (Flash on WASM over a contiguous fp32 cache of one
-        // sequence reads it in place instead, `KvCache.view`: Flash's tmp is modelled, not exact)
-        t("cache read", tk > tq ? batch * tk * qkv.kv : 0),
+        // decode gathers K and V from the cache unless the attention reads them in place
+        // (`cacheGathered`; Flash on WASM does too, but Flash's tmp is modelled, not exact)
+        t("cache read", batch * gathered * qkv.kv),
         t("attention workspace", plan.attention.tmpElements(attentionShape(plan, batch, tq, tk))),
       ],
     },
@@ -149,6 +156,24 @@ export function layerLiveSets(plan: Plan, batch: number, tq: number, tk: number)
 }
 
 /** Largest set of simultaneously live temporaries in one layer's inference forward (elements). */
-export function layerTmpElements(plan: Plan, batch: number, tq: number, tk: number): number {
-  return Math.max(...layerLiveSets(plan, batch, tq, tk).map((s) => totalElements(s.tensors)));
+export function layerTmpElements(
+  plan: Plan,
+  batch: number,
+  tq: number,
+  tk: number,
+  gathered = tk > tq ? tk : 0,
+): number {
+  return Math.max(...layerLiveSets(plan, batch, tq, tk, gathered).map((s) => totalElements(s.tensors)));
+}
+
+/**
+ * Positions a decode step over `tk` cached keys copies out of the cache: none when the attention reads
+ * them in place (`AttentionCost.readsCacheInPlace`) and the cache lends them (`KvCost.views`: one
+ * sequence, fp32 elements, no ring wrapped: `wrapped` says one has; not MLA's latents, which are
+ * expanded), else all `tk`.
+ */
+export function cacheGathered(plan: Plan, batch: number, tk: number, wrapped: boolean): number {
+  const lent =
+    plan.kv.views === true && batch === 1 && plan.kv.dtype === "fp32" && !wrapped && !plan.arch.mla;
+  return lent && plan.attention.readsCacheInPlace === true ? 0 : tk;
 }

@@ -58,6 +58,7 @@ export function basePlan(arch: ArchSpec, workload: WorkloadSpec, options: PlanOp
       bytesPerElement: kv.bytesPerElement,
       scaleBytesPerVector: kv.scaleBytesPerVector,
       reservedTokens: (tokens: number) => tokens, // contiguous: reserve every token up front
+      views: true,
     },
     checkpoint: noneCost,
     notes: [],

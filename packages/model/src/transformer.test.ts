@@ -102,6 +102,43 @@ describe("Transformer on tiny", () => {
 const TRAIN_TMP_TOL = 0.2;
 const TMP_TOL = 0.05;
 
+describe("estimator agrees with the ledger when decode's cache read is the largest temporary", () => {
+  // One sequence, a short prompt, a long decode: the attention step's K/V dominate tmp. Standard reads a
+  // contiguous cache in place (KvCache.view), so no gathered copy is live; a paged cache gathers.
+  it.each([
+    ["Baseline", false],
+    ["Paged", true],
+  ] as const)("%s: tmp within TMP_TOL, with a gathered copy: %s", (config, gathers) => {
+    const ledger = new MemoryLedger();
+    const [P, G] = [4, 60];
+    withLedger(ledger, () => {
+      const rng = new Rng(4);
+      const m = Transformer.create("tiny", parse(config), { seed: 1 });
+      const cache = m.createCache(1, P + G);
+      ledger.resetPeak();
+      noGrad(() => {
+        let next = ids(rng, 1, P, m.arch.vocab);
+        for (let s = 0; s < G; s++) {
+          m.forward(next, cache).dispose();
+          next.dispose();
+          next = ids(rng, 1, 1, m.arch.vocab);
+        }
+        next.dispose();
+      });
+      const tmp = ledger.snapshot().peak.tmp ?? 0;
+      const est = estimate("tiny", parse(config), { kind: "infer", batch: 1, seq: P, generate: G });
+      const withoutRead = estimate("tiny", parse(config), { kind: "infer", batch: 1, seq: P, generate: 2 });
+      expect(est.exact.tmp).toBe(true);
+      expect(Math.abs(tmp - est.bytes.tmp) / est.bytes.tmp).toBeLessThan(TMP_TOL);
+      // the long decode's gathered K/V raise the peak only where the cache is copied
+      expect(est.bytes.tmp > withoutRead.bytes.tmp).toBe(gathers);
+      cache.dispose();
+      m.dispose();
+    });
+    expect(ledger.live()).toBe(0);
+  });
+});
+
 describe("estimator agrees with the ledger for the Baseline", () => {
   for (const model of ["tiny", "small"] as const) {
     it(`${model}: train step — weights, act, grad exact; optim exact after an AdamW step; tmp within ${TRAIN_TMP_TOL * 100}% (approximate, and said so)`, async () => {

@@ -14,7 +14,8 @@ export const contiguous = defineStrategy({
   description: "Reserve K/V storage for the maximum length of every sequence up front",
   options: {},
   // Reserve-max: a sequence holds every token it will reach (prompt + generate) from the start.
-  plan: (p) => ({ ...p, kv: { ...p.kv, reservedTokens: (t: number) => t } }),
+  // One sequence's K/V are lent in place to attention (`ContiguousKvCache.view`).
+  plan: (p) => ({ ...p, kv: { ...p.kv, reservedTokens: (t: number) => t, views: true } }),
   exec: () => ({
     createCache: (spec: KvCacheSpec) => ContiguousKvCache.forBatch(spec),
     createSequenceCache: (spec: SequenceCacheSpec) => ContiguousKvCache.forServing(spec),

@@ -20,7 +20,8 @@ export const paged = defineStrategy({
   // Blocks are whole: a sequence of t tokens holds ⌈t / block⌉ blocks.
   plan: (p, o) => ({
     ...p,
-    kv: { ...p.kv, reservedTokens: (t: number) => Math.ceil(t / o.block) * o.block },
+    // decode gathers K/V block by block (no `view`)
+    kv: { ...p.kv, reservedTokens: (t: number) => Math.ceil(t / o.block) * o.block, views: false },
   }),
   exec: (o) => ({
     createCache: (spec: KvCacheSpec) => PagedKvCache.forBatch(spec, o.block),
