@@ -17,7 +17,7 @@
 // loads; 4 rows at once spill registers in V8 and ran 15–35% slower) of i32x4.dot_i16x8_s; relaxed
 // build: 4 rows at once of 8-bit dots (fewer live registers). Integer sums over an x-block, then one
 // f32x4 step scales the 4 rows at once. Double-quantised group scales are decoded DQ_ROWS rows at a
-// time in f64 as in JS. Not here: other layouts (gemv.ts), k or group not multiples of 32 (dequant.ts,
+// time in f32 (within 1 ulp of JS's f64). Not here: other layouts (gemv.ts), k or group not multiples of 32 (dequant.ts,
 // per row).
 
 import { fence } from "./fence";
@@ -183,9 +183,13 @@ function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
 }
 
 /**
- * Double-quantised group scales t0..t0+G−1 into `out` (f32): code·chunkScale + mean in f64, rounded
- * to f32 (the JS decoder's arithmetic, so bit-identical), 4 at a time in f64x2 pairs while they share a
- * chunk; the chunk is tracked by a running count instead of a division per group.
+ * Double-quantised group scales t0..t0+G−1 into `out` (f32): code·chunkScale + mean in f32, 16 at a
+ * time (4 when fewer are left) while they share a chunk; the chunk is tracked by a running count
+ * instead of a division per group. Each scale is within 1 ulp of the JS decoder's (f64, rounded once):
+ * the GEMV rounds x to 8- or 16-bit codes, far coarser. The f64 arithmetic, 4 at a time, cost NF4[64]
+ * 13% of its GEMV (skipping the decode entirely: 0.610 against 0.692 ms). 2 threads, 4096², builds
+ * alternated in one process by a variant switch, medians of 41 calls, 2026-11-29: 0.595–0.736 →
+ * 0.566–0.660 ms (f64 16 at a time: 0.589–0.592).
  */
 function decodeDq(
   out: usize,
@@ -198,33 +202,46 @@ function decodeDq(
 ): void {
   let chunk = t0 / dqChunk;
   let rem = dqChunk - (t0 - chunk * dqChunk); // groups left in this chunk
-  let cs = <f64>load<f32>(chunkScales + ((<usize>chunk) << 2));
-  let csv = f64x2.splat(cs);
-  const mean = f64x2.splat(dqMean);
+  let cs = load<f32>(chunkScales + ((<usize>chunk) << 2));
+  let csv = f32x4.splat(cs);
+  const mean = <f32>dqMean;
+  const meanv = f32x4.splat(mean);
   let g = 0;
   while (g < G) {
     if (rem === 0) {
       chunk++;
       rem = dqChunk;
-      cs = <f64>load<f32>(chunkScales + ((<usize>chunk) << 2));
-      csv = f64x2.splat(cs);
+      cs = load<f32>(chunkScales + ((<usize>chunk) << 2));
+      csv = f32x4.splat(cs);
     }
     const at = dqCodes + <usize>(t0 + g);
-    if (g + 4 <= G && rem >= 4) {
+    const o = out + ((<usize>g) << 2);
+    if (g + 16 <= G && rem >= 16) {
+      const b = v128.load(at); // 16 codes
+      const lo = i16x8.extend_low_i8x16_s(b);
+      const hi = i16x8.extend_high_i8x16_s(b);
+      v128.store(o, dqScales(i32x4.extend_low_i16x8_s(lo), csv, meanv));
+      v128.store(o, dqScales(i32x4.extend_high_i16x8_s(lo), csv, meanv), 16);
+      v128.store(o, dqScales(i32x4.extend_low_i16x8_s(hi), csv, meanv), 32);
+      v128.store(o, dqScales(i32x4.extend_high_i16x8_s(hi), csv, meanv), 48);
+      g += 16;
+      rem -= 16;
+    } else if (g + 4 <= G && rem >= 4) {
       const c = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_splat(at))); // 4 codes
-      const lo = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(c), csv), mean));
-      const hi = f32x4.demote_f64x2_zero(
-        f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<i64>(c, c, 1, 1)), csv), mean),
-      );
-      v128.store(out + ((<usize>g) << 2), v128.shuffle<i64>(lo, hi, 0, 2));
+      v128.store(o, dqScales(c, csv, meanv));
       g += 4;
       rem -= 4;
     } else {
-      store<f32>(out + ((<usize>g) << 2), <f32>(<f64>load<i8>(at) * cs + dqMean));
+      store<f32>(o, <f32>load<i8>(at) * cs + mean);
       g++;
       rem--;
     }
   }
+}
+
+/** Four codes (i32x4) as scales code·cs + mean (f32x4). */
+function dqScales(codes: v128, cs: v128, mean: v128): v128 {
+  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(codes), cs), mean);
 }
 
 /**
@@ -584,12 +601,13 @@ function tiles<T>(
  * codebook[code]·scale(j, ⌊c / group⌋)): y[i·n + j] = Σ_q x[i, q]·W[j, q] for j0 ≤ j < j1 (in one go, or
  * in blocks of `chunk` rows from the shared atomic `counter`: row-blocks.ts). Scales
  * [n, ⌈k/group⌉]: f32 at `scales` when `dqCodes` is 0, else double-quantised: scale of group index
- * t = j·G + g is dqCodes[t] (i8) · scales[⌊t / dqChunk⌋] + dqMean (computed in f64, rounded to f32, as
- * the JS decoder does). k and group multiples of 32. `scratch`: gemvNibbleScratchBytes(m, k).
+ * t = j·G + g is dqCodes[t] (i8) · scales[⌊t / dqChunk⌋] + dqMean (computed in f32, within 1 ulp
+ * of the JS decoder's f64 rounded once). k and group multiples of 32. `scratch`: gemvNibbleScratchBytes(m, k).
  * Error vs the exact sum of the decoded weights: x rounded per x-block (up to 128 inputs) to codes
  * within ±1927 for an affine codebook in the plain build (≤ absmax/3854 each), else to 8-bit codes
  * (≤ absmax/254 each), and, unless the codebook is affine, each codebook value rounded to
- * (max − min)/127 steps (≤ (max − min)/254 each); f32 rounding of the per-x-block partial sums.
+ * (max − min)/127 steps (≤ (max − min)/254 each); f32 rounding of the per-x-block partial sums and
+ * of double-quantised scales.
  */
 export function gemvNibble(
   m: i32,
