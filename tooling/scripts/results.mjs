@@ -28,8 +28,9 @@ const sections = [
   ["Default suite", "pnpm compare --markdown", run(["--quiet"])],
   [
     "Medium (85.4M parameters, untrained): decode where weight bytes matter",
-    "pnpm compare --model medium --markdown",
-    run(["--model", "medium", "--quiet", "--scale", "none"]),
+    // 5 rounds, not medium's default 2: 16 decode steps per run vary by 10–30% on a shared host
+    "pnpm compare --model medium --repeats 5 --markdown",
+    run(["--model", "medium", "--repeats", "5", "--quiet", "--scale", "none"]),
   ],
   [
     "Serving: paged vs contiguous KV",
