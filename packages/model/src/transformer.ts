@@ -128,8 +128,8 @@ export class Transformer {
       if (cache.spec.window !== undefined && offset > 0 && T > 1) return windowChunk(layer, q, k, v);
       cache.append(layer, k, v);
       if (offset === 0) return attn.attend(q, k, v, options);
-      // An attention that reads a prefix of K/V in place (Flash on WASM) attends over the cache's
-      // own reservation when it offers one: no gather of every position per layer per token.
+      // An attention that reads a prefix of K/V in place (Standard; Flash on WASM) attends over the
+      // cache's own reservation when it offers one: no gather of every position per layer per token.
       const held = attn.keysInPlace ? cache.view?.(layer) : undefined;
       if (held) {
         try {
