@@ -7,6 +7,7 @@ import {
   noGrad,
   Rng,
   randn,
+  scope,
   slice,
   tensor,
   wasm,
@@ -134,15 +135,16 @@ describe.skipIf(!wasmAvailable())("Flash inference on the WASM backend (passed e
       noGrad(noGradRun);
       // under autograd Standard attends over a copy of the prefix: the prefix's gradients bit for bit
       const up = randn([1, H, Tq, D], rng);
-      const gradsOf = (full: boolean) => {
-        const [qg, kg, vg] = [q, kFull, vFull].map((t) =>
-          tensor(t.toArray(), t.shape, { requiresGrad: true }),
-        );
-        const out = full
-          ? standardAttention(qg!, kg!, vg!, { ...o, keys })
-          : standardAttention(qg!, slice(kg!, 2, 0, keys), slice(vg!, 2, 0, keys), o);
-        return grad(out, [qg!, kg!, vg!], { grad: up }).map((g) => g!.toArray());
-      };
+      const gradsOf = (full: boolean) =>
+        scope(() => {
+          const [qg, kg, vg] = [q, kFull, vFull].map((t) =>
+            tensor(t.toArray(), t.shape, { requiresGrad: true }),
+          );
+          const out = full
+            ? standardAttention(qg!, kg!, vg!, { ...o, keys })
+            : standardAttention(qg!, slice(kg!, 2, 0, keys), slice(vg!, 2, 0, keys), o);
+          return grad(out, [qg!, kg!, vg!], { grad: up }).map((g) => g!.toArray());
+        });
       expect(gradsOf(true)).toEqual(gradsOf(false));
       for (const t of [q, up]) t.dispose();
     }

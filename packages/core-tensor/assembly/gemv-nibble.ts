@@ -17,8 +17,8 @@
 // loads; 4 rows at once spill registers in V8 and ran 15–35% slower) of i32x4.dot_i16x8_s; relaxed
 // build: 4 rows at once of 8-bit dots (fewer live registers). Integer sums over an x-block, then one
 // f32x4 step scales the 4 rows at once. Double-quantised group scales are decoded DQ_ROWS rows at a
-// time in f32 (within 1 ulp of JS's f64). Not here: other layouts (gemv.ts), k or group not multiples of 32 (dequant.ts,
-// per row).
+// time in f32 (within 1 ulp of JS's f64). Not here: other layouts (gemv.ts), k or group not multiples
+// of 32 (dequant.ts, per row).
 
 import { fence } from "./fence";
 import { beta, cachedCodebook, unit } from "./gemv-nibble-codebook";
@@ -602,7 +602,8 @@ function tiles<T>(
  * in blocks of `chunk` rows from the shared atomic `counter`: row-blocks.ts). Scales
  * [n, ⌈k/group⌉]: f32 at `scales` when `dqCodes` is 0, else double-quantised: scale of group index
  * t = j·G + g is dqCodes[t] (i8) · scales[⌊t / dqChunk⌋] + dqMean (computed in f32, within 1 ulp
- * of the JS decoder's f64 rounded once). k and group multiples of 32. `scratch`: gemvNibbleScratchBytes(m, k).
+ * of the JS decoder's f64 rounded once). k and group multiples of 32. `scratch`:
+ * gemvNibbleScratchBytes(m, k).
  * Error vs the exact sum of the decoded weights: x rounded per x-block (up to 128 inputs) to codes
  * within ±1927 for an affine codebook in the plain build (≤ absmax/3854 each), else to 8-bit codes
  * (≤ absmax/254 each), and, unless the codebook is affine, each codebook value rounded to
