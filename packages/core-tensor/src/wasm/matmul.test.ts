@@ -47,6 +47,8 @@ interface Case {
   accumulate: boolean;
   threads: number;
   seed: number;
+  /** NaNs between consecutive B matrices (a strided batch, as K/V heads in a cache's reservation). */
+  bGap?: number;
 }
 
 /** Runs one case through the oracle and the WASM kernel; returns the worst tolerance violation. */
@@ -54,9 +56,12 @@ function check(c: Case): number {
   const rng = new Rng(c.seed);
   const offA = 3; // non-zero offsets exercise the span copies
   const aBS = c.broadcastA ? 0 : c.m * c.k;
-  const bBS = c.broadcastB ? 0 : c.k * c.n;
+  const gap = c.bGap ?? 0;
+  const bBS = c.broadcastB ? 0 : c.k * c.n + gap;
   const a = fill(offA + (c.broadcastA ? 1 : c.batch) * c.m * c.k, rng);
-  const b = fill((c.broadcastB ? 1 : c.batch) * c.k * c.n, rng);
+  const b = fill((c.broadcastB ? 1 : c.batch) * (c.k * c.n + gap), rng);
+  for (let t = 0; t < (c.broadcastB ? 1 : c.batch); t++)
+    b.fill(Number.NaN, t * bBS + c.k * c.n, (t + 1) * bBS);
   const c0 = fill(2 + c.batch * c.m * c.n, rng);
   const args = (out: Float32Array): MatmulArgs => ({
     m: c.m,
@@ -99,7 +104,7 @@ const base: Case = {
 };
 
 describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
-  it("random shapes, transposes, batches, broadcast batch, accumulate, 1 and 2 threads", () => {
+  it("random shapes, transposes, batches (strided B too), broadcast batch, accumulate, 1 and 2 threads", () => {
     fc.assert(
       fc.property(
         fc.record({
@@ -114,6 +119,7 @@ describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
           accumulate: fc.boolean(),
           threads: fc.constantFrom(1, 2),
           seed: fc.integer({ min: 1, max: 1 << 30 }),
+          bGap: fc.integer({ min: 0, max: 70 }),
         }),
         (c) => check(c) <= 0,
       ),
@@ -136,6 +142,14 @@ describe("wasm matmul vs the naive oracle (WASM_MATMUL_TOL)", () => {
     [
       "batch 3 of 170×90×100, accumulate, 2 threads (batch split)",
       { m: 170, n: 90, k: 100, batch: 3, threads: 2, accumulate: true },
+    ],
+    [
+      "decode QKᵀ: 12 heads of 1×1536×64 over a strided reservation (a cache's K), 2 threads",
+      { m: 1, n: 1536, k: 64, batch: 12, transB: true, threads: 2, bGap: 640 },
+    ],
+    [
+      "decode P·V: 12 heads of 3×64×1533 over a strided reservation (a cache's V), 2 threads",
+      { m: 3, n: 64, k: 1533, batch: 12, threads: 2, bGap: 192 },
     ],
   ];
   for (const [name, over] of big) {
