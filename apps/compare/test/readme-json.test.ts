@@ -57,6 +57,8 @@ describe("README --json commands, as written", () => {
     expect(lines).toMatch(/estimate --model mixtral-8x7b --json/);
     expect(lines).toMatch(/config\.json --json/);
     expect(lines).toMatch(/exec tradeoffs .*--model tiny.*--json/);
+    // a command split across two lines of prose is not found (and not run): the repeats example
+    expect(lines).toMatch(/^pnpm compare Baseline Baseline Baseline --json$/m);
   });
 
   it.each(commands.map((c) => [c.line, c] as const))(
