@@ -15,7 +15,6 @@
  * took during the run (JSON: `load`), so a busy machine shows.
  */
 
-import { parseArgs } from "node:util";
 import { referenceGemv } from "@tradeoffs/bench-reference";
 import {
   allocateResident,
@@ -62,21 +61,22 @@ import {
   startLoadProbe,
   useFastestBackend,
 } from "../src/index.js";
+import { benchArgs } from "./lib/args.js";
 
+const USAGE =
+  "usage: pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-gemv] [--no-ref] [--no-js] [--flavor simd|relaxed]";
 /** The command line, checked: an unknown option or a bad value is one line on stderr and exit 2. */
 const args = (() => {
-  const usage =
-    "usage: pnpm bench decode [--json] [--reps N] [--presets small,medium] [--no-e2e] [--no-gemv] [--no-ref] [--no-js] [--flavor simd|relaxed]";
-  const fail = (message: string): never => {
-    console.error(`bench decode: ${message}\n${usage}`);
-    process.exit(2);
-  };
-  let values: ReturnType<typeof parseOptions>;
-  try {
-    values = parseOptions();
-  } catch (e) {
-    return fail(e instanceof Error ? e.message : String(e));
-  }
+  const { values, fail } = benchArgs("decode", USAGE, {
+    json: { type: "boolean", default: false },
+    reps: { type: "string", default: "7" },
+    presets: { type: "string", default: "small,medium" },
+    "no-e2e": { type: "boolean", default: false },
+    "no-gemv": { type: "boolean", default: false },
+    "no-ref": { type: "boolean", default: false },
+    "no-js": { type: "boolean", default: false },
+    flavor: { type: "string" },
+  });
   const reps = Number(values.reps);
   if (!(Number.isInteger(reps) && reps >= 1)) fail(`--reps '${values.reps}' must be a positive integer`);
   // executable presets whose context holds the e2e workload (tiny's 64 positions do not)
@@ -91,23 +91,6 @@ const args = (() => {
       fail(`--presets: '${p}' is not a preset this bench can run; use some of: ${fit.join(", ")}`);
   return { ...values, reps, presets: presets as PresetName[] };
 })();
-function parseOptions() {
-  return parseArgs({
-    args: process.argv.slice(2),
-    strict: true,
-    allowPositionals: false,
-    options: {
-      json: { type: "boolean", default: false },
-      reps: { type: "string", default: "7" },
-      presets: { type: "string", default: "small,medium" },
-      "no-e2e": { type: "boolean", default: false },
-      "no-gemv": { type: "boolean", default: false },
-      "no-ref": { type: "boolean", default: false },
-      "no-js": { type: "boolean", default: false },
-      flavor: { type: "string" },
-    },
-  }).values;
-}
 const JSON_OUT = args.json;
 const REPS = args.reps;
 const PRESETS = args.presets;

@@ -9,7 +9,6 @@
  * gathered. Both paths must give the same logits bit for bit; a mismatch is an error. Not a test.
  */
 
-import { parseArgs } from "node:util";
 import { type KvCache, noGrad, type Tensor, tensor } from "@tradeoffs/core-tensor";
 import {
   filled,
@@ -24,24 +23,21 @@ import {
   Transformer,
   useFastestBackend,
 } from "../src/index.js";
+import { benchArgs } from "./lib/args.js";
 
 /** Untimed decode steps of each path before the timed ones. */
 const WARMUP = 5;
 
-const usage =
+const USAGE =
   "usage: pnpm bench kv-view [--json] [--model medium] [--configs Baseline,Flash,...] [--positions 64,512,1536] [--steps 55]";
-const fail = (message: string): never => {
-  console.error(`bench kv-view: ${message}\n${usage}`);
-  process.exit(2);
-};
-
 const args = (() => {
-  let values: ReturnType<typeof parseOptions>;
-  try {
-    values = parseOptions();
-  } catch (e) {
-    return fail(e instanceof Error ? e.message : String(e));
-  }
+  const { values, fail } = benchArgs("kv-view", USAGE, {
+    json: { type: "boolean", default: false },
+    model: { type: "string", default: "medium" },
+    configs: { type: "string", default: "Baseline,Flash,Q4_0,Q4_0+Flash" },
+    positions: { type: "string", default: "64,512,1536" },
+    steps: { type: "string", default: "55" },
+  });
   const model = values.model as PresetName;
   if (!PRESET_NAMES.includes(model) || !getPreset(model).executable) {
     const runnable = PRESET_NAMES.filter((n) => getPreset(n).executable);
@@ -67,20 +63,6 @@ const args = (() => {
   }
   return { json: values.json, model, steps, positions, configs };
 })();
-function parseOptions() {
-  return parseArgs({
-    args: process.argv.slice(2),
-    strict: true,
-    allowPositionals: false,
-    options: {
-      json: { type: "boolean", default: false },
-      model: { type: "string", default: "medium" },
-      configs: { type: "string", default: "Baseline,Flash,Q4_0,Q4_0+Flash" },
-      positions: { type: "string", default: "64,512,1536" },
-      steps: { type: "string", default: "55" },
-    },
-  }).values;
-}
 
 const log = (...s: unknown[]) => {
   if (!args.json) console.log(...s);
