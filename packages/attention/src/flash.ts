@@ -12,7 +12,6 @@ import {
   defineStrategy,
   empty,
   getBackend,
-  isGradEnabled,
   type OptionsSpec,
   type OptionValue,
   record,
@@ -27,7 +26,7 @@ import {
   flashForwardKernel,
   flashScratchLength,
 } from "./flash-kernel.js";
-import { attentionDims, checkAttendOptions, heldKeys, keysPrefix } from "./standard.js";
+import { attentionDims, checkAttendOptions, heldKeys, keysPrefix, recordsGrad } from "./standard.js";
 import { WINDOW_OPTION, windowPlan, withWindow } from "./window.js";
 
 /** Options of one Flash call: the attention options plus the tile sizes. */
@@ -76,7 +75,7 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, options: FlashOp
   // `keys` < S: the first positions of each K/V head (a cache's reservation). The backend's inference
   // kernel reads them in place (heads S·D apart); every other path attends over a copy of them.
   const Tk = heldKeys(k, options, "flashAttention");
-  const inference = !isGradEnabled() || ![q, k, v].some((t) => t.requiresGrad);
+  const inference = !recordsGrad(q, k, v);
   const backend = options.backend ?? getBackend();
   const kernel = backend.attention;
   if (Tk < S && !(inference && kernel)) {

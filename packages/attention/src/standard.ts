@@ -61,6 +61,11 @@ export function checkAttendOptions(options: AttendOptions, op: string): void {
   }
 }
 
+/** True when autograd records an op over these tensors (grad enabled and one of them requires it). */
+export function recordsGrad(...ts: Tensor[]): boolean {
+  return isGradEnabled() && ts.some((t) => t.requiresGrad);
+}
+
 /**
  * The positions of each K/V head `options.keys` asks for: all of k's [B, Hkv, S, D] when undefined,
  * else an integer in [1, S] (a ValueError naming `op` otherwise).
@@ -105,7 +110,7 @@ export function standardAttention(q: Tensor, k: Tensor, v: Tensor, options: Atte
   checkAttendOptions(options, "standardAttention");
   const keys = heldKeys(k, options, "standardAttention");
   const prefix = keys < k.dim(2);
-  if (prefix && isGradEnabled() && [q, k, v].some((t) => t.requiresGrad)) {
+  if (prefix && recordsGrad(q, k, v)) {
     // training: the prefix copied first, so that autograd sees whole tensors
     return scope(() => {
       const p = keysPrefix(k, v, keys, options);

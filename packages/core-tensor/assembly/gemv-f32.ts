@@ -89,10 +89,9 @@ function line(xa: v128, xb: v128, xc: v128, xd: v128, p: usize, acc: v128): v128
  * resident, W cold, 2 threads, dynamic split in 32-row blocks, in-process interleaved medians of 35
  * calls, two runs): 1×4096×4096 1.58–1.61 → 1.25 ms, 1×4096×11008 (n = 11008) 4.32–4.38 → 3.45–3.60,
  * 1×11008×4096 (k = 11008) 3.88–3.90 → 3.48–3.59, where FP32x8 (one stream, gemv-f32x8.ts) took
- * 1.29–1.36, 3.48–3.49 and 3.52–3.66. One row
- * per pass (a single stream, x reloaded per W vector) was as fast at k = 4096 but slower at k = 11008
- * (4.75 ms: x, 43 KiB, no longer stays in L1 between rows); eight adjacent rows with rows padded off
- * the 16 KiB power-of-two stride gained nothing.
+ * 1.29–1.36, 3.48–3.49 and 3.52–3.66. One row per pass (a single stream, x reloaded per W vector) was
+ * as fast at k = 4096 but slower at k = 11008 (4.75 ms: x, 43 KiB, no longer stays in L1 between
+ * rows); eight adjacent rows with rows padded off the 16 KiB power-of-two stride gained nothing.
  */
 function bands(
   m: i32,
